@@ -1,0 +1,219 @@
+//! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01.
+//!
+//! Sources: azure-rest-api-specs `specification/resources/resource-manager/Microsoft.Resources/
+//! stable/2025-04-01/resources.json` (operations `ResourceGroups_CreateOrUpdate`, `_Get`,
+//! `_Update`, `_Delete`) and its examples `CreateResourceGroup.json`, `ResourceGroups_Get.json`.
+
+use crate::{ApiRequest, Location, Method, OWNER_TAG, OwnedFields, ResourceId, Tags};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A resource group as the spec declares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGroup {
+    /// The subscription the group lives in.
+    pub subscription: String,
+    /// The group's name.
+    pub name: String,
+    /// The region that holds the group's metadata.
+    pub location: Location,
+    /// The managed tags: the spec's tags plus [`OWNER_TAG`].
+    pub tags: Tags,
+}
+
+impl ResourceGroup {
+    /// The Azure resource type.
+    pub const AZURE_TYPE: &'static str = "Microsoft.Resources/resourceGroups";
+    /// The api-version exai speaks for resource groups (latest stable, see the module sources).
+    pub const API_VERSION: &'static str = "2025-04-01";
+
+    /// Returns the group, with `owner` (its address) recorded in the ownership tag.
+    pub fn new(
+        subscription: &str,
+        name: &str,
+        location: Location,
+        spec_tags: Tags,
+        owner: &str,
+    ) -> Self {
+        let mut tags = spec_tags;
+        tags.insert(OWNER_TAG, owner);
+        Self {
+            subscription: subscription.to_owned(),
+            name: name.to_owned(),
+            location,
+            tags,
+        }
+    }
+
+    /// Returns the group's id.
+    pub fn id(&self) -> ResourceId {
+        ResourceId::resource_group(&self.subscription, &self.name)
+    }
+
+    // Request paths spell `resourcegroups` in lower case, as the swagger's ResourceGroups_*
+    // operations do; ids in response bodies use `resourceGroups`. ARM accepts both.
+    fn path(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourcegroups/{}",
+            self.subscription, self.name
+        )
+    }
+
+    /// Returns the GET that reads the group (404 `ResourceGroupNotFound` when absent).
+    pub fn read_request(&self) -> ApiRequest {
+        ApiRequest::arm(Method::Get, self.path(), Self::API_VERSION, None)
+    }
+
+    /// Returns the PUT that creates the group. The body is what `az group create` sends:
+    /// `location` and `tags`, nothing else.
+    pub fn create_request(&self) -> ApiRequest {
+        let body = json!({ "location": self.location.as_str(), "tags": self.tags });
+        ApiRequest::arm(Method::Put, self.path(), Self::API_VERSION, Some(body))
+    }
+
+    /// Returns the PATCH that sets the managed tags on `live`, keeping every other tag.
+    ///
+    /// `ResourceGroups_Update` replaces the whole `tags` object, so the body carries the live
+    /// tags merged with the managed ones; `location` is immutable and never sent.
+    pub fn update_request(&self, live: &crate::LiveResource) -> ApiRequest {
+        let merged = live_tags(&live.document).merged_with(&self.tags);
+        ApiRequest::arm(
+            Method::Patch,
+            self.path(),
+            Self::API_VERSION,
+            Some(json!({ "tags": merged })),
+        )
+    }
+
+    /// Returns the DELETE of the group with id `id` (asynchronous: 202 + `Location`).
+    pub fn delete_request(id: &ResourceId) -> ApiRequest {
+        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the owned fields as declared.
+    pub fn desired_fields(&self) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("location".into(), Value::from(self.location.as_str()));
+        for (key, value) in self.tags.iter() {
+            fields.insert(format!("tags.{key}"), Value::from(value));
+        }
+        fields
+    }
+
+    /// Returns the owned fields as `document` (a GET response) holds them.
+    ///
+    /// Only the managed tag keys are projected, matched case-insensitively (Azure tag keys are
+    /// case-insensitive); a managed key Azure does not hold is simply absent.
+    pub fn live_fields(&self, document: &Value) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(location) = document.get("location").and_then(Value::as_str) {
+            fields.insert(
+                "location".into(),
+                Value::from(Location::from_azure(location).as_str()),
+            );
+        }
+        let tags = live_tags(document);
+        for (key, _) in self.tags.iter() {
+            if let Some(value) = tags.get_ignore_case(key) {
+                fields.insert(format!("tags.{key}"), Value::from(value));
+            }
+        }
+        fields
+    }
+
+    /// Returns the tags `document` holds that the spec does not manage.
+    pub fn observed(&self, document: &Value) -> OwnedFields {
+        live_tags(document)
+            .iter()
+            .filter(|(key, _)| self.tags.get_ignore_case(key).is_none())
+            .map(|(key, value)| (format!("tags.{key}"), Value::from(value)))
+            .collect()
+    }
+
+    /// Returns why a change of `path` forces the group to be replaced.
+    pub fn replace_reason(path: &str) -> Option<&'static str> {
+        (path == "location")
+            .then_some("a resource group's location cannot be changed once it is created")
+    }
+}
+
+fn live_tags(document: &Value) -> Tags {
+    document
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> ResourceGroup {
+        let tags: Tags = [("project".to_owned(), "exai".to_owned())]
+            .into_iter()
+            .collect();
+        ResourceGroup::new(
+            "sub",
+            "exai-perso-rg",
+            Location::parse("francecentral").unwrap(),
+            tags,
+            "perso.resourceGroup",
+        )
+    }
+
+    /// The official example `ResourceGroups_Get.json`, with the spec's names and casing noise.
+    fn live_example() -> Value {
+        json!({
+            "id": "/subscriptions/sub/resourceGroups/exai-perso-rg",
+            "name": "exai-perso-rg",
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": "France Central",
+            "tags": { "Project": "exai", "exai-owner": "perso.resourceGroup", "costCenter": "42" },
+            "properties": { "provisioningState": "Succeeded" }
+        })
+    }
+
+    #[test]
+    fn live_projection_normalizes_region_and_tag_key_casing() {
+        let rg = group();
+        assert_eq!(rg.live_fields(&live_example()), rg.desired_fields());
+    }
+
+    #[test]
+    fn foreign_tags_are_observed_not_owned() {
+        let observed = group().observed(&live_example());
+        assert_eq!(observed.len(), 1);
+        assert_eq!(observed["tags.costCenter"], "42");
+    }
+
+    #[test]
+    fn create_body_is_location_and_tags_only() {
+        let r = group().create_request();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(r.path, "/subscriptions/sub/resourcegroups/exai-perso-rg");
+        assert_eq!(
+            r.body,
+            Some(
+                json!({"location": "francecentral", "tags": {"exai-owner": "perso.resourceGroup", "project": "exai"}})
+            )
+        );
+    }
+
+    #[test]
+    fn update_keeps_foreign_tags() {
+        let live = crate::LiveResource {
+            id: group().id(),
+            document: live_example(),
+        };
+        let body = group().update_request(&live).body.unwrap();
+        assert_eq!(body["tags"]["costCenter"], "42");
+        assert_eq!(body["tags"]["project"], "exai");
+        assert!(body.get("location").is_none());
+    }
+}

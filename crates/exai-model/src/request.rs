@@ -1,0 +1,126 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// Which Azure service a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// Azure Resource Manager (`https://management.azure.com`).
+    Arm,
+    /// Microsoft Graph (`https://graph.microsoft.com`).
+    Graph,
+}
+
+/// An HTTP method exai uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// GET: read.
+    Get,
+    /// HEAD: existence check.
+    Head,
+    /// PUT: create or replace.
+    Put,
+    /// PATCH: update in place.
+    Patch,
+    /// POST: an action.
+    Post,
+    /// DELETE: delete.
+    Delete,
+}
+
+impl Method {
+    /// Returns true for methods that change something in Azure.
+    pub fn is_write(self) -> bool {
+        !matches!(self, Self::Get | Self::Head)
+    }
+
+    /// Returns the method's name as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An ARM api-version, e.g. `2025-04-01`.
+pub type ApiVersion = &'static str;
+
+/// One request to Azure, built as a plain value before anything is sent.
+///
+/// Building requests as values keeps the Azure knowledge testable without a network, and makes
+/// `--dry-run` honest: it prints these very values instead of a separate description of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiRequest {
+    /// The service the request goes to.
+    pub service: Service,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path below the service's base URL, starting with `/` (for ARM, usually a resource id).
+    pub path: String,
+    /// The api-version query parameter (ARM only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// The JSON body, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl ApiRequest {
+    /// Returns an ARM request for `path` at `api_version`.
+    pub fn arm(
+        method: Method,
+        path: impl Into<String>,
+        api_version: ApiVersion,
+        body: Option<Value>,
+    ) -> Self {
+        Self {
+            service: Service::Arm,
+            method,
+            path: path.into(),
+            api_version: Some(api_version.to_owned()),
+            body,
+        }
+    }
+
+    /// Returns the path with its query string (`?api-version=...` for ARM).
+    pub fn path_and_query(&self) -> String {
+        match &self.api_version {
+            Some(v) => format!("{}?api-version={v}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_requests_carry_their_api_version_in_the_query() {
+        let r = ApiRequest::arm(
+            Method::Get,
+            "/subscriptions/s/resourcegroups/rg",
+            "2025-04-01",
+            None,
+        );
+        assert_eq!(
+            r.path_and_query(),
+            "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01"
+        );
+        assert!(!r.method.is_write());
+        assert!(Method::Patch.is_write());
+    }
+}
