@@ -1,0 +1,642 @@
+//! The ARM/Graph client: one round trip ([`AzureClient::send`]), a read that tells "absent" from
+//! "failed" ([`AzureClient::read`]), and a write followed to the end of its long-running
+//! operation ([`AzureClient::execute`]).
+
+use crate::AzureError;
+use crate::credential::{CredentialChoice, CredentialKind};
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::headers::HeaderName;
+use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
+use azure_core::http::{
+    ClientOptions, Context, Method as HttpMethod, Pipeline, PipelineSendOptions, Request,
+    Transport, Url,
+};
+use azure_identity::{
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+use exai_model::{ApiRequest, Method, Service};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The scope of an Azure Resource Manager token.
+pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+/// The scope of a Microsoft Graph token.
+pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// Where ARM, Graph and the token endpoint are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// ARM's base URL.
+    pub arm: Url,
+    /// Microsoft Graph's base URL (requests add `/v1.0/...`).
+    pub graph: Url,
+    /// The Entra authority host (tokens come from `{authority}/{tenant}/oauth2/v2.0/token`).
+    pub authority: Url,
+    /// True when these endpoints are Azure's public cloud.
+    pub is_public_cloud: bool,
+}
+
+impl Endpoints {
+    /// Azure's public cloud.
+    pub fn azure_public() -> Self {
+        let parse =
+            |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("constant URL {s} parses"));
+        Self {
+            arm: parse("https://management.azure.com/"),
+            graph: parse("https://graph.microsoft.com/"),
+            authority: parse("https://login.microsoftonline.com/"),
+            is_public_cloud: true,
+        }
+    }
+
+    /// An emulator serving ARM, Graph and the token endpoint on one origin.
+    pub fn emulator(url: &Url) -> Self {
+        Self {
+            arm: url.clone(),
+            graph: url.clone(),
+            authority: url.clone(),
+            is_public_cloud: false,
+        }
+    }
+}
+
+/// Everything needed to build an [`AzureClient`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Where to send requests.
+    pub endpoints: Endpoints,
+    /// The tenant to get tokens from.
+    pub tenant: String,
+    /// Which credential to use.
+    pub credential: CredentialChoice,
+    /// An extra CA certificate (PEM) to trust, e.g. the emulator's.
+    pub extra_ca_pem: Option<String>,
+    /// How long to follow a long-running operation before giving up.
+    pub operation_timeout: Duration,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body, when there is one.
+    pub body: Option<Value>,
+    /// `Azure-AsyncOperation`, when present.
+    pub async_operation: Option<String>,
+    /// `Location`, when present.
+    pub location: Option<String>,
+    /// `Retry-After` in seconds, when present.
+    pub retry_after: Option<u64>,
+    /// `x-ms-request-id`, when present.
+    pub request_id: Option<String>,
+}
+
+/// Sends requests to ARM and Graph with a bearer token, retries and LRO handling.
+pub struct AzureClient {
+    arm: Pipeline,
+    graph: Pipeline,
+    endpoints: Endpoints,
+    operation_timeout: Duration,
+    credential: String,
+}
+
+impl std::fmt::Debug for AzureClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureClient")
+            .field("endpoints", &self.endpoints)
+            .field("credential", &self.credential)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The GitHub Actions OIDC token source: fetched anew each time Entra needs an assertion.
+#[derive(Debug)]
+struct GitHubActionsAssertion {
+    request_url: String,
+    request_token: String,
+    http: reqwest::Client,
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for GitHubActionsAssertion {
+    async fn secret(
+        &self,
+        _options: Option<azure_core::http::ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        use azure_core::error::{Error, ErrorKind};
+        let mut url = Url::parse(&self.request_url).map_err(|e| {
+            Error::with_message(
+                ErrorKind::Credential,
+                format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"),
+            )
+        })?;
+        url.query_pairs_mut()
+            .append_pair("audience", "api://AzureADTokenExchange");
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(&self.request_token)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::with_message(
+                    ErrorKind::Credential,
+                    format!("could not reach GitHub's OIDC token endpoint: {e}"),
+                )
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::with_message(
+                ErrorKind::Credential,
+                format!("GitHub's OIDC token endpoint answered {status}"),
+            ));
+        }
+        let bytes = response.bytes().await.map_err(|e| {
+            Error::with_message(
+                ErrorKind::Credential,
+                format!("could not read GitHub's OIDC token answer: {e}"),
+            )
+        })?;
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::with_message(
+                ErrorKind::Credential,
+                format!("GitHub's OIDC token endpoint answered something else than JSON: {e}"),
+            )
+        })?;
+        body.get("value")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::with_message(
+                    ErrorKind::Credential,
+                    "GitHub's OIDC token endpoint answered without a `value`",
+                )
+            })
+    }
+}
+
+fn http_client(extra_ca_pem: Option<&str>) -> Result<reqwest::Client, AzureError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(20))
+        .read_timeout(Duration::from_secs(120))
+        // ARM does not redirect; following one would carry the bearer token elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("exai/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = extra_ca_pem {
+        let cert =
+            reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| AzureError::Config {
+                message: format!("the CA certificate is not valid PEM: {e}"),
+            })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| AzureError::Config {
+        message: format!("cannot build the HTTP client: {e}"),
+    })
+}
+
+fn build_credential(
+    config: &ClientConfig,
+    http: &reqwest::Client,
+) -> Result<Arc<dyn TokenCredential>, AzureError> {
+    let client_options = || {
+        let mut options = ClientOptions {
+            transport: Some(Transport::new(Arc::new(http.clone()))),
+            ..Default::default()
+        };
+        if !config.endpoints.is_public_cloud {
+            let mut custom = CustomConfiguration::default();
+            custom.authority_host = config
+                .endpoints
+                .authority
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned();
+            options.cloud = Some(Arc::new(CloudConfiguration::from(custom)));
+        }
+        options
+    };
+    let choice = &config.credential;
+    let fail = |e: azure_core::Error| AzureError::Credential {
+        credential: choice.describe(),
+        message: e.to_string(),
+    };
+    let secret = || choice.secret.clone().unwrap_or_default();
+    let tenant = config.tenant.clone();
+    Ok(match &choice.kind {
+        CredentialKind::ClientSecret { client_id } => ClientSecretCredential::new(
+            &tenant,
+            client_id.clone(),
+            secret().into(),
+            Some(ClientSecretCredentialOptions {
+                client_options: client_options(),
+            }),
+        )
+        .map_err(fail)?,
+        CredentialKind::GitHubActions {
+            client_id,
+            request_url,
+        } => ClientAssertionCredential::new(
+            tenant,
+            client_id.clone(),
+            GitHubActionsAssertion {
+                request_url: request_url.clone(),
+                request_token: secret(),
+                http: http.clone(),
+            },
+            Some(ClientAssertionCredentialOptions {
+                client_options: client_options(),
+            }),
+        )
+        .map_err(fail)?,
+        CredentialKind::WorkloadIdentity {
+            client_id,
+            token_file,
+        } => WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+            credential_options: ClientAssertionCredentialOptions {
+                client_options: client_options(),
+            },
+            client_id: Some(client_id.clone()),
+            tenant_id: Some(tenant),
+            token_file_path: Some(token_file.into()),
+            ..Default::default()
+        }))
+        .map_err(fail)?,
+        CredentialKind::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
+            tenant_id: Some(tenant),
+            ..Default::default()
+        }))
+        .map_err(fail)?,
+    })
+}
+
+fn pipeline(http: &reqwest::Client, credential: Arc<dyn TokenCredential>, scope: &str) -> Pipeline {
+    let options = ClientOptions {
+        transport: Some(Transport::new(Arc::new(http.clone()))),
+        ..Default::default()
+    };
+    Pipeline::new(
+        Some("exai"),
+        Some(env!("CARGO_PKG_VERSION")),
+        options,
+        Vec::new(),
+        vec![Arc::new(BearerTokenAuthorizationPolicy::new(
+            credential,
+            [scope],
+        ))],
+        None,
+    )
+}
+
+fn http_method(method: Method) -> HttpMethod {
+    match method {
+        Method::Get => HttpMethod::Get,
+        Method::Head => HttpMethod::Head,
+        Method::Put => HttpMethod::Put,
+        Method::Patch => HttpMethod::Patch,
+        Method::Post => HttpMethod::Post,
+        Method::Delete => HttpMethod::Delete,
+    }
+}
+
+/// ARM's terminal provisioning and operation states ("All other values indicate the operation
+/// is still running": `async-operations.md` in MicrosoftDocs/azure-docs).
+fn is_terminal(state: &str) -> bool {
+    ["succeeded", "failed", "canceled", "cancelled"].contains(&state.to_ascii_lowercase().as_str())
+}
+
+/// 404 codes that mean "this object does not exist" (as opposed to "you asked the wrong
+/// thing"): a missing subscription or an unknown resource type is an error, not an absence.
+const ABSENT_CODES: &[&str] = &[
+    "ResourceGroupNotFound",
+    "ResourceNotFound",
+    "NotFound",
+    "Request_ResourceNotFound",
+];
+
+impl AzureClient {
+    /// Builds a client. Nothing is sent until the first request.
+    pub fn new(config: ClientConfig) -> Result<Self, AzureError> {
+        let http = http_client(config.extra_ca_pem.as_deref())?;
+        let credential = build_credential(&config, &http)?;
+        Ok(Self {
+            arm: pipeline(&http, credential.clone(), ARM_SCOPE),
+            graph: pipeline(&http, credential, GRAPH_SCOPE),
+            endpoints: config.endpoints,
+            operation_timeout: config.operation_timeout,
+            credential: config.credential.describe(),
+        })
+    }
+
+    /// Returns a description of the credential in use (never a secret).
+    pub fn credential_description(&self) -> &str {
+        &self.credential
+    }
+
+    /// Returns the endpoints requests go to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Returns the full URL `request` is sent to.
+    pub fn url(&self, request: &ApiRequest) -> String {
+        let base = match request.service {
+            Service::Arm => &self.endpoints.arm,
+            Service::Graph => &self.endpoints.graph,
+        };
+        format!(
+            "{}{}",
+            base.as_str().trim_end_matches('/'),
+            request.path_and_query()
+        )
+    }
+
+    /// Sends `request` once (the pipeline retries transient failures) and returns the answer,
+    /// or the Azure error it carried.
+    pub async fn send(&self, request: &ApiRequest) -> Result<Response, AzureError> {
+        let url = self.url(request);
+        self.send_url(request.service, request.method, &url, request.body.as_ref())
+            .await
+    }
+
+    async fn send_url(
+        &self,
+        service: Service,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, AzureError> {
+        let transport = |message: String| AzureError::Transport {
+            method: method.to_string(),
+            url: url.to_owned(),
+            message,
+        };
+        let parsed = Url::parse(url).map_err(|e| transport(format!("not a URL: {e}")))?;
+        let mut http_request = Request::new(parsed, http_method(method));
+        http_request.insert_header("accept", "application/json");
+        if let Some(body) = body {
+            http_request.insert_header("content-type", "application/json");
+            let bytes = serde_json::to_vec(body)
+                .map_err(|e| transport(format!("cannot encode the body: {e}")))?;
+            http_request.set_body(bytes);
+        }
+        let pipeline = match service {
+            Service::Arm => &self.arm,
+            Service::Graph => &self.graph,
+        };
+        let options = PipelineSendOptions {
+            skip_checks: true,
+            ..Default::default()
+        };
+        let raw = pipeline
+            .send(&Context::new(), &mut http_request, Some(options))
+            .await
+            .map_err(|e| match e.kind() {
+                azure_core::error::ErrorKind::Credential => AzureError::Credential {
+                    credential: self.credential.clone(),
+                    message: e.to_string(),
+                },
+                _ => transport(e.to_string()),
+            })?;
+        let (status, headers, body) = raw.deconstruct();
+        let status = u16::from(status);
+        let header = |name: &'static str| {
+            headers
+                .get_optional_str(&HeaderName::from(name))
+                .map(str::to_owned)
+        };
+        let request_id = header("x-ms-request-id");
+        let json: Option<Value> = if body.is_empty() {
+            None
+        } else {
+            serde_json::from_slice(&body).ok()
+        };
+        if status >= 400 {
+            let error = json.as_ref().and_then(|j| j.get("error"));
+            let field = |name: &str| {
+                error
+                    .and_then(|e| e.get(name))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            return Err(AzureError::Api {
+                method: method.to_string(),
+                url: url.to_owned(),
+                status,
+                code: field("code").unwrap_or_else(|| format!("HTTP{status}")),
+                message: field("message")
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(500).collect()),
+                request_id,
+            });
+        }
+        if json.is_none() && !body.is_empty() {
+            return Err(AzureError::InvalidResponse {
+                url: url.to_owned(),
+                message: "the body is not JSON".to_owned(),
+            });
+        }
+        Ok(Response {
+            status,
+            body: json,
+            async_operation: header("azure-asyncoperation"),
+            location: header("location"),
+            retry_after: header("retry-after").and_then(|v| v.trim().parse().ok()),
+            request_id,
+        })
+    }
+
+    /// Reads an object: `Ok(None)` when Azure says it does not exist, an error for anything
+    /// else that is not a success.
+    pub async fn read(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        match self.send(request).await {
+            Ok(response) => Ok(Some(response.body.unwrap_or(Value::Null))),
+            Err(AzureError::Api {
+                status: 404, code, ..
+            }) if ABSENT_CODES.contains(&code.as_str()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a write and follows its long-running operation, if any, to the end. Returns the
+    /// final resource for a PUT or PATCH, and `None` for a DELETE.
+    pub async fn execute(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        let response = self.send(request).await?;
+        let url = self.url(request);
+        let started = Instant::now();
+        let still_running = response
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/provisioningState"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !is_terminal(s));
+        let long_running = matches!(response.status, 201 | 202) || still_running;
+        if !long_running {
+            return Ok(if request.method == Method::Delete {
+                None
+            } else {
+                response.body
+            });
+        }
+        let mut delay = response.retry_after;
+        if let Some(operation) = &response.async_operation {
+            self.poll_operation(request, &url, operation, delay, started)
+                .await?;
+        } else if let Some(location) = &response.location {
+            self.poll_location(request, &url, location, delay, started)
+                .await?;
+        } else if still_running {
+            // No operation header: poll the resource itself until its state is terminal.
+            loop {
+                self.wait(request, &url, delay, started).await?;
+                let current = self
+                    .send_url(request.service, Method::Get, &url, None)
+                    .await?;
+                delay = current.retry_after;
+                let state = current
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.pointer("/properties/provisioningState"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("Succeeded")
+                    .to_owned();
+                if is_terminal(&state) {
+                    return self.finish(request, &state, current.body);
+                }
+            }
+        }
+        if request.method == Method::Delete {
+            return Ok(None);
+        }
+        Ok(self
+            .send_url(request.service, Method::Get, &url, None)
+            .await?
+            .body)
+    }
+
+    fn finish(
+        &self,
+        request: &ApiRequest,
+        state: &str,
+        body: Option<Value>,
+    ) -> Result<Option<Value>, AzureError> {
+        if state.eq_ignore_ascii_case("succeeded") {
+            Ok(body)
+        } else {
+            Err(AzureError::OperationFailed {
+                method: request.method.to_string(),
+                url: self.url(request),
+                status: state.to_owned(),
+                code: String::new(),
+                message: "the resource's provisioning state ended in this state".to_owned(),
+            })
+        }
+    }
+
+    async fn wait(
+        &self,
+        request: &ApiRequest,
+        url: &str,
+        retry_after: Option<u64>,
+        started: Instant,
+    ) -> Result<(), AzureError> {
+        if started.elapsed() > self.operation_timeout {
+            return Err(AzureError::OperationTimeout {
+                method: request.method.to_string(),
+                url: url.to_owned(),
+                seconds: self.operation_timeout.as_secs(),
+            });
+        }
+        // Azure's advice when `Retry-After` is absent is "implement your own retry logic";
+        // 5 s is short enough for resource groups and polite enough for clusters.
+        let seconds = retry_after.unwrap_or(5).min(60);
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        Ok(())
+    }
+
+    /// Refuses to send the bearer token to an origin other than the configured endpoint's.
+    fn check_origin(&self, service: Service, url: &str) -> Result<(), AzureError> {
+        let base = match service {
+            Service::Arm => &self.endpoints.arm,
+            Service::Graph => &self.endpoints.graph,
+        };
+        match Url::parse(url) {
+            Ok(u) if u.origin() == base.origin() => Ok(()),
+            _ => Err(AzureError::InvalidResponse {
+                url: url.to_owned(),
+                message: format!(
+                    "the operation status URL is not on {}; exai does not send its token elsewhere",
+                    base.origin().ascii_serialization()
+                ),
+            }),
+        }
+    }
+
+    async fn poll_operation(
+        &self,
+        request: &ApiRequest,
+        url: &str,
+        operation: &str,
+        mut delay: Option<u64>,
+        started: Instant,
+    ) -> Result<(), AzureError> {
+        self.check_origin(request.service, operation)?;
+        loop {
+            self.wait(request, url, delay, started).await?;
+            let status = self
+                .send_url(request.service, Method::Get, operation, None)
+                .await?;
+            delay = status.retry_after;
+            let body = status.body.unwrap_or(Value::Null);
+            let Some(state) = body.get("status").and_then(Value::as_str) else {
+                return Err(AzureError::InvalidResponse {
+                    url: operation.to_owned(),
+                    message: "the operation status has no `status`".to_owned(),
+                });
+            };
+            if !is_terminal(state) {
+                continue;
+            }
+            if state.eq_ignore_ascii_case("succeeded") {
+                return Ok(());
+            }
+            let field = |name: &str| {
+                body.pointer(&format!("/error/{name}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            return Err(AzureError::OperationFailed {
+                method: request.method.to_string(),
+                url: url.to_owned(),
+                status: state.to_owned(),
+                code: field("code"),
+                message: field("message"),
+            });
+        }
+    }
+
+    async fn poll_location(
+        &self,
+        request: &ApiRequest,
+        url: &str,
+        location: &str,
+        mut delay: Option<u64>,
+        started: Instant,
+    ) -> Result<(), AzureError> {
+        self.check_origin(request.service, location)?;
+        loop {
+            self.wait(request, url, delay, started).await?;
+            let status = self
+                .send_url(request.service, Method::Get, location, None)
+                .await?;
+            if status.status != 202 {
+                return Ok(());
+            }
+            delay = status.retry_after;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+/// Something went wrong talking to Azure.
+#[derive(Debug, thiserror::Error)]
+pub enum AzureError {
+    /// No credential source applies: nothing to authenticate with.
+    #[error("no Azure credentials found")]
+    NoCredentials {
+        /// Each source that was tried, and why it did not apply.
+        looked_for: Vec<String>,
+    },
+    /// A credential applies but could not produce a token.
+    #[error("could not get a token with {credential}: {message}")]
+    Credential {
+        /// Which credential (e.g. "client secret (AZURE_CLIENT_ID=...)").
+        credential: String,
+        /// Entra's (or the tool's) explanation.
+        message: String,
+    },
+    /// Azure answered with an error.
+    #[error("{method} {url} failed: {status} {code}: {message}")]
+    Api {
+        /// The request method.
+        method: String,
+        /// The request URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Azure's error code (e.g. `AuthorizationFailed`).
+        code: String,
+        /// Azure's error message.
+        message: String,
+        /// The `x-ms-request-id` Azure returned, for support tickets.
+        request_id: Option<String>,
+    },
+    /// A long-running operation ended in `Failed` or `Canceled`.
+    #[error("{method} {url}: the operation ended {status}: {code}: {message}")]
+    OperationFailed {
+        /// The request method that started it.
+        method: String,
+        /// The request URL that started it.
+        url: String,
+        /// `Failed` or `Canceled`.
+        status: String,
+        /// The error code in the operation status, if any.
+        code: String,
+        /// The error message in the operation status, if any.
+        message: String,
+    },
+    /// A long-running operation did not finish in time.
+    #[error("{method} {url}: the operation was still running after {seconds} s")]
+    OperationTimeout {
+        /// The request method that started it.
+        method: String,
+        /// The request URL that started it.
+        url: String,
+        /// How long exai waited.
+        seconds: u64,
+    },
+    /// The request could not be sent or its answer not received.
+    #[error("{method} {url}: {message}")]
+    Transport {
+        /// The request method.
+        method: String,
+        /// The request URL.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// Azure answered something exai cannot read.
+    #[error("{url}: unexpected answer from Azure: {message}")]
+    InvalidResponse {
+        /// The URL that answered.
+        url: String,
+        /// What was wrong with the answer.
+        message: String,
+    },
+    /// The client could not be configured (e.g. a bad CA certificate or endpoint).
+    #[error("cannot set up the Azure client: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl AzureError {
+    /// Returns what a person can do about this error, when exai knows.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoCredentials { .. } => Some(
+                "run `az login`, or export AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_TENANT_ID for a service principal; \
+                 to try exai without an Azure account, add `--emulator`"
+                    .to_owned(),
+            ),
+            Self::Credential { .. } => {
+                Some("check the client id, secret and tenant; a secret may have expired (see the app's `Certificates & secrets` in Entra)".to_owned())
+            }
+            Self::Api { code, status, .. } => hint_for(code, *status),
+            Self::OperationFailed { .. } => Some("run the same command again once the cause is fixed: exai resumes from what exists".to_owned()),
+            Self::OperationTimeout { .. } => Some("the operation may still finish in Azure; run `exai plan` to see where it stands".to_owned()),
+            Self::Transport { .. } => Some("check the network and the endpoint; exai already retried transient failures".to_owned()),
+            Self::InvalidResponse { .. } | Self::Config { .. } => None,
+        }
+    }
+
+    /// Returns the Azure request id, when Azure gave one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the hint for an ARM error code, when exai knows one.
+///
+/// Codes and mitigations from the "Troubleshoot common Azure deployment errors" page
+/// (`articles/azure-resource-manager/troubleshooting/common-deployment-errors.md`).
+pub fn hint_for(code: &str, status: u16) -> Option<String> {
+    let hint = match code {
+        "AuthorizationFailed" => {
+            "the identity lacks a role on this scope: reading needs Reader, writing needs Contributor, and role assignments need Owner, User Access Administrator or Role Based Access Control Administrator"
+        }
+        "MissingSubscriptionRegistration" | "NoRegisteredProviderFound" => {
+            "register the resource provider: `az provider register --namespace <namespace>`"
+        }
+        "InvalidAuthenticationTokenTenant" => {
+            "the subscription belongs to another tenant: set `azure.tenant` in the spec to the subscription's tenant"
+        }
+        "SubscriptionNotFound" | "InvalidSubscriptionId" => {
+            "check `azure.subscription` in the spec; `az account list -o table` lists the subscriptions you can use"
+        }
+        "ExpiredAuthenticationToken" | "InvalidAuthenticationToken" | "AuthenticationFailed" => {
+            "sign in again (`az login`) or check the service principal's credentials"
+        }
+        "AnotherOperationInProgress" | "Conflict" => {
+            "another operation is running on this resource; wait for it to finish and run exai again"
+        }
+        "RequestDisallowedByPolicy" => {
+            "an Azure Policy refuses this request; the error message names the policy assignment"
+        }
+        "InvalidResourceGroupLocation" => {
+            "a resource group's location cannot change; keep the old location or replace the group"
+        }
+        "LocationNotAvailableForResourceGroup" => {
+            "pick a region the subscription offers: `az account list-locations -o table`"
+        }
+        _ if status == 429 => {
+            "Azure is throttling requests; exai already waited and retried, try again in a minute"
+        }
+        _ if status >= 500 => {
+            "Azure had an internal error; exai already retried, run the command again"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
+}

@@ -1,0 +1,334 @@
+use crate::Sender;
+use exai_model::{Address, OWNER_TAG};
+use exai_planner::{Action, Change, Plan};
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// How to apply.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// At most this many resources are changed at once.
+    pub parallelism: usize,
+    /// Allow deletes and replacements (a replacement deletes first).
+    pub allow_delete: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            parallelism: 4,
+            allow_delete: false,
+        }
+    }
+}
+
+/// What happens while applying, for progress output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyEvent {
+    /// Work on a resource starts.
+    Started {
+        /// The resource.
+        address: Address,
+        /// What is done to it.
+        action: Action,
+    },
+    /// A request is about to be sent (or, in a dry run, is recorded instead).
+    Request {
+        /// The resource.
+        address: Address,
+        /// The HTTP method.
+        method: String,
+        /// The full URL.
+        url: String,
+        /// The body, if any.
+        body: Option<Value>,
+    },
+    /// A resource is done.
+    Finished {
+        /// The resource.
+        address: Address,
+        /// What was done.
+        action: Action,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// A resource failed.
+    Failed {
+        /// The resource.
+        address: Address,
+        /// What failed.
+        error: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// A resource was not touched because something it depends on did not succeed.
+    Skipped {
+        /// The resource.
+        address: Address,
+        /// The dependency that did not succeed.
+        because: Address,
+    },
+}
+
+/// The outcome for one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing to do.
+    Unchanged,
+    /// The action was carried out (or, in a dry run, recorded).
+    Done(Action),
+    /// It failed.
+    Failed {
+        /// What failed.
+        error: String,
+    },
+    /// It was not attempted.
+    Skipped {
+        /// The dependency that did not succeed.
+        because: Address,
+    },
+}
+
+/// What an apply did, resource by resource, in plan order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyReport {
+    /// Each resource's outcome.
+    pub outcomes: Vec<(Address, Outcome)>,
+}
+
+impl ApplyReport {
+    /// Returns true when nothing failed or was skipped.
+    pub fn succeeded(&self) -> bool {
+        self.outcomes
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Unchanged | Outcome::Done(_)))
+    }
+
+    /// Returns how many resources got `action`.
+    pub fn count(&self, action: Action) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Done(action))
+            .count()
+    }
+
+    /// Returns how many resources failed, and how many were skipped.
+    pub fn failures(&self) -> (usize, usize) {
+        let failed = self
+            .outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Failed { .. }))
+            .count();
+        let skipped = self
+            .outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Skipped { .. }))
+            .count();
+        (failed, skipped)
+    }
+}
+
+/// A plan exai refuses to apply as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutorError {
+    /// The plan deletes or replaces resources and `--allow-delete` was not given.
+    #[error("the plan deletes or replaces {}, and deletes were not allowed", list(.addresses))]
+    DeleteNotAllowed {
+        /// The resources that would be deleted.
+        addresses: Vec<Address>,
+    },
+    /// The plan would delete a resource exai did not create.
+    #[error("`{address}` would be deleted, but exai does not own it (its `{OWNER_TAG}` tag is {})", .owner.as_deref().map(|o| format!("`{o}`")).unwrap_or_else(|| "missing".to_owned()))]
+    NotOwned {
+        /// The resource.
+        address: Address,
+        /// Its ownership tag's value, if any.
+        owner: Option<String>,
+    },
+}
+
+impl ExecutorError {
+    /// Returns what to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::DeleteNotAllowed { .. } => {
+                "review the plan, then run again with `--allow-delete` to let exai delete; nothing was changed".to_owned()
+            }
+            Self::NotOwned { .. } => "exai only deletes what it created; delete it yourself if you mean to, or change the spec back; nothing was changed".to_owned(),
+        }
+    }
+}
+
+fn list(addresses: &[Address]) -> String {
+    addresses
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks, before any write, that the plan only deletes what it is allowed to: nothing without
+/// `allow_delete`, and never an object whose ownership tag does not name its address.
+pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorError> {
+    let destructive: Vec<&Change> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Replace | Action::Delete))
+        .collect();
+    if destructive.is_empty() {
+        return Ok(());
+    }
+    if !allow_delete {
+        return Err(ExecutorError::DeleteNotAllowed {
+            addresses: destructive.iter().map(|c| c.address.clone()).collect(),
+        });
+    }
+    let owner_path = format!("tags.{OWNER_TAG}");
+    for change in destructive {
+        let owner = change
+            .before
+            .as_ref()
+            .and_then(|b| b.get(&owner_path))
+            .and_then(Value::as_str);
+        if owner != Some(change.address.as_str()) {
+            return Err(ExecutorError::NotOwned {
+                address: change.address.clone(),
+                owner: owner.map(str::to_owned),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn apply_one<S: Sender>(
+    change: &Change,
+    sender: &S,
+    on_event: &(dyn Fn(ApplyEvent) + Sync),
+) -> Outcome {
+    let started = Instant::now();
+    on_event(ApplyEvent::Started {
+        address: change.address.clone(),
+        action: change.action,
+    });
+    for request in &change.requests {
+        on_event(ApplyEvent::Request {
+            address: change.address.clone(),
+            method: request.method.to_string(),
+            url: sender.url(request),
+            body: request.body.clone(),
+        });
+        if let Err(e) = sender.execute(request).await {
+            on_event(ApplyEvent::Failed {
+                address: change.address.clone(),
+                error: e.to_string(),
+                hint: e.hint(),
+            });
+            return Outcome::Failed {
+                error: e.to_string(),
+            };
+        }
+    }
+    on_event(ApplyEvent::Finished {
+        address: change.address.clone(),
+        action: change.action,
+        elapsed: started.elapsed(),
+    });
+    Outcome::Done(change.action)
+}
+
+/// Applies `plan` through `sender`: each resource once everything it depends on succeeded, at
+/// most `options.parallelism` at a time. Call [`refuse_unsafe`] first.
+pub async fn apply<S: Sender>(
+    plan: &Plan,
+    sender: &S,
+    options: ApplyOptions,
+    on_event: &(dyn Fn(ApplyEvent) + Sync),
+) -> ApplyReport {
+    let mut outcomes: BTreeMap<Address, Outcome> = BTreeMap::new();
+    let mut pending: Vec<&Change> = Vec::new();
+    for change in &plan.resource_changes {
+        if change.action == Action::NoOp {
+            outcomes.insert(change.address.clone(), Outcome::Unchanged);
+        } else {
+            pending.push(change);
+        }
+    }
+    let mut running: BTreeSet<Address> = BTreeSet::new();
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        // Skip what depends on a failure; start what is ready, up to the parallelism.
+        let mut i = 0;
+        while i < pending.len() {
+            let change = pending[i];
+            let blocking = change.depends_on.iter().find(|d| {
+                matches!(
+                    outcomes.get(*d),
+                    Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
+                )
+            });
+            if let Some(dependency) = blocking {
+                on_event(ApplyEvent::Skipped {
+                    address: change.address.clone(),
+                    because: dependency.clone(),
+                });
+                outcomes.insert(
+                    change.address.clone(),
+                    Outcome::Skipped {
+                        because: dependency.clone(),
+                    },
+                );
+                pending.remove(i);
+                continue;
+            }
+            let ready = change.depends_on.iter().all(|d| {
+                matches!(
+                    outcomes.get(d),
+                    Some(Outcome::Unchanged | Outcome::Done(_)) | None
+                ) && !running.contains(d)
+                    && !pending.iter().any(|p| &p.address == d)
+            });
+            if ready && running.len() < options.parallelism.max(1) {
+                running.insert(change.address.clone());
+                pending.remove(i);
+                in_flight.push(async move {
+                    (
+                        change.address.clone(),
+                        apply_one(change, sender, on_event).await,
+                    )
+                });
+                continue;
+            }
+            i += 1;
+        }
+        match in_flight.next().await {
+            Some((address, outcome)) => {
+                running.remove(&address);
+                outcomes.insert(address, outcome);
+            }
+            None => break,
+        }
+    }
+    // Anything still pending waits on something that never ran (a dependency cycle or an
+    // address outside the plan); it was not attempted.
+    for change in pending {
+        let because = change
+            .depends_on
+            .first()
+            .cloned()
+            .unwrap_or_else(|| change.address.clone());
+        outcomes.insert(change.address.clone(), Outcome::Skipped { because });
+    }
+    let order: Vec<Address> = plan
+        .resource_changes
+        .iter()
+        .map(|c| c.address.clone())
+        .collect();
+    ApplyReport {
+        outcomes: order
+            .into_iter()
+            .filter_map(|a| outcomes.remove(&a).map(|o| (a, o)))
+            .collect(),
+    }
+}

@@ -1,0 +1,247 @@
+use exai_model::{
+    Address, ApiRequest, DesiredState, LiveState, Observation, OwnedFields, ResourceId, fingerprint,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The version of the plan document's format. Bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What exai will do to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Azure already matches the spec.
+    NoOp,
+    /// The resource does not exist and will be created.
+    Create,
+    /// Owned fields differ and can be changed in place.
+    Update,
+    /// An owned field that cannot change in place differs: delete, then create.
+    Replace,
+    /// The resource will be deleted.
+    Delete,
+}
+
+impl Action {
+    /// Returns the marker shown before the address in text plans.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Self::NoOp => "=",
+            Self::Create => "+",
+            Self::Update => "~",
+            Self::Replace => "-/+",
+            Self::Delete => "-",
+        }
+    }
+}
+
+/// One owned field that differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDiff {
+    /// The dotted path, e.g. `tags.project`.
+    pub path: String,
+    /// The live value; absent when Azure holds none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The desired value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// Why this field cannot change in place, when it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forces_replacement: Option<String>,
+}
+
+/// The plan for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The resource's address.
+    pub address: Address,
+    /// The Azure resource type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The Azure id.
+    pub id: ResourceId,
+    /// What will be done.
+    pub action: Action,
+    /// Why, for a replace: the fields that force it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A warning a reviewer must see (e.g. what a delete takes with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// Owned fields as Azure holds them (absent for a create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<OwnedFields>,
+    /// Owned fields as the spec wants them (absent for a delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<OwnedFields>,
+    /// The owned fields that differ.
+    pub diffs: Vec<FieldDiff>,
+    /// What the live object holds that exai does not manage (e.g. tags added by policy).
+    #[serde(skip_serializing_if = "OwnedFields::is_empty", default)]
+    pub observed: OwnedFields,
+    /// The fingerprint of the live owned fields this plan was made against (absent when the
+    /// resource did not exist). `apply` of a saved plan refuses to write if it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Addresses that must be applied first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub depends_on: Vec<Address>,
+    /// The requests that carry the change out, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub requests: Vec<ApiRequest>,
+}
+
+/// Counts of changes by action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Resources to create.
+    pub add: usize,
+    /// Resources to update in place.
+    pub change: usize,
+    /// Resources to replace.
+    pub replace: usize,
+    /// Resources to delete.
+    pub destroy: usize,
+    /// Resources already as declared.
+    pub unchanged: usize,
+}
+
+impl Summary {
+    /// Returns true when the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.add + self.change + self.replace + self.destroy == 0
+    }
+}
+
+/// What would change, resource by resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// One entry per declared resource, in dependency order.
+    pub resource_changes: Vec<Change>,
+    /// Counts by action.
+    pub summary: Summary,
+}
+
+/// A plan that cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A declared resource has no observation: it was not read, so nothing can be said of it.
+    #[error("`{address}` was not read from Azure, so it cannot be planned")]
+    NotObserved {
+        /// The resource's address.
+        address: Address,
+    },
+}
+
+/// Plans `desired` against `live`.
+pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError> {
+    let mut changes = Vec::with_capacity(desired.resources.len());
+    let mut summary = Summary::default();
+    for resource in &desired.resources {
+        let spec = &resource.spec;
+        let observation = live
+            .get(&resource.address)
+            .ok_or_else(|| PlanError::NotObserved {
+                address: resource.address.clone(),
+            })?;
+        let after = spec.desired_fields();
+        let mut change = Change {
+            address: resource.address.clone(),
+            resource_type: spec.kind().azure_type().to_owned(),
+            id: spec.id(),
+            action: Action::NoOp,
+            reason: None,
+            warning: None,
+            before: None,
+            after: Some(after.clone()),
+            diffs: Vec::new(),
+            observed: OwnedFields::new(),
+            fingerprint: None,
+            depends_on: resource.depends_on.clone(),
+            requests: Vec::new(),
+        };
+        match observation {
+            Observation::Absent => {
+                change.action = Action::Create;
+                change.diffs = diff(&OwnedFields::new(), &after, |_| None);
+                change.requests = spec.create_requests();
+            }
+            Observation::Present(live_resource) => {
+                let before = spec.live_fields(live_resource);
+                change.id = live_resource.id.clone();
+                change.fingerprint = Some(fingerprint(&before));
+                change.observed = spec.observed(live_resource);
+                change.diffs = diff(&before, &after, |path| spec.replace_reason(path));
+                change.before = Some(before);
+                let forcing: Vec<&FieldDiff> = change
+                    .diffs
+                    .iter()
+                    .filter(|d| d.forces_replacement.is_some())
+                    .collect();
+                if !forcing.is_empty() {
+                    change.action = Action::Replace;
+                    change.reason = Some(
+                        forcing
+                            .iter()
+                            .map(|d| {
+                                format!(
+                                    "`{}` forces replacement: {}",
+                                    d.path,
+                                    d.forces_replacement.as_deref().unwrap_or_default()
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                    change.warning = spec.destroy_warning().map(str::to_owned);
+                    change.requests = std::iter::once(spec.delete_request(live_resource))
+                        .chain(spec.create_requests())
+                        .collect();
+                } else if !change.diffs.is_empty() {
+                    change.action = Action::Update;
+                    change.requests = spec.update_requests(live_resource);
+                }
+            }
+        }
+        match change.action {
+            Action::NoOp => summary.unchanged += 1,
+            Action::Create => summary.add += 1,
+            Action::Update => summary.change += 1,
+            Action::Replace => summary.replace += 1,
+            Action::Delete => summary.destroy += 1,
+        }
+        changes.push(change);
+    }
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        resource_changes: changes,
+        summary,
+    })
+}
+
+/// Returns the differing owned fields, in path order. Only paths the spec declares are
+/// compared: a field Azure holds and the spec does not own is never a difference.
+fn diff(
+    before: &OwnedFields,
+    after: &OwnedFields,
+    replace_reason: impl Fn(&str) -> Option<&'static str>,
+) -> Vec<FieldDiff> {
+    after
+        .iter()
+        .filter(|(path, value)| before.get(*path) != Some(value))
+        .map(|(path, value)| FieldDiff {
+            path: path.clone(),
+            before: before.get(path).cloned(),
+            after: Some(value.clone()),
+            forces_replacement: if before.contains_key(path) {
+                replace_reason(path).map(str::to_owned)
+            } else {
+                None
+            },
+        })
+        .collect()
+}
