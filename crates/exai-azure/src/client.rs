@@ -9,8 +9,7 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::HeaderName;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{
-    ClientOptions, Context, Method as HttpMethod, Pipeline, PipelineSendOptions, Request,
-    Transport, Url,
+    ClientOptions, Context, Method as HttpMethod, Pipeline, PipelineSendOptions, Request, Transport, Url,
 };
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
@@ -43,8 +42,7 @@ pub struct Endpoints {
 impl Endpoints {
     /// Azure's public cloud.
     pub fn azure_public() -> Self {
-        let parse =
-            |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("constant URL {s} parses"));
+        let parse = |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("constant URL {s} parses"));
         Self {
             arm: parse("https://management.azure.com/"),
             graph: parse("https://graph.microsoft.com/"),
@@ -55,12 +53,7 @@ impl Endpoints {
 
     /// An emulator serving ARM, Graph and the token endpoint on one origin.
     pub fn emulator(url: &Url) -> Self {
-        Self {
-            arm: url.clone(),
-            graph: url.clone(),
-            authority: url.clone(),
-            is_public_cloud: false,
-        }
+        Self { arm: url.clone(), graph: url.clone(), authority: url.clone(), is_public_cloud: false }
     }
 }
 
@@ -124,31 +117,15 @@ struct GitHubActionsAssertion {
 
 #[async_trait::async_trait]
 impl ClientAssertion for GitHubActionsAssertion {
-    async fn secret(
-        &self,
-        _options: Option<azure_core::http::ClientMethodOptions<'_>>,
-    ) -> azure_core::Result<String> {
+    async fn secret(&self, _options: Option<azure_core::http::ClientMethodOptions<'_>>) -> azure_core::Result<String> {
         use azure_core::error::{Error, ErrorKind};
         let mut url = Url::parse(&self.request_url).map_err(|e| {
-            Error::with_message(
-                ErrorKind::Credential,
-                format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"),
-            )
+            Error::with_message(ErrorKind::Credential, format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))
         })?;
-        url.query_pairs_mut()
-            .append_pair("audience", "api://AzureADTokenExchange");
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(&self.request_token)
-            .send()
-            .await
-            .map_err(|e| {
-                Error::with_message(
-                    ErrorKind::Credential,
-                    format!("could not reach GitHub's OIDC token endpoint: {e}"),
-                )
-            })?;
+        url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
+        let response = self.http.get(url).bearer_auth(&self.request_token).send().await.map_err(|e| {
+            Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
+        })?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::with_message(
@@ -157,10 +134,7 @@ impl ClientAssertion for GitHubActionsAssertion {
             ));
         }
         let bytes = response.bytes().await.map_err(|e| {
-            Error::with_message(
-                ErrorKind::Credential,
-                format!("could not read GitHub's OIDC token answer: {e}"),
-            )
+            Error::with_message(ErrorKind::Credential, format!("could not read GitHub's OIDC token answer: {e}"))
         })?;
         let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::with_message(
@@ -168,15 +142,9 @@ impl ClientAssertion for GitHubActionsAssertion {
                 format!("GitHub's OIDC token endpoint answered something else than JSON: {e}"),
             )
         })?;
-        body.get("value")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                Error::with_message(
-                    ErrorKind::Credential,
-                    "GitHub's OIDC token endpoint answered without a `value`",
-                )
-            })
+        body.get("value").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+            Error::with_message(ErrorKind::Credential, "GitHub's OIDC token endpoint answered without a `value`")
+        })
     }
 }
 
@@ -188,43 +156,26 @@ fn http_client(extra_ca_pem: Option<&str>) -> Result<reqwest::Client, AzureError
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("exai/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = extra_ca_pem {
-        let cert =
-            reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| AzureError::Config {
-                message: format!("the CA certificate is not valid PEM: {e}"),
-            })?;
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| AzureError::Config { message: format!("the CA certificate is not valid PEM: {e}") })?;
         builder = builder.add_root_certificate(cert);
     }
-    builder.build().map_err(|e| AzureError::Config {
-        message: format!("cannot build the HTTP client: {e}"),
-    })
+    builder.build().map_err(|e| AzureError::Config { message: format!("cannot build the HTTP client: {e}") })
 }
 
-fn build_credential(
-    config: &ClientConfig,
-    http: &reqwest::Client,
-) -> Result<Arc<dyn TokenCredential>, AzureError> {
+fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc<dyn TokenCredential>, AzureError> {
     let client_options = || {
-        let mut options = ClientOptions {
-            transport: Some(Transport::new(Arc::new(http.clone()))),
-            ..Default::default()
-        };
+        let mut options =
+            ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), ..Default::default() };
         if !config.endpoints.is_public_cloud {
             let mut custom = CustomConfiguration::default();
-            custom.authority_host = config
-                .endpoints
-                .authority
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned();
+            custom.authority_host = config.endpoints.authority.as_str().trim_end_matches('/').to_owned();
             options.cloud = Some(Arc::new(CloudConfiguration::from(custom)));
         }
         options
     };
     let choice = &config.credential;
-    let fail = |e: azure_core::Error| AzureError::Credential {
-        credential: choice.describe(),
-        message: e.to_string(),
-    };
+    let fail = |e: azure_core::Error| AzureError::Credential { credential: choice.describe(), message: e.to_string() };
     let secret = || choice.secret.clone().unwrap_or_default();
     let tenant = config.tenant.clone();
     Ok(match &choice.kind {
@@ -232,62 +183,41 @@ fn build_credential(
             &tenant,
             client_id.clone(),
             secret().into(),
-            Some(ClientSecretCredentialOptions {
-                client_options: client_options(),
-            }),
+            Some(ClientSecretCredentialOptions { client_options: client_options() }),
         )
         .map_err(fail)?,
-        CredentialKind::GitHubActions {
-            client_id,
-            request_url,
-        } => ClientAssertionCredential::new(
+        CredentialKind::GitHubActions { client_id, request_url } => ClientAssertionCredential::new(
             tenant,
             client_id.clone(),
-            GitHubActionsAssertion {
-                request_url: request_url.clone(),
-                request_token: secret(),
-                http: http.clone(),
-            },
-            Some(ClientAssertionCredentialOptions {
-                client_options: client_options(),
-            }),
+            GitHubActionsAssertion { request_url: request_url.clone(), request_token: secret(), http: http.clone() },
+            Some(ClientAssertionCredentialOptions { client_options: client_options() }),
         )
         .map_err(fail)?,
-        CredentialKind::WorkloadIdentity {
-            client_id,
-            token_file,
-        } => WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-            credential_options: ClientAssertionCredentialOptions {
-                client_options: client_options(),
-            },
-            client_id: Some(client_id.clone()),
-            tenant_id: Some(tenant),
-            token_file_path: Some(token_file.into()),
-            ..Default::default()
-        }))
-        .map_err(fail)?,
-        CredentialKind::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
-            tenant_id: Some(tenant),
-            ..Default::default()
-        }))
-        .map_err(fail)?,
+        CredentialKind::WorkloadIdentity { client_id, token_file } => {
+            WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options: client_options() },
+                client_id: Some(client_id.clone()),
+                tenant_id: Some(tenant),
+                token_file_path: Some(token_file.into()),
+                ..Default::default()
+            }))
+            .map_err(fail)?
+        }
+        CredentialKind::AzureCli => {
+            AzureCliCredential::new(Some(AzureCliCredentialOptions { tenant_id: Some(tenant), ..Default::default() }))
+                .map_err(fail)?
+        }
     })
 }
 
 fn pipeline(http: &reqwest::Client, credential: Arc<dyn TokenCredential>, scope: &str) -> Pipeline {
-    let options = ClientOptions {
-        transport: Some(Transport::new(Arc::new(http.clone()))),
-        ..Default::default()
-    };
+    let options = ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), ..Default::default() };
     Pipeline::new(
         Some("exai"),
         Some(env!("CARGO_PKG_VERSION")),
         options,
         Vec::new(),
-        vec![Arc::new(BearerTokenAuthorizationPolicy::new(
-            credential,
-            [scope],
-        ))],
+        vec![Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]))],
         None,
     )
 }
@@ -311,12 +241,7 @@ fn is_terminal(state: &str) -> bool {
 
 /// 404 codes that mean "this object does not exist" (as opposed to "you asked the wrong
 /// thing"): a missing subscription or an unknown resource type is an error, not an absence.
-const ABSENT_CODES: &[&str] = &[
-    "ResourceGroupNotFound",
-    "ResourceNotFound",
-    "NotFound",
-    "Request_ResourceNotFound",
-];
+const ABSENT_CODES: &[&str] = &["ResourceGroupNotFound", "ResourceNotFound", "NotFound", "Request_ResourceNotFound"];
 
 impl AzureClient {
     /// Builds a client. Nothing is sent until the first request.
@@ -348,19 +273,14 @@ impl AzureClient {
             Service::Arm => &self.endpoints.arm,
             Service::Graph => &self.endpoints.graph,
         };
-        format!(
-            "{}{}",
-            base.as_str().trim_end_matches('/'),
-            request.path_and_query()
-        )
+        format!("{}{}", base.as_str().trim_end_matches('/'), request.path_and_query())
     }
 
     /// Sends `request` once (the pipeline retries transient failures) and returns the answer,
     /// or the Azure error it carried.
     pub async fn send(&self, request: &ApiRequest) -> Result<Response, AzureError> {
         let url = self.url(request);
-        self.send_url(request.service, request.method, &url, request.body.as_ref())
-            .await
+        self.send_url(request.service, request.method, &url, request.body.as_ref()).await
     }
 
     async fn send_url(
@@ -370,66 +290,42 @@ impl AzureClient {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Response, AzureError> {
-        let transport = |message: String| AzureError::Transport {
-            method: method.to_string(),
-            url: url.to_owned(),
-            message,
-        };
+        let transport =
+            |message: String| AzureError::Transport { method: method.to_string(), url: url.to_owned(), message };
         let parsed = Url::parse(url).map_err(|e| transport(format!("not a URL: {e}")))?;
         let mut http_request = Request::new(parsed, http_method(method));
         http_request.insert_header("accept", "application/json");
         if let Some(body) = body {
             http_request.insert_header("content-type", "application/json");
-            let bytes = serde_json::to_vec(body)
-                .map_err(|e| transport(format!("cannot encode the body: {e}")))?;
+            let bytes = serde_json::to_vec(body).map_err(|e| transport(format!("cannot encode the body: {e}")))?;
             http_request.set_body(bytes);
         }
         let pipeline = match service {
             Service::Arm => &self.arm,
             Service::Graph => &self.graph,
         };
-        let options = PipelineSendOptions {
-            skip_checks: true,
-            ..Default::default()
-        };
-        let raw = pipeline
-            .send(&Context::new(), &mut http_request, Some(options))
-            .await
-            .map_err(|e| match e.kind() {
-                azure_core::error::ErrorKind::Credential => AzureError::Credential {
-                    credential: self.credential.clone(),
-                    message: e.to_string(),
-                },
+        let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
+        let raw =
+            pipeline.send(&Context::new(), &mut http_request, Some(options)).await.map_err(|e| match e.kind() {
+                azure_core::error::ErrorKind::Credential => {
+                    AzureError::Credential { credential: self.credential.clone(), message: e.to_string() }
+                }
                 _ => transport(e.to_string()),
             })?;
         let (status, headers, body) = raw.deconstruct();
         let status = u16::from(status);
-        let header = |name: &'static str| {
-            headers
-                .get_optional_str(&HeaderName::from(name))
-                .map(str::to_owned)
-        };
+        let header = |name: &'static str| headers.get_optional_str(&HeaderName::from(name)).map(str::to_owned);
         let request_id = header("x-ms-request-id");
-        let json: Option<Value> = if body.is_empty() {
-            None
-        } else {
-            serde_json::from_slice(&body).ok()
-        };
+        let json: Option<Value> = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
         if status >= 400 {
             let error = json.as_ref().and_then(|j| j.get("error"));
-            let field = |name: &str| {
-                error
-                    .and_then(|e| e.get(name))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
+            let field = |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str).map(str::to_owned);
             return Err(AzureError::Api {
                 method: method.to_string(),
                 url: url.to_owned(),
                 status,
                 code: field("code").unwrap_or_else(|| format!("HTTP{status}")),
-                message: field("message")
-                    .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(500).collect()),
+                message: field("message").unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(500).collect()),
                 request_id,
             });
         }
@@ -454,9 +350,7 @@ impl AzureClient {
     pub async fn read(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
         match self.send(request).await {
             Ok(response) => Ok(Some(response.body.unwrap_or(Value::Null))),
-            Err(AzureError::Api {
-                status: 404, code, ..
-            }) if ABSENT_CODES.contains(&code.as_str()) => Ok(None),
+            Err(AzureError::Api { status: 404, code, .. }) if ABSENT_CODES.contains(&code.as_str()) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -475,26 +369,18 @@ impl AzureClient {
             .is_some_and(|s| !is_terminal(s));
         let long_running = matches!(response.status, 201 | 202) || still_running;
         if !long_running {
-            return Ok(if request.method == Method::Delete {
-                None
-            } else {
-                response.body
-            });
+            return Ok(if request.method == Method::Delete { None } else { response.body });
         }
         let mut delay = response.retry_after;
         if let Some(operation) = &response.async_operation {
-            self.poll_operation(request, &url, operation, delay, started)
-                .await?;
+            self.poll_operation(request, &url, operation, delay, started).await?;
         } else if let Some(location) = &response.location {
-            self.poll_location(request, &url, location, delay, started)
-                .await?;
+            self.poll_location(request, &url, location, delay, started).await?;
         } else if still_running {
             // No operation header: poll the resource itself until its state is terminal.
             loop {
                 self.wait(request, &url, delay, started).await?;
-                let current = self
-                    .send_url(request.service, Method::Get, &url, None)
-                    .await?;
+                let current = self.send_url(request.service, Method::Get, &url, None).await?;
                 delay = current.retry_after;
                 let state = current
                     .body
@@ -511,18 +397,10 @@ impl AzureClient {
         if request.method == Method::Delete {
             return Ok(None);
         }
-        Ok(self
-            .send_url(request.service, Method::Get, &url, None)
-            .await?
-            .body)
+        Ok(self.send_url(request.service, Method::Get, &url, None).await?.body)
     }
 
-    fn finish(
-        &self,
-        request: &ApiRequest,
-        state: &str,
-        body: Option<Value>,
-    ) -> Result<Option<Value>, AzureError> {
+    fn finish(&self, request: &ApiRequest, state: &str, body: Option<Value>) -> Result<Option<Value>, AzureError> {
         if state.eq_ignore_ascii_case("succeeded") {
             Ok(body)
         } else {
@@ -586,9 +464,7 @@ impl AzureClient {
         self.check_origin(request.service, operation)?;
         loop {
             self.wait(request, url, delay, started).await?;
-            let status = self
-                .send_url(request.service, Method::Get, operation, None)
-                .await?;
+            let status = self.send_url(request.service, Method::Get, operation, None).await?;
             delay = status.retry_after;
             let body = status.body.unwrap_or(Value::Null);
             let Some(state) = body.get("status").and_then(Value::as_str) else {
@@ -604,10 +480,7 @@ impl AzureClient {
                 return Ok(());
             }
             let field = |name: &str| {
-                body.pointer(&format!("/error/{name}"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
+                body.pointer(&format!("/error/{name}")).and_then(Value::as_str).unwrap_or_default().to_owned()
             };
             return Err(AzureError::OperationFailed {
                 method: request.method.to_string(),
@@ -630,9 +503,7 @@ impl AzureClient {
         self.check_origin(request.service, location)?;
         loop {
             self.wait(request, url, delay, started).await?;
-            let status = self
-                .send_url(request.service, Method::Get, location, None)
-                .await?;
+            let status = self.send_url(request.service, Method::Get, location, None).await?;
             if status.status != 202 {
                 return Ok(());
             }

@@ -47,82 +47,71 @@ pub enum CredentialKind {
 pub struct CredentialChoice {
     /// Which kind.
     pub kind: CredentialKind,
+    /// Where it came from, for people (e.g. "from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET").
+    pub origin: &'static str,
     pub(crate) secret: Option<String>,
 }
 
 impl std::fmt::Debug for CredentialChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialChoice")
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
+        f.debug_struct("CredentialChoice").field("kind", &self.kind).finish_non_exhaustive()
     }
 }
 
 impl CredentialChoice {
-    /// Returns a client-secret credential (used for the emulator's development identity).
-    pub fn client_secret(client_id: &str, secret: &str) -> Self {
+    /// Returns a client-secret credential from `origin` (e.g. the emulator's development
+    /// application).
+    pub fn client_secret(client_id: &str, secret: &str, origin: &'static str) -> Self {
         Self {
-            kind: CredentialKind::ClientSecret {
-                client_id: client_id.to_owned(),
-            },
+            kind: CredentialKind::ClientSecret { client_id: client_id.to_owned() },
+            origin,
             secret: Some(secret.to_owned()),
         }
     }
 
     /// Returns a one-line, secret-free description, e.g. for "using ..." log lines.
     pub fn describe(&self) -> String {
-        match &self.kind {
-            CredentialKind::ClientSecret { client_id } => format!(
-                "client secret of application {client_id} (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)"
-            ),
+        let what = match &self.kind {
+            CredentialKind::ClientSecret { client_id } => format!("client secret of application {client_id}"),
             CredentialKind::GitHubActions { client_id, .. } => {
                 format!("GitHub Actions OIDC token exchanged for application {client_id}")
             }
-            CredentialKind::WorkloadIdentity {
-                client_id,
-                token_file,
-            } => {
+            CredentialKind::WorkloadIdentity { client_id, token_file } => {
                 format!("workload identity token in {token_file} for application {client_id}")
             }
-            CredentialKind::AzureCli => {
-                "Azure CLI login (`az account get-access-token`)".to_owned()
-            }
-        }
+            CredentialKind::AzureCli => "Azure CLI login".to_owned(),
+        };
+        format!("{what} ({})", self.origin)
     }
 }
 
-/// Chooses the first credential source that applies, reading variables through `env` and
-/// finding programs on `path` (the value of `PATH`).
-pub fn choose_credential(
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<CredentialChoice, AzureError> {
+/// Chooses the first credential source that applies, reading variables (`PATH` included)
+/// through `env`.
+pub fn choose_credential(env: &dyn Fn(&str) -> Option<String>) -> Result<CredentialChoice, AzureError> {
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let client_id = get("AZURE_CLIENT_ID");
     let mut looked_for = Vec::new();
 
     match (&client_id, get("AZURE_CLIENT_SECRET")) {
         (Some(id), Some(secret)) => {
-            return Ok(CredentialChoice {
-                kind: CredentialKind::ClientSecret {
-                    client_id: id.clone(),
-                },
-                secret: Some(secret),
-            });
+            return Ok(CredentialChoice::client_secret(id, &secret, "from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET"));
         }
-        (Some(_), None) => looked_for.push(
-            "client secret: AZURE_CLIENT_ID is set but AZURE_CLIENT_SECRET is not".to_owned(),
-        ),
-        (None, Some(_)) => looked_for.push(
-            "client secret: AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is not".to_owned(),
-        ),
-        (None, None) => looked_for
-            .push("client secret: AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not set".to_owned()),
+        (Some(_), None) => {
+            looked_for.push("client secret: AZURE_CLIENT_ID is set but AZURE_CLIENT_SECRET is not".to_owned())
+        }
+        (None, Some(_)) => {
+            looked_for.push("client secret: AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is not".to_owned())
+        }
+        (None, None) => {
+            looked_for.push("client secret: AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not set".to_owned())
+        }
     }
 
     match (get("ACTIONS_ID_TOKEN_REQUEST_URL"), get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"), &client_id) {
         (Some(request_url), Some(token), Some(id)) => {
             return Ok(CredentialChoice {
                 kind: CredentialKind::GitHubActions { client_id: id.clone(), request_url },
+                origin: "from ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN and AZURE_CLIENT_ID",
                 secret: Some(token),
             });
         }
@@ -137,27 +126,18 @@ pub fn choose_credential(
     match (get("AZURE_FEDERATED_TOKEN_FILE"), &client_id) {
         (Some(token_file), Some(id)) => {
             return Ok(CredentialChoice {
-                kind: CredentialKind::WorkloadIdentity {
-                    client_id: id.clone(),
-                    token_file,
-                },
+                kind: CredentialKind::WorkloadIdentity { client_id: id.clone(), token_file },
+                origin: "from AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID",
                 secret: None,
             });
         }
-        (Some(_), None) => looked_for.push(
-            "workload identity: AZURE_FEDERATED_TOKEN_FILE is set but AZURE_CLIENT_ID is not"
-                .to_owned(),
-        ),
-        (None, _) => {
-            looked_for.push("workload identity: AZURE_FEDERATED_TOKEN_FILE is not set".to_owned())
-        }
+        (Some(_), None) => looked_for
+            .push("workload identity: AZURE_FEDERATED_TOKEN_FILE is set but AZURE_CLIENT_ID is not".to_owned()),
+        (None, _) => looked_for.push("workload identity: AZURE_FEDERATED_TOKEN_FILE is not set".to_owned()),
     }
 
     if find_on_path("az", get("PATH").as_deref()) {
-        return Ok(CredentialChoice {
-            kind: CredentialKind::AzureCli,
-            secret: None,
-        });
+        return Ok(CredentialChoice { kind: CredentialKind::AzureCli, origin: "`az` found on PATH", secret: None });
     }
     looked_for.push("Azure CLI: no `az` program on PATH".to_owned());
     Err(AzureError::NoCredentials { looked_for })
@@ -176,27 +156,14 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
     fn client_secret_wins_and_is_not_in_debug_output() {
-        let c = choose_credential(&env_of(&[
-            ("AZURE_CLIENT_ID", "app"),
-            ("AZURE_CLIENT_SECRET", "s3cr3t-value"),
-        ]))
-        .unwrap();
-        assert_eq!(
-            c.kind,
-            CredentialKind::ClientSecret {
-                client_id: "app".into()
-            }
-        );
+        let c =
+            choose_credential(&env_of(&[("AZURE_CLIENT_ID", "app"), ("AZURE_CLIENT_SECRET", "s3cr3t-value")])).unwrap();
+        assert_eq!(c.kind, CredentialKind::ClientSecret { client_id: "app".into() });
         assert!(!format!("{c:?}").contains("s3cr3t-value"));
         assert!(!c.describe().contains("s3cr3t-value"));
     }
@@ -208,22 +175,13 @@ mod tests {
             ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
             ("AZURE_CLIENT_ID", "app"),
         ]);
-        assert!(matches!(
-            choose_credential(&env).unwrap().kind,
-            CredentialKind::GitHubActions { .. }
-        ));
+        assert!(matches!(choose_credential(&env).unwrap().kind, CredentialKind::GitHubActions { .. }));
     }
 
     #[test]
     fn nothing_applies_lists_every_source_and_why() {
-        let err = choose_credential(&env_of(&[
-            ("AZURE_CLIENT_ID", "app"),
-            ("PATH", "/nonexistent"),
-        ]))
-        .unwrap_err();
-        let AzureError::NoCredentials { looked_for } = &err else {
-            panic!("{err:?}")
-        };
+        let err = choose_credential(&env_of(&[("AZURE_CLIENT_ID", "app"), ("PATH", "/nonexistent")])).unwrap_err();
+        let AzureError::NoCredentials { looked_for } = &err else { panic!("{err:?}") };
         assert_eq!(looked_for.len(), 4);
         assert!(looked_for[0].contains("AZURE_CLIENT_SECRET is not"));
         assert!(looked_for[3].contains("az"));

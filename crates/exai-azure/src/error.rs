@@ -143,12 +143,8 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
         "LocationNotAvailableForResourceGroup" => {
             "pick a region the subscription offers: `az account list-locations -o table`"
         }
-        _ if status == 429 => {
-            "Azure is throttling requests; exai already waited and retried, try again in a minute"
-        }
-        _ if status >= 500 => {
-            "Azure had an internal error; exai already retried, run the command again"
-        }
+        _ if status == 429 => "Azure is throttling requests; exai already waited and retried, try again in a minute",
+        _ if status >= 500 => "Azure had an internal error; exai already retried, run the command again",
         _ => return None,
     };
     Some(hint.to_owned())

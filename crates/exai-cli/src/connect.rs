@@ -1,9 +1,7 @@
 //! Where requests go: Azure, the embedded emulator, or an emulator at `--endpoint`.
 
 use crate::error::CliError;
-use exai_azure::{
-    AzureClient, ClientConfig, CredentialChoice, CredentialKind, Endpoints, choose_credential,
-};
+use exai_azure::{AzureClient, ClientConfig, CredentialChoice, CredentialKind, Endpoints, choose_credential};
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -49,6 +47,7 @@ fn emulator_credential() -> CredentialChoice {
     CredentialChoice::client_secret(
         exai_emulator::DEV_CLIENT_ID,
         exai_emulator::DEV_CLIENT_SECRET,
+        "the emulator's development application",
     )
 }
 
@@ -57,12 +56,8 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
     let env = |name: &str| std::env::var(name).ok();
     if target.emulator {
         let dir = PathBuf::from(EMULATOR_DIR);
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            CliError::new(format!(
-                "cannot create `{}` for the emulator's state: {e}",
-                dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| CliError::new(format!("cannot create `{}` for the emulator's state: {e}", dir.display())))?;
         let options = exai_emulator::EmulatorOptions {
             state_file: Some(dir.join("state.json")),
             request_log_file: Some(dir.join("requests.jsonl")),
@@ -80,11 +75,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
         };
         let client = AzureClient::new(config)?;
         let target = format!("embedded emulator (state in {}/state.json)", dir.display());
-        return Ok(Connection {
-            client,
-            target,
-            emulator: Some(emulator),
-        });
+        return Ok(Connection { client, target, emulator: Some(emulator) });
     }
     if let Some(url) = &target.endpoint {
         let extra_ca_pem = match &target.ca_cert {
@@ -109,11 +100,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
             operation_timeout: OPERATION_TIMEOUT,
         };
         let client = AzureClient::new(config)?;
-        return Ok(Connection {
-            client,
-            target: format!("emulator at {url}"),
-            emulator: None,
-        });
+        return Ok(Connection { client, target: format!("emulator at {url}"), emulator: None });
     }
     let credential = choose_credential(&env)?;
     let config = ClientConfig {
@@ -124,20 +111,17 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
         operation_timeout: OPERATION_TIMEOUT,
     };
     let client = AzureClient::new(config)?;
-    Ok(Connection {
-        client,
-        target: format!("Azure (tenant {tenant})"),
-        emulator: None,
-    })
+    Ok(Connection { client, target: format!("Azure (tenant {tenant})"), emulator: None })
 }
 
 impl Connection {
     /// Stops the embedded emulator, saving its state.
     pub async fn close(self) -> Result<(), CliError> {
         if let Some(emulator) = self.emulator {
-            emulator.shutdown().await.map_err(|e| {
-                CliError::new(format!("cannot save the embedded emulator's state: {e}"))
-            })?;
+            emulator
+                .shutdown()
+                .await
+                .map_err(|e| CliError::new(format!("cannot save the embedded emulator's state: {e}")))?;
         }
         Ok(())
     }

@@ -26,15 +26,10 @@ impl std::error::Error for Rendered<'_> {}
 
 impl miette::Diagnostic for Rendered<'_> {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .hint
-            .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.diagnostic.hint.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.diagnostic
-            .span
-            .map(|_| &self.source as &dyn miette::SourceCode)
+        self.diagnostic.span.map(|_| &self.source as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.diagnostic.span?;
@@ -46,27 +41,19 @@ impl miette::Diagnostic for Rendered<'_> {
 /// Renders every diagnostic of `error` against `source`, then a count.
 pub fn render(error: &SpecError, source: &str) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for diagnostic in &error.diagnostics {
         // The first line names file:line:column in plain text, so it can be clicked in an
         // editor's terminal and grepped in CI logs whatever the renderer draws below.
         match diagnostic.span {
-            Some(s) => out.push_str(&format!(
-                "error: {}:{}:{}: {}\n",
-                error.file, s.line, s.column, diagnostic.message
-            )),
+            Some(s) => {
+                out.push_str(&format!("error: {}:{}:{}: {}\n", error.file, s.line, s.column, diagnostic.message))
+            }
             None => out.push_str(&format!("error: {}: {}\n", error.file, diagnostic.message)),
         }
-        let rendered = Rendered {
-            diagnostic,
-            source: NamedSource::new(&error.file, source.to_owned()),
-        };
+        let rendered = Rendered { diagnostic, source: NamedSource::new(&error.file, source.to_owned()) };
         if handler.render_report(&mut out, &rendered).is_err() {
             out.push_str(&format!("{error}\n"));
         }

@@ -6,53 +6,28 @@ use std::fmt::Write as _;
 #[derive(Debug)]
 pub enum CliError {
     /// The spec has problems; already located and explained by the spec crate.
-    Spec {
-        error: exai_spec::SpecError,
-        source: String,
-    },
+    Spec { error: exai_spec::SpecError, source: String },
     /// Anything else: a message, details, and a hint.
-    Message {
-        message: String,
-        details: Vec<String>,
-        hint: Option<String>,
-    },
+    Message { message: String, details: Vec<String>, hint: Option<String> },
 }
 
 impl CliError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self::Message {
-            message: message.into(),
-            details: Vec::new(),
-            hint: None,
-        }
+        Self::Message { message: message.into(), details: Vec::new(), hint: None }
     }
 
     pub fn hint(self, hint: impl Into<String>) -> Self {
         match self {
-            Self::Message {
-                message, details, ..
-            } => Self::Message {
-                message,
-                details,
-                hint: Some(hint.into()),
-            },
+            Self::Message { message, details, .. } => Self::Message { message, details, hint: Some(hint.into()) },
             other => other,
         }
     }
 
     pub fn details(self, more: Vec<String>) -> Self {
         match self {
-            Self::Message {
-                message,
-                mut details,
-                hint,
-            } => {
+            Self::Message { message, mut details, hint } => {
                 details.extend(more);
-                Self::Message {
-                    message,
-                    details,
-                    hint,
-                }
+                Self::Message { message, details, hint }
             }
             other => other,
         }
@@ -70,11 +45,7 @@ impl From<exai_azure::AzureError> for CliError {
             details.push(format!("Azure request id: {id}"));
         }
         let hint = e.hint();
-        Self::Message {
-            message: e.to_string(),
-            details,
-            hint,
-        }
+        Self::Message { message: e.to_string(), details, hint }
     }
 }
 
@@ -84,11 +55,7 @@ pub fn report(error: &CliError) {
         CliError::Spec { error, source } => {
             eprint!("{}", crate::diagnostics::render(error, source))
         }
-        CliError::Message {
-            message,
-            details,
-            hint,
-        } => {
+        CliError::Message { message, details, hint } => {
             let mut out = format!("error: {message}\n");
             for d in details {
                 let _ = writeln!(out, "  {d}");

@@ -5,10 +5,8 @@ use std::cell::RefCell;
 use std::path::Path;
 
 /// The variables the embedded emulator can stand in for, with the value it uses.
-const EMULATOR_FALLBACKS: &[(&str, &str)] = &[
-    ("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID),
-    ("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID),
-];
+const EMULATOR_FALLBACKS: &[(&str, &str)] =
+    &[("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID), ("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID)];
 
 /// A spec read from disk.
 pub struct Loaded {
@@ -24,8 +22,9 @@ pub struct Loaded {
 pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
     let file = path.display().to_string();
     let metadata = std::fs::metadata(path).map_err(|e| {
-        CliError::new(format!("cannot read the spec `{file}`: {e}"))
-            .hint("pass the spec with `-f FILE`; without it exai reads `./exai.yaml` (the example is `specs/exai.yaml`)")
+        CliError::new(format!("cannot read the spec `{file}`: {e}")).hint(
+            "pass the spec with `-f FILE`; without it exai reads `./exai.yaml` (the example is `specs/exai.yaml`)",
+        )
     })?;
     if metadata.len() > exai_spec::MAX_SPEC_BYTES as u64 {
         return Err(CliError::new(format!(
@@ -35,8 +34,7 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
         ))
         .hint("check that this is the right file: a platform description is a few kilobytes"));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::new(format!("cannot read the spec `{file}`: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| CliError::new(format!("cannot read the spec `{file}`: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::new(format!(
             "the spec `{file}` is not UTF-8 text (invalid byte at offset {})",
@@ -47,17 +45,12 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
     let used_fallbacks = RefCell::new(Vec::new());
     let env = |name: &str| {
         std::env::var(name).ok().or_else(|| {
-            let fallback = EMULATOR_FALLBACKS
-                .iter()
-                .find(|(n, _)| emulator_fallbacks && *n == name)?;
+            let fallback = EMULATOR_FALLBACKS.iter().find(|(n, _)| emulator_fallbacks && *n == name)?;
             used_fallbacks.borrow_mut().push(*fallback);
             Some(fallback.1.to_owned())
         })
     };
-    let spec = exai_spec::parse(&file, &text, &env).map_err(|error| CliError::Spec {
-        error,
-        source: text.clone(),
-    })?;
+    let spec = exai_spec::parse(&file, &text, &env).map_err(|error| CliError::Spec { error, source: text.clone() })?;
     for (name, value) in used_fallbacks.into_inner() {
         eprintln!("note: {name} is not set; using the emulator's development value {value}");
     }

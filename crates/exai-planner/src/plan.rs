@@ -1,6 +1,4 @@
-use exai_model::{
-    Address, ApiRequest, DesiredState, LiveState, Observation, OwnedFields, ResourceId, fingerprint,
-};
+use exai_model::{Address, ApiRequest, DesiredState, LiveState, Observation, OwnedFields, ResourceId, fingerprint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -143,11 +141,8 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
     let mut summary = Summary::default();
     for resource in &desired.resources {
         let spec = &resource.spec;
-        let observation = live
-            .get(&resource.address)
-            .ok_or_else(|| PlanError::NotObserved {
-                address: resource.address.clone(),
-            })?;
+        let observation =
+            live.get(&resource.address).ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
         let after = spec.desired_fields();
         let mut change = Change {
             address: resource.address.clone(),
@@ -177,11 +172,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 change.observed = spec.observed(live_resource);
                 change.diffs = diff(&before, &after, |path| spec.replace_reason(path));
                 change.before = Some(before);
-                let forcing: Vec<&FieldDiff> = change
-                    .diffs
-                    .iter()
-                    .filter(|d| d.forces_replacement.is_some())
-                    .collect();
+                let forcing: Vec<&FieldDiff> = change.diffs.iter().filter(|d| d.forces_replacement.is_some()).collect();
                 if !forcing.is_empty() {
                     change.action = Action::Replace;
                     change.reason = Some(
@@ -198,9 +189,8 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                             .join("; "),
                     );
                     change.warning = spec.destroy_warning().map(str::to_owned);
-                    change.requests = std::iter::once(spec.delete_request(live_resource))
-                        .chain(spec.create_requests())
-                        .collect();
+                    change.requests =
+                        std::iter::once(spec.delete_request(live_resource)).chain(spec.create_requests()).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
                     change.requests = spec.update_requests(live_resource);
@@ -216,11 +206,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         }
         changes.push(change);
     }
-    Ok(Plan {
-        format_version: FORMAT_VERSION,
-        resource_changes: changes,
-        summary,
-    })
+    Ok(Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary })
 }
 
 /// Returns the differing owned fields, in path order. Only paths the spec declares are
@@ -237,11 +223,7 @@ fn diff(
             path: path.clone(),
             before: before.get(path).cloned(),
             after: Some(value.clone()),
-            forces_replacement: if before.contains_key(path) {
-                replace_reason(path).map(str::to_owned)
-            } else {
-                None
-            },
+            forces_replacement: if before.contains_key(path) { replace_reason(path).map(str::to_owned) } else { None },
         })
         .collect()
 }

@@ -24,13 +24,7 @@ fn verb(action: Action) -> &'static str {
 
 fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     let marker = change.action.marker();
-    writeln!(
-        out,
-        "{marker:>3} {} ({}) {}",
-        change.address,
-        change.resource_type,
-        verb(change.action)
-    )?;
+    writeln!(out, "{marker:>3} {} ({}) {}", change.address, change.resource_type, verb(change.action))?;
     if change.action == Action::NoOp {
         return render_observed(out, change);
     }
@@ -41,12 +35,9 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
             (None, _) | (_, Action::Create) => {
                 format!("      + {:width$} = {}", d.path, show(d.after.as_ref()))
             }
-            (Some(_), _) => format!(
-                "      ~ {:width$} = {} → {}",
-                d.path,
-                show(d.before.as_ref()),
-                show(d.after.as_ref())
-            ),
+            (Some(_), _) => {
+                format!("      ~ {:width$} = {} → {}", d.path, show(d.before.as_ref()), show(d.after.as_ref()))
+            }
         };
         match &d.forces_replacement {
             Some(_) => writeln!(out, "{line}   # forces replacement")?,
@@ -66,33 +57,27 @@ fn render_observed(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     if change.observed.is_empty() {
         return Ok(());
     }
-    let fields: Vec<String> = change
-        .observed
-        .iter()
-        .map(|(path, value)| format!("{path} = {}", show(Some(value))))
-        .collect();
-    writeln!(
-        out,
-        "      observed, not managed by exai: {}",
-        fields.join(", ")
-    )
+    let fields: Vec<String> =
+        change.observed.iter().map(|(path, value)| format!("{path} = {}", show(Some(value)))).collect();
+    writeln!(out, "      observed, not managed by exai: {}", fields.join(", "))
 }
 
 /// Writes `plan` as text: one block per resource (no-ops as one line, so every declared
 /// resource is listed), then the summary line.
 pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    for change in &plan.resource_changes {
+    for (i, change) in plan.resource_changes.iter().enumerate() {
+        // Changes get a blank line around them; runs of unchanged resources stay compact.
+        let previous = i.checked_sub(1).map(|p| plan.resource_changes[p].action);
+        if previous.is_some_and(|p| p != Action::NoOp || change.action != Action::NoOp) {
+            writeln!(out)?;
+        }
         render_change(out, change)?;
     }
     let s = plan.summary;
     writeln!(out)?;
     if s.is_empty() {
         let n = plan.resource_changes.len();
-        writeln!(
-            out,
-            "No changes. Azure matches the spec ({n} resource{} checked).",
-            if n == 1 { "" } else { "s" }
-        )
+        writeln!(out, "No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })
     } else {
         writeln!(
             out,

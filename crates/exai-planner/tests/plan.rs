@@ -2,8 +2,7 @@
 
 use exai_model::kinds::ResourceGroup;
 use exai_model::{
-    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location,
-    Observation, Tags,
+    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Observation, Tags,
 };
 use exai_planner::{Action, PlanError, plan, render_text};
 use serde_json::{Value, json};
@@ -12,24 +11,11 @@ const SUB: &str = "ee000000-0000-4000-8000-000000000002";
 
 fn desired(location: &str, tags: &[(&str, &str)]) -> DesiredState {
     let address = Address::new("perso", "resourceGroup");
-    let tags: Tags = tags
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let rg = ResourceGroup::new(
-        SUB,
-        "exai-perso-rg",
-        Location::parse(location).unwrap(),
-        tags,
-        address.as_str(),
-    );
+    let tags: Tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let rg = ResourceGroup::new(SUB, "exai-perso-rg", Location::parse(location).unwrap(), tags, address.as_str());
     DesiredState {
         tenant: "t".into(),
-        resources: vec![DesiredResource {
-            address,
-            depends_on: vec![],
-            spec: DesiredSpec::ResourceGroup(rg),
-        }],
+        resources: vec![DesiredResource { address, depends_on: vec![], spec: DesiredSpec::ResourceGroup(rg) }],
     }
 }
 
@@ -66,11 +52,7 @@ fn text(plan: &exai_planner::Plan) -> String {
 
 #[test]
 fn absent_group_is_created_with_its_tags_and_owner() {
-    let p = plan(
-        &desired("francecentral", &[("project", "exai")]),
-        &live(None),
-    )
-    .unwrap();
+    let p = plan(&desired("francecentral", &[("project", "exai")]), &live(None)).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Create);
     assert_eq!(c.requests.len(), 1);
@@ -81,11 +63,8 @@ fn absent_group_is_created_with_its_tags_and_owner() {
 #[test]
 fn matching_group_is_a_no_op_despite_casing_region_form_and_foreign_tags() {
     let tags = json!({"Project": "exai", "exai-owner": "perso.resourceGroup", "costCenter": "42"});
-    let p = plan(
-        &desired("francecentral", &[("project", "exai")]),
-        &live(Some(azure_rg("France Central", tags))),
-    )
-    .unwrap();
+    let p =
+        plan(&desired("francecentral", &[("project", "exai")]), &live(Some(azure_rg("France Central", tags)))).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::NoOp, "{:?}", c.diffs);
     assert!(c.requests.is_empty());
@@ -97,11 +76,8 @@ fn matching_group_is_a_no_op_despite_casing_region_form_and_foreign_tags() {
 #[test]
 fn changed_tag_is_an_in_place_update_of_exactly_that_tag() {
     let tags = json!({"project": "exai", "exai-owner": "perso.resourceGroup", "costCenter": "42"});
-    let p = plan(
-        &desired("francecentral", &[("project", "exai2")]),
-        &live(Some(azure_rg("francecentral", tags))),
-    )
-    .unwrap();
+    let p =
+        plan(&desired("francecentral", &[("project", "exai2")]), &live(Some(azure_rg("francecentral", tags)))).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Update);
     assert_eq!(c.diffs.len(), 1);
@@ -115,11 +91,7 @@ fn changed_tag_is_an_in_place_update_of_exactly_that_tag() {
 #[test]
 fn location_change_is_a_replace_that_names_the_field() {
     let tags = json!({"project": "exai", "exai-owner": "perso.resourceGroup"});
-    let p = plan(
-        &desired("westeurope", &[("project", "exai")]),
-        &live(Some(azure_rg("francecentral", tags))),
-    )
-    .unwrap();
+    let p = plan(&desired("westeurope", &[("project", "exai")]), &live(Some(azure_rg("francecentral", tags)))).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Replace);
     assert!(c.reason.as_deref().unwrap().contains("`location`"));
@@ -131,11 +103,7 @@ fn location_change_is_a_replace_that_names_the_field() {
 
 #[test]
 fn adopting_a_hand_made_group_adds_only_the_missing_tags() {
-    let p = plan(
-        &desired("francecentral", &[]),
-        &live(Some(azure_rg("francecentral", json!(null)))),
-    )
-    .unwrap();
+    let p = plan(&desired("francecentral", &[]), &live(Some(azure_rg("francecentral", json!(null))))).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Update);
     let paths: Vec<_> = c.diffs.iter().map(|d| d.path.as_str()).collect();
@@ -151,19 +119,12 @@ fn a_resource_that_was_not_read_is_an_error_not_a_no_op() {
 #[test]
 fn fingerprint_ignores_unowned_churn() {
     let d = desired("francecentral", &[("project", "exai")]);
-    let a = azure_rg(
-        "francecentral",
-        json!({"project": "exai", "exai-owner": "perso.resourceGroup"}),
-    );
+    let a = azure_rg("francecentral", json!({"project": "exai", "exai-owner": "perso.resourceGroup"}));
     let mut b = a.clone();
     b["properties"]["provisioningState"] = json!("Updating");
     b["tags"]["addedByPolicy"] = json!("yes");
-    let fa = plan(&d, &live(Some(a))).unwrap().resource_changes[0]
-        .fingerprint
-        .clone();
-    let fb = plan(&d, &live(Some(b))).unwrap().resource_changes[0]
-        .fingerprint
-        .clone();
+    let fa = plan(&d, &live(Some(a))).unwrap().resource_changes[0].fingerprint.clone();
+    let fb = plan(&d, &live(Some(b))).unwrap().resource_changes[0].fingerprint.clone();
     assert!(fa.is_some());
     assert_eq!(fa, fb);
 }

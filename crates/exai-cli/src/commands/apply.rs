@@ -69,30 +69,21 @@ fn drifted(reviewed: &Plan, fresh: &Plan) -> Vec<String> {
         .resource_changes
         .iter()
         .filter(|r| {
-            !fresh.resource_changes.iter().any(|f| {
-                f.address == r.address && f.action == r.action && f.fingerprint == r.fingerprint
-            })
+            !fresh
+                .resource_changes
+                .iter()
+                .any(|f| f.address == r.address && f.action == r.action && f.fingerprint == r.fingerprint)
         })
         .map(|r| r.address.to_string())
         .collect()
 }
 
 pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
-    let planned = plan_spec(
-        &args.spec,
-        target,
-        if args.dry_run {
-            "apply --dry-run"
-        } else {
-            "apply"
-        },
-    )
-    .await?;
+    let planned = plan_spec(&args.spec, target, if args.dry_run { "apply --dry-run" } else { "apply" }).await?;
     let plan = &planned.plan;
     println!();
     let mut stdout = std::io::stdout().lock();
-    exai_planner::render_text(plan, &mut stdout)
-        .map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+    exai_planner::render_text(plan, &mut stdout).map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
     drop(stdout);
     if plan.summary.is_empty() {
         println!("Nothing to apply.");
@@ -106,12 +97,8 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
 
     if !args.dry_run && !args.auto_approve {
         if !std::io::stdin().is_terminal() {
-            return Err(CliError::new(
-                "apply needs a confirmation, and standard input is not a terminal",
-            )
-            .hint(
-                "review the plan above, then run again with `--auto-approve`; nothing was changed",
-            ));
+            return Err(CliError::new("apply needs a confirmation, and standard input is not a terminal")
+                .hint("review the plan above, then run again with `--auto-approve`; nothing was changed"));
         }
         if !confirm()? {
             println!("Apply cancelled; nothing was changed.");
@@ -124,31 +111,19 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         fresh.connection.close().await?;
         if !changed.is_empty() {
             planned.connection.close().await?;
-            return Err(CliError::new(
-                "Azure changed while the plan was being reviewed; the reviewed plan is stale",
-            )
-            .details(
-                changed
-                    .into_iter()
-                    .map(|a| format!("changed: {a}"))
-                    .collect(),
-            )
-            .hint("run `exai apply` again to review the current plan; nothing was changed"));
+            return Err(CliError::new("Azure changed while the plan was being reviewed; the reviewed plan is stale")
+                .details(changed.into_iter().map(|a| format!("changed: {a}")).collect())
+                .hint("run `exai apply` again to review the current plan; nothing was changed"));
         }
     }
 
-    let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
-        allow_delete: args.allow_delete,
-    };
+    let options = ApplyOptions { parallelism: usize::from(args.parallelism), allow_delete: args.allow_delete };
     let print = |event: ApplyEvent| match event {
         ApplyEvent::Started { address, action } if !args.dry_run => {
             println!("{address}: {}…", progressive(action))
         }
         ApplyEvent::Started { .. } => {}
-        ApplyEvent::Request {
-            method, url, body, ..
-        } if args.dry_run => {
+        ApplyEvent::Request { method, url, body, .. } if args.dry_run => {
             println!("\nwould send: {method} {url}");
             if let Some(body) = body {
                 let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
@@ -158,23 +133,11 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             }
         }
         ApplyEvent::Request { .. } => {}
-        ApplyEvent::Finished {
-            address,
-            action,
-            elapsed,
-        } if !args.dry_run => {
-            println!(
-                "{address}: {} in {:.1}s",
-                past(action),
-                elapsed.as_secs_f64()
-            )
+        ApplyEvent::Finished { address, action, elapsed } if !args.dry_run => {
+            println!("{address}: {} in {:.1}s", past(action), elapsed.as_secs_f64())
         }
         ApplyEvent::Finished { .. } => {}
-        ApplyEvent::Failed {
-            address,
-            error,
-            hint,
-        } => {
+        ApplyEvent::Failed { address, error, hint } => {
             println!("{address}: failed: {error}");
             if let Some(h) = hint {
                 println!("  hint: {h}");
@@ -206,9 +169,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         return Ok(0);
     }
     if report.succeeded() {
-        println!(
-            "\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed."
-        );
+        println!("\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed.");
         Ok(0)
     } else {
         let (failed, skipped) = report.failures();

@@ -38,19 +38,11 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
     let emulator = exai_emulator::Emulator::start(options)
         .await
         .map_err(|e| CliError::new(format!("cannot start the emulator: {e}")))?;
-    if let Some(dir) = args
-        .ca_cert_out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::new(format!("cannot create `{}`: {e}", dir.display())))?;
+    if let Some(dir) = args.ca_cert_out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::new(format!("cannot create `{}`: {e}", dir.display())))?;
     }
     std::fs::write(&args.ca_cert_out, emulator.ca_certificate_pem()).map_err(|e| {
-        CliError::new(format!(
-            "cannot write the CA certificate to `{}`: {e}",
-            args.ca_cert_out.display()
-        ))
+        CliError::new(format!("cannot write the CA certificate to `{}`: {e}", args.ca_cert_out.display()))
     })?;
     let cert_path = std::fs::canonicalize(&args.ca_cert_out).unwrap_or(args.ca_cert_out);
     println!("url: {}", emulator.url());
@@ -60,13 +52,8 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
     println!("client-id: {}", exai_emulator::DEV_CLIENT_ID);
     println!("client-secret: {}", exai_emulator::DEV_CLIENT_SECRET);
     eprintln!("emulator running; press Ctrl-C to stop");
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::new(format!("cannot wait for Ctrl-C: {e}")))?;
-    emulator
-        .shutdown()
-        .await
-        .map_err(|e| CliError::new(format!("cannot save the emulator's state: {e}")))?;
+    tokio::signal::ctrl_c().await.map_err(|e| CliError::new(format!("cannot wait for Ctrl-C: {e}")))?;
+    emulator.shutdown().await.map_err(|e| CliError::new(format!("cannot save the emulator's state: {e}")))?;
     eprintln!("emulator stopped");
     Ok(0)
 }

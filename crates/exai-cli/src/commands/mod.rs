@@ -14,12 +14,7 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct SpecArgs {
     /// The spec to read.
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "FILE",
-        default_value = "exai.yaml"
-    )]
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "exai.yaml")]
     pub file: PathBuf,
 
     /// Only this environment (default: every environment in the spec).
@@ -38,43 +33,29 @@ pub const READ_PARALLELISM: usize = 8;
 
 /// Reads the spec, connects, observes every declared resource and plans. Shared by `plan` and
 /// `apply`, so what `apply` does is exactly what `plan` shows.
-pub async fn plan_spec(
-    spec: &SpecArgs,
-    target: &TargetArgs,
-    command: &str,
-) -> Result<Planned, CliError> {
+pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> Result<Planned, CliError> {
     let loaded = load(&spec.file, target.uses_emulator())?;
     let desired = loaded.spec.desired_state(spec.env.as_deref()).map_err(|e| {
-        CliError::new(e.to_string()).hint("pass one of the declared names to `--env`, or leave it out to use every environment")
+        CliError::new(e.to_string())
+            .hint("pass one of the declared names to `--env`, or leave it out to use every environment")
     })?;
-    let environments: Vec<&str> = loaded
-        .spec
-        .select(spec.env.as_deref())
-        .unwrap_or_default()
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect();
+    let environments: Vec<&str> =
+        loaded.spec.select(spec.env.as_deref()).unwrap_or_default().iter().map(|e| e.name.as_str()).collect();
     let connection = connect(target, &loaded.spec.tenant).await?;
-    eprintln!(
-        "exai {command}: {} (environments: {})",
-        loaded.file,
-        environments.join(", ")
-    );
+    eprintln!("exai {command}: {} (environments: {})", loaded.file, environments.join(", "));
     eprintln!("target: {}", connection.target);
     eprintln!("credential: {}", connection.client.credential_description());
-    let live = exai_executor::observe(&desired, &connection.client, READ_PARALLELISM)
-        .await
-        .map_err(|e| {
-            let hint = e.source.hint();
-            let mut err = CliError::new(e.to_string());
-            if let Some(id) = e.source.request_id() {
-                err = err.details(vec![format!("Azure request id: {id}")]);
-            }
-            match hint {
-                Some(h) => err.hint(h),
-                None => err,
-            }
-        })?;
+    let live = exai_executor::observe(&desired, &connection.client, READ_PARALLELISM).await.map_err(|e| {
+        let hint = e.source.hint();
+        let mut err = CliError::new(e.to_string());
+        if let Some(id) = e.source.request_id() {
+            err = err.details(vec![format!("Azure request id: {id}")]);
+        }
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    })?;
     let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()))?;
     Ok(Planned { connection, plan })
 }

@@ -43,9 +43,5 @@ pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<u8, CliError> {
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
     drop(stdout);
     planned.connection.close().await?;
-    Ok(if args.detailed_exitcode && !plan.summary.is_empty() {
-        2
-    } else {
-        0
-    })
+    Ok(if args.detailed_exitcode && !plan.summary.is_empty() { 2 } else { 0 })
 }
