@@ -17,10 +17,7 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        Self {
-            parallelism: 4,
-            allow_delete: false,
-        }
+        Self { parallelism: 4, allow_delete: false }
     }
 }
 
@@ -101,31 +98,18 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// Returns true when nothing failed or was skipped.
     pub fn succeeded(&self) -> bool {
-        self.outcomes
-            .iter()
-            .all(|(_, o)| matches!(o, Outcome::Unchanged | Outcome::Done(_)))
+        self.outcomes.iter().all(|(_, o)| matches!(o, Outcome::Unchanged | Outcome::Done(_)))
     }
 
     /// Returns how many resources got `action`.
     pub fn count(&self, action: Action) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|(_, o)| *o == Outcome::Done(action))
-            .count()
+        self.outcomes.iter().filter(|(_, o)| *o == Outcome::Done(action)).count()
     }
 
     /// Returns how many resources failed, and how many were skipped.
     pub fn failures(&self) -> (usize, usize) {
-        let failed = self
-            .outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Failed { .. }))
-            .count();
-        let skipped = self
-            .outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Skipped { .. }))
-            .count();
+        let failed = self.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Failed { .. })).count();
+        let skipped = self.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Skipped { .. })).count();
         (failed, skipped)
     }
 }
@@ -162,21 +146,14 @@ impl ExecutorError {
 }
 
 fn list(addresses: &[Address]) -> String {
-    addresses
-        .iter()
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    addresses.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// Checks, before any write, that the plan only deletes what it is allowed to: nothing without
 /// `allow_delete`, and never an object whose ownership tag does not name its address.
 pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorError> {
-    let destructive: Vec<&Change> = plan
-        .resource_changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Replace | Action::Delete))
-        .collect();
+    let destructive: Vec<&Change> =
+        plan.resource_changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete)).collect();
     if destructive.is_empty() {
         return Ok(());
     }
@@ -187,31 +164,17 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
     }
     let owner_path = format!("tags.{OWNER_TAG}");
     for change in destructive {
-        let owner = change
-            .before
-            .as_ref()
-            .and_then(|b| b.get(&owner_path))
-            .and_then(Value::as_str);
+        let owner = change.before.as_ref().and_then(|b| b.get(&owner_path)).and_then(Value::as_str);
         if owner != Some(change.address.as_str()) {
-            return Err(ExecutorError::NotOwned {
-                address: change.address.clone(),
-                owner: owner.map(str::to_owned),
-            });
+            return Err(ExecutorError::NotOwned { address: change.address.clone(), owner: owner.map(str::to_owned) });
         }
     }
     Ok(())
 }
 
-async fn apply_one<S: Sender>(
-    change: &Change,
-    sender: &S,
-    on_event: &(dyn Fn(ApplyEvent) + Sync),
-) -> Outcome {
+async fn apply_one<S: Sender>(change: &Change, sender: &S, on_event: &(dyn Fn(ApplyEvent) + Sync)) -> Outcome {
     let started = Instant::now();
-    on_event(ApplyEvent::Started {
-        address: change.address.clone(),
-        action: change.action,
-    });
+    on_event(ApplyEvent::Started { address: change.address.clone(), action: change.action });
     for request in &change.requests {
         on_event(ApplyEvent::Request {
             address: change.address.clone(),
@@ -220,14 +183,8 @@ async fn apply_one<S: Sender>(
             body: request.body.clone(),
         });
         if let Err(e) = sender.execute(request).await {
-            on_event(ApplyEvent::Failed {
-                address: change.address.clone(),
-                error: e.to_string(),
-                hint: e.hint(),
-            });
-            return Outcome::Failed {
-                error: e.to_string(),
-            };
+            on_event(ApplyEvent::Failed { address: change.address.clone(), error: e.to_string(), hint: e.hint() });
+            return Outcome::Failed { error: e.to_string() };
         }
     }
     on_event(ApplyEvent::Finished {
@@ -262,42 +219,25 @@ pub async fn apply<S: Sender>(
         let mut i = 0;
         while i < pending.len() {
             let change = pending[i];
-            let blocking = change.depends_on.iter().find(|d| {
-                matches!(
-                    outcomes.get(*d),
-                    Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
-                )
-            });
+            let blocking = change
+                .depends_on
+                .iter()
+                .find(|d| matches!(outcomes.get(*d), Some(Outcome::Failed { .. } | Outcome::Skipped { .. })));
             if let Some(dependency) = blocking {
-                on_event(ApplyEvent::Skipped {
-                    address: change.address.clone(),
-                    because: dependency.clone(),
-                });
-                outcomes.insert(
-                    change.address.clone(),
-                    Outcome::Skipped {
-                        because: dependency.clone(),
-                    },
-                );
+                on_event(ApplyEvent::Skipped { address: change.address.clone(), because: dependency.clone() });
+                outcomes.insert(change.address.clone(), Outcome::Skipped { because: dependency.clone() });
                 pending.remove(i);
                 continue;
             }
             let ready = change.depends_on.iter().all(|d| {
-                matches!(
-                    outcomes.get(d),
-                    Some(Outcome::Unchanged | Outcome::Done(_)) | None
-                ) && !running.contains(d)
+                matches!(outcomes.get(d), Some(Outcome::Unchanged | Outcome::Done(_)) | None)
+                    && !running.contains(d)
                     && !pending.iter().any(|p| &p.address == d)
             });
             if ready && running.len() < options.parallelism.max(1) {
                 running.insert(change.address.clone());
                 pending.remove(i);
-                in_flight.push(async move {
-                    (
-                        change.address.clone(),
-                        apply_one(change, sender, on_event).await,
-                    )
-                });
+                in_flight.push(async move { (change.address.clone(), apply_one(change, sender, on_event).await) });
                 continue;
             }
             i += 1;
@@ -313,22 +253,9 @@ pub async fn apply<S: Sender>(
     // Anything still pending waits on something that never ran (a dependency cycle or an
     // address outside the plan); it was not attempted.
     for change in pending {
-        let because = change
-            .depends_on
-            .first()
-            .cloned()
-            .unwrap_or_else(|| change.address.clone());
+        let because = change.depends_on.first().cloned().unwrap_or_else(|| change.address.clone());
         outcomes.insert(change.address.clone(), Outcome::Skipped { because });
     }
-    let order: Vec<Address> = plan
-        .resource_changes
-        .iter()
-        .map(|c| c.address.clone())
-        .collect();
-    ApplyReport {
-        outcomes: order
-            .into_iter()
-            .filter_map(|a| outcomes.remove(&a).map(|o| (a, o)))
-            .collect(),
-    }
+    let order: Vec<Address> = plan.resource_changes.iter().map(|c| c.address.clone()).collect();
+    ApplyReport { outcomes: order.into_iter().filter_map(|a| outcomes.remove(&a).map(|o| (a, o))).collect() }
 }

@@ -24,10 +24,8 @@ pub async fn observe(
 ) -> Result<LiveState, ObserveError> {
     let reads = desired.resources.iter().map(|resource| async move {
         let request = resource.spec.read_request();
-        let result = client.read(&request).await.map_err(|source| ObserveError {
-            address: resource.address.clone(),
-            source,
-        })?;
+        let result =
+            client.read(&request).await.map_err(|source| ObserveError { address: resource.address.clone(), source })?;
         let observation = match result {
             None => Observation::Absent,
             Some(document) => {
@@ -43,10 +41,7 @@ pub async fn observe(
         };
         Ok::<_, ObserveError>((resource.address.clone(), observation))
     });
-    let results: Vec<_> = stream::iter(reads)
-        .buffer_unordered(parallelism.max(1))
-        .collect()
-        .await;
+    let results: Vec<_> = stream::iter(reads).buffer_unordered(parallelism.max(1)).collect().await;
     let mut live = LiveState::new();
     for result in results {
         let (address, observation) = result?;

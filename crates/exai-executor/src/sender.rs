@@ -39,10 +39,7 @@ pub struct DryRun<'a> {
 impl<'a> DryRun<'a> {
     /// Returns a dry run that resolves URLs with `client` but never sends through it.
     pub fn new(client: &'a AzureClient) -> Self {
-        Self {
-            client,
-            recorded: Mutex::new(Vec::new()),
-        }
+        Self { client, recorded: Mutex::new(Vec::new()) }
     }
 
     /// Returns the writes that would have been sent, in order.

@@ -15,9 +15,7 @@ pub struct ResourceId(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResourceIdError {
     /// The id does not start with `/subscriptions/` or `/providers/`.
-    #[error(
-        "`{id}` is not an Azure resource id: it must start with `/subscriptions/` or `/providers/`"
-    )]
+    #[error("`{id}` is not an Azure resource id: it must start with `/subscriptions/` or `/providers/`")]
     NotAbsolute {
         /// The rejected text.
         id: String,
@@ -45,9 +43,7 @@ impl ResourceId {
 
     /// Returns the id of resource group `name` in `subscription`.
     pub fn resource_group(subscription: &str, name: &str) -> Self {
-        Self(format!(
-            "/subscriptions/{subscription}/resourceGroups/{name}"
-        ))
+        Self(format!("/subscriptions/{subscription}/resourceGroups/{name}"))
     }
 
     /// Returns the id as text, in its original spelling.

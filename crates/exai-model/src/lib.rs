@@ -38,7 +38,5 @@ pub use fields::{FieldPath, OwnedFields, fingerprint};
 pub use id::{ResourceId, ResourceIdError};
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use request::{ApiRequest, ApiVersion, Method, Service};
-pub use resource::{
-    DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation, ResourceKind,
-};
+pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation, ResourceKind};
 pub use tags::{OWNER_TAG, TagError, Tags};

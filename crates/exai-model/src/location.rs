@@ -87,10 +87,7 @@ pub struct LocationError {
 }
 
 fn canonical(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
+    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
 impl Location {
@@ -106,10 +103,7 @@ impl Location {
             .filter(|(distance, _)| *distance <= 3)
             .min()
             .map(|(_, name)| name);
-        Err(LocationError {
-            given: text.to_owned(),
-            suggestion,
-        })
+        Err(LocationError { given: text.to_owned(), suggestion })
     }
 
     /// Normalizes a region Azure returned. Unlike [`Location::parse`] this never fails: a region
@@ -136,14 +130,8 @@ mod tests {
 
     #[test]
     fn display_names_and_names_are_the_same_region() {
-        assert_eq!(
-            Location::parse("France Central").unwrap(),
-            Location::parse("francecentral").unwrap()
-        );
-        assert_eq!(
-            Location::from_azure("FranceCentral").as_str(),
-            "francecentral"
-        );
+        assert_eq!(Location::parse("France Central").unwrap(), Location::parse("francecentral").unwrap());
+        assert_eq!(Location::from_azure("FranceCentral").as_str(), "francecentral");
     }
 
     #[test]

@@ -80,19 +80,8 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// Returns an ARM request for `path` at `api_version`.
-    pub fn arm(
-        method: Method,
-        path: impl Into<String>,
-        api_version: ApiVersion,
-        body: Option<Value>,
-    ) -> Self {
-        Self {
-            service: Service::Arm,
-            method,
-            path: path.into(),
-            api_version: Some(api_version.to_owned()),
-            body,
-        }
+    pub fn arm(method: Method, path: impl Into<String>, api_version: ApiVersion, body: Option<Value>) -> Self {
+        Self { service: Service::Arm, method, path: path.into(), api_version: Some(api_version.to_owned()), body }
     }
 
     /// Returns the path with its query string (`?api-version=...` for ARM).
@@ -110,16 +99,8 @@ mod tests {
 
     #[test]
     fn arm_requests_carry_their_api_version_in_the_query() {
-        let r = ApiRequest::arm(
-            Method::Get,
-            "/subscriptions/s/resourcegroups/rg",
-            "2025-04-01",
-            None,
-        );
-        assert_eq!(
-            r.path_and_query(),
-            "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01"
-        );
+        let r = ApiRequest::arm(Method::Get, "/subscriptions/s/resourcegroups/rg", "2025-04-01", None);
+        assert_eq!(r.path_and_query(), "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01");
         assert!(!r.method.is_write());
         assert!(Method::Patch.is_write());
     }

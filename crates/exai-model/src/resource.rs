@@ -103,9 +103,7 @@ impl DesiredSpec {
     /// Returns a warning to show whenever this resource is deleted or replaced.
     pub fn destroy_warning(&self) -> Option<&'static str> {
         match self {
-            Self::ResourceGroup(_) => {
-                Some("deleting a resource group deletes every resource in it")
-            }
+            Self::ResourceGroup(_) => Some("deleting a resource group deletes every resource in it"),
         }
     }
 }

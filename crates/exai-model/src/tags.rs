@@ -47,9 +47,7 @@ pub enum TagError {
         max: usize,
     },
     /// A key with a character Azure forbids, or an empty key.
-    #[error(
-        "tag key `{key}` is not allowed: keys must be non-empty and must not contain any of < > % & \\ ? /"
-    )]
+    #[error("tag key `{key}` is not allowed: keys must be non-empty and must not contain any of < > % & \\ ? /")]
     BadKey {
         /// The key.
         key: String,
@@ -101,25 +99,15 @@ impl Tags {
     /// Checks one key and value against Azure's rules.
     pub fn check_pair(key: &str, value: &str) -> Result<(), TagError> {
         if key.is_empty() || key.chars().any(|c| "<>%&\\?/".contains(c)) {
-            return Err(TagError::BadKey {
-                key: key.to_owned(),
-            });
+            return Err(TagError::BadKey { key: key.to_owned() });
         }
         let len = key.chars().count();
         if len > Self::MAX_KEY_LEN {
-            return Err(TagError::KeyTooLong {
-                key: key.to_owned(),
-                len,
-                max: Self::MAX_KEY_LEN,
-            });
+            return Err(TagError::KeyTooLong { key: key.to_owned(), len, max: Self::MAX_KEY_LEN });
         }
         let len = value.chars().count();
         if len > Self::MAX_VALUE_LEN {
-            return Err(TagError::ValueTooLong {
-                key: key.to_owned(),
-                len,
-                max: Self::MAX_VALUE_LEN,
-            });
+            return Err(TagError::ValueTooLong { key: key.to_owned(), len, max: Self::MAX_VALUE_LEN });
         }
         Ok(())
     }
@@ -138,10 +126,7 @@ impl Tags {
 
     /// Returns the value of `key`, matching the key case-insensitively as Azure does.
     pub fn get_ignore_case(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -157,12 +142,7 @@ mod tests {
 
     #[test]
     fn merge_keeps_foreign_tags_and_replaces_managed_ones_in_any_casing() {
-        let live: Tags = [
-            ("Project".into(), "old".into()),
-            ("costCenter".into(), "42".into()),
-        ]
-        .into_iter()
-        .collect();
+        let live: Tags = [("Project".into(), "old".into()), ("costCenter".into(), "42".into())].into_iter().collect();
         let managed: Tags = [("project".into(), "exai".into())].into_iter().collect();
         let merged = live.merged_with(&managed);
         assert_eq!(merged.get("project"), Some("exai"));
@@ -173,21 +153,9 @@ mod tests {
     #[test]
     fn azure_tag_rules() {
         assert!(Tags::check_pair("project", "exai").is_ok());
-        assert!(matches!(
-            Tags::check_pair("a/b", "x"),
-            Err(TagError::BadKey { .. })
-        ));
-        assert!(matches!(
-            Tags::check_pair("", "x"),
-            Err(TagError::BadKey { .. })
-        ));
-        assert!(matches!(
-            Tags::check_pair("k", &"v".repeat(257)),
-            Err(TagError::ValueTooLong { .. })
-        ));
-        assert!(matches!(
-            Tags::check_pair(&"k".repeat(513), "v"),
-            Err(TagError::KeyTooLong { .. })
-        ));
+        assert!(matches!(Tags::check_pair("a/b", "x"), Err(TagError::BadKey { .. })));
+        assert!(matches!(Tags::check_pair("", "x"), Err(TagError::BadKey { .. })));
+        assert!(matches!(Tags::check_pair("k", &"v".repeat(257)), Err(TagError::ValueTooLong { .. })));
+        assert!(matches!(Tags::check_pair(&"k".repeat(513), "v"), Err(TagError::KeyTooLong { .. })));
     }
 }

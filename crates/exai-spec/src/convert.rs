@@ -22,9 +22,7 @@ impl Context<'_> {
 
     fn key_span(&self, path: &[&str]) -> Option<crate::SourceSpan> {
         let last = path.last().copied();
-        self.document
-            .key_span(path)
-            .and_then(|span| wire::locate(self.text, span, last))
+        self.document.key_span(path).and_then(|span| wire::locate(self.text, span, last))
     }
 
     /// Returns the value with `${VAR}` resolved, or records why it cannot be.
@@ -34,12 +32,16 @@ impl Context<'_> {
             Err(errors) => {
                 for e in errors {
                     let d = match e {
-                        InterpolationError::Unset(name) => Diagnostic::new(format!("environment variable `{name}` is not set ({what})"))
-                            .label(format!("needs `{name}`"))
-                            .hint(format!("set it (`export {name}=...`) before running exai")),
-                        InterpolationError::Malformed(text) => Diagnostic::new(format!("`{text}` is not a valid variable reference ({what})"))
-                            .label("malformed `${...}`")
-                            .hint("write `${NAME}` with a name of letters, digits and `_`, or `$${` for a literal `${`"),
+                        InterpolationError::Unset(name) => {
+                            Diagnostic::new(format!("environment variable `{name}` is not set ({what})"))
+                                .label(format!("needs `{name}`"))
+                                .hint(format!("set it (`export {name}=...`) before running exai"))
+                        }
+                        InterpolationError::Malformed(text) => Diagnostic::new(format!(
+                            "`{text}` is not a valid variable reference ({what})"
+                        ))
+                        .label("malformed `${...}`")
+                        .hint("write `${NAME}` with a name of letters, digits and `_`, or `$${` for a literal `${`"),
                     };
                     let d = d.at(self.span(value));
                     self.diagnostics.push(d);
@@ -50,12 +52,7 @@ impl Context<'_> {
     }
 
     /// Resolves `value` and checks it with `rule`, recording a diagnostic on failure.
-    fn checked(
-        &mut self,
-        value: &Spanned<String>,
-        what: &str,
-        rule: fn(&str) -> Result<(), String>,
-    ) -> Option<String> {
+    fn checked(&mut self, value: &Spanned<String>, what: &str, rule: fn(&str) -> Result<(), String>) -> Option<String> {
         let resolved = self.string(value, what)?;
         match rule(&resolved) {
             Ok(()) => Some(resolved),
@@ -65,11 +62,8 @@ impl Context<'_> {
                 } else {
                     format!("`{resolved}` (from `{}`)", value.as_str())
                 };
-                self.diagnostics.push(
-                    Diagnostic::new(format!("invalid {what} {shown}"))
-                        .at(self.span(value))
-                        .label(why),
-                );
+                self.diagnostics
+                    .push(Diagnostic::new(format!("invalid {what} {shown}")).at(self.span(value)).label(why));
                 None
             }
         }
@@ -105,22 +99,18 @@ impl Context<'_> {
             let key_span = self.key_span(&key_path);
             if key.eq_ignore_ascii_case(OWNER_TAG) {
                 self.diagnostics.push(
-                    Diagnostic::new(format!(
-                        "tag `{OWNER_TAG}` is reserved: exai writes it on everything it creates"
-                    ))
-                    .at(key_span)
-                    .label("reserved tag")
-                    .hint("use another tag name"),
+                    Diagnostic::new(format!("tag `{OWNER_TAG}` is reserved: exai writes it on everything it creates"))
+                        .at(key_span)
+                        .label("reserved tag")
+                        .hint("use another tag name"),
                 );
                 continue;
             }
             match Tags::check_pair(key, &v) {
                 Ok(()) => into.insert(key.as_str(), v),
-                Err(e) => self.diagnostics.push(
-                    Diagnostic::new(e.to_string())
-                        .at(key_span)
-                        .label("tag Azure would refuse"),
-                ),
+                Err(e) => {
+                    self.diagnostics.push(Diagnostic::new(e.to_string()).at(key_span).label("tag Azure would refuse"))
+                }
             }
         }
     }
@@ -133,12 +123,7 @@ pub(crate) fn convert(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Spec, SpecError> {
     let wire = &document.file;
-    let mut cx = Context {
-        text,
-        document,
-        env,
-        diagnostics: Vec::new(),
-    };
+    let mut cx = Context { text, document, env, diagnostics: Vec::new() };
 
     if *wire.version != 1 {
         let span = wire::locate(text, wire.version.span(), Some(&wire.version.to_string()));
@@ -151,23 +136,19 @@ pub(crate) fn convert(
     }
 
     let tenant = cx.checked(&wire.azure.tenant, "tenant", rules::tenant);
-    let subscription = cx.checked(
-        &wire.azure.subscription,
-        "subscription id",
-        rules::subscription_id,
-    );
+    let subscription = cx.checked(&wire.azure.subscription, "subscription id", rules::subscription_id);
 
     let defaults = wire.defaults.as_ref();
-    let default_location = defaults
-        .and_then(|d| d.location.as_ref())
-        .and_then(|l| cx.location(l));
+    let default_location = defaults.and_then(|d| d.location.as_ref()).and_then(|l| cx.location(l));
     let mut default_tags = Tags::new();
     if let Some(tags) = defaults.and_then(|d| d.tags.as_ref()) {
         cx.tags(&["defaults", "tags"], tags, &mut default_tags);
     }
 
     if wire.environments.is_empty() {
-        cx.diagnostics.push(Diagnostic::new("`environments` is empty").hint("declare at least one environment, e.g. `environments: { perso: { resourceGroup: { name: my-rg } } }`"));
+        cx.diagnostics.push(Diagnostic::new("`environments` is empty").hint(
+            "declare at least one environment, e.g. `environments: { perso: { resourceGroup: { name: my-rg } } }`",
+        ));
     }
 
     let mut environments = Vec::new();
@@ -195,7 +176,9 @@ pub(crate) fn convert(
                         Diagnostic::new(format!("no location for the resource group of environment `{}`", name))
                             .at(cx.span(&rg.name))
                             .label("this group has no `location`")
-                            .hint("set `location:` on the resource group, or `defaults.location` for every environment"),
+                            .hint(
+                                "set `location:` on the resource group, or `defaults.location` for every environment",
+                            ),
                     );
                 }
                 None
@@ -203,37 +186,32 @@ pub(crate) fn convert(
         };
         let mut tags = default_tags.clone();
         if let Some(own) = &rg.tags {
-            cx.tags(
-                &["environments", name, "resourceGroup", "tags"],
-                own,
-                &mut tags,
-            );
+            cx.tags(&["environments", name, "resourceGroup", "tags"], own, &mut tags);
         }
         if tags.len() + 1 > Tags::MAX_TAGS {
             cx.diagnostics.push(
-                Diagnostic::new(format!("the resource group of `{}` would carry {} tags (with `{OWNER_TAG}`); Azure allows {}", name, tags.len() + 1, Tags::MAX_TAGS))
-                    .at(cx.span(&rg.name)),
+                Diagnostic::new(format!(
+                    "the resource group of `{}` would carry {} tags (with `{OWNER_TAG}`); Azure allows {}",
+                    name,
+                    tags.len() + 1,
+                    Tags::MAX_TAGS
+                ))
+                .at(cx.span(&rg.name)),
             );
         }
         if let (true, Some(rg_name), Some(location)) = (name_ok, rg_name, location) {
             environments.push(Environment {
                 name: name.clone(),
-                resource_group: ResourceGroupDecl {
-                    name: rg_name,
-                    location,
-                    tags,
-                },
+                resource_group: ResourceGroupDecl { name: rg_name, location, tags },
             });
         }
     }
 
     // Two environments writing the same group would fight over it on every apply.
     for (i, a) in environments.iter().enumerate() {
-        if let Some(b) = environments[..i].iter().find(|b| {
-            b.resource_group
-                .name
-                .eq_ignore_ascii_case(&a.resource_group.name)
-        }) {
+        if let Some(b) =
+            environments[..i].iter().find(|b| b.resource_group.name.eq_ignore_ascii_case(&a.resource_group.name))
+        {
             let span = wire
                 .environments
                 .iter()
@@ -251,17 +229,9 @@ pub(crate) fn convert(
         }
     }
 
-    cx.diagnostics
-        .sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
+    cx.diagnostics.sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
     match (cx.diagnostics.is_empty(), tenant, subscription) {
-        (true, Some(tenant), Some(subscription)) => Ok(Spec {
-            tenant,
-            subscription,
-            environments,
-        }),
-        _ => Err(SpecError {
-            file: file.to_owned(),
-            diagnostics: cx.diagnostics,
-        }),
+        (true, Some(tenant), Some(subscription)) => Ok(Spec { tenant, subscription, environments }),
+        _ => Err(SpecError { file: file.to_owned(), diagnostics: cx.diagnostics }),
     }
 }

@@ -17,25 +17,12 @@ impl SourceSpan {
     /// Returns the span at 1-based `line` and `column` of `text`, `len` bytes long (clamped to
     /// the text), or `None` when the position is outside the text.
     pub fn at(text: &str, line: usize, column: usize, len: usize) -> Option<Self> {
-        let line_start = if line <= 1 {
-            0
-        } else {
-            text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
-        };
+        let line_start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)? };
         let rest = &text[line_start..];
-        let offset = line_start
-            + rest
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map(|(i, _)| i)
-                .unwrap_or(rest.len());
+        let offset =
+            line_start + rest.char_indices().nth(column.saturating_sub(1)).map(|(i, _)| i).unwrap_or(rest.len());
         let len = len.min(text.len() - offset);
-        Some(Self {
-            offset,
-            len,
-            line,
-            column,
-        })
+        Some(Self { offset, len, line, column })
     }
 }
 
@@ -55,12 +42,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// Returns a diagnostic with a message only.
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            span: None,
-            label: None,
-            hint: None,
-        }
+        Self { message: message.into(), span: None, label: None, hint: None }
     }
 
     /// Sets where the problem is.
@@ -93,10 +75,7 @@ pub struct SpecError {
 
 impl SpecError {
     pub(crate) fn one(file: &str, diagnostic: Diagnostic) -> Self {
-        Self {
-            file: file.to_owned(),
-            diagnostics: vec![diagnostic],
-        }
+        Self { file: file.to_owned(), diagnostics: vec![diagnostic] }
     }
 }
 
@@ -117,9 +96,7 @@ impl fmt::Display for SpecError {
             }
             write!(f, "error: {}", d.message)?;
             match (d.span, &d.label) {
-                (Some(s), Some(label)) => {
-                    write!(f, "\n  --> {}:{}:{}: {label}", self.file, s.line, s.column)?
-                }
+                (Some(s), Some(label)) => write!(f, "\n  --> {}:{}:{}: {label}", self.file, s.line, s.column)?,
                 (Some(s), None) => write!(f, "\n  --> {}:{}:{}", self.file, s.line, s.column)?,
                 (None, _) => write!(f, "\n  --> {}", self.file)?,
             }

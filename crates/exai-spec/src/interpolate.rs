@@ -54,11 +54,7 @@ pub(crate) fn interpolate(
         }
     }
     out.push_str(rest);
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 #[cfg(test)]
@@ -79,17 +75,8 @@ mod tests {
 
     #[test]
     fn unset_and_malformed_variables_are_errors() {
-        assert_eq!(
-            interpolate("${NOPE}", &env),
-            Err(vec![InterpolationError::Unset("NOPE".into())])
-        );
-        assert_eq!(
-            interpolate("${1X}", &env),
-            Err(vec![InterpolationError::Malformed("${1X}".into())])
-        );
-        assert_eq!(
-            interpolate("${SUB", &env),
-            Err(vec![InterpolationError::Malformed("${SUB".into())])
-        );
+        assert_eq!(interpolate("${NOPE}", &env), Err(vec![InterpolationError::Unset("NOPE".into())]));
+        assert_eq!(interpolate("${1X}", &env), Err(vec![InterpolationError::Malformed("${1X}".into())]));
+        assert_eq!(interpolate("${SUB", &env), Err(vec![InterpolationError::Malformed("${SUB".into())]));
     }
 }

@@ -38,11 +38,7 @@ pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 /// Parses and validates the spec `text`, read from `file` (used only in diagnostics).
 ///
 /// `env` looks up environment variables for `${VAR}` interpolation.
-pub fn parse(
-    file: &str,
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Spec, SpecError> {
+pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Spec, SpecError> {
     let document = wire::parse(file, text)?;
     convert::convert(file, text, &document, env)
 }

@@ -14,14 +14,9 @@
 pub fn resource_group_name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
     if len == 0 || len > 90 {
-        return Err(format!(
-            "is {len} characters long; a resource group name has 1 to 90"
-        ));
+        return Err(format!("is {len} characters long; a resource group name has 1 to 90"));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-_.()".contains(*c)))
-    {
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.()".contains(*c))) {
         return Err(format!(
             "contains `{c}`; a resource group name may only contain letters, digits, `-`, `_`, `.`, `(` and `)`"
         ));
@@ -42,13 +37,12 @@ pub fn environment_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 32
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if valid {
         Ok(())
     } else {
-        Err("an environment name has 1 to 32 characters: a lowercase letter, then lowercase letters, digits or `-`".to_owned())
+        Err("an environment name has 1 to 32 characters: a lowercase letter, then lowercase letters, digits or `-`"
+            .to_owned())
     }
 }
 
@@ -56,10 +50,7 @@ pub fn environment_name(name: &str) -> Result<(), String> {
 pub fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Checks a subscription id: a GUID.
@@ -81,9 +72,7 @@ pub fn subscription_id(text: &str) -> Result<(), String> {
 pub fn tenant(text: &str) -> Result<(), String> {
     let domain = text.contains('.')
         && text.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     if is_guid(text) || domain {
         Ok(())

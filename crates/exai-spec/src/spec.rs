@@ -47,15 +47,12 @@ impl Spec {
     pub fn select(&self, only: Option<&str>) -> Result<Vec<&Environment>, UnknownEnvironment> {
         match only {
             None => Ok(self.environments.iter().collect()),
-            Some(name) => self
-                .environments
-                .iter()
-                .find(|e| e.name == name)
-                .map(|e| vec![e])
-                .ok_or_else(|| UnknownEnvironment {
+            Some(name) => {
+                self.environments.iter().find(|e| e.name == name).map(|e| vec![e]).ok_or_else(|| UnknownEnvironment {
                     name: name.to_owned(),
                     declared: self.environments.iter().map(|e| e.name.clone()).collect(),
-                }),
+                })
+            }
         }
     }
 
@@ -77,9 +74,6 @@ impl Spec {
                 depends_on: Vec::new(),
             });
         }
-        Ok(DesiredState {
-            tenant: self.tenant.clone(),
-            resources,
-        })
+        Ok(DesiredState { tenant: self.tenant.clone(), resources })
     }
 }

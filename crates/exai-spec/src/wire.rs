@@ -31,10 +31,7 @@ impl Document {
         for key in parents {
             node = node.as_mapping()?.get(*key)?;
         }
-        node.as_mapping()?
-            .keys()
-            .find(|k| k.as_str() == *last)
-            .map(|k| k.span())
+        node.as_mapping()?.keys().find(|k| k.as_str() == *last).map(|k| k.span())
     }
 }
 
@@ -166,11 +163,7 @@ pub(crate) fn locate(text: &str, span: &Span, value: Option<&str>) -> Option<Sou
     let here = &text[s.offset..];
     s.len = match value {
         Some(v) if here.starts_with(v) && !v.is_empty() => v.len(),
-        Some(v)
-            if (here.starts_with('"') || here.starts_with('\'')) && here[1..].starts_with(v) =>
-        {
-            v.len() + 2
-        }
+        Some(v) if (here.starts_with('"') || here.starts_with('\'')) && here[1..].starts_with(v) => v.len() + 2,
         // A value that is not written verbatim (escapes, folded lines): point at the rest of
         // its line, which is where the eye should go.
         _ => here.find('\n').unwrap_or(here.len()).max(1),
@@ -202,12 +195,8 @@ pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     let node = marked_yaml::parse_yaml_with_options(0, text, options)
         .map_err(|e| SpecError::one(file, load_error(text, e)))?;
-    let spec = marked_yaml::from_node(&node)
-        .map_err(|e| SpecError::one(file, from_node_error(text, e)))?;
-    Ok(Document {
-        file: spec,
-        root: node,
-    })
+    let spec = marked_yaml::from_node(&node).map_err(|e| SpecError::one(file, from_node_error(text, e)))?;
+    Ok(Document { file: spec, root: node })
 }
 
 fn marker_span(text: &str, m: &marked_yaml::Marker) -> Option<SourceSpan> {
@@ -223,34 +212,30 @@ fn load_error(text: &str, error: marked_yaml::LoadError) -> Diagnostic {
                 .label("expected `key: value` lines")
                 .hint("start with `version: 1`, `azure:` and `environments:`; see docs/spec.md")
         }
-        E::UnexpectedAnchor(m) => Diagnostic::new(
-            "YAML anchors and aliases (`&name`, `*name`) are not supported in exai.yaml",
-        )
-        .at(marker_span(text, &m))
-        .label("anchor defined here")
-        .hint("write the value out, or put values shared by every environment under `defaults:`"),
+        E::UnexpectedAnchor(m) => {
+            Diagnostic::new("YAML anchors and aliases (`&name`, `*name`) are not supported in exai.yaml")
+                .at(marker_span(text, &m))
+                .label("anchor defined here")
+                .hint("write the value out, or put values shared by every environment under `defaults:`")
+        }
         E::MappingKeyMustBeScalar(m) => Diagnostic::new("a mapping key must be a plain name")
             .at(marker_span(text, &m))
             .label("not a plain key")
             .hint("keys are names such as `name:` or `location:`, not lists or mappings"),
-        E::UnexpectedTag(m) => {
-            Diagnostic::new("YAML tags (`!!str`, `!custom`) are not supported in exai.yaml")
-                .at(marker_span(text, &m))
-                .label("tag used here")
-                .hint("remove the tag; quote the value if it must be read as text")
-        }
+        E::UnexpectedTag(m) => Diagnostic::new("YAML tags (`!!str`, `!custom`) are not supported in exai.yaml")
+            .at(marker_span(text, &m))
+            .label("tag used here")
+            .hint("remove the tag; quote the value if it must be read as text"),
         E::DuplicateKey(inner) => {
             let key = inner.key.as_str().to_owned();
-            let first = inner
-                .prev_key
-                .span()
-                .start()
-                .map(|m| format!("{}:{}", m.line(), m.column()));
+            let first = inner.prev_key.span().start().map(|m| format!("{}:{}", m.line(), m.column()));
             Diagnostic::new(format!("key `{key}` appears twice in the same mapping"))
                 .at(locate(text, inner.key.span(), Some(&key)))
                 .label("second occurrence")
                 .hint(match first {
-                    Some(at) => format!("the first is at line {at}; keep one of them (YAML would silently keep the last)"),
+                    Some(at) => {
+                        format!("the first is at line {at}; keep one of them (YAML would silently keep the last)")
+                    }
                     None => "keep one of them (YAML would silently keep the last)".to_owned(),
                 })
         }
@@ -265,10 +250,7 @@ fn load_error(text: &str, error: marked_yaml::LoadError) -> Diagnostic {
 
 fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic {
     use marked_yaml::Error as E;
-    let path = error
-        .path()
-        .filter(|p| !p.is_empty() && *p != ".")
-        .map(str::to_owned);
+    let path = error.path().filter(|p| !p.is_empty() && *p != ".").map(str::to_owned);
     let at = |span: &Span| locate(text, span, None);
     let diagnostic = match error.into_inner() {
         E::UnknownFieldError(field, expected, span) => {
@@ -278,11 +260,7 @@ fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic 
                 .filter(|(d, _)| *d <= 3)
                 .min()
                 .map(|(_, k)| k);
-            let known = expected
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let known = expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             let hint = match suggestion {
                 Some(s) => format!("did you mean `{s}`? keys allowed here: {known}"),
                 None => format!("keys allowed here: {known}"),
@@ -292,22 +270,14 @@ fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic 
                 .label("not a key exai knows here")
                 .hint(hint)
         }
-        E::NotBoolean(span) => Diagnostic::new("expected `true` or `false`")
-            .at(at(&span))
-            .label("not a boolean"),
-        E::IntegerParseFailure(_, span) => Diagnostic::new("expected a whole number")
-            .at(at(&span))
-            .label("not a whole number"),
-        E::FloatParseFailure(_, span) => Diagnostic::new("expected a number")
-            .at(at(&span))
-            .label("not a number"),
+        E::NotBoolean(span) => Diagnostic::new("expected `true` or `false`").at(at(&span)).label("not a boolean"),
+        E::IntegerParseFailure(_, span) => {
+            Diagnostic::new("expected a whole number").at(at(&span)).label("not a whole number")
+        }
+        E::FloatParseFailure(_, span) => Diagnostic::new("expected a number").at(at(&span)).label("not a number"),
         E::Other(message, span) => {
             let message = message.replace("invalid type: ", "wrong type: found ");
-            let label = if message.starts_with("missing field") {
-                "in this mapping"
-            } else {
-                "here"
-            };
+            let label = if message.starts_with("missing field") { "in this mapping" } else { "here" };
             Diagnostic::new(message).at(at(&span)).label(label)
         }
         #[allow(unreachable_patterns)]
@@ -317,19 +287,14 @@ fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic 
         Some(path) => {
             // For an unknown key the path ends with the key itself; name the section instead.
             let section = match path.rsplit_once('.') {
-                Some((section, last)) if diagnostic.message.contains(&format!("`{last}`")) => {
-                    section.to_owned()
-                }
+                Some((section, last)) if diagnostic.message.contains(&format!("`{last}`")) => section.to_owned(),
                 _ => path,
             };
-            let hint = diagnostic.hint.clone().or_else(|| {
-                Some("see docs/spec.md for the keys and types of each section".to_owned())
-            });
-            Diagnostic {
-                message: format!("{} in `{section}`", diagnostic.message),
-                hint,
-                ..diagnostic
-            }
+            let hint = diagnostic
+                .hint
+                .clone()
+                .or_else(|| Some("see docs/spec.md for the keys and types of each section".to_owned()));
+            Diagnostic { message: format!("{} in `{section}`", diagnostic.message), hint, ..diagnostic }
         }
         None => diagnostic,
     }

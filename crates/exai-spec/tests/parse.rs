@@ -56,10 +56,7 @@ fn syntax_error_names_line_and_column() {
 
 #[test]
 fn wrong_type_names_line_and_column() {
-    let e = errors(&VALID.replace(
-        "resourceGroup: { name: exai-perso-rg }",
-        "resourceGroup: [exai-perso-rg]",
-    ));
+    let e = errors(&VALID.replace("resourceGroup: { name: exai-perso-rg }", "resourceGroup: [exai-perso-rg]"));
     insta::assert_snapshot!(e.to_string());
 }
 

@@ -29,21 +29,10 @@ impl ResourceGroup {
     pub const API_VERSION: &'static str = "2025-04-01";
 
     /// Returns the group, with `owner` (its address) recorded in the ownership tag.
-    pub fn new(
-        subscription: &str,
-        name: &str,
-        location: Location,
-        spec_tags: Tags,
-        owner: &str,
-    ) -> Self {
+    pub fn new(subscription: &str, name: &str, location: Location, spec_tags: Tags, owner: &str) -> Self {
         let mut tags = spec_tags;
         tags.insert(OWNER_TAG, owner);
-        Self {
-            subscription: subscription.to_owned(),
-            name: name.to_owned(),
-            location,
-            tags,
-        }
+        Self { subscription: subscription.to_owned(), name: name.to_owned(), location, tags }
     }
 
     /// Returns the group's id.
@@ -54,10 +43,7 @@ impl ResourceGroup {
     // Request paths spell `resourcegroups` in lower case, as the swagger's ResourceGroups_*
     // operations do; ids in response bodies use `resourceGroups`. ARM accepts both.
     fn path(&self) -> String {
-        format!(
-            "/subscriptions/{}/resourcegroups/{}",
-            self.subscription, self.name
-        )
+        format!("/subscriptions/{}/resourcegroups/{}", self.subscription, self.name)
     }
 
     /// Returns the GET that reads the group (404 `ResourceGroupNotFound` when absent).
@@ -78,12 +64,7 @@ impl ResourceGroup {
     /// tags merged with the managed ones; `location` is immutable and never sent.
     pub fn update_request(&self, live: &crate::LiveResource) -> ApiRequest {
         let merged = live_tags(&live.document).merged_with(&self.tags);
-        ApiRequest::arm(
-            Method::Patch,
-            self.path(),
-            Self::API_VERSION,
-            Some(json!({ "tags": merged })),
-        )
+        ApiRequest::arm(Method::Patch, self.path(), Self::API_VERSION, Some(json!({ "tags": merged })))
     }
 
     /// Returns the DELETE of the group with id `id` (asynchronous: 202 + `Location`).
@@ -108,10 +89,7 @@ impl ResourceGroup {
     pub fn live_fields(&self, document: &Value) -> OwnedFields {
         let mut fields = OwnedFields::new();
         if let Some(location) = document.get("location").and_then(Value::as_str) {
-            fields.insert(
-                "location".into(),
-                Value::from(Location::from_azure(location).as_str()),
-            );
+            fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));
         }
         let tags = live_tags(document);
         for (key, _) in self.tags.iter() {
@@ -133,8 +111,7 @@ impl ResourceGroup {
 
     /// Returns why a change of `path` forces the group to be replaced.
     pub fn replace_reason(path: &str) -> Option<&'static str> {
-        (path == "location")
-            .then_some("a resource group's location cannot be changed once it is created")
+        (path == "location").then_some("a resource group's location cannot be changed once it is created")
     }
 }
 
@@ -142,11 +119,7 @@ fn live_tags(document: &Value) -> Tags {
     document
         .get("tags")
         .and_then(Value::as_object)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        })
+        .map(|tags| tags.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
         .unwrap_or_default()
 }
 
@@ -155,9 +128,7 @@ mod tests {
     use super::*;
 
     fn group() -> ResourceGroup {
-        let tags: Tags = [("project".to_owned(), "exai".to_owned())]
-            .into_iter()
-            .collect();
+        let tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
         ResourceGroup::new(
             "sub",
             "exai-perso-rg",
@@ -207,10 +178,7 @@ mod tests {
 
     #[test]
     fn update_keeps_foreign_tags() {
-        let live = crate::LiveResource {
-            id: group().id(),
-            document: live_example(),
-        };
+        let live = crate::LiveResource { id: group().id(), document: live_example() };
         let body = group().update_request(&live).body.unwrap();
         assert_eq!(body["tags"]["costCenter"], "42");
         assert_eq!(body["tags"]["project"], "exai");
