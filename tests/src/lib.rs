@@ -1,1 +1,161 @@
-//! placeholder
+//! Harness for the end-to-end tests: the real `exai` binary, run in a scratch directory with a
+//! clean environment, against the emulator.
+//!
+//! The binary is the one Cargo built for this workspace (`target/<profile>/exai`); when it is
+//! missing (e.g. `cargo test -p exai-tests` alone), the harness builds it first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Returns the path of the `exai` binary, building it if needed.
+pub fn exai_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> → target/<profile>/exai
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+        let bin = profile_dir.join(format!("exai{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "exai-cli", "--bin", "exai"])
+                .current_dir(repo_root())
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "building the exai binary failed");
+        }
+        bin
+    })
+}
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`; never a panic of the binary.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "the binary panicked:\n{}", self.stderr);
+        self
+    }
+}
+
+/// A scratch directory holding a spec, where the binary runs with a clean environment.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Scratch {
+    /// Returns a scratch directory with `spec` written to `exai.yaml`.
+    pub fn with_spec(spec: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("exai.yaml"), spec).expect("write spec");
+        Self { dir, env: Vec::new() }
+    }
+
+    /// Returns a scratch directory holding a copy of the example `specs/exai.yaml`.
+    pub fn with_example() -> Self {
+        Self::with_spec(&example_spec())
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Rewrites the spec.
+    pub fn write_spec(&self, spec: &str) {
+        std::fs::write(self.dir.path().join("exai.yaml"), spec).expect("write spec");
+    }
+
+    /// Returns the spec.
+    pub fn spec(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("exai.yaml")).expect("read spec")
+    }
+
+    /// Runs `exai ARGS` here. The environment holds nothing from the caller's but what a
+    /// process needs to run: no Azure variables, and a `PATH` with no `az` on it.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(exai_bin());
+        command.args(args).current_dir(self.dir.path()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
+    }
+}
+
+/// The example spec of the repository.
+pub fn example_spec() -> String {
+    std::fs::read_to_string(repo_root().join("specs/exai.yaml")).expect("read specs/exai.yaml")
+}
+
+/// An emulator running in this process, on its own runtime, for tests that need its log.
+pub struct InProcessEmulator {
+    /// The running emulator.
+    pub emulator: exai_emulator::Emulator,
+    /// Where its CA certificate was written.
+    pub ca_cert: PathBuf,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl InProcessEmulator {
+    /// Starts an emulator on 127.0.0.1 with a free port.
+    pub fn start() -> Self {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let emulator = runtime
+            .block_on(exai_emulator::Emulator::start(exai_emulator::EmulatorOptions::default()))
+            .expect("start the emulator");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let ca_cert = dir.path().join("ca.pem");
+        std::fs::write(&ca_cert, emulator.ca_certificate_pem()).expect("write CA certificate");
+        Self { emulator, ca_cert, _runtime: runtime, _dir: dir }
+    }
+
+    /// Returns the `--endpoint URL --ca-cert FILE` arguments that point exai at this emulator.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "--endpoint".into(),
+            self.emulator.url().to_string(),
+            "--ca-cert".into(),
+            self.ca_cert.display().to_string(),
+        ]
+    }
+}

@@ -199,7 +199,6 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
                 client_id: Some(client_id.clone()),
                 tenant_id: Some(tenant),
                 token_file_path: Some(token_file.into()),
-                ..Default::default()
             }))
             .map_err(fail)?
         }

@@ -1,11 +1,11 @@
 //! Which credential exai uses: the first source that applies, in a fixed order.
 //!
-//! 1. A client secret: `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` (+ `AZURE_TENANT_ID`).
-//! 2. GitHub Actions OIDC: `ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`
-//!    + `AZURE_CLIENT_ID`; GitHub's token is exchanged for an Entra token through the app's
+//! 1. A client secret: `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` (and `AZURE_TENANT_ID`).
+//! 2. GitHub Actions OIDC: `ACTIONS_ID_TOKEN_REQUEST_URL`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN` and
+//!    `AZURE_CLIENT_ID`. GitHub's token is exchanged for an Entra token through the app's
 //!    federated credential, and fetched again whenever a new Entra token is needed, so long
 //!    operations outlive GitHub's short-lived tokens.
-//! 3. Workload identity: `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_CLIENT_ID`.
+//! 3. Workload identity: `AZURE_FEDERATED_TOKEN_FILE` and `AZURE_CLIENT_ID`.
 //! 4. The Azure CLI's login: an `az` executable on `PATH`.
 //!
 //! Choosing is separate from building, and reads the environment through a function, so the

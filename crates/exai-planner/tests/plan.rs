@@ -1,5 +1,7 @@
 //! Table-driven planner tests: desired × live → plan, with no I/O.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use exai_model::kinds::ResourceGroup;
 use exai_model::{
     Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Observation, Tags,

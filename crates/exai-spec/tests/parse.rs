@@ -1,5 +1,7 @@
 //! Parsing and validation of `exai.yaml`, input → spec or diagnostics.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use exai_spec::{SpecError, parse};
 
 fn env(name: &str) -> Option<String> {
