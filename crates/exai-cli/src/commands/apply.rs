@@ -1,4 +1,4 @@
-use super::{SpecArgs, plan_spec};
+use super::{SpecArgs, observe_and_plan, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
 use exai_executor::{ApplyEvent, ApplyOptions, DryRun, apply, refuse_unsafe};
@@ -106,9 +106,8 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             return Ok(1);
         }
         // Time passed while the plan was read: check Azure still is what was reviewed.
-        let fresh = plan_spec(&args.spec, target, "apply (re-reading after confirmation)").await?;
-        let changed = drifted(plan, &fresh.plan);
-        fresh.connection.close().await?;
+        let fresh = observe_and_plan(&planned.desired, &planned.connection).await?;
+        let changed = drifted(plan, &fresh);
         if !changed.is_empty() {
             planned.connection.close().await?;
             return Err(CliError::new("Azure changed while the plan was being reviewed; the reviewed plan is stale")

@@ -24,6 +24,7 @@ pub struct SpecArgs {
 
 /// A spec read, its live state observed, and the plan between them.
 pub struct Planned {
+    pub desired: exai_model::DesiredState,
     pub connection: Connection,
     pub plan: exai_planner::Plan,
 }
@@ -45,7 +46,16 @@ pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> R
     eprintln!("exai {command}: {} (environments: {})", loaded.file, environments.join(", "));
     eprintln!("target: {}", connection.target);
     eprintln!("credential: {}", connection.client.credential_description());
-    let live = exai_executor::observe(&desired, &connection.client, READ_PARALLELISM).await.map_err(|e| {
+    let plan = observe_and_plan(&desired, &connection).await?;
+    Ok(Planned { desired, connection, plan })
+}
+
+/// Reads the live state of `desired` through `connection` and plans against it.
+pub async fn observe_and_plan(
+    desired: &exai_model::DesiredState,
+    connection: &Connection,
+) -> Result<exai_planner::Plan, CliError> {
+    let live = exai_executor::observe(desired, &connection.client, READ_PARALLELISM).await.map_err(|e| {
         let hint = e.source.hint();
         let mut err = CliError::new(e.to_string());
         if let Some(id) = e.source.request_id() {
@@ -56,6 +66,5 @@ pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> R
             None => err,
         }
     })?;
-    let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()))?;
-    Ok(Planned { connection, plan })
+    exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()))
 }

@@ -1,0 +1,73 @@
+//! `Microsoft.Resources/subscriptions`: `GET /subscriptions/{id}` and `GET /subscriptions`.
+//!
+//! Subscriptions are never created explicitly: the first token to use one binds it to its
+//! tenant (see [`super::route`]).
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{ArmError, Subscription, check_api_version, json_response, method_not_allowed};
+use crate::auth::TokenInfo;
+use crate::server::{Incoming, Shared};
+
+/// The api-versions the subscription routes support.
+pub(crate) const API_VERSIONS: &[&str] = &["2022-12-01"];
+
+/// Returns the display name of a subscription created on first use.
+pub(crate) fn default_display_name(subscription_id: &str) -> String {
+    if subscription_id == crate::DEV_SUBSCRIPTION_ID {
+        "exai emulator development subscription".to_owned()
+    } else {
+        format!("exai emulator subscription {subscription_id}")
+    }
+}
+
+/// Returns a subscription as ARM shows it.
+fn to_json(subscription: &Subscription) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}", subscription.id),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": subscription.id,
+        "tenantId": subscription.tenant_id,
+        "displayName": subscription.display_name,
+        "state": "Enabled",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off",
+        },
+    })
+}
+
+/// `GET /subscriptions/{id}`.
+pub(crate) fn get(request: &Incoming, subscription: &Subscription) -> Result<Response, ArmError> {
+    check_api_version(request, API_VERSIONS)?;
+    if request.method != Method::GET {
+        return Err(method_not_allowed(&request.method, &[Method::GET]));
+    }
+    Ok(json_response(StatusCode::OK, &to_json(subscription)))
+}
+
+/// `GET /subscriptions`: the subscriptions of the token's tenant.
+pub(crate) fn list(shared: &Shared, request: &Incoming, token: &TokenInfo) -> Result<Response, ArmError> {
+    check_api_version(request, API_VERSIONS)?;
+    if request.method != Method::GET {
+        return Err(method_not_allowed(&request.method, &[Method::GET]));
+    }
+    let value: Vec<Value> = shared
+        .state()
+        .subscriptions
+        .values()
+        .filter(|record| record.tenant_id == token.tenant_id)
+        .map(|record| {
+            to_json(&Subscription {
+                id: record.subscription_id.clone(),
+                tenant_id: record.tenant_id.clone(),
+                display_name: record.display_name.clone(),
+            })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({"value": value, "count": {"type": "Total", "value": value.len()}})))
+}

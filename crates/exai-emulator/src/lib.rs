@@ -1,0 +1,262 @@
+//! A local Azure: Azure Resource Manager and the Entra ID token endpoint on one HTTPS origin.
+//!
+//! # Purpose
+//!
+//! `exai-emulator` is the substrate of every exai test and the embedded default for a user who
+//! tries `exai` without an Azure account. It answers the requests Azure's own clients send
+//! (`azure_identity`'s client-secret credential, ARM REST calls, `az rest`, Python SDKs) with the
+//! shapes, status codes, headers and error codes Azure uses, so that code which works against the
+//! emulator works against Azure.
+//!
+//! # Boundaries
+//!
+//! - **It never depends on another exai crate.** It models Azure from Azure's documents (the
+//!   REST API specs, their examples, observed error messages), not from our client's reading of
+//!   them: if the emulator shared the planner's or the model's interpretation of Azure, a
+//!   misreading would be invisible to every test.
+//! - **It is stricter than Azure, never looser.** Where Azure's behaviour is unclear the emulator
+//!   refuses (unknown body members, unknown regions, malformed GUIDs, a scope list with more than
+//!   one scope), so a client that passes here does not fail on Azure for a reason the emulator
+//!   waved through.
+//! - **HTTPS only.** Azure clients refuse to send bearer tokens over plain HTTP. Each start
+//!   generates a certificate authority ("exai emulator CA") and a server certificate for
+//!   `127.0.0.1`, `localhost` and `::1`; clients trust [`Emulator::ca_certificate_pem`].
+//! - **It never records a secret.** Tokens and client secrets are never logged, recorded in the
+//!   request log or written to the state file.
+//!
+//! # Key design decisions
+//!
+//! - **One front door, routed by hand.** A single axum handler classifies each request (token
+//!   endpoint, ARM, or the emulator's own `/_emulator/` admin routes) and routes on
+//!   percent-decoded, case-insensitive path segments, because ARM paths are case-insensitive and
+//!   every miss must be answered in ARM's own error shape. ARM routing goes through one gate
+//!   (token, subscription, `api-version`) and then to one module per provider, each with its own
+//!   router: `arm::resource_groups` today; registries, clusters, Graph and faults later.
+//! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
+//!   token that uses them), then the resources and long-running operations in each. The state
+//!   is in memory, optionally persisted to a versioned JSON file written atomically after every
+//!   change and locked against a second emulator.
+//! - **Time advances lazily.** Long-running operations (a resource-group delete today) finish
+//!   when a request arrives after their configured delay; there is no background task, so tests
+//!   are deterministic and fast.
+//! - **Errors a client causes are HTTP answers, not [`EmulatorError`]s.** The library's error
+//!   type covers only what stops the emulator itself: certificates, the listen address, the state
+//!   and log files.
+//! - **TLS provider.** The server is built with axum-server's `tls-rustls` feature, which selects
+//!   rustls' aws-lc-rs provider for the configuration it builds (`builder_with_provider`) rather
+//!   than requiring a process-wide default; it defers to a process default only if the host
+//!   process installed one. Naming the provider in this crate would need `rustls` as a direct
+//!   dependency, which the workspace does not declare.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), exai_emulator::EmulatorError> {
+//! use exai_emulator::{Emulator, EmulatorOptions};
+//!
+//! let emulator = Emulator::start(EmulatorOptions::default()).await?;
+//! println!("ARM and the token endpoint are at {}", emulator.url());
+//! println!("trust this CA:\n{}", emulator.ca_certificate_pem());
+//! emulator.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod admin;
+mod arm;
+mod auth;
+mod clock;
+mod error;
+mod log;
+mod server;
+mod state;
+mod tls;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::Handle;
+use tokio::task::JoinHandle;
+use url::Url;
+
+pub use crate::error::EmulatorError;
+pub use crate::log::{REDACTED, RecordedRequest, RequestKind};
+
+use crate::server::Shared;
+
+/// The tenant of the development application (any other tenant works too; it is created on first
+/// use).
+pub const DEV_TENANT_ID: &str = "ee000000-0000-4000-8000-000000000001";
+
+/// The subscription `exai` uses against the emulator by default.
+pub const DEV_SUBSCRIPTION_ID: &str = "ee000000-0000-4000-8000-000000000002";
+
+/// The client id of the development application, known in every tenant.
+pub const DEV_CLIENT_ID: &str = "ee000000-0000-4000-8000-000000000003";
+
+/// The client secret of the development application. Public on purpose: it protects nothing.
+pub const DEV_CLIENT_SECRET: &str = "exai-emulator-development-secret";
+
+/// The address the emulator listens on when none is given: a free port on the IPv4 loopback.
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// How long [`Emulator::shutdown`] lets in-flight requests finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How to start an emulator.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorOptions {
+    /// The address to listen on; `127.0.0.1:0` (a free port) when `None`.
+    pub listen: Option<SocketAddr>,
+    /// A JSON file to load the state from at start and save it to after every change; the
+    /// state lives only in memory when `None`.
+    pub state_file: Option<PathBuf>,
+    /// A file to append every request to, as JSON lines.
+    pub request_log_file: Option<PathBuf>,
+    /// How long a resource-group delete runs before the group is gone (0 by default).
+    pub delete_delay: Duration,
+}
+
+/// A running emulator. It stops when dropped or on [`Emulator::shutdown`].
+pub struct Emulator {
+    url: Url,
+    ca_pem: String,
+    shared: Arc<Shared>,
+    handle: Handle<SocketAddr>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Emulator").field("url", &self.url.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// Returns the URL clients use to reach an emulator listening on `address`.
+fn url_for(address: SocketAddr) -> Result<Url, EmulatorError> {
+    // An emulator listening on every interface is still reached through the loopback.
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let text = format!("https://{}/", SocketAddr::new(ip, address.port()));
+    Url::parse(&text).map_err(|error| EmulatorError::Server {
+        source: std::io::Error::other(format!("`{text}` is not a valid URL: {error}")),
+    })
+}
+
+impl Emulator {
+    /// Starts an emulator: generates its certificates, loads and locks the state file, opens the
+    /// request log file and starts serving HTTPS on the listen address.
+    ///
+    /// Must be called from within a tokio runtime; the server runs as a task on it.
+    pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
+        let certificates = tls::generate()?;
+        let (state_file, state) = match &options.state_file {
+            Some(path) => {
+                let (file, state) = state::StateFile::open(path)?;
+                (Some(file), state)
+            }
+            None => (None, state::State::default()),
+        };
+        let log = log::RequestLog::open(options.request_log_file.as_deref())?;
+        let tls_config = tls::server_config(&certificates).await?;
+
+        let address = options.listen.unwrap_or(DEFAULT_LISTEN);
+        let bind_error = |source| EmulatorError::Bind { address, source };
+        let listener = std::net::TcpListener::bind(address).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let local_address = listener.local_addr().map_err(bind_error)?;
+        let url = url_for(local_address)?;
+
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            state_file: Mutex::new(state_file),
+            tokens: Mutex::new(auth::TokenStore::default()),
+            log,
+            rate_limits: Mutex::new(arm::RateLimits::default()),
+            delete_delay: options.delete_delay,
+            base_url: url.clone(),
+        });
+        let app = Router::new().fallback(server::dispatch).with_state(Arc::clone(&shared));
+        let handle = Handle::new();
+        let server = axum_server::from_tcp_rustls(listener, tls_config).map_err(bind_error)?.handle(handle.clone());
+        let task = tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
+        tracing::info!(%url, "the exai emulator is listening");
+        Ok(Emulator { url, ca_pem: certificates.ca_pem, shared, handle, task: Some(task) })
+    }
+
+    /// Returns the emulator's base URL, `https://127.0.0.1:PORT/`: the token endpoint is
+    /// `{url}{tenant}/oauth2/v2.0/token` and ARM is `{url}subscriptions/...`.
+    pub fn url(&self) -> Url {
+        self.url.clone()
+    }
+
+    /// Returns the PEM certificate of the CA that signed the emulator's server certificate.
+    pub fn ca_certificate_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Returns every request answered so far (since the last reset), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.log.entries()
+    }
+
+    /// Saves the state to the state file now (does nothing without a state file).
+    pub fn save_state(&self) -> Result<(), EmulatorError> {
+        self.shared.save(true)
+    }
+
+    /// Stops serving (letting in-flight requests finish), saves the state and releases the
+    /// state file.
+    pub async fn shutdown(mut self) -> Result<(), EmulatorError> {
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        let served = match self.task.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(|source| EmulatorError::Server { source }),
+                Err(join_error) => Err(EmulatorError::Server { source: std::io::Error::other(join_error) }),
+            },
+            None => Ok(()),
+        };
+        let saved = self.shared.close_state_file();
+        served.and(saved)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if self.task.is_none() {
+            return;
+        }
+        self.handle.shutdown();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Err(error) = self.shared.close_state_file() {
+            tracing::warn!(%error, "could not save the emulator state while stopping");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_reachable_address() -> Result<(), EmulatorError> {
+        let url = |text: &str| {
+            text.parse::<SocketAddr>()
+                .map_err(|error| EmulatorError::Server { source: std::io::Error::other(error) })
+                .and_then(url_for)
+                .map(|url| url.to_string())
+        };
+        assert_eq!(url("127.0.0.1:8443")?, "https://127.0.0.1:8443/");
+        assert_eq!(url("0.0.0.0:8443")?, "https://127.0.0.1:8443/");
+        assert_eq!(url("[::]:8443")?, "https://[::1]:8443/");
+        Ok(())
+    }
+}

@@ -1,0 +1,384 @@
+//! What the emulated Azure holds, and how it is kept in a JSON state file.
+//!
+//! The state is keyed the way Azure is: tenants, then subscriptions (each bound to the tenant that
+//! first used it), then what lives in a subscription (resource groups today; registries, clusters
+//! and role assignments later) and the long-running operations running against it.
+//!
+//! The file is versioned (`{"version":1,...}`), read strictly (unknown members are an error, so a
+//! file from a newer emulator is refused rather than half-read), written atomically (a temporary
+//! file in the same directory, then a rename) and guarded by an OS lock on `<state>.lock` so two
+//! emulators never share one state.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::EmulatorError;
+
+/// The state file format this emulator reads and writes.
+pub(crate) const STATE_VERSION: u32 = 1;
+
+/// How long a finished operation stays pollable.
+const FINISHED_OPERATION_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Everything the emulated Azure holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct State {
+    /// The state file format version; always [`STATE_VERSION`].
+    pub version: u64,
+    /// Tenants by tenant id (lowercase GUID).
+    #[serde(default)]
+    pub tenants: BTreeMap<String, TenantRecord>,
+    /// Subscriptions by subscription id (lowercase GUID).
+    #[serde(default)]
+    pub subscriptions: BTreeMap<String, SubscriptionRecord>,
+    /// Whether the state changed since it was last saved.
+    #[serde(skip)]
+    pub dirty: bool,
+}
+
+/// A tenant, created the first time a token is requested from it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct TenantRecord {
+    /// The tenant id (lowercase GUID).
+    pub tenant_id: String,
+    /// Domain names tokens were requested with (lowercase), e.g. `contoso.onmicrosoft.com`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+}
+
+/// A subscription, created the first time a token uses it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SubscriptionRecord {
+    /// The subscription id (lowercase GUID).
+    pub subscription_id: String,
+    /// The tenant the subscription belongs to.
+    pub tenant_id: String,
+    /// The display name.
+    pub display_name: String,
+    /// Resource groups by lowercase name.
+    #[serde(default)]
+    pub resource_groups: BTreeMap<String, ResourceGroupRecord>,
+    /// Long-running operations by their opaque id.
+    #[serde(default)]
+    pub operations: BTreeMap<String, OperationRecord>,
+}
+
+/// The provisioning state of a resource group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ProvisioningState {
+    /// The group exists.
+    Succeeded,
+    /// A delete is running; the group disappears when it finishes.
+    Deleting,
+}
+
+impl ProvisioningState {
+    /// Returns the value ARM shows in `properties.provisioningState`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "Succeeded",
+            Self::Deleting => "Deleting",
+        }
+    }
+}
+
+/// A resource group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ResourceGroupRecord {
+    /// The name as first created (ARM keeps the original casing).
+    pub name: String,
+    /// The normalized location (`francecentral`).
+    pub location: String,
+    /// The tags, in the order they were given; `None` when the group has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Map<String, Value>>,
+    /// The id of the resource managing the group, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    /// Whether the group exists or is being deleted.
+    pub provisioning_state: ProvisioningState,
+}
+
+/// What a long-running operation does when it finishes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind", deny_unknown_fields)]
+pub(crate) enum OperationKind {
+    /// Deletes a resource group.
+    #[serde(rename_all = "camelCase")]
+    DeleteResourceGroup {
+        /// The lowercase name of the group.
+        resource_group: String,
+    },
+}
+
+/// The status of a long-running operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum OperationStatus {
+    /// Still running.
+    Running,
+    /// Finished successfully.
+    Succeeded,
+}
+
+/// A long-running operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct OperationRecord {
+    /// What the operation does.
+    pub operation: OperationKind,
+    /// Whether it is still running.
+    pub status: OperationStatus,
+    /// When it started, in Unix milliseconds.
+    pub started_at_ms: i64,
+    /// When it finishes (or finished), in Unix milliseconds.
+    pub completes_at_ms: i64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            version: u64::from(STATE_VERSION),
+            tenants: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            dirty: false,
+        }
+    }
+}
+
+impl State {
+    /// Records a tenant (and the domain name it was reached by) the first time it is seen.
+    pub fn ensure_tenant(&mut self, tenant_id: &str, domain: Option<&str>) {
+        let mut changed = false;
+        let tenant = self.tenants.entry(tenant_id.to_owned()).or_insert_with(|| {
+            changed = true;
+            TenantRecord { tenant_id: tenant_id.to_owned(), domains: Vec::new() }
+        });
+        if let Some(domain) = domain
+            && !tenant.domains.iter().any(|known| known == domain)
+        {
+            tenant.domains.push(domain.to_owned());
+            changed = true;
+        }
+        self.dirty |= changed;
+    }
+
+    /// Finishes every operation whose time has come, as of `now_ms`.
+    ///
+    /// Operations advance lazily, when a request arrives, so the emulator needs no background
+    /// task and a test controls time through the delays it configures.
+    pub fn advance(&mut self, now_ms: i64) {
+        let mut changed = false;
+        for subscription in self.subscriptions.values_mut() {
+            for operation in subscription.operations.values_mut() {
+                if operation.status != OperationStatus::Running || operation.completes_at_ms > now_ms {
+                    continue;
+                }
+                match &operation.operation {
+                    OperationKind::DeleteResourceGroup { resource_group } => {
+                        let deleting = subscription
+                            .resource_groups
+                            .get(resource_group)
+                            .is_some_and(|group| group.provisioning_state == ProvisioningState::Deleting);
+                        if deleting {
+                            subscription.resource_groups.remove(resource_group);
+                        }
+                    }
+                }
+                operation.status = OperationStatus::Succeeded;
+                changed = true;
+            }
+            let before = subscription.operations.len();
+            subscription.operations.retain(|_, operation| {
+                operation.status == OperationStatus::Running
+                    || now_ms - operation.completes_at_ms < FINISHED_OPERATION_RETENTION_MS
+            });
+            changed |= subscription.operations.len() != before;
+        }
+        if changed {
+            self.dirty = true;
+        }
+    }
+}
+
+/// Parses a state file's text.
+fn parse(path: &Path, text: &str) -> Result<State, EmulatorError> {
+    let value: Value = serde_json::from_str(text).map_err(|error| EmulatorError::StateCorrupt {
+        path: path.to_owned(),
+        message: format!("not valid JSON: {error}"),
+    })?;
+    let version = value
+        .get("version")
+        .ok_or_else(|| EmulatorError::StateCorrupt {
+            path: path.to_owned(),
+            message: "it has no `version` member".to_owned(),
+        })?
+        .as_u64()
+        .ok_or_else(|| EmulatorError::StateCorrupt {
+            path: path.to_owned(),
+            message: "its `version` is not a positive integer".to_owned(),
+        })?;
+    if version != u64::from(STATE_VERSION) {
+        return Err(EmulatorError::StateVersion { path: path.to_owned(), found: version, supported: STATE_VERSION });
+    }
+    serde_json::from_value(value)
+        .map_err(|error| EmulatorError::StateCorrupt { path: path.to_owned(), message: error.to_string() })
+}
+
+/// The state file, locked for this emulator's lifetime.
+pub(crate) struct StateFile {
+    path: PathBuf,
+    /// Held open to keep the OS lock; released when dropped.
+    _lock: File,
+}
+
+impl StateFile {
+    /// Locks `<path>.lock` and reads the state from `path` (an empty state if it does not exist).
+    pub fn open(path: &Path) -> Result<(Self, State), EmulatorError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| EmulatorError::StateWrite { path: path.to_owned(), source })?;
+        }
+        let lock_path = lock_path(path);
+        let lock_error =
+            |source| EmulatorError::StateLock { path: path.to_owned(), lock_path: lock_path.clone(), source };
+        let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(lock_error)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(EmulatorError::StateInUse { path: path.to_owned(), lock_path });
+            }
+            Err(std::fs::TryLockError::Error(source)) => return Err(lock_error(source)),
+        }
+        let state = match std::fs::read_to_string(path) {
+            Ok(text) => parse(path, &text)?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(EmulatorError::StateCorrupt {
+                    path: path.to_owned(),
+                    message: "it is not UTF-8 text".to_owned(),
+                });
+            }
+            Err(source) => {
+                return Err(EmulatorError::StateRead { path: path.to_owned(), source });
+            }
+        };
+        Ok((Self { path: path.to_owned(), _lock: lock }, state))
+    }
+
+    /// Saves the state if it changed since the last save (or always, with `force`).
+    ///
+    /// The caller serializes saves (the state file sits behind a mutex), and the snapshot is
+    /// taken under the state lock, so saves land in the order their snapshots were taken.
+    pub fn save(&self, state: &Mutex<State>, force: bool) -> Result<(), EmulatorError> {
+        let snapshot = {
+            let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !state.dirty && !force {
+                return Ok(());
+            }
+            let snapshot = serde_json::to_vec_pretty(&*state);
+            state.dirty = false;
+            snapshot
+        };
+        let result = snapshot.map_err(std::io::Error::other).and_then(|bytes| write_atomically(&self.path, &bytes));
+        if let Err(source) = result {
+            state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).dirty = true;
+            return Err(EmulatorError::StateWrite { path: self.path.clone(), source });
+        }
+        Ok(())
+    }
+}
+
+/// Returns the lock file guarding a state file: `<state>.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Writes `bytes` to a temporary file next to `path`, flushes it, and renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    let file_name =
+        path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state.json".to_owned());
+    let suffix: u64 = rand::random();
+    let temporary = directory.join(format!(".{file_name}.{suffix:016x}.tmp"));
+    let written = (|| {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(name: &str, state: ProvisioningState) -> ResourceGroupRecord {
+        ResourceGroupRecord {
+            name: name.to_owned(),
+            location: "francecentral".to_owned(),
+            tags: None,
+            managed_by: None,
+            provisioning_state: state,
+        }
+    }
+
+    #[test]
+    fn advancing_finishes_due_deletes_only() {
+        let mut state = State::default();
+        let mut subscription = SubscriptionRecord {
+            subscription_id: "s".to_owned(),
+            tenant_id: "t".to_owned(),
+            display_name: "d".to_owned(),
+            resource_groups: BTreeMap::new(),
+            operations: BTreeMap::new(),
+        };
+        for (name, due) in [("due", 100), ("later", 300)] {
+            subscription.resource_groups.insert(name.to_owned(), group(name, ProvisioningState::Deleting));
+            subscription.operations.insert(
+                name.to_owned(),
+                OperationRecord {
+                    operation: OperationKind::DeleteResourceGroup { resource_group: name.to_owned() },
+                    status: OperationStatus::Running,
+                    started_at_ms: 0,
+                    completes_at_ms: due,
+                },
+            );
+        }
+        state.subscriptions.insert("s".to_owned(), subscription);
+
+        state.advance(200);
+
+        let subscription = &state.subscriptions["s"];
+        assert!(!subscription.resource_groups.contains_key("due"));
+        assert!(subscription.resource_groups.contains_key("later"));
+        assert_eq!(subscription.operations["due"].status, OperationStatus::Succeeded);
+        assert_eq!(subscription.operations["later"].status, OperationStatus::Running);
+        assert!(state.dirty);
+    }
+
+    #[test]
+    fn refuses_unknown_members_and_other_versions() {
+        let path = Path::new("state.json");
+        assert!(matches!(parse(path, r#"{"version":1,"extra":true}"#), Err(EmulatorError::StateCorrupt { .. })));
+        assert!(matches!(parse(path, r#"{"version":2}"#), Err(EmulatorError::StateVersion { found: 2, .. })));
+        assert!(matches!(parse(path, "{not json"), Err(EmulatorError::StateCorrupt { .. })));
+        assert!(parse(path, r#"{"version":1}"#).is_ok());
+    }
+}
