@@ -168,3 +168,56 @@ fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
     plan(&s, &["--detailed-exitcode"]).expect_code(2);
 }
+
+#[test]
+fn a_replacement_with_allow_delete_deletes_then_creates_and_converges() {
+    let s = Scratch::with_example();
+    apply(&s, &[]).expect_code(0);
+    s.write_spec(&s.spec().replace("location: francecentral", "location: westeurope"));
+    let run = apply(&s, &["--env", "perso", "--allow-delete"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("perso.resourceGroup: replaced"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 replaced"), "{}", run.stdout);
+    let again = plan(&s, &["--env", "perso", "--detailed-exitcode"]);
+    again.expect_code(0);
+}
+
+#[test]
+fn exai_never_deletes_what_it_did_not_create() {
+    let s = Scratch::with_example();
+    apply(&s, &[]).expect_code(0);
+    // Someone re-points the ownership tag: the group is no longer exai's to delete.
+    s.write_spec(&s.spec().replace("location: francecentral", "location: westeurope"));
+    let state_path = s.path().join(".exai/emulator/state.json");
+    let state = std::fs::read_to_string(&state_path).expect("emulator state");
+    assert!(state.contains("perso.resourceGroup"), "{state}");
+    std::fs::write(&state_path, state.replace("\"perso.resourceGroup\"", "\"someone-else\"")).expect("edit state");
+    let refused = apply(&s, &["--env", "perso", "--allow-delete"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("exai does not own it"), "{}", refused.stderr);
+}
+
+#[test]
+fn the_secret_exai_authenticates_with_appears_in_no_output_or_file() {
+    let s = Scratch::with_example();
+    let runs = [
+        plan(&s, &[]),
+        apply(&s, &[]),
+        s.run(&["apply", "--emulator", "-f", "exai.yaml", "--dry-run"]),
+        plan(&s, &["--format", "json"]),
+    ];
+    let secret = exai_emulator::DEV_CLIENT_SECRET;
+    for run in &runs {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "secret printed:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    for entry in std::fs::read_dir(s.path().join(".exai/emulator")).expect("emulator directory") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(!text.contains(secret), "secret written to {}", path.display());
+    }
+}
