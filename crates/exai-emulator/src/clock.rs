@@ -52,28 +52,14 @@ pub(crate) fn dotnet_general(time: OffsetDateTime) -> String {
 
 /// Formats a time as Entra's error timestamp (`2016-01-09 02:02:12Z`).
 pub(crate) fn entra_timestamp(time: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-        time.year(),
-        u8::from(time.month()),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    time.format(&format).unwrap_or_default()
 }
 
 /// Formats a time as ARM's compact routing-id timestamp (`20260501T120000Z`).
 pub(crate) fn compact(time: OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        time.year(),
-        u8::from(time.month()),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time.format(&format).unwrap_or_default()
 }
 
 #[cfg(test)]
