@@ -1,8 +1,9 @@
 //! Harness for the end-to-end tests: the real `exai` binary, run in a scratch directory with a
 //! clean environment, against the emulator.
 //!
-//! The binary is the one Cargo built for this workspace (`target/<profile>/exai`); when it is
-//! missing (e.g. `cargo test -p exai-tests` alone), the harness builds it first.
+//! The binary is the one Cargo builds for this workspace (`target/<profile>/exai`). The harness
+//! asks Cargo to build it once per test process, so `cargo test -p exai-tests` alone never runs a
+//! stale binary (a no-op when it is up to date).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,24 +14,22 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Returns the path of the `exai` binary, building it if needed.
+/// Returns the path of the up-to-date `exai` binary.
 pub fn exai_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().expect("test executable path");
         // target/<profile>/deps/<test> → target/<profile>/exai
         let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
-        let bin = profile_dir.join(format!("exai{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "exai-cli", "--bin", "exai"])
-                .current_dir(repo_root())
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "building the exai binary failed");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "-p", "exai-cli", "--bin", "exai"]).current_dir(repo_root());
+        if profile_dir.file_name().is_some_and(|name| name == "release") {
+            build.arg("--release");
         }
-        bin
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "building the exai binary failed");
+        profile_dir.join(format!("exai{}", std::env::consts::EXE_SUFFIX))
     })
 }
 
@@ -118,6 +117,14 @@ impl Scratch {
         }
         Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
     }
+}
+
+/// Runs `exai ARGS` from the repository root with the same clean environment as
+/// [`Scratch::run`], so paths in its output are the repository's (`specs/...`).
+pub fn run_in_repo(args: &[&str]) -> Run {
+    let mut command = Command::new(exai_bin());
+    command.args(args).current_dir(repo_root()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+    Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
 }
 
 /// The example spec of the repository.

@@ -2,6 +2,11 @@
 
 use exai_tests::{Scratch, example_spec};
 
+/// Returns the 1-based line of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).expect("needle in text")
+}
+
 fn validate(spec: &str) -> exai_tests::Run {
     let s = Scratch::with_spec(spec);
     let run = s.run(&["validate", "--emulator", "-f", "exai.yaml"]);
@@ -14,8 +19,17 @@ fn the_example_spec_is_valid() {
     let s = Scratch::with_example();
     let run = s.run(&["validate", "--emulator", "-f", "exai.yaml"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("exai.yaml is valid: 2 environments, 2 resources"), "{}", run.stdout);
+    assert!(run.stdout.contains("exai.yaml is valid: 2 environments, 24 resources"), "{}", run.stdout);
     assert!(run.stdout.contains("perso.resourceGroup  Microsoft.Resources/resourceGroups"), "{}", run.stdout);
+    assert!(run.stdout.contains("perso.cluster.acr-pull  Microsoft.Authorization/roleAssignments"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("(known after apply: perso.cluster → properties.identityProfile.kubeletidentity.objectId)"),
+        "{}",
+        run.stdout
+    );
+    // The recipe's pitfall: Contributor cannot create role assignments.
+    assert!(run.stderr.contains("warning: exai.yaml:"), "{}", run.stderr);
+    assert!(run.stderr.contains("gets `Contributor`, which cannot create role assignments"), "{}", run.stderr);
 }
 
 #[test]
@@ -27,28 +41,39 @@ fn yaml_syntax_error() {
 
 #[test]
 fn wrong_type() {
-    let run = validate(&example_spec().replace("version: 1", "version: [1]"));
-    assert!(run.stderr.contains("error: exai.yaml:9:10: wrong type"), "{}", run.stderr);
+    let spec = example_spec().replace("version: 1", "version: [1]");
+    let run = validate(&spec);
+    let expected =
+        format!("error: exai.yaml:{}:10: `version` must be a single value, not a list", line_of(&spec, "version: [1]"));
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
 }
 
 #[test]
 fn unknown_key_with_suggestion_and_caret() {
-    let run = validate(&example_spec().replace("      name: exai-perso-rg", "      nmae: exai-perso-rg"));
+    let spec = example_spec().replace("      name: exai-perso-rg", "      nmae: exai-perso-rg");
+    let run = validate(&spec);
+    let line = line_of(&spec, "nmae:");
+    let expected = format!("error: exai.yaml:{line}:7: unknown key `nmae` in `environments.perso.resourceGroup`");
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `name`?"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("error: exai.yaml:24:7: unknown key `nmae` in `environments.perso.resourceGroup`"),
-        "{}",
+        run.stderr.contains(&format!(" {line} │       nmae: exai-perso-rg")),
+        "the source line is shown: {}",
         run.stderr
     );
-    assert!(run.stderr.contains("did you mean `name`?"), "{}", run.stderr);
-    assert!(run.stderr.contains("nmae: exai-perso-rg"), "the source line is shown: {}", run.stderr);
-    assert!(run.stderr.contains("────"), "a caret underlines the key: {}", run.stderr);
+    assert!(run.stderr.contains("    ·       ──┬─\n"), "a caret underlines exactly the key: {}", run.stderr);
 }
 
 #[test]
 fn missing_variable_is_named() {
-    let run = validate(&example_spec().replace("${AZURE_SUBSCRIPTION_ID}", "${EXAI_TEST_UNSET_SUBSCRIPTION}"));
+    let spec = example_spec().replace("${AZURE_SUBSCRIPTION_ID}", "${EXAI_TEST_UNSET_SUBSCRIPTION}");
+    let run = validate(&spec);
     assert!(run.stderr.contains("environment variable `EXAI_TEST_UNSET_SUBSCRIPTION` is not set"), "{}", run.stderr);
-    assert!(run.stderr.contains("exai.yaml:13:17"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("exai.yaml:{}:17", line_of(&spec, "EXAI_TEST_UNSET_SUBSCRIPTION"))),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

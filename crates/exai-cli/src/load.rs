@@ -54,5 +54,9 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
     for (name, value) in used_fallbacks.into_inner() {
         eprintln!("note: {name} is not set; using the emulator's development value {value}");
     }
+    if !spec.warnings.is_empty() {
+        let warnings = exai_spec::SpecError { file: file.clone(), diagnostics: spec.warnings.clone() };
+        eprint!("{}", crate::diagnostics::render_warnings(&warnings, &text));
+    }
     Ok(Loaded { spec, file })
 }

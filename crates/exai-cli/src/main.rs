@@ -32,6 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Validate(commands::validate::ValidateArgs),
+    Schema(commands::schema::SchemaArgs),
     Plan(commands::plan::PlanArgs),
     Apply(commands::apply::ApplyArgs),
     Emulator(commands::emulator::EmulatorArgs),
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Validate(args) => commands::validate::run(args, &cli.target),
+            Command::Schema(args) => commands::schema::run(args),
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,
             Command::Apply(args) => commands::apply::run(args, &cli.target).await,
             Command::Emulator(args) => commands::emulator::run(args).await,

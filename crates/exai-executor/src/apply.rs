@@ -123,6 +123,12 @@ pub enum ExecutorError {
         /// The resources that would be deleted.
         addresses: Vec<Address>,
     },
+    /// The plan would delete or replace a resource the spec protects.
+    #[error("`{address}` would be deleted or replaced, but the spec protects it (`protect: true`)")]
+    Protected {
+        /// The resource.
+        address: Address,
+    },
     /// The plan would delete a resource exai did not create.
     #[error("`{address}` would be deleted, but exai does not own it (its `{OWNER_TAG}` tag is {})", .owner.as_deref().map(|o| format!("`{o}`")).unwrap_or_else(|| "missing".to_owned()))]
     NotOwned {
@@ -140,6 +146,7 @@ impl ExecutorError {
             Self::DeleteNotAllowed { .. } => {
                 "review the plan, then run again with `--allow-delete` to let exai delete; nothing was changed".to_owned()
             }
+            Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or remove `protect: true` first; nothing was changed".to_owned(),
             Self::NotOwned { .. } => "exai only deletes what it created; delete it yourself if you mean to, or change the spec back; nothing was changed".to_owned(),
         }
     }
@@ -156,6 +163,9 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
         plan.resource_changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete)).collect();
     if destructive.is_empty() {
         return Ok(());
+    }
+    if let Some(protected) = destructive.iter().find(|c| c.protect) {
+        return Err(ExecutorError::Protected { address: protected.address.clone() });
     }
     if !allow_delete {
         return Err(ExecutorError::DeleteNotAllowed {
@@ -206,7 +216,7 @@ pub async fn apply<S: Sender>(
     let mut outcomes: BTreeMap<Address, Outcome> = BTreeMap::new();
     let mut pending: Vec<&Change> = Vec::new();
     for change in &plan.resource_changes {
-        if change.action == Action::NoOp {
+        if matches!(change.action, Action::NoOp | Action::NotManaged) {
             outcomes.insert(change.address.clone(), Outcome::Unchanged);
         } else {
             pending.push(change);

@@ -22,8 +22,9 @@ pub async fn observe(
     client: &AzureClient,
     parallelism: usize,
 ) -> Result<LiveState, ObserveError> {
-    let reads = desired.resources.iter().map(|resource| async move {
-        let request = resource.spec.read_request();
+    // Kinds this version does not manage have no read; the planner lists them as not managed.
+    let managed = desired.resources.iter().filter_map(|r| r.spec.read_request().map(|request| (r, request)));
+    let reads = managed.map(|(resource, request)| async move {
         let result =
             client.read(&request).await.map_err(|source| ObserveError { address: resource.address.clone(), source })?;
         let observation = match result {
@@ -35,13 +36,24 @@ pub async fn observe(
                     .get("id")
                     .and_then(|v| v.as_str())
                     .and_then(|s| ResourceId::parse(s).ok())
-                    .unwrap_or_else(|| resource.spec.id());
+                    .or_else(|| resource.spec.id());
+                let Some(id) = id else {
+                    return Err(ObserveError {
+                        address: resource.address.clone(),
+                        source: AzureError::InvalidResponse {
+                            url: request.path.clone(),
+                            message: "the object has no `id`, and its id cannot be derived from the spec".to_owned(),
+                        },
+                    });
+                };
                 Observation::Present(LiveResource { id, document })
             }
         };
         Ok::<_, ObserveError>((resource.address.clone(), observation))
     });
-    let results: Vec<_> = stream::iter(reads).buffer_unordered(parallelism.max(1)).collect().await;
+    // `buffered`, not `buffer_unordered`: reads still run concurrently, but results (and so the
+    // error reported when several reads fail) come in declaration order, not in finishing order.
+    let results: Vec<_> = stream::iter(reads).buffered(parallelism.max(1)).collect().await;
     let mut live = LiveState::new();
     for result in results {
         let (address, observation) = result?;

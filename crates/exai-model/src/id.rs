@@ -46,6 +46,21 @@ impl ResourceId {
         Self(format!("/subscriptions/{subscription}/resourceGroups/{name}"))
     }
 
+    /// Returns the id of resource `name` of `azure_type` (`Namespace/type`) in a group.
+    pub fn in_group(subscription: &str, resource_group: &str, azure_type: &str, name: &str) -> Self {
+        Self(format!("/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{azure_type}/{name}"))
+    }
+
+    /// Returns the id of an extension resource (`{self}/providers/{azure_type}/{name}`).
+    pub fn child(&self, azure_type: &str, name: &str) -> Self {
+        Self(format!("{}/providers/{azure_type}/{name}", self.0))
+    }
+
+    /// Returns the id of subscription `subscription`.
+    pub fn subscription(subscription: &str) -> Self {
+        Self(format!("/subscriptions/{subscription}"))
+    }
+
     /// Returns the id as text, in its original spelling.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,4 +1,7 @@
-use crate::kinds::ResourceGroup;
+use crate::kinds::{
+    Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
+    Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
+};
 use crate::{Address, ApiRequest, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,6 +12,26 @@ use std::collections::BTreeMap;
 pub enum ResourceKind {
     /// `Microsoft.Resources/resourceGroups`.
     ResourceGroup,
+    /// `Microsoft.ContainerRegistry/registries`.
+    Registry,
+    /// `Microsoft.OperationalInsights/workspaces`.
+    Workspace,
+    /// `Microsoft.Insights/dataCollectionRules`.
+    DataCollectionRule,
+    /// `Microsoft.Insights/dataCollectionRuleAssociations`.
+    DataCollectionRuleAssociation,
+    /// `Microsoft.ContainerService/managedClusters`.
+    Cluster,
+    /// `Microsoft.Authorization/roleAssignments`.
+    RoleAssignment,
+    /// A Microsoft Graph application.
+    Application,
+    /// A Microsoft Graph service principal.
+    ServicePrincipal,
+    /// A Microsoft Graph federated identity credential.
+    FederatedCredential,
+    /// A Microsoft Graph application password.
+    ClientSecret,
 }
 
 impl ResourceKind {
@@ -16,7 +39,23 @@ impl ResourceKind {
     pub fn azure_type(self) -> &'static str {
         match self {
             Self::ResourceGroup => ResourceGroup::AZURE_TYPE,
+            Self::Registry => Registry::AZURE_TYPE,
+            Self::Workspace => Workspace::AZURE_TYPE,
+            Self::DataCollectionRule => DataCollectionRule::AZURE_TYPE,
+            Self::DataCollectionRuleAssociation => DataCollectionRuleAssociation::AZURE_TYPE,
+            Self::Cluster => Cluster::AZURE_TYPE,
+            Self::RoleAssignment => RoleAssignment::AZURE_TYPE,
+            Self::Application => "microsoft.graph.application",
+            Self::ServicePrincipal => "microsoft.graph.servicePrincipal",
+            Self::FederatedCredential => "microsoft.graph.federatedIdentityCredential",
+            Self::ClientSecret => "microsoft.graph.passwordCredential",
         }
+    }
+
+    /// Returns true when this version of exai reads, plans and applies this kind. Other kinds
+    /// are declared, validated and listed in plans as not managed yet — never silently dropped.
+    pub fn is_managed(self) -> bool {
+        matches!(self, Self::ResourceGroup)
     }
 }
 
@@ -26,27 +65,103 @@ impl ResourceKind {
 pub enum DesiredSpec {
     /// A resource group.
     ResourceGroup(ResourceGroup),
+    /// A container registry.
+    Registry(Registry),
+    /// A Log Analytics workspace.
+    Workspace(Workspace),
+    /// A data collection rule.
+    DataCollectionRule(DataCollectionRule),
+    /// A data collection rule association.
+    DataCollectionRuleAssociation(DataCollectionRuleAssociation),
+    /// An AKS cluster.
+    Cluster(Box<Cluster>),
+    /// A role assignment.
+    RoleAssignment(RoleAssignment),
+    /// An Entra application.
+    Application(Application),
+    /// A service principal.
+    ServicePrincipal(ServicePrincipal),
+    /// A federated identity credential.
+    FederatedCredential(FederatedCredential),
+    /// A client secret.
+    ClientSecret(ClientSecret),
 }
+
+/// Not every operation applies to every kind; these are the no-ops for kinds not yet managed.
+const NOTHING: Vec<ApiRequest> = Vec::new();
 
 impl DesiredSpec {
     /// Returns the kind of resource.
     pub fn kind(&self) -> ResourceKind {
         match self {
             Self::ResourceGroup(_) => ResourceKind::ResourceGroup,
+            Self::Registry(_) => ResourceKind::Registry,
+            Self::Workspace(_) => ResourceKind::Workspace,
+            Self::DataCollectionRule(_) => ResourceKind::DataCollectionRule,
+            Self::DataCollectionRuleAssociation(_) => ResourceKind::DataCollectionRuleAssociation,
+            Self::Cluster(_) => ResourceKind::Cluster,
+            Self::RoleAssignment(_) => ResourceKind::RoleAssignment,
+            Self::Application(_) => ResourceKind::Application,
+            Self::ServicePrincipal(_) => ResourceKind::ServicePrincipal,
+            Self::FederatedCredential(_) => ResourceKind::FederatedCredential,
+            Self::ClientSecret(_) => ResourceKind::ClientSecret,
         }
     }
 
-    /// Returns the Azure id the resource has (or will have once created).
-    pub fn id(&self) -> ResourceId {
+    /// Returns the Azure id the resource has (or will have once created), when it can be known
+    /// before apply; see [`DesiredSpec::id_note`] otherwise.
+    pub fn id(&self) -> Option<ResourceId> {
         match self {
-            Self::ResourceGroup(rg) => rg.id(),
+            Self::ResourceGroup(r) => Some(r.id()),
+            Self::Registry(r) => Some(r.id()),
+            Self::Workspace(r) => Some(r.id()),
+            Self::DataCollectionRule(r) => Some(r.id()),
+            Self::DataCollectionRuleAssociation(r) => Some(r.id()),
+            Self::Cluster(r) => Some(r.id()),
+            Self::RoleAssignment(r) => Some(r.id()),
+            Self::Application(_) | Self::ServicePrincipal(_) | Self::FederatedCredential(_) | Self::ClientSecret(_) => {
+                None
+            }
         }
     }
 
-    /// Returns the request that reads the live object.
-    pub fn read_request(&self) -> ApiRequest {
+    /// Returns how the id becomes known, for resources whose id is assigned by Azure.
+    pub fn id_note(&self) -> Option<String> {
         match self {
-            Self::ResourceGroup(rg) => rg.read_request(),
+            Self::Application(a) => {
+                Some(format!("known after apply: Graph assigns the object id of application `{}`", a.display_name))
+            }
+            Self::ServicePrincipal(sp) => {
+                Some(format!("known after apply: Graph assigns it when `{}` exists", sp.application))
+            }
+            Self::FederatedCredential(f) => {
+                Some(format!("known after apply: `{}`'s federatedIdentityCredentials/{}", f.application, f.name))
+            }
+            Self::ClientSecret(s) => {
+                Some(format!("known after apply: the keyId `{}`'s addPassword returns", s.application))
+            }
+            _ => None,
+        }
+    }
+
+    /// Returns a note on values only known after apply (e.g. a role assignment's principal).
+    pub fn unknown_values(&self) -> Vec<(String, String)> {
+        match self {
+            Self::RoleAssignment(r) => {
+                vec![(
+                    "principalId".to_owned(),
+                    format!("known after apply: {} → {}", r.principal.from, r.principal.field),
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Returns the request that reads the live object, for managed kinds.
+    pub fn read_request(&self) -> Option<ApiRequest> {
+        match self {
+            Self::ResourceGroup(rg) => Some(rg.read_request()),
+            _ => None,
         }
     }
 
@@ -54,6 +169,7 @@ impl DesiredSpec {
     pub fn create_requests(&self) -> Vec<ApiRequest> {
         match self {
             Self::ResourceGroup(rg) => vec![rg.create_request()],
+            _ => NOTHING,
         }
     }
 
@@ -61,13 +177,15 @@ impl DesiredSpec {
     pub fn update_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         match self {
             Self::ResourceGroup(rg) => vec![rg.update_request(live)],
+            _ => NOTHING,
         }
     }
 
-    /// Returns the request that deletes `live`.
-    pub fn delete_request(&self, live: &LiveResource) -> ApiRequest {
+    /// Returns the requests that delete `live`.
+    pub fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         match self {
-            Self::ResourceGroup(_) => ResourceGroup::delete_request(&live.id),
+            Self::ResourceGroup(_) => vec![ResourceGroup::delete_request(&live.id)],
+            _ => NOTHING,
         }
     }
 
@@ -75,6 +193,7 @@ impl DesiredSpec {
     pub fn desired_fields(&self) -> OwnedFields {
         match self {
             Self::ResourceGroup(rg) => rg.desired_fields(),
+            _ => OwnedFields::new(),
         }
     }
 
@@ -82,6 +201,7 @@ impl DesiredSpec {
     pub fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         match self {
             Self::ResourceGroup(rg) => rg.live_fields(&live.document),
+            _ => OwnedFields::new(),
         }
     }
 
@@ -89,6 +209,7 @@ impl DesiredSpec {
     pub fn replace_reason(&self, path: &str) -> Option<&'static str> {
         match self {
             Self::ResourceGroup(_) => ResourceGroup::replace_reason(path),
+            _ => None,
         }
     }
 
@@ -97,6 +218,7 @@ impl DesiredSpec {
     pub fn observed(&self, live: &LiveResource) -> OwnedFields {
         match self {
             Self::ResourceGroup(rg) => rg.observed(&live.document),
+            _ => OwnedFields::new(),
         }
     }
 
@@ -104,6 +226,10 @@ impl DesiredSpec {
     pub fn destroy_warning(&self) -> Option<&'static str> {
         match self {
             Self::ResourceGroup(_) => Some("deleting a resource group deletes every resource in it"),
+            Self::Registry(_) => Some("deleting a registry deletes every image in it"),
+            Self::Workspace(_) => Some("deleting a workspace deletes the logs it holds"),
+            Self::Cluster(_) => Some("deleting a cluster deletes every workload running on it"),
+            _ => None,
         }
     }
 }
@@ -115,6 +241,9 @@ pub struct DesiredResource {
     pub address: Address,
     /// The addresses that must exist before this one.
     pub depends_on: Vec<Address>,
+    /// Never delete or replace this resource.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protect: bool,
     /// The resource itself.
     pub spec: DesiredSpec,
 }

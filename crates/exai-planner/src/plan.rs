@@ -1,6 +1,7 @@
 use exai_model::{Address, ApiRequest, DesiredState, LiveState, Observation, OwnedFields, ResourceId, fingerprint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The version of the plan document's format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -19,6 +20,8 @@ pub enum Action {
     Replace,
     /// The resource will be deleted.
     Delete,
+    /// The spec declares it, but this version of exai does not read or change this kind yet.
+    NotManaged,
 }
 
 impl Action {
@@ -30,6 +33,7 @@ impl Action {
             Self::Update => "~",
             Self::Replace => "-/+",
             Self::Delete => "-",
+            Self::NotManaged => "?",
         }
     }
 }
@@ -58,8 +62,11 @@ pub struct Change {
     /// The Azure resource type.
     #[serde(rename = "type")]
     pub resource_type: String,
-    /// The Azure id.
-    pub id: ResourceId,
+    /// The Azure id, when known before apply.
+    pub id: Option<ResourceId>,
+    /// How the id becomes known, when it is not known yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_note: Option<String>,
     /// What will be done.
     pub action: Action,
     /// Why, for a replace: the fields that force it.
@@ -74,6 +81,12 @@ pub struct Change {
     /// Owned fields as the spec wants them (absent for a delete).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<OwnedFields>,
+    /// Values only known after apply, with where they come from.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub after_unknown: BTreeMap<String, String>,
+    /// The spec protects this resource: it is never deleted or replaced.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub protect: bool,
     /// The owned fields that differ.
     pub diffs: Vec<FieldDiff>,
     /// What the live object holds that exai does not manage (e.g. tags added by policy).
@@ -104,6 +117,9 @@ pub struct Summary {
     pub destroy: usize,
     /// Resources already as declared.
     pub unchanged: usize,
+    /// Declared resources of kinds this version does not manage yet.
+    #[serde(default)]
+    pub not_managed: usize,
 }
 
 impl Summary {
@@ -141,13 +157,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
     let mut summary = Summary::default();
     for resource in &desired.resources {
         let spec = &resource.spec;
-        let observation =
-            live.get(&resource.address).ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
         let after = spec.desired_fields();
         let mut change = Change {
             address: resource.address.clone(),
             resource_type: spec.kind().azure_type().to_owned(),
             id: spec.id(),
+            id_note: spec.id_note(),
+            after_unknown: spec.unknown_values().into_iter().collect(),
+            protect: resource.protect,
             action: Action::NoOp,
             reason: None,
             warning: None,
@@ -159,6 +176,15 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             depends_on: resource.depends_on.clone(),
             requests: Vec::new(),
         };
+        if !spec.kind().is_managed() {
+            change.action = Action::NotManaged;
+            change.after = None;
+            summary.not_managed += 1;
+            changes.push(change);
+            continue;
+        }
+        let observation =
+            live.get(&resource.address).ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
         match observation {
             Observation::Absent => {
                 change.action = Action::Create;
@@ -167,7 +193,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             }
             Observation::Present(live_resource) => {
                 let before = spec.live_fields(live_resource);
-                change.id = live_resource.id.clone();
+                change.id = Some(live_resource.id.clone());
                 change.fingerprint = Some(fingerprint(&before));
                 change.observed = spec.observed(live_resource);
                 change.diffs = diff(&before, &after, |path| spec.replace_reason(path));
@@ -190,7 +216,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                     );
                     change.warning = spec.destroy_warning().map(str::to_owned);
                     change.requests =
-                        std::iter::once(spec.delete_request(live_resource)).chain(spec.create_requests()).collect();
+                        spec.delete_requests(live_resource).into_iter().chain(spec.create_requests()).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
                     change.requests = spec.update_requests(live_resource);
@@ -203,6 +229,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             Action::Update => summary.change += 1,
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.destroy += 1,
+            Action::NotManaged => summary.not_managed += 1,
         }
         changes.push(change);
     }

@@ -19,16 +19,21 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated in place",
         Action::Replace => "must be replaced",
         Action::Delete => "will be deleted",
+        Action::NotManaged => "is not managed by this version of exai yet: not read, not changed",
     }
 }
 
 fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     let marker = change.action.marker();
     writeln!(out, "{marker:>3} {} ({}) {}", change.address, change.resource_type, verb(change.action))?;
-    if change.action == Action::NoOp {
+    if matches!(change.action, Action::NoOp | Action::NotManaged) {
         return render_observed(out, change);
     }
-    writeln!(out, "      id: {}", change.id)?;
+    match (&change.id, &change.id_note) {
+        (Some(id), _) => writeln!(out, "      id: {id}")?,
+        (None, Some(note)) => writeln!(out, "      id: ({note})")?,
+        (None, None) => {}
+    }
     let width = change.diffs.iter().map(|d| d.path.len()).max().unwrap_or(0);
     for d in &change.diffs {
         let line = match (&d.before, change.action) {
@@ -47,8 +52,14 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     if let Some(reason) = &change.reason {
         writeln!(out, "      why: {reason}")?;
     }
+    for (path, note) in &change.after_unknown {
+        writeln!(out, "      + {path} = ({note})")?;
+    }
     if let Some(warning) = &change.warning {
         writeln!(out, "      warning: {warning}")?;
+    }
+    if change.protect && matches!(change.action, Action::Replace | Action::Delete) {
+        writeln!(out, "      protected: the spec sets `protect: true`, so apply will refuse this")?;
     }
     render_observed(out, change)
 }

@@ -17,7 +17,12 @@ fn desired(location: &str, tags: &[(&str, &str)]) -> DesiredState {
     let rg = ResourceGroup::new(SUB, "exai-perso-rg", Location::parse(location).unwrap(), tags, address.as_str());
     DesiredState {
         tenant: "t".into(),
-        resources: vec![DesiredResource { address, depends_on: vec![], spec: DesiredSpec::ResourceGroup(rg) }],
+        resources: vec![DesiredResource {
+            address,
+            depends_on: vec![],
+            protect: false,
+            spec: DesiredSpec::ResourceGroup(rg),
+        }],
     }
 }
 

@@ -1,28 +1,71 @@
 //! Wire form → validated [`Spec`], collecting every problem.
 
-use crate::diagnostic::{Diagnostic, SpecError};
+use crate::diagnostic::{Diagnostic, SourceSpan, SpecError};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
-use crate::spec::{Environment, ResourceGroupDecl, Spec};
-use crate::wire::{self, Document, OrderedMap};
+use crate::spec::{
+    ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
+    Spec,
+};
+use crate::wire::{self, ClientSecretSetting, Spanned, TagMap};
+use crate::yaml::{Document, locate};
+use exai_model::kinds::{
+    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, RegistrySku, SshKeySource, WorkspaceSku,
+    built_in_role, built_in_role_name,
+};
 use exai_model::{Location, OWNER_TAG, Tags};
-use marked_yaml::Spanned;
+use std::fmt::Display;
+
+/// The limit on federated identity credentials per application.
+/// Source: Microsoft Graph, "Create federatedIdentityCredential" ("A maximum of 20 objects can be
+/// added to an application").
+const MAX_FEDERATED_CREDENTIALS: usize = 20;
+
+/// A location inherited from the environment or the defaults.
+#[derive(Clone)]
+enum Inherited {
+    /// None was declared.
+    Absent,
+    /// One was declared but is invalid (already reported: no follow-on error).
+    Invalid,
+    /// A valid one.
+    Valid(Location),
+}
+
+impl Inherited {
+    fn from(declared: bool, parsed: Option<Location>) -> Self {
+        match (declared, parsed) {
+            (_, Some(l)) => Self::Valid(l),
+            (true, None) => Self::Invalid,
+            (false, None) => Self::Absent,
+        }
+    }
+}
 
 struct Context<'a> {
     text: &'a str,
     document: &'a Document,
     env: &'a dyn Fn(&str) -> Option<String>,
     diagnostics: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl Context<'_> {
-    fn span(&self, value: &Spanned<String>) -> Option<crate::SourceSpan> {
-        wire::locate(self.text, value.span(), Some(value.as_str()))
+    fn span(&self, value: &Spanned<String>) -> Option<SourceSpan> {
+        locate(self.text, value.span(), Some(value.as_str()))
     }
 
-    fn key_span(&self, path: &[&str]) -> Option<crate::SourceSpan> {
+    fn span_of<T: Display>(&self, value: &Spanned<T>) -> Option<SourceSpan> {
+        locate(self.text, value.span(), Some(&value.to_string()))
+    }
+
+    fn key_span(&self, path: &[&str]) -> Option<SourceSpan> {
         let last = path.last().copied();
-        self.document.key_span(path).and_then(|span| wire::locate(self.text, span, last))
+        self.document.key_span(path).and_then(|span| locate(self.text, span, last))
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
     }
 
     /// Returns the value with `${VAR}` resolved, or records why it cannot be.
@@ -44,7 +87,7 @@ impl Context<'_> {
                         .hint("write `${NAME}` with a name of letters, digits and `_`, or `$${` for a literal `${`"),
                     };
                     let d = d.at(self.span(value));
-                    self.diagnostics.push(d);
+                    self.error(d);
                 }
                 None
             }
@@ -62,8 +105,8 @@ impl Context<'_> {
                 } else {
                     format!("`{resolved}` (from `{}`)", value.as_str())
                 };
-                self.diagnostics
-                    .push(Diagnostic::new(format!("invalid {what} {shown}")).at(self.span(value)).label(why));
+                let d = Diagnostic::new(format!("invalid {what} {shown}")).at(self.span(value)).label(why);
+                self.error(d);
                 None
             }
         }
@@ -78,27 +121,24 @@ impl Context<'_> {
                     Some(s) => format!("did you mean `{s}`? `az account list-locations -o table` lists every region"),
                     None => "use a region name such as `francecentral` or `westeurope`; `az account list-locations -o table` lists them".to_owned(),
                 };
-                self.diagnostics.push(
-                    Diagnostic::new(format!("unknown Azure region `{resolved}`"))
-                        .at(self.span(value))
-                        .label("not a region")
-                        .hint(hint),
-                );
+                let d = Diagnostic::new(format!("unknown Azure region `{resolved}`"))
+                    .at(self.span(value))
+                    .label("not a region")
+                    .hint(hint);
+                self.error(d);
                 None
             }
         }
     }
 
     /// Adds `tags` (found at `path` in the file) to `into`.
-    fn tags(&mut self, path: &[&str], tags: &OrderedMap<Spanned<String>>, into: &mut Tags) {
+    fn tags(&mut self, path: &[&str], tags: &TagMap, into: &mut Tags) {
         for (key, value) in tags {
-            let Some(v) = self.string(value, &format!("tag `{key}`")) else {
-                continue;
-            };
+            let Some(v) = self.string(value, &format!("tag `{key}`")) else { continue };
             let key_path: Vec<&str> = path.iter().copied().chain([key.as_str()]).collect();
             let key_span = self.key_span(&key_path);
             if key.eq_ignore_ascii_case(OWNER_TAG) {
-                self.diagnostics.push(
+                self.error(
                     Diagnostic::new(format!("tag `{OWNER_TAG}` is reserved: exai writes it on everything it creates"))
                         .at(key_span)
                         .label("reserved tag")
@@ -108,12 +148,70 @@ impl Context<'_> {
             }
             match Tags::check_pair(key, &v) {
                 Ok(()) => into.insert(key.as_str(), v),
-                Err(e) => {
-                    self.diagnostics.push(Diagnostic::new(e.to_string()).at(key_span).label("tag Azure would refuse"))
-                }
+                Err(e) => self.error(Diagnostic::new(e.to_string()).at(key_span).label("tag Azure would refuse")),
             }
         }
     }
+
+    /// Returns the tags of a resource: the environment's, then its own, checked against
+    /// Azure's limit (the ownership tag included).
+    fn resource_tags(&mut self, inherited: &Tags, own: Option<&TagMap>, path: &[&str], name: &Spanned<String>) -> Tags {
+        let mut tags = inherited.clone();
+        if let Some(own) = own {
+            let tag_path: Vec<&str> = path.iter().copied().chain(["tags"]).collect();
+            self.tags(&tag_path, own, &mut tags);
+        }
+        if tags.len() + 1 > Tags::MAX_TAGS {
+            let d = Diagnostic::new(format!(
+                "`{}` would carry {} tags (with `{OWNER_TAG}`); Azure allows {}",
+                path.join("."),
+                tags.len() + 1,
+                Tags::MAX_TAGS
+            ))
+            .at(self.span(name));
+            self.error(d);
+        }
+        tags
+    }
+
+    /// Returns the resource's location: its own, else the environment's, else an error.
+    fn resource_location(
+        &mut self,
+        own: Option<&Spanned<String>>,
+        inherited: &Inherited,
+        what: &str,
+        anchor: &Spanned<String>,
+    ) -> Option<Location> {
+        match (own, inherited) {
+            (Some(l), _) => self.location(l),
+            (None, Inherited::Valid(l)) => Some(l.clone()),
+            (None, Inherited::Invalid) => None,
+            (None, Inherited::Absent) => {
+                let d = Diagnostic::new(format!("no location for {what}"))
+                    .at(self.span(anchor))
+                    .label("no `location` here or inherited")
+                    .hint("set `location:` here, on the environment, or in `defaults.location`");
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    fn range(&mut self, value: &Spanned<u32>, min: u32, max: u32, what: &str, source: &str) -> Option<u32> {
+        if (min..=max).contains(&**value) {
+            return Some(**value);
+        }
+        let d = Diagnostic::new(format!("{what} is {}; it must be between {min} and {max}", **value))
+            .at(self.span_of(value))
+            .label(format!("{min} to {max}"))
+            .hint(source.to_owned());
+        self.error(d);
+        None
+    }
+}
+
+fn flag(value: &Option<Spanned<bool>>) -> bool {
+    value.as_ref().is_some_and(|v| **v)
 }
 
 pub(crate) fn convert(
@@ -123,101 +221,447 @@ pub(crate) fn convert(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Spec, SpecError> {
     let wire = &document.file;
-    let mut cx = Context { text, document, env, diagnostics: Vec::new() };
+    let mut cx = Context { text, document, env, diagnostics: Vec::new(), warnings: Vec::new() };
 
     if *wire.version != 1 {
-        let span = wire::locate(text, wire.version.span(), Some(&wire.version.to_string()));
-        cx.diagnostics.push(
-            Diagnostic::new(format!("unsupported spec version {}", *wire.version))
-                .at(span)
-                .label("this exai reads version 1")
-                .hint("set `version: 1`, or upgrade exai if the spec was written for a newer one"),
-        );
+        let d = Diagnostic::new(format!("unsupported spec version {}", *wire.version))
+            .at(cx.span_of(&wire.version))
+            .label("this exai reads version 1")
+            .hint("set `version: 1`, or upgrade exai if the spec was written for a newer one");
+        cx.error(d);
     }
 
     let tenant = cx.checked(&wire.azure.tenant, "tenant", rules::tenant);
     let subscription = cx.checked(&wire.azure.subscription, "subscription id", rules::subscription_id);
 
-    let defaults = wire.defaults.as_ref();
-    let default_location = defaults.and_then(|d| d.location.as_ref()).and_then(|l| cx.location(l));
+    let defaults = wire.defaults.as_deref();
+    let declared = defaults.and_then(|d| d.location.as_ref());
+    let default_location = Inherited::from(declared.is_some(), declared.and_then(|l| cx.location(l)));
     let mut default_tags = Tags::new();
     if let Some(tags) = defaults.and_then(|d| d.tags.as_ref()) {
         cx.tags(&["defaults", "tags"], tags, &mut default_tags);
     }
 
     if wire.environments.is_empty() {
-        cx.diagnostics.push(Diagnostic::new("`environments` is empty").hint(
+        cx.error(Diagnostic::new("`environments` is empty").at(cx.key_span(&["environments"])).hint(
             "declare at least one environment, e.g. `environments: { perso: { resourceGroup: { name: my-rg } } }`",
         ));
     }
 
     let mut environments = Vec::new();
     for (name, section) in &wire.environments {
-        let name_ok = match rules::environment_name(name) {
-            Ok(()) => true,
-            Err(why) => {
-                cx.diagnostics.push(
-                    Diagnostic::new(format!("invalid environment name `{name}`"))
-                        .at(cx.key_span(&["environments", name]))
-                        .label(why),
-                );
-                false
-            }
-        };
-
-        let rg = &*section.resource_group;
-        let rg_name = cx.checked(&rg.name, "resource group name", rules::resource_group_name);
-        let location = match &rg.location {
-            Some(l) => cx.location(l),
-            None if default_location.is_some() => default_location.clone(),
-            None => {
-                if defaults.and_then(|d| d.location.as_ref()).is_none() {
-                    cx.diagnostics.push(
-                        Diagnostic::new(format!("no location for the resource group of environment `{}`", name))
-                            .at(cx.span(&rg.name))
-                            .label("this group has no `location`")
-                            .hint(
-                                "set `location:` on the resource group, or `defaults.location` for every environment",
-                            ),
-                    );
-                }
-                None
-            }
-        };
-        let mut tags = default_tags.clone();
-        if let Some(own) = &rg.tags {
-            cx.tags(&["environments", name, "resourceGroup", "tags"], own, &mut tags);
-        }
-        if tags.len() + 1 > Tags::MAX_TAGS {
-            cx.diagnostics.push(
-                Diagnostic::new(format!(
-                    "the resource group of `{}` would carry {} tags (with `{OWNER_TAG}`); Azure allows {}",
-                    name,
-                    tags.len() + 1,
-                    Tags::MAX_TAGS
-                ))
-                .at(cx.span(&rg.name)),
-            );
-        }
-        if let (true, Some(rg_name), Some(location)) = (name_ok, rg_name, location) {
-            environments.push(Environment {
-                name: name.clone(),
-                resource_group: ResourceGroupDecl { name: rg_name, location, tags },
-            });
+        if let Some(environment) =
+            environment(&mut cx, name, section, subscription.as_deref(), &default_location, &default_tags)
+        {
+            environments.push(environment);
         }
     }
+    across_environments(&mut cx, wire, &environments);
+    privilege_warnings(&mut cx, wire, &environments);
 
-    // Two environments writing the same group would fight over it on every apply.
+    cx.diagnostics.sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
+    match (cx.diagnostics.is_empty(), tenant) {
+        (true, Some(tenant)) => Ok(Spec { tenant, environments, warnings: cx.warnings }),
+        _ => Err(SpecError { file: file.to_owned(), diagnostics: cx.diagnostics }),
+    }
+}
+
+/// Converts one environment; `None` when anything in it is invalid (the problems are recorded).
+fn environment(
+    cx: &mut Context<'_>,
+    name: &str,
+    section: &wire::EnvironmentSection,
+    default_subscription: Option<&str>,
+    default_location: &Inherited,
+    default_tags: &Tags,
+) -> Option<Environment> {
+    let before = cx.diagnostics.len();
+    if let Err(why) = rules::environment_name(name) {
+        let d = Diagnostic::new(format!("invalid environment name `{name}`"))
+            .at(cx.key_span(&["environments", name]))
+            .label(why);
+        cx.error(d);
+    }
+    let subscription = match &section.subscription {
+        Some(s) => cx.checked(s, "subscription id", rules::subscription_id),
+        None => default_subscription.map(str::to_owned),
+    };
+    let location = match &section.location {
+        Some(l) => Inherited::from(true, cx.location(l)),
+        None => default_location.clone(),
+    };
+    let mut tags = default_tags.clone();
+    if let Some(own) = &section.tags {
+        cx.tags(&["environments", name, "tags"], own, &mut tags);
+    }
+
+    let rg = &section.resource_group;
+    let rg_path = ["environments", name, "resourceGroup"];
+    let rg_name = cx.checked(&rg.name, "resource group name", rules::resource_group_name);
+    let rg_location =
+        cx.resource_location(rg.location.as_ref(), &location, &format!("the resource group of `{name}`"), &rg.name);
+    let rg_tags = cx.resource_tags(&tags, rg.tags.as_ref(), &rg_path, &rg.name);
+
+    let registry = section.registry.as_deref().map(|r| {
+        let path = ["environments", name, "registry"];
+        let registry_name = cx.checked(&r.name, "registry name", rules::registry_name);
+        let location =
+            cx.resource_location(r.location.as_ref(), &location, &format!("the registry of `{name}`"), &r.name);
+        let tags = cx.resource_tags(&tags, r.tags.as_ref(), &path, &r.name);
+        let sku = match r.sku.as_deref() {
+            Some(wire::RegistrySku::Basic) => RegistrySku::Basic,
+            Some(wire::RegistrySku::Premium) => RegistrySku::Premium,
+            Some(wire::RegistrySku::Standard) | None => RegistrySku::Standard,
+        };
+        Some(RegistryDecl {
+            name: registry_name?,
+            sku,
+            admin_user_enabled: flag(&r.admin_user_enabled),
+            location: location?,
+            tags,
+            protect: flag(&r.protect),
+        })
+    });
+
+    let monitoring = section.monitoring.as_deref().map(|m| {
+        let path = ["environments", name, "monitoring"];
+        let workspace = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
+        let location =
+            cx.resource_location(m.location.as_ref(), &location, &format!("the workspace of `{name}`"), &m.workspace);
+        let tags = cx.resource_tags(&tags, m.tags.as_ref(), &path, &m.workspace);
+        // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
+        // for the PerGB2018 tier).
+        let retention = match &m.retention_days {
+            Some(days) => cx.range(
+                days,
+                30,
+                730,
+                "`retentionDays`",
+                "Log Analytics keeps data 30 to 730 days in the PerGB2018 and commitment tiers",
+            ),
+            None => Some(30),
+        };
+        let sku = match m.sku.as_deref() {
+            Some(wire::WorkspaceSku::CapacityReservation) => WorkspaceSku::CapacityReservation,
+            Some(wire::WorkspaceSku::PerGB2018) | None => WorkspaceSku::PerGB2018,
+        };
+        Some(MonitoringDecl {
+            workspace: workspace?,
+            retention_days: retention?,
+            sku,
+            location: location?,
+            tags,
+            protect: flag(&m.protect),
+        })
+    });
+
+    let cluster = section
+        .cluster
+        .as_deref()
+        .map(|c| cluster(cx, name, c, section, &location, &tags, rg_name.as_deref(), subscription.as_deref()));
+
+    let deployer = section.deployer.as_deref().map(|d| deployer(cx, name, d));
+
+    if cx.diagnostics.len() > before {
+        return None;
+    }
+    Some(Environment {
+        name: name.to_owned(),
+        subscription: subscription?,
+        resource_group: ResourceGroupDecl {
+            name: rg_name?,
+            location: rg_location?,
+            tags: rg_tags,
+            protect: flag(&rg.protect),
+        },
+        registry: registry.flatten(),
+        monitoring: monitoring.flatten(),
+        cluster: cluster.flatten(),
+        deployer: deployer.flatten(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cluster(
+    cx: &mut Context<'_>,
+    env: &str,
+    c: &wire::ClusterSection,
+    section: &wire::EnvironmentSection,
+    location: &Inherited,
+    tags: &Tags,
+    resource_group: Option<&str>,
+    subscription: Option<&str>,
+) -> Option<ClusterDecl> {
+    let path = ["environments", env, "cluster"];
+    let name = cx.checked(&c.name, "cluster name", rules::cluster_name);
+    let cluster_location =
+        cx.resource_location(c.location.as_ref(), location, &format!("the cluster of `{env}`"), &c.name);
+    let cluster_tags = cx.resource_tags(tags, c.tags.as_ref(), &path, &c.name);
+    let kubernetes_version =
+        c.kubernetes_version.as_ref().and_then(|v| cx.checked(v, "Kubernetes version", rules::kubernetes_version));
+    let dns_prefix = match &c.dns_prefix {
+        Some(p) => cx.checked(p, "DNS prefix", rules::dns_prefix),
+        None => match (&name, resource_group, subscription) {
+            (Some(n), Some(rg), Some(sub)) => Some(Cluster::default_dns_prefix(n, rg, sub)),
+            _ => None,
+        },
+    };
+
+    // Node pools. Sources: `ManagedClusterAgentPoolProfile` in managedClusters.json 2026-08-01
+    // ("count ... must be in the range of 0 to 1000 (inclusive) for user pools and in the range
+    // of 1 to 1000 (inclusive) for system pools"; `minCount`/`maxCount` likewise), and AKS's
+    // rule that a cluster needs at least one System pool.
+    let mut pools = Vec::new();
+    if c.node_pools.is_empty() {
+        let d = Diagnostic::new(format!("the cluster of `{env}` has no node pool"))
+            .at(cx.key_span(&["environments", env, "cluster", "nodePools"]))
+            .label("empty list")
+            .hint("declare one, e.g. `nodePools: [ { name: nodepool1, count: 1, vmSize: Standard_B2s } ]`");
+        cx.error(d);
+    }
+    for (i, pool) in c.node_pools.iter().enumerate() {
+        let pool_name = cx.checked(&pool.name, "node pool name", rules::pool_name);
+        if c.node_pools[..i].iter().any(|p| p.name.as_str() == pool.name.as_str()) {
+            let d = Diagnostic::new(format!("node pool `{}` is declared twice", pool.name.as_str()))
+                .at(cx.span(&pool.name))
+                .label("second declaration");
+            cx.error(d);
+        }
+        let vm_size = cx.checked(&pool.vm_size, "VM size", rules::vm_size);
+        let mode = match pool.mode.as_deref() {
+            Some(wire::PoolMode::System) => PoolMode::System,
+            Some(wire::PoolMode::User) => PoolMode::User,
+            None if i == 0 => PoolMode::System,
+            None => PoolMode::User,
+        };
+        let floor = if mode == PoolMode::System { 1 } else { 0 };
+        let mode_text = if mode == PoolMode::System { "a System pool" } else { "a User pool" };
+        let source = format!("{mode_text} has {floor} to 1000 nodes");
+        let size = match &pool.autoscale {
+            Some(auto) => {
+                let min = cx.range(&auto.min, floor, 1000, "`autoscale.min`", &source);
+                let max = cx.range(&auto.max, floor, 1000, "`autoscale.max`", &source);
+                match (min, max) {
+                    (Some(min), Some(max)) if min > max => {
+                        let d =
+                            Diagnostic::new(format!("`autoscale.min` ({min}) is larger than `autoscale.max` ({max})"))
+                                .at(cx.span_of(&auto.min))
+                                .label("min above max");
+                        cx.error(d);
+                        None
+                    }
+                    (Some(min), Some(max)) => match &pool.count {
+                        Some(count) if !(min..=max).contains(&**count) => {
+                            let d = Diagnostic::new(format!("`count` ({}) is outside `autoscale` ({min} to {max})", **count))
+                                .at(cx.span_of(count))
+                                .label("outside the autoscale range")
+                                .hint("with `autoscale`, `count` is only the starting size; remove it or keep it within min and max");
+                            cx.error(d);
+                            None
+                        }
+                        Some(count) => Some(PoolSize::Autoscale { min, max, initial: **count }),
+                        None => Some(PoolSize::Autoscale { min, max, initial: min }),
+                    },
+                    _ => None,
+                }
+            }
+            None => match &pool.count {
+                Some(count) => cx.range(count, floor, 1000, "`count`", &source).map(|count| PoolSize::Fixed { count }),
+                None => {
+                    let d = Diagnostic::new(format!(
+                        "node pool `{}` has neither `count` nor `autoscale`",
+                        pool.name.as_str()
+                    ))
+                    .at(cx.span(&pool.name))
+                    .label("how many nodes?")
+                    .hint("set `count: N`, or `autoscale: { min: N, max: M }` to let the autoscaler size it");
+                    cx.error(d);
+                    None
+                }
+            },
+        };
+        if let (Some(name), Some(vm_size), Some(size)) = (pool_name, vm_size, size) {
+            pools.push(NodePool { name, vm_size, mode, size });
+        }
+    }
+    if !c.node_pools.is_empty() && !pools.is_empty() && !pools.iter().any(|p| p.mode == PoolMode::System) {
+        let d = Diagnostic::new(format!("the cluster of `{env}` has no System node pool"))
+            .at(cx.key_span(&["environments", env, "cluster", "nodePools"]))
+            .label("every pool is `mode: User`")
+            .hint("AKS needs at least one pool with `mode: System` to run its system pods");
+        cx.error(d);
+    }
+
+    let attach_registry = flag(&c.attach_registry);
+    if attach_registry && section.registry.is_none() {
+        let d = Diagnostic::new(format!("`attachRegistry: true`, but environment `{env}` declares no `registry`"))
+            .at(c.attach_registry.as_ref().and_then(|v| cx.span_of(v)))
+            .label("no registry to attach")
+            .hint("add a `registry:` section to the environment, or remove `attachRegistry`");
+        cx.error(d);
+    }
+    let monitoring = flag(&c.monitoring);
+    if monitoring && section.monitoring.is_none() {
+        let d = Diagnostic::new(format!(
+            "`monitoring: true`, but environment `{env}` declares no `monitoring` workspace"
+        ))
+        .at(c.monitoring.as_ref().and_then(|v| cx.span_of(v)))
+        .label("no workspace to send to")
+        .hint("add `monitoring: { workspace: <name> }` to the environment, or remove `monitoring` from the cluster");
+        cx.error(d);
+    }
+
+    let ssh = match (&c.ssh.public_key_file, c.ssh.generate.as_ref().map(|g| **g)) {
+        (Some(file), None | Some(false)) => {
+            let path = cx.string(file, "ssh.publicKeyFile");
+            match path {
+                Some(p) if p.trim().is_empty() => {
+                    let d = Diagnostic::new("`ssh.publicKeyFile` is empty").at(cx.span(file)).label("a path is needed");
+                    cx.error(d);
+                    None
+                }
+                Some(p) => Some(SshKeySource::File { path: p }),
+                None => None,
+            }
+        }
+        (None, Some(true)) => Some(SshKeySource::Generate),
+        (Some(file), Some(true)) => {
+            let d = Diagnostic::new("`ssh` has both `publicKeyFile` and `generate: true`")
+                .at(cx.span(file))
+                .label("one or the other")
+                .hint("use an existing key (`publicKeyFile`) or let exai generate one (`generate: true`), not both");
+            cx.error(d);
+            None
+        }
+        (None, _) => {
+            let d = Diagnostic::new(format!("the cluster of `{env}` has no SSH key"))
+                .at(cx.key_span(&["environments", env, "cluster", "ssh"]))
+                .label("neither `publicKeyFile` nor `generate: true`")
+                .hint("write `ssh: { publicKeyFile: ~/.ssh/id_rsa.pub }`, or `ssh: { generate: true }` for exai to create one");
+            cx.error(d);
+            None
+        }
+    };
+
+    Some(ClusterDecl {
+        name: name?,
+        kubernetes_version,
+        dns_prefix: dns_prefix?,
+        node_pools: pools,
+        attach_registry,
+        monitoring,
+        ssh: ssh?,
+        location: cluster_location?,
+        tags: cluster_tags,
+        protect: flag(&c.protect),
+    })
+}
+
+fn deployer(cx: &mut Context<'_>, env: &str, d: &wire::DeployerSection) -> Option<DeployerDecl> {
+    let name = cx.checked(&d.name, "deployer display name", rules::display_name);
+    let role = cx.string(&d.role, "role").and_then(|role| {
+        if rules::is_guid(&role) {
+            return Some((built_in_role_name(&role).map(str::to_owned), role.to_ascii_lowercase()));
+        }
+        if let Some((name, guid)) = built_in_role(&role) {
+            return Some((Some(name.to_owned()), guid.to_owned()));
+        }
+        let suggestion = exai_model::kinds::BUILT_IN_ROLES
+            .iter()
+            .map(|(n, _)| (strsim::damerau_levenshtein(&n.to_lowercase(), &role.to_lowercase()), *n))
+            .filter(|(distance, _)| *distance <= 4)
+            .min()
+            .map(|(_, n)| n);
+        let hint = match suggestion {
+            Some(s) => format!("did you mean `{s}`? for another role, give its role definition GUID (`az role definition list --name '<name>' --query [].name`)"),
+            None => "give a built-in role name such as `Contributor` or `AcrPush`, or a role definition GUID (`az role definition list --name '<name>' --query [].name`)".to_owned(),
+        };
+        let diagnostic = Diagnostic::new(format!("unknown role `{role}`")).at(cx.span(&d.role)).label("not a built-in role exai knows, nor a GUID").hint(hint);
+        cx.error(diagnostic);
+        None
+    });
+    let scope = match d.scope.as_deref() {
+        Some(wire::DeployerScope::Subscription) => DeployerScope::Subscription,
+        Some(wire::DeployerScope::ResourceGroup) | None => DeployerScope::ResourceGroup,
+    };
+
+    let github = d.github.as_deref().map(|g| {
+        let repository = cx.checked(&g.repository, "GitHub repository", rules::github_repository);
+        let branches: Vec<Option<String>> = g.branches.iter().flatten().map(|b| cx.checked(b, "branch name", rules::branch_name)).collect();
+        let environments: Vec<Option<String>> =
+            g.environments.iter().flatten().map(|e| cx.checked(e, "GitHub environment name", rules::github_environment)).collect();
+        let decl = GitHubDecl {
+            repository: repository?,
+            branches: branches.into_iter().collect::<Option<Vec<_>>>()?,
+            pull_requests: flag(&g.pull_requests),
+            environments: environments.into_iter().collect::<Option<Vec<_>>>()?,
+        };
+        let subjects = decl.subjects();
+        if subjects.is_empty() {
+            let diagnostic = Diagnostic::new("`github` lets no workflow log in")
+                .at(cx.span(&g.repository))
+                .label("no branches, pull requests or environments")
+                .hint("add `branches: [main]`, `pullRequests: true` or `environments: [prod]`");
+            cx.error(diagnostic);
+        }
+        if subjects.len() > MAX_FEDERATED_CREDENTIALS {
+            let diagnostic = Diagnostic::new(format!("`github` needs {} federated credentials; an application holds at most {MAX_FEDERATED_CREDENTIALS}", subjects.len()))
+                .at(cx.span(&g.repository))
+                .label("too many branches and environments")
+                .hint("use GitHub environments to group branches, or fewer branches");
+            cx.error(diagnostic);
+        }
+        for (i, (name, subject)) in subjects.iter().enumerate() {
+            if let Some((_, other)) = subjects[..i].iter().find(|(n, _)| n == name) {
+                let diagnostic = Diagnostic::new(format!("`{subject}` and `{other}` would both be named `{name}`"))
+                    .at(cx.span(&g.repository))
+                    .label("federated credential names collide")
+                    .hint("branch and environment names are reduced to letters, digits, `-` and `_` in credential names; rename one");
+                cx.error(diagnostic);
+            }
+        }
+        Some(decl)
+    });
+
+    // Source: Entra's guidance on client secrets ("less than 12 months"; the portal offers at
+    // most 24 months): 1 to 730 days.
+    let client_secret_days = match d.client_secret.as_ref().map(|s| (&**s, s.span())) {
+        Some((ClientSecretSetting::Enabled { expires_in_days }, span)) if !(1..=730).contains(expires_in_days) => {
+            let diagnostic = Diagnostic::new(format!(
+                "`clientSecret.expiresInDays` is {expires_in_days}; it must be between 1 and 730"
+            ))
+            .at(locate(cx.text, span, None))
+            .label("1 to 730 days")
+            .hint("Entra recommends secrets shorter than 12 months; prefer `clientSecret: false` and GitHub OIDC");
+            cx.error(diagnostic);
+            None
+        }
+        Some((ClientSecretSetting::Enabled { expires_in_days }, _)) => Some(Some(*expires_in_days)),
+        Some((ClientSecretSetting::Disabled, _)) | None => Some(None),
+    };
+    let _ = env;
+    let (role_name, role_definition) = role?;
+    Some(DeployerDecl {
+        name: name?,
+        role_name,
+        role_definition,
+        scope,
+        github: github.flatten(),
+        client_secret_days: client_secret_days?,
+        protect: flag(&d.protect),
+    })
+}
+
+/// Rules that span environments.
+fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments: &[Environment]) {
+    let section = |name: &str| wire.environments.iter().find(|(n, _)| n == name).map(|(_, s)| s);
     for (i, a) in environments.iter().enumerate() {
-        if let Some(b) =
-            environments[..i].iter().find(|b| b.resource_group.name.eq_ignore_ascii_case(&a.resource_group.name))
-        {
-            let span = wire
-                .environments
-                .iter()
-                .find(|(n, _)| n.as_str() == a.name)
-                .and_then(|(_, s)| cx.span(&s.resource_group.name));
-            cx.diagnostics.push(
+        // Two environments writing the same group would fight over it on every apply.
+        if let Some(b) = environments[..i].iter().find(|b| {
+            b.subscription == a.subscription && b.resource_group.name.eq_ignore_ascii_case(&a.resource_group.name)
+        }) {
+            let span = section(&a.name).and_then(|s| cx.span(&s.resource_group.name));
+            cx.error(
                 Diagnostic::new(format!(
                     "environments `{}` and `{}` declare the same resource group `{}`",
                     b.name, a.name, a.resource_group.name
@@ -227,11 +671,67 @@ pub(crate) fn convert(
                 .hint("give each environment its own resource group"),
             );
         }
+        // Registry names are global across all of Azure (`<name>.azurecr.io`).
+        if let Some(ra) = &a.registry
+            && let Some(b) = environments[..i].iter().find(|b| b.registry.as_ref().is_some_and(|rb| rb.name == ra.name))
+        {
+            let span = section(&a.name).and_then(|s| s.registry.as_deref()).and_then(|r| cx.span(&r.name));
+            cx.error(
+                Diagnostic::new(format!("environments `{}` and `{}` declare the same registry `{}`", b.name, a.name, ra.name))
+                    .at(span)
+                    .label("registry names are global")
+                    .hint("a registry name is unique across all of Azure (`<name>.azurecr.io`); give each environment its own"),
+            );
+        }
+        // exai finds the deployer's application by display name: two environments with one name
+        // would share (and fight over) one application.
+        if let Some(da) = &a.deployer
+            && let Some(b) = environments[..i].iter().find(|b| b.deployer.as_ref().is_some_and(|db| db.name == da.name))
+        {
+            let span = section(&a.name).and_then(|s| s.deployer.as_deref()).and_then(|d| cx.span(&d.name));
+            cx.error(
+                Diagnostic::new(format!(
+                    "environments `{}` and `{}` declare the same deployer `{}`",
+                    b.name, a.name, da.name
+                ))
+                .at(span)
+                .label("already declared")
+                .hint("give each environment's deployer its own name"),
+            );
+        }
     }
+}
 
-    cx.diagnostics.sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
-    match (cx.diagnostics.is_empty(), tenant, subscription) {
-        (true, Some(tenant), Some(subscription)) => Ok(Spec { tenant, subscription, environments }),
-        _ => Err(SpecError { file: file.to_owned(), diagnostics: cx.diagnostics }),
+/// Warnings for the seed recipe's classic pitfall: a deployer with Contributor cannot create
+/// role assignments, so the CI run that applies a spec with any fails on them.
+fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments: &[Environment]) {
+    for env in environments {
+        let Some(deployer) = &env.deployer else { continue };
+        let writes_assignments = deployer.role_name.as_deref().is_some_and(|r| ROLE_ASSIGNMENT_WRITERS.contains(&r));
+        if writes_assignments {
+            continue;
+        }
+        let attaches = env.cluster.as_ref().is_some_and(|c| c.attach_registry);
+        let span = wire
+            .environments
+            .iter()
+            .find(|(n, _)| *n == env.name)
+            .and_then(|(_, s)| s.deployer.as_deref())
+            .and_then(|d| cx.span(&d.role));
+        let role = deployer.role_name.clone().unwrap_or_else(|| deployer.role_definition.clone());
+        let what = if attaches {
+            "the cluster's AcrPull and the deployer's own role assignments"
+        } else {
+            "the deployer's own role assignment"
+        };
+        cx.warnings.push(
+            Diagnostic::new(format!("the deployer of `{}` gets `{role}`, which cannot create role assignments", env.name))
+                .at(span)
+                .label("cannot write Microsoft.Authorization/roleAssignments")
+                .hint(format!(
+                    "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
+                    env.name
+                )),
+        );
     }
 }

@@ -21,8 +21,18 @@ impl SourceSpan {
         let rest = &text[line_start..];
         let offset =
             line_start + rest.char_indices().nth(column.saturating_sub(1)).map(|(i, _)| i).unwrap_or(rest.len());
-        let len = len.min(text.len() - offset);
-        Some(Self { offset, len, line, column })
+        Some(Self { offset, len: 0, line, column }.with_len(text, len))
+    }
+
+    /// Returns the span `len` bytes long, clamped to the text and widened to end on a character
+    /// boundary (a span must never split a character).
+    pub fn with_len(mut self, text: &str, len: usize) -> Self {
+        let mut end = (self.offset + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        self.len = end - self.offset;
+        self
     }
 }
 

@@ -1,7 +1,9 @@
 //! `exai.yaml`: what a team declares, read with source positions and checked before any request.
 //!
 //! The pipeline is the one uv and cargo use for configuration: the file is parsed into a *wire*
-//! form ([`wire`], plain serde types that mirror the YAML, every scalar carrying its span), then
+//! form ([`wire`], plain serde types that mirror the YAML, every scalar carrying its span) —
+//! after a structural pass that walks the YAML against the spec's own JSON Schema and reports
+//! every unknown key and wrong type at once — then
 //! converted into a validated [`Spec`] in which every value has been interpolated (`${VAR}`),
 //! normalized and checked. Validation collects every problem it finds rather than stopping at
 //! the first, and each [`Diagnostic`] names `file:line:column`, what was expected and what to do.
@@ -25,11 +27,17 @@ mod convert;
 mod diagnostic;
 mod interpolate;
 pub mod rules;
+mod shape;
 mod spec;
 pub mod wire;
+mod yaml;
 
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
-pub use spec::{Environment, ResourceGroupDecl, Spec, UnknownEnvironment};
+pub use spec::{
+    ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
+    Spec, UnknownEnvironment,
+};
+pub use wire::schema;
 
 /// The largest spec exai reads. A platform description is a few kilobytes; anything this large
 /// is a mistake (a binary, a log) and is refused before it is parsed.
@@ -39,6 +47,6 @@ pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 ///
 /// `env` looks up environment variables for `${VAR}` interpolation.
 pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Spec, SpecError> {
-    let document = wire::parse(file, text)?;
+    let document = yaml::parse(file, text)?;
     convert::convert(file, text, &document, env)
 }

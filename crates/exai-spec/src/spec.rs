@@ -1,35 +1,159 @@
-use exai_model::kinds::ResourceGroup;
-use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, Tags};
+use crate::Diagnostic;
+use exai_model::kinds::{
+    Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
+    FederatedCredential, GITHUB_ISSUER, NodePool, PrincipalRef, Registry, RegistrySku, ResourceGroup, RoleAssignment,
+    ServicePrincipal, SshKeySource, Workspace, WorkspaceSku, github_subjects,
+};
+use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, OWNER_TAG, ResourceId, Tags};
 
 /// A validated spec: every value interpolated, normalized and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
     /// The Entra tenant (id or domain).
     pub tenant: String,
-    /// The subscription id.
-    pub subscription: String,
     /// The environments, in the file's order.
     pub environments: Vec<Environment>,
+    /// Problems that do not stop exai but that a person should know about.
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// One environment.
+/// One environment, with defaults applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     /// Its name: the first segment of every address in it.
     pub name: String,
+    /// Its subscription.
+    pub subscription: String,
     /// Its resource group.
     pub resource_group: ResourceGroupDecl,
+    /// Its registry.
+    pub registry: Option<RegistryDecl>,
+    /// Its Log Analytics workspace.
+    pub monitoring: Option<MonitoringDecl>,
+    /// Its AKS cluster.
+    pub cluster: Option<ClusterDecl>,
+    /// Its GitHub deployer identity.
+    pub deployer: Option<DeployerDecl>,
 }
 
-/// A resource group, with defaults applied.
+/// A resource group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceGroupDecl {
     /// The name.
     pub name: String,
     /// The region.
     pub location: Location,
-    /// The tags the spec manages (defaults merged with the group's own).
+    /// The tags the spec manages (defaults, environment and own, merged).
     pub tags: Tags,
+    /// Never delete or replace.
+    pub protect: bool,
+}
+
+/// A container registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryDecl {
+    /// The name.
+    pub name: String,
+    /// The SKU.
+    pub sku: RegistrySku,
+    /// Whether the admin user is enabled.
+    pub admin_user_enabled: bool,
+    /// The region.
+    pub location: Location,
+    /// The managed tags.
+    pub tags: Tags,
+    /// Never delete or replace.
+    pub protect: bool,
+}
+
+/// A Log Analytics workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitoringDecl {
+    /// The workspace's name.
+    pub workspace: String,
+    /// Days of retention.
+    pub retention_days: u32,
+    /// The pricing tier.
+    pub sku: WorkspaceSku,
+    /// The region.
+    pub location: Location,
+    /// The managed tags.
+    pub tags: Tags,
+    /// Never delete or replace.
+    pub protect: bool,
+}
+
+/// An AKS cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterDecl {
+    /// The name.
+    pub name: String,
+    /// The Kubernetes version, when pinned.
+    pub kubernetes_version: Option<String>,
+    /// The DNS prefix (derived like `az aks create` when the spec has none).
+    pub dns_prefix: String,
+    /// The node pools.
+    pub node_pools: Vec<NodePool>,
+    /// Grant AcrPull on the environment's registry to the kubelet identity.
+    pub attach_registry: bool,
+    /// Enable container insights into the environment's workspace.
+    pub monitoring: bool,
+    /// The SSH key.
+    pub ssh: SshKeySource,
+    /// The region.
+    pub location: Location,
+    /// The managed tags.
+    pub tags: Tags,
+    /// Never delete or replace.
+    pub protect: bool,
+}
+
+/// Where the deployer's role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployerScope {
+    /// The subscription.
+    Subscription,
+    /// The environment's resource group.
+    ResourceGroup,
+}
+
+/// The identity GitHub Actions deploys with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployerDecl {
+    /// The display name of the application and service principal.
+    pub name: String,
+    /// The role's name, when it is a built-in role exai knows.
+    pub role_name: Option<String>,
+    /// The role definition's GUID.
+    pub role_definition: String,
+    /// Where the role applies.
+    pub scope: DeployerScope,
+    /// The GitHub workflows that may log in.
+    pub github: Option<GitHubDecl>,
+    /// Days a client secret is valid, when one is wanted.
+    pub client_secret_days: Option<u32>,
+    /// Never delete.
+    pub protect: bool,
+}
+
+/// GitHub federation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GitHubDecl {
+    /// `owner/name`.
+    pub repository: String,
+    /// Branches that may log in.
+    pub branches: Vec<String>,
+    /// Whether pull requests may log in.
+    pub pull_requests: bool,
+    /// Deployment environments that may log in.
+    pub environments: Vec<String>,
+}
+
+impl GitHubDecl {
+    /// Returns the federated credentials, as `(name, subject)`.
+    pub fn subjects(&self) -> Vec<(String, String)> {
+        github_subjects(&self.repository, &self.branches, self.pull_requests, &self.environments)
+    }
 }
 
 /// `--env` named an environment the spec does not declare.
@@ -40,6 +164,189 @@ pub struct UnknownEnvironment {
     pub name: String,
     /// The names the spec declares.
     pub declared: Vec<String>,
+}
+
+fn owned(tags: &Tags, address: &Address) -> Tags {
+    let mut tags = tags.clone();
+    tags.insert(OWNER_TAG, address.as_str());
+    tags
+}
+
+impl Environment {
+    /// Returns the resources this environment becomes, each with its dependencies, in an order
+    /// where every resource comes after what it depends on.
+    pub fn expand(&self) -> Vec<DesiredResource> {
+        let env = self.name.as_str();
+        let sub = self.subscription.as_str();
+        let rg = &self.resource_group;
+        let mut out = Vec::new();
+        let mut push = |path: &str, depends_on: Vec<&Address>, protect: bool, spec: DesiredSpec| -> Address {
+            let address = Address::new(env, path);
+            out.push(DesiredResource {
+                address: address.clone(),
+                depends_on: depends_on.into_iter().cloned().collect(),
+                protect,
+                spec,
+            });
+            address
+        };
+
+        let rg_address = Address::new(env, "resourceGroup");
+        let group = push(
+            "resourceGroup",
+            vec![],
+            rg.protect,
+            DesiredSpec::ResourceGroup(ResourceGroup::new(
+                sub,
+                &rg.name,
+                rg.location.clone(),
+                rg.tags.clone(),
+                rg_address.as_str(),
+            )),
+        );
+
+        let registry = self.registry.as_ref().map(|r| {
+            let address = Address::new(env, "registry");
+            let spec = Registry {
+                subscription: sub.to_owned(),
+                resource_group: rg.name.clone(),
+                name: r.name.clone(),
+                location: r.location.clone(),
+                sku: r.sku,
+                admin_user_enabled: r.admin_user_enabled,
+                tags: owned(&r.tags, &address),
+            };
+            let id = spec.id();
+            (push("registry", vec![&group], r.protect, DesiredSpec::Registry(spec)), id)
+        });
+
+        let workspace = self.monitoring.as_ref().map(|m| {
+            let address = Address::new(env, "monitoring");
+            let spec = Workspace {
+                subscription: sub.to_owned(),
+                resource_group: rg.name.clone(),
+                name: m.workspace.clone(),
+                location: m.location.clone(),
+                retention_days: m.retention_days,
+                sku: m.sku,
+                tags: owned(&m.tags, &address),
+            };
+            let id = spec.id();
+            (push("monitoring", vec![&group], m.protect, DesiredSpec::Workspace(spec)), id, m.location.clone())
+        });
+
+        if let Some(c) = &self.cluster {
+            let monitoring = workspace.as_ref().filter(|_| c.monitoring);
+            let rule = monitoring.map(|(ws_address, ws_id, ws_location)| {
+                let address = Address::new(env, "cluster.dcr");
+                let spec = DataCollectionRule {
+                    subscription: sub.to_owned(),
+                    resource_group: rg.name.clone(),
+                    name: DataCollectionRule::default_name(ws_location, &c.name),
+                    location: ws_location.clone(),
+                    workspace_id: ws_id.clone(),
+                    tags: owned(&c.tags, &address),
+                };
+                let id = spec.id();
+                (push("cluster.dcr", vec![&group, ws_address], c.protect, DesiredSpec::DataCollectionRule(spec)), id)
+            });
+            let address = Address::new(env, "cluster");
+            let cluster = Cluster {
+                subscription: sub.to_owned(),
+                resource_group: rg.name.clone(),
+                name: c.name.clone(),
+                location: c.location.clone(),
+                kubernetes_version: c.kubernetes_version.clone(),
+                dns_prefix: c.dns_prefix.clone(),
+                node_pools: c.node_pools.clone(),
+                ssh: c.ssh.clone(),
+                monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
+                tags: owned(&c.tags, &address),
+            };
+            let cluster_id = cluster.id();
+            let mut needs = vec![&group];
+            if let Some((rule_address, _)) = &rule {
+                needs.push(rule_address);
+            }
+            let cluster_address = push("cluster", needs, c.protect, DesiredSpec::Cluster(Box::new(cluster)));
+            if let Some((rule_address, rule_id)) = &rule {
+                push(
+                    "cluster.dcr-association",
+                    vec![&cluster_address, rule_address],
+                    c.protect,
+                    DesiredSpec::DataCollectionRuleAssociation(DataCollectionRuleAssociation {
+                        cluster_id: cluster_id.clone(),
+                        rule_id: rule_id.clone(),
+                    }),
+                );
+            }
+            if let (true, Some((registry_address, registry_id))) = (c.attach_registry, &registry) {
+                let address = Address::new(env, "cluster.acr-pull");
+                let principal = PrincipalRef {
+                    from: cluster_address.clone(),
+                    field: "properties.identityProfile.kubeletidentity.objectId".to_owned(),
+                };
+                let acr_pull = exai_model::kinds::built_in_role("AcrPull").map(|(_, guid)| guid).unwrap_or_default();
+                let assignment = RoleAssignment::new(registry_id.clone(), acr_pull, principal, &address);
+                push(
+                    "cluster.acr-pull",
+                    vec![&cluster_address, registry_address],
+                    c.protect,
+                    DesiredSpec::RoleAssignment(assignment),
+                );
+            }
+        }
+
+        if let Some(d) = &self.deployer {
+            let app = push(
+                "deployer.app",
+                vec![],
+                d.protect,
+                DesiredSpec::Application(Application { display_name: d.name.clone() }),
+            );
+            let sp = push(
+                "deployer.sp",
+                vec![&app],
+                d.protect,
+                DesiredSpec::ServicePrincipal(ServicePrincipal { application: app.clone() }),
+            );
+            if let Some(github) = &d.github {
+                for (name, subject) in github.subjects() {
+                    let credential = FederatedCredential {
+                        application: app.clone(),
+                        name: name.clone(),
+                        issuer: GITHUB_ISSUER.to_owned(),
+                        subject,
+                        audiences: vec![FEDERATION_AUDIENCE.to_owned()],
+                    };
+                    push(
+                        &format!("deployer.federated.{name}"),
+                        vec![&app],
+                        d.protect,
+                        DesiredSpec::FederatedCredential(credential),
+                    );
+                }
+            }
+            if let Some(days) = d.client_secret_days {
+                push(
+                    "deployer.secret",
+                    vec![&app],
+                    d.protect,
+                    DesiredSpec::ClientSecret(ClientSecret { application: app.clone(), expires_in_days: days }),
+                );
+            }
+            let (scope, mut needs) = match d.scope {
+                DeployerScope::Subscription => (ResourceId::subscription(sub), vec![&sp]),
+                DeployerScope::ResourceGroup => (ResourceId::resource_group(sub, &rg.name), vec![&sp, &group]),
+            };
+            needs.dedup();
+            let address = Address::new(env, "deployer.role");
+            let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
+            let assignment = RoleAssignment::new(scope, &d.role_definition, principal, &address);
+            push("deployer.role", needs, d.protect, DesiredSpec::RoleAssignment(assignment));
+        }
+        out
+    }
 }
 
 impl Spec {
@@ -58,22 +365,7 @@ impl Spec {
 
     /// Expands the selected environments into the resources they declare.
     pub fn desired_state(&self, only: Option<&str>) -> Result<DesiredState, UnknownEnvironment> {
-        let mut resources = Vec::new();
-        for env in self.select(only)? {
-            let address = Address::new(&env.name, "resourceGroup");
-            let rg = &env.resource_group;
-            resources.push(DesiredResource {
-                spec: DesiredSpec::ResourceGroup(ResourceGroup::new(
-                    &self.subscription,
-                    &rg.name,
-                    rg.location.clone(),
-                    rg.tags.clone(),
-                    address.as_str(),
-                )),
-                address,
-                depends_on: Vec::new(),
-            });
-        }
+        let resources = self.select(only)?.into_iter().flat_map(Environment::expand).collect();
         Ok(DesiredState { tenant: self.tenant.clone(), resources })
     }
 }

@@ -1,39 +1,57 @@
 //! The wire form of `exai.yaml`: serde types that mirror the file, each value with its span.
 //!
-//! Nothing here is validated beyond YAML syntax, types and known keys; that is
-//! [`convert`](crate)'s job, which can then report every problem at once.
+//! Nothing here is validated beyond YAML syntax, types and known keys; that is `convert`'s job,
+//! which can then report every problem at once. The doc comments on these types are written for
+//! the people who edit `exai.yaml`: they become the descriptions in the JSON Schema, which editors
+//! show on hover.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, SpecError};
-use marked_yaml::{LoaderOptions, Span, Spanned};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+
+/// A value with the span it was read from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Spanned<T>(marked_yaml::Spanned<T>);
+
+impl<T> Spanned<T> {
+    /// Returns where the value was written.
+    pub fn span(&self) -> &marked_yaml::Span {
+        self.0.span()
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
 
 /// A mapping whose entries keep the file's order.
 ///
 /// Keys are plain strings so that serde_path_to_error records them and every error inside an
-/// entry is located precisely; a key's own position comes from [`Document::key_span`].
+/// entry is located precisely; a key's own position comes from `Document::key_span`.
 pub type OrderedMap<V> = Vec<(String, V)>;
-
-/// A parsed spec: its wire form, and the node tree it came from (for key positions).
-pub struct Document {
-    /// The wire form.
-    pub file: SpecFile,
-    root: marked_yaml::Node,
-}
-
-impl Document {
-    /// Returns the span of the key at `path` (e.g. `["environments", "perso"]`).
-    pub fn key_span(&self, path: &[&str]) -> Option<&Span> {
-        let (last, parents) = path.split_last()?;
-        let mut node = &self.root;
-        for key in parents {
-            node = node.as_mapping()?.get(*key)?;
-        }
-        node.as_mapping()?.keys().find(|k| k.as_str() == *last).map(|k| k.span())
-    }
-}
 
 /// A section that must be written as a YAML mapping.
 ///
@@ -66,64 +84,415 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Mapping<T> {
     }
 }
 
+impl<T: JsonSchema> JsonSchema for Mapping<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// Tags: `key: value` pairs, in the file's order.
+pub type TagMap = OrderedMap<Spanned<String>>;
+
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "exai.yaml",
+    description = "The desired state of an Azure platform, read by `exai plan` and `exai apply`."
+)]
 pub struct SpecFile {
-    /// The spec format version; exai understands `1`.
+    /// The spec format version. This exai reads version `1`.
     pub version: Spanned<u32>,
-    /// Which tenant and subscription.
+    /// The tenant and subscription every environment lives in (an environment may override the
+    /// subscription).
     pub azure: Mapping<AzureSection>,
-    /// Values every environment inherits.
+    /// Values every environment inherits unless it sets its own.
     #[serde(default)]
     pub defaults: Option<Mapping<Defaults>>,
-    /// The environments, by name.
+    /// The environments, by name (`perso`, `prod`, ...). Each becomes a set of Azure resources
+    /// whose addresses start with its name.
     #[serde(deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, EnvironmentSection>")]
     pub environments: OrderedMap<Mapping<EnvironmentSection>>,
 }
 
-/// `azure:`.
-#[derive(Debug, Deserialize)]
+/// `azure:` — where the platform lives.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AzureSection {
-    /// The Entra tenant id (or domain).
+    /// The Entra tenant: its id (a GUID) or one of its domains (`contoso.onmicrosoft.com`).
+    /// Usually `${AZURE_TENANT_ID}`.
     pub tenant: Spanned<String>,
-    /// The subscription id.
+    /// The subscription id (a GUID). Usually `${AZURE_SUBSCRIPTION_ID}`.
     pub subscription: Spanned<String>,
 }
 
-/// `defaults:`.
-#[derive(Debug, Default, Deserialize)]
+/// `defaults:` — inherited by every environment.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
-    /// The region of every resource that does not name one.
+    /// The Azure region of every resource that does not name one (`francecentral`, or the
+    /// display form `France Central`).
     #[serde(default)]
     pub location: Option<Spanned<String>>,
-    /// Tags on every resource.
+    /// Tags on every resource. Only the keys named here and on resources are managed by exai;
+    /// tags others add (Azure Policy, a colleague) are left alone.
     #[serde(default, deserialize_with = "optional_ordered_map")]
-    pub tags: Option<OrderedMap<Spanned<String>>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
 }
 
-/// `environments.<name>:`.
-#[derive(Debug, Deserialize)]
+/// `environments.<name>:` — one copy of the platform.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvironmentSection {
-    /// The environment's resource group.
+    /// The subscription of this environment, when it differs from `azure.subscription`.
+    #[serde(default)]
+    pub subscription: Option<Spanned<String>>,
+    /// The region of this environment's resources, overriding `defaults.location`.
+    #[serde(default)]
+    pub location: Option<Spanned<String>>,
+    /// Tags on every resource of this environment, on top of `defaults.tags`.
+    #[serde(default, deserialize_with = "optional_ordered_map")]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
+    /// The resource group that holds the environment's resources
+    /// (`az group create`).
     pub resource_group: Mapping<ResourceGroupSection>,
+    /// The container registry (`az acr create`).
+    #[serde(default)]
+    pub registry: Option<Mapping<RegistrySection>>,
+    /// The Log Analytics workspace the cluster's monitoring sends to.
+    #[serde(default)]
+    pub monitoring: Option<Mapping<MonitoringSection>>,
+    /// The AKS cluster (`az aks create`).
+    #[serde(default)]
+    pub cluster: Option<Mapping<ClusterSection>>,
+    /// The identity GitHub Actions deploys with (`az ad sp create-for-rbac`, done safely).
+    #[serde(default)]
+    pub deployer: Option<Mapping<DeployerSection>>,
 }
 
 /// `environments.<name>.resourceGroup:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceGroupSection {
-    /// The group's name.
+    /// The group's name: 1–90 letters, digits, `-`, `_`, `.`, `(`, `)`, not ending with `.`.
     pub name: Spanned<String>,
-    /// Its region; `defaults.location` when absent.
+    /// Its region; the environment's or `defaults.location` when absent.
     #[serde(default)]
     pub location: Option<Spanned<String>>,
-    /// Its tags, on top of `defaults.tags`.
+    /// Its tags, on top of the environment's and the defaults'.
     #[serde(default, deserialize_with = "optional_ordered_map")]
-    pub tags: Option<OrderedMap<Spanned<String>>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
+    /// Never delete or replace this resource, whatever the spec or the flags say.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// A registry SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum RegistrySku {
+    /// Basic.
+    Basic,
+    /// Standard (what the recipe uses).
+    Standard,
+    /// Premium (geo-replication, private endpoints).
+    Premium,
+}
+
+/// `environments.<name>.registry:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegistrySection {
+    /// The registry's name: 5–50 lowercase letters and digits, unique across all of Azure (it
+    /// becomes `<name>.azurecr.io`).
+    pub name: Spanned<String>,
+    /// `Basic`, `Standard` or `Premium`. Default `Standard`.
+    #[serde(default)]
+    pub sku: Option<Spanned<RegistrySku>>,
+    /// Enable the admin user (a shared username and password). Default `false`: the cluster pulls
+    /// with its managed identity instead.
+    #[serde(default)]
+    pub admin_user_enabled: Option<Spanned<bool>>,
+    /// Its region; the environment's when absent.
+    #[serde(default)]
+    pub location: Option<Spanned<String>>,
+    /// Its tags, on top of the environment's and the defaults'.
+    #[serde(default, deserialize_with = "optional_ordered_map")]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
+    /// Never delete or replace this resource.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// A Log Analytics pricing tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum WorkspaceSku {
+    /// Pay-as-you-go per GB (the default and the current tier).
+    PerGB2018,
+    /// A daily commitment tier.
+    CapacityReservation,
+}
+
+/// `environments.<name>.monitoring:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MonitoringSection {
+    /// The Log Analytics workspace's name: 4–63 letters, digits and `-`, starting and ending with
+    /// a letter or digit.
+    pub workspace: Spanned<String>,
+    /// How many days logs are kept: 30 to 730. Default 30.
+    #[serde(default)]
+    pub retention_days: Option<Spanned<u32>>,
+    /// `PerGB2018` (default) or `CapacityReservation`.
+    #[serde(default)]
+    pub sku: Option<Spanned<WorkspaceSku>>,
+    /// Its region; the environment's when absent.
+    #[serde(default)]
+    pub location: Option<Spanned<String>>,
+    /// Its tags, on top of the environment's and the defaults'.
+    #[serde(default, deserialize_with = "optional_ordered_map")]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
+    /// Never delete or replace this resource.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// The kind of identity a cluster runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ClusterIdentity {
+    /// A system-assigned managed identity (`--enable-managed-identity`).
+    SystemAssigned,
+}
+
+/// A node pool's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum PoolMode {
+    /// Runs system pods; a cluster needs at least one.
+    System,
+    /// Runs workloads only.
+    User,
+}
+
+/// `environments.<name>.cluster:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSection {
+    /// The cluster's name: 1–63 letters, digits, `-` and `_`, starting and ending with a letter or
+    /// digit.
+    pub name: Spanned<String>,
+    /// The Kubernetes version (`1.33` or `1.33.2`); Azure's default when absent, and then upgrades
+    /// are not managed by exai.
+    #[serde(default)]
+    pub kubernetes_version: Option<Spanned<String>>,
+    /// The DNS prefix of the API server: 1–54 letters, digits and `-`, starting and ending with a
+    /// letter or digit. Derived from the cluster and group names when absent, like `az aks create`
+    /// does. Cannot change once the cluster exists.
+    #[serde(default)]
+    pub dns_prefix: Option<Spanned<String>>,
+    /// `SystemAssigned` (default): a managed identity, no secret to rotate.
+    #[serde(default)]
+    pub identity: Option<Spanned<ClusterIdentity>>,
+    /// The node pools; at least one, and at least one in `System` mode.
+    pub node_pools: Spanned<Vec<Mapping<NodePoolSection>>>,
+    /// Let the cluster's kubelet identity pull from this environment's registry (AcrPull role
+    /// assignment, `--attach-acr`). Needs `registry:`.
+    #[serde(default)]
+    pub attach_registry: Option<Spanned<bool>>,
+    /// Send container logs and metrics to this environment's Log Analytics workspace (the
+    /// monitoring add-on with a data collection rule, `--enable-addons monitoring`). Needs
+    /// `monitoring:`.
+    #[serde(default)]
+    pub monitoring: Option<Spanned<bool>>,
+    /// The SSH key of the nodes' admin user: `{ publicKeyFile: ~/.ssh/id_rsa.pub }` or
+    /// `{ generate: true }`.
+    pub ssh: Mapping<SshSection>,
+    /// Its region; the environment's when absent.
+    #[serde(default)]
+    pub location: Option<Spanned<String>>,
+    /// Its tags, on top of the environment's and the defaults'.
+    #[serde(default, deserialize_with = "optional_ordered_map")]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<TagMap>,
+    /// Never delete or replace this resource.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// `cluster.nodePools[]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePoolSection {
+    /// The pool's name: a lowercase letter, then up to 11 lowercase letters or digits.
+    pub name: Spanned<String>,
+    /// How many nodes. With `autoscale` it is only the starting size: the autoscaler owns the
+    /// count, and exai never fights it.
+    #[serde(default)]
+    pub count: Option<Spanned<u32>>,
+    /// The VM size, e.g. `Standard_B2s` or `Standard_D4s_v5`.
+    pub vm_size: Spanned<String>,
+    /// `System` or `User`. Default `System` for the first pool, `User` for the others.
+    #[serde(default)]
+    pub mode: Option<Spanned<PoolMode>>,
+    /// Let the cluster autoscaler size the pool between `min` and `max` nodes.
+    #[serde(default)]
+    pub autoscale: Option<Mapping<AutoscaleSection>>,
+}
+
+/// `cluster.nodePools[].autoscale:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSection {
+    /// The fewest nodes.
+    pub min: Spanned<u32>,
+    /// The most nodes.
+    pub max: Spanned<u32>,
+}
+
+/// `cluster.ssh:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SshSection {
+    /// A public key file (OpenSSH format), e.g. `~/.ssh/id_rsa.pub`.
+    #[serde(default)]
+    pub public_key_file: Option<Spanned<String>>,
+    /// `true`: exai generates a key pair once, keeps the private key (mode 0600) next to the
+    /// spec in `.exai/`, and never overwrites it.
+    #[serde(default)]
+    pub generate: Option<Spanned<bool>>,
+}
+
+/// Where the deployer's role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DeployerScope {
+    /// The whole subscription (what the recipe does).
+    Subscription,
+    /// Only the environment's resource group (least privilege).
+    ResourceGroup,
+}
+
+/// `environments.<name>.deployer:` — the identity GitHub Actions deploys with.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeployerSection {
+    /// The display name of the Entra application and its service principal.
+    pub name: Spanned<String>,
+    /// The Azure role it gets: a built-in role name (`Contributor`, `AcrPush`, ...) or a role
+    /// definition GUID.
+    pub role: Spanned<String>,
+    /// `subscription` or `resourceGroup` (default): where the role applies.
+    #[serde(default)]
+    pub scope: Option<Spanned<DeployerScope>>,
+    /// Which GitHub workflows may log in as it, through federated credentials (OIDC, no secret).
+    #[serde(default)]
+    pub github: Option<Mapping<GitHubSection>>,
+    /// `false` (default): no client secret, GitHub logs in with OIDC. `{ expiresInDays: N }`: a
+    /// secret is created once and written to a file of mode 0600, never printed.
+    #[serde(default)]
+    pub client_secret: Option<Spanned<ClientSecretSetting>>,
+    /// Never delete this identity.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// `deployer.github:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitHubSection {
+    /// The repository, `owner/name`.
+    pub repository: Spanned<String>,
+    /// Branches whose workflows may log in (`repo:owner/name:ref:refs/heads/<branch>`).
+    #[serde(default)]
+    pub branches: Option<Vec<Spanned<String>>>,
+    /// Let pull-request workflows log in (`repo:owner/name:pull_request`), e.g. to post plans.
+    #[serde(default)]
+    pub pull_requests: Option<Spanned<bool>>,
+    /// GitHub deployment environments whose jobs may log in
+    /// (`repo:owner/name:environment:<name>`).
+    #[serde(default)]
+    pub environments: Option<Vec<Spanned<String>>>,
+}
+
+/// `deployer.clientSecret`: `false`, or `{ expiresInDays: N }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientSecretSetting {
+    /// No secret (`false`).
+    Disabled,
+    /// A secret valid for this many days.
+    Enabled {
+        /// Days until it expires.
+        expires_in_days: u32,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ClientSecretMapping {
+    expires_in_days: u32,
+}
+
+impl<'de> Deserialize<'de> for ClientSecretSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SettingVisitor;
+        impl<'de> Visitor<'de> for SettingVisitor {
+            type Value = ClientSecretSetting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`false` or `{ expiresInDays: N }`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                if v {
+                    Err(E::invalid_value(serde::de::Unexpected::Bool(true), &self))
+                } else {
+                    Ok(ClientSecretSetting::Disabled)
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "false" => Ok(ClientSecretSetting::Disabled),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let m = ClientSecretMapping::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ClientSecretSetting::Enabled { expires_in_days: m.expires_in_days })
+            }
+        }
+        deserializer.deserialize_any(SettingVisitor)
+    }
+}
+
+impl JsonSchema for ClientSecretSetting {
+    fn schema_name() -> Cow<'static, str> {
+        "ClientSecretSetting".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`false` (no secret; GitHub logs in with OIDC), or `{ expiresInDays: N }` for a client secret valid N days (1 to 730).",
+            "anyOf": [
+                { "const": false },
+                {
+                    "type": "object",
+                    "properties": { "expiresInDays": { "type": "integer", "minimum": 1, "maximum": 730, "description": "Days until the secret expires." } },
+                    "required": ["expiresInDays"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
 }
 
 fn ordered_map<'de, D, V>(deserializer: D) -> Result<OrderedMap<V>, D::Error>
@@ -156,146 +525,7 @@ where
     ordered_map(deserializer).map(Some)
 }
 
-/// Returns where `span` starts in `text`, with the length of the value written there.
-pub(crate) fn locate(text: &str, span: &Span, value: Option<&str>) -> Option<SourceSpan> {
-    let start = span.start()?;
-    let mut s = SourceSpan::at(text, start.line(), start.column(), 1)?;
-    let here = &text[s.offset..];
-    s.len = match value {
-        Some(v) if here.starts_with(v) && !v.is_empty() => v.len(),
-        Some(v) if (here.starts_with('"') || here.starts_with('\'')) && here[1..].starts_with(v) => v.len() + 2,
-        // A value that is not written verbatim (escapes, folded lines): point at the rest of
-        // its line, which is where the eye should go.
-        _ => here.find('\n').unwrap_or(here.len()).max(1),
-    };
-    s.len = s.len.min(text.len() - s.offset);
-    Some(s)
-}
-
-/// Parses `text` into the wire form, or says exactly where and why it cannot.
-pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
-    if text.len() > crate::MAX_SPEC_BYTES {
-        return Err(SpecError::one(
-            file,
-            Diagnostic::new(format!(
-                "the spec is {} bytes; exai reads specs of at most {} bytes",
-                text.len(),
-                crate::MAX_SPEC_BYTES
-            ))
-            .hint("check that this is the right file: a platform description is a few kilobytes"),
-        ));
-    }
-    if text.trim().is_empty() {
-        return Err(SpecError::one(
-            file,
-            Diagnostic::new("the spec is empty")
-                .hint("start with `version: 1`, `azure:` and `environments:`; see docs/spec.md"),
-        ));
-    }
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    let node = marked_yaml::parse_yaml_with_options(0, text, options)
-        .map_err(|e| SpecError::one(file, load_error(text, e)))?;
-    let spec = marked_yaml::from_node(&node).map_err(|e| SpecError::one(file, from_node_error(text, e)))?;
-    Ok(Document { file: spec, root: node })
-}
-
-fn marker_span(text: &str, m: &marked_yaml::Marker) -> Option<SourceSpan> {
-    SourceSpan::at(text, m.line(), m.column(), 1)
-}
-
-fn load_error(text: &str, error: marked_yaml::LoadError) -> Diagnostic {
-    use marked_yaml::LoadError as E;
-    match error {
-        E::TopLevelMustBeMapping(m) | E::TopLevelMustBeSequence(m) => {
-            Diagnostic::new("the spec must be a mapping at the top level")
-                .at(marker_span(text, &m))
-                .label("expected `key: value` lines")
-                .hint("start with `version: 1`, `azure:` and `environments:`; see docs/spec.md")
-        }
-        E::UnexpectedAnchor(m) => {
-            Diagnostic::new("YAML anchors and aliases (`&name`, `*name`) are not supported in exai.yaml")
-                .at(marker_span(text, &m))
-                .label("anchor defined here")
-                .hint("write the value out, or put values shared by every environment under `defaults:`")
-        }
-        E::MappingKeyMustBeScalar(m) => Diagnostic::new("a mapping key must be a plain name")
-            .at(marker_span(text, &m))
-            .label("not a plain key")
-            .hint("keys are names such as `name:` or `location:`, not lists or mappings"),
-        E::UnexpectedTag(m) => Diagnostic::new("YAML tags (`!!str`, `!custom`) are not supported in exai.yaml")
-            .at(marker_span(text, &m))
-            .label("tag used here")
-            .hint("remove the tag; quote the value if it must be read as text"),
-        E::DuplicateKey(inner) => {
-            let key = inner.key.as_str().to_owned();
-            let first = inner.prev_key.span().start().map(|m| format!("{}:{}", m.line(), m.column()));
-            Diagnostic::new(format!("key `{key}` appears twice in the same mapping"))
-                .at(locate(text, inner.key.span(), Some(&key)))
-                .label("second occurrence")
-                .hint(match first {
-                    Some(at) => {
-                        format!("the first is at line {at}; keep one of them (YAML would silently keep the last)")
-                    }
-                    None => "keep one of them (YAML would silently keep the last)".to_owned(),
-                })
-        }
-        E::ScanError(m, e) => Diagnostic::new(format!("invalid YAML: {}", e.info()))
-            .at(marker_span(text, &m))
-            .label("here")
-            .hint("check indentation (spaces, not tabs), quotes and colons around this line"),
-        #[allow(unreachable_patterns)]
-        other => Diagnostic::new(format!("invalid YAML: {other}")),
-    }
-}
-
-fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic {
-    use marked_yaml::Error as E;
-    let path = error.path().filter(|p| !p.is_empty() && *p != ".").map(str::to_owned);
-    let at = |span: &Span| locate(text, span, None);
-    let diagnostic = match error.into_inner() {
-        E::UnknownFieldError(field, expected, span) => {
-            let suggestion = expected
-                .iter()
-                .map(|k| (strsim::damerau_levenshtein(k, &field), *k))
-                .filter(|(d, _)| *d <= 3)
-                .min()
-                .map(|(_, k)| k);
-            let known = expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-            let hint = match suggestion {
-                Some(s) => format!("did you mean `{s}`? keys allowed here: {known}"),
-                None => format!("keys allowed here: {known}"),
-            };
-            Diagnostic::new(format!("unknown key `{field}`"))
-                .at(locate(text, &span, Some(&field)))
-                .label("not a key exai knows here")
-                .hint(hint)
-        }
-        E::NotBoolean(span) => Diagnostic::new("expected `true` or `false`").at(at(&span)).label("not a boolean"),
-        E::IntegerParseFailure(_, span) => {
-            Diagnostic::new("expected a whole number").at(at(&span)).label("not a whole number")
-        }
-        E::FloatParseFailure(_, span) => Diagnostic::new("expected a number").at(at(&span)).label("not a number"),
-        E::Other(message, span) => {
-            let message = message.replace("invalid type: ", "wrong type: found ");
-            let label = if message.starts_with("missing field") { "in this mapping" } else { "here" };
-            Diagnostic::new(message).at(at(&span)).label(label)
-        }
-        #[allow(unreachable_patterns)]
-        other => Diagnostic::new(other.to_string()),
-    };
-    match path {
-        Some(path) => {
-            // For an unknown key the path ends with the key itself; name the section instead.
-            let section = match path.rsplit_once('.') {
-                Some((section, last)) if diagnostic.message.contains(&format!("`{last}`")) => section.to_owned(),
-                _ => path,
-            };
-            let hint = diagnostic
-                .hint
-                .clone()
-                .or_else(|| Some("see docs/spec.md for the keys and types of each section".to_owned()));
-            Diagnostic { message: format!("{} in `{section}`", diagnostic.message), hint, ..diagnostic }
-        }
-        None => diagnostic,
-    }
+/// Returns the JSON Schema of `exai.yaml` (draft 2020-12).
+pub fn schema() -> Schema {
+    schemars::schema_for!(SpecFile)
 }

@@ -37,7 +37,7 @@ fn errors(text: &str) -> SpecError {
 #[test]
 fn valid_spec_expands_with_defaults_and_overrides() {
     let spec = parse("exai.yaml", VALID, &env).unwrap();
-    assert_eq!(spec.subscription, "ee000000-0000-4000-8000-000000000002");
+    assert_eq!(spec.environments[0].subscription, "ee000000-0000-4000-8000-000000000002");
     let names: Vec<_> = spec.environments.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["perso", "prod"], "file order is kept");
     let prod = &spec.environments[1].resource_group;

@@ -39,6 +39,7 @@ fn past(action: Action) -> &'static str {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
+        Action::NotManaged => "not managed",
     }
 }
 
@@ -49,6 +50,7 @@ fn progressive(action: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "deleting",
+        Action::NotManaged => "skipping",
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod emulator;
 pub mod plan;
+pub mod schema;
 pub mod validate;
 
 use crate::connect::{Connection, TargetArgs, connect};

@@ -5,8 +5,9 @@ use crate::load::load;
 
 /// Check a spec without contacting Azure, and show what each environment becomes.
 ///
-/// Every problem is reported at once, with its file:line:column. Exits 0 when the spec is
-/// valid, 1 otherwise.
+/// Every problem is reported at once, with its file:line:column. For a valid spec, prints each
+/// resource's address, Azure type, id (or how it becomes known) and what it depends on. Exits 0
+/// when the spec is valid (warnings included), 1 otherwise.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
@@ -17,22 +18,35 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
     let loaded = load(&args.spec.file, target.uses_emulator())?;
     let desired = loaded.spec.desired_state(args.spec.env.as_deref()).map_err(|e| CliError::new(e.to_string()))?;
     let environments = loaded.spec.select(args.spec.env.as_deref()).unwrap_or_default();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     println!(
         "{} is valid: {} environment{}, {} resource{}",
         loaded.file,
         environments.len(),
-        if environments.len() == 1 { "" } else { "s" },
+        plural(environments.len()),
         desired.resources.len(),
-        if desired.resources.len() == 1 { "" } else { "s" }
+        plural(desired.resources.len())
     );
     for env in environments {
-        println!("\n{}", env.name);
+        println!("\n{} (subscription {})", env.name, env.subscription);
         for resource in desired.resources.iter().filter(|r| r.address.environment() == env.name) {
-            println!("  {}  {}", resource.address, resource.spec.kind().azure_type());
-            println!("      id: {}", resource.spec.id());
+            let kind = resource.spec.kind();
+            let managed = if kind.is_managed() { "" } else { "  [not managed by this version yet]" };
+            println!("  {}  {}{managed}", resource.address, kind.azure_type());
+            match (resource.spec.id(), resource.spec.id_note()) {
+                (Some(id), _) => println!("      id: {id}"),
+                (None, Some(note)) => println!("      id: ({note})"),
+                (None, None) => {}
+            }
+            for (field, note) in resource.spec.unknown_values() {
+                println!("      {field}: ({note})");
+            }
             if !resource.depends_on.is_empty() {
                 let deps: Vec<String> = resource.depends_on.iter().map(ToString::to_string).collect();
                 println!("      after: {}", deps.join(", "));
+            }
+            if resource.protect {
+                println!("      protected: never deleted or replaced");
             }
         }
     }

@@ -3,6 +3,23 @@
 //! Every fact a module relies on names its source (a swagger file, an official example, or the
 //! facts in `shared/reference/azure-rest-facts.md`), because a wrong fact here is a wrong plan.
 
+mod cluster;
+mod graph;
+mod monitoring;
+mod registry;
 mod resource_group;
+mod role_assignment;
+mod workspace;
 
+pub use cluster::{Cluster, NodePool, PoolMode, PoolSize, SshKeySource};
+pub use graph::{
+    Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, ServicePrincipal,
+    github_subjects,
+};
+pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
+pub use registry::{Registry, RegistrySku};
 pub use resource_group::ResourceGroup;
+pub use role_assignment::{
+    BUILT_IN_ROLES, PrincipalRef, ROLE_ASSIGNMENT_WRITERS, RoleAssignment, built_in_role, built_in_role_name,
+};
+pub use workspace::{Workspace, WorkspaceSku};

@@ -1,0 +1,16 @@
+use crate::error::CliError;
+
+/// Print the JSON Schema of exai.yaml.
+///
+/// Editors use it to complete and check specs: start a spec with
+/// `# yaml-language-server: $schema=<path or URL of exai.schema.json>`. The repository keeps a
+/// copy in `specs/exai.schema.json`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {}
+
+pub fn run(_args: SchemaArgs) -> Result<u8, CliError> {
+    let text = serde_json::to_string_pretty(&exai_spec::schema())
+        .map_err(|e| CliError::new(format!("cannot encode the schema: {e}")))?;
+    println!("{text}");
+    Ok(0)
+}

@@ -1,0 +1,134 @@
+//! `Microsoft.Authorization/roleAssignments`, api-version 2022-04-01.
+//!
+//! Source: azure-rest-api-specs `Microsoft.Authorization/stable/2022-04-01/
+//! authorization-RoleAssignmentsCalls.json` (see shared/reference/azure-rest-facts.md §4).
+
+use crate::{Address, ResourceId};
+use serde::{Deserialize, Serialize};
+
+/// The namespace of exai's role assignment names (UUID v5).
+const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6a1f_3c2e_9b7d_4e55_8f0a_e3a1_0000_0001);
+
+/// Azure built-in roles exai knows by name: `(name, role definition GUID)`.
+///
+/// Built-in role GUIDs are the same in every tenant. Source: "Azure built-in roles"
+/// (learn.microsoft.com/azure/role-based-access-control/built-in-roles); Contributor, AcrPull
+/// and Role Based Access Control Administrator are also in shared/reference/azure-rest-facts.md §4.
+pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
+    ("AcrDelete", "c2f4ef07-c644-48eb-af81-4b1b4947fb11"),
+    ("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d"),
+    ("AcrPush", "8311e382-0749-4cb8-b61a-304f252e45ec"),
+    ("Azure Kubernetes Service Cluster Admin Role", "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"),
+    ("Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"),
+    ("Azure Kubernetes Service Contributor Role", "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8"),
+    ("Azure Kubernetes Service RBAC Admin", "3498e952-d568-435e-9b2c-8d77e338d7f7"),
+    ("Azure Kubernetes Service RBAC Cluster Admin", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"),
+    ("Azure Kubernetes Service RBAC Writer", "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"),
+    ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+    ("Log Analytics Contributor", "92aaf0da-9dab-42b6-94a3-d43ce8d16293"),
+    ("Log Analytics Reader", "73c42c96-874c-492b-b04d-ab87d138a893"),
+    ("Monitoring Metrics Publisher", "3913510d-42f4-4e42-8a64-420c390055eb"),
+    ("Monitoring Reader", "43d0d8ad-25c7-4714-9337-8ba259a9fe05"),
+    ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+    ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
+    ("Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"),
+    ("User Access Administrator", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"),
+];
+
+/// The roles that may create role assignments (`Microsoft.Authorization/roleAssignments/write`).
+/// Contributor may not: its `notActions` exclude `Microsoft.Authorization/*/Write`.
+pub const ROLE_ASSIGNMENT_WRITERS: &[&str] =
+    &["Owner", "User Access Administrator", "Role Based Access Control Administrator"];
+
+/// Returns the built-in role named `name` (compared case-insensitively) as `(name, GUID)`.
+pub fn built_in_role(name: &str) -> Option<(&'static str, &'static str)> {
+    BUILT_IN_ROLES.iter().copied().find(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Returns the name of the built-in role with GUID `guid`.
+pub fn built_in_role_name(guid: &str) -> Option<&'static str> {
+    BUILT_IN_ROLES.iter().find(|(_, g)| g.eq_ignore_ascii_case(guid)).map(|(n, _)| *n)
+}
+
+/// Who gets the role: an object id known only once another resource exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalRef {
+    /// The resource whose apply reveals the principal.
+    pub from: Address,
+    /// Where in that resource the object id is.
+    pub field: String,
+}
+
+/// A role assignment as the spec implies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignment {
+    /// Where the role applies.
+    pub scope: ResourceId,
+    /// The role definition's GUID.
+    pub role_definition: String,
+    /// The principal.
+    pub principal: PrincipalRef,
+    /// The assignment's name: a UUID v5 of scope, role and address, so re-runs never duplicate.
+    pub name: String,
+}
+
+impl RoleAssignment {
+    /// The Azure resource type.
+    pub const AZURE_TYPE: &'static str = "Microsoft.Authorization/roleAssignments";
+
+    /// Returns the assignment of `role_definition` at `scope` to `principal`, for `address`.
+    pub fn new(scope: ResourceId, role_definition: &str, principal: PrincipalRef, address: &Address) -> Self {
+        let seed =
+            format!("{}|{}|{}", scope.as_str().to_ascii_lowercase(), role_definition.to_ascii_lowercase(), address);
+        let name = uuid::Uuid::new_v5(&NAMESPACE, seed.as_bytes()).to_string();
+        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name }
+    }
+
+    /// Returns the assignment's id.
+    pub fn id(&self) -> ResourceId {
+        self.scope.child("Microsoft.Authorization/roleAssignments", &self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_deterministic_and_depend_on_scope_role_and_address() {
+        let scope = ResourceId::parse("/subscriptions/s").unwrap();
+        let p = PrincipalRef { from: Address::new("perso", "deployer.sp"), field: "id".into() };
+        let a = RoleAssignment::new(
+            scope.clone(),
+            "B24988AC-6180-42a0-ab88-20f7382dd24c",
+            p.clone(),
+            &Address::new("perso", "deployer.role"),
+        );
+        let b = RoleAssignment::new(
+            scope.clone(),
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            p.clone(),
+            &Address::new("perso", "deployer.role"),
+        );
+        let c = RoleAssignment::new(
+            scope,
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            p,
+            &Address::new("prod", "deployer.role"),
+        );
+        assert_eq!(a.name, b.name);
+        assert_ne!(a.name, c.name);
+        assert!(a.id().as_str().starts_with("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/"));
+    }
+
+    #[test]
+    fn built_in_roles_are_found_by_name_in_any_case_and_by_guid() {
+        assert_eq!(built_in_role("contributor"), Some(("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")));
+        assert_eq!(built_in_role_name("7F951DDA-4ED3-4680-A7CA-43FE172D538D"), Some("AcrPull"));
+        for pair in BUILT_IN_ROLES.windows(2) {
+            assert!(pair[0].0 < pair[1].0);
+        }
+    }
+}
