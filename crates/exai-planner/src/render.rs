@@ -19,7 +19,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated in place",
         Action::Replace => "must be replaced",
         Action::Delete => "will be deleted",
-        Action::NotManaged => "is not managed by this version of exai yet: not read, not changed",
+        Action::NotManaged => "not managed by this version of exai yet",
     }
 }
 
@@ -76,10 +76,11 @@ fn render_observed(out: &mut dyn Write, change: &Change) -> io::Result<()> {
 /// Writes `plan` as text: one block per resource (no-ops as one line, so every declared
 /// resource is listed), then the summary line.
 pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    let quiet = |a: Action| matches!(a, Action::NoOp | Action::NotManaged);
     for (i, change) in plan.resource_changes.iter().enumerate() {
-        // Changes get a blank line around them; runs of unchanged resources stay compact.
+        // Changes get a blank line around them; runs of one-line entries stay compact.
         let previous = i.checked_sub(1).map(|p| plan.resource_changes[p].action);
-        if previous.is_some_and(|p| p != Action::NoOp || change.action != Action::NoOp) {
+        if previous.is_some_and(|p| !quiet(p) || !quiet(change.action) || p != change.action) {
             writeln!(out)?;
         }
         render_change(out, change)?;
@@ -87,13 +88,23 @@ pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let s = plan.summary;
     writeln!(out)?;
     if s.is_empty() {
-        let n = plan.resource_changes.len();
-        writeln!(out, "No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })
+        let n = plan.resource_changes.len() - s.not_managed;
+        writeln!(out, "No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })?;
     } else {
         writeln!(
             out,
             "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
             s.add, s.change, s.replace, s.destroy
-        )
+        )?;
     }
+    if s.not_managed > 0 {
+        let (one, verb) = if s.not_managed == 1 { ("", "is") } else { ("s", "are") };
+        writeln!(
+            out,
+            "{} declared resource{one} (marked ?) {verb} not managed by this version of exai yet: nothing is read or changed for {}.",
+            s.not_managed,
+            if s.not_managed == 1 { "it" } else { "them" },
+        )?;
+    }
+    Ok(())
 }

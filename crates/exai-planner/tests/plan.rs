@@ -135,3 +135,32 @@ fn fingerprint_ignores_unowned_churn() {
     assert!(fa.is_some());
     assert_eq!(fa, fb);
 }
+
+#[test]
+fn kinds_not_managed_yet_are_listed_never_read_and_never_a_change() {
+    let mut d = desired("francecentral", &[]);
+    let registry = exai_model::kinds::Registry {
+        subscription: SUB.into(),
+        resource_group: "exai-perso-rg".into(),
+        name: "exaipersoacr".into(),
+        location: Location::parse("francecentral").unwrap(),
+        sku: exai_model::kinds::RegistrySku::Standard,
+        admin_user_enabled: false,
+        tags: Tags::new(),
+    };
+    d.resources.push(DesiredResource {
+        address: Address::new("perso", "registry"),
+        depends_on: vec![Address::new("perso", "resourceGroup")],
+        protect: false,
+        spec: DesiredSpec::Registry(registry),
+    });
+    let tags = json!({"exai-owner": "perso.resourceGroup"});
+    // No observation for the registry: it is not read, and that is not an error.
+    let p = plan(&d, &live(Some(azure_rg("francecentral", tags)))).unwrap();
+    let c = &p.resource_changes[1];
+    assert_eq!(c.action, Action::NotManaged);
+    assert!(c.requests.is_empty());
+    assert_eq!(p.summary.not_managed, 1);
+    assert!(p.summary.is_empty(), "a kind not managed yet is not a change");
+    insta::assert_snapshot!(text(&p));
+}
