@@ -72,10 +72,10 @@ fn key_paths(schema: &serde_json::Value, node: &serde_json::Value, prefix: &str,
         key_paths(schema, items, &format!("{prefix}[]"), out, depth + 1);
     }
     // Maps of named entries: only `environments` holds sections; tag maps hold plain strings.
-    if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object()) {
-        if prefix == "environments" {
-            key_paths(schema, extra, &format!("{prefix}.<name>"), out, depth + 1);
-        }
+    if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object())
+        && prefix == "environments"
+    {
+        key_paths(schema, extra, &format!("{prefix}.<name>"), out, depth + 1);
     }
 }
 
