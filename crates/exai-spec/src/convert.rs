@@ -1,6 +1,6 @@
 //! Wire form → validated [`Spec`], collecting every problem.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, SpecError};
+use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{
@@ -360,7 +360,7 @@ fn environment(
         .as_deref()
         .map(|c| cluster(cx, name, c, section, &location, &tags, rg_name.as_deref(), subscription.as_deref()));
 
-    let deployer = section.deployer.as_deref().map(|d| deployer(cx, name, d));
+    let deployer = section.deployer.as_deref().map(|d| deployer(cx, d));
 
     if cx.diagnostics.len() > before {
         return None;
@@ -557,7 +557,7 @@ fn cluster(
     })
 }
 
-fn deployer(cx: &mut Context<'_>, env: &str, d: &wire::DeployerSection) -> Option<DeployerDecl> {
+fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerDecl> {
     let name = cx.checked(&d.name, "deployer display name", rules::display_name);
     let role = cx.string(&d.role, "role").and_then(|role| {
         if rules::is_guid(&role) {
@@ -566,12 +566,7 @@ fn deployer(cx: &mut Context<'_>, env: &str, d: &wire::DeployerSection) -> Optio
         if let Some((name, guid)) = built_in_role(&role) {
             return Some((Some(name.to_owned()), guid.to_owned()));
         }
-        let suggestion = exai_model::kinds::BUILT_IN_ROLES
-            .iter()
-            .map(|(n, _)| (strsim::damerau_levenshtein(&n.to_lowercase(), &role.to_lowercase()), *n))
-            .filter(|(distance, _)| *distance <= 4)
-            .min()
-            .map(|(_, n)| n);
+        let suggestion = suggest(&role, exai_model::kinds::BUILT_IN_ROLES.iter().map(|(n, _)| *n), 4);
         let hint = match suggestion {
             Some(s) => format!("did you mean `{s}`? for another role, give its role definition GUID (`az role definition list --name '<name>' --query [].name`)"),
             None => "give a built-in role name such as `Contributor` or `AcrPush`, or a role definition GUID (`az role definition list --name '<name>' --query [].name`)".to_owned(),
@@ -639,7 +634,6 @@ fn deployer(cx: &mut Context<'_>, env: &str, d: &wire::DeployerSection) -> Optio
         Some((ClientSecretSetting::Enabled { expires_in_days }, _)) => Some(Some(*expires_in_days)),
         Some((ClientSecretSetting::Disabled, _)) | None => Some(None),
     };
-    let _ = env;
     let (role_name, role_definition) = role?;
     Some(DeployerDecl {
         name: name?,

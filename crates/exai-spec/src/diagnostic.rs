@@ -1,5 +1,21 @@
 use std::fmt;
 
+/// Returns the candidate closest to `given` (case-insensitively, by Damerau-Levenshtein
+/// distance), when it is within `max_distance` edits: the "did you mean" of every diagnostic.
+pub(crate) fn suggest<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max_distance: usize,
+) -> Option<&'a str> {
+    let given = given.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&c.to_lowercase(), &given), c))
+        .filter(|(distance, _)| *distance <= max_distance)
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// Where in the spec a diagnostic points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceSpan {

@@ -11,7 +11,7 @@
 //! `$ref`/`$defs`, `type` (one or several), `properties`, `required`, `additionalProperties`,
 //! `items`, `enum`, `const` and `anyOf`/`oneOf`.
 
-use crate::diagnostic::{Diagnostic, SourceSpan};
+use crate::diagnostic::{Diagnostic, SourceSpan, suggest};
 use crate::yaml::locate;
 use marked_yaml::Node;
 use marked_yaml::types::MarkedScalarNode;
@@ -303,12 +303,7 @@ impl Walker<'_> {
     }
 
     fn unknown_key(&mut self, key: &MarkedScalarNode, name: &str, known: &[&str], path: &[String]) {
-        let suggestion = known
-            .iter()
-            .map(|k| (strsim::damerau_levenshtein(&k.to_lowercase(), &name.to_lowercase()), *k))
-            .filter(|(d, _)| *d <= 3)
-            .min()
-            .map(|(_, k)| k);
+        let suggestion = suggest(name, known.iter().copied(), 3);
         let listed = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         let hint = match suggestion {
             Some(s) => format!("did you mean `{s}`? keys allowed here: {listed}"),
@@ -345,12 +340,7 @@ impl Walker<'_> {
     fn wrong_scalar(&mut self, node: &Node, text: &str, described: &Value, schema: &'static Value, path: &[String]) {
         let names = self.enumerated(schema);
         let (expected, suggestion) = if !names.is_empty() {
-            let suggestion = names
-                .iter()
-                .map(|n| (strsim::damerau_levenshtein(&n.to_lowercase(), &text.to_lowercase()), n.clone()))
-                .filter(|(d, _)| *d <= 3)
-                .min()
-                .map(|(_, n)| n);
+            let suggestion = suggest(text, names.iter().map(String::as_str), 3).map(str::to_owned);
             (format!("one of {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")), suggestion)
         } else {
             let ts = types(schema);

@@ -1,7 +1,7 @@
 //! Loading `exai.yaml`: YAML with positions, a structural check against the schema that reports
 //! every unknown key and wrong type at once, then serde into the [wire](crate::wire) types.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, SpecError};
+use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 use crate::wire::SpecFile;
 use marked_yaml::{LoaderOptions, Span};
 
@@ -162,12 +162,7 @@ fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic 
     let at = |span: &Span| locate(text, span, None);
     let diagnostic = match error.into_inner() {
         E::UnknownFieldError(field, expected, span) => {
-            let suggestion = expected
-                .iter()
-                .map(|k| (strsim::damerau_levenshtein(k, &field), *k))
-                .filter(|(d, _)| *d <= 3)
-                .min()
-                .map(|(_, k)| k);
+            let suggestion = suggest(&field, expected.iter().copied(), 3);
             let known = expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             let hint = match suggestion {
                 Some(s) => format!("did you mean `{s}`? keys allowed here: {known}"),
