@@ -2,7 +2,8 @@
 //!
 //! Property tests run 256 cases per property by default; for a longer search run
 //! `PROPTEST_CASES=100000 cargo test --release -p exai-spec --test robustness`. Failing inputs are
-//! shrunk and saved under `proptest-regressions/`, which is committed so they are re-run forever.
+//! shrunk and saved in `robustness.proptest-regressions` beside this file, which is committed so they
+//! are re-run forever (it already holds the multi-byte-span case this test found).
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
