@@ -118,6 +118,9 @@ pub struct EmulatorOptions {
     pub request_log_file: Option<PathBuf>,
     /// How long a resource-group delete runs before the group is gone (0 by default).
     pub delete_delay: Duration,
+    /// How long a long-running create or update (registry, workspace, cluster) stays
+    /// `Creating`/`Updating` before it turns `Succeeded` (0 by default: done at the next poll).
+    pub operation_delay: Duration,
 }
 
 /// A running emulator. It stops when dropped or on [`Emulator::shutdown`].
@@ -180,6 +183,7 @@ impl Emulator {
             log,
             rate_limits: Mutex::new(arm::RateLimits::default()),
             delete_delay: options.delete_delay,
+            operation_delay: options.operation_delay,
             base_url: url.clone(),
         });
         let app = Router::new().fallback(server::dispatch).with_state(Arc::clone(&shared));

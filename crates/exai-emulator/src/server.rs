@@ -39,6 +39,9 @@ pub(crate) struct Shared {
     pub rate_limits: Mutex<RateLimits>,
     /// How long a resource-group delete runs.
     pub delete_delay: Duration,
+    /// How long a long-running create or update runs.
+    #[allow(dead_code)] // read by the long-running providers
+    pub operation_delay: Duration,
     /// The emulator's own URL, for links when a request names no host.
     pub base_url: Url,
 }

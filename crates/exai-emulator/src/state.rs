@@ -52,6 +52,27 @@ pub(crate) struct TenantRecord {
     /// Domain names tokens were requested with (lowercase), e.g. `contoso.onmicrosoft.com`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<String>,
+    /// Every principal of the tenant (service principals, managed identities) by object id
+    /// (lowercase GUID): what role assignments check `principalId` against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub principals: BTreeMap<String, PrincipalRecord>,
+}
+
+/// A security principal of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct PrincipalRecord {
+    /// The object id (lowercase GUID).
+    pub object_id: String,
+    /// The application (client) id, for service principals and managed identities.
+    pub app_id: String,
+    /// `ServicePrincipal` for application service principals and managed identities alike
+    /// (what ARM's `principalType` calls both).
+    pub principal_type: String,
+    /// A display name.
+    pub display_name: String,
+    /// Where it comes from: `application` (Graph) or `managedIdentity` (a cluster's identities).
+    pub source: String,
 }
 
 /// A subscription, created the first time a token uses it.
@@ -161,7 +182,7 @@ impl State {
         let mut changed = false;
         let tenant = self.tenants.entry(tenant_id.to_owned()).or_insert_with(|| {
             changed = true;
-            TenantRecord { tenant_id: tenant_id.to_owned(), domains: Vec::new() }
+            TenantRecord { tenant_id: tenant_id.to_owned(), domains: Vec::new(), principals: BTreeMap::new() }
         });
         if let Some(domain) = domain
             && !tenant.domains.iter().any(|known| known == domain)
