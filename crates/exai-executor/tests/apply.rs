@@ -1,0 +1,183 @@
+//! The apply walk with a fake sender: dependency order, parallelism, failure isolation, and the
+//! refusals that protect what must not be deleted.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use exai_azure::AzureError;
+use exai_executor::{ApplyEvent, ApplyOptions, ExecutorError, Outcome, Sender, apply, refuse_unsafe};
+use exai_model::{Address, ApiRequest, Method, OwnedFields, ResourceId};
+use exai_planner::{Action, Change, FORMAT_VERSION, Plan, Summary};
+use serde_json::Value;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Records writes in order, fails the paths it is told to, and measures concurrency.
+#[derive(Default)]
+struct FakeSender {
+    sent: Mutex<Vec<String>>,
+    failing: Vec<String>,
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+}
+
+impl Sender for FakeSender {
+    fn execute(
+        &self,
+        request: &ApiRequest,
+    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
+        let path = request.path.clone();
+        let fail = self.failing.contains(&path);
+        async move {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            self.sent.lock().unwrap().push(path.clone());
+            if fail {
+                return Err(AzureError::Api {
+                    method: "PUT".into(),
+                    url: path,
+                    status: 500,
+                    code: "InternalServerError".into(),
+                    message: "boom".into(),
+                    request_id: Some("req-1".into()),
+                });
+            }
+            Ok(None)
+        }
+    }
+    fn url(&self, request: &ApiRequest) -> String {
+        request.path.clone()
+    }
+}
+
+fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
+    Change {
+        address: Address::new("perso", name),
+        resource_type: "Test/things".into(),
+        id: Some(
+            ResourceId::parse(&format!("/subscriptions/s/resourceGroups/rg/providers/Test/things/{name}")).unwrap(),
+        ),
+        id_note: None,
+        action,
+        reason: None,
+        warning: None,
+        before: None,
+        after: None,
+        after_unknown: Default::default(),
+        protect: false,
+        diffs: vec![],
+        observed: OwnedFields::new(),
+        fingerprint: None,
+        depends_on: depends_on.iter().map(|d| Address::new("perso", d)).collect(),
+        requests: vec![ApiRequest::arm(Method::Put, format!("/{name}"), "2025-04-01", None)],
+    }
+}
+
+fn plan(changes: Vec<Change>) -> Plan {
+    Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary: Summary::default() }
+}
+
+fn outcome<'a>(report: &'a exai_executor::ApplyReport, name: &str) -> &'a Outcome {
+    &report.outcomes.iter().find(|(a, _)| a.as_str() == format!("perso.{name}")).unwrap().1
+}
+
+#[tokio::test]
+async fn dependencies_come_first() {
+    let sender = FakeSender::default();
+    let p = plan(vec![
+        change("cluster", Action::Create, &["rg", "registry"]),
+        change("registry", Action::Create, &["rg"]),
+        change("rg", Action::Create, &[]),
+    ]);
+    let report = apply(&p, &sender, ApplyOptions::default(), &|_| {}).await;
+    assert!(report.succeeded());
+    assert_eq!(*sender.sent.lock().unwrap(), ["/rg", "/registry", "/cluster"]);
+    // The report lists resources in plan order.
+    let order: Vec<&str> = report.outcomes.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(order, ["perso.cluster", "perso.registry", "perso.rg"]);
+}
+
+#[tokio::test]
+async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
+    let sender = FakeSender { failing: vec!["/registry".into()], ..Default::default() };
+    let p = plan(vec![
+        change("rg", Action::Create, &[]),
+        change("registry", Action::Create, &["rg"]),
+        change("acr-pull", Action::Create, &["registry"]),
+        change("role", Action::Create, &["acr-pull"]),
+        change("workspace", Action::Create, &["rg"]),
+    ]);
+    let events = Mutex::new(Vec::new());
+    let report = apply(&p, &sender, ApplyOptions::default(), &|e| events.lock().unwrap().push(e)).await;
+    assert!(!report.succeeded());
+    assert_eq!(outcome(&report, "rg"), &Outcome::Done(Action::Create));
+    assert!(matches!(outcome(&report, "registry"), Outcome::Failed { .. }));
+    assert_eq!(outcome(&report, "acr-pull"), &Outcome::Skipped { because: Address::new("perso", "registry") });
+    assert_eq!(outcome(&report, "role"), &Outcome::Skipped { because: Address::new("perso", "acr-pull") });
+    assert_eq!(outcome(&report, "workspace"), &Outcome::Done(Action::Create));
+    assert_eq!(report.failures(), (1, 2));
+    let failed = events.lock().unwrap().iter().find_map(|e| match e {
+        ApplyEvent::Failed { error, hint, .. } => Some((error.clone(), hint.clone())),
+        _ => None,
+    });
+    let (error, hint) = failed.unwrap();
+    assert!(error.contains("InternalServerError"), "{error}");
+    assert!(hint.is_some(), "a 500 comes with a hint");
+}
+
+#[tokio::test]
+async fn parallelism_is_bounded_and_used() {
+    let sender = FakeSender::default();
+    let p = plan((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
+    apply(&p, &sender, ApplyOptions { parallelism: 3, allow_delete: false }, &|_| {}).await;
+    assert_eq!(sender.most_at_once.load(Ordering::SeqCst), 3);
+    let serial = FakeSender::default();
+    apply(&p, &serial, ApplyOptions { parallelism: 1, allow_delete: false }, &|_| {}).await;
+    assert_eq!(serial.most_at_once.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn no_ops_send_nothing_and_a_cycle_is_skipped_not_hung() {
+    let sender = FakeSender::default();
+    let p = plan(vec![
+        change("same", Action::NoOp, &[]),
+        change("a", Action::Create, &["b"]),
+        change("b", Action::Create, &["a"]),
+    ]);
+    let report = tokio::time::timeout(Duration::from_secs(5), apply(&p, &sender, ApplyOptions::default(), &|_| {}))
+        .await
+        .unwrap();
+    assert!(sender.sent.lock().unwrap().is_empty());
+    assert_eq!(outcome(&report, "same"), &Outcome::Unchanged);
+    assert!(matches!(outcome(&report, "a"), Outcome::Skipped { .. }));
+    assert!(matches!(outcome(&report, "b"), Outcome::Skipped { .. }));
+}
+
+fn owned_by(mut c: Change, owner: Option<&str>) -> Change {
+    let mut before = OwnedFields::new();
+    if let Some(owner) = owner {
+        before.insert("tags.exai-owner".into(), Value::from(owner));
+    }
+    c.before = Some(before);
+    c
+}
+
+#[test]
+fn deletes_need_permission_ownership_and_no_protection() {
+    let replace = owned_by(change("rg", Action::Replace, &[]), Some("perso.rg"));
+    assert!(matches!(refuse_unsafe(&plan(vec![replace.clone()]), false), Err(ExecutorError::DeleteNotAllowed { .. })));
+    assert_eq!(refuse_unsafe(&plan(vec![replace.clone()]), true), Ok(()));
+
+    let foreign = owned_by(change("rg", Action::Delete, &[]), Some("someone-else"));
+    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+    let untagged = owned_by(change("rg", Action::Delete, &[]), None);
+    assert!(matches!(refuse_unsafe(&plan(vec![untagged]), true), Err(ExecutorError::NotOwned { owner: None, .. })));
+
+    let mut protected = replace;
+    protected.protect = true;
+    assert!(matches!(refuse_unsafe(&plan(vec![protected]), true), Err(ExecutorError::Protected { .. })));
+
+    assert_eq!(refuse_unsafe(&plan(vec![change("rg", Action::Create, &[])]), false), Ok(()));
+}
