@@ -232,6 +232,38 @@ fn http_method(method: Method) -> HttpMethod {
     }
 }
 
+/// Returns the kinds of `error` and of every azure_core error it wraps.
+fn chain(error: &azure_core::Error) -> impl Iterator<Item = Option<&azure_core::error::ErrorKind>> {
+    std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source())
+        .map(|e| e.downcast_ref::<azure_core::Error>().map(azure_core::Error::kind))
+}
+
+/// Returns every distinct message in `error`'s source chain, outermost first, so that what Entra
+/// or the network said is not hidden behind a wrapper's "will not be retried".
+fn explain(error: &azure_core::Error) -> String {
+    let mut messages: Vec<String> = Vec::new();
+    for e in std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source()) {
+        let message = e.to_string();
+        if !message.is_empty() && !messages.iter().any(|m| m.contains(&message)) {
+            messages.push(message);
+        }
+    }
+    messages.join(": ")
+}
+
+/// Returns Entra's own explanation (`AADSTS7000215: Invalid client secret provided. ...`) found
+/// in `text`, up to the end of its first line.
+///
+/// azure_identity 1.0 reads Entra's `error_description` as a borrowed string, which fails on the
+/// `\r\n` Entra puts in every description; its error then quotes the description inside a
+/// deserialization message. Entra's sentence is what a person needs, so it is lifted out.
+fn entra_reason(text: &str) -> Option<String> {
+    let start = text.find("AADSTS")?;
+    let rest = &text[start..];
+    let end = ["\\r\\n", "\r\n", "\n", "\""].iter().filter_map(|stop| rest.find(stop)).min().unwrap_or(rest.len());
+    Some(rest[..end].trim().to_owned())
+}
+
 /// ARM's terminal provisioning and operation states ("All other values indicate the operation
 /// is still running": `async-operations.md` in MicrosoftDocs/azure-docs).
 fn is_terminal(state: &str) -> bool {
@@ -304,13 +336,20 @@ impl AzureClient {
             Service::Graph => &self.graph,
         };
         let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
-        let raw =
-            pipeline.send(&Context::new(), &mut http_request, Some(options)).await.map_err(|e| match e.kind() {
-                azure_core::error::ErrorKind::Credential => {
-                    AzureError::Credential { credential: self.credential.clone(), message: e.to_string() }
-                }
-                _ => transport(e.to_string()),
-            })?;
+        let raw = pipeline.send(&Context::new(), &mut http_request, Some(options)).await.map_err(|e| {
+            let message = explain(&e);
+            // The retry policy wraps failures in its own error: look through it. Not reaching
+            // the token endpoint is a network problem, not a wrong secret.
+            use azure_core::error::ErrorKind;
+            if chain(&e).any(|kind| matches!(kind, Some(ErrorKind::Io | ErrorKind::Connection))) {
+                transport(message)
+            } else if chain(&e).any(|kind| matches!(kind, Some(ErrorKind::Credential))) {
+                let message = entra_reason(&message).map(|r| format!("Entra refused: {r}")).unwrap_or(message);
+                AzureError::Credential { credential: self.credential.clone(), message }
+            } else {
+                transport(message)
+            }
+        })?;
         let (status, headers, body) = raw.deconstruct();
         let status = u16::from(status);
         let header = |name: &'static str| headers.get_optional_str(&HeaderName::from(name)).map(str::to_owned);

@@ -1,0 +1,111 @@
+//! The Azure client against the emulator: authentication, reads that tell "absent" from
+//! "failed", writes followed through ARM's long-running operations, and typed errors.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use exai_azure::{AzureClient, AzureError, ClientConfig, CredentialChoice, Endpoints};
+use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions};
+use exai_model::{ApiRequest, Method};
+use serde_json::json;
+use std::time::Duration;
+
+fn client(emulator: &Emulator, tenant: &str, secret: &str) -> AzureClient {
+    AzureClient::new(ClientConfig {
+        endpoints: Endpoints::emulator(&emulator.url()),
+        tenant: tenant.to_owned(),
+        credential: CredentialChoice::client_secret(DEV_CLIENT_ID, secret, "test"),
+        extra_ca_pem: Some(emulator.ca_certificate_pem().to_owned()),
+        operation_timeout: Duration::from_secs(30),
+    })
+    .unwrap()
+}
+
+fn group(method: Method, name: &str, body: Option<serde_json::Value>) -> ApiRequest {
+    ApiRequest::arm(method, format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/{name}"), "2025-04-01", body)
+}
+
+#[tokio::test]
+async fn reads_writes_and_long_running_deletes() {
+    let emulator = Emulator::start(EmulatorOptions { delete_delay: Duration::from_millis(300), ..Default::default() })
+        .await
+        .unwrap();
+    let azure = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET);
+
+    assert_eq!(
+        azure.read(&group(Method::Get, "rg1", None)).await.unwrap(),
+        None,
+        "404 ResourceGroupNotFound is absence"
+    );
+
+    let created = azure
+        .execute(&group(Method::Put, "rg1", Some(json!({"location": "francecentral", "tags": {"a": "b"}}))))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(created["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(created["tags"]["a"], "b");
+
+    let read = azure.read(&group(Method::Get, "rg1", None)).await.unwrap().unwrap();
+    assert_eq!(read["id"], format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg1"));
+
+    // DELETE answers 202 + Location; execute polls it (Retry-After) until the group is gone.
+    let deleted = azure.execute(&group(Method::Delete, "rg1", None)).await.unwrap();
+    assert_eq!(deleted, None);
+    assert_eq!(azure.read(&group(Method::Get, "rg1", None)).await.unwrap(), None);
+    let polls = emulator.requests().iter().filter(|r| r.path.contains("operationresults")).count();
+    assert!(polls >= 1, "the delete was followed through its Location: {:?}", emulator.requests());
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_404_that_is_not_an_absence_is_an_error() {
+    let emulator = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let azure = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET);
+    let unknown = ApiRequest::arm(
+        Method::Get,
+        format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Nope/things"),
+        "2025-04-01",
+        None,
+    );
+    let err = azure.read(&unknown).await.unwrap_err();
+    assert!(matches!(err, AzureError::Api { status: 404, .. } | AzureError::Api { status: 400, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn azure_errors_carry_code_message_request_id_and_a_hint() {
+    let emulator = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET).read(&group(Method::Get, "rg", None)).await.unwrap();
+    // The subscription now belongs to the development tenant; another tenant's token is refused.
+    let other = client(&emulator, "ee000000-0000-4000-8000-0000000000aa", DEV_CLIENT_SECRET);
+    let err = other.read(&group(Method::Get, "rg", None)).await.unwrap_err();
+    let AzureError::Api { status, code, message, request_id, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(*status, 401);
+    assert_eq!(code, "InvalidAuthenticationTokenTenant");
+    assert!(!message.is_empty());
+    assert!(request_id.is_some());
+    assert!(err.hint().unwrap().contains("azure.tenant"));
+
+    let bad = ApiRequest::arm(
+        Method::Put,
+        format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/bad name"),
+        "2025-04-01",
+        Some(json!({"location": "francecentral"})),
+    );
+    let err = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET).execute(&bad).await.unwrap_err();
+    assert!(matches!(err, AzureError::Api { status: 400, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_a_credential_error_that_never_shows_the_secret() {
+    let emulator = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let secret = "not-the-secret-7f3a9c";
+    let err = client(&emulator, DEV_TENANT_ID, secret).read(&group(Method::Get, "rg", None)).await.unwrap_err();
+    assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");
+    let shown = format!("{err} {err:?} {}", err.hint().unwrap_or_default());
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(
+        shown.contains("Entra refused: AADSTS7000215: Invalid client secret provided."),
+        "Entra's reason is kept: {shown}"
+    );
+    assert!(!shown.contains("expected a borrowed string"), "azure_identity's parse failure is not shown: {shown}");
+}
