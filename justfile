@@ -29,6 +29,10 @@ demo:
     cargo run -q -p exai-cli -- apply --emulator -f specs/exai.yaml --auto-approve
     cargo run -q -p exai-cli -- plan --emulator -f specs/exai.yaml --detailed-exitcode
 
+# benchmarks: plan time against the lower bound of round trips, parse time
+bench:
+    cargo bench -p exai-tests
+
 # what CI runs
 ci:
     bash .ci/run

@@ -4,6 +4,12 @@
 //! - `POST /_emulator/reset`: forgets all state and the request log (issued tokens stay valid).
 //! - `POST /_emulator/tokens`: mints a token with any tenant, audience and lifetime, so tests can
 //!   reach the expired and wrong-audience paths without waiting an hour.
+//! - `GET /_emulator/export`: every ARM resource (resource groups first) as `{id: json}`, the
+//!   JSON being exactly what GET answers.
+//! - `POST /_emulator/seed`: loads `{id: json}` (as captured from real Azure, or as exported), so
+//!   GET of each id answers its JSON verbatim; subscriptions (bound to the development tenant, or
+//!   to `?tenantId=`) and missing resource groups (in the resource's location) are created as
+//!   needed. Resource groups are stored as records, so their GET is rendered, not verbatim.
 //!
 //! They need no token, but answer only clients on the emulator's own machine (a loopback peer):
 //! an emulator listening on a public address must not let the network reset it.
@@ -11,13 +17,13 @@
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use time::Duration;
 
 use crate::arm::{empty_response, json_response};
 use crate::auth::{ARM_AUDIENCE, TOKEN_LIFETIME_SECONDS};
 use crate::server::{Incoming, Shared, parse_guid};
-use crate::state::State;
+use crate::state::{ProvisioningState, ResourceGroupRecord, ResourceRecord, State, SubscriptionRecord};
 
 /// The longest lifetime, either way, of a minted token.
 const TEN_YEARS_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
@@ -72,6 +78,22 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
             shared.log.clear();
             empty_response(StatusCode::NO_CONTENT)
         }
+        [route, ..] if route == "faults" => crate::faults::handle_admin(shared, request),
+        [route] if route == "export" => {
+            if request.method != Method::GET {
+                return method_not_allowed(request, Method::GET);
+            }
+            json_response(StatusCode::OK, &export(&shared.state()))
+        }
+        [route] if route == "seed" => {
+            if request.method != Method::POST {
+                return method_not_allowed(request, Method::POST);
+            }
+            match seed(shared, request) {
+                Ok(count) => json_response(StatusCode::OK, &json!({"seeded": count})),
+                Err(message) => error(StatusCode::BAD_REQUEST, "InvalidSeed", message),
+            }
+        }
         [route] if route == "tokens" => {
             if request.method != Method::POST {
                 return method_not_allowed(request, Method::POST);
@@ -82,11 +104,135 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset and POST /_emulator/tokens.",
+                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset, POST /_emulator/tokens, GET /_emulator/export and POST /_emulator/seed.",
                 request.raw_path
             ),
         ),
     }
+}
+
+/// Returns every ARM resource as `{id: json}`: per subscription, its resource groups, then its
+/// resources by id.
+fn export(state: &State) -> Value {
+    let mut exported = Map::new();
+    for subscription in state.subscriptions.values() {
+        for group in subscription.resource_groups.values() {
+            let body = crate::arm::resource_groups::to_json(&subscription.subscription_id, group);
+            let id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            exported.insert(id, body);
+        }
+        for (key, record) in &subscription.resources {
+            let id = record.body.get("id").and_then(Value::as_str).unwrap_or(key).to_owned();
+            exported.insert(id, record.body.clone());
+        }
+    }
+    Value::Object(exported)
+}
+
+/// Splits `/subscriptions/{id}/...` into the subscription id and the segments after it.
+fn split_id(id: &str) -> Result<(String, Vec<String>), String> {
+    let segments: Vec<&str> = id.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [first, subscription, rest @ ..] if first.eq_ignore_ascii_case("subscriptions") => {
+            let subscription = parse_guid(subscription)
+                .ok_or_else(|| format!("`{id}`: the subscription id `{subscription}` is not a GUID"))?;
+            Ok((subscription, rest.iter().map(|segment| (*segment).to_owned()).collect()))
+        }
+        _ => Err(format!("`{id}` is not an ARM id below /subscriptions/{{id}}")),
+    }
+}
+
+/// Loads `{id: json}` into the state and returns how many entries it loaded.
+///
+/// All entries are checked before any is applied, so a refused seed changes nothing.
+fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
+    let body: Value =
+        serde_json::from_slice(&request.body).map_err(|failure| format!("the body is not JSON: {failure}"))?;
+    let Value::Object(entries) = body else {
+        return Err("the body must be a JSON object of ARM id to resource JSON".to_owned());
+    };
+    let tenant_id = match request.query_values("tenantId").first() {
+        Some(tenant) => parse_guid(tenant).ok_or_else(|| format!("the tenant id `{tenant}` is not a GUID"))?,
+        None => crate::DEV_TENANT_ID.to_owned(),
+    };
+    let mut groups = Vec::new();
+    let mut resources = Vec::new();
+    for (id, value) in entries {
+        if !value.is_object() {
+            return Err(format!("`{id}`: the resource JSON must be an object"));
+        }
+        let (subscription, rest) = split_id(&id)?;
+        match rest.as_slice() {
+            [groups_segment, name] if groups_segment.eq_ignore_ascii_case("resourcegroups") => {
+                let location = value
+                    .get("location")
+                    .and_then(Value::as_str)
+                    .and_then(crate::arm::locations::normalize)
+                    .ok_or_else(|| format!("`{id}`: a resource group needs a `location` naming an Azure region"))?;
+                groups.push((subscription, name.clone(), location, value));
+            }
+            [] => return Err(format!("`{id}`: subscriptions are created on first use, not seeded")),
+            _ => resources.push((subscription, rest, id, value)),
+        }
+    }
+    let count = groups.len() + resources.len();
+    let mut state = shared.state();
+    let ensure_subscription = |state: &mut State, subscription: &str| {
+        state.ensure_tenant(&tenant_id, None);
+        state.subscriptions.entry(subscription.to_owned()).or_insert_with(|| SubscriptionRecord {
+            subscription_id: subscription.to_owned(),
+            tenant_id: tenant_id.clone(),
+            display_name: crate::arm::subscriptions::default_display_name(subscription),
+            resource_groups: Default::default(),
+            operations: Default::default(),
+            resources: Default::default(),
+        });
+    };
+    for (subscription, name, location, value) in groups {
+        ensure_subscription(&mut state, &subscription);
+        let record = ResourceGroupRecord {
+            name: name.clone(),
+            location: location.to_owned(),
+            tags: value.get("tags").and_then(Value::as_object).cloned().filter(|tags| !tags.is_empty()),
+            managed_by: value.get("managedBy").and_then(Value::as_str).map(str::to_owned),
+            provisioning_state: ProvisioningState::Succeeded,
+        };
+        if let Some(subscription) = state.subscriptions.get_mut(&subscription) {
+            subscription.resource_groups.insert(name.to_lowercase(), record);
+        }
+    }
+    for (subscription, rest, id, value) in resources {
+        ensure_subscription(&mut state, &subscription);
+        let etag = ["eTag", "etag"]
+            .iter()
+            .find_map(|member| value.get(*member).and_then(Value::as_str))
+            .map(str::to_owned)
+            .unwrap_or_else(crate::arm::resources::new_etag);
+        let Some(record) = state.subscriptions.get_mut(&subscription) else { continue };
+        if let [groups_segment, group, ..] = rest.as_slice()
+            && groups_segment.eq_ignore_ascii_case("resourcegroups")
+        {
+            // A resource in a group nobody seeded gets the group, in its own location.
+            let location = value
+                .get("location")
+                .and_then(Value::as_str)
+                .and_then(crate::arm::locations::normalize)
+                .unwrap_or("eastus");
+            record.resource_groups.entry(group.to_lowercase()).or_insert_with(|| ResourceGroupRecord {
+                name: group.clone(),
+                location: location.to_owned(),
+                tags: None,
+                managed_by: None,
+                provisioning_state: ProvisioningState::Succeeded,
+            });
+        }
+        record.resources.insert(
+            crate::arm::resources::key_of(&id),
+            ResourceRecord { body: value, final_body: None, etag, operation: None },
+        );
+    }
+    state.dirty = true;
+    Ok(count)
 }
 
 /// The body of `POST /_emulator/tokens`.

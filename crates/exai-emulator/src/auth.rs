@@ -1,14 +1,27 @@
 //! The Entra ID token endpoint and the bearer tokens it issues.
 //!
-//! `POST /{tenant}/oauth2/v2.0/token` implements the client-credentials grant with a client
-//! secret, the only flow `exai` and its tests need from an emulator. Every tenant (a GUID or a
-//! domain name, created on first use) knows one application, the development application
-//! ([`crate::DEV_CLIENT_ID`] / [`crate::DEV_CLIENT_SECRET`]). Errors use Entra's JSON shape and
-//! `AADSTS` codes.
+//! `POST /{tenant}/oauth2/v2.0/token` implements the client-credentials grant, the only flow
+//! `exai` and its tests need from an emulator, for one `<resource>/.default` scope: ARM
+//! (`https://management.azure.com/.default`, `https://management.core.windows.net//.default`, ...)
+//! or Microsoft Graph (`https://graph.microsoft.com/.default`, and the az CLI's
+//! `https://graph.microsoft.com//.default`). The token's audience decides where it works: ARM
+//! accepts only ARM tokens, Graph only Graph tokens.
 //!
-//! Tokens are JWT-shaped (some tools decode `tid`/`oid` from them) but are validated only by
-//! lookup: the emulator remembers every token it issued with its tenant, client, audience and
-//! expiry, in memory only. A token is never logged and never written to the state file.
+//! Two kinds of client log in:
+//! - the development application ([`crate::DEV_CLIENT_ID`] / [`crate::DEV_CLIENT_SECRET`]),
+//!   known in every tenant (a GUID or a domain name, created on first use);
+//! - applications registered through Graph in the tenant, which need a service principal there
+//!   (AADSTS7000229 otherwise), with either a `client_secret` that `addPassword` gave them
+//!   (AADSTS7000215 when unknown or removed, AADSTS7000222 when expired) or a `client_assertion`
+//!   (`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`): a JWT from
+//!   the emulator's GitHub-like OIDC issuer ([`crate::graph::github`]) matching one of the
+//!   application's federated identity credentials (AADSTS50027 malformed, AADSTS70021 no
+//!   matching credential, AADSTS700027 bad signature, AADSTS700024 outside its time range).
+//!
+//! Errors use Entra's JSON shape and `AADSTS` codes. Tokens are JWT-shaped (some tools decode
+//! `tid`/`oid` from them) but are validated only by lookup: the emulator remembers every token it
+//! issued with its tenant, client, service principal, audience and expiry, in memory only. A
+//! token, a secret or an assertion is never logged and never written to the state file.
 
 use std::collections::HashMap;
 
@@ -17,9 +30,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::graph::{FederatedCredentialRecord, PasswordCredentialRecord};
+use crate::jwt::KEY_BYTES;
 use crate::server::{Incoming, Shared};
 use crate::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, clock};
 
@@ -54,30 +70,72 @@ pub(crate) struct TokenInfo {
     pub tenant_id: String,
     /// The application the token was issued to.
     pub client_id: String,
+    /// The object id of the application's service principal in the tenant (`oid`): the
+    /// principal role assignments are checked against.
+    #[allow(dead_code)] // read by role-assignment checks
+    pub object_id: String,
     /// The audience (`aud`) of the token.
     pub audience: String,
     /// When the token expires.
     pub expires_at: OffsetDateTime,
 }
 
-/// Every token the emulator issued and has not long forgotten.
-#[derive(Default)]
+/// Every token the emulator issued and has not long forgotten, and the secrets of its GitHub-like
+/// OIDC issuer. All of it lives in memory only: none of it is ever saved.
 pub(crate) struct TokenStore {
     tokens: HashMap<String, TokenInfo>,
+    /// The key that signs the GitHub-like issuer's tokens (see [`crate::jwt`]), new at each start.
+    oidc_key: [u8; KEY_BYTES],
+    /// Workflow runs by the SHA-256 of their request token.
+    runs: HashMap<String, GithubRun>,
+}
+
+impl Default for TokenStore {
+    fn default() -> Self {
+        let mut oidc_key = [0u8; KEY_BYTES];
+        rand::fill(&mut oidc_key[..]);
+        Self { tokens: HashMap::new(), oidc_key, runs: HashMap::new() }
+    }
+}
+
+/// A workflow run of the GitHub-like OIDC issuer: what its tokens claim.
+#[derive(Debug, Clone)]
+pub(crate) struct GithubRun {
+    /// The claims every token of the run carries (all but `aud`, `jti`, `iat`, `nbf`, `exp`).
+    pub claims: serde_json::Map<String, Value>,
+    /// When the request token stops working.
+    pub expires_at: OffsetDateTime,
+    /// How long each OIDC token of the run lives, in seconds.
+    pub token_lifetime_seconds: i64,
 }
 
 impl TokenStore {
-    /// Issues a token and remembers it.
+    /// Issues a token to the development application (whose service principal id is derived)
+    /// and remembers it.
     pub fn issue(&mut self, tenant_id: &str, client_id: &str, audience: &str, lifetime: Duration) -> String {
+        let object_id = service_principal_object_id(tenant_id, client_id);
+        self.issue_for(tenant_id, client_id, &object_id, audience, lifetime)
+    }
+
+    /// Issues a token to an application whose service principal is `object_id`, and remembers it.
+    pub fn issue_for(
+        &mut self,
+        tenant_id: &str,
+        client_id: &str,
+        object_id: &str,
+        audience: &str,
+        lifetime: Duration,
+    ) -> String {
         let now = clock::now();
         self.tokens.retain(|_, token| token.expires_at + EXPIRED_TOKEN_MEMORY > now);
         let expires_at = now.checked_add(lifetime).unwrap_or(now);
-        let token = jwt_shaped_token(tenant_id, client_id, audience, now, expires_at);
+        let token = jwt_shaped_token(tenant_id, client_id, object_id, audience, now, expires_at);
         self.tokens.insert(
             token.clone(),
             TokenInfo {
                 tenant_id: tenant_id.to_owned(),
                 client_id: client_id.to_owned(),
+                object_id: object_id.to_owned(),
                 audience: audience.to_owned(),
                 expires_at,
             },
@@ -88,6 +146,27 @@ impl TokenStore {
     /// Returns what is known about a token, if the emulator issued it.
     pub fn get(&self, token: &str) -> Option<&TokenInfo> {
         self.tokens.get(token)
+    }
+
+    /// Returns the key of the GitHub-like OIDC issuer.
+    pub fn oidc_key(&self) -> &[u8; KEY_BYTES] {
+        &self.oidc_key
+    }
+
+    /// Remembers a workflow run and returns its new request token (only its hash is kept).
+    pub fn add_run(&mut self, run: GithubRun) -> String {
+        let now = clock::now();
+        self.runs.retain(|_, run| run.expires_at > now);
+        let random: [u8; 32] = rand::random();
+        let request_token = URL_SAFE_NO_PAD.encode(random);
+        self.runs.insert(crate::graph::secret_hash(&request_token), run);
+        request_token
+    }
+
+    /// Returns the run a request token belongs to, if it is known and has not expired.
+    pub fn run(&self, request_token: &str) -> Option<&GithubRun> {
+        let now = clock::now();
+        self.runs.get(&crate::graph::secret_hash(request_token)).filter(|run| run.expires_at > now)
     }
 }
 
@@ -102,13 +181,13 @@ pub(crate) fn service_principal_object_id(tenant_id: &str, client_id: &str) -> S
 fn jwt_shaped_token(
     tenant_id: &str,
     client_id: &str,
+    object_id: &str,
     audience: &str,
     issued_at: OffsetDateTime,
     expires_at: OffsetDateTime,
 ) -> String {
     let header = json!({"typ": "JWT", "alg": "RS256", "kid": "exai-emulator"});
     let issuer = format!("https://sts.windows.net/{tenant_id}/");
-    let object_id = service_principal_object_id(tenant_id, client_id);
     let unique: [u8; 16] = rand::random();
     let claims = json!({
         "aud": audience,
@@ -367,36 +446,24 @@ fn token(shared: &Shared, request: &Incoming) -> Result<Response, EntraError> {
     let client_id = parameter("client_id").ok_or_else(|| EntraError::missing_parameter("client_id"))?;
     let scope = parameter("scope").ok_or_else(|| EntraError::missing_parameter("scope"))?;
 
-    let known_client = crate::server::parse_guid(client_id).filter(|id| id == DEV_CLIENT_ID);
-    let Some(client_id) = known_client else {
-        return Err(EntraError::new(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            format!(
-                "Application with identifier '{client_id}' was not found in the directory '{tenant_segment}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
-            ),
-        ));
+    let client = resolve_client(shared, &tenant_id, tenant_segment, client_id)?;
+    authenticate_client(shared, &form, &client)?;
+    // Entra issues app-only tokens only to applications with a service principal in the tenant.
+    let object_id = match &client {
+        Client::Development => service_principal_object_id(&tenant_id, DEV_CLIENT_ID),
+        Client::Application { service_principal_id: Some(id), .. } => id.clone(),
+        Client::Application { app_id, service_principal_id: None, .. } => {
+            return Err(EntraError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                7000229,
+                format!(
+                    "The client application {app_id} is missing service principal in the tenant {tenant_id}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119"
+                ),
+            ));
+        }
     };
-    let Some(secret) = parameter("client_secret") else {
-        return Err(EntraError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_owned(),
-        ));
-    };
-    if !constant_time_eq(secret.as_bytes(), DEV_CLIENT_SECRET.as_bytes()) {
-        return Err(EntraError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            format!(
-                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
-            ),
-        ));
-    }
-
+    let client_id = client.app_id().to_owned();
     let scopes: Vec<&str> = scope.split_whitespace().collect();
     let [single] = scopes.as_slice() else {
         return Err(EntraError::invalid_scope(
@@ -418,8 +485,13 @@ fn token(shared: &Shared, request: &Incoming) -> Result<Response, EntraError> {
     };
 
     shared.state().ensure_tenant(&tenant_id, domain.as_deref());
-    let access_token =
-        shared.tokens().issue(&tenant_id, &client_id, audience, Duration::seconds(TOKEN_LIFETIME_SECONDS));
+    let access_token = shared.tokens().issue_for(
+        &tenant_id,
+        &client_id,
+        &object_id,
+        audience,
+        Duration::seconds(TOKEN_LIFETIME_SECONDS),
+    );
     tracing::debug!(tenant = %tenant_id, client = %client_id, audience, "issued a token");
     Ok(entra_json(
         StatusCode::OK,
@@ -430,6 +502,245 @@ fn token(shared: &Shared, request: &Incoming) -> Result<Response, EntraError> {
             "access_token": access_token,
         }),
     ))
+}
+
+/// The `client_assertion_type` of a JWT client assertion (RFC 7523 section 2.2).
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The only external issuer whose tokens the emulator can verify: its own GitHub-Actions-like
+/// OIDC issuer ([`crate::graph::github`]), named as GitHub's.
+pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The application a token request authenticates as.
+enum Client {
+    /// The development application, known in every tenant, with its public secret.
+    Development,
+    /// An application registered through Graph in the tenant.
+    Application {
+        /// Its application (client) id.
+        app_id: String,
+        /// Its service principal in the tenant, if it has one.
+        service_principal_id: Option<String>,
+        /// Its client secrets (hashes only).
+        passwords: Vec<PasswordCredentialRecord>,
+        /// Its federated identity credentials.
+        federated: Vec<FederatedCredentialRecord>,
+    },
+}
+
+impl Client {
+    fn app_id(&self) -> &str {
+        match self {
+            Client::Development => DEV_CLIENT_ID,
+            Client::Application { app_id, .. } => app_id,
+        }
+    }
+}
+
+fn resolve_client(
+    shared: &Shared,
+    tenant_id: &str,
+    tenant_segment: &str,
+    client_id: &str,
+) -> Result<Client, EntraError> {
+    let unknown = || {
+        EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant_segment}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+            ),
+        )
+    };
+    let app_id = crate::server::parse_guid(client_id).ok_or_else(unknown)?;
+    if app_id == DEV_CLIENT_ID {
+        return Ok(Client::Development);
+    }
+    let state = shared.state();
+    let application = state.directory.application_by_app_id(tenant_id, &app_id).ok_or_else(unknown)?;
+    Ok(Client::Application {
+        service_principal_id: state
+            .directory
+            .service_principal_by_app_id(tenant_id, &app_id)
+            .map(|principal| principal.id.clone()),
+        passwords: application.password_credentials.clone(),
+        federated: application.federated_identity_credentials.clone(),
+        app_id,
+    })
+}
+
+/// Checks the client's credential: a `client_secret`, or a `client_assertion` of type
+/// [`JWT_BEARER`].
+fn authenticate_client(shared: &Shared, form: &HashMap<String, String>, client: &Client) -> Result<(), EntraError> {
+    let parameter = |name: &str| form.get(name).filter(|value| !value.is_empty());
+    match (parameter("client_secret"), parameter("client_assertion")) {
+        (Some(_), Some(_)) => Err(EntraError::new(
+            // Entra's answer to both credentials at once is undocumented; refusing is stricter
+            // than picking one.
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain exactly one of the following parameters: 'client_assertion' or 'client_secret'.".to_owned(),
+        )),
+        (None, None) => Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_owned(),
+        )),
+        (Some(secret), None) => check_secret(client, secret),
+        (None, Some(assertion)) => {
+            match parameter("client_assertion_type") {
+                None => return Err(EntraError::missing_parameter("client_assertion_type")),
+                Some(kind) if kind != JWT_BEARER => {
+                    return Err(EntraError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        900144,
+                        format!("The request body must contain the following parameter: 'client_assertion_type' with the value '{JWT_BEARER}'."),
+                    ));
+                }
+                Some(_) => {}
+            }
+            let federated = match client {
+                Client::Development => &[][..],
+                Client::Application { federated, .. } => federated.as_slice(),
+            };
+            let key = *shared.tokens().oidc_key();
+            check_assertion(&key, federated, assertion, clock::now())
+        }
+    }
+}
+
+fn invalid_secret(app_id: &str) -> EntraError {
+    EntraError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+        format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."
+        ),
+    )
+}
+
+fn check_secret(client: &Client, secret: &str) -> Result<(), EntraError> {
+    let passwords = match client {
+        Client::Development => {
+            return if constant_time_eq(secret.as_bytes(), DEV_CLIENT_SECRET.as_bytes()) {
+                Ok(())
+            } else {
+                Err(invalid_secret(DEV_CLIENT_ID))
+            };
+        }
+        Client::Application { passwords, .. } => passwords,
+    };
+    let hash = crate::graph::secret_hash(secret);
+    let Some(password) =
+        passwords.iter().find(|password| constant_time_eq(password.secret_sha256.as_bytes(), hash.as_bytes()))
+    else {
+        return Err(invalid_secret(client.app_id()));
+    };
+    let now = clock::now();
+    let parse = |text: &str| OffsetDateTime::parse(text, &Rfc3339).ok();
+    if parse(&password.end_date_time).is_none_or(|end| end <= now) {
+        return Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000222,
+            format!(
+                "The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+                client.app_id()
+            ),
+        ));
+    }
+    if parse(&password.start_date_time).is_none_or(|start| start > now) {
+        // A secret that is not valid yet is refused like a wrong one (stricter than Entra, whose
+        // answer to it is undocumented).
+        return Err(invalid_secret(client.app_id()));
+    }
+    Ok(())
+}
+
+/// Formats a time as Entra's assertion messages do (`2024-10-02T22:05:03.6755165Z`).
+fn entra_precise(time: OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
+    time.format(&format).unwrap_or_default()
+}
+
+/// Checks a JWT client assertion against an application's federated identity credentials.
+///
+/// In Entra's order: the token must parse (AADSTS50027), one credential must match its issuer,
+/// subject and audience exactly (AADSTS70021; matching is case-sensitive, as Entra's has been
+/// since 2025), its signature must verify (only the emulator's GitHub issuer can be verified:
+/// AADSTS700027 otherwise) and `nbf` ≤ now < `exp` (AADSTS700024; `exp` is required and no clock
+/// skew is allowed, stricter than Entra).
+fn check_assertion(
+    key: &[u8; KEY_BYTES],
+    federated: &[FederatedCredentialRecord],
+    assertion: &str,
+    now: OffsetDateTime,
+) -> Result<(), EntraError> {
+    let malformed = || {
+        EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50027,
+            "JWT token is invalid or malformed.".to_owned(),
+        )
+    };
+    let token = crate::jwt::decode(assertion).map_err(|_| malformed())?;
+    let (Some(issuer), Some(subject)) = (token.string_claim("iss"), token.string_claim("sub")) else {
+        return Err(malformed());
+    };
+    let audiences = token.audiences();
+    if audiences.is_empty() {
+        return Err(malformed());
+    }
+    let matched = federated.iter().any(|credential| {
+        credential.issuer == issuer
+            && credential.subject == subject
+            && credential.audiences.iter().any(|audience| audiences.contains(&audience.as_str()))
+    });
+    if !matched {
+        return Err(EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            70021,
+            format!(
+                "No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion Audience: '{}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+                audiences.join(",")
+            ),
+        ));
+    }
+    if issuer != GITHUB_ISSUER || !token.verify_hs256(key) {
+        return Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation.".to_owned(),
+        ));
+    }
+    let time = |seconds: Option<i64>| seconds.and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok());
+    let expires = time(token.time_claim("exp"));
+    let not_before = time(token.time_claim("nbf"));
+    let valid = expires.is_some_and(|expires| now < expires) && not_before.is_none_or(|not_before| not_before <= now);
+    if !valid {
+        let show = |time: Option<OffsetDateTime>| time.map_or_else(|| "(none)".to_owned(), entra_precise);
+        return Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                entra_precise(now),
+                show(not_before.or(Some(OffsetDateTime::UNIX_EPOCH))),
+                show(expires)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {

@@ -1,4 +1,5 @@
-//! A local Azure: Azure Resource Manager and the Entra ID token endpoint on one HTTPS origin.
+//! A local Azure: Azure Resource Manager, Microsoft Graph and the Entra ID token endpoint on one
+//! HTTPS origin, with fault injection on demand.
 //!
 //! # Purpose
 //!
@@ -27,18 +28,22 @@
 //! # Key design decisions
 //!
 //! - **One front door, routed by hand.** A single axum handler classifies each request (token
-//!   endpoint, ARM, or the emulator's own `/_emulator/` admin routes) and routes on
+//!   endpoint, ARM, Microsoft Graph under `/v1.0/`, or the emulator's own `/_emulator/` admin
+//!   routes), applies any configured fault (`faults`), and routes on
 //!   percent-decoded, case-insensitive path segments, because ARM paths are case-insensitive and
 //!   every miss must be answered in ARM's own error shape. ARM routing goes through one gate
 //!   (token, subscription, `api-version`) and then to one module per provider, each with its own
-//!   router: `arm::resource_groups` today; registries, clusters, Graph and faults later.
+//!   router: `arm::resource_groups`, `arm::authorization`, and the tracked-resource framework
+//!   `arm::resources` (registries, workspaces, data collection rules, clusters) with its
+//!   long-running operations in `arm::lro`. Graph lives in `graph`, identities in `auth` and
+//!   `jwt` (client assertions, the GitHub-like OIDC issuer).
 //! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
 //!   token that uses them), then the resources and long-running operations in each. The state
 //!   is in memory, optionally persisted to a versioned JSON file written atomically after every
 //!   change and locked against a second emulator.
-//! - **Time advances lazily.** Long-running operations (a resource-group delete today) finish
-//!   when a request arrives after their configured delay; there is no background task, so tests
-//!   are deterministic and fast.
+//! - **Time advances lazily.** Long-running operations (resource-group deletes, resource
+//!   writes) finish when a request arrives after their configured delay; there is no background
+//!   task, so tests are deterministic and fast.
 //! - **Errors a client causes are HTTP answers, not [`EmulatorError`]s.** The library's error
 //!   type covers only what stops the emulator itself: certificates, the listen address, the state
 //!   and log files.
@@ -67,6 +72,9 @@ mod arm;
 mod auth;
 mod clock;
 mod error;
+mod faults;
+mod graph;
+mod jwt;
 mod log;
 mod server;
 mod state;
@@ -83,6 +91,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use crate::error::EmulatorError;
+pub use crate::faults::{FaultRule, FaultSyntaxError};
 pub use crate::log::{REDACTED, RecordedRequest, RequestKind};
 
 use crate::server::Shared;
@@ -121,6 +130,12 @@ pub struct EmulatorOptions {
     /// How long a long-running create or update (registry, workspace, cluster) stays
     /// `Creating`/`Updating` before it turns `Succeeded` (0 by default: done at the next poll).
     pub operation_delay: Duration,
+    /// Faults to inject from the start (see `docs/emulator.md`); more can be added and removed
+    /// through `/_emulator/faults`.
+    pub faults: Vec<FaultRule>,
+    /// The seed of the draws of faults with a probability, so a run can be reproduced; a random
+    /// seed (shown by `GET /_emulator/faults`) when `None`.
+    pub fault_seed: Option<u64>,
 }
 
 /// A running emulator. It stops when dropped or on [`Emulator::shutdown`].
@@ -182,13 +197,18 @@ impl Emulator {
             tokens: Mutex::new(auth::TokenStore::default()),
             log,
             rate_limits: Mutex::new(arm::RateLimits::default()),
+            faults: faults::Faults::new(options.faults.clone(), options.fault_seed),
             delete_delay: options.delete_delay,
             operation_delay: options.operation_delay,
             base_url: url.clone(),
         });
         let app = Router::new().fallback(server::dispatch).with_state(Arc::clone(&shared));
         let handle = Handle::new();
-        let server = axum_server::from_tcp_rustls(listener, tls_config).map_err(bind_error)?.handle(handle.clone());
+        // Connections are tracked under TLS so a `drop` fault can close one (see `faults`).
+        let server = axum_server::from_tcp_rustls(listener, tls_config)
+            .map_err(bind_error)?
+            .map(|tls| tls.acceptor(shared.faults.acceptor()))
+            .handle(handle.clone());
         let task = tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
         tracing::info!(%url, "the exai emulator is listening");
         Ok(Emulator { url, ca_pem: certificates.ca_pem, shared, handle, task: Some(task) })

@@ -30,6 +30,8 @@ pub enum RequestKind {
     Token,
     /// Azure Resource Manager.
     Arm,
+    /// Microsoft Graph (`/v1.0/...`).
+    Graph,
     /// The emulator's own administration routes (`/_emulator/...`).
     Admin,
 }
@@ -53,15 +55,19 @@ pub struct RecordedRequest {
     pub kind: RequestKind,
     /// The `x-ms-client-request-id` header, when sent.
     pub client_request_id: Option<String>,
-    /// The JSON body of an ARM write, with secret-like members redacted. A body that is not
+    /// The JSON body of an ARM or Graph write, with secret-like members redacted. A body that is not
     /// JSON is recorded as a JSON string.
     pub body: Option<Value>,
+    /// The injected faults that applied to the request (`#id RULE`, joined by `; `), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 impl RecordedRequest {
-    /// Returns whether the request was an ARM write (PUT, PATCH, POST or DELETE).
+    /// Returns whether the request was an ARM or Graph write (PUT, PATCH, POST or DELETE).
     pub fn is_write(&self) -> bool {
-        self.kind == RequestKind::Arm && matches!(self.method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE")
+        matches!(self.kind, RequestKind::Arm | RequestKind::Graph)
+            && matches!(self.method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE")
     }
 }
 
@@ -74,6 +80,7 @@ pub(crate) struct RequestRecord {
     pub kind: RequestKind,
     pub client_request_id: Option<String>,
     pub body: Option<Value>,
+    pub fault: Option<String>,
 }
 
 struct LogInner {
@@ -124,6 +131,7 @@ impl RequestLog {
             kind: record.kind,
             client_request_id: record.client_request_id,
             body: record.body,
+            fault: record.fault,
         };
         inner.next_seq += 1;
         if let Some(file) = inner.file.as_mut() {
@@ -248,11 +256,14 @@ mod tests {
             kind: RequestKind::Arm,
             client_request_id: None,
             body: None,
+            fault: None,
         };
         assert!(request.is_write());
         request.method = "GET".to_owned();
         assert!(!request.is_write());
         request.method = "POST".to_owned();
+        request.kind = RequestKind::Graph;
+        assert!(request.is_write());
         request.kind = RequestKind::Token;
         assert!(!request.is_write());
     }

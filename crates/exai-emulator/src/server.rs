@@ -37,10 +37,11 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     /// ARM's per-subscription request counters.
     pub rate_limits: Mutex<RateLimits>,
+    /// The faults in force (see [`crate::faults`]).
+    pub faults: crate::faults::Faults,
     /// How long a resource-group delete runs.
     pub delete_delay: Duration,
-    /// How long a long-running create or update runs.
-    #[allow(dead_code)] // read by the long-running providers
+    /// How long a long-running create, update or delete of a resource runs.
     pub operation_delay: Duration,
     /// The emulator's own URL, for links when a request names no host.
     pub base_url: Url,
@@ -170,6 +171,11 @@ fn percent_decode(segment: &str) -> String {
 }
 
 /// Splits a path into decoded segments; an empty path (`/`) has none.
+pub(crate) fn path_segments(path: &str) -> Vec<String> {
+    segments(path)
+}
+
+/// Splits a path into decoded segments; an empty path (`/`) has none.
 fn segments(path: &str) -> Vec<String> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     if trimmed.is_empty() {
@@ -182,6 +188,7 @@ fn segments(path: &str) -> Vec<String> {
 fn classify(segments: &[String]) -> RequestKind {
     match segments {
         [first, ..] if first == crate::admin::PREFIX => RequestKind::Admin,
+        [first, ..] if first.eq_ignore_ascii_case(crate::graph::PREFIX) => RequestKind::Graph,
         [_, second, ..] if second.eq_ignore_ascii_case("oauth2") => RequestKind::Token,
         [_, second, third, ..] if second.eq_ignore_ascii_case("v2.0") && third.eq_ignore_ascii_case(".well-known") => {
             RequestKind::Token
@@ -230,13 +237,24 @@ pub(crate) async fn dispatch(
         peer,
     };
 
-    let mut response = match (&body, kind) {
-        (Err(_), RequestKind::Arm) => crate::arm::too_large(&incoming),
-        (Err(_), _) => plain_error(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than 4 MiB"),
-        (Ok(_), RequestKind::Token) => crate::auth::handle(&shared, &incoming),
-        (Ok(_), RequestKind::Admin) => crate::admin::handle(&shared, &incoming),
-        (Ok(_), RequestKind::Arm) => crate::arm::handle(&shared, &incoming),
+    // Faults are decided (and their latency waited out) before the request is handled.
+    let mut injected = shared.faults.begin(kind, &incoming).await;
+    let mut response = match (injected.response.take(), &body, kind) {
+        (Some(injected), _, _) => injected,
+        (None, Err(_), RequestKind::Arm) => crate::arm::too_large(&incoming),
+        (None, Err(_), _) => plain_error(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than 4 MiB"),
+        (None, Ok(_), RequestKind::Token) => crate::auth::handle(&shared, &incoming),
+        (None, Ok(_), RequestKind::Admin)
+            if incoming.segments.get(1).is_some_and(|segment| segment == crate::graph::github::SEGMENT) =>
+        {
+            crate::graph::github::handle(&shared, &incoming)
+        }
+        (None, Ok(_), RequestKind::Admin) => crate::admin::handle(&shared, &incoming),
+        (None, Ok(_), RequestKind::Graph) => crate::graph::handle(&shared, &incoming),
+        (None, Ok(_), RequestKind::Arm) => crate::arm::handle(&shared, &incoming),
     };
+    let dropped = injected.dropped;
+    let fault = injected.finish(&mut response);
 
     if let Err(error) = shared.save(false) {
         tracing::error!(%error, "could not save the emulator state");
@@ -245,7 +263,7 @@ pub(crate) async fn dispatch(
         }
     }
 
-    let recorded_body = (kind == RequestKind::Arm
+    let recorded_body = (matches!(kind, RequestKind::Arm | RequestKind::Graph)
         && matches!(incoming.method, Method::PUT | Method::PATCH | Method::POST | Method::DELETE)
         && !incoming.body.is_empty())
     .then(|| {
@@ -258,10 +276,12 @@ pub(crate) async fn dispatch(
         method: incoming.method.to_string(),
         path: incoming.raw_path.clone(),
         query: incoming.query.as_deref().map(redact_query),
-        status: response.status().as_u16(),
+        // 0: the connection was dropped, nothing was answered.
+        status: if dropped { 0 } else { response.status().as_u16() },
         kind,
         client_request_id,
         body: recorded_body,
+        fault,
     });
     response
 }
@@ -309,6 +329,7 @@ mod tests {
         assert_eq!(kind("/tenant/oauth2/v2.0/token"), RequestKind::Token);
         assert_eq!(kind("/tenant/v2.0/.well-known/openid-configuration"), RequestKind::Token);
         assert_eq!(kind("/subscriptions/x"), RequestKind::Arm);
+        assert_eq!(kind("/v1.0/applications"), RequestKind::Graph);
         assert_eq!(kind("/"), RequestKind::Arm);
     }
 }

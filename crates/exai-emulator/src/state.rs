@@ -1,8 +1,9 @@
 //! What the emulated Azure holds, and how it is kept in a JSON state file.
 //!
-//! The state is keyed the way Azure is: tenants, then subscriptions (each bound to the tenant that
-//! first used it), then what lives in a subscription (resource groups today; registries, clusters
-//! and role assignments later) and the long-running operations running against it.
+//! The state is keyed the way Azure is: tenants (with their principals), then subscriptions (each
+//! bound to the tenant that first used it), then what lives in a subscription (resource groups,
+//! and every other resource by lowercase id, kept as the JSON GET answers) and the long-running
+//! operations running against it.
 //!
 //! The file is versioned (`{"version":1,...}`), read strictly (unknown members are an error, so a
 //! file from a newer emulator is refused rather than half-read), written atomically (a temporary
@@ -38,6 +39,9 @@ pub(crate) struct State {
     /// Subscriptions by subscription id (lowercase GUID).
     #[serde(default)]
     pub subscriptions: BTreeMap<String, SubscriptionRecord>,
+    /// Microsoft Graph's directory objects (applications, service principals) per tenant.
+    #[serde(default, skip_serializing_if = "crate::graph::Directory::is_empty")]
+    pub directory: crate::graph::Directory,
     /// Whether the state changed since it was last saved.
     #[serde(skip)]
     pub dirty: bool,
@@ -91,6 +95,48 @@ pub(crate) struct SubscriptionRecord {
     /// Long-running operations by their opaque id.
     #[serde(default)]
     pub operations: BTreeMap<String, OperationRecord>,
+    /// Resources below resource groups (and extension resources) by lowercase resource id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, ResourceRecord>,
+}
+
+/// A resource of a provider (registry, workspace, cluster, role assignment ...), kept as the
+/// JSON a GET answers, with ARM's metadata beside it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ResourceRecord {
+    /// The resource as GET shows it now (with `provisioningState` `Creating`, `Deleting` ...
+    /// while an operation runs).
+    pub body: Value,
+    /// The body to show once the running operation succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_body: Option<Value>,
+    /// The entity tag, new on every write.
+    pub etag: String,
+    /// The id of the running operation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+}
+
+/// A planned failure of a long-running operation: ARM's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct OperationFailure {
+    /// The error code (`InternalOperationError`).
+    pub code: String,
+    /// The error message.
+    pub message: String,
+}
+
+/// What a long-running operation on a resource does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ResourceAction {
+    /// Creates the resource (PUT of a new resource).
+    Create,
+    /// Updates it (PUT or PATCH of an existing resource).
+    Update,
+    /// Deletes it.
+    Delete,
 }
 
 /// The provisioning state of a resource group.
@@ -140,6 +186,21 @@ pub(crate) enum OperationKind {
         /// The lowercase name of the group.
         resource_group: String,
     },
+    /// Creates, updates or deletes a resource.
+    #[serde(rename_all = "camelCase")]
+    Resource {
+        /// The lowercase id of the resource.
+        resource_id: String,
+        /// What the operation does.
+        action: ResourceAction,
+        /// The provider namespace the status URL is under (`Microsoft.ContainerService`).
+        namespace: String,
+        /// The location the status URL is under (`francecentral`).
+        location: String,
+        /// Set when the operation starts, when it is to end `Failed` (fault injection).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fail: Option<OperationFailure>,
+    },
 }
 
 /// The status of a long-running operation.
@@ -149,6 +210,8 @@ pub(crate) enum OperationStatus {
     Running,
     /// Finished successfully.
     Succeeded,
+    /// Finished with an error.
+    Failed,
 }
 
 /// A long-running operation.
@@ -171,6 +234,7 @@ impl Default for State {
             version: u64::from(STATE_VERSION),
             tenants: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            directory: crate::graph::Directory::default(),
             dirty: false,
         }
     }
@@ -182,7 +246,21 @@ impl State {
         let mut changed = false;
         let tenant = self.tenants.entry(tenant_id.to_owned()).or_insert_with(|| {
             changed = true;
-            TenantRecord { tenant_id: tenant_id.to_owned(), domains: Vec::new(), principals: BTreeMap::new() }
+            // Every tenant knows the development application, so its service principal exists
+            // in every tenant too, as a signed-in application's always does in Azure.
+            let object_id = crate::auth::service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
+            let principal = PrincipalRecord {
+                object_id: object_id.clone(),
+                app_id: crate::DEV_CLIENT_ID.to_owned(),
+                principal_type: "ServicePrincipal".to_owned(),
+                display_name: "exai emulator development application".to_owned(),
+                source: "application".to_owned(),
+            };
+            TenantRecord {
+                tenant_id: tenant_id.to_owned(),
+                domains: Vec::new(),
+                principals: BTreeMap::from([(object_id, principal)]),
+            }
         });
         if let Some(domain) = domain
             && !tenant.domains.iter().any(|known| known == domain)
@@ -204,6 +282,7 @@ impl State {
                 if operation.status != OperationStatus::Running || operation.completes_at_ms > now_ms {
                     continue;
                 }
+                operation.status = OperationStatus::Succeeded;
                 match &operation.operation {
                     OperationKind::DeleteResourceGroup { resource_group } => {
                         let deleting = subscription
@@ -212,10 +291,21 @@ impl State {
                             .is_some_and(|group| group.provisioning_state == ProvisioningState::Deleting);
                         if deleting {
                             subscription.resource_groups.remove(resource_group);
+                            // Deleting a group deletes everything in it.
+                            let prefix = format!(
+                                "/subscriptions/{}/resourcegroups/{resource_group}/",
+                                subscription.subscription_id
+                            );
+                            subscription.resources.retain(|id, _| !id.starts_with(&prefix));
                         }
                     }
+                    OperationKind::Resource { resource_id, action, fail, .. } => {
+                        if fail.is_some() {
+                            operation.status = OperationStatus::Failed;
+                        }
+                        finish_resource_operation(&mut subscription.resources, resource_id, *action, fail.is_some());
+                    }
                 }
-                operation.status = OperationStatus::Succeeded;
                 changed = true;
             }
             let before = subscription.operations.len();
@@ -227,6 +317,37 @@ impl State {
         }
         if changed {
             self.dirty = true;
+        }
+    }
+}
+
+/// Applies the end of an operation to the resource it ran on.
+fn finish_resource_operation(
+    resources: &mut BTreeMap<String, ResourceRecord>,
+    resource_id: &str,
+    action: ResourceAction,
+    failed: bool,
+) {
+    let Some(record) = resources.get_mut(resource_id) else { return };
+    record.operation = None;
+    match (action, failed) {
+        (ResourceAction::Delete, false) => {
+            resources.remove(resource_id);
+            // Extension resources (role assignments, associations) go with their parent.
+            let prefix = format!("{resource_id}/providers/");
+            resources.retain(|id, _| !id.starts_with(&prefix));
+        }
+        (_, false) => {
+            if let Some(body) = record.final_body.take() {
+                record.body = body;
+            }
+        }
+        (_, true) => {
+            // A failed operation leaves the resource in place, marked `Failed`, as ARM does.
+            record.final_body = None;
+            if let Some(properties) = record.body.get_mut("properties").and_then(Value::as_object_mut) {
+                properties.insert("provisioningState".to_owned(), Value::String("Failed".to_owned()));
+            }
         }
     }
 }
@@ -369,6 +490,7 @@ mod tests {
             display_name: "d".to_owned(),
             resource_groups: BTreeMap::new(),
             operations: BTreeMap::new(),
+            resources: BTreeMap::new(),
         };
         for (name, due) in [("due", 100), ("later", 300)] {
             subscription.resource_groups.insert(name.to_owned(), group(name, ProvisioningState::Deleting));
@@ -392,6 +514,72 @@ mod tests {
         assert_eq!(subscription.operations["due"].status, OperationStatus::Succeeded);
         assert_eq!(subscription.operations["later"].status, OperationStatus::Running);
         assert!(state.dirty);
+    }
+
+    #[test]
+    fn advancing_applies_resource_operations() {
+        let mut state = State::default();
+        let mut subscription = SubscriptionRecord {
+            subscription_id: "s".to_owned(),
+            tenant_id: "t".to_owned(),
+            display_name: "d".to_owned(),
+            resource_groups: BTreeMap::new(),
+            operations: BTreeMap::new(),
+            resources: BTreeMap::new(),
+        };
+        let creating = serde_json::json!({"properties": {"provisioningState": "Creating"}});
+        let done = serde_json::json!({"properties": {"provisioningState": "Succeeded"}});
+        for (id, action, fail) in [
+            ("ok", ResourceAction::Create, None),
+            ("bad", ResourceAction::Create, Some(OperationFailure { code: "C".to_owned(), message: "M".to_owned() })),
+            ("gone", ResourceAction::Delete, None),
+        ] {
+            subscription.resources.insert(
+                id.to_owned(),
+                ResourceRecord {
+                    body: creating.clone(),
+                    final_body: Some(done.clone()),
+                    etag: "e".to_owned(),
+                    operation: Some(id.to_owned()),
+                },
+            );
+            subscription.resources.insert(
+                format!("{id}/providers/x/y/z"),
+                ResourceRecord { body: done.clone(), final_body: None, etag: "e".to_owned(), operation: None },
+            );
+            subscription.operations.insert(
+                id.to_owned(),
+                OperationRecord {
+                    operation: OperationKind::Resource {
+                        resource_id: id.to_owned(),
+                        action,
+                        namespace: "N".to_owned(),
+                        location: "l".to_owned(),
+                        fail,
+                    },
+                    status: OperationStatus::Running,
+                    started_at_ms: 0,
+                    completes_at_ms: 10,
+                },
+            );
+        }
+        state.subscriptions.insert("s".to_owned(), subscription);
+
+        state.advance(10);
+
+        let subscription = &state.subscriptions["s"];
+        assert_eq!(subscription.resources["ok"].body, done);
+        assert_eq!(subscription.resources["ok"].operation, None);
+        assert_eq!(subscription.resources["bad"].body["properties"]["provisioningState"], "Failed");
+        assert_eq!(subscription.operations["bad"].status, OperationStatus::Failed);
+        assert!(!subscription.resources.contains_key("gone"));
+        assert!(!subscription.resources.contains_key("gone/providers/x/y/z"));
+        assert!(subscription.resources.contains_key("ok/providers/x/y/z"));
+
+        // Resources and their operations survive a save and a load.
+        let saved = serde_json::to_string(&state).unwrap_or_default();
+        let loaded = parse(Path::new("state.json"), &saved).map(|loaded| loaded.subscriptions["s"].resources.len());
+        assert!(matches!(loaded, Ok(4)), "{saved}");
     }
 
     #[test]

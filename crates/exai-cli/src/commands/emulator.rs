@@ -1,6 +1,8 @@
 use crate::error::CliError;
+use exai_emulator::FaultRule;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Run the Azure emulator: ARM and the Entra token endpoint over HTTPS on one local address.
 ///
@@ -8,6 +10,16 @@ use std::path::PathBuf;
 /// subscription id, client id and client secret, one `name: value` per line. Point exai at it
 /// with `--endpoint URL --ca-cert FILE`; Azure SDKs trust it through the certificate (for
 /// Python: `REQUESTS_CA_BUNDLE=FILE`). Stops on Ctrl-C, saving its state.
+///
+/// Faults (`--fault`, repeatable; also `GET/POST/DELETE /_emulator/faults` while it runs) are
+/// `METHOD PATH [ACTION] [OPTION=VALUE]...`: METHOD is `*` or `GET,PUT,...`; PATH is `*` or a
+/// case-insensitive glob (`*` within a segment, `**` across); ACTION is `429`, `500`, `502`,
+/// `503`, `504`, `drop` (close the connection unanswered), `throttle` (ARM's token buckets) or
+/// `lro-failed` (the long-running operation ends `Failed`); options are `latency=200ms`,
+/// `times=N`, `p=0.2`, `retry-after=N`, `code=X`, `message="..."`, and for `throttle`
+/// `reads=250 read-rate=25 writes=200 write-rate=10 deletes=200 delete-rate=10`. Examples:
+/// `--fault 'PUT /subscriptions/*/resourcegroups/* 500 times=1'`, `--fault '* * 429 p=0.2'`,
+/// `--fault 'GET * latency=200ms'`, `--fault '* /subscriptions/** throttle'`.
 #[derive(Debug, clap::Args)]
 pub struct EmulatorArgs {
     /// The address to listen on.
@@ -26,6 +38,42 @@ pub struct EmulatorArgs {
     /// Where to write the CA certificate (PEM) clients must trust.
     #[arg(long, value_name = "FILE", default_value = ".exai/emulator-ca.pem")]
     ca_cert_out: PathBuf,
+
+    /// Inject a fault: `METHOD PATH [ACTION] [OPTION=VALUE]...` (see above); repeat for more.
+    /// Rules are tried in order; `/_emulator/` routes are never faulted.
+    #[arg(long = "fault", value_name = "RULE")]
+    faults: Vec<FaultRule>,
+
+    /// Seed the random draws of faults given a probability (`p=`), so a run can be reproduced;
+    /// random (and printed) when absent.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// How long a long-running create or update stays `Creating`/`Updating` before it
+    /// succeeds, e.g. `500ms` or `5s`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    operation_delay: Duration,
+
+    /// How long a resource-group delete runs before the group is gone, e.g. `500ms` or `5s`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    delete_delay: Duration,
+}
+
+/// Parses `500ms`, `5s` or `1.5s` (at most an hour).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, scale) = match text.strip_suffix("ms") {
+        Some(number) => (number, 0.001),
+        None => match text.strip_suffix('s') {
+            Some(number) => (number, 1.0),
+            None => return Err(format!("`{text}` has no unit: write it as `500ms` or `5s`")),
+        },
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|value| value.is_finite() && *value >= 0.0 && value * scale <= 3600.0)
+        .and_then(|value| Duration::try_from_secs_f64(value * scale).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration between 0s and 3600s, such as `500ms` or `5s`"))
 }
 
 pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
@@ -33,8 +81,13 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
         listen: Some(args.listen),
         state_file: args.state,
         request_log_file: args.request_log,
-        ..Default::default()
+        delete_delay: args.delete_delay,
+        operation_delay: args.operation_delay,
+        faults: args.faults.clone(),
+        // Chosen here rather than by the emulator so it can be printed for a rerun.
+        fault_seed: Some(args.seed.unwrap_or_else(clock_seed)),
     };
+    let seed = options.fault_seed.unwrap_or_default();
     let emulator = exai_emulator::Emulator::start(options)
         .await
         .map_err(|e| CliError::new(format!("cannot start the emulator: {e}")))?;
@@ -51,9 +104,21 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
     println!("subscription-id: {}", exai_emulator::DEV_SUBSCRIPTION_ID);
     println!("client-id: {}", exai_emulator::DEV_CLIENT_ID);
     println!("client-secret: {}", exai_emulator::DEV_CLIENT_SECRET);
+    for (index, rule) in args.faults.iter().enumerate() {
+        eprintln!("fault #{}: {rule}", index + 1);
+    }
+    if !args.faults.is_empty() {
+        eprintln!("fault seed: {seed} (rerun with --seed {seed} for the same draws)");
+    }
     eprintln!("emulator running; press Ctrl-C to stop");
     tokio::signal::ctrl_c().await.map_err(|e| CliError::new(format!("cannot wait for Ctrl-C: {e}")))?;
     emulator.shutdown().await.map_err(|e| CliError::new(format!("cannot save the emulator's state: {e}")))?;
     eprintln!("emulator stopped");
     Ok(0)
+}
+
+/// A seed from the clock, for runs without `--seed`.
+fn clock_seed() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    now.as_secs().wrapping_mul(1_000_000_007) ^ u64::from(now.subsec_nanos())
 }

@@ -5,13 +5,23 @@
 //! expired, for ARM's audience), subscription id (a GUID, bound to the token's tenant on first
 //! use), `api-version` (present), then the route, whose provider checks the api-version it
 //! supports, the method and the body. Each provider is one module with its own router
-//! (`resource_groups`, `operations`, `subscriptions` today); a new provider adds a module and a
-//! line in [`route_subscription`].
+//! (`resource_groups`, `operations`, `subscriptions`); providers below resource groups
+//! (`registries`, `workspaces`, `data_collection`, `managed_clusters`) share the tracked-resource
+//! framework of `resources` and the long-running operations of `lro`, and `authorization` serves
+//! role assignments at any scope. A new resource type adds a module and a line in
+//! [`resources::TYPES`].
 
+pub(crate) mod authorization;
+pub(crate) mod data_collection;
 pub(crate) mod locations;
+pub(crate) mod lro;
+pub(crate) mod managed_clusters;
 pub(crate) mod operations;
+pub(crate) mod registries;
 pub(crate) mod resource_groups;
+pub(crate) mod resources;
 pub(crate) mod subscriptions;
+pub(crate) mod workspaces;
 
 use std::collections::HashMap;
 
@@ -380,6 +390,7 @@ fn bind_subscription(shared: &Shared, token: &TokenInfo, subscription_id: &str) 
             display_name: subscriptions::default_display_name(subscription_id),
             resource_groups: Default::default(),
             operations: Default::default(),
+            resources: Default::default(),
         }
     });
     let record = Subscription {
@@ -440,6 +451,9 @@ fn route_subscription(
     rest: &[String],
 ) -> Result<Response, ArmError> {
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
+    if let Some(answer) = resources::route(shared, request, subscription, rest) {
+        return answer;
+    }
     match rest {
         [] => subscriptions::get(request, subscription),
         [collection] if is(collection, "resourcegroups") => resource_groups::collection(shared, request, subscription),

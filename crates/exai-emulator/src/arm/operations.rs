@@ -45,7 +45,8 @@ pub(crate) fn result(
             )
         })?;
     match operation.status {
-        OperationStatus::Succeeded => Ok(empty_response(StatusCode::OK)),
+        // Resource-group deletes never fail; a failed one would still be over.
+        OperationStatus::Succeeded | OperationStatus::Failed => Ok(empty_response(StatusCode::OK)),
         OperationStatus::Running => {
             let remaining_ms = operation.completes_at_ms - clock::now_unix_ms();
             let retry_after = u64::try_from(remaining_ms / 1000).unwrap_or(0);

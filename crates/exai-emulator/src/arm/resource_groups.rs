@@ -102,7 +102,8 @@ pub(crate) fn item(
     }
 }
 
-fn not_found(name: &str) -> ArmError {
+/// The 404 for a resource group that does not exist.
+pub(crate) fn not_found(name: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "ResourceGroupNotFound",
@@ -110,7 +111,8 @@ fn not_found(name: &str) -> ArmError {
     )
 }
 
-fn being_deleted(name: &str) -> ArmError {
+/// The 409 for a write to a resource group being deleted.
+pub(crate) fn being_deleted(name: &str) -> ArmError {
     ArmError::new(
         StatusCode::CONFLICT,
         "ResourceGroupBeingDeleted",
@@ -211,7 +213,7 @@ fn optional_string(name: &str, value: &Value) -> Result<Option<String>, ArmError
 }
 
 /// Reads a `tags` member: an object of strings, checked against ARM's tag rules.
-fn tags(value: &Value) -> Result<Option<Map<String, Value>>, ArmError> {
+pub(crate) fn tags(value: &Value) -> Result<Option<Map<String, Value>>, ArmError> {
     let tags = match value {
         Value::Null => return Ok(None),
         Value::Object(tags) => tags,

@@ -1,0 +1,785 @@
+//! The tracked-resource framework: routing, storage, conditional requests and long-running
+//! writes shared by every provider below a resource group.
+//!
+//! A resource is stored per subscription under its lowercase id
+//! (`/subscriptions/{sub}/resourcegroups/{rg}/providers/{namespace}/{type}/{name}`, extension
+//! resources under their parent's id) as the JSON a GET answers, with an entity tag (new on every
+//! write) and the id of its running operation (see [`crate::state::ResourceRecord`]).
+//!
+//! A provider implements [`Provider`]: it checks names, turns a PUT or PATCH body into the body
+//! GET will answer (server-filled fields included), and says which of its writes are long-running.
+//! Everything else is here, the same for every provider: the resource group must exist,
+//! `If-Match` / `If-None-Match` are honoured (412 `PreconditionFailed`), a write while an
+//! operation runs is refused (409 `AnotherOperationInProgress`), long-running writes follow
+//! [`super::lro`], deletes of a missing resource answer 204.
+
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::lro::{self, OperationTarget};
+use super::{
+    ArmError, Subscription, authorization, data_collection, empty_response, json_object_body, json_response,
+    managed_clusters, method_not_allowed, registries, resource_groups, workspaces,
+};
+use crate::server::{Incoming, Shared};
+use crate::state::{ProvisioningState, ResourceAction, ResourceRecord, State};
+
+/// A resource type the emulator models, with what the framework needs to serve it.
+pub(crate) struct ResourceType {
+    /// The namespace, canonical casing (`Microsoft.ContainerRegistry`).
+    pub namespace: &'static str,
+    /// The type below the namespace (`registries`).
+    pub type_name: &'static str,
+    /// The api-versions accepted, newest first.
+    pub api_versions: &'static [&'static str],
+    /// Whether PUT is long-running.
+    pub lro_put: bool,
+    /// Whether PATCH is long-running.
+    pub lro_patch: bool,
+    /// Whether DELETE is long-running.
+    pub lro_delete: bool,
+    /// The provider.
+    pub provider: &'static (dyn Provider + Sync),
+}
+
+impl ResourceType {
+    /// Returns `Namespace/type`.
+    pub fn full_type(&self) -> String {
+        format!("{}/{}", self.namespace, self.type_name)
+    }
+}
+
+/// What a provider is told about a write.
+pub(crate) struct WriteContext<'a> {
+    /// The subscription.
+    pub subscription: &'a Subscription,
+    /// The resource group's name as created.
+    pub resource_group: String,
+    /// The resource's name as sent.
+    pub name: &'a str,
+    /// The resource's id in ARM's usual casing.
+    pub id: String,
+    /// The lowercase id the resource is stored under.
+    pub key: String,
+}
+
+/// A resource provider's part of the framework.
+pub(crate) trait Provider {
+    /// Checks a resource name on PUT.
+    fn validate_name(&self, _name: &str) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    /// Returns the body GET answers after a PUT (`existing` is the current body when the PUT
+    /// updates a resource).
+    fn put(
+        &self,
+        shared: &Shared,
+        state: &mut State,
+        context: &WriteContext<'_>,
+        existing: Option<&Value>,
+        body: Map<String, Value>,
+    ) -> Result<Value, ArmError>;
+
+    /// Returns the body GET answers after a PATCH of `existing`.
+    fn patch(
+        &self,
+        _shared: &Shared,
+        _state: &mut State,
+        _context: &WriteContext<'_>,
+        _existing: &Value,
+        _body: Map<String, Value>,
+    ) -> Result<Value, ArmError> {
+        Err(ArmError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "The requested resource does not support http method 'PATCH'.",
+        ))
+    }
+
+    /// The top-level member that carries the entity tag in bodies (`eTag`, `etag`), if any.
+    fn etag_member(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Shows `state` (`Creating`, `Updating`, `Deleting`) in a body while an operation runs.
+    fn mark(&self, body: &mut Value, state: &str) {
+        set_provisioning_state(body, state);
+    }
+
+    /// Cleans up what a resource owns outside itself when it is deleted (identities,
+    /// node resource groups).
+    fn on_delete(&self, _state: &mut State, _subscription: &Subscription, _body: &Value) {}
+
+    /// The body a synchronous DELETE answers 200 with (`None`: no body).
+    fn delete_body(&self, _body: &Value) -> Option<Value> {
+        None
+    }
+}
+
+/// Sets `properties.provisioningState`.
+pub(crate) fn set_provisioning_state(body: &mut Value, state: &str) {
+    if let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert("provisioningState".to_owned(), json!(state));
+    }
+}
+
+/// Every resource type below a resource group the emulator models.
+pub(crate) static TYPES: [ResourceType; 4] = [
+    ResourceType {
+        namespace: "Microsoft.ContainerRegistry",
+        type_name: "registries",
+        api_versions: registries::API_VERSIONS,
+        lro_put: true,
+        lro_patch: true,
+        lro_delete: true,
+        provider: &registries::Registries,
+    },
+    ResourceType {
+        namespace: "Microsoft.OperationalInsights",
+        type_name: "workspaces",
+        api_versions: workspaces::API_VERSIONS,
+        lro_put: true,
+        lro_patch: false,
+        lro_delete: true,
+        provider: &workspaces::Workspaces,
+    },
+    ResourceType {
+        namespace: "Microsoft.Insights",
+        type_name: "dataCollectionRules",
+        api_versions: data_collection::API_VERSIONS,
+        lro_put: false,
+        lro_patch: false,
+        lro_delete: false,
+        provider: &data_collection::Rules,
+    },
+    ResourceType {
+        namespace: "Microsoft.ContainerService",
+        type_name: "managedClusters",
+        api_versions: managed_clusters::API_VERSIONS,
+        lro_put: true,
+        lro_patch: true,
+        lro_delete: true,
+        provider: &managed_clusters::Clusters,
+    },
+];
+
+/// Returns the resource type for a namespace and type, compared case-insensitively.
+pub(crate) fn find_type(namespace: &str, type_name: &str) -> Option<&'static ResourceType> {
+    TYPES
+        .iter()
+        .find(|kind| kind.namespace.eq_ignore_ascii_case(namespace) && kind.type_name.eq_ignore_ascii_case(type_name))
+}
+
+/// Returns every api-version of a namespace.
+fn namespace_versions(namespace: &str) -> Vec<&'static str> {
+    let mut versions: Vec<&'static str> = TYPES
+        .iter()
+        .filter(|kind| kind.namespace.eq_ignore_ascii_case(namespace))
+        .flat_map(|kind| kind.api_versions.iter().copied())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    versions.reverse();
+    versions
+}
+
+/// Checks the api-version of a request for a resource type.
+///
+/// A write naming a location gets ARM's `NoRegisteredProviderFound` (which names the location);
+/// anything else `InvalidApiVersionParameter`. Both list the supported versions.
+pub(crate) fn check_version(request: &Incoming, kind: &ResourceType) -> Result<&'static str, ArmError> {
+    let version = request.query_values("api-version").join(",");
+    if let Some(known) = kind.api_versions.iter().find(|known| **known == version) {
+        return Ok(known);
+    }
+    let location = serde_json::from_slice::<Value>(&request.body)
+        .ok()
+        .and_then(|body| body.get("location").and_then(Value::as_str).map(str::to_owned));
+    match location {
+        Some(location) if request.method == Method::PUT => Err(ArmError::bad_request(
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location '{location}' and API version '{version}' for type '{}'. The supported api-versions are '{}'. The supported locations are '{}'.",
+                kind.type_name,
+                kind.api_versions.join(", "),
+                super::locations::names().replace(',', ", ")
+            ),
+        )),
+        _ => Err(ArmError::bad_request(
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                kind.api_versions.join(",")
+            ),
+        )),
+    }
+}
+
+fn is(segment: &str, name: &str) -> bool {
+    segment.eq_ignore_ascii_case(name)
+}
+
+/// Routes a path below `/subscriptions/{id}` to a modeled provider; `None` when no provider
+/// here owns it.
+pub(crate) fn route(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    rest: &[String],
+) -> Option<Result<Response, ArmError>> {
+    // Extension resources: `{scope}/providers/{namespace}/{type}[/{name}]`, the last
+    // `providers` segment deciding.
+    let last_providers = (0..rest.len()).rev().find(|index| is(&rest[*index], "providers") && index + 1 < rest.len());
+    if let Some(index) = last_providers {
+        let namespace = rest[index + 1].as_str();
+        let tail = &rest[index + 2..];
+        if is(namespace, "Microsoft.Authorization") {
+            return Some(authorization::route(shared, request, subscription, &rest[..index], tail));
+        }
+        if is(namespace, "Microsoft.Insights")
+            && index > 0
+            && tail.first().is_some_and(|kind| is(kind, "dataCollectionRuleAssociations"))
+        {
+            return Some(data_collection::route_association(shared, request, subscription, &rest[..index], &tail[1..]));
+        }
+    }
+    match rest {
+        [providers, namespace, locations, location, collection, operation_id]
+            if is(providers, "providers")
+                && is(locations, "locations")
+                && (is(collection, "operationStatuses") || is(collection, "operationResults")) =>
+        {
+            let versions = namespace_versions(namespace);
+            if versions.is_empty() {
+                return None;
+            }
+            Some(if is(collection, "operationStatuses") {
+                lro::status(shared, request, subscription, namespace, location, operation_id, &versions)
+            } else {
+                lro::result(shared, request, subscription, namespace, location, operation_id, &versions)
+            })
+        }
+        [collection] if is(collection, "resources") => Some(list_generic(shared, request, subscription, None)),
+        [groups, group, collection] if is(groups, "resourcegroups") && is(collection, "resources") => {
+            Some(list_generic(shared, request, subscription, Some(group)))
+        }
+        [providers, namespace, action]
+            if is(providers, "providers")
+                && is(namespace, "Microsoft.ContainerRegistry")
+                && is(action, "checkNameAvailability") =>
+        {
+            Some(registries::check_name_availability(shared, request))
+        }
+        [providers, namespace, type_name] if is(providers, "providers") => {
+            let kind = find_type(namespace, type_name)?;
+            Some(list(shared, request, subscription, None, kind))
+        }
+        [groups, group, providers, namespace, type_name]
+            if is(groups, "resourcegroups") && is(providers, "providers") =>
+        {
+            let kind = find_type(namespace, type_name)?;
+            Some(list(shared, request, subscription, Some(group), kind))
+        }
+        [groups, group, providers, namespace, type_name, name]
+            if is(groups, "resourcegroups") && is(providers, "providers") =>
+        {
+            let kind = find_type(namespace, type_name)?;
+            Some(item(shared, request, subscription, group, kind, name))
+        }
+        _ => None,
+    }
+}
+
+/// Returns the lowercase key of a resource below a resource group.
+pub(crate) fn key(subscription_id: &str, group: &str, kind: &ResourceType, name: &str) -> String {
+    format!(
+        "/subscriptions/{subscription_id}/resourcegroups/{group}/providers/{}/{}/{name}",
+        kind.namespace, kind.type_name
+    )
+    .to_lowercase()
+}
+
+/// Returns the lowercase key of any ARM id (what records are stored under).
+pub(crate) fn key_of(id: &str) -> String {
+    let trimmed = id.trim_end_matches('/');
+    let with_slash = if trimmed.starts_with('/') { trimmed.to_owned() } else { format!("/{trimmed}") };
+    with_slash.to_lowercase()
+}
+
+/// The 404 for a resource that does not exist (ARM's own message).
+pub(crate) fn not_found(kind: &ResourceType, group: &str, name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource '{}/{name}' under resource group '{group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+            kind.full_type()
+        ),
+    )
+}
+
+/// Returns the name (as created) of a resource group that exists and is not being deleted.
+pub(crate) fn existing_group(state: &State, subscription_id: &str, group: &str) -> Result<String, ArmError> {
+    let record = state
+        .subscriptions
+        .get(subscription_id)
+        .and_then(|subscription| subscription.resource_groups.get(&group.to_lowercase()))
+        .ok_or_else(|| resource_groups::not_found(group))?;
+    if record.provisioning_state == ProvisioningState::Deleting {
+        return Err(resource_groups::being_deleted(&record.name));
+    }
+    Ok(record.name.clone())
+}
+
+/// Returns a resource record by lowercase key.
+pub(crate) fn record<'a>(state: &'a State, subscription_id: &str, key: &str) -> Option<&'a ResourceRecord> {
+    state.subscriptions.get(subscription_id).and_then(|subscription| subscription.resources.get(key))
+}
+
+/// Returns a new entity tag.
+pub(crate) fn new_etag() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// Strips quotes and a weak marker from an entity tag as a client sent it.
+fn bare_etag(value: &str) -> &str {
+    let value = value.trim();
+    let value = value.strip_prefix("W/").unwrap_or(value);
+    value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(value)
+}
+
+fn precondition_failed(message: String) -> ArmError {
+    ArmError::new(StatusCode::PRECONDITION_FAILED, "PreconditionFailed", message)
+}
+
+/// Checks `If-Match` and `If-None-Match` (RFC 9110 §13.1) against a resource's entity tag.
+///
+/// `If-Match` on a resource that does not exist fails, whatever its value; a list of tags is
+/// refused (412) unless one matches. `If-None-Match: *` fails when the resource exists.
+pub(crate) fn check_conditions(request: &Incoming, existing: Option<&ResourceRecord>) -> Result<(), ArmError> {
+    if let Some(value) = request.header(header::IF_MATCH.as_str()) {
+        let matches =
+            existing.is_some_and(|record| value.split(',').map(bare_etag).any(|tag| tag == "*" || tag == record.etag));
+        if !matches {
+            return Err(precondition_failed(match existing {
+                Some(_) => format!(
+                    "The specified precondition 'If-Match = {value}' failed: the resource's current entity tag is different."
+                ),
+                None => format!("The specified precondition 'If-Match = {value}' failed: the resource does not exist."),
+            }));
+        }
+    }
+    if let Some(value) = request.header(header::IF_NONE_MATCH.as_str())
+        && let Some(record) = existing
+        && value.split(',').map(bare_etag).any(|tag| tag == "*" || tag == record.etag)
+    {
+        return Err(precondition_failed(format!(
+            "The specified precondition 'If-None-Match = {value}' failed: the resource already exists."
+        )));
+    }
+    Ok(())
+}
+
+/// The 409 for a write to a resource whose operation is still running.
+pub(crate) fn operation_in_progress(name: &str) -> ArmError {
+    // The AKS wording (aka.ms/aks-pending-operation); other providers answer the same code.
+    ArmError::new(
+        StatusCode::CONFLICT,
+        "AnotherOperationInProgress",
+        format!(
+            "Operation is not allowed: Another operation is in progress on '{name}', please wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for more details"
+        ),
+    )
+}
+
+/// `GET .../providers/{namespace}/{type}` at a subscription or a resource group.
+fn list(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    group: Option<&String>,
+    kind: &'static ResourceType,
+) -> Result<Response, ArmError> {
+    check_version(request, kind)?;
+    if request.method != Method::GET {
+        return Err(method_not_allowed(&request.method, &[Method::GET]));
+    }
+    let state = shared.state();
+    if let Some(group) = group {
+        existing_group(&state, &subscription.id, group)?;
+    }
+    let suffix = format!("/providers/{}/{}/", kind.namespace, kind.type_name).to_lowercase();
+    let group_prefix =
+        group.map(|group| format!("/subscriptions/{}/resourcegroups/{}/", subscription.id, group.to_lowercase()));
+    let value: Vec<Value> = state
+        .subscriptions
+        .get(&subscription.id)
+        .map(|record| {
+            record
+                .resources
+                .iter()
+                .filter(|(key, _)| {
+                    let segments: Vec<&str> = key.split('/').collect();
+                    segments.len() == 9
+                        && key.contains(&suffix)
+                        && group_prefix.as_ref().is_none_or(|prefix| key.starts_with(prefix))
+                })
+                .map(|(_, record)| record.body.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json_response(StatusCode::OK, &json!({"value": value})))
+}
+
+/// `GET /subscriptions/{id}[/resourceGroups/{rg}]/resources` (`Resources_List`,
+/// `Resources_ListByResourceGroup`, api-version 2025-04-01): every tracked resource below
+/// resource groups (not extension resources), as `GenericResourceExpanded`, optionally filtered
+/// by `resourceType eq '...'` and/or `name eq '...'` (what the az CLI's lookup of a registry by
+/// name sends). Other filters are refused: stricter than Azure.
+fn list_generic(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    group: Option<&String>,
+) -> Result<Response, ArmError> {
+    super::check_api_version(request, resource_groups::API_VERSIONS)?;
+    if request.method != Method::GET {
+        return Err(method_not_allowed(&request.method, &[Method::GET]));
+    }
+    let filter = request.query_values("$filter").join(",");
+    let mut wanted_type: Option<String> = None;
+    let mut wanted_name: Option<String> = None;
+    for clause in filter.split(" and ").map(str::trim).filter(|clause| !clause.is_empty()) {
+        let quoted = |prefix: &str| {
+            clause
+                .get(..prefix.len())
+                .filter(|head| head.eq_ignore_ascii_case(prefix))
+                .map(|_| clause[prefix.len()..].trim())
+                .and_then(|rest| rest.strip_prefix('\'').and_then(|inner| inner.strip_suffix('\'')))
+                .map(str::to_owned)
+        };
+        if let Some(value) = quoted("resourceType eq") {
+            wanted_type = Some(value);
+        } else if let Some(value) = quoted("name eq") {
+            wanted_name = Some(value);
+        } else {
+            return Err(ArmError::bad_request(
+                "InvalidFilter",
+                format!(
+                    "The filter '{filter}' is not supported. Supported filters are 'resourceType eq '...'' and 'name eq '...'', joined by 'and'."
+                ),
+            ));
+        }
+    }
+    let state = shared.state();
+    if let Some(group) = group {
+        existing_group(&state, &subscription.id, group)?;
+    }
+    let group_prefix =
+        group.map(|group| format!("/subscriptions/{}/resourcegroups/{}/", subscription.id, group.to_lowercase()));
+    let value: Vec<Value> = state
+        .subscriptions
+        .get(&subscription.id)
+        .map(|record| {
+            record
+                .resources
+                .iter()
+                .filter(|(key, _)| {
+                    key.split('/').count() == 9 && group_prefix.as_ref().is_none_or(|prefix| key.starts_with(prefix))
+                })
+                .map(|(_, record)| &record.body)
+                .filter(|body| {
+                    let text = |member: &str| body.get(member).and_then(Value::as_str).unwrap_or_default();
+                    wanted_type.as_deref().is_none_or(|wanted| text("type").eq_ignore_ascii_case(wanted))
+                        && wanted_name.as_deref().is_none_or(|wanted| text("name").eq_ignore_ascii_case(wanted))
+                })
+                .map(|body| {
+                    let mut generic = Map::new();
+                    for member in ["id", "name", "type", "sku", "kind", "location", "managedBy", "tags", "identity"] {
+                        if let Some(value) = body.get(member) {
+                            generic.insert(member.to_owned(), value.clone());
+                        }
+                    }
+                    Value::Object(generic)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json_response(StatusCode::OK, &json!({"value": value})))
+}
+
+/// `GET|PUT|PATCH|DELETE .../resourceGroups/{rg}/providers/{namespace}/{type}/{name}`.
+fn item(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    group: &str,
+    kind: &'static ResourceType,
+    name: &str,
+) -> Result<Response, ArmError> {
+    let api_version = check_version(request, kind)?;
+    let allowed = [Method::GET, Method::PUT, Method::PATCH, Method::DELETE];
+    if !allowed.contains(&request.method) {
+        return Err(method_not_allowed(&request.method, &allowed));
+    }
+    let key = key(&subscription.id, group, kind, name);
+    match request.method {
+        Method::GET => {
+            let state = shared.state();
+            let group_name = existing_group(&state, &subscription.id, group).or_else(|error| {
+                if error.code == "ResourceGroupBeingDeleted" { Ok(group.to_owned()) } else { Err(error) }
+            })?;
+            record(&state, &subscription.id, &key)
+                .map(|record| json_response(StatusCode::OK, &record.body))
+                .ok_or_else(|| not_found(kind, &group_name, name))
+        }
+        Method::PUT | Method::PATCH => write(shared, request, subscription, group, kind, name, &key, api_version),
+        _ => delete(shared, request, subscription, group, kind, name, &key, api_version),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one per part of the request the write needs
+fn write(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    group: &str,
+    kind: &'static ResourceType,
+    name: &str,
+    key: &str,
+    api_version: &str,
+) -> Result<Response, ArmError> {
+    let body = json_object_body(request)?;
+    let is_put = request.method == Method::PUT;
+    if is_put {
+        kind.provider.validate_name(name)?;
+    }
+    let mut guard = shared.state();
+    let state = &mut *guard;
+    let group_name = existing_group(state, &subscription.id, group)?;
+    let existing = record(state, &subscription.id, key).cloned();
+    check_conditions(request, existing.as_ref())?;
+    if existing.as_ref().is_some_and(|record| record.operation.is_some()) {
+        return Err(operation_in_progress(name));
+    }
+    let context = WriteContext {
+        subscription,
+        id: format!(
+            "/subscriptions/{}/resourceGroups/{group_name}/providers/{}/{}/{name}",
+            subscription.id, kind.namespace, kind.type_name
+        ),
+        resource_group: group_name.clone(),
+        name,
+        key: key.to_owned(),
+    };
+    let mut final_body = match (&existing, is_put) {
+        (_, true) => kind.provider.put(shared, state, &context, existing.as_ref().map(|record| &record.body), body)?,
+        (Some(record), false) => kind.provider.patch(shared, state, &context, &record.body, body)?,
+        (None, false) => return Err(not_found(kind, &group_name, name)),
+    };
+    let etag = new_etag();
+    if let Some(member) = kind.provider.etag_member()
+        && let Some(object) = final_body.as_object_mut()
+    {
+        object.insert(member.to_owned(), json!(etag));
+    }
+    let created = existing.is_none();
+    let long_running = if is_put { kind.lro_put } else { kind.lro_patch };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    if !long_running {
+        let subscription_record =
+            state.subscriptions.get_mut(&subscription.id).ok_or_else(|| resource_groups::not_found(group))?;
+        subscription_record.resources.insert(
+            key.to_owned(),
+            ResourceRecord { body: final_body.clone(), final_body: None, etag, operation: None },
+        );
+        state.dirty = true;
+        return Ok(json_response(status, &final_body));
+    }
+    let location = final_body.get("location").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let target = OperationTarget {
+        subscription_id: &subscription.id,
+        resource_id: key,
+        namespace: kind.namespace,
+        location: &location,
+    };
+    let action = if created { ResourceAction::Create } else { ResourceAction::Update };
+    let operation_id = lro::start(shared, request, state, &target, action);
+    let mut shown = final_body.clone();
+    kind.provider.mark(&mut shown, if created { "Creating" } else { "Updating" });
+    let subscription_record =
+        state.subscriptions.get_mut(&subscription.id).ok_or_else(|| resource_groups::not_found(group))?;
+    subscription_record.resources.insert(
+        key.to_owned(),
+        ResourceRecord {
+            body: shown.clone(),
+            final_body: Some(final_body),
+            etag,
+            operation: Some(operation_id.clone()),
+        },
+    );
+    state.dirty = true;
+    drop(guard);
+    let mut response = json_response(status, &shown);
+    lro::insert_url(
+        &mut response,
+        "azure-asyncoperation",
+        &lro::status_url(request, shared, &target, &operation_id, api_version),
+    );
+    response.headers_mut().insert(header::RETRY_AFTER, lro::retry_after(shared));
+    Ok(response)
+}
+
+#[allow(clippy::too_many_arguments)] // one per part of the request the delete needs
+fn delete(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    group: &str,
+    kind: &'static ResourceType,
+    name: &str,
+    key: &str,
+    api_version: &str,
+) -> Result<Response, ArmError> {
+    let mut guard = shared.state();
+    let state = &mut *guard;
+    existing_group(state, &subscription.id, group)?;
+    let existing = record(state, &subscription.id, key).cloned();
+    check_conditions(request, existing.as_ref())?;
+    let Some(existing) = existing else {
+        return Ok(empty_response(StatusCode::NO_CONTENT));
+    };
+    if existing.operation.is_some() {
+        return Err(operation_in_progress(name));
+    }
+    kind.provider.on_delete(state, subscription, &existing.body);
+    if !kind.lro_delete {
+        remove(state, &subscription.id, key);
+        return Ok(match kind.provider.delete_body(&existing.body) {
+            Some(body) => json_response(StatusCode::OK, &body),
+            None => empty_response(StatusCode::OK),
+        });
+    }
+    let location = existing.body.get("location").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let target = OperationTarget {
+        subscription_id: &subscription.id,
+        resource_id: key,
+        namespace: kind.namespace,
+        location: &location,
+    };
+    let operation_id = lro::start(shared, request, state, &target, ResourceAction::Delete);
+    if let Some(record) = state.subscriptions.get_mut(&subscription.id).and_then(|record| record.resources.get_mut(key))
+    {
+        kind.provider.mark(&mut record.body, "Deleting");
+        record.operation = Some(operation_id.clone());
+    }
+    state.dirty = true;
+    drop(guard);
+    let mut response = empty_response(StatusCode::ACCEPTED);
+    lro::insert_url(&mut response, "location", &lro::result_url(request, shared, &target, &operation_id, api_version));
+    response.headers_mut().insert(header::RETRY_AFTER, lro::retry_after(shared));
+    Ok(response)
+}
+
+/// Removes a resource and its extension resources now.
+pub(crate) fn remove(state: &mut State, subscription_id: &str, key: &str) {
+    if let Some(subscription) = state.subscriptions.get_mut(subscription_id) {
+        subscription.resources.remove(key);
+        let prefix = format!("{key}/providers/");
+        subscription.resources.retain(|id, _| !id.starts_with(&prefix));
+    }
+    state.dirty = true;
+}
+
+/// Reads an optional string member (`null` counts as absent).
+pub(crate) fn optional_string(path: &str, value: &Value) -> Result<Option<String>, ArmError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text.clone())),
+        other => Err(wrong_type(path, "a string", other)),
+    }
+}
+
+/// The 400 for a member of the wrong JSON type.
+pub(crate) fn wrong_type(path: &str, expected: &str, value: &Value) -> ArmError {
+    ArmError::invalid_content(format!(
+        "The member '{path}' must be {expected} but is {}. Path '{path}'",
+        super::json_kind(value)
+    ))
+}
+
+/// The 400 for a member the resource's schema does not have.
+pub(crate) fn unknown_member(path: &str, type_name: &str) -> ArmError {
+    ArmError::invalid_content(format!("Could not find member '{path}' on object of type '{type_name}'. Path '{path}'"))
+}
+
+/// Returns an object member, refusing other JSON types (`null` counts as absent).
+pub(crate) fn optional_object(path: &str, value: &Value) -> Result<Option<Map<String, Value>>, ArmError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(members) => Ok(Some(members.clone())),
+        other => Err(wrong_type(path, "an object", other)),
+    }
+}
+
+/// Checks that every member of an object is one of `known` (or a read-only member in
+/// `ignored`, which a client may echo back from a GET).
+pub(crate) fn only_members(
+    object: &Map<String, Value>,
+    prefix: &str,
+    type_name: &str,
+    known: &[&str],
+) -> Result<(), ArmError> {
+    match object.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(key) => Err(unknown_member(&format!("{prefix}{key}"), type_name)),
+        None => Ok(()),
+    }
+}
+
+/// Reads and normalizes a required `location`.
+pub(crate) fn location(body: &Map<String, Value>) -> Result<&'static str, ArmError> {
+    let requested = match body.get("location") {
+        None | Some(Value::Null) => {
+            return Err(ArmError::bad_request(
+                "LocationRequired",
+                "The location property is required for this definition.",
+            ));
+        }
+        Some(value) => optional_string("location", value)?.unwrap_or_default(),
+    };
+    super::locations::normalize(&requested).ok_or_else(|| {
+        ArmError::bad_request(
+            "LocationNotAvailableForResourceType",
+            format!(
+                "The provided location '{requested}' is not available for resource type. List of available regions for the resource type is '{}'.",
+                super::locations::names()
+            ),
+        )
+    })
+}
+
+/// Reads `tags` (ARM's tag rules), `None` when absent or empty.
+pub(crate) fn tags(body: &Map<String, Value>) -> Result<Option<Map<String, Value>>, ArmError> {
+    match body.get("tags") {
+        None => Ok(None),
+        Some(value) => resource_groups::tags(value),
+    }
+}
+
+/// Refuses a location change on an existing resource.
+pub(crate) fn same_location(existing: Option<&Value>, location: &str) -> Result<(), ArmError> {
+    if let Some(current) = existing.and_then(|body| body.get("location")).and_then(Value::as_str)
+        && current != location
+    {
+        return Err(ArmError::bad_request(
+            "LocationMismatch",
+            format!(
+                "The resource already exists in location '{current}'. The location of a resource cannot be changed to '{location}'."
+            ),
+        ));
+    }
+    Ok(())
+}

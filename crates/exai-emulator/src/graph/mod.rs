@@ -1,0 +1,505 @@
+//! Microsoft Graph v1.0, the part of it that registers applications: `/v1.0/applications`
+//! (with `addPassword`, `removePassword` and `federatedIdentityCredentials`) and
+//! `/v1.0/servicePrincipals`, per tenant of the caller's token; and, in [`github`], the
+//! GitHub-Actions-like OIDC issuer whose tokens those federated credentials trust.
+//!
+//! Every request passes one gate: a bearer token the emulator issued, for Graph's audience
+//! (`InvalidAuthenticationToken` otherwise, in Graph's error shape), from the development
+//! application. Applications created through Graph have no Graph permissions (the emulator models
+//! no consent), so their tokens get Graph's 403 `Authorization_RequestDenied`: stricter than
+//! Graph, where an administrator could grant them `Application.ReadWrite.All`.
+//!
+//! Errors are Graph's: `{"error":{"code","message","innerError":{"date","request-id",
+//! "client-request-id"}}}` with Graph's codes (`Request_ResourceNotFound`, `Request_BadRequest`,
+//! `Request_MultipleObjectsWithSameKeyValue`, ...), and every answer carries `request-id` and
+//! `client-request-id` headers. Object ids are GUIDs, matched case-insensitively. Members of a
+//! body the emulator does not model, query options other than `$filter`, and filters other than
+//! the few it implements are refused, never ignored.
+
+pub(crate) mod applications;
+mod directory;
+mod federated;
+pub(crate) mod github;
+mod service_principals;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub(crate) use self::directory::{
+    ApplicationRecord, Directory, FederatedCredentialRecord, PasswordCredentialRecord, ServicePrincipalRecord,
+    secret_hash,
+};
+use crate::auth::{BearerFailure, GRAPH_AUDIENCE};
+use crate::server::{Incoming, Shared, parse_guid};
+
+/// The first path segment of every Graph v1.0 route.
+pub(crate) const PREFIX: &str = "v1.0";
+
+/// The token audiences Graph accepts: its URL (with or without the slash the v1-resource scope
+/// form leaves) and its application id.
+const GRAPH_AUDIENCES: [&str; 3] =
+    [GRAPH_AUDIENCE, "https://graph.microsoft.com/", "00000003-0000-0000-c000-000000000000"];
+
+/// The base of every `@odata.context` (Graph names itself, whatever host the client used).
+const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
+
+/// The content type of Graph's JSON answers.
+const JSON_CONTENT_TYPE: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/// A Graph error: a status, a code and a message (the `innerError` is added on the way out).
+#[derive(Debug)]
+pub(crate) struct GraphError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// Graph's error code.
+    pub code: &'static str,
+    /// Graph's message.
+    pub message: String,
+    /// Headers the error carries (`WWW-Authenticate`, `Allow`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl GraphError {
+    /// Creates an error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), headers: Vec::new() }
+    }
+
+    /// A 400 `Request_BadRequest`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
+    }
+
+    /// The 404 Graph answers for an object id it does not know.
+    pub fn not_found(id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+        )
+    }
+
+    /// A member Graph does not know on a resource.
+    pub fn unknown_property(name: &str) -> Self {
+        Self::bad_request(format!("Property '{name}' does not exist as a declared property or extension property."))
+    }
+
+    /// A member with a value of the wrong type or out of range.
+    pub fn invalid_value(property: &str, resource: &str) -> Self {
+        Self::bad_request(format!("Invalid value specified for property '{property}' of resource '{resource}'."))
+    }
+
+    /// A read-only member in a write.
+    pub fn read_only(property: &str) -> Self {
+        Self::bad_request(format!("Property '{property}' is read-only and cannot be set."))
+    }
+
+    fn unauthorized(message: &str) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
+        error.headers.push((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+            ),
+        ));
+        error
+    }
+
+    fn method_not_allowed(allowed: &[Method]) -> Self {
+        // Graph's wording for a method a route lacks; the `Allow` header is what HTTP requires.
+        let mut error = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request uri.",
+        );
+        let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        if let Ok(value) = HeaderValue::from_str(&allow) {
+            error.headers.push((header::ALLOW, value));
+        }
+        error
+    }
+}
+
+/// Who is calling: the tenant and application of the token.
+pub(crate) struct Caller {
+    /// The tenant the token was issued in; every object the request touches lives there.
+    pub tenant_id: String,
+}
+
+/// Returns a JSON response in Graph's content type.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    response
+}
+
+/// Returns a 204 with no body.
+pub(crate) fn no_content() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+/// Returns the `@odata.context` of a path under `$metadata#`.
+pub(crate) fn context(fragment: &str) -> String {
+    format!("{METADATA}#{fragment}")
+}
+
+/// Formats a time as Graph does (`2026-05-01T12:00:00Z`).
+pub(crate) fn graph_time(time: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time.format(&format).unwrap_or_default()
+}
+
+/// Answers a request under `/v1.0/`.
+pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
+    let request_id = Uuid::new_v4().to_string();
+    // Graph echoes the client's `client-request-id`, and uses its own request id when none came.
+    let client_request_id = request
+        .header("client-request-id")
+        .filter(|value| !value.is_empty() && value.len() <= 200)
+        .map_or_else(|| request_id.clone(), str::to_owned);
+    let response =
+        route(shared, request).unwrap_or_else(|error| error_response(error, &request_id, &client_request_id));
+    finish(response, &request_id, &client_request_id)
+}
+
+fn error_response(error: GraphError, request_id: &str, client_request_id: &str) -> Response {
+    let date = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let body = json!({
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "innerError": {
+                "date": crate::clock::now().format(&date).unwrap_or_default(),
+                "request-id": request_id,
+                "client-request-id": client_request_id,
+            },
+        },
+    });
+    let mut response = json_response(error.status, &body);
+    for (name, value) in error.headers {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+fn finish(mut response: Response, request_id: &str, client_request_id: &str) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [("request-id", request_id), ("client-request-id", client_request_id)] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("odata-version", HeaderValue::from_static("4.0"));
+    headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    response
+}
+
+fn authenticate(shared: &Shared, request: &Incoming) -> Result<Caller, GraphError> {
+    let token = match crate::auth::authenticate(&shared.tokens(), &request.headers) {
+        Ok(token) => token,
+        Err(BearerFailure::Missing) => return Err(GraphError::unauthorized("Access token is empty.")),
+        Err(BearerFailure::Malformed) => {
+            return Err(GraphError::unauthorized("CompactToken parsing failed with error code: 80049217"));
+        }
+        Err(BearerFailure::Unknown) => return Err(GraphError::unauthorized("Access token validation failure.")),
+        Err(BearerFailure::Expired { .. }) => {
+            return Err(GraphError::unauthorized("Lifetime validation failed, the token is expired."));
+        }
+    };
+    if !GRAPH_AUDIENCES.contains(&token.audience.as_str()) {
+        return Err(GraphError::unauthorized("Access token validation failure. Invalid audience."));
+    }
+    if token.client_id != crate::DEV_CLIENT_ID {
+        // Stricter than Graph (see the module documentation): only the development application
+        // holds Graph permissions.
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ));
+    }
+    Ok(Caller { tenant_id: token.tenant_id })
+}
+
+/// How a route names an application or a service principal.
+pub(crate) enum ObjectKey {
+    /// By object id (`/applications/{id}`).
+    Id(String),
+    /// By application id (`/applications(appId='{appId}')`).
+    AppId(String),
+}
+
+/// Parses `{collection}(appId='{appId}')`, case-insensitively, returning the appId.
+fn alternate_key<'a>(segment: &'a str, collection: &str) -> Option<&'a str> {
+    let prefix_length = collection.len() + "(appId='".len();
+    let head = segment.get(..prefix_length)?;
+    if !head.eq_ignore_ascii_case(&format!("{collection}(appId='")) {
+        return None;
+    }
+    segment.get(prefix_length..)?.strip_suffix("')")
+}
+
+/// Checks an object id taken from a path.
+pub(crate) fn object_id(text: &str) -> Result<String, GraphError> {
+    parse_guid(text).ok_or_else(|| GraphError::bad_request(format!("Invalid object identifier '{text}'.")))
+}
+
+fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
+    let caller = authenticate(shared, request)?;
+    check_query_options(request)?;
+    let segments = request.segments.get(1..).unwrap_or_default();
+    let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
+    let method = &request.method;
+    let (collection, rest) = match segments {
+        [first, rest @ ..] if is(first, "applications") => ("applications", rest.split_first()),
+        [first, ..] if alternate_key(first, "applications").is_some() => ("applications", None),
+        [first, rest @ ..] if is(first, "servicePrincipals") => ("servicePrincipals", rest.split_first()),
+        [first, ..] if alternate_key(first, "servicePrincipals").is_some() => ("servicePrincipals", None),
+        [first, ..] => return Err(segment_not_found(first)),
+        [] => return Err(segment_not_found(PREFIX)),
+    };
+    // The object the path names, and what follows it.
+    let (key, tail): (Option<ObjectKey>, &[String]) = match (segments, rest) {
+        ([first, tail @ ..], None) if alternate_key(first, collection).is_some() => {
+            let app_id = alternate_key(first, collection).unwrap_or_default();
+            let app_id = parse_guid(app_id)
+                .ok_or_else(|| GraphError::bad_request(format!("Invalid object identifier '{app_id}'.")))?;
+            (Some(ObjectKey::AppId(app_id)), tail)
+        }
+        (_, Some((id, tail))) => (Some(ObjectKey::Id(object_id(id)?)), tail),
+        _ => (None, &[]),
+    };
+    match (collection, key, tail) {
+        ("applications", None, _) => match *method {
+            Method::GET => applications::list(shared, request, &caller),
+            Method::POST => applications::create(shared, request, &caller),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::POST])),
+        },
+        ("applications", Some(key), []) => match *method {
+            Method::GET => applications::get(shared, &caller, &key),
+            Method::PATCH => applications::update(shared, request, &caller, &key),
+            Method::DELETE => applications::delete(shared, &caller, &key),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::PATCH, Method::DELETE])),
+        },
+        ("applications", Some(key), [action]) if is_action(action, "addPassword") => {
+            post_only(method)?;
+            applications::add_password(shared, request, &caller, &key)
+        }
+        ("applications", Some(key), [action]) if is_action(action, "removePassword") => {
+            post_only(method)?;
+            applications::remove_password(shared, request, &caller, &key)
+        }
+        ("applications", Some(key), [collection]) if is(collection, "federatedIdentityCredentials") => match *method {
+            Method::GET => federated::list(shared, &caller, &key),
+            Method::POST => federated::create(shared, request, &caller, &key),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::POST])),
+        },
+        ("applications", Some(key), [collection, credential]) if is(collection, "federatedIdentityCredentials") => {
+            match *method {
+                Method::GET => federated::get(shared, &caller, &key, credential),
+                Method::PATCH => federated::update(shared, request, &caller, &key, credential),
+                Method::DELETE => federated::delete(shared, &caller, &key, credential),
+                _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::PATCH, Method::DELETE])),
+            }
+        }
+        ("servicePrincipals", None, _) => match *method {
+            Method::GET => service_principals::list(shared, request, &caller),
+            Method::POST => service_principals::create(shared, request, &caller),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::POST])),
+        },
+        ("servicePrincipals", Some(key), []) => match *method {
+            Method::GET => service_principals::get(shared, &caller, &key),
+            Method::DELETE => service_principals::delete(shared, &caller, &key),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::DELETE])),
+        },
+        (_, _, [first, ..]) => Err(segment_not_found(first)),
+        (_, _, []) => Err(segment_not_found(collection)),
+    }
+}
+
+/// Returns whether a segment names an action, bare or namespace-qualified (`microsoft.graph.X`).
+fn is_action(segment: &str, action: &str) -> bool {
+    segment.eq_ignore_ascii_case(action)
+        || segment
+            .get(.."microsoft.graph.".len())
+            .is_some_and(|namespace| namespace.eq_ignore_ascii_case("microsoft.graph."))
+            && segment.get("microsoft.graph.".len()..).is_some_and(|name| name.eq_ignore_ascii_case(action))
+}
+
+fn post_only(method: &Method) -> Result<(), GraphError> {
+    if *method == Method::POST { Ok(()) } else { Err(GraphError::method_not_allowed(&[Method::POST])) }
+}
+
+fn segment_not_found(segment: &str) -> GraphError {
+    GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", format!("Resource not found for the segment '{segment}'."))
+}
+
+/// Refuses OData query options the emulator does not implement (all but `$filter`), rather than
+/// answering as if they had been applied: stricter than Graph, which implements them.
+fn check_query_options(request: &Incoming) -> Result<(), GraphError> {
+    let Some(query) = request.query.as_deref() else { return Ok(()) };
+    for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name.starts_with('$') && name != "$filter" {
+            return Err(GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                format!("The emulator does not implement the query option '{name}'; only $filter is supported."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a write's body as a JSON object, as Graph requires.
+pub(crate) fn json_body(request: &Incoming) -> Result<Map<String, Value>, GraphError> {
+    let unreadable = || {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )
+    };
+    let is_json = request
+        .header(header::CONTENT_TYPE.as_str())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(unreadable());
+    }
+    match serde_json::from_slice(&request.body) {
+        Ok(Value::Object(members)) => Ok(members),
+        _ => Err(unreadable()),
+    }
+}
+
+/// A `$filter` the emulator implements.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Filter {
+    /// `{property} eq '{value}'`.
+    Equals(&'static str, String),
+    /// `startswith({property},'{value}')`.
+    StartsWith(&'static str, String),
+}
+
+impl Filter {
+    /// Returns whether a property's value passes the filter. Directory string comparisons are
+    /// case-insensitive.
+    pub fn matches(&self, property: &str, value: &str) -> bool {
+        match self {
+            Filter::Equals(name, expected) => *name == property && value.to_lowercase() == expected.to_lowercase(),
+            Filter::StartsWith(name, prefix) => {
+                *name == property && value.to_lowercase().starts_with(&prefix.to_lowercase())
+            }
+        }
+    }
+}
+
+/// Returns the request's `$filter`, parsed against the properties a collection supports in
+/// `eq` and in `startswith`.
+pub(crate) fn filter(
+    request: &Incoming,
+    resource: &str,
+    equals: &[&'static str],
+    starts_with: &[&'static str],
+) -> Result<Option<Filter>, GraphError> {
+    let values = request.query_values("$filter");
+    let text = match values.as_slice() {
+        [] => return Ok(None),
+        [text] => text.trim(),
+        _ => return Err(invalid_filter("the query option '$filter' was given more than once")),
+    };
+    let unsupported = |property: &str| {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            format!(
+                "Unsupported or invalid query filter clause specified for property '{property}' of resource '{resource}'."
+            ),
+        )
+    };
+    let find =
+        |list: &[&'static str], property: &str| list.iter().copied().find(|known| known.eq_ignore_ascii_case(property));
+    if let Some(arguments) = text
+        .get(.."startswith(".len())
+        .filter(|head| head.eq_ignore_ascii_case("startswith("))
+        .and_then(|_| text.get("startswith(".len()..))
+    {
+        let arguments = arguments.strip_suffix(')').ok_or_else(|| invalid_filter(text))?;
+        let (property, literal) = arguments.split_once(',').ok_or_else(|| invalid_filter(text))?;
+        let property = property.trim();
+        let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
+        let known = find(starts_with, property).ok_or_else(|| unsupported(property))?;
+        return Ok(Some(Filter::StartsWith(known, value)));
+    }
+    let mut words = text.splitn(3, ' ');
+    let (Some(property), Some(operator), Some(literal)) = (words.next(), words.next(), words.next()) else {
+        return Err(invalid_filter(text));
+    };
+    if !operator.eq_ignore_ascii_case("eq") {
+        return Err(unsupported(property));
+    }
+    let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
+    let known = find(equals, property).ok_or_else(|| unsupported(property))?;
+    Ok(Some(Filter::Equals(known, value)))
+}
+
+fn invalid_filter(text: &str) -> GraphError {
+    GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", format!("Invalid filter clause: {text}"))
+}
+
+/// Parses an OData string literal: single quotes, a quote inside doubled.
+fn string_literal(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut value = String::with_capacity(inner.len());
+    let mut characters = inner.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character == '\'' {
+            // A lone quote ends the literal early: the rest is not a literal.
+            if characters.next() != Some('\'') {
+                return None;
+            }
+        }
+        value.push(character);
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_string_literals() {
+        assert_eq!(string_literal("'a b'").as_deref(), Some("a b"));
+        assert_eq!(string_literal("'O''Brien'").as_deref(), Some("O'Brien"));
+        assert_eq!(string_literal("'a' or 'b'"), None);
+        assert_eq!(string_literal("a"), None);
+    }
+
+    #[test]
+    fn parses_alternate_keys_and_actions() {
+        assert_eq!(alternate_key("applications(appId='x')", "applications"), Some("x"));
+        assert_eq!(alternate_key("Applications(APPID='x')", "applications"), Some("x"));
+        assert_eq!(alternate_key("applications", "applications"), None);
+        assert!(is_action("addPassword", "addPassword"));
+        assert!(is_action("microsoft.graph.addPassword", "addPassword"));
+        assert!(!is_action("microsoft.graph.removePassword", "addPassword"));
+    }
+
+    #[test]
+    fn matches_case_insensitively() {
+        let filter = Filter::StartsWith("displayName", "Exai".to_owned());
+        assert!(filter.matches("displayName", "exai-perso"));
+        assert!(!filter.matches("appId", "exai-perso"));
+        assert!(Filter::Equals("displayName", "A".to_owned()).matches("displayName", "a"));
+    }
+}

@@ -1,0 +1,203 @@
+//! `/v1.0/servicePrincipals`: an application's presence in a tenant, and the principal role
+//! assignments name.
+//!
+//! Every service principal is registered in the tenant's `principals` (source `application`,
+//! type `ServicePrincipal`), where ARM's role assignments look for `principalId`, and removed
+//! from it when deleted. Creating one for an unknown `appId` fails as Graph does (400
+//! `Request_BadRequest`, "The appId '...' of the service principal does not reference a valid
+//! application object.", observed in openshift/openshift-azure#1534 and
+//! microsoftgraph/msgraph-sdk-powershell#846); a second one for the same application is a 409
+//! `Request_MultipleObjectsWithSameKeyValue`.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, json_body, json_response, no_content};
+use crate::server::{Incoming, Shared, parse_guid};
+use crate::state::{PrincipalRecord, State};
+
+fn to_json(tenant_id: &str, principal: &ServicePrincipalRecord) -> Map<String, Value> {
+    let value = json!({
+        "id": principal.id,
+        "deletedDateTime": null,
+        "accountEnabled": principal.account_enabled,
+        "appDisplayName": principal.display_name,
+        "appId": principal.app_id,
+        "appOwnerOrganizationId": tenant_id,
+        "displayName": principal.display_name,
+        "servicePrincipalNames": [principal.app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMyOrg",
+        "tags": principal.tags,
+        "keyCredentials": [],
+        "passwordCredentials": [],
+    });
+    value.as_object().cloned().unwrap_or_default()
+}
+
+/// Removes an application's service principal from a tenant (directory and principals).
+pub(crate) fn remove_for_app(state: &mut State, tenant_id: &str, app_id: &str) {
+    let Some(tenant) = state.directory.tenants.get_mut(tenant_id) else { return };
+    let ids: Vec<String> = tenant
+        .service_principals
+        .values()
+        .filter(|principal| principal.app_id == app_id)
+        .map(|principal| principal.id.clone())
+        .collect();
+    for id in ids {
+        remove(state, tenant_id, &id);
+    }
+}
+
+fn remove(state: &mut State, tenant_id: &str, id: &str) {
+    if let Some(tenant) = state.directory.tenants.get_mut(tenant_id) {
+        tenant.service_principals.remove(id);
+    }
+    if let Some(tenant) = state.tenants.get_mut(tenant_id) {
+        tenant.principals.remove(id);
+    }
+    state.dirty = true;
+}
+
+fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result<ServicePrincipalRecord, GraphError> {
+    let principals = state.directory.tenants.get(&caller.tenant_id).map(|tenant| &tenant.service_principals);
+    let found = match key {
+        ObjectKey::Id(id) => principals.and_then(|principals| principals.get(id)),
+        ObjectKey::AppId(app_id) => {
+            principals.and_then(|principals| principals.values().find(|principal| &principal.app_id == app_id))
+        }
+    };
+    found.cloned().ok_or_else(|| {
+        GraphError::not_found(match key {
+            ObjectKey::Id(id) | ObjectKey::AppId(id) => id,
+        })
+    })
+}
+
+/// `GET /v1.0/servicePrincipals[?$filter=...]`.
+pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
+    let filter = super::filter(request, "servicePrincipal", &["appId", "displayName"], &["displayName"])?;
+    let state = shared.state();
+    let value: Vec<Value> = state
+        .directory
+        .tenants
+        .get(&caller.tenant_id)
+        .map(|tenant| {
+            tenant
+                .service_principals
+                .values()
+                .filter(|principal| match &filter {
+                    None => true,
+                    Some(filter) => {
+                        filter.matches("appId", &principal.app_id)
+                            || filter.matches("displayName", &principal.display_name)
+                    }
+                })
+                .map(|principal| Value::Object(to_json(&caller.tenant_id, principal)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json_response(StatusCode::OK, &json!({"@odata.context": context("servicePrincipals"), "value": value})))
+}
+
+/// `POST /v1.0/servicePrincipals` with `{"appId"}`: 201.
+pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
+    let body = json_body(request)?;
+    let mut app_id = None;
+    let mut account_enabled = true;
+    let mut tags = Vec::new();
+    for (name, value) in body {
+        match (name.as_str(), value) {
+            ("appId", Value::String(text)) => app_id = Some(text),
+            ("accountEnabled", Value::Bool(enabled)) => account_enabled = enabled,
+            ("tags", Value::Array(items)) => {
+                tags = items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| GraphError::invalid_value("tags", "ServicePrincipal"))?;
+            }
+            ("appId" | "accountEnabled" | "tags", _) => {
+                return Err(GraphError::invalid_value(&name, "ServicePrincipal"));
+            }
+            ("id" | "appOwnerOrganizationId" | "servicePrincipalType" | "appDisplayName", _) => {
+                return Err(GraphError::read_only(&name));
+            }
+            _ => return Err(GraphError::unknown_property(&name)),
+        }
+    }
+    let app_id = app_id.ok_or_else(|| GraphError::invalid_value("appId", "ServicePrincipal"))?;
+    let no_application = || {
+        GraphError::bad_request(format!(
+            "The appId '{app_id}' of the service principal does not reference a valid application object."
+        ))
+    };
+    let app_id_key = parse_guid(&app_id).ok_or_else(no_application)?;
+    let mut state = shared.state();
+    let display_name = state
+        .directory
+        .application_by_app_id(&caller.tenant_id, &app_id_key)
+        .map(|application| application.display_name().to_owned())
+        .ok_or_else(no_application)?;
+    if state.directory.service_principal_by_app_id(&caller.tenant_id, &app_id_key).is_some() {
+        return Err(GraphError::new(
+            StatusCode::CONFLICT,
+            "Request_MultipleObjectsWithSameKeyValue",
+            format!(
+                "The service principal cannot be created, updated, or restored because the service principal name {app_id_key} is already in use."
+            ),
+        ));
+    }
+    let principal = ServicePrincipalRecord {
+        id: Uuid::new_v4().to_string(),
+        app_id: app_id_key,
+        display_name,
+        account_enabled,
+        tags,
+    };
+    let mut body = Map::new();
+    body.insert("@odata.context".to_owned(), json!(context("servicePrincipals/$entity")));
+    body.extend(to_json(&caller.tenant_id, &principal));
+    state.ensure_tenant(&caller.tenant_id, None);
+    if let Some(tenant) = state.tenants.get_mut(&caller.tenant_id) {
+        tenant.principals.insert(
+            principal.id.clone(),
+            PrincipalRecord {
+                object_id: principal.id.clone(),
+                app_id: principal.app_id.clone(),
+                principal_type: "ServicePrincipal".to_owned(),
+                display_name: principal.display_name.clone(),
+                source: "application".to_owned(),
+            },
+        );
+    }
+    state
+        .directory
+        .tenants
+        .entry(caller.tenant_id.clone())
+        .or_default()
+        .service_principals
+        .insert(principal.id.clone(), principal);
+    state.dirty = true;
+    Ok(json_response(StatusCode::CREATED, &Value::Object(body)))
+}
+
+/// `GET /v1.0/servicePrincipals/{id}`.
+pub(crate) fn get(shared: &Shared, caller: &Caller, key: &ObjectKey) -> Result<Response, GraphError> {
+    let state = shared.state();
+    let principal = resolve(&state, caller, key)?;
+    let mut body = Map::new();
+    body.insert("@odata.context".to_owned(), json!(context("servicePrincipals/$entity")));
+    body.extend(to_json(&caller.tenant_id, &principal));
+    Ok(json_response(StatusCode::OK, &Value::Object(body)))
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}`: 204, and the principal leaves the tenant.
+pub(crate) fn delete(shared: &Shared, caller: &Caller, key: &ObjectKey) -> Result<Response, GraphError> {
+    let mut state = shared.state();
+    let principal = resolve(&state, caller, key)?;
+    remove(&mut state, &caller.tenant_id, &principal.id);
+    Ok(no_content())
+}

@@ -1,0 +1,809 @@
+//! Conformance tests for Microsoft Graph, the token endpoint's application logins and the
+//! GitHub-like OIDC issuer: a real emulator on `127.0.0.1:0`, spoken to over HTTPS by reqwest
+//! trusting only the emulator's CA, checked against Graph's and Entra's documented shapes, codes
+//! and messages.
+
+use std::collections::BTreeSet;
+use std::error::Error;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID, Emulator, EmulatorOptions, RequestKind};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+type TestResult = Result<(), Box<dyn Error>>;
+
+const ARM_SCOPE: &str = "https://management.azure.com/.default";
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+const EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const SUBSCRIPTION: &str = "0c000000-0000-4000-8000-0000000000a1";
+
+/// A response, read in full.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts Graph's error shape, status and code, and returns the message.
+    fn assert_graph_error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(self.status, status, "{}", self.text);
+        let body = self.json();
+        assert_eq!(keys(&body), set(&["error"]), "{}", self.text);
+        assert_eq!(keys(&body["error"]), set(&["code", "message", "innerError"]), "{}", self.text);
+        assert_eq!(body["error"]["code"], code, "{}", self.text);
+        assert_eq!(keys(&body["error"]["innerError"]), set(&["date", "request-id", "client-request-id"]));
+        let request_id = self.header("request-id").unwrap_or_default();
+        assert_eq!(body["error"]["innerError"]["request-id"], request_id);
+        assert!(self.header("client-request-id").is_some());
+        assert!(self.header("content-type").unwrap_or_default().starts_with("application/json"));
+        body["error"]["message"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Asserts an Entra error and returns its description.
+    fn assert_entra_error(&self, status: StatusCode, error: &str, code: u64) -> String {
+        assert_eq!(self.status, status, "{}", self.text);
+        let body = self.json();
+        assert_eq!(body["error"], error, "{}", self.text);
+        assert_eq!(body["error_codes"], json!([code]), "{}", self.text);
+        let description = body["error_description"].as_str().unwrap_or_default();
+        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
+        description.to_owned()
+    }
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().map(|members| members.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// A running emulator and a client that trusts it.
+struct Harness {
+    emulator: Emulator,
+    client: reqwest::Client,
+    _directory: tempfile::TempDir,
+    state_file: std::path::PathBuf,
+}
+
+impl Harness {
+    async fn start() -> Result<Harness, Box<dyn Error>> {
+        let directory = tempfile::tempdir()?;
+        let state_file = directory.path().join("state.json");
+        let emulator =
+            Emulator::start(EmulatorOptions { state_file: Some(state_file.clone()), ..Default::default() }).await?;
+        let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
+        let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
+        Ok(Harness { emulator, client, _directory: directory, state_file })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.emulator.url(), path.trim_start_matches('/'))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, Box<dyn Error>> {
+        let response = request.send().await?;
+        Ok(Reply { status: response.status(), headers: response.headers().clone(), text: response.text().await? })
+    }
+
+    /// Asks the token endpoint of `tenant` with a form.
+    async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> Result<Reply, Box<dyn Error>> {
+        let mut all = vec![("grant_type", "client_credentials")];
+        all.extend_from_slice(form);
+        let form = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(all).finish();
+        let request = self
+            .client
+            .post(self.url(&format!("{tenant}/oauth2/v2.0/token")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form);
+        self.send(request).await
+    }
+
+    /// Returns a token, failing the test if the endpoint refuses.
+    async fn token(&self, tenant: &str, form: &[(&str, &str)]) -> Result<String, Box<dyn Error>> {
+        let reply = self.token_request(tenant, form).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        Ok(text(&reply.json()["access_token"]))
+    }
+
+    /// The development application's token for a scope.
+    async fn dev_token(&self, scope: &str) -> Result<String, Box<dyn Error>> {
+        self.token(
+            DEV_TENANT_ID,
+            &[("client_id", DEV_CLIENT_ID), ("client_secret", DEV_CLIENT_SECRET), ("scope", scope)],
+        )
+        .await
+    }
+
+    async fn graph(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<Reply, Box<dyn Error>> {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = with_json(request, &body);
+        }
+        self.send(request).await
+    }
+
+    /// Creates an application with a service principal; returns the application and the principal.
+    async fn application_with_principal(&self, graph: &str, name: &str) -> Result<(Value, Value), Box<dyn Error>> {
+        let application =
+            self.graph(Method::POST, "v1.0/applications", graph, Some(json!({"displayName": name}))).await?;
+        assert_eq!(application.status, StatusCode::CREATED, "{}", application.text);
+        let application = application.json();
+        let principal = self
+            .graph(Method::POST, "v1.0/servicePrincipals", graph, Some(json!({"appId": application["appId"]})))
+            .await?;
+        assert_eq!(principal.status, StatusCode::CREATED, "{}", principal.text);
+        Ok((application, principal.json()))
+    }
+
+    /// An ARM read with a token.
+    async fn arm_get(&self, token: &str) -> Result<Reply, Box<dyn Error>> {
+        let path = format!("subscriptions/{SUBSCRIPTION}/resourcegroups?api-version=2025-04-01");
+        self.send(self.client.get(self.url(&path)).bearer_auth(token)).await
+    }
+
+    /// Starts a GitHub-like run and returns its request URL and request token.
+    async fn github_run(&self, run: Value) -> Result<(String, String), Box<dyn Error>> {
+        let reply = self.send(with_json(self.client.post(self.url("_emulator/github/runs")), &run)).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let body = reply.json();
+        Ok((text(&body["requestUrl"]), text(&body["requestToken"])))
+    }
+
+    /// Fetches the run's OIDC token as `core.getIDToken(audience)` does.
+    async fn github_token(&self, run: Value, audience: &str) -> Result<String, Box<dyn Error>> {
+        let (url, request_token) = self.github_run(run).await?;
+        let reply = self
+            .send(
+                self.client
+                    .get(format!("{url}&audience={audience}"))
+                    .header("Authorization", format!("bearer {request_token}")),
+            )
+            .await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        Ok(text(&reply.json()["value"]))
+    }
+
+    /// Everything the emulator recorded and saved, as text, for secret hunting.
+    fn recorded_text(&self) -> Result<String, Box<dyn Error>> {
+        self.emulator.save_state()?;
+        let log = serde_json::to_string(&self.emulator.requests())?;
+        Ok(format!("{log}\n{}", std::fs::read_to_string(&self.state_file)?))
+    }
+}
+
+/// Gives a request a JSON body.
+fn with_json(request: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
+    request.header("content-type", "application/json").body(body.to_string())
+}
+
+/// Returns `url?name=value`, the value percent-encoded.
+fn with_query(url: &str, name: &str, value: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish();
+    format!("{url}?{query}")
+}
+
+fn claims(jwt: &str) -> Value {
+    jwt.split('.')
+        .nth(1)
+        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn tokens_work_only_for_their_audience() -> TestResult {
+    let harness = Harness::start().await?;
+    let arm = harness.dev_token(ARM_SCOPE).await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    // The az CLI's v1-resource form of the Graph scope.
+    let cli_graph = harness.dev_token("https://graph.microsoft.com//.default").await?;
+    assert_eq!(claims(&graph)["aud"], "https://graph.microsoft.com");
+
+    let reply = harness.graph(Method::GET, "v1.0/applications", &arm, None).await?;
+    let message = reply.assert_graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
+    assert_eq!(message, "Access token validation failure. Invalid audience.");
+    assert!(reply.header("www-authenticate").is_some_and(|value| value.starts_with("Bearer ")));
+
+    let reply = harness.send(harness.client.get(harness.url("v1.0/applications"))).await?;
+    assert_eq!(
+        reply.assert_graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
+        "Access token is empty."
+    );
+
+    for token in [&graph, &cli_graph] {
+        let reply = harness.graph(Method::GET, "v1.0/applications", token, None).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let reply = harness.arm_get(token).await?;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+        assert_eq!(reply.json()["error"]["code"], "InvalidAuthenticationTokenAudience");
+    }
+    assert_eq!(harness.arm_get(&arm).await?.status, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn applications_are_created_read_filtered_updated_and_deleted() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+
+    let reply = harness
+        .graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "exai-perso-github-sp"})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert!(reply.header("request-id").is_some());
+    assert!(reply.header("client-request-id").is_some());
+    let application = reply.json();
+    assert_eq!(application["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#applications/$entity");
+    for member in ["id", "appId"] {
+        assert!(uuid::Uuid::parse_str(application[member].as_str().unwrap_or_default()).is_ok(), "{member}");
+    }
+    assert_eq!(application["displayName"], "exai-perso-github-sp");
+    assert_eq!(application["passwordCredentials"], json!([]));
+    assert_eq!(application["keyCredentials"], json!([]));
+    assert!(application["createdDateTime"].as_str().is_some_and(|time| time.ends_with('Z')));
+    let id = text(&application["id"]);
+    let app_id = text(&application["appId"]);
+    harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "other"}))).await?;
+
+    // Ids are case-insensitive; the alternate key finds the same application.
+    for path in [format!("v1.0/applications/{}", id.to_uppercase()), format!("v1.0/applications(appId='{app_id}')")] {
+        let reply = harness.graph(Method::GET, &path, &graph, None).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(reply.json()["id"], id.as_str());
+    }
+
+    for filter in ["displayName eq 'exai-perso-github-sp'", "startswith(displayName,'EXAI-perso')"] {
+        let reply = harness
+            .send(
+                harness
+                    .client
+                    .get(with_query(&harness.url("v1.0/applications"), "$filter", filter))
+                    .bearer_auth(&graph),
+            )
+            .await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let body = reply.json();
+        assert_eq!(keys(&body), set(&["@odata.context", "value"]));
+        assert_eq!(body["value"].as_array().map(Vec::len), Some(1), "{filter}: {}", reply.text);
+        assert_eq!(body["value"][0]["id"], id.as_str());
+    }
+    for (query, code) in [
+        ("$filter", "Request_UnsupportedQuery"),
+        ("$top", "Request_UnsupportedQuery"),
+        ("$filter-syntax", "BadRequest"),
+    ] {
+        let (name, value) = match query {
+            "$filter" => ("$filter", "notes eq 'x'"),
+            "$top" => ("$top", "1"),
+            _ => ("$filter", "displayName eq 'unterminated"),
+        };
+        let reply = harness
+            .send(harness.client.get(with_query(&harness.url("v1.0/applications"), name, value)).bearer_auth(&graph))
+            .await?;
+        reply.assert_graph_error(StatusCode::BAD_REQUEST, code);
+    }
+
+    let reply = harness
+        .graph(Method::PATCH, &format!("v1.0/applications/{id}"), &graph, Some(json!({"notes": "rotated"})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    assert!(reply.text.is_empty());
+    let reply = harness.graph(Method::GET, &format!("v1.0/applications/{id}"), &graph, None).await?;
+    assert_eq!(reply.json()["notes"], "rotated");
+
+    let reply =
+        harness.graph(Method::PATCH, &format!("v1.0/applications/{id}"), &graph, Some(json!({"web": {}}))).await?;
+    let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert!(message.contains("'web' does not exist"), "{message}");
+    let reply = harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"notes": "no name"}))).await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let reply = harness.graph(Method::GET, "v1.0/applications/not-a-guid", &graph, None).await?;
+    assert_eq!(
+        reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
+        "Invalid object identifier 'not-a-guid'."
+    );
+    let reply = harness.graph(Method::GET, "v1.0/groups", &graph, None).await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "BadRequest");
+
+    let reply = harness.graph(Method::DELETE, &format!("v1.0/applications/{id}"), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let reply = harness
+        .send(
+            harness
+                .client
+                .get(harness.url(&format!("v1.0/applications/{id}")))
+                .bearer_auth(&graph)
+                .header("client-request-id", "my-request-7"),
+        )
+        .await?;
+    let message = reply.assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    assert!(message.starts_with(&format!("Resource '{id}' does not exist")), "{message}");
+    assert_eq!(reply.header("client-request-id"), Some("my-request-7"));
+    assert_eq!(reply.json()["error"]["innerError"]["client-request-id"], "my-request-7");
+
+    let writes = harness
+        .emulator
+        .requests()
+        .iter()
+        .filter(|request| request.kind == RequestKind::Graph && request.is_write())
+        .count();
+    assert_eq!(writes, 6);
+    Ok(())
+}
+
+#[tokio::test]
+async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let reply = harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "ci"}))).await?;
+    let application = reply.json();
+    let (id, app_id) = (text(&application["id"]), text(&application["appId"]));
+
+    let reply = harness
+        .graph(
+            Method::POST,
+            &format!("v1.0/applications/{id}/addPassword"),
+            &graph,
+            Some(json!({"passwordCredential": {"displayName": "rbac"}})),
+        )
+        .await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let password = reply.json();
+    for member in ["keyId", "startDateTime", "endDateTime", "hint", "secretText"] {
+        assert!(password[member].is_string(), "{member}: {}", reply.text);
+    }
+    assert_eq!(password["displayName"], "rbac");
+    let secret = text(&password["secretText"]);
+    assert_eq!(secret.len(), 40);
+    assert!(secret.starts_with(password["hint"].as_str().unwrap_or("?")));
+    let key_id = text(&password["keyId"]);
+
+    let listed = harness.graph(Method::GET, &format!("v1.0/applications/{id}"), &graph, None).await?.json();
+    assert_eq!(listed["passwordCredentials"][0]["keyId"], key_id.as_str());
+    assert_eq!(listed["passwordCredentials"][0]["secretText"], Value::Null);
+
+    let login = [("client_id", app_id.as_str()), ("client_secret", secret.as_str()), ("scope", ARM_SCOPE)];
+    // No service principal in the tenant yet.
+    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_client",
+        7000229,
+    );
+    let reply = harness.graph(Method::POST, "v1.0/servicePrincipals", &graph, Some(json!({"appId": app_id}))).await?;
+    let principal_id = text(&reply.json()["id"]);
+    let arm = harness.token(DEV_TENANT_ID, &login).await?;
+    assert_eq!(claims(&arm)["appid"], app_id.as_str());
+    assert_eq!(claims(&arm)["oid"], principal_id.as_str());
+    assert_eq!(harness.arm_get(&arm).await?.status, StatusCode::OK);
+    // Another tenant does not know the application.
+    harness.token_request("0d000000-0000-4000-8000-000000000001", &login).await?.assert_entra_error(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+    );
+    // An application registered through Graph holds no Graph permissions.
+    let own_graph = harness
+        .token(DEV_TENANT_ID, &[("client_id", &app_id), ("client_secret", &secret), ("scope", GRAPH_SCOPE)])
+        .await?;
+    harness
+        .graph(Method::GET, "v1.0/applications", &own_graph, None)
+        .await?
+        .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+
+    let wrong = [("client_id", app_id.as_str()), ("client_secret", "not-the-secret"), ("scope", ARM_SCOPE)];
+    harness.token_request(DEV_TENANT_ID, &wrong).await?.assert_entra_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+    );
+
+    let reply = harness
+        .graph(Method::POST, &format!("v1.0/applications/{id}/removePassword"), &graph, Some(json!({"keyId": key_id})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+    );
+
+    let expired = harness
+        .graph(
+            Method::POST,
+            &format!("v1.0/applications/{id}/addPassword"),
+            &graph,
+            Some(json!({"passwordCredential": {"startDateTime": "2020-01-01T00:00:00Z", "endDateTime": "2021-01-01T00:00:00Z"}})),
+        )
+        .await?
+        .json();
+    let expired_secret = text(&expired["secretText"]);
+    let login = [("client_id", app_id.as_str()), ("client_secret", expired_secret.as_str()), ("scope", ARM_SCOPE)];
+    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000222,
+    );
+
+    let recorded = harness.recorded_text()?;
+    for leaked in [&secret, &expired_secret, &arm] {
+        assert!(!recorded.contains(leaked.as_str()), "a secret or token was recorded");
+    }
+    assert!(recorded.contains(&key_id), "the state file keeps the password's keyId");
+    Ok(())
+}
+
+#[tokio::test]
+async fn service_principals_follow_their_application_and_register_as_principals() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let unknown = "0e000000-0000-4000-8000-000000000001";
+    let reply = harness.graph(Method::POST, "v1.0/servicePrincipals", &graph, Some(json!({"appId": unknown}))).await?;
+    let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert_eq!(
+        message,
+        format!("The appId '{unknown}' of the service principal does not reference a valid application object.")
+    );
+
+    let (application, principal) = harness.application_with_principal(&graph, "exai-perso-github-sp").await?;
+    let app_id = text(&application["appId"]);
+    let id = text(&principal["id"]);
+    assert_eq!(principal["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity");
+    assert_eq!(principal["appId"], app_id.as_str());
+    assert_eq!(principal["displayName"], "exai-perso-github-sp");
+    assert_eq!(principal["accountEnabled"], true);
+    assert_eq!(principal["servicePrincipalType"], "Application");
+
+    let reply = harness.graph(Method::POST, "v1.0/servicePrincipals", &graph, Some(json!({"appId": app_id}))).await?;
+    reply.assert_graph_error(StatusCode::CONFLICT, "Request_MultipleObjectsWithSameKeyValue");
+
+    for filter in [format!("appId eq '{app_id}'"), "displayName eq 'exai-perso-github-sp'".to_owned()] {
+        let reply = harness
+            .send(
+                harness
+                    .client
+                    .get(with_query(&harness.url("v1.0/servicePrincipals"), "$filter", &filter))
+                    .bearer_auth(&graph),
+            )
+            .await?;
+        assert_eq!(reply.json()["value"][0]["id"], id.as_str(), "{filter}: {}", reply.text);
+    }
+    let reply = harness.graph(Method::GET, &format!("v1.0/servicePrincipals/{id}"), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    harness.emulator.save_state()?;
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&harness.state_file)?)?;
+    let registered = &state["tenants"][DEV_TENANT_ID]["principals"][&id];
+    assert_eq!(registered["principalType"], "ServicePrincipal");
+    assert_eq!(registered["source"], "application");
+    assert_eq!(registered["appId"], app_id.as_str());
+
+    let reply = harness.graph(Method::DELETE, &format!("v1.0/servicePrincipals/{id}"), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    harness
+        .graph(Method::GET, &format!("v1.0/servicePrincipals/{id}"), &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    harness.emulator.save_state()?;
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&harness.state_file)?)?;
+    assert_eq!(state["tenants"][DEV_TENANT_ID]["principals"][&id], Value::Null);
+
+    // Deleting an application deletes its service principal.
+    let (application, principal) = harness.application_with_principal(&graph, "second").await?;
+    harness.graph(Method::DELETE, &format!("v1.0/applications/{}", text(&application["id"])), &graph, None).await?;
+    harness
+        .graph(Method::GET, &format!("v1.0/servicePrincipals/{}", text(&principal["id"])), &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    Ok(())
+}
+
+fn credential(name: &str, subject: &str) -> Value {
+    json!({"name": name, "issuer": GITHUB_ISSUER, "subject": subject, "audiences": [EXCHANGE_AUDIENCE]})
+}
+
+#[tokio::test]
+async fn federated_credentials_enforce_graphs_rules() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let application =
+        harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "fic"}))).await?.json();
+    let id = text(&application["id"]);
+    let collection = format!("v1.0/applications/{id}/federatedIdentityCredentials");
+
+    let reply = harness
+        .graph(Method::POST, &collection, &graph, Some(credential("github-main", "repo:exai/demo:ref:refs/heads/main")))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let created = reply.json();
+    assert_eq!(
+        created["@odata.context"],
+        format!("https://graph.microsoft.com/v1.0/$metadata#applications('{id}')/federatedIdentityCredentials/$entity")
+    );
+    assert_eq!(keys(&created), set(&["@odata.context", "id", "name", "issuer", "subject", "description", "audiences"]));
+    assert_eq!(created["audiences"], json!([EXCHANGE_AUDIENCE]));
+
+    let reply = harness
+        .graph(Method::POST, &collection, &graph, Some(credential("GitHub-Main", "repo:exai/demo:environment:prod")))
+        .await?;
+    let message = reply.assert_graph_error(StatusCode::CONFLICT, "Request_MultipleObjectsWithSameKeyValue");
+    assert_eq!(message, "FederatedIdentityCredential with name GitHub-Main already exists.");
+    let reply = harness
+        .graph(Method::POST, &collection, &graph, Some(credential("again", "repo:exai/demo:ref:refs/heads/main")))
+        .await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "InvalidFederatedIdentityCredentialValue");
+
+    let mut two_audiences = credential("two", "s2");
+    two_audiences["audiences"] = json!([EXCHANGE_AUDIENCE, "api://other"]);
+    let mut no_audience = credential("none", "s3");
+    no_audience["audiences"] = json!([]);
+    let mut long_issuer = credential("long-issuer", "s4");
+    long_issuer["issuer"] = json!(format!("https://example.com/{}", "a".repeat(600)));
+    let mut no_name = credential("x", "s5");
+    no_name.as_object_mut().map(|members| members.remove("name"));
+    for invalid in [
+        two_audiences,
+        no_audience,
+        long_issuer,
+        no_name,
+        credential(&"n".repeat(121), "s6"),
+        credential("not url friendly", "s7"),
+        credential("long-subject", &"s".repeat(601)),
+    ] {
+        let reply = harness.graph(Method::POST, &collection, &graph, Some(invalid.clone())).await?;
+        reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    }
+    let reply = harness.graph(Method::POST, &collection, &graph, Some(credential(&"n".repeat(120), "s8"))).await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+
+    for index in 3..=20 {
+        let reply = harness
+            .graph(Method::POST, &collection, &graph, Some(credential(&format!("c{index}"), &format!("sub-{index}"))))
+            .await?;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let reply = harness.graph(Method::POST, &collection, &graph, Some(credential("c21", "sub-21"))).await?;
+    let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert!(message.contains("(20)"), "{message}");
+    let listed = harness.graph(Method::GET, &collection, &graph, None).await?.json();
+    assert_eq!(listed["value"].as_array().map(Vec::len), Some(20));
+
+    let by_name = format!("{collection}/github-main");
+    let by_id = format!("{collection}/{}", text(&created["id"]).to_uppercase());
+    for path in [&by_name, &by_id] {
+        let reply = harness.graph(Method::GET, path, &graph, None).await?;
+        assert_eq!(reply.json()["id"], created["id"], "{path}");
+    }
+    let reply = harness.graph(Method::PATCH, &by_name, &graph, Some(json!({"name": "renamed"}))).await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let reply = harness
+        .graph(Method::PATCH, &by_name, &graph, Some(json!({"subject": "repo:exai/demo:environment:prod"})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    assert_eq!(
+        harness.graph(Method::GET, &by_id, &graph, None).await?.json()["subject"],
+        "repo:exai/demo:environment:prod"
+    );
+    let reply = harness.graph(Method::DELETE, &by_name, &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    harness
+        .graph(Method::GET, &by_id, &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    Ok(())
+}
+
+/// Sets up an application with a service principal and one federated credential for `subject`;
+/// returns its appId.
+async fn federated_application(harness: &Harness, subject: &str) -> Result<String, Box<dyn Error>> {
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let (application, _) = harness.application_with_principal(&graph, "github-oidc").await?;
+    let path = format!("v1.0/applications/{}/federatedIdentityCredentials", text(&application["id"]));
+    let reply = harness.graph(Method::POST, &path, &graph, Some(credential("github-main", subject))).await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    Ok(text(&application["appId"]))
+}
+
+#[tokio::test]
+async fn a_github_workflow_logs_in_with_its_oidc_token() -> TestResult {
+    let harness = Harness::start().await?;
+    let app_id = federated_application(&harness, "repo:exai/demo:ref:refs/heads/main").await?;
+
+    let (request_url, request_token) =
+        harness.github_run(json!({"repository": "exai/demo", "ref": "refs/heads/main"})).await?;
+    assert_eq!(request_url, harness.url("_emulator/github/oidc/token?api-version=2.0"));
+    let reply = harness
+        .send(
+            harness
+                .client
+                .get(format!("{request_url}&audience={EXCHANGE_AUDIENCE}"))
+                .header("Authorization", format!("bearer {request_token}")),
+        )
+        .await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let assertion = text(&reply.json()["value"]);
+    let claims = claims(&assertion);
+    assert_eq!(claims["iss"], GITHUB_ISSUER);
+    assert_eq!(claims["sub"], "repo:exai/demo:ref:refs/heads/main");
+    assert_eq!(claims["aud"], EXCHANGE_AUDIENCE);
+    assert_eq!(claims["repository"], "exai/demo");
+    assert_eq!(claims["ref"], "refs/heads/main");
+    assert_eq!(claims["job_workflow_ref"], "exai/demo/.github/workflows/deploy.yml@refs/heads/main");
+    let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
+    assert_eq!(lifetime, 300);
+
+    let arm = harness
+        .token(
+            DEV_TENANT_ID,
+            &[
+                ("client_id", &app_id),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &assertion),
+                ("scope", ARM_SCOPE),
+            ],
+        )
+        .await?;
+    let reply = harness.arm_get(&arm).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+
+    // Without the request token, the OIDC endpoint refuses.
+    let reply = harness.send(harness.client.get(format!("{request_url}&audience={EXCHANGE_AUDIENCE}"))).await?;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+    let recorded = harness.recorded_text()?;
+    for leaked in [&request_token, &assertion, &arm] {
+        assert!(!recorded.contains(leaked.as_str()), "a token was recorded");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn github_subjects_follow_githubs_formats() -> TestResult {
+    let harness = Harness::start().await?;
+    for (run, subject) in [
+        (json!({"repository": "exai/demo", "environment": "prod"}), "repo:exai/demo:environment:prod"),
+        (json!({"repository": "exai/demo", "pullRequest": true}), "repo:exai/demo:pull_request"),
+        (json!({"repository": "exai/demo", "ref": "refs/tags/v1"}), "repo:exai/demo:ref:refs/tags/v1"),
+    ] {
+        let token = harness.github_token(run, EXCHANGE_AUDIENCE).await?;
+        assert_eq!(claims(&token)["sub"], subject);
+    }
+    for invalid in [
+        json!({"repository": "no-slash"}),
+        json!({"repository": "a/b", "ref": "main"}),
+        json!({"repository": "a/b", "extra": 1}),
+    ] {
+        let reply =
+            harness.send(with_json(harness.client.post(harness.url("_emulator/github/runs")), &invalid)).await?;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{invalid}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn client_assertions_are_refused_with_entras_codes() -> TestResult {
+    let harness = Harness::start().await?;
+    let app_id = federated_application(&harness, "repo:exai/demo:ref:refs/heads/main").await?;
+    let login = |assertion: String| {
+        let app_id = app_id.clone();
+        let harness = &harness;
+        async move {
+            harness
+                .token_request(
+                    DEV_TENANT_ID,
+                    &[
+                        ("client_id", &app_id),
+                        ("client_assertion_type", JWT_BEARER),
+                        ("client_assertion", &assertion),
+                        ("scope", ARM_SCOPE),
+                    ],
+                )
+                .await
+        }
+    };
+    let main = json!({"repository": "exai/demo", "ref": "refs/heads/main"});
+
+    login("not-a-jwt".to_owned()).await?.assert_entra_error(StatusCode::BAD_REQUEST, "invalid_request", 50027);
+
+    for (run, audience) in [
+        (json!({"repository": "exai/demo", "environment": "prod"}), EXCHANGE_AUDIENCE),
+        (json!({"repository": "exai/demo", "pullRequest": true}), EXCHANGE_AUDIENCE),
+        (json!({"repository": "Exai/demo", "ref": "refs/heads/main"}), EXCHANGE_AUDIENCE),
+        (main.clone(), "api://other"),
+    ] {
+        let assertion = harness.github_token(run.clone(), audience).await?;
+        let description = login(assertion).await?.assert_entra_error(StatusCode::BAD_REQUEST, "invalid_request", 70021);
+        assert!(description.contains("No matching federated identity record found"), "{run}: {description}");
+    }
+
+    // A token whose claims were changed no longer carries the issuer's signature.
+    let genuine = harness.github_token(json!({"repository": "exai/other"}), EXCHANGE_AUDIENCE).await?;
+    let mut forged_claims = claims(&genuine);
+    forged_claims["sub"] = json!("repo:exai/demo:ref:refs/heads/main");
+    let parts: Vec<&str> = genuine.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(forged_claims.to_string()), parts[2]);
+    login(forged).await?.assert_entra_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027);
+
+    let mut expired_run = main.clone();
+    expired_run["tokenLifetimeSeconds"] = json!(-60);
+    let expired = harness.github_token(expired_run, EXCHANGE_AUDIENCE).await?;
+    let description = login(expired).await?.assert_entra_error(StatusCode::UNAUTHORIZED, "invalid_client", 700024);
+    assert!(description.contains("Client assertion is not within its valid time range."), "{description}");
+
+    // Both credentials, or an assertion of another type, are refused.
+    let valid = harness.github_token(main, EXCHANGE_AUDIENCE).await?;
+    harness
+        .token_request(
+            DEV_TENANT_ID,
+            &[
+                ("client_id", &app_id),
+                ("client_assertion", &valid),
+                ("client_assertion_type", "jwt"),
+                ("scope", ARM_SCOPE),
+            ],
+        )
+        .await?
+        .assert_entra_error(StatusCode::BAD_REQUEST, "invalid_request", 900144);
+    harness
+        .token_request(
+            DEV_TENANT_ID,
+            &[
+                ("client_id", &app_id),
+                ("client_assertion", &valid),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_secret", "x"),
+                ("scope", ARM_SCOPE),
+            ],
+        )
+        .await?
+        .assert_entra_error(StatusCode::BAD_REQUEST, "invalid_request", 900144);
+    assert_eq!(login(valid).await?.status, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn applications_and_their_passwords_survive_a_restart() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let (application, principal) = harness.application_with_principal(&graph, "persisted").await?;
+    let path = format!("v1.0/applications/{}/addPassword", text(&application["id"]));
+    let secret = text(&harness.graph(Method::POST, &path, &graph, Some(json!({}))).await?.json()["secretText"]);
+    let Harness { emulator, _directory, state_file, .. } = harness;
+    emulator.shutdown().await?;
+
+    let emulator = Emulator::start(EmulatorOptions { state_file: Some(state_file), ..Default::default() }).await?;
+    let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
+    let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
+    let harness = Harness { emulator, client, _directory, state_file: std::path::PathBuf::new() };
+    let app_id = text(&application["appId"]);
+    let arm = harness
+        .token(DEV_TENANT_ID, &[("client_id", &app_id), ("client_secret", &secret), ("scope", ARM_SCOPE)])
+        .await?;
+    assert_eq!(claims(&arm)["oid"], principal["id"]);
+    Ok(())
+}
