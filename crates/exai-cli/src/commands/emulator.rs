@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Run the Azure emulator: ARM and the Entra token endpoint over HTTPS on one local address.
+/// Run the Azure emulator: ARM, Microsoft Graph and the Entra token endpoint over HTTPS on one
+/// local address.
 ///
 /// On start it prints its URL, the path of its CA certificate, and the development tenant id,
 /// subscription id, client id and client secret, one `name: value` per line. Point exai at it
