@@ -23,7 +23,7 @@ pub async fn observe(
     parallelism: usize,
 ) -> Result<LiveState, ObserveError> {
     // Kinds this version does not manage have no read; the planner lists them as not managed.
-    let managed = desired.resources.iter().filter_map(|r| r.spec.read_request().map(|request| (r, request)));
+    let managed = desired.resources.iter().filter_map(|r| r.spec.as_kind().read_request().map(|request| (r, request)));
     let reads = managed.map(|(resource, request)| async move {
         let result =
             client.read(&request).await.map_err(|source| ObserveError { address: resource.address.clone(), source })?;

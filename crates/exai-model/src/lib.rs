@@ -27,6 +27,7 @@
 mod address;
 mod fields;
 mod id;
+mod kind;
 pub mod kinds;
 mod location;
 mod request;
@@ -36,6 +37,7 @@ mod tags;
 pub use address::Address;
 pub use fields::{FieldPath, OwnedFields, fingerprint};
 pub use id::{ResourceId, ResourceIdError};
+pub use kind::{KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, placeholder, resolve_placeholders};
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use request::{ApiRequest, ApiVersion, Method, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation, ResourceKind};

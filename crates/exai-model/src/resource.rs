@@ -2,7 +2,7 @@ use crate::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
     Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
 };
-use crate::{Address, ApiRequest, OwnedFields, ResourceId};
+use crate::{Address, Kind, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -51,12 +51,6 @@ impl ResourceKind {
             Self::ClientSecret => "microsoft.graph.passwordCredential",
         }
     }
-
-    /// Returns true when this version of exai reads, plans and applies this kind. Other kinds
-    /// are declared, validated and listed in plans as not managed yet — never silently dropped.
-    pub fn is_managed(self) -> bool {
-        matches!(self, Self::ResourceGroup)
-    }
 }
 
 /// What one declared resource should be, per kind.
@@ -87,9 +81,6 @@ pub enum DesiredSpec {
     ClientSecret(ClientSecret),
 }
 
-/// Not every operation applies to every kind; these are the no-ops for kinds not yet managed.
-const NOTHING: Vec<ApiRequest> = Vec::new();
-
 impl DesiredSpec {
     /// Returns the kind of resource.
     pub fn kind(&self) -> ResourceKind {
@@ -108,129 +99,37 @@ impl DesiredSpec {
         }
     }
 
+    /// Returns what this kind knows how to do: every other question goes through it.
+    pub fn as_kind(&self) -> &dyn Kind {
+        match self {
+            Self::ResourceGroup(r) => r,
+            Self::Registry(r) => r,
+            Self::Workspace(r) => r,
+            Self::DataCollectionRule(r) => r,
+            Self::DataCollectionRuleAssociation(r) => r,
+            Self::Cluster(r) => r.as_ref(),
+            Self::RoleAssignment(r) => r,
+            Self::Application(r) => r,
+            Self::ServicePrincipal(r) => r,
+            Self::FederatedCredential(r) => r,
+            Self::ClientSecret(r) => r,
+        }
+    }
+
+    /// Returns true when exai reads, plans and applies this resource.
+    pub fn is_managed(&self) -> bool {
+        self.as_kind().is_managed()
+    }
+
     /// Returns the Azure id the resource has (or will have once created), when it can be known
     /// before apply; see [`DesiredSpec::id_note`] otherwise.
     pub fn id(&self) -> Option<ResourceId> {
-        match self {
-            Self::ResourceGroup(r) => Some(r.id()),
-            Self::Registry(r) => Some(r.id()),
-            Self::Workspace(r) => Some(r.id()),
-            Self::DataCollectionRule(r) => Some(r.id()),
-            Self::DataCollectionRuleAssociation(r) => Some(r.id()),
-            Self::Cluster(r) => Some(r.id()),
-            Self::RoleAssignment(r) => Some(r.id()),
-            Self::Application(_) | Self::ServicePrincipal(_) | Self::FederatedCredential(_) | Self::ClientSecret(_) => {
-                None
-            }
-        }
+        self.as_kind().id()
     }
 
     /// Returns how the id becomes known, for resources whose id is assigned by Azure.
     pub fn id_note(&self) -> Option<String> {
-        match self {
-            Self::Application(a) => {
-                Some(format!("known after apply: Graph assigns the object id of application `{}`", a.display_name))
-            }
-            Self::ServicePrincipal(sp) => {
-                Some(format!("known after apply: Graph assigns it when `{}` exists", sp.application))
-            }
-            Self::FederatedCredential(f) => {
-                Some(format!("known after apply: `{}`'s federatedIdentityCredentials/{}", f.application, f.name))
-            }
-            Self::ClientSecret(s) => {
-                Some(format!("known after apply: the keyId `{}`'s addPassword returns", s.application))
-            }
-            _ => None,
-        }
-    }
-
-    /// Returns a note on values only known after apply (e.g. a role assignment's principal).
-    pub fn unknown_values(&self) -> Vec<(String, String)> {
-        match self {
-            Self::RoleAssignment(r) => {
-                vec![(
-                    "principalId".to_owned(),
-                    format!("known after apply: {} → {}", r.principal.from, r.principal.field),
-                )]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Returns the request that reads the live object, for managed kinds.
-    pub fn read_request(&self) -> Option<ApiRequest> {
-        match self {
-            Self::ResourceGroup(rg) => Some(rg.read_request()),
-            _ => None,
-        }
-    }
-
-    /// Returns the requests that create the resource from nothing.
-    pub fn create_requests(&self) -> Vec<ApiRequest> {
-        match self {
-            Self::ResourceGroup(rg) => vec![rg.create_request()],
-            _ => NOTHING,
-        }
-    }
-
-    /// Returns the requests that bring `live` to the desired owned fields in place.
-    pub fn update_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        match self {
-            Self::ResourceGroup(rg) => vec![rg.update_request(live)],
-            _ => NOTHING,
-        }
-    }
-
-    /// Returns the requests that delete `live`.
-    pub fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        match self {
-            Self::ResourceGroup(_) => vec![ResourceGroup::delete_request(&live.id)],
-            _ => NOTHING,
-        }
-    }
-
-    /// Returns the owned fields as declared.
-    pub fn desired_fields(&self) -> OwnedFields {
-        match self {
-            Self::ResourceGroup(rg) => rg.desired_fields(),
-            _ => OwnedFields::new(),
-        }
-    }
-
-    /// Returns the same owned fields as Azure holds them in `live`, normalized.
-    pub fn live_fields(&self, live: &LiveResource) -> OwnedFields {
-        match self {
-            Self::ResourceGroup(rg) => rg.live_fields(&live.document),
-            _ => OwnedFields::new(),
-        }
-    }
-
-    /// Returns why a change of `path` cannot be made in place, if it cannot.
-    pub fn replace_reason(&self, path: &str) -> Option<&'static str> {
-        match self {
-            Self::ResourceGroup(_) => ResourceGroup::replace_reason(path),
-            _ => None,
-        }
-    }
-
-    /// Returns what `live` holds that exai does not manage and a reviewer may want to know
-    /// about, as `path → value`.
-    pub fn observed(&self, live: &LiveResource) -> OwnedFields {
-        match self {
-            Self::ResourceGroup(rg) => rg.observed(&live.document),
-            _ => OwnedFields::new(),
-        }
-    }
-
-    /// Returns a warning to show whenever this resource is deleted or replaced.
-    pub fn destroy_warning(&self) -> Option<&'static str> {
-        match self {
-            Self::ResourceGroup(_) => Some("deleting a resource group deletes every resource in it"),
-            Self::Registry(_) => Some("deleting a registry deletes every image in it"),
-            Self::Workspace(_) => Some("deleting a workspace deletes the logs it holds"),
-            Self::Cluster(_) => Some("deleting a cluster deletes every workload running on it"),
-            _ => None,
-        }
+        self.as_kind().id_note()
     }
 }
 

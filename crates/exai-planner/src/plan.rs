@@ -1,4 +1,6 @@
-use exai_model::{Address, ApiRequest, DesiredState, LiveState, Observation, OwnedFields, ResourceId, fingerprint};
+use exai_model::{
+    Address, ApiRequest, DesiredState, Known, LiveState, Observation, OwnedFields, ResourceId, fingerprint,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -156,14 +158,15 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
     let mut changes = Vec::with_capacity(desired.resources.len());
     let mut summary = Summary::default();
     for resource in &desired.resources {
-        let spec = &resource.spec;
-        let after = spec.desired_fields();
+        let spec = resource.spec.as_kind();
+        let known = Known::from(live);
+        let after = spec.desired_fields(known);
         let mut change = Change {
             address: resource.address.clone(),
-            resource_type: spec.kind().azure_type().to_owned(),
+            resource_type: spec.azure_type().to_owned(),
             id: spec.id(),
             id_note: spec.id_note(),
-            after_unknown: spec.unknown_values().into_iter().collect(),
+            after_unknown: spec.unknown_values(known).into_iter().collect(),
             protect: resource.protect,
             action: Action::NoOp,
             reason: None,
@@ -176,7 +179,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             depends_on: resource.depends_on.clone(),
             requests: Vec::new(),
         };
-        if !spec.kind().is_managed() {
+        if !spec.is_managed() {
             change.action = Action::NotManaged;
             change.after = None;
             summary.not_managed += 1;
@@ -189,7 +192,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             Observation::Absent => {
                 change.action = Action::Create;
                 change.diffs = diff(&OwnedFields::new(), &after, |_| None);
-                change.requests = spec.create_requests();
+                change.requests = spec.create_requests(known);
             }
             Observation::Present(live_resource) => {
                 let before = spec.live_fields(live_resource);
@@ -216,10 +219,10 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                     );
                     change.warning = spec.destroy_warning().map(str::to_owned);
                     change.requests =
-                        spec.delete_requests(live_resource).into_iter().chain(spec.create_requests()).collect();
+                        spec.delete_requests(live_resource).into_iter().chain(spec.create_requests(known)).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
-                    change.requests = spec.update_requests(live_resource);
+                    change.requests = spec.update_requests(live_resource, known);
                 }
             }
         }

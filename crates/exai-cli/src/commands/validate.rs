@@ -30,7 +30,7 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
     for env in environments {
         println!("\n{} (subscription {})", env.name, env.subscription);
         for resource in desired.resources.iter().filter(|r| r.address.environment() == env.name) {
-            let kind = resource.spec.kind();
+            let kind = resource.spec.as_kind();
             let managed = if kind.is_managed() { "" } else { "  [not managed by this version yet]" };
             println!("  {}  {}{managed}", resource.address, kind.azure_type());
             match (resource.spec.id(), resource.spec.id_note()) {
@@ -38,7 +38,7 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
                 (None, Some(note)) => println!("      id: ({note})"),
                 (None, None) => {}
             }
-            for (field, note) in resource.spec.unknown_values() {
+            for (field, note) in kind.unknown_values(exai_model::Known::nothing()) {
                 println!("      {field}: ({note})");
             }
             if !resource.depends_on.is_empty() {

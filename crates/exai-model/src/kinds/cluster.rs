@@ -115,6 +115,18 @@ impl Cluster {
     }
 }
 
+impl crate::Kind for Cluster {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(Cluster::id(self))
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("deleting a cluster deletes every workload running on it")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

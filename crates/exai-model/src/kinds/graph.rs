@@ -54,6 +54,54 @@ pub struct ClientSecret {
     pub expires_in_days: u32,
 }
 
+impl crate::Kind for Application {
+    fn azure_type(&self) -> &'static str {
+        "microsoft.graph.application"
+    }
+    fn id(&self) -> Option<crate::ResourceId> {
+        None
+    }
+    fn id_note(&self) -> Option<String> {
+        Some(format!("known after apply: Graph assigns the object id of application `{}`", self.display_name))
+    }
+}
+
+impl crate::Kind for ServicePrincipal {
+    fn azure_type(&self) -> &'static str {
+        "microsoft.graph.servicePrincipal"
+    }
+    fn id(&self) -> Option<crate::ResourceId> {
+        None
+    }
+    fn id_note(&self) -> Option<String> {
+        Some(format!("known after apply: Graph assigns it when `{}` exists", self.application))
+    }
+}
+
+impl crate::Kind for FederatedCredential {
+    fn azure_type(&self) -> &'static str {
+        "microsoft.graph.federatedIdentityCredential"
+    }
+    fn id(&self) -> Option<crate::ResourceId> {
+        None
+    }
+    fn id_note(&self) -> Option<String> {
+        Some(format!("known after apply: `{}`'s federatedIdentityCredentials/{}", self.application, self.name))
+    }
+}
+
+impl crate::Kind for ClientSecret {
+    fn azure_type(&self) -> &'static str {
+        "microsoft.graph.passwordCredential"
+    }
+    fn id(&self) -> Option<crate::ResourceId> {
+        None
+    }
+    fn id_note(&self) -> Option<String> {
+        Some(format!("known after apply: the keyId `{}`'s addPassword returns", self.application))
+    }
+}
+
 /// The federated credentials GitHub Actions needs for `repository` (`owner/name`).
 ///
 /// Subjects in GitHub's format (docs.github.com, "About security hardening with OpenID

@@ -63,3 +63,21 @@ impl DataCollectionRuleAssociation {
         self.cluster_id.child("Microsoft.Insights/dataCollectionRuleAssociations", Self::NAME)
     }
 }
+
+impl crate::Kind for DataCollectionRule {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(DataCollectionRule::id(self))
+    }
+}
+
+impl crate::Kind for DataCollectionRuleAssociation {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(DataCollectionRuleAssociation::id(self))
+    }
+}

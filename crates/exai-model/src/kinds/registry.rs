@@ -46,3 +46,15 @@ impl Registry {
         ResourceId::in_group(&self.subscription, &self.resource_group, Self::AZURE_TYPE, &self.name)
     }
 }
+
+impl crate::Kind for Registry {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(Registry::id(self))
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("deleting a registry deletes every image in it")
+    }
+}

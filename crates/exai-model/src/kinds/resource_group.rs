@@ -4,7 +4,7 @@
 //! stable/2025-04-01/resources.json` (operations `ResourceGroups_CreateOrUpdate`, `_Get`,
 //! `_Update`, `_Delete`) and its examples `CreateResourceGroup.json`, `ResourceGroups_Get.json`.
 
-use crate::{ApiRequest, Location, Method, OWNER_TAG, OwnedFields, ResourceId, Tags};
+use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OWNER_TAG, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -112,6 +112,45 @@ impl ResourceGroup {
     /// Returns why a change of `path` forces the group to be replaced.
     pub fn replace_reason(path: &str) -> Option<&'static str> {
         (path == "location").then_some("a resource group's location cannot be changed once it is created")
+    }
+}
+
+impl Kind for ResourceGroup {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn is_managed(&self) -> bool {
+        true
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(ResourceGroup::id(self))
+    }
+    fn read_request(&self) -> Option<ApiRequest> {
+        Some(ResourceGroup::read_request(self))
+    }
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.create_request()]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.update_request(live)]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![Self::delete_request(&live.id)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        ResourceGroup::desired_fields(self)
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        ResourceGroup::live_fields(self, &live.document)
+    }
+    fn replace_reason(&self, path: &str) -> Option<&'static str> {
+        Self::replace_reason(path)
+    }
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        ResourceGroup::observed(self, &live.document)
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("deleting a resource group deletes every resource in it")
     }
 }
 

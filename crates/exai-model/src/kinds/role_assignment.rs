@@ -92,6 +92,31 @@ impl RoleAssignment {
     }
 }
 
+impl crate::Kind for RoleAssignment {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(RoleAssignment::id(self))
+    }
+    fn unknown_values(&self, known: crate::Known<'_>) -> Vec<(String, String)> {
+        if known.get(&self.principal.from, &self.principal.pointer()).is_some() {
+            return Vec::new();
+        }
+        vec![(
+            "principalId".to_owned(),
+            format!("known after apply: {} → {}", self.principal.from, self.principal.field),
+        )]
+    }
+}
+
+impl PrincipalRef {
+    /// Returns the JSON pointer of the principal's object id in the source's document.
+    pub fn pointer(&self) -> String {
+        format!("/{}", self.field.replace('.', "/"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

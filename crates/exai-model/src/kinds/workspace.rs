@@ -44,3 +44,15 @@ impl Workspace {
         ResourceId::in_group(&self.subscription, &self.resource_group, Self::AZURE_TYPE, &self.name)
     }
 }
+
+impl crate::Kind for Workspace {
+    fn azure_type(&self) -> &'static str {
+        Self::AZURE_TYPE
+    }
+    fn id(&self) -> Option<ResourceId> {
+        Some(Workspace::id(self))
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("deleting a workspace deletes the logs it holds")
+    }
+}

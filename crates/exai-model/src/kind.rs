@@ -1,0 +1,186 @@
+//! What every resource kind knows how to do, and values known only after apply.
+//!
+//! Each kind (`kinds::*`) implements [`Kind`] in its own module: how to read it, write it, and
+//! project it onto owned fields. The defaults describe a kind that is declared but not managed
+//! yet: it has an id and dependencies, and no requests.
+//!
+//! Some request bodies need a value another resource only has once it exists — the kubelet
+//! identity's object id for the AcrPull assignment, a service principal's id. [`Known`] answers
+//! from live state when the other resource exists, and otherwise writes a *placeholder* into the
+//! body ([`placeholder`]): a JSON object naming the address and the JSON pointer of the value.
+//! The executor replaces placeholders with the values the earlier writes returned
+//! ([`resolve_placeholders`]); a dry run shows them as `(known after apply: ...)`.
+
+use crate::{Address, ApiRequest, LiveResource, LiveState, Observation, OwnedFields, ResourceId};
+use serde_json::{Map, Value, json};
+
+/// The key of a placeholder object in a request body.
+pub const KNOWN_AFTER_APPLY: &str = "$knownAfterApply";
+
+/// Returns a placeholder for the value at `pointer` (a JSON pointer) of `address`'s document.
+pub fn placeholder(address: &Address, pointer: &str) -> Value {
+    json!({ KNOWN_AFTER_APPLY: { "address": address, "pointer": pointer } })
+}
+
+/// Returns `(address, pointer)` when `value` is a placeholder.
+pub fn as_placeholder(value: &Value) -> Option<(String, String)> {
+    let inner = value.as_object().filter(|o| o.len() == 1)?.get(KNOWN_AFTER_APPLY)?;
+    Some((inner.get("address")?.as_str()?.to_owned(), inner.get("pointer")?.as_str()?.to_owned()))
+}
+
+/// A placeholder whose value is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{address}` has no value at `{pointer}`, which this request needs")]
+pub struct Unresolved {
+    /// The resource that should have provided it.
+    pub address: String,
+    /// Where in its document.
+    pub pointer: String,
+}
+
+/// Replaces every placeholder in `body` with the value `lookup(address, pointer)` gives.
+pub fn resolve_placeholders(body: &Value, lookup: &dyn Fn(&str, &str) -> Option<Value>) -> Result<Value, Unresolved> {
+    if let Some((address, pointer)) = as_placeholder(body) {
+        return lookup(&address, &pointer).ok_or(Unresolved { address, pointer });
+    }
+    Ok(match body {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(k.clone(), resolve_placeholders(v, lookup)?);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| resolve_placeholders(v, lookup)).collect::<Result<_, _>>()?)
+        }
+        other => other.clone(),
+    })
+}
+
+/// Values of other resources, as far as live state knows them.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    live: Option<&'a LiveState>,
+}
+
+impl<'a> Known<'a> {
+    /// Returns values from `live`.
+    pub fn from(live: &'a LiveState) -> Self {
+        Self { live: Some(live) }
+    }
+
+    /// Returns a view in which nothing is known yet.
+    pub fn nothing() -> Self {
+        Self { live: None }
+    }
+
+    /// Returns the value at `pointer` of `address`'s live document, or a placeholder when the
+    /// resource does not exist yet (or lacks the value).
+    pub fn value(&self, address: &Address, pointer: &str) -> Value {
+        self.get(address, pointer).unwrap_or_else(|| placeholder(address, pointer))
+    }
+
+    /// Returns the value at `pointer` of `address`'s live document, if known.
+    pub fn get(&self, address: &Address, pointer: &str) -> Option<Value> {
+        match self.live?.get(address)? {
+            Observation::Present(live) => live.document.pointer(pointer).cloned().filter(|v| !v.is_null()),
+            Observation::Absent => None,
+        }
+    }
+}
+
+/// What a resource kind knows how to do. The defaults describe a kind declared but not
+/// managed yet.
+pub trait Kind: std::fmt::Debug {
+    /// The Azure resource type (or Graph type).
+    fn azure_type(&self) -> &'static str;
+
+    /// Returns true when exai reads, plans and applies this kind.
+    fn is_managed(&self) -> bool {
+        false
+    }
+
+    /// The Azure id, when it is known before apply.
+    fn id(&self) -> Option<ResourceId>;
+
+    /// How the id becomes known, when it is not known before apply.
+    fn id_note(&self) -> Option<String> {
+        None
+    }
+
+    /// Values only known after apply, as `(field, where it comes from)`.
+    fn unknown_values(&self, _known: Known<'_>) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// The request that reads the live object.
+    fn read_request(&self) -> Option<ApiRequest> {
+        None
+    }
+
+    /// The requests that create the resource from nothing.
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        Vec::new()
+    }
+
+    /// The requests that bring `live` to the desired owned fields in place.
+    fn update_requests(&self, _live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        Vec::new()
+    }
+
+    /// The requests that delete `live`.
+    fn delete_requests(&self, _live: &LiveResource) -> Vec<ApiRequest> {
+        Vec::new()
+    }
+
+    /// The owned fields as declared (values not known yet are left out; see
+    /// [`Kind::unknown_values`]).
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        OwnedFields::new()
+    }
+
+    /// The same owned fields as Azure holds them in `live`, normalized.
+    fn live_fields(&self, _live: &LiveResource) -> OwnedFields {
+        OwnedFields::new()
+    }
+
+    /// Why a change of `path` cannot be made in place, if it cannot.
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
+    }
+
+    /// Why a change of `path` cannot be applied at all by exai, with what to do instead (e.g. a
+    /// system pool's VM size), if so.
+    fn unsupported_change(&self, _path: &str) -> Option<&'static str> {
+        None
+    }
+
+    /// What `live` holds that exai does not manage and a reviewer may want to know about.
+    fn observed(&self, _live: &LiveResource) -> OwnedFields {
+        OwnedFields::new()
+    }
+
+    /// A warning to show whenever this resource is deleted or replaced.
+    fn destroy_warning(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_resolve_anywhere_in_a_body_or_say_what_is_missing() {
+        let cluster = Address::new("perso", "cluster");
+        let body = json!({"properties": {"principalId": placeholder(&cluster, "/a/b"), "list": [placeholder(&cluster, "/c")]}});
+        let resolved = resolve_placeholders(&body, &|address, pointer| {
+            (address == "perso.cluster").then(|| Value::from(format!("v{pointer}")))
+        })
+        .unwrap();
+        assert_eq!(resolved, json!({"properties": {"principalId": "v/a/b", "list": ["v/c"]}}));
+        let err = resolve_placeholders(&body, &|_, _| None).unwrap_err();
+        assert_eq!(err.address, "perso.cluster");
+    }
+}
