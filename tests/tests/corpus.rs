@@ -49,11 +49,9 @@ fn every_example_starts_with_the_schema_line() {
 
 /// The 10 MB case is generated here rather than committed, to keep the repository small.
 #[test]
-fn a_ten_megabyte_spec_is_refused_quickly() {
+fn a_ten_megabyte_spec_is_refused_before_parsing() {
     let s = Scratch::with_spec(&format!("version: 1\n# {}\n", "x".repeat(10 * 1024 * 1024)));
-    let started = std::time::Instant::now();
     let run = s.run(&["validate", "--emulator", "-f", "exai.yaml"]);
     run.expect_code(1);
     assert!(run.stderr.contains("exai reads specs of at most 1048576 bytes"), "{}", run.stderr);
-    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
 }

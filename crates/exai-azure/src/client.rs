@@ -272,7 +272,16 @@ fn is_terminal(state: &str) -> bool {
 
 /// 404 codes that mean "this object does not exist" (as opposed to "you asked the wrong
 /// thing"): a missing subscription or an unknown resource type is an error, not an absence.
-const ABSENT_CODES: &[&str] = &["ResourceGroupNotFound", "ResourceNotFound", "NotFound", "Request_ResourceNotFound"];
+const ABSENT_CODES: &[&str] = &[
+    "ResourceGroupNotFound",
+    "ResourceNotFound",
+    "NotFound",
+    "Request_ResourceNotFound",
+    // An extension resource (a data collection rule association) whose parent does not exist.
+    "ParentResourceNotFound",
+    // Source: RoleAssignments_Get in authorization-RoleAssignmentsCalls.json 2022-04-01.
+    "RoleAssignmentNotFound",
+];
 
 impl AzureClient {
     /// Builds a client. Nothing is sent until the first request.
@@ -311,7 +320,7 @@ impl AzureClient {
     /// or the Azure error it carried.
     pub async fn send(&self, request: &ApiRequest) -> Result<Response, AzureError> {
         let url = self.url(request);
-        self.send_url(request.service, request.method, &url, request.body.as_ref()).await
+        self.send_url(request.service, request.method, &url, request.body.as_ref(), &request.headers).await
     }
 
     async fn send_url(
@@ -320,12 +329,16 @@ impl AzureClient {
         method: Method,
         url: &str,
         body: Option<&Value>,
+        headers: &[(String, String)],
     ) -> Result<Response, AzureError> {
         let transport =
             |message: String| AzureError::Transport { method: method.to_string(), url: url.to_owned(), message };
         let parsed = Url::parse(url).map_err(|e| transport(format!("not a URL: {e}")))?;
         let mut http_request = Request::new(parsed, http_method(method));
         http_request.insert_header("accept", "application/json");
+        for (name, value) in headers {
+            http_request.insert_header(name.to_ascii_lowercase(), value.clone());
+        }
         if let Some(body) = body {
             http_request.insert_header("content-type", "application/json");
             let bytes = serde_json::to_vec(body).map_err(|e| transport(format!("cannot encode the body: {e}")))?;
@@ -418,7 +431,7 @@ impl AzureClient {
             // No operation header: poll the resource itself until its state is terminal.
             loop {
                 self.wait(request, &url, delay, started).await?;
-                let current = self.send_url(request.service, Method::Get, &url, None).await?;
+                let current = self.send_url(request.service, Method::Get, &url, None, &[]).await?;
                 delay = current.retry_after;
                 let state = current
                     .body
@@ -435,7 +448,7 @@ impl AzureClient {
         if request.method == Method::Delete {
             return Ok(None);
         }
-        Ok(self.send_url(request.service, Method::Get, &url, None).await?.body)
+        Ok(self.send_url(request.service, Method::Get, &url, None, &[]).await?.body)
     }
 
     fn finish(&self, request: &ApiRequest, state: &str, body: Option<Value>) -> Result<Option<Value>, AzureError> {
@@ -502,7 +515,7 @@ impl AzureClient {
         self.check_origin(request.service, operation)?;
         loop {
             self.wait(request, url, delay, started).await?;
-            let status = self.send_url(request.service, Method::Get, operation, None).await?;
+            let status = self.send_url(request.service, Method::Get, operation, None, &[]).await?;
             delay = status.retry_after;
             let body = status.body.unwrap_or(Value::Null);
             let Some(state) = body.get("status").and_then(Value::as_str) else {
@@ -541,7 +554,7 @@ impl AzureClient {
         self.check_origin(request.service, location)?;
         loop {
             self.wait(request, url, delay, started).await?;
-            let status = self.send_url(request.service, Method::Get, location, None).await?;
+            let status = self.send_url(request.service, Method::Get, location, None, &[]).await?;
             if status.status != 202 {
                 return Ok(());
             }

@@ -1,9 +1,13 @@
 use crate::Sender;
+use exai_azure::AzureError;
+use exai_model::ApiRequest;
 use exai_model::{Address, OWNER_TAG};
 use exai_planner::{Action, Change, Plan};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How to apply.
@@ -13,11 +17,13 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Allow deletes and replacements (a replacement deletes first).
     pub allow_delete: bool,
+    /// Retries of writes Entra refuses for a principal it has not replicated yet.
+    pub principal_retry: PrincipalRetry,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        Self { parallelism: 4, allow_delete: false }
+        Self { parallelism: 4, allow_delete: false, principal_retry: PrincipalRetry::default() }
     }
 }
 
@@ -129,6 +135,14 @@ pub enum ExecutorError {
         /// The resource.
         address: Address,
     },
+    /// The plan holds a change exai will not carry out (see the plan's `blocked:` line).
+    #[error("`{address}` cannot be changed as the spec asks: {why}")]
+    Blocked {
+        /// The resource.
+        address: Address,
+        /// Why, and what to do instead.
+        why: String,
+    },
     /// The plan would delete a resource exai did not create.
     #[error("`{address}` would be deleted, but exai does not own it (its `{OWNER_TAG}` tag is {})", .owner.as_deref().map(|o| format!("`{o}`")).unwrap_or_else(|| "missing".to_owned()))]
     NotOwned {
@@ -146,6 +160,7 @@ impl ExecutorError {
             Self::DeleteNotAllowed { .. } => {
                 "review the plan, then run again with `--allow-delete` to let exai delete; nothing was changed".to_owned()
             }
+            Self::Blocked { .. } => "follow the advice above, or revert that field in the spec; nothing was changed".to_owned(),
             Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or remove `protect: true` first; nothing was changed".to_owned(),
             Self::NotOwned { .. } => "exai only deletes what it created; delete it yourself if you mean to, or change the spec back; nothing was changed".to_owned(),
         }
@@ -159,6 +174,10 @@ fn list(addresses: &[Address]) -> String {
 /// Checks, before any write, that the plan only deletes what it is allowed to: nothing without
 /// `allow_delete`, and never an object whose ownership tag does not name its address.
 pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorError> {
+    if let Some(change) = plan.resource_changes.iter().find(|c| c.blocked.is_some()) {
+        let why = change.blocked.clone().unwrap_or_default();
+        return Err(ExecutorError::Blocked { address: change.address.clone(), why });
+    }
     let destructive: Vec<&Change> =
         plan.resource_changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete)).collect();
     if destructive.is_empty() {
@@ -182,20 +201,94 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
     Ok(())
 }
 
-async fn apply_one<S: Sender>(change: &Change, sender: &S, on_event: &(dyn Fn(ApplyEvent) + Sync)) -> Outcome {
+/// The documents the writes of this apply returned, by address: where placeholders
+/// (values known only after apply) are looked up.
+type Results = Mutex<HashMap<String, Value>>;
+
+/// How often, and how long apart, a write is retried when Entra has not replicated a new
+/// principal yet (`PrincipalNotFound`). The Azure CLI retries 36 × 5 s (facts §4, §7); exai
+/// waits `base × attempt`, about 2 minutes in all by default.
+#[derive(Debug, Clone, Copy)]
+pub struct PrincipalRetry {
+    /// Attempts after the first.
+    pub retries: u32,
+    /// The first wait; each later one is longer by as much.
+    pub base: Duration,
+}
+
+impl Default for PrincipalRetry {
+    fn default() -> Self {
+        Self { retries: 10, base: Duration::from_secs(2) }
+    }
+}
+
+/// Resolves the placeholders of `request`'s body from `results`. In a dry run a value not
+/// known yet stays a placeholder, which the printer shows as `(known after apply: ...)`.
+fn resolve(request: &ApiRequest, results: &Results, dry_run: bool) -> Result<ApiRequest, exai_model::Unresolved> {
+    let Some(body) = &request.body else { return Ok(request.clone()) };
+    let results = results.lock().map(|r| r.clone()).unwrap_or_default();
+    let lookup = |address: &str, pointer: &str| {
+        results.get(address).and_then(|doc| doc.pointer(pointer).cloned()).or_else(|| {
+            dry_run.then(
+                || serde_json::json!({ exai_model::KNOWN_AFTER_APPLY: { "address": address, "pointer": pointer } }),
+            )
+        })
+    };
+    let body = exai_model::resolve_placeholders(body, &lookup)?;
+    Ok(ApiRequest { body: Some(body), ..request.clone() })
+}
+
+/// Returns true when Azure refused a write because what it would create already exists in an
+/// equivalent form: the same principal, role and scope assigned under another name.
+fn already_converged(error: &AzureError) -> bool {
+    matches!(error, AzureError::Api { status: 409, code, .. } if code == "RoleAssignmentExists")
+}
+
+async fn apply_one<S: Sender>(
+    change: &Change,
+    sender: &S,
+    on_event: &(dyn Fn(ApplyEvent) + Sync),
+    results: &Results,
+    retry: PrincipalRetry,
+) -> Outcome {
     let started = Instant::now();
+    let fail = |error: String, hint: Option<String>| {
+        on_event(ApplyEvent::Failed { address: change.address.clone(), error: error.clone(), hint });
+        Outcome::Failed { error }
+    };
     on_event(ApplyEvent::Started { address: change.address.clone(), action: change.action });
-    for request in &change.requests {
+    let mut last = None;
+    for planned in &change.requests {
+        let request = match resolve(planned, results, sender.is_dry_run()) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(
+                    e.to_string(),
+                    Some("apply the resource it comes from first, then run `exai apply` again".to_owned()),
+                );
+            }
+        };
         on_event(ApplyEvent::Request {
             address: change.address.clone(),
             method: request.method.to_string(),
-            url: sender.url(request),
+            url: sender.url(&request),
             body: request.body.clone(),
         });
-        if let Err(e) = sender.execute(request).await {
-            on_event(ApplyEvent::Failed { address: change.address.clone(), error: e.to_string(), hint: e.hint() });
-            return Outcome::Failed { error: e.to_string() };
-        }
+        let mut attempt = 0;
+        last = loop {
+            match sender.execute(&request).await {
+                Ok(document) => break document,
+                Err(e) if already_converged(&e) => break None,
+                Err(AzureError::Api { code, .. }) if code == "PrincipalNotFound" && attempt < retry.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(retry.base * attempt).await;
+                }
+                Err(e) => return fail(e.to_string(), e.hint()),
+            }
+        };
+    }
+    if let (Some(document), Ok(mut results)) = (last, results.lock()) {
+        results.insert(change.address.to_string(), document);
     }
     on_event(ApplyEvent::Finished {
         address: change.address.clone(),
@@ -214,6 +307,7 @@ pub async fn apply<S: Sender>(
     on_event: &(dyn Fn(ApplyEvent) + Sync),
 ) -> ApplyReport {
     let mut outcomes: BTreeMap<Address, Outcome> = BTreeMap::new();
+    let results: Results = Mutex::new(HashMap::new());
     let mut pending: Vec<&Change> = Vec::new();
     for change in &plan.resource_changes {
         if matches!(change.action, Action::NoOp | Action::NotManaged) {
@@ -247,7 +341,13 @@ pub async fn apply<S: Sender>(
             if ready && running.len() < options.parallelism.max(1) {
                 running.insert(change.address.clone());
                 pending.remove(i);
-                in_flight.push(async move { (change.address.clone(), apply_one(change, sender, on_event).await) });
+                let results = &results;
+                in_flight.push(async move {
+                    (
+                        change.address.clone(),
+                        apply_one(change, sender, on_event, results, options.principal_retry).await,
+                    )
+                });
                 continue;
             }
             i += 1;

@@ -23,6 +23,6 @@ mod apply;
 mod observe;
 mod sender;
 
-pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, apply, refuse_unsafe};
+pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
 pub use observe::{ObserveError, observe};
 pub use sender::{DryRun, Sender};

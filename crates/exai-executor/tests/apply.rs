@@ -67,6 +67,7 @@ fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
         after: None,
         after_unknown: Default::default(),
         protect: false,
+        blocked: None,
         diffs: vec![],
         observed: OwnedFields::new(),
         fingerprint: None,
@@ -131,10 +132,10 @@ async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
 async fn parallelism_is_bounded_and_used() {
     let sender = FakeSender::default();
     let p = plan((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
-    apply(&p, &sender, ApplyOptions { parallelism: 3, allow_delete: false }, &|_| {}).await;
+    apply(&p, &sender, ApplyOptions { parallelism: 3, ..Default::default() }, &|_| {}).await;
     assert_eq!(sender.most_at_once.load(Ordering::SeqCst), 3);
     let serial = FakeSender::default();
-    apply(&p, &serial, ApplyOptions { parallelism: 1, allow_delete: false }, &|_| {}).await;
+    apply(&p, &serial, ApplyOptions { parallelism: 1, ..Default::default() }, &|_| {}).await;
     assert_eq!(serial.most_at_once.load(Ordering::SeqCst), 1);
 }
 

@@ -58,6 +58,19 @@ pub fn resolve_placeholders(body: &Value, lookup: &dyn Fn(&str, &str) -> Option<
     })
 }
 
+/// Returns `body` with every placeholder replaced by a readable
+/// `(known after apply: <address> → <pointer>)`, for printing requests.
+pub fn describe_placeholders(body: &Value) -> Value {
+    if let Some((address, pointer)) = as_placeholder(body) {
+        return Value::from(format!("(known after apply: {address} → {pointer})"));
+    }
+    match body {
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), describe_placeholders(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(describe_placeholders).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Values of other resources, as far as live state knows them.
 #[derive(Debug, Clone, Copy)]
 pub struct Known<'a> {
@@ -117,6 +130,24 @@ pub trait Kind: std::fmt::Debug {
     /// The request that reads the live object.
     fn read_request(&self) -> Option<ApiRequest> {
         None
+    }
+
+    /// The request that reads the live object, given what is known of the resources it depends
+    /// on (they are read first). Defaults to [`Kind::read_request`].
+    fn read_request_with(&self, _known: Known<'_>) -> Option<ApiRequest> {
+        self.read_request()
+    }
+
+    /// Returns true when, from what is known of its dependencies, the object cannot exist and
+    /// need not be read (an AcrPull assignment for a cluster that does not exist yet).
+    fn known_absent(&self, _known: Known<'_>) -> bool {
+        false
+    }
+
+    /// Returns the live object in the answer to the read request (`None`: absent). Defaults to
+    /// the answer itself; a kind read through a list picks its item.
+    fn select_live(&self, answer: Value) -> Option<Value> {
+        Some(answer)
     }
 
     /// The requests that create the resource from nothing.

@@ -37,7 +37,10 @@ mod tags;
 pub use address::Address;
 pub use fields::{FieldPath, OwnedFields, fingerprint};
 pub use id::{ResourceId, ResourceIdError};
-pub use kind::{KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, placeholder, resolve_placeholders};
+pub use kind::{
+    KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, describe_placeholders, placeholder,
+    resolve_placeholders,
+};
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use request::{ApiRequest, ApiVersion, Method, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation, ResourceKind};

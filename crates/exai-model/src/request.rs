@@ -76,21 +76,65 @@ pub struct ApiRequest {
     /// The JSON body, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// Query parameters besides `api-version`, e.g. `$filter`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<(String, String)>,
+    /// Extra headers, e.g. `If-Match` with the eTag the plan was made against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 impl ApiRequest {
     /// Returns an ARM request for `path` at `api_version`.
     pub fn arm(method: Method, path: impl Into<String>, api_version: ApiVersion, body: Option<Value>) -> Self {
-        Self { service: Service::Arm, method, path: path.into(), api_version: Some(api_version.to_owned()), body }
-    }
-
-    /// Returns the path with its query string (`?api-version=...` for ARM).
-    pub fn path_and_query(&self) -> String {
-        match &self.api_version {
-            Some(v) => format!("{}?api-version={v}", self.path),
-            None => self.path.clone(),
+        Self {
+            service: Service::Arm,
+            method,
+            path: path.into(),
+            api_version: Some(api_version.to_owned()),
+            body,
+            query: Vec::new(),
+            headers: Vec::new(),
         }
     }
+
+    /// Returns the request with the query parameter `name=value` added.
+    pub fn with_query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Returns the request with `If-Match: etag`, so Azure refuses it (412) if the object
+    /// changed since it was read.
+    pub fn if_match(mut self, etag: &str) -> Self {
+        self.headers.push(("If-Match".to_owned(), etag.to_owned()));
+        self
+    }
+
+    /// Returns the path with its query string (`?api-version=...` for ARM, then the other
+    /// parameters, percent-encoded).
+    pub fn path_and_query(&self) -> String {
+        let mut params: Vec<String> = Vec::new();
+        if let Some(v) = &self.api_version {
+            params.push(format!("api-version={}", encode(v)));
+        }
+        params.extend(self.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))));
+        if params.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, params.join("&")) }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters and `$` (which ARM's
+/// `$filter` needs as is).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~$".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -102,6 +146,11 @@ mod tests {
         let r = ApiRequest::arm(Method::Get, "/subscriptions/s/resourcegroups/rg", "2025-04-01", None);
         assert_eq!(r.path_and_query(), "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01");
         assert!(!r.method.is_write());
+        let filtered = r.clone().with_query("$filter", "principalId eq 'x'");
+        assert_eq!(
+            filtered.path_and_query(),
+            "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01&$filter=principalId%20eq%20%27x%27"
+        );
         assert!(Method::Patch.is_write());
     }
 }

@@ -86,6 +86,10 @@ pub struct Change {
     /// Values only known after apply, with where they come from.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub after_unknown: BTreeMap<String, String>,
+    /// Why exai will not carry this change out (e.g. AKS cannot resize a pool in place), with
+    /// what to do instead. `apply` refuses a plan with a blocked change before any write.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub blocked: Option<String>,
     /// The spec protects this resource: it is never deleted or replaced.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub protect: bool,
@@ -168,6 +172,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             id_note: spec.id_note(),
             after_unknown: spec.unknown_values(known).into_iter().collect(),
             protect: resource.protect,
+            blocked: None,
             action: Action::NoOp,
             reason: None,
             warning: None,
@@ -223,6 +228,15 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
                     change.requests = spec.update_requests(live_resource, known);
+                }
+                let blocked: Vec<String> = change
+                    .diffs
+                    .iter()
+                    .filter_map(|d| spec.unsupported_change(&d.path).map(|why| format!("`{}`: {why}", d.path)))
+                    .collect();
+                if !blocked.is_empty() {
+                    change.blocked = Some(blocked.join("; "));
+                    change.requests.clear();
                 }
             }
         }

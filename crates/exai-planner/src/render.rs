@@ -58,6 +58,9 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     if let Some(warning) = &change.warning {
         writeln!(out, "      warning: {warning}")?;
     }
+    if let Some(blocked) = &change.blocked {
+        writeln!(out, "      blocked: {blocked}")?;
+    }
     if change.protect && matches!(change.action, Action::Replace | Action::Delete) {
         writeln!(out, "      protected: the spec sets `protect: true`, so apply will refuse this")?;
     }

@@ -139,23 +139,15 @@ fn fingerprint_ignores_unowned_churn() {
 #[test]
 fn kinds_not_managed_yet_are_listed_never_read_and_never_a_change() {
     let mut d = desired("francecentral", &[]);
-    let registry = exai_model::kinds::Registry {
-        subscription: SUB.into(),
-        resource_group: "exai-perso-rg".into(),
-        name: "exaipersoacr".into(),
-        location: Location::parse("francecentral").unwrap(),
-        sku: exai_model::kinds::RegistrySku::Standard,
-        admin_user_enabled: false,
-        tags: Tags::new(),
-    };
+    // The Graph application of the deployer: declared, not managed by this version yet.
     d.resources.push(DesiredResource {
-        address: Address::new("perso", "registry"),
-        depends_on: vec![Address::new("perso", "resourceGroup")],
+        address: Address::new("perso", "deployer.app"),
+        depends_on: vec![],
         protect: false,
-        spec: DesiredSpec::Registry(registry),
+        spec: DesiredSpec::Application(exai_model::kinds::Application { display_name: "exai-perso-github-sp".into() }),
     });
     let tags = json!({"exai-owner": "perso.resourceGroup"});
-    // No observation for the registry: it is not read, and that is not an error.
+    // No observation for the application: it is not read, and that is not an error.
     let p = plan(&d, &live(Some(azure_rg("francecentral", tags)))).unwrap();
     let c = &p.resource_changes[1];
     assert_eq!(c.action, Action::NotManaged);

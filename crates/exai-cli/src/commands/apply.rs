@@ -118,7 +118,11 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         }
     }
 
-    let options = ApplyOptions { parallelism: usize::from(args.parallelism), allow_delete: args.allow_delete };
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        allow_delete: args.allow_delete,
+        ..Default::default()
+    };
     let print = |event: ApplyEvent| match event {
         ApplyEvent::Started { address, action } if !args.dry_run => {
             println!("{address}: {}…", progressive(action))
@@ -127,7 +131,8 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         ApplyEvent::Request { method, url, body, .. } if args.dry_run => {
             println!("\nwould send: {method} {url}");
             if let Some(body) = body {
-                let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+                let pretty =
+                    serde_json::to_string_pretty(&exai_model::describe_placeholders(&body)).unwrap_or_default();
                 for line in pretty.lines() {
                     println!("  {line}");
                 }

@@ -3,8 +3,9 @@
 //! Source: azure-rest-api-specs `Microsoft.Authorization/stable/2022-04-01/
 //! authorization-RoleAssignmentsCalls.json` (see shared/reference/azure-rest-facts.md §4).
 
-use crate::{Address, ResourceId};
+use crate::{Address, ApiRequest, Known, LiveResource, Method, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// The namespace of exai's role assignment names (UUID v5).
 const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6a1f_3c2e_9b7d_4e55_8f0a_e3a1_0000_0001);
@@ -92,21 +93,137 @@ impl RoleAssignment {
     }
 }
 
+/// The api-version of role assignments (latest stable, facts §4).
+const API_VERSION: &str = "2022-04-01";
+
+impl RoleAssignment {
+    fn principal_id(&self, known: Known<'_>) -> Option<String> {
+        known.get(&self.principal.from, &self.principal.pointer()).and_then(|v| v.as_str().map(str::to_ascii_lowercase))
+    }
+
+    fn role_definition_id(&self) -> String {
+        // The subscription form `az role assignment create` sends; Azure answers the tenant form
+        // `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (facts §4), so only the
+        // trailing GUID is ever compared.
+        match self.scope.segment_after("subscriptions") {
+            Some(sub) => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}",
+                self.role_definition
+            ),
+            None => format!("/providers/Microsoft.Authorization/roleDefinitions/{}", self.role_definition),
+        }
+    }
+}
+
+/// Returns the last segment of a role definition id, lower-cased: the GUID, whatever the form.
+fn role_guid(role_definition_id: &str) -> String {
+    role_definition_id.rsplit('/').next().unwrap_or(role_definition_id).to_ascii_lowercase()
+}
+
 impl crate::Kind for RoleAssignment {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
+
+    /// Assignments whose principal is read from an ARM document (a cluster's kubelet identity)
+    /// are managed; those whose principal is a Graph object come with the Graph kinds.
+    fn is_managed(&self) -> bool {
+        self.principal.field.starts_with("properties.")
+    }
+
     fn id(&self) -> Option<ResourceId> {
         Some(RoleAssignment::id(self))
     }
-    fn unknown_values(&self, known: crate::Known<'_>) -> Vec<(String, String)> {
-        if known.get(&self.principal.from, &self.principal.pointer()).is_some() {
+
+    fn unknown_values(&self, known: Known<'_>) -> Vec<(String, String)> {
+        if self.principal_id(known).is_some() {
             return Vec::new();
         }
         vec![(
             "principalId".to_owned(),
             format!("known after apply: {} → {}", self.principal.from, self.principal.field),
         )]
+    }
+
+    fn read_request(&self) -> Option<ApiRequest> {
+        self.is_managed().then(|| ApiRequest::arm(Method::Get, RoleAssignment::id(self).as_str(), API_VERSION, None))
+    }
+
+    /// Reads the principal's assignments at the scope rather than the assignment by name: the
+    /// same principal, role and scope may already be assigned under another name (by `az aks
+    /// create --attach-acr`, or by hand), and Azure refuses a second one (409
+    /// `RoleAssignmentExists`). Found that way, an existing assignment is a no-op, not a fight.
+    fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
+        if !self.is_managed() {
+            return None;
+        }
+        let principal = self.principal_id(known)?;
+        let list = format!("{}/providers/Microsoft.Authorization/roleAssignments", self.scope);
+        Some(
+            ApiRequest::arm(Method::Get, list, API_VERSION, None)
+                .with_query("$filter", &format!("principalId eq '{principal}'")),
+        )
+    }
+
+    fn known_absent(&self, known: Known<'_>) -> bool {
+        self.is_managed() && self.principal_id(known).is_none()
+    }
+
+    fn select_live(&self, answer: Value) -> Option<Value> {
+        let scope = self.scope.as_str().to_ascii_lowercase();
+        answer.get("value")?.as_array()?.iter().find_map(|item| {
+            let properties = item.get("properties")?;
+            let same_role = role_guid(properties.get("roleDefinitionId")?.as_str()?) == self.role_definition;
+            let same_scope = properties.get("scope")?.as_str()?.to_ascii_lowercase() == scope;
+            (same_role && same_scope).then(|| item.clone())
+        })
+    }
+
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        let body = json!({ "properties": {
+            "roleDefinitionId": self.role_definition_id(),
+            "principalId": known.value(&self.principal.from, &self.principal.pointer()),
+            // Without it, Entra's replication delay makes new principals fail intermittently
+            // (facts §4, "Always send principalType").
+            "principalType": "ServicePrincipal",
+        }});
+        vec![ApiRequest::arm(Method::Put, RoleAssignment::id(self).as_str(), API_VERSION, Some(body))]
+    }
+
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![ApiRequest::arm(Method::Delete, live.id.as_str(), API_VERSION, None)]
+    }
+
+    fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("roleDefinition".into(), Value::from(self.role_definition.clone()));
+        fields.insert("scope".into(), Value::from(self.scope.as_str().to_ascii_lowercase()));
+        if let Some(principal) = self.principal_id(known) {
+            fields.insert("principalId".into(), Value::from(principal));
+        }
+        fields
+    }
+
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let properties = live.document.get("properties");
+        let text =
+            |name: &str| properties.and_then(|p| p.get(name)).and_then(Value::as_str).map(str::to_ascii_lowercase);
+        let mut fields = OwnedFields::new();
+        if let Some(role) = text("roleDefinitionId") {
+            fields.insert("roleDefinition".into(), Value::from(role_guid(&role)));
+        }
+        if let Some(scope) = text("scope") {
+            fields.insert("scope".into(), Value::from(scope));
+        }
+        if let Some(principal) = text("principalId") {
+            fields.insert("principalId".into(), Value::from(principal));
+        }
+        fields
+    }
+
+    fn replace_reason(&self, path: &str) -> Option<&'static str> {
+        matches!(path, "roleDefinition" | "scope" | "principalId")
+            .then_some("a role assignment's role, scope and principal cannot change; it is deleted and created again")
     }
 }
 
