@@ -265,6 +265,79 @@ mod tests {
         assert!(a.id().as_str().starts_with("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/"));
     }
 
+    fn acr_pull() -> (RoleAssignment, crate::LiveState) {
+        let scope = ResourceId::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr",
+        )
+        .unwrap();
+        let cluster = Address::new("perso", "cluster");
+        let principal =
+            PrincipalRef { from: cluster.clone(), field: "properties.identityProfile.kubeletidentity.objectId".into() };
+        let assignment = RoleAssignment::new(
+            scope,
+            "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+            principal,
+            &Address::new("perso", "cluster.acr-pull"),
+        );
+        let mut live = crate::LiveState::new();
+        let document =
+            serde_json::json!({"properties": {"identityProfile": {"kubeletidentity": {"objectId": "AAAA-kubelet"}}}});
+        live.insert(
+            cluster,
+            crate::Observation::Present(crate::LiveResource {
+                id: ResourceId::parse(
+                    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks",
+                )
+                .unwrap(),
+                document,
+            }),
+        );
+        (assignment, live)
+    }
+
+    #[test]
+    fn an_assignment_is_found_by_principal_role_and_scope_under_any_name() {
+        use crate::Kind;
+        let (assignment, live) = acr_pull();
+        let known = crate::Known::from(&live);
+        let read = assignment.read_request_with(known).unwrap();
+        assert_eq!(read.query, [("$filter".to_owned(), "principalId eq 'aaaa-kubelet'".to_owned())]);
+        assert!(!assignment.known_absent(known));
+        let answer = serde_json::json!({"value": [
+            // Same principal, another role: not ours.
+            {"id": "x1", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c", "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr", "principalId": "aaaa-kubelet"}},
+            // Our role, inherited from the subscription: not at our scope.
+            {"id": "x2", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d", "scope": "/subscriptions/s", "principalId": "aaaa-kubelet"}},
+            // Made by `az aks create --attach-acr` under a random name, casing of its own: ours.
+            {"id": "x3", "properties": {"roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7F951DDA-4ED3-4680-A7CA-43FE172D538D", "scope": "/subscriptions/S/resourcegroups/RG/providers/Microsoft.ContainerRegistry/registries/ACR", "principalId": "AAAA-KUBELET"}}
+        ]});
+        let found = assignment.select_live(answer).unwrap();
+        assert_eq!(found["id"], "x3");
+        let live_resource =
+            crate::LiveResource { id: ResourceId::parse("/subscriptions/s/x3").unwrap(), document: found };
+        assert_eq!(
+            assignment.live_fields(&live_resource),
+            assignment.desired_fields(known),
+            "no noise from ids' casing or role id forms"
+        );
+    }
+
+    #[test]
+    fn without_the_cluster_the_assignment_is_absent_and_its_principal_known_after_apply() {
+        use crate::Kind;
+        let (assignment, _) = acr_pull();
+        let nothing = crate::Known::nothing();
+        assert!(assignment.known_absent(nothing));
+        let create = assignment.create_requests(nothing);
+        let principal = &create[0].body.as_ref().unwrap()["properties"]["principalId"];
+        assert_eq!(
+            crate::as_placeholder(principal),
+            Some(("perso.cluster".to_owned(), "/properties/identityProfile/kubeletidentity/objectId".to_owned()))
+        );
+        assert_eq!(create[0].body.as_ref().unwrap()["properties"]["principalType"], "ServicePrincipal");
+        assert_eq!(assignment.unknown_values(nothing).len(), 1);
+    }
+
     #[test]
     fn built_in_roles_are_found_by_name_in_any_case_and_by_guid() {
         assert_eq!(built_in_role("contributor"), Some(("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")));
