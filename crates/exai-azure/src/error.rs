@@ -143,9 +143,41 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
         "LocationNotAvailableForResourceGroup" => {
             "pick a region the subscription offers: `az account list-locations -o table`"
         }
+        // Source: the `AlreadyInUse` answer quoted in MicrosoftDocs/azure-dev-docs#1303 and
+        // Azure/azure-cli#13951 ("The registry DNS name <name>.azurecr.io is already in use"), and
+        // `Registries_CheckNameAvailability` ("The name must ... be globally unique") in
+        // containerregistry.json 2025-11-01.
+        "AlreadyInUse" => {
+            "registry names are global across Azure (`<name>.azurecr.io`) and another subscription holds this one: pick another name; `az acr check-name -n <name>` tells whether a name is free"
+        }
+        // 412 answers a write whose `If-Match` eTag no longer matches (RFC 9110 §13.1.1): the
+        // object changed after exai read it. The code string is the one the emulator answers;
+        // Azure's resource providers are not documented to agree on one (UNVERIFIED).
+        "PreconditionFailed" => {
+            "the resource changed in Azure after the plan was made: run `exai plan` again and review the new plan"
+        }
+        // An extension resource (a data collection rule association) under a parent that does
+        // not exist yet.
+        "ParentResourceNotFound" => {
+            "the resource this one is attached to does not exist yet (e.g. the cluster of a data collection rule association): apply it first"
+        }
         _ if status == 429 => "Azure is throttling requests; exai already waited and retried, try again in a minute",
         _ if status >= 500 => "Azure had an internal error; exai already retried, run the command again",
         _ => return None,
     };
     Some(hint.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_of_the_registry_and_monitoring_kinds_have_hints() {
+        let taken = hint_for("AlreadyInUse", 409).unwrap_or_default();
+        assert!(taken.contains("global across Azure"), "{taken}");
+        assert!(hint_for("PreconditionFailed", 412).unwrap_or_default().contains("exai plan"));
+        assert!(hint_for("ParentResourceNotFound", 404).is_some());
+        assert_eq!(hint_for("SomethingElse", 400), None);
+    }
 }

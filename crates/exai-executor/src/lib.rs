@@ -21,8 +21,10 @@
 
 mod apply;
 mod observe;
+mod prepare;
 mod sender;
 
 pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
 pub use observe::{ObserveError, observe};
+pub use prepare::{KeyGeneration, PrepareError, prepare_ssh_keys};
 pub use sender::{DryRun, Sender};

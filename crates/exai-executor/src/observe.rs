@@ -83,7 +83,7 @@ pub async fn observe(
         for (address, result) in results {
             live.insert(address, result?);
         }
-        pending = pending.into_iter().filter(|r| !read.contains(&r.address)).collect();
+        pending.retain(|r| !read.contains(&r.address));
     }
     Ok(live)
 }

@@ -232,6 +232,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 let blocked: Vec<String> = change
                     .diffs
                     .iter()
+                    .filter(|d| d.before.is_some())
                     .filter_map(|d| spec.unsupported_change(&d.path).map(|why| format!("`{}`: {why}", d.path)))
                     .collect();
                 if !blocked.is_empty() {

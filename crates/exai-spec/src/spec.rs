@@ -262,6 +262,8 @@ impl Environment {
                 ssh: c.ssh.clone(),
                 monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
                 tags: owned(&c.tags, &address),
+                // Filled before planning by `exai_executor::prepare_ssh_keys` (reads or generates it).
+                ssh_public_key: None,
             };
             let cluster_id = cluster.id();
             let mut needs = vec![&group];

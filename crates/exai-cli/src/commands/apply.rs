@@ -81,7 +81,12 @@ fn drifted(reviewed: &Plan, fresh: &Plan) -> Vec<String> {
 }
 
 pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
-    let planned = plan_spec(&args.spec, target, if args.dry_run { "apply --dry-run" } else { "apply" }).await?;
+    let (command, keys) = if args.dry_run {
+        ("apply --dry-run", exai_executor::KeyGeneration::Forbidden)
+    } else {
+        ("apply", exai_executor::KeyGeneration::Allowed)
+    };
+    let planned = plan_spec(&args.spec, target, command, keys).await?;
     let plan = &planned.plan;
     println!();
     let mut stdout = std::io::stdout().lock();

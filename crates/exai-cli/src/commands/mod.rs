@@ -35,18 +35,32 @@ pub const READ_PARALLELISM: usize = 8;
 
 /// Reads the spec, connects, observes every declared resource and plans. Shared by `plan` and
 /// `apply`, so what `apply` does is exactly what `plan` shows.
-pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> Result<Planned, CliError> {
+pub async fn plan_spec(
+    spec: &SpecArgs,
+    target: &TargetArgs,
+    command: &str,
+    keys: exai_executor::KeyGeneration,
+) -> Result<Planned, CliError> {
     let loaded = load(&spec.file, target.uses_emulator())?;
-    let desired = loaded.spec.desired_state(spec.env.as_deref()).map_err(|e| {
+    let mut desired = loaded.spec.desired_state(spec.env.as_deref()).map_err(|e| {
         CliError::new(e.to_string())
             .hint("pass one of the declared names to `--env`, or leave it out to use every environment")
     })?;
     let environments: Vec<&str> =
         loaded.spec.select(spec.env.as_deref()).unwrap_or_default().iter().map(|e| e.name.as_str()).collect();
+    // SSH keys live next to the spec (`.exai/ssh/`), whatever the current directory.
+    let base = spec.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let notes = exai_executor::prepare_ssh_keys(&mut desired, base, keys).map_err(|e| {
+        let hint = e.hint();
+        CliError::new(e.to_string()).hint(hint)
+    })?;
     let connection = connect(target, &loaded.spec.tenant).await?;
     eprintln!("exai {command}: {} (environments: {})", loaded.file, environments.join(", "));
     eprintln!("target: {}", connection.target);
     eprintln!("credential: {}", connection.client.credential_description());
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     let plan = observe_and_plan(&desired, &connection).await?;
     Ok(Planned { desired, connection, plan })
 }

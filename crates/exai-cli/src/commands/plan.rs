@@ -28,7 +28,8 @@ enum Format {
 }
 
 pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<u8, CliError> {
-    let planned = plan_spec(&args.spec, target, "plan").await?;
+    // A plan has no side effects: an SSH key not generated yet is left to `apply`.
+    let planned = plan_spec(&args.spec, target, "plan", exai_executor::KeyGeneration::Forbidden).await?;
     let plan = &planned.plan;
     let mut stdout = std::io::stdout().lock();
     let written = match args.format {

@@ -1,12 +1,45 @@
 //! Container insights plumbing: the data collection rule and its association with the cluster,
 //! as `az aks create --enable-addons monitoring` creates them with managed-identity auth.
 //!
-//! Source: azure-cli `acs/addonconfiguration.py` (rule `MSCI-<workspace region>-<cluster>`,
-//! truncated to 64 characters; association `ContainerInsightsExtension`), api-version 2022-06-01
-//! (see shared/reference/azure-rest-facts.md §3d).
+//! Sources: azure-cli `acs/addonconfiguration.py` (rule `MSCI-<workspace region>-<cluster>`,
+//! truncated to 64 characters, body below; association `ContainerInsightsExtension` with
+//! `dataCollectionRuleId` and `description`), api-version 2022-06-01 — all quoted in
+//! shared/reference/azure-rest-facts.md §3d — and the Insights swagger for that version
+//! (`DataCollectionRules_Create` is a synchronous PUT, 200/201; `DataCollectionRules_Update` is
+//! a PATCH of `ResourceForUpdate`, i.e. tags and identity only, so a change of the rule itself is
+//! a PUT; the association is a proxy resource: no location, no tags).
+//!
+//! The rule's owned fields are `location` (create-only), `kind`, the container insights
+//! extension (keyed by its name), the Log Analytics destination `la-workspace` (keyed by name;
+//! its workspace id compared lower-cased, since Azure answers ids in its own casing), the
+//! streams that flow into that destination, and the managed tags. `immutableId`,
+//! `provisioningState`, `metadata`, `etag`, `systemData` and anything another tool added to the
+//! rule are not compared — and an update keeps them (see [`DataCollectionRule::update_request`]).
 
-use crate::{Location, ResourceId, Tags};
+use super::registry::canonical_enum;
+use super::registry::{foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags, live_tags};
+use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// The api-version the Azure CLI's monitoring addon uses for both resources (facts §3d).
+const API_VERSION: &str = "2022-06-01";
+
+/// The rule's `kind` as the CLI sends it.
+const RULE_KIND: &str = "Linux";
+/// `KnownDataCollectionRuleResourceKind` of the 2022-06-01 swagger.
+const RULE_KINDS: [&str; 2] = ["Linux", "Windows"];
+/// The extension data source's name, as the CLI writes it.
+const EXTENSION_NAME: &str = "ContainerInsightsExtension";
+/// The extension's `extensionName`.
+const EXTENSION: &str = "ContainerInsights";
+/// The stream container insights sends.
+const STREAM: &str = "Microsoft-ContainerInsights-Group-Default";
+/// The Log Analytics destination's name, as the CLI writes it.
+const DESTINATION: &str = "la-workspace";
+
+/// Read-only members of the rule's `properties` (swagger `DataCollectionRule`): never sent back.
+const RULE_READ_ONLY: [&str; 4] = ["immutableId", "provisioningState", "metadata", "endpoints"];
 
 /// The data collection rule that routes container insights to the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,9 +59,21 @@ pub struct DataCollectionRule {
     pub tags: Tags,
 }
 
+/// Field paths of the rule's owned fields. Keyed arrays are addressed by key: `[name]`.
+mod path {
+    pub const KIND: &str = "kind";
+    pub const EXTENSION_NAME: &str = "properties.dataSources.extensions[ContainerInsightsExtension].extensionName";
+    pub const EXTENSION_STREAMS: &str = "properties.dataSources.extensions[ContainerInsightsExtension].streams";
+    pub const CONTAINER_LOG_V2: &str = "properties.dataSources.extensions[ContainerInsightsExtension].extensionSettings.dataCollectionSettings.enableContainerLogV2";
+    pub const WORKSPACE: &str = "properties.destinations.logAnalytics[la-workspace].workspaceResourceId";
+    pub const FLOW_STREAMS: &str = "properties.dataFlows[la-workspace].streams";
+}
+
 impl DataCollectionRule {
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.Insights/dataCollectionRules";
+    /// The api-version exai speaks for rules.
+    pub const API_VERSION: &'static str = API_VERSION;
 
     /// Returns the rule's name for `cluster` with a workspace in `workspace_location`, as the
     /// Azure CLI names it.
@@ -40,6 +85,202 @@ impl DataCollectionRule {
     pub fn id(&self) -> ResourceId {
         ResourceId::in_group(&self.subscription, &self.resource_group, Self::AZURE_TYPE, &self.name)
     }
+
+    /// Returns the GET that reads the rule (404 `ResourceNotFound` when absent).
+    pub fn read_request(&self) -> ApiRequest {
+        ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
+    }
+
+    fn extension(&self) -> Value {
+        json!({
+            "name": EXTENSION_NAME,
+            "streams": [STREAM],
+            "extensionName": EXTENSION,
+            "extensionSettings": { "dataCollectionSettings": { "enableContainerLogV2": true } },
+        })
+    }
+
+    fn destination(&self) -> Value {
+        json!({ "workspaceResourceId": self.workspace_id.as_str(), "name": DESTINATION })
+    }
+
+    fn flow() -> Value {
+        json!({ "streams": [STREAM], "destinations": [DESTINATION] })
+    }
+
+    /// Returns the PUT that creates the rule: the body the CLI sends, with the managed tags
+    /// instead of its `{}`.
+    pub fn create_request(&self) -> ApiRequest {
+        let body = json!({
+            "location": self.location.as_str(),
+            "tags": self.tags,
+            "kind": RULE_KIND,
+            "properties": {
+                "dataSources": { "extensions": [self.extension()] },
+                "dataFlows": [Self::flow()],
+                "destinations": { "logAnalytics": [self.destination()] },
+                "dataCollectionEndpointId": null,
+            },
+        });
+        ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(body))
+    }
+
+    /// Returns the PUT that brings `live` to the owned fields.
+    ///
+    /// The swagger's PATCH changes tags only, so this is a PUT, and a PUT restates the whole
+    /// rule. It therefore starts from the live rule (read-only members removed) and replaces only
+    /// what exai owns: the `ContainerInsightsExtension` data source, the `la-workspace`
+    /// destination, the flows into `la-workspace`, `kind`, and the managed tags merged over the
+    /// live ones. Data sources, destinations and flows someone else added are kept. When the live
+    /// rule carries an `etag`, the PUT is conditional on it (`If-Match`), so a rule changed since
+    /// the plan is refused (412) rather than overwritten.
+    pub fn update_request(&self, live: &Value) -> ApiRequest {
+        let mut properties = live.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        for member in RULE_READ_ONLY {
+            properties.remove(member);
+        }
+        let mut data_sources = object_at(&properties, "dataSources");
+        let extensions = keyed_replace(data_sources.get("extensions"), EXTENSION_NAME, self.extension());
+        data_sources.insert("extensions".into(), extensions);
+        properties.insert("dataSources".into(), Value::Object(data_sources));
+        let mut destinations = object_at(&properties, "destinations");
+        let log_analytics = keyed_replace(destinations.get("logAnalytics"), DESTINATION, self.destination());
+        destinations.insert("logAnalytics".into(), log_analytics);
+        properties.insert("destinations".into(), Value::Object(destinations));
+        let mut flows: Vec<Value> = properties
+            .get("dataFlows")
+            .and_then(Value::as_array)
+            .map(|flows| flows.iter().filter(|flow| !flows_into(flow, DESTINATION)).cloned().collect())
+            .unwrap_or_default();
+        flows.push(Self::flow());
+        properties.insert("dataFlows".into(), Value::Array(flows));
+
+        let body = json!({
+            "location": self.location.as_str(),
+            "tags": live_tags(live).merged_with(&self.tags),
+            "kind": RULE_KIND,
+            "properties": properties,
+        });
+        let request = ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(body));
+        match live.get("etag").and_then(Value::as_str) {
+            Some(etag) => request.if_match(etag),
+            None => request,
+        }
+    }
+
+    /// Returns the DELETE of the rule with id `id` (synchronous: 200, or 204 when absent).
+    pub fn delete_request(id: &ResourceId) -> ApiRequest {
+        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the owned fields as declared.
+    pub fn desired_fields(&self) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("location".into(), Value::from(self.location.as_str()));
+        fields.insert(path::KIND.into(), Value::from(RULE_KIND));
+        fields.insert(path::EXTENSION_NAME.into(), Value::from(EXTENSION));
+        fields.insert(path::EXTENSION_STREAMS.into(), json!([STREAM]));
+        fields.insert(path::CONTAINER_LOG_V2.into(), Value::from(true));
+        fields.insert(path::WORKSPACE.into(), Value::from(self.workspace_id.as_str().to_ascii_lowercase()));
+        fields.insert(path::FLOW_STREAMS.into(), json!([STREAM]));
+        insert_desired_tags(&mut fields, &self.tags);
+        fields
+    }
+
+    /// Returns the owned fields as `document` (a GET response) holds them.
+    ///
+    /// Keyed arrays are matched by name (case-insensitively) whatever their order; stream lists
+    /// are sorted; the workspace id is lower-cased; the region and `kind` are normalized.
+    pub fn live_fields(&self, document: &Value) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        insert_live_location(&mut fields, document);
+        if let Some(kind) = document.get("kind").and_then(Value::as_str) {
+            fields.insert(path::KIND.into(), Value::from(canonical_enum(kind, &RULE_KINDS)));
+        }
+        let properties = document.get("properties").unwrap_or(&Value::Null);
+        if let Some(extension) = keyed(properties.pointer("/dataSources/extensions"), EXTENSION_NAME) {
+            if let Some(name) = extension.get("extensionName").and_then(Value::as_str) {
+                fields.insert(path::EXTENSION_NAME.into(), Value::from(name));
+            }
+            if let Some(streams) = extension.get("streams") {
+                fields.insert(path::EXTENSION_STREAMS.into(), sorted_strings(streams));
+            }
+            if let Some(v2) = extension
+                .pointer("/extensionSettings/dataCollectionSettings/enableContainerLogV2")
+                .and_then(Value::as_bool)
+            {
+                fields.insert(path::CONTAINER_LOG_V2.into(), Value::from(v2));
+            }
+        }
+        if let Some(destination) = keyed(properties.pointer("/destinations/logAnalytics"), DESTINATION)
+            && let Some(id) = destination.get("workspaceResourceId").and_then(Value::as_str)
+        {
+            fields.insert(path::WORKSPACE.into(), Value::from(id.to_ascii_lowercase()));
+        }
+        let streams: Vec<Value> = properties
+            .get("dataFlows")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|flow| flows_into(flow, DESTINATION))
+            .filter_map(|flow| flow.get("streams").and_then(Value::as_array))
+            .flatten()
+            .cloned()
+            .collect();
+        if !streams.is_empty() {
+            fields.insert(path::FLOW_STREAMS.into(), sorted_strings(&Value::Array(streams)));
+        }
+        insert_live_tags(&mut fields, &self.tags, document);
+        fields
+    }
+
+    /// Returns why a change of `path` forces the rule to be replaced: only the region, as for
+    /// every tracked resource.
+    pub fn replace_reason(path: &str) -> Option<&'static str> {
+        (path == "location").then_some("a data collection rule cannot move to another region once it is created")
+    }
+}
+
+/// Returns the object member `name` of `map`, or an empty one.
+fn object_at(map: &Map<String, Value>, name: &str) -> Map<String, Value> {
+    map.get(name).and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+/// Returns the element of the array `items` whose `name` is `key` (case-insensitively).
+fn keyed<'a>(items: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    items?
+        .as_array()?
+        .iter()
+        .find(|item| item.get("name").and_then(Value::as_str).is_some_and(|name| name.eq_ignore_ascii_case(key)))
+}
+
+/// Returns the array `items` with the element named `key` replaced by `value` (appended when
+/// there is none), every other element kept in place.
+fn keyed_replace(items: Option<&Value>, key: &str, value: Value) -> Value {
+    let mut out: Vec<Value> = items.and_then(Value::as_array).cloned().unwrap_or_default();
+    let position = out
+        .iter()
+        .position(|item| item.get("name").and_then(Value::as_str).is_some_and(|name| name.eq_ignore_ascii_case(key)));
+    match position {
+        Some(i) => out[i] = value,
+        None => out.push(value),
+    }
+    Value::Array(out)
+}
+
+/// Returns true when `flow` names `destination` among its destinations.
+fn flows_into(flow: &Value, destination: &str) -> bool {
+    flow.get("destinations")
+        .and_then(Value::as_array)
+        .is_some_and(|d| d.iter().any(|d| d.as_str().is_some_and(|d| d.eq_ignore_ascii_case(destination))))
+}
+
+/// Returns the strings of `value` (an array), sorted and without duplicates.
+fn sorted_strings(value: &Value) -> Value {
+    let mut strings: Vec<&str> = value.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    strings.sort_unstable();
+    strings.dedup();
+    json!(strings)
 }
 
 /// The association of the rule with the cluster (an extension resource of the cluster).
@@ -52,32 +293,244 @@ pub struct DataCollectionRuleAssociation {
     pub rule_id: ResourceId,
 }
 
+/// Owned field: the rule the association points at.
+const RULE_ID: &str = "properties.dataCollectionRuleId";
+
 impl DataCollectionRuleAssociation {
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.Insights/dataCollectionRuleAssociations";
     /// The association's name, as the Azure CLI writes it.
     pub const NAME: &'static str = "ContainerInsightsExtension";
+    /// The description the Azure CLI writes.
+    pub const DESCRIPTION: &'static str = "associates dataCollectionRule to the AKS";
+    /// The api-version exai speaks for associations.
+    pub const API_VERSION: &'static str = API_VERSION;
 
     /// Returns the association's id.
     pub fn id(&self) -> ResourceId {
         self.cluster_id.child("Microsoft.Insights/dataCollectionRuleAssociations", Self::NAME)
     }
+
+    /// Returns the GET that reads the association (404 `ResourceNotFound`, or
+    /// `ParentResourceNotFound` while the cluster does not exist).
+    pub fn read_request(&self) -> ApiRequest {
+        ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the PUT that creates the association: `dataCollectionRuleId` and the CLI's
+    /// `description`.
+    ///
+    /// The CLI also sends a `location` (the cluster's region); the association is a proxy
+    /// resource whose swagger schema has no `location`, so exai leaves it out.
+    pub fn create_request(&self) -> ApiRequest {
+        self.put(Self::DESCRIPTION)
+    }
+
+    /// Returns the PUT that points the association at the rule, keeping the live description.
+    pub fn update_request(&self, live: &Value) -> ApiRequest {
+        let description = live.pointer("/properties/description").and_then(Value::as_str);
+        self.put(description.unwrap_or(Self::DESCRIPTION))
+    }
+
+    fn put(&self, description: &str) -> ApiRequest {
+        let body = json!({
+            "properties": { "dataCollectionRuleId": self.rule_id.as_str(), "description": description },
+        });
+        ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(body))
+    }
+
+    /// Returns the DELETE of the association with id `id` (synchronous).
+    pub fn delete_request(id: &ResourceId) -> ApiRequest {
+        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the owned fields as declared: the rule's id, lower-cased.
+    pub fn desired_fields(&self) -> OwnedFields {
+        OwnedFields::from([(RULE_ID.to_owned(), Value::from(self.rule_id.as_str().to_ascii_lowercase()))])
+    }
+
+    /// Returns the owned fields as `document` holds them.
+    pub fn live_fields(document: &Value) -> OwnedFields {
+        document
+            .pointer("/properties/dataCollectionRuleId")
+            .and_then(Value::as_str)
+            .map(|id| OwnedFields::from([(RULE_ID.to_owned(), Value::from(id.to_ascii_lowercase()))]))
+            .unwrap_or_default()
+    }
 }
 
-impl crate::Kind for DataCollectionRule {
+impl Kind for DataCollectionRule {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
+    }
+    fn is_managed(&self) -> bool {
+        true
     }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRule::id(self))
     }
+    fn read_request(&self) -> Option<ApiRequest> {
+        Some(DataCollectionRule::read_request(self))
+    }
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.create_request()]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.update_request(&live.document)]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![Self::delete_request(&live.id)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        DataCollectionRule::desired_fields(self)
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        DataCollectionRule::live_fields(self, &live.document)
+    }
+    fn replace_reason(&self, path: &str) -> Option<&'static str> {
+        Self::replace_reason(path)
+    }
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        foreign_tags(&self.tags, &live.document)
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("without its data collection rule, the cluster's container insights stop sending logs")
+    }
 }
 
-impl crate::Kind for DataCollectionRuleAssociation {
+impl Kind for DataCollectionRuleAssociation {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
+    fn is_managed(&self) -> bool {
+        true
+    }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRuleAssociation::id(self))
+    }
+    fn read_request(&self) -> Option<ApiRequest> {
+        Some(DataCollectionRuleAssociation::read_request(self))
+    }
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.create_request()]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.update_request(&live.document)]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![Self::delete_request(&live.id)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        DataCollectionRuleAssociation::desired_fields(self)
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        Self::live_fields(&live.document)
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("without the association, the cluster's container insights stop sending logs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: &str = "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.OperationalInsights/workspaces/exai-perso-logs";
+
+    fn rule() -> DataCollectionRule {
+        let mut tags = Tags::new();
+        tags.insert("project", "exai");
+        tags.insert(crate::OWNER_TAG, "perso.cluster.dcr");
+        let location = Location::parse("francecentral").unwrap();
+        DataCollectionRule {
+            subscription: "sub".into(),
+            resource_group: "exai-perso-rg".into(),
+            name: DataCollectionRule::default_name(&location, "exai-perso-aks"),
+            location,
+            workspace_id: ResourceId::parse(WS).unwrap(),
+            tags,
+        }
+    }
+
+    /// The rule as Azure returns it after the CLI's PUT: server fields added, the workspace id
+    /// lower-cased, arrays in another order, a data source and a flow someone else added.
+    fn live_rule() -> Value {
+        json!({
+            "id": "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.Insights/dataCollectionRules/MSCI-francecentral-exai-perso-aks",
+            "name": "MSCI-francecentral-exai-perso-aks",
+            "type": "Microsoft.Insights/dataCollectionRules",
+            "location": "France Central",
+            "etag": "\"0a00b1c2-0000-0000-0000-000000000000\"",
+            "kind": "linux",
+            "tags": {"project": "exai", "exai-owner": "perso.cluster.dcr", "team": "ops"},
+            "properties": {
+                "immutableId": "dcr-0123456789abcdef0123456789abcdef",
+                "provisioningState": "Succeeded",
+                "dataSources": {"extensions": [
+                    {"name": "other", "streams": ["Microsoft-Perf"], "extensionName": "Other"},
+                    {"name": "ContainerInsightsExtension", "streams": ["Microsoft-ContainerInsights-Group-Default"],
+                     "extensionName": "ContainerInsights",
+                     "extensionSettings": {"dataCollectionSettings": {"enableContainerLogV2": true}}}
+                ]},
+                "destinations": {"logAnalytics": [{"workspaceResourceId": WS.to_ascii_lowercase(), "name": "la-workspace"}]},
+                "dataFlows": [
+                    {"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]},
+                    {"streams": ["Microsoft-Perf"], "destinations": ["elsewhere"]}
+                ]
+            }
+        })
+    }
+
+    #[test]
+    fn live_rule_projects_onto_the_desired_fields_despite_order_and_casing() {
+        let r = rule();
+        assert_eq!(r.live_fields(&live_rule()), r.desired_fields());
+        assert_eq!(r.desired_fields()[path::WORKSPACE], WS.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn create_body_is_the_cli_body_with_managed_tags() {
+        let r = rule().create_request();
+        let body = r.body.unwrap();
+        assert_eq!(
+            r.path,
+            "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.Insights/dataCollectionRules/MSCI-francecentral-exai-perso-aks"
+        );
+        assert_eq!(body["kind"], "Linux");
+        assert_eq!(body["properties"]["destinations"]["logAnalytics"][0]["workspaceResourceId"], WS);
+        assert_eq!(body["properties"]["dataFlows"], json!([{"streams": [STREAM], "destinations": ["la-workspace"]}]));
+        assert!(body["properties"]["dataCollectionEndpointId"].is_null());
+        assert_eq!(body["tags"]["exai-owner"], "perso.cluster.dcr");
+    }
+
+    #[test]
+    fn update_keeps_what_others_added_and_is_conditional_on_the_etag() {
+        let mut r = rule();
+        r.workspace_id = ResourceId::parse(&WS.replace("exai-perso-logs", "other-logs")).unwrap();
+        let request = r.update_request(&live_rule());
+        assert_eq!(request.method, Method::Put);
+        assert_eq!(request.headers, [("If-Match".to_owned(), "\"0a00b1c2-0000-0000-0000-000000000000\"".to_owned())]);
+        let body = request.body.unwrap();
+        let properties = &body["properties"];
+        assert!(properties.get("immutableId").is_none() && properties.get("provisioningState").is_none());
+        assert_eq!(properties["dataSources"]["extensions"].as_array().map(Vec::len), Some(2));
+        assert_eq!(properties["dataSources"]["extensions"][0]["name"], "other");
+        assert_eq!(properties["destinations"]["logAnalytics"][0]["workspaceResourceId"], r.workspace_id.as_str());
+        assert_eq!(properties["dataFlows"].as_array().map(Vec::len), Some(2));
+        assert_eq!(body["tags"]["team"], "ops");
+    }
+
+    #[test]
+    fn association_points_at_the_rule_whatever_the_id_casing() {
+        let cluster = ResourceId::parse(
+            "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerService/managedClusters/exai-perso-aks",
+        )
+        .unwrap();
+        let a = DataCollectionRuleAssociation { cluster_id: cluster, rule_id: rule().id() };
+        let body = a.create_request().body.unwrap();
+        assert_eq!(body["properties"]["dataCollectionRuleId"], rule().id().as_str());
+        assert_eq!(body["properties"]["description"], "associates dataCollectionRule to the AKS");
+        let live = json!({"properties": {"dataCollectionRuleId": rule().id().as_str().to_ascii_uppercase()}});
+        assert_eq!(DataCollectionRuleAssociation::live_fields(&live), a.desired_fields());
     }
 }

@@ -1,10 +1,24 @@
 //! `Microsoft.ContainerRegistry/registries`, api-version 2025-11-01.
 //!
-//! Source: azure-rest-api-specs `Microsoft.ContainerRegistry/Registry/stable/2025-11-01/
-//! containerregistry.json` (see shared/reference/azure-rest-facts.md §2).
+//! Sources: azure-rest-api-specs `Microsoft.ContainerRegistry/Registry/stable/2025-11-01/
+//! containerregistry.json` (operations `Registries_Create` (PUT), `Registries_Update` (PATCH,
+//! body `RegistryUpdateParameters`), `Registries_Get`, `Registries_Delete`,
+//! `Registries_CheckNameAvailability`; all writes long-running) and its examples
+//! `RegistryCreate.json`, `RegistryGet.json`; the body `az acr create` sends (azure-cli
+//! `acr/custom.py` `acr_create`). All quoted in shared/reference/azure-rest-facts.md §2.
+//!
+//! The owned fields are `location` (create-only), `sku.name`, `properties.adminUserEnabled` and
+//! the managed tags. Everything else the GET returns — `loginServer`, `creationDate`,
+//! `provisioningState`, `policies`, `networkRuleSet`, `sku.tier`, `systemData`, ... — is
+//! read-only or a server default and never compared.
+//!
+//! This module also holds the projections every ARM *tracked* resource of this crate shares
+//! (location, tags by key, foreign tags): the registry, the workspace and the data collection
+//! rule all use them.
 
-use crate::{Location, ResourceId, Tags};
+use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 /// A registry SKU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +29,21 @@ pub enum RegistrySku {
     Standard,
     /// Premium.
     Premium,
+}
+
+impl RegistrySku {
+    /// The SKU names Azure accepts for new registries (swagger `SkuName`, without the retired
+    /// `Classic`), in the casing the swagger spells them.
+    pub const NAMES: [&'static str; 3] = ["Basic", "Standard", "Premium"];
+
+    /// Returns the name as the swagger spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "Basic",
+            Self::Standard => "Standard",
+            Self::Premium => "Premium",
+        }
+    }
 }
 
 /// A container registry as the spec declares it.
@@ -37,24 +66,307 @@ pub struct Registry {
     pub tags: Tags,
 }
 
+/// Owned field: the SKU's name.
+const SKU: &str = "sku.name";
+/// Owned field: the admin user switch.
+const ADMIN_USER: &str = "properties.adminUserEnabled";
+
 impl Registry {
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.ContainerRegistry/registries";
+    /// The api-version exai speaks for registries (newest stable swagger; see the module sources).
+    pub const API_VERSION: &'static str = "2025-11-01";
 
     /// Returns the registry's id.
     pub fn id(&self) -> ResourceId {
         ResourceId::in_group(&self.subscription, &self.resource_group, Self::AZURE_TYPE, &self.name)
     }
+
+    /// Returns the GET that reads the registry (404 `ResourceNotFound` when absent).
+    pub fn read_request(&self) -> ApiRequest {
+        ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the PUT that creates the registry: what `az acr create --sku <sku>` sends
+    /// (`location`, `sku.name`, `properties.adminUserEnabled`), plus the managed tags.
+    pub fn create_request(&self) -> ApiRequest {
+        let body = json!({
+            "location": self.location.as_str(),
+            "sku": { "name": self.sku.as_str() },
+            "properties": { "adminUserEnabled": self.admin_user_enabled },
+            "tags": self.tags,
+        });
+        ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(body))
+    }
+
+    /// Returns the PATCH (`Registries_Update`) that brings `live` to the owned fields, carrying
+    /// only the members that differ; `None` when nothing differs.
+    ///
+    /// `RegistryUpdateParameters.tags` replaces the whole tag set, so when a managed tag differs
+    /// the body carries the live tags merged with the managed ones: tags someone else added stay.
+    pub fn update_request(&self, live: &Value) -> Option<ApiRequest> {
+        let desired = self.desired_fields();
+        let current = self.live_fields(live);
+        let differs = |path: &str| desired.get(path) != current.get(path);
+        let mut body = Map::new();
+        if differs(SKU) {
+            body.insert("sku".into(), json!({ "name": self.sku.as_str() }));
+        }
+        if differs(ADMIN_USER) {
+            body.insert("properties".into(), json!({ "adminUserEnabled": self.admin_user_enabled }));
+        }
+        if tags_differ(&self.tags, live) {
+            body.insert("tags".into(), json!(live_tags(live).merged_with(&self.tags)));
+        }
+        (!body.is_empty())
+            .then(|| ApiRequest::arm(Method::Patch, self.id().as_str(), Self::API_VERSION, Some(Value::Object(body))))
+    }
+
+    /// Returns the DELETE of the registry with id `id` (long-running: 202 + `Location`).
+    pub fn delete_request(id: &ResourceId) -> ApiRequest {
+        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the POST that asks whether the registry's name is free across Azure
+    /// (`Registries_CheckNameAvailability`: 200 `{"nameAvailable": bool, "reason", "message"}`).
+    ///
+    /// Not part of the create: `az acr create` does not send it either, and a taken name fails
+    /// the PUT with `AlreadyInUse`. It is here for a plan that wants to warn before apply.
+    pub fn name_check_request(&self) -> ApiRequest {
+        let path =
+            format!("/subscriptions/{}/providers/Microsoft.ContainerRegistry/checkNameAvailability", self.subscription);
+        let body = json!({ "name": self.name, "type": Self::AZURE_TYPE });
+        ApiRequest::arm(Method::Post, path, Self::API_VERSION, Some(body))
+    }
+
+    /// Returns the owned fields as declared.
+    pub fn desired_fields(&self) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("location".into(), Value::from(self.location.as_str()));
+        fields.insert(SKU.into(), Value::from(self.sku.as_str()));
+        fields.insert(ADMIN_USER.into(), Value::from(self.admin_user_enabled));
+        insert_desired_tags(&mut fields, &self.tags);
+        fields
+    }
+
+    /// Returns the owned fields as `document` (a GET response) holds them: the region in its
+    /// canonical form, the SKU in the swagger's casing, the managed tag keys matched
+    /// case-insensitively.
+    ///
+    /// A GET without `adminUserEnabled` means `false`: the swagger's default for the member.
+    pub fn live_fields(&self, document: &Value) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        insert_live_location(&mut fields, document);
+        if let Some(sku) = document.pointer("/sku/name").and_then(Value::as_str) {
+            fields.insert(SKU.into(), Value::from(canonical_enum(sku, &RegistrySku::NAMES)));
+        }
+        let admin = document.pointer("/properties/adminUserEnabled").and_then(Value::as_bool).unwrap_or(false);
+        fields.insert(ADMIN_USER.into(), Value::from(admin));
+        insert_live_tags(&mut fields, &self.tags, document);
+        fields
+    }
+
+    /// Returns why a change of `path` forces the registry to be replaced.
+    ///
+    /// The swagger marks no registry property create-only besides the ARM `location` (a tracked
+    /// resource cannot move); `sku.name` and `adminUserEnabled` are in `RegistryUpdateParameters`.
+    pub fn replace_reason(path: &str) -> Option<&'static str> {
+        (path == "location").then_some("a registry cannot move to another region once it is created")
+    }
 }
 
-impl crate::Kind for Registry {
+impl Kind for Registry {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
+    }
+    fn is_managed(&self) -> bool {
+        true
     }
     fn id(&self) -> Option<ResourceId> {
         Some(Registry::id(self))
     }
+    fn read_request(&self) -> Option<ApiRequest> {
+        Some(Registry::read_request(self))
+    }
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.create_request()]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        self.update_request(&live.document).into_iter().collect()
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![Self::delete_request(&live.id)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        Registry::desired_fields(self)
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        Registry::live_fields(self, &live.document)
+    }
+    fn replace_reason(&self, path: &str) -> Option<&'static str> {
+        Self::replace_reason(path)
+    }
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        foreign_tags(&self.tags, &live.document)
+    }
     fn destroy_warning(&self) -> Option<&'static str> {
         Some("deleting a registry deletes every image in it")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projections shared by the tracked resources of `kinds` (registry, workspace, data collection
+// rule). Tag keys are case-insensitive in Azure, and ARM answers regions in display form
+// (`France Central`) as often as in name form; both sides are normalized the same way.
+
+/// Returns the tags `document` holds (string values only).
+pub(super) fn live_tags(document: &Value) -> Tags {
+    document
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|tags| tags.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
+/// Inserts `tags.<key>` for every managed tag.
+pub(super) fn insert_desired_tags(fields: &mut OwnedFields, managed: &Tags) {
+    for (key, value) in managed.iter() {
+        fields.insert(format!("tags.{key}"), Value::from(value));
+    }
+}
+
+/// Inserts `tags.<key>` for every managed key `document` holds, matched case-insensitively and
+/// named as the spec spells it.
+pub(super) fn insert_live_tags(fields: &mut OwnedFields, managed: &Tags, document: &Value) {
+    let tags = live_tags(document);
+    for (key, _) in managed.iter() {
+        if let Some(value) = tags.get_ignore_case(key) {
+            fields.insert(format!("tags.{key}"), Value::from(value));
+        }
+    }
+}
+
+/// Inserts `location`, normalized with [`Location::from_azure`].
+pub(super) fn insert_live_location(fields: &mut OwnedFields, document: &Value) {
+    if let Some(location) = document.get("location").and_then(Value::as_str) {
+        fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));
+    }
+}
+
+/// Returns true when some managed tag is missing from `document` or has another value.
+pub(super) fn tags_differ(managed: &Tags, document: &Value) -> bool {
+    let tags = live_tags(document);
+    managed.iter().any(|(key, value)| tags.get_ignore_case(key) != Some(value))
+}
+
+/// Returns the tags `document` holds that the spec does not manage, as `tags.<key>`.
+pub(super) fn foreign_tags(managed: &Tags, document: &Value) -> OwnedFields {
+    live_tags(document)
+        .iter()
+        .filter(|(key, _)| managed.get_ignore_case(key).is_none())
+        .map(|(key, value)| (format!("tags.{key}"), Value::from(value)))
+        .collect()
+}
+
+/// Returns `value` in the casing of the known enum member it equals case-insensitively, or
+/// unchanged when it is none of them (a value newer than exai is still a value, shown as is).
+pub(super) fn canonical_enum(value: &str, known: &[&'static str]) -> String {
+    known.iter().find(|k| k.eq_ignore_ascii_case(value)).map_or_else(|| value.to_owned(), |k| (*k).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        let mut tags = Tags::new();
+        tags.insert("project", "exai");
+        tags.insert(crate::OWNER_TAG, "perso.registry");
+        Registry {
+            subscription: "sub".into(),
+            resource_group: "exai-perso-rg".into(),
+            name: "exaipersoacr".into(),
+            location: Location::parse("francecentral").unwrap(),
+            sku: RegistrySku::Standard,
+            admin_user_enabled: false,
+            tags,
+        }
+    }
+
+    /// `RegistryGet.json` with the spec's names, and casing noise on region, SKU and tag keys.
+    fn live_example() -> Value {
+        json!({
+            "id": "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr",
+            "name": "exaipersoacr",
+            "type": "Microsoft.ContainerRegistry/registries",
+            "location": "France Central",
+            "tags": { "Project": "exai", "exai-owner": "perso.registry", "costCenter": "42" },
+            "sku": { "name": "standard", "tier": "Standard" },
+            "properties": {
+                "loginServer": "exaipersoacr.azurecr.io",
+                "creationDate": "2021-06-15T21:38:26.1537861Z",
+                "provisioningState": "Succeeded",
+                "adminUserEnabled": false,
+                "policies": { "retentionPolicy": { "days": 7, "status": "disabled" } }
+            }
+        })
+    }
+
+    #[test]
+    fn live_projection_normalizes_region_sku_and_tag_key_casing() {
+        let r = registry();
+        assert_eq!(r.live_fields(&live_example()), r.desired_fields());
+    }
+
+    #[test]
+    fn create_body_is_what_az_acr_create_sends_plus_tags() {
+        let r = registry().create_request();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(
+            r.path,
+            "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr"
+        );
+        assert_eq!(r.api_version.as_deref(), Some("2025-11-01"));
+        assert_eq!(
+            r.body,
+            Some(json!({
+                "location": "francecentral",
+                "sku": {"name": "Standard"},
+                "properties": {"adminUserEnabled": false},
+                "tags": {"exai-owner": "perso.registry", "project": "exai"}
+            }))
+        );
+    }
+
+    #[test]
+    fn update_patches_only_what_differs_and_keeps_foreign_tags() {
+        let mut r = registry();
+        r.sku = RegistrySku::Premium;
+        let body = r.update_request(&live_example()).and_then(|r| r.body).unwrap_or_default();
+        assert_eq!(body, json!({"sku": {"name": "Premium"}}));
+
+        let mut r = registry();
+        r.tags.insert("project", "exai2");
+        let body = r.update_request(&live_example()).and_then(|r| r.body).unwrap_or_default();
+        assert_eq!(body["tags"]["costCenter"], "42");
+        assert_eq!(body["tags"]["project"], "exai2");
+        assert!(body["tags"].get("Project").is_none(), "the managed key replaces its other casing");
+        assert!(body.get("sku").is_none() && body.get("properties").is_none());
+
+        assert!(registry().update_request(&live_example()).is_none());
+    }
+
+    #[test]
+    fn a_missing_admin_user_member_is_the_swagger_default() {
+        let mut live = live_example();
+        live["properties"].as_object_mut().map(|p| p.remove("adminUserEnabled"));
+        assert_eq!(registry().live_fields(&live)[ADMIN_USER], false);
+    }
+
+    #[test]
+    fn name_check_is_the_documented_post() {
+        let r = registry().name_check_request();
+        assert_eq!(r.path, "/subscriptions/sub/providers/Microsoft.ContainerRegistry/checkNameAvailability");
+        assert_eq!(r.body, Some(json!({"name": "exaipersoacr", "type": "Microsoft.ContainerRegistry/registries"})));
     }
 }
