@@ -145,11 +145,14 @@ pub struct InProcessEmulator {
 impl InProcessEmulator {
     /// Starts an emulator on 127.0.0.1 with a free port.
     pub fn start() -> Self {
+        Self::start_with(exai_emulator::EmulatorOptions::default())
+    }
+
+    /// Starts an emulator with `options` (faults, delays), on 127.0.0.1 with a free port.
+    pub fn start_with(options: exai_emulator::EmulatorOptions) -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let emulator = runtime
-            .block_on(exai_emulator::Emulator::start(exai_emulator::EmulatorOptions::default()))
-            .expect("start the emulator");
+        let emulator = runtime.block_on(exai_emulator::Emulator::start(options)).expect("start the emulator");
         let dir = tempfile::tempdir().expect("temporary directory");
         let ca_cert = dir.path().join("ca.pem");
         std::fs::write(&ca_cert, emulator.ca_certificate_pem()).expect("write CA certificate");

@@ -228,6 +228,13 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
                     change.requests = spec.update_requests(live_resource, known);
+                } else if provisioning_failed(&live_resource.document) {
+                    // The fields are right but the last operation on the object failed: ARM's
+                    // remedy is to send the PUT again (async-operations.md, "Failed").
+                    change.action = Action::Update;
+                    change.reason =
+                        Some("its last operation failed (provisioningState `Failed`); apply sends it again".to_owned());
+                    change.requests = spec.create_requests(known);
                 }
                 let blocked: Vec<String> = change
                     .diffs
@@ -252,6 +259,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         changes.push(change);
     }
     Ok(Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary })
+}
+
+/// Returns true when Azure reports that the last operation on the object failed.
+fn provisioning_failed(document: &Value) -> bool {
+    document
+        .pointer("/properties/provisioningState")
+        .and_then(Value::as_str)
+        .is_some_and(|state| state.eq_ignore_ascii_case("failed"))
 }
 
 /// Returns the differing owned fields, in path order. Only paths the spec declares are

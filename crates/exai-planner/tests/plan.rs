@@ -156,3 +156,15 @@ fn kinds_not_managed_yet_are_listed_never_read_and_never_a_change() {
     assert!(p.summary.is_empty(), "a kind not managed yet is not a change");
     insta::assert_snapshot!(text(&p));
 }
+
+#[test]
+fn a_resource_whose_last_operation_failed_is_sent_again() {
+    let mut document = azure_rg("francecentral", json!({"project": "exai", "exai-owner": "perso.resourceGroup"}));
+    document["properties"]["provisioningState"] = json!("Failed");
+    let p = plan(&desired("francecentral", &[("project", "exai")]), &live(Some(document))).unwrap();
+    let c = &p.resource_changes[0];
+    assert_eq!(c.action, Action::Update);
+    assert!(c.diffs.is_empty());
+    assert!(c.reason.as_deref().unwrap().contains("Failed"));
+    assert_eq!(c.requests[0].method.as_str(), "PUT");
+}
