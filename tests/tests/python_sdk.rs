@@ -54,6 +54,20 @@ fn run(command: &mut Command, what: &str) {
 /// Returns the virtualenv's python, creating the virtualenv and installing the requirements
 /// when they changed since the last time.
 fn venv_python() -> PathBuf {
+    // Tests run in parallel (threads here, processes under nextest): the first builds the
+    // virtualenv while the others wait, under a lock file beside it.
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| {
+        let lock_path = target_dir().join("python-sdk-venv.lock");
+        let lock = std::fs::File::create(&lock_path).expect("create the virtualenv lock file");
+        lock.lock().expect("lock the virtualenv");
+        build_venv()
+    })
+    .clone()
+}
+
+/// Builds (or reuses) the virtualenv; called with its lock held.
+fn build_venv() -> PathBuf {
     let requirements = repo_root().join("tests/python/requirements.txt");
     let text = std::fs::read(&requirements).expect("read tests/python/requirements.txt");
     let stamp = format!("{:016x}\n", fnv1a(&text));
