@@ -19,11 +19,18 @@ pub struct ApplyOptions {
     pub allow_delete: bool,
     /// Retries of writes Entra refuses for a principal it has not replicated yet.
     pub principal_retry: PrincipalRetry,
+    /// How often a running write reports progress ([`ApplyEvent::StillRunning`]).
+    pub progress_every: Duration,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        Self { parallelism: 4, allow_delete: false, principal_retry: PrincipalRetry::default() }
+        Self {
+            parallelism: 4,
+            allow_delete: false,
+            principal_retry: PrincipalRetry::default(),
+            progress_every: Duration::from_secs(15),
+        }
     }
 }
 
@@ -47,6 +54,16 @@ pub enum ApplyEvent {
         url: String,
         /// The body, if any.
         body: Option<Value>,
+    },
+    /// A write is still running (an AKS cluster takes minutes): emitted every
+    /// [`ApplyOptions::progress_every`] while it does.
+    StillRunning {
+        /// The resource.
+        address: Address,
+        /// What is being done.
+        action: Action,
+        /// How long it has been running.
+        elapsed: Duration,
     },
     /// A resource is done.
     Finished {
@@ -249,8 +266,9 @@ async fn apply_one<S: Sender>(
     sender: &S,
     on_event: &(dyn Fn(ApplyEvent) + Sync),
     results: &Results,
-    retry: PrincipalRetry,
+    options: ApplyOptions,
 ) -> Outcome {
+    let retry = options.principal_retry;
     let started = Instant::now();
     let fail = |error: String, hint: Option<String>| {
         on_event(ApplyEvent::Failed { address: change.address.clone(), error: error.clone(), hint });
@@ -276,7 +294,21 @@ async fn apply_one<S: Sender>(
         });
         let mut attempt = 0;
         last = loop {
-            match sender.execute(&request).await {
+            let execution = sender.execute(&request);
+            tokio::pin!(execution);
+            let mut ticker =
+                tokio::time::interval_at(tokio::time::Instant::now() + options.progress_every, options.progress_every);
+            let result = loop {
+                tokio::select! {
+                    result = &mut execution => break result,
+                    _ = ticker.tick() => on_event(ApplyEvent::StillRunning {
+                        address: change.address.clone(),
+                        action: change.action,
+                        elapsed: started.elapsed(),
+                    }),
+                }
+            };
+            match result {
                 Ok(document) => break document,
                 Err(e) if already_converged(&e) => break None,
                 Err(AzureError::Api { code, .. }) if code == "PrincipalNotFound" && attempt < retry.retries => {
@@ -343,10 +375,7 @@ pub async fn apply<S: Sender>(
                 pending.remove(i);
                 let results = &results;
                 in_flight.push(async move {
-                    (
-                        change.address.clone(),
-                        apply_one(change, sender, on_event, results, options.principal_retry).await,
-                    )
+                    (change.address.clone(), apply_one(change, sender, on_event, results, options).await)
                 });
                 continue;
             }

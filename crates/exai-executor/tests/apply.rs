@@ -17,6 +17,8 @@ use std::time::Duration;
 struct FakeSender {
     sent: Mutex<Vec<String>>,
     failing: Vec<String>,
+    /// How long each write takes (20 ms when zero).
+    latency: Duration,
     running: AtomicUsize,
     most_at_once: AtomicUsize,
 }
@@ -31,7 +33,7 @@ impl Sender for FakeSender {
         async move {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most_at_once.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(if self.latency.is_zero() { Duration::from_millis(20) } else { self.latency }).await;
             self.running.fetch_sub(1, Ordering::SeqCst);
             self.sent.lock().unwrap().push(path.clone());
             if fail {
@@ -181,4 +183,19 @@ fn deletes_need_permission_ownership_and_no_protection() {
     assert!(matches!(refuse_unsafe(&plan(vec![protected]), true), Err(ExecutorError::Protected { .. })));
 
     assert_eq!(refuse_unsafe(&plan(vec![change("rg", Action::Create, &[])]), false), Ok(()));
+}
+
+#[tokio::test]
+async fn a_long_write_reports_progress_while_it_runs() {
+    let sender = FakeSender { latency: Duration::from_millis(300), ..Default::default() };
+    let p = plan(vec![change("cluster", Action::Create, &[])]);
+    let events = Mutex::new(Vec::new());
+    let options = ApplyOptions { progress_every: Duration::from_millis(50), ..Default::default() };
+    apply(&p, &sender, options, &|e| events.lock().unwrap().push(e)).await;
+    let events = events.into_inner().unwrap();
+    let progress = events.iter().filter(|e| matches!(e, ApplyEvent::StillRunning { .. })).count();
+    assert!(progress >= 2, "{events:?}");
+    // Progress comes between the request and the end, never after.
+    let finished = events.iter().position(|e| matches!(e, ApplyEvent::Finished { .. })).unwrap();
+    assert!(events[finished..].iter().all(|e| !matches!(e, ApplyEvent::StillRunning { .. })));
 }

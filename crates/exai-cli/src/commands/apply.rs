@@ -148,6 +148,9 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             println!("{address}: {} in {:.1}s", past(action), elapsed.as_secs_f64())
         }
         ApplyEvent::Finished { .. } => {}
+        ApplyEvent::StillRunning { address, action, elapsed } => {
+            println!("{address}: still {}… ({}s)", progressive(action), elapsed.as_secs())
+        }
         ApplyEvent::Failed { address, error, hint } => {
             println!("{address}: failed: {error}");
             if let Some(h) = hint {
