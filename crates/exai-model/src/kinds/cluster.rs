@@ -34,6 +34,7 @@
 //! reset. The PUT should carry `If-Match: <live eTag>` ([`Cluster::if_match`]) so a change made
 //! between the read and the write fails with 412 instead of being overwritten.
 
+use super::common::{foreign_tags, insert_desired_tags, insert_live_tags, live_tags};
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -190,14 +191,6 @@ fn same_spelling(live: &str, desired: &str) -> Value {
 /// add-on names and config keys in other casings, e.g. `omsAgent`).
 fn get_ignore_case<'a>(object: &'a Map<String, Value>, key: &str) -> Option<(&'a String, &'a Value)> {
     object.get_key_value(key).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-}
-
-fn live_tags(document: &Value) -> Tags {
-    document
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|tags| tags.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 fn live_pools(document: &Value) -> Vec<&Map<String, Value>> {
@@ -500,9 +493,7 @@ impl Cluster {
         if let Some(workspace) = &self.monitoring_workspace {
             fields.insert(format!("{addon}.config.{MONITORING_WORKSPACE_KEY}"), json!(workspace.as_str()));
         }
-        for (key, value) in self.tags.iter() {
-            fields.insert(format!("tags.{key}"), json!(value));
-        }
+        insert_desired_tags(&mut fields, &self.tags);
         fields
     }
 
@@ -581,12 +572,7 @@ impl Cluster {
                 );
             }
         }
-        let tags = live_tags(document);
-        for (key, _) in self.tags.iter() {
-            if let Some(value) = tags.get_ignore_case(key) {
-                fields.insert(format!("tags.{key}"), json!(value));
-            }
-        }
+        insert_live_tags(&mut fields, &self.tags, document);
         fields
     }
 
@@ -594,11 +580,7 @@ impl Cluster {
     /// the tags the spec does not name, and the node count the autoscaler chose for each
     /// autoscaled pool.
     pub fn observed(&self, document: &Value) -> OwnedFields {
-        let mut observed: OwnedFields = live_tags(document)
-            .iter()
-            .filter(|(key, _)| self.tags.get_ignore_case(key).is_none())
-            .map(|(key, value)| (format!("tags.{key}"), json!(value)))
-            .collect();
+        let mut observed = foreign_tags(&self.tags, document);
         for pool in live_pools(document) {
             let autoscaled = self
                 .node_pools

@@ -4,6 +4,7 @@
 //! facts in `shared/reference/azure-rest-facts.md`), because a wrong fact here is a wrong plan.
 
 mod cluster;
+mod common;
 mod graph;
 mod monitoring;
 mod registry;

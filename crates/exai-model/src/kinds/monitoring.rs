@@ -16,8 +16,8 @@
 //! `provisioningState`, `metadata`, `etag`, `systemData` and anything another tool added to the
 //! rule are not compared — and an update keeps them (see [`DataCollectionRule::update_request`]).
 
-use super::registry::canonical_enum;
-use super::registry::{foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags, live_tags};
+use super::common::canonical_enum;
+use super::common::{foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags, live_tags};
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};

@@ -4,6 +4,7 @@
 //! stable/2025-04-01/resources.json` (operations `ResourceGroups_CreateOrUpdate`, `_Get`,
 //! `_Update`, `_Delete`) and its examples `CreateResourceGroup.json`, `ResourceGroups_Get.json`.
 
+use super::common::{foreign_tags, insert_desired_tags, insert_live_tags, live_tags};
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OWNER_TAG, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -76,9 +77,7 @@ impl ResourceGroup {
     pub fn desired_fields(&self) -> OwnedFields {
         let mut fields = OwnedFields::new();
         fields.insert("location".into(), Value::from(self.location.as_str()));
-        for (key, value) in self.tags.iter() {
-            fields.insert(format!("tags.{key}"), Value::from(value));
-        }
+        insert_desired_tags(&mut fields, &self.tags);
         fields
     }
 
@@ -91,22 +90,13 @@ impl ResourceGroup {
         if let Some(location) = document.get("location").and_then(Value::as_str) {
             fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));
         }
-        let tags = live_tags(document);
-        for (key, _) in self.tags.iter() {
-            if let Some(value) = tags.get_ignore_case(key) {
-                fields.insert(format!("tags.{key}"), Value::from(value));
-            }
-        }
+        insert_live_tags(&mut fields, &self.tags, document);
         fields
     }
 
     /// Returns the tags `document` holds that the spec does not manage.
     pub fn observed(&self, document: &Value) -> OwnedFields {
-        live_tags(document)
-            .iter()
-            .filter(|(key, _)| self.tags.get_ignore_case(key).is_none())
-            .map(|(key, value)| (format!("tags.{key}"), Value::from(value)))
-            .collect()
+        foreign_tags(&self.tags, document)
     }
 
     /// Returns why a change of `path` forces the group to be replaced.
@@ -152,14 +142,6 @@ impl Kind for ResourceGroup {
     fn destroy_warning(&self) -> Option<&'static str> {
         Some("deleting a resource group deletes every resource in it")
     }
-}
-
-fn live_tags(document: &Value) -> Tags {
-    document
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|tags| tags.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

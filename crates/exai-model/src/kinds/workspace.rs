@@ -15,8 +15,8 @@
 //! provider segment lower-cased (`.../providers/microsoft.operationalinsights/workspaces/...`,
 //! as `WorkspacesGet.json` shows); ids compare case-insensitively ([`ResourceId`]).
 
-use super::registry::{canonical_enum, foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags};
-use super::registry::{live_tags, tags_differ};
+use super::common::{canonical_enum, foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags};
+use super::common::{live_tags, tags_differ};
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
