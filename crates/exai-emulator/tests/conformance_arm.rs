@@ -858,3 +858,41 @@ async fn ends_an_operation_failed_when_a_fault_says_so() -> TestResult {
     assert_eq!(harness.wait(&retried).await?["status"], "Succeeded");
     Ok(())
 }
+
+#[tokio::test]
+async fn refuses_what_aks_refuses_on_pools_and_ssh_keys() -> TestResult {
+    let harness = Harness::start(EmulatorOptions::default()).await?;
+    create_cluster(&harness).await?;
+    let mut body = cluster_body("/subscriptions/x/ws");
+
+    // A second pool through the cluster's PUT: AKS wants the agent pool API.
+    body["properties"]["agentPoolProfiles"]
+        .as_array_mut()
+        .ok_or("pools")?
+        .push(json!({"name": "work", "count": 1, "vmSize": "Standard_B2s", "mode": "User"}));
+    let added = harness.send(Method::PUT, &cluster_path("aks"), Some(body.clone())).await?;
+    assert_eq!(added.status, StatusCode::BAD_REQUEST, "{}", added.text);
+    assert!(added.text.contains("Adding agent pools to an existing cluster is not allowed"), "{}", added.text);
+
+    // A pool's VM size cannot change.
+    let mut resized = cluster_body("/subscriptions/x/ws");
+    resized["properties"]["agentPoolProfiles"][0]["vmSize"] = json!("Standard_D4s_v5");
+    let reply = harness.send(Method::PUT, &cluster_path("aks"), Some(resized)).await?;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(reply.text.contains("PropertyChangeNotAllowed"), "{}", reply.text);
+
+    // SSH keys: required, exactly one, RSA only.
+    for key in [json!(null), json!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host"), json!("not a key")] {
+        let mut fresh = cluster_body("/subscriptions/x/ws");
+        fresh["properties"]["linuxProfile"]["ssh"]["publicKeys"][0]["keyData"] = key.clone();
+        let reply = harness.send(Method::PUT, &cluster_path("other"), Some(fresh)).await?;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{key}: {}", reply.text);
+        assert!(reply.text.contains("linuxProfile.ssh.publicKeys.keyData"), "{key}: {}", reply.text);
+    }
+    let mut two = cluster_body("/subscriptions/x/ws");
+    two["properties"]["linuxProfile"]["ssh"]["publicKeys"] =
+        json!([{"keyData": "ssh-rsa AAAA1"}, {"keyData": "ssh-rsa AAAA2"}]);
+    let reply = harness.send(Method::PUT, &cluster_path("other"), Some(two)).await?;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    Ok(())
+}

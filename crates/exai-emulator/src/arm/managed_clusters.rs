@@ -135,6 +135,33 @@ fn kubernetes_version(requested: Option<&str>) -> Result<(String, &'static str),
 }
 
 /// Checks a DNS prefix against the swagger pattern `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$`.
+/// Checks `linuxProfile`: `adminUsername` (pattern `^[A-Za-z][-A-Za-z0-9_]*$`) and exactly one
+/// SSH key (`ssh.publicKeys`, "A maximum of 1 key may be specified"; `keyData` required), which
+/// must be an RSA key: AKS refuses ed25519 keys (Azure/AKS#4431). Sources: managedClusters.json
+/// 2026-08-01 `ContainerServiceLinuxProfile`, facts §3.
+fn check_linux_profile(linux: &Map<String, Value>) -> Result<(), ArmError> {
+    let bad = |parameter: &str| {
+        ArmError::bad_request("InvalidParameter", format!("The value of parameter {parameter} is invalid."))
+    };
+    let user = linux.get("adminUsername").and_then(Value::as_str).unwrap_or_default();
+    let user_ok = user.starts_with(|c: char| c.is_ascii_alphabetic())
+        && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !user_ok {
+        return Err(bad("linuxProfile.adminUsername"));
+    }
+    let keys = linux.get("ssh").and_then(|ssh| ssh.get("publicKeys")).and_then(Value::as_array);
+    let key = match keys.map(Vec::as_slice) {
+        Some([one]) => one.get("keyData").and_then(Value::as_str).unwrap_or_default(),
+        _ => return Err(bad("linuxProfile.ssh.publicKeys")),
+    };
+    let mut parts = key.split_whitespace();
+    let rsa = parts.next() == Some("ssh-rsa") && parts.next().is_some_and(|body| body.starts_with("AAAA"));
+    if !rsa {
+        return Err(bad("linuxProfile.ssh.publicKeys.keyData"));
+    }
+    Ok(())
+}
+
 fn valid_dns_prefix(prefix: &str) -> bool {
     let bytes = prefix.as_bytes();
     (1..=54).contains(&bytes.len())
@@ -189,6 +216,47 @@ fn agent_pools(
     };
     if pools.is_empty() {
         return Err(invalid("The agentPoolProfiles property is required: a cluster needs at least one agent pool."));
+    }
+    // An existing cluster's pools are changed through the agent pool API, not the cluster's PUT:
+    // "Adding agent pools to an existing cluster is not allowed through managed cluster
+    // operations" (AKS, quoted in pulumi/pulumi-azure-native#579); removing one likewise
+    // (stricter than Azure if Azure is looser there), and a pool's VM size cannot change at all
+    // ("You can't change the VM size of a node pool after you create it",
+    // MicrosoftDocs aks/use-multiple-node-pools.md).
+    let existing_pools: Vec<&Map<String, Value>> = existing
+        .and_then(|body| body.pointer("/properties/agentPoolProfiles"))
+        .and_then(Value::as_array)
+        .map(|pools| pools.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    if existing.is_some() {
+        let name_of = |pool: &Value| pool.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let sent: BTreeSet<String> = pools.iter().map(name_of).collect();
+        let had: BTreeSet<String> =
+            existing_pools.iter().filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned)).collect();
+        if let Some(added) = sent.difference(&had).next() {
+            return Err(invalid(format!(
+                "Adding agent pools to an existing cluster is not allowed through managed cluster operations (agent pool '{added}'). Use the agent pool API (az aks nodepool add) instead."
+            )));
+        }
+        if let Some(removed) = had.difference(&sent).next() {
+            return Err(invalid(format!(
+                "Removing agent pools from an existing cluster is not allowed through managed cluster operations (agent pool '{removed}'). Use the agent pool API (az aks nodepool delete) instead."
+            )));
+        }
+        for pool in &pools {
+            let name = name_of(pool);
+            let before = existing_pools
+                .iter()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                .and_then(|p| p.get("vmSize"))
+                .and_then(Value::as_str);
+            let after = pool.get("vmSize").and_then(Value::as_str);
+            if let (Some(before), Some(after)) = (before, after)
+                && !before.eq_ignore_ascii_case(after)
+            {
+                return Err(change_not_allowed(&format!("agentPoolProfiles['{name}'].vmSize")));
+            }
+        }
     }
     let mut names = BTreeSet::new();
     let mut rendered = Vec::new();
@@ -596,6 +664,7 @@ impl Provider for Clusters {
         if let Some(linux) =
             optional_object("properties.linuxProfile", sent.get("linuxProfile").unwrap_or(&Value::Null))?
         {
+            check_linux_profile(&linux)?;
             properties.insert("linuxProfile".to_owned(), Value::Object(linux));
         }
         if let Some(mut windows) =
