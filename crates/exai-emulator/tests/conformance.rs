@@ -10,9 +10,12 @@ use exai_emulator::{
     DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorError, EmulatorOptions,
     RequestKind,
 };
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{Reply, keys, read, set};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -20,22 +23,7 @@ const API: &str = "api-version=2025-04-01";
 const ARM_SCOPE: &str = "https://management.azure.com/.default";
 const OTHER_TENANT: &str = "0a000000-0000-4000-8000-00000000000b";
 
-/// A response, read in full.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
     /// Asserts an ARM error: status, code, and that the body is exactly `{"error":{code,message}}`.
     fn assert_arm_error(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(self.status, status, "{}", self.text);
@@ -60,14 +48,6 @@ impl Reply {
         assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
         description.to_owned()
     }
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().map(|members| members.keys().cloned().collect()).unwrap_or_default()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 /// Returns the member names of a JSON value at every depth, as `a`, `a.b`, ...
@@ -179,13 +159,6 @@ fn client_for(emulator: &Emulator) -> Result<reqwest::Client, Box<dyn Error>> {
 
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-async fn read(response: reqwest::Response) -> Result<Reply, Box<dyn Error>> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await?;
-    Ok(Reply { status, headers, text })
 }
 
 fn rg_path(name: &str) -> String {

@@ -9,9 +9,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions};
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{Reply, keys, read, set};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -23,21 +26,7 @@ const DCR_API: &str = "api-version=2022-06-01";
 const AUTH_API: &str = "api-version=2022-04-01";
 const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
     /// Asserts an ARM error body `{"error":{"code","message"}}` and returns the message.
     fn assert_arm_error(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(self.status, status, "{}", self.text);
@@ -46,14 +35,6 @@ impl Reply {
         assert_eq!(keys(&body["error"]), set(&["code", "message"]));
         body["error"]["message"].as_str().unwrap_or_default().to_owned()
     }
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().map(|members| members.keys().cloned().collect()).unwrap_or_default()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 /// Returns the member paths of a JSON value at every depth (`a`, `a.b`, arrays as `a[]`).
@@ -182,13 +163,6 @@ impl Harness {
         }
         Err("the operation never finished".into())
     }
-}
-
-async fn read(response: reqwest::Response) -> Result<Reply, Box<dyn Error>> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await?;
-    Ok(Reply { status, headers, text })
 }
 
 fn registry_path(subscription: &str, group: &str, name: &str) -> String {

@@ -3,15 +3,17 @@
 //! trusting only the emulator's CA, checked against Graph's and Entra's documented shapes, codes
 //! and messages.
 
-use std::collections::BTreeSet;
 use std::error::Error;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID, Emulator, EmulatorOptions, RequestKind};
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{Reply, keys, read, set};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -22,22 +24,7 @@ const EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SUBSCRIPTION: &str = "0c000000-0000-4000-8000-0000000000a1";
 
-/// A response, read in full.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
     /// Asserts Graph's error shape, status and code, and returns the message.
     fn assert_graph_error(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(self.status, status, "{}", self.text);
@@ -63,14 +50,6 @@ impl Reply {
         assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
         description.to_owned()
     }
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().map(|members| members.keys().cloned().collect()).unwrap_or_default()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 fn text(value: &Value) -> String {
@@ -102,7 +81,7 @@ impl Harness {
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, Box<dyn Error>> {
         let response = request.send().await?;
-        Ok(Reply { status: response.status(), headers: response.headers().clone(), text: response.text().await? })
+        read(response).await
     }
 
     /// Asks the token endpoint of `tenant` with a form.
