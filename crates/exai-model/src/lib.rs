@@ -43,5 +43,5 @@ pub use kind::{
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use request::{ApiRequest, ApiVersion, Method, Service};
-pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation, ResourceKind};
+pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};
 pub use tags::{OWNER_TAG, TagError, Tags};

@@ -7,52 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The kinds of Azure object exai manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ResourceKind {
-    /// `Microsoft.Resources/resourceGroups`.
-    ResourceGroup,
-    /// `Microsoft.ContainerRegistry/registries`.
-    Registry,
-    /// `Microsoft.OperationalInsights/workspaces`.
-    Workspace,
-    /// `Microsoft.Insights/dataCollectionRules`.
-    DataCollectionRule,
-    /// `Microsoft.Insights/dataCollectionRuleAssociations`.
-    DataCollectionRuleAssociation,
-    /// `Microsoft.ContainerService/managedClusters`.
-    Cluster,
-    /// `Microsoft.Authorization/roleAssignments`.
-    RoleAssignment,
-    /// A Microsoft Graph application.
-    Application,
-    /// A Microsoft Graph service principal.
-    ServicePrincipal,
-    /// A Microsoft Graph federated identity credential.
-    FederatedCredential,
-    /// A Microsoft Graph application password.
-    ClientSecret,
-}
-
-impl ResourceKind {
-    /// Returns the Azure resource type, e.g. `Microsoft.Resources/resourceGroups`.
-    pub fn azure_type(self) -> &'static str {
-        match self {
-            Self::ResourceGroup => ResourceGroup::AZURE_TYPE,
-            Self::Registry => Registry::AZURE_TYPE,
-            Self::Workspace => Workspace::AZURE_TYPE,
-            Self::DataCollectionRule => DataCollectionRule::AZURE_TYPE,
-            Self::DataCollectionRuleAssociation => DataCollectionRuleAssociation::AZURE_TYPE,
-            Self::Cluster => Cluster::AZURE_TYPE,
-            Self::RoleAssignment => RoleAssignment::AZURE_TYPE,
-            Self::Application => "microsoft.graph.application",
-            Self::ServicePrincipal => "microsoft.graph.servicePrincipal",
-            Self::FederatedCredential => "microsoft.graph.federatedIdentityCredential",
-            Self::ClientSecret => "microsoft.graph.passwordCredential",
-        }
-    }
-}
-
 /// What one declared resource should be, per kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -82,23 +36,6 @@ pub enum DesiredSpec {
 }
 
 impl DesiredSpec {
-    /// Returns the kind of resource.
-    pub fn kind(&self) -> ResourceKind {
-        match self {
-            Self::ResourceGroup(_) => ResourceKind::ResourceGroup,
-            Self::Registry(_) => ResourceKind::Registry,
-            Self::Workspace(_) => ResourceKind::Workspace,
-            Self::DataCollectionRule(_) => ResourceKind::DataCollectionRule,
-            Self::DataCollectionRuleAssociation(_) => ResourceKind::DataCollectionRuleAssociation,
-            Self::Cluster(_) => ResourceKind::Cluster,
-            Self::RoleAssignment(_) => ResourceKind::RoleAssignment,
-            Self::Application(_) => ResourceKind::Application,
-            Self::ServicePrincipal(_) => ResourceKind::ServicePrincipal,
-            Self::FederatedCredential(_) => ResourceKind::FederatedCredential,
-            Self::ClientSecret(_) => ResourceKind::ClientSecret,
-        }
-    }
-
     /// Returns what this kind knows how to do: every other question goes through it.
     pub fn as_kind(&self) -> &dyn Kind {
         match self {
