@@ -243,13 +243,11 @@ impl Default for PrincipalRetry {
 /// known yet stays a placeholder, which the printer shows as `(known after apply: ...)`.
 fn resolve(request: &ApiRequest, results: &Results, dry_run: bool) -> Result<ApiRequest, exai_model::Unresolved> {
     let Some(body) = &request.body else { return Ok(request.clone()) };
-    let results = results.lock().map(|r| r.clone()).unwrap_or_default();
+    // Resolution is synchronous: read the results under the lock rather than copy them.
+    let results = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let lookup = |address: &str, pointer: &str| {
-        results.get(address).and_then(|doc| doc.pointer(pointer).cloned()).or_else(|| {
-            dry_run.then(
-                || serde_json::json!({ exai_model::KNOWN_AFTER_APPLY: { "address": address, "pointer": pointer } }),
-            )
-        })
+        let known = results.get(address).and_then(|doc| doc.pointer(pointer).cloned());
+        known.or_else(|| dry_run.then(|| exai_model::placeholder(address, pointer)))
     };
     let body = exai_model::resolve_placeholders(body, &lookup)?;
     Ok(ApiRequest { body: Some(body), ..request.clone() })

@@ -17,8 +17,9 @@ use serde_json::{Map, Value, json};
 /// The key of a placeholder object in a request body.
 pub const KNOWN_AFTER_APPLY: &str = "$knownAfterApply";
 
-/// Returns a placeholder for the value at `pointer` (a JSON pointer) of `address`'s document.
-pub fn placeholder(address: &Address, pointer: &str) -> Value {
+/// Returns a placeholder for the value at `pointer` (a JSON pointer) of the document of the
+/// resource at `address` (e.g. `perso.cluster`).
+pub fn placeholder(address: &str, pointer: &str) -> Value {
     json!({ KNOWN_AFTER_APPLY: { "address": address, "pointer": pointer } })
 }
 
@@ -91,7 +92,7 @@ impl<'a> Known<'a> {
     /// Returns the value at `pointer` of `address`'s live document, or a placeholder when the
     /// resource does not exist yet (or lacks the value).
     pub fn value(&self, address: &Address, pointer: &str) -> Value {
-        self.get(address, pointer).unwrap_or_else(|| placeholder(address, pointer))
+        self.get(address, pointer).unwrap_or_else(|| placeholder(address.as_str(), pointer))
     }
 
     /// Returns the value at `pointer` of `address`'s live document, if known.
@@ -205,7 +206,7 @@ mod tests {
     #[test]
     fn placeholders_resolve_anywhere_in_a_body_or_say_what_is_missing() {
         let cluster = Address::new("perso", "cluster");
-        let body = json!({"properties": {"principalId": placeholder(&cluster, "/a/b"), "list": [placeholder(&cluster, "/c")]}});
+        let body = json!({"properties": {"principalId": placeholder(cluster.as_str(), "/a/b"), "list": [placeholder(cluster.as_str(), "/c")]}});
         let resolved = resolve_placeholders(&body, &|address, pointer| {
             (address == "perso.cluster").then(|| Value::from(format!("v{pointer}")))
         })
