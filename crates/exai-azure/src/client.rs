@@ -410,6 +410,11 @@ impl AzureClient {
     /// final resource for a PUT or PATCH, and `None` for a DELETE.
     pub async fn execute(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
         let response = self.send(request).await?;
+        if request.service == Service::Graph {
+            // Graph writes are synchronous: 201 with the object for a POST, 204 for a PATCH
+            // or DELETE, 200 with the answer for an action. No operation to follow.
+            return Ok(response.body);
+        }
         let url = self.url(request);
         let started = Instant::now();
         let still_running = response

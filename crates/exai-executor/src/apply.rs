@@ -7,11 +7,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How to apply.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     /// At most this many resources are changed at once.
     pub parallelism: usize,
@@ -21,6 +22,9 @@ pub struct ApplyOptions {
     pub principal_retry: PrincipalRetry,
     /// How often a running write reports progress ([`ApplyEvent::StillRunning`]).
     pub progress_every: Duration,
+    /// Where secrets Azure shows once (a client secret) are written, one private file each.
+    /// A write that returns one is refused, before it is sent, when this is `None`.
+    pub secrets_dir: Option<PathBuf>,
 }
 
 impl Default for ApplyOptions {
@@ -30,6 +34,7 @@ impl Default for ApplyOptions {
             allow_delete: false,
             principal_retry: PrincipalRetry::default(),
             progress_every: Duration::from_secs(15),
+            secrets_dir: None,
         }
     }
 }
@@ -82,6 +87,14 @@ pub enum ApplyEvent {
         error: String,
         /// What to do about it.
         hint: Option<String>,
+    },
+    /// A secret Azure returned was written to its file (the event names the file, never the
+    /// secret).
+    SecretWritten {
+        /// The resource.
+        address: Address,
+        /// The file.
+        path: PathBuf,
     },
     /// A resource was not touched because something it depends on did not succeed.
     Skipped {
@@ -239,18 +252,27 @@ impl Default for PrincipalRetry {
     }
 }
 
-/// Resolves the placeholders of `request`'s body from `results`. In a dry run a value not
-/// known yet stays a placeholder, which the printer shows as `(known after apply: ...)`.
+/// Resolves the placeholders of `request`'s path, body and secret file from `results`. In a
+/// dry run a value not known yet stays a placeholder, which the printer shows as
+/// `(known after apply: ...)`.
 fn resolve(request: &ApiRequest, results: &Results, dry_run: bool) -> Result<ApiRequest, exai_model::Unresolved> {
-    let Some(body) = &request.body else { return Ok(request.clone()) };
     // Resolution is synchronous: read the results under the lock rather than copy them.
     let results = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let lookup = |address: &str, pointer: &str| {
         let known = results.get(address).and_then(|doc| doc.pointer(pointer).cloned());
         known.or_else(|| dry_run.then(|| exai_model::placeholder(address, pointer)))
     };
-    let body = exai_model::resolve_placeholders(body, &lookup)?;
-    Ok(ApiRequest { body: Some(body), ..request.clone() })
+    let path = exai_model::resolve_path(&request.path, &|a, p| results.get(a).and_then(|d| d.pointer(p).cloned()), dry_run)?;
+    let body = request.body.as_ref().map(|body| exai_model::resolve_placeholders(body, &lookup)).transpose()?;
+    let secret_output = match &request.secret_output {
+        Some(output) => {
+            let with = exai_model::resolve_placeholders(&Value::Object(output.with.clone()), &lookup)?;
+            let with = with.as_object().cloned().unwrap_or_default();
+            Some(exai_model::SecretOutput { with, ..output.clone() })
+        }
+        None => None,
+    };
+    Ok(ApiRequest { path, body, secret_output, ..request.clone() })
 }
 
 /// Returns true when Azure refused a write because what it would create already exists in an
@@ -259,12 +281,26 @@ fn already_converged(error: &AzureError) -> bool {
     matches!(error, AzureError::Api { status: 409, code, .. } if code == "RoleAssignmentExists")
 }
 
+/// Returns true when Azure refused a write because Entra has not replicated an object created
+/// moments ago: ARM's `PrincipalNotFound` for a new principal, Graph's "does not reference a
+/// valid application object" for a service principal of a new application (the Azure CLI
+/// retries both, facts §4 and §7).
+fn not_replicated_yet(error: &AzureError) -> bool {
+    match error {
+        AzureError::Api { code, message, .. } => {
+            code == "PrincipalNotFound"
+                || (code == "Request_BadRequest" && message.contains("does not reference a valid application"))
+        }
+        _ => false,
+    }
+}
+
 async fn apply_one<S: Sender>(
     change: &Change,
     sender: &S,
     on_event: &(dyn Fn(ApplyEvent) + Sync),
     results: &Results,
-    options: ApplyOptions,
+    options: &ApplyOptions,
 ) -> Outcome {
     let retry = options.principal_retry;
     let started = Instant::now();
@@ -290,6 +326,15 @@ async fn apply_one<S: Sender>(
             url: sender.url(&request),
             body: request.body.clone(),
         });
+        // The file a secret goes to is made before the write that returns the secret, so a
+        // secret is never created in Azure with nowhere to keep it.
+        let pending = match (&request.secret_output, sender.is_dry_run()) {
+            (Some(output), false) => match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output) {
+                Ok(pending) => Some(pending),
+                Err(e) => return fail(e.to_string(), Some(e.hint())),
+            },
+            _ => None,
+        };
         let mut attempt = 0;
         last = loop {
             let execution = sender.execute(&request);
@@ -309,13 +354,19 @@ async fn apply_one<S: Sender>(
             match result {
                 Ok(document) => break document,
                 Err(e) if already_converged(&e) => break None,
-                Err(AzureError::Api { code, .. }) if code == "PrincipalNotFound" && attempt < retry.retries => {
+                Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
                     attempt += 1;
                     tokio::time::sleep(retry.base * attempt).await;
                 }
                 Err(e) => return fail(e.to_string(), e.hint()),
             }
         };
+        if let (Some(pending), Some(output)) = (pending, &request.secret_output) {
+            match pending.finish(last.as_mut(), output) {
+                Ok(path) => on_event(ApplyEvent::SecretWritten { address: change.address.clone(), path }),
+                Err(e) => return fail(e.to_string(), Some(e.hint())),
+            }
+        }
     }
     if let (Some(document), Ok(mut results)) = (last, results.lock()) {
         results.insert(change.address.to_string(), document);
@@ -340,7 +391,7 @@ pub async fn apply<S: Sender>(
     let results: Results = Mutex::new(HashMap::new());
     let mut pending: Vec<&Change> = Vec::new();
     for change in &plan.resource_changes {
-        if matches!(change.action, Action::NoOp | Action::NotManaged) {
+        if change.action == Action::NoOp {
             outcomes.insert(change.address.clone(), Outcome::Unchanged);
         } else {
             pending.push(change);
@@ -372,6 +423,7 @@ pub async fn apply<S: Sender>(
                 running.insert(change.address.clone());
                 pending.remove(i);
                 let results = &results;
+                let options = &options;
                 in_flight.push(async move {
                     (change.address.clone(), apply_one(change, sender, on_event, results, options).await)
                 });

@@ -22,9 +22,11 @@
 mod apply;
 mod observe;
 mod prepare;
+mod secret;
 mod sender;
 
 pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
 pub use observe::{ObserveError, observe};
-pub use prepare::{KeyGeneration, PrepareError, prepare_ssh_keys};
+pub use prepare::{KeyGeneration, PrepareError, prepare_secrets, prepare_ssh_keys};
+pub use secret::SecretError;
 pub use sender::{DryRun, Sender};

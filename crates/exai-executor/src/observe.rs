@@ -1,17 +1,48 @@
 use exai_azure::{AzureClient, AzureError};
-use exai_model::{Address, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId};
+use exai_model::{Address, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation};
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 
-/// A declared resource could not be read.
+/// A declared resource could not be read, or what Azure answered cannot be trusted.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read `{address}`: {source}")]
-pub struct ObserveError {
-    /// The resource.
-    pub address: Address,
-    /// Why.
-    #[source]
-    pub source: AzureError,
+pub enum ObserveError {
+    /// The read failed.
+    #[error("cannot read `{address}`: {source}")]
+    Read {
+        /// The resource.
+        address: Address,
+        /// Why.
+        #[source]
+        source: AzureError,
+    },
+    /// The answer does not name one object exai can call its own.
+    #[error("cannot tell which object is `{address}`: {message}")]
+    Ambiguous {
+        /// The resource.
+        address: Address,
+        /// What was found.
+        message: String,
+    },
+}
+
+impl ObserveError {
+    /// Returns what to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Read { source, .. } => source.hint(),
+            Self::Ambiguous { .. } => Some(
+                "delete or rename the objects that are not this one (`az ad app list --display-name NAME` lists them), or give the resource a name of its own in the spec; nothing was changed".to_owned(),
+            ),
+        }
+    }
+
+    /// Returns Azure's request id, when Azure answered.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Read { source, .. } => source.request_id(),
+            Self::Ambiguous { .. } => None,
+        }
+    }
 }
 
 async fn observe_one(
@@ -20,25 +51,32 @@ async fn observe_one(
     known: Known<'_>,
 ) -> Result<Observation, ObserveError> {
     let kind = resource.spec.as_kind();
+    let address = || resource.address.clone();
     if kind.known_absent(known) {
         return Ok(Observation::Absent);
     }
-    let Some(request) = kind.read_request_with(known) else { return Ok(Observation::Absent) };
-    let answer =
-        client.read(&request).await.map_err(|source| ObserveError { address: resource.address.clone(), source })?;
-    let Some(document) = answer.and_then(|a| kind.select_live(a)) else { return Ok(Observation::Absent) };
+    let (document, url) = match kind.observe_from(known) {
+        Some(found) => (found, String::new()),
+        None => {
+            let Some(request) = kind.read_request_with(known) else { return Ok(Observation::Absent) };
+            let answer = client.read(&request).await.map_err(|source| ObserveError::Read { address: address(), source })?;
+            let document = match answer {
+                Some(answer) => kind
+                    .select_live(answer)
+                    .map_err(|message| ObserveError::Ambiguous { address: address(), message })?,
+                None => None,
+            };
+            (document, client.url(&request))
+        }
+    };
+    let Some(document) = document else { return Ok(Observation::Absent) };
     // Trust the id Azure returned (its casing, or another name for the same role assignment);
     // fall back to ours when a body has none.
-    let id = document
-        .get("id")
-        .and_then(|v| v.as_str())
-        .and_then(|s| ResourceId::parse(s).ok())
-        .or_else(|| resource.spec.id());
-    let Some(id) = id else {
-        return Err(ObserveError {
-            address: resource.address.clone(),
+    let Some(id) = kind.live_id(&document, known) else {
+        return Err(ObserveError::Read {
+            address: address(),
             source: AzureError::InvalidResponse {
-                url: request.path.clone(),
+                url,
                 message: "the object has no `id`, and its id cannot be derived from the spec".to_owned(),
             },
         });
@@ -46,28 +84,28 @@ async fn observe_one(
     Ok(Observation::Present(LiveResource { id, document }))
 }
 
-/// Reads every managed resource: one read each, at most `parallelism` at a time, in waves that
+/// Reads every declared resource: at most one read each, at most `parallelism` at a time, in waves that
 /// follow the dependencies, so a read that needs another resource's live value (a role
 /// assignment needs its principal's object id) has it.
 ///
 /// A resource Azure says does not exist is [`Observation::Absent`]; any other failure is an
-/// error, because a plan made without it would silently omit it. Kinds not managed yet are not
-/// read (the planner lists them as such).
+/// error, because a plan made without it would silently omit it. A resource that cannot exist
+/// yet (its parent is absent) or that lives in another's document (a client secret) costs no
+/// read.
 pub async fn observe(
     desired: &DesiredState,
     client: &AzureClient,
     parallelism: usize,
 ) -> Result<LiveState, ObserveError> {
     let mut live = LiveState::new();
-    let managed: Vec<&DesiredResource> = desired.resources.iter().filter(|r| r.spec.is_managed()).collect();
-    let managed_addresses: BTreeSet<&Address> = managed.iter().map(|r| &r.address).collect();
-    let mut pending = managed;
+    let declared: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
+    let mut pending: Vec<&DesiredResource> = desired.resources.iter().collect();
     while !pending.is_empty() {
-        // Ready: every managed dependency already read. A cycle (not produced by the spec)
+        // Ready: every declared dependency already read. A cycle (not produced by the spec)
         // would leave nothing ready: read what remains rather than loop.
         let (mut wave, rest): (Vec<&DesiredResource>, Vec<&DesiredResource>) = pending
             .iter()
-            .partition(|r| r.depends_on.iter().all(|d| !managed_addresses.contains(d) || live.get(d).is_some()));
+            .partition(|r| r.depends_on.iter().all(|d| !declared.contains(d) || live.get(d).is_some()));
         if wave.is_empty() {
             wave = rest.clone();
         }

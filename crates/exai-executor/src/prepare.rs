@@ -164,6 +164,19 @@ fn prepare_with_home(
     Ok(notes)
 }
 
+/// Sets the expiry of every client secret in `desired` to `now` plus its `expiresInDays`
+/// (RFC 3339, whole seconds, UTC), as `addPassword`'s `endDateTime`. The model has no clock;
+/// this is where the one moment an apply runs at enters the requests.
+pub fn prepare_secrets(desired: &mut DesiredState, now: std::time::SystemTime) {
+    let now = time::OffsetDateTime::from(now).replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    for resource in &mut desired.resources {
+        if let DesiredSpec::ClientSecret(secret) = &mut resource.spec {
+            let end = now + time::Duration::days(i64::from(secret.expires_in_days));
+            secret.end_date_time = end.format(&time::format_description::well_known::Rfc3339).ok();
+        }
+    }
+}
+
 /// Expands a leading `~` (`~` or `~/...`) with `home`, and makes a relative path relative to
 /// `base`.
 fn expand(path: &str, base: &Path, home: Option<&Path>) -> Result<PathBuf, PrepareError> {

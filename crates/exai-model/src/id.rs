@@ -56,6 +56,13 @@ impl ResourceId {
         Self(format!("{}/providers/{azure_type}/{name}", self.0))
     }
 
+    /// Returns the id of a Microsoft Graph object: its path below `/v1.0`, e.g.
+    /// `/applications/{object id}`. Graph object ids are GUIDs, which compare case-insensitively
+    /// like ARM ids, so one type serves both.
+    pub fn graph(path: impl Into<String>) -> Self {
+        Self(path.into())
+    }
+
     /// Returns the id of subscription `subscription`.
     pub fn subscription(subscription: &str) -> Self {
         Self(format!("/subscriptions/{subscription}"))

@@ -1,8 +1,7 @@
 //! What every resource kind knows how to do, and values known only after apply.
 //!
 //! Each kind (`kinds::*`) implements [`Kind`] in its own module: how to read it, write it, and
-//! project it onto owned fields. The defaults describe a kind that is declared but not managed
-//! yet: it has an id and dependencies, and no requests.
+//! project it onto owned fields.
 //!
 //! Some request bodies need a value another resource only has once it exists — the kubelet
 //! identity's object id for the AcrPull assignment, a service principal's id. [`Known`] answers
@@ -59,6 +58,46 @@ pub fn resolve_placeholders(body: &Value, lookup: &dyn Fn(&str, &str) -> Option<
     })
 }
 
+/// Returns a placeholder for the value at `pointer` of `address`'s document inside a request
+/// *path* (a federated credential is created under `/applications/{the application's id}`):
+/// `{{perso.deployer.app#/id}}`. Addresses and pointers hold neither `#` nor braces.
+pub fn path_placeholder(address: &str, pointer: &str) -> String {
+    format!("{{{{{address}#{pointer}}}}}")
+}
+
+/// Replaces every path placeholder in `path` with `lookup(address, pointer)`, which must be a
+/// string (an object id); `keep_unknown` leaves a placeholder whose value is not known yet in
+/// place (for dry runs).
+pub fn resolve_path(
+    path: &str,
+    lookup: &dyn Fn(&str, &str) -> Option<Value>,
+    keep_unknown: bool,
+) -> Result<String, Unresolved> {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}").map(|e| start + e) else { break };
+        let inner = &rest[start + 2..end];
+        let Some((address, pointer)) = inner.split_once('#') else { break };
+        out.push_str(&rest[..start]);
+        match lookup(address, pointer).as_ref().and_then(Value::as_str) {
+            Some(value) => out.push_str(value),
+            None if keep_unknown => out.push_str(&rest[start..end + 2]),
+            None => return Err(Unresolved { address: address.to_owned(), pointer: pointer.to_owned() }),
+        }
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Returns `path` (or a URL) with every path placeholder replaced by a readable
+/// `(known after apply: <address> → <pointer>)`, for printing requests.
+pub fn describe_path(path: &str) -> String {
+    let lookup = |address: &str, pointer: &str| Some(Value::from(format!("(known after apply: {address} → {pointer})")));
+    resolve_path(path, &lookup, true).unwrap_or_else(|_| path.to_owned())
+}
+
 /// Returns `body` with every placeholder replaced by a readable
 /// `(known after apply: <address> → <pointer>)`, for printing requests.
 pub fn describe_placeholders(body: &Value) -> Value {
@@ -95,6 +134,23 @@ impl<'a> Known<'a> {
         self.get(address, pointer).unwrap_or_else(|| placeholder(address.as_str(), pointer))
     }
 
+    /// Returns the value at `pointer` of `address`'s live document as text for a request path,
+    /// or a path placeholder ([`path_placeholder`]) when it is not known yet.
+    pub fn path_value(&self, address: &Address, pointer: &str) -> String {
+        match self.get(address, pointer) {
+            Some(Value::String(text)) => text,
+            _ => path_placeholder(address.as_str(), pointer),
+        }
+    }
+
+    /// Returns the live document of `address`, if it exists.
+    pub fn document(&self, address: &Address) -> Option<&'a Value> {
+        match self.live?.get(address)? {
+            Observation::Present(live) => Some(&live.document),
+            Observation::Absent => None,
+        }
+    }
+
     /// Returns the value at `pointer` of `address`'s live document, if known.
     pub fn get(&self, address: &Address, pointer: &str) -> Option<Value> {
         match self.live?.get(address)? {
@@ -109,11 +165,6 @@ impl<'a> Known<'a> {
 pub trait Kind: std::fmt::Debug {
     /// The Azure resource type (or Graph type).
     fn azure_type(&self) -> &'static str;
-
-    /// Returns true when exai reads, plans and applies this kind.
-    fn is_managed(&self) -> bool {
-        false
-    }
 
     /// The Azure id, when it is known before apply.
     fn id(&self) -> Option<ResourceId>;
@@ -145,10 +196,25 @@ pub trait Kind: std::fmt::Debug {
         false
     }
 
-    /// Returns the live object in the answer to the read request (`None`: absent). Defaults to
-    /// the answer itself; a kind read through a list picks its item.
-    fn select_live(&self, answer: Value) -> Option<Value> {
-        Some(answer)
+    /// Returns what is known of the live object without a read of its own, when it lives
+    /// inside another resource's document (a client secret in its application's
+    /// `passwordCredentials`): `Some(None)` absent, `Some(Some(document))` present, `None` when
+    /// it must be read.
+    fn observe_from(&self, _known: Known<'_>) -> Option<Option<Value>> {
+        None
+    }
+
+    /// Returns the live object in the answer to the read request (`Ok(None)`: absent), or why
+    /// the answer cannot be trusted (two applications with the name exai finds its own by).
+    /// Defaults to the answer itself; a kind read through a list picks its item.
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
+        Ok(Some(answer))
+    }
+
+    /// Returns the id of the live object `document`. Defaults to the ARM `id` member; Graph
+    /// objects, whose `id` is a bare GUID, build their path.
+    fn live_id(&self, document: &Value, _known: Known<'_>) -> Option<ResourceId> {
+        document.get("id").and_then(Value::as_str).and_then(|s| ResourceId::parse(s).ok()).or_else(|| self.id())
     }
 
     /// The requests that create the resource from nothing.
@@ -214,5 +280,20 @@ mod tests {
         assert_eq!(resolved, json!({"properties": {"principalId": "v/a/b", "list": ["v/c"]}}));
         let err = resolve_placeholders(&body, &|_, _| None).unwrap_err();
         assert_eq!(err.address, "perso.cluster");
+    }
+
+    #[test]
+    fn path_placeholders_resolve_describe_or_stay_for_dry_runs() {
+        let path = format!("/v1.0/applications/{}/federatedIdentityCredentials", path_placeholder("perso.deployer.app", "/id"));
+        assert_eq!(path, "/v1.0/applications/{{perso.deployer.app#/id}}/federatedIdentityCredentials");
+        let found = |a: &str, p: &str| (a == "perso.deployer.app" && p == "/id").then(|| Value::from("0000-id"));
+        assert_eq!(resolve_path(&path, &found, false).unwrap(), "/v1.0/applications/0000-id/federatedIdentityCredentials");
+        assert_eq!(resolve_path(&path, &|_, _| None, true).unwrap(), path);
+        assert_eq!(resolve_path(&path, &|_, _| None, false).unwrap_err().address, "perso.deployer.app");
+        assert_eq!(
+            describe_path(&path),
+            "/v1.0/applications/(known after apply: perso.deployer.app → /id)/federatedIdentityCredentials"
+        );
+        assert_eq!(resolve_path("/plain/{x}", &|_, _| None, false).unwrap(), "/plain/{x}");
     }
 }

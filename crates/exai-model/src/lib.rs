@@ -38,10 +38,10 @@ pub use address::Address;
 pub use fields::{FieldPath, OwnedFields, fingerprint};
 pub use id::{ResourceId, ResourceIdError};
 pub use kind::{
-    KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, describe_placeholders, placeholder,
-    resolve_placeholders,
+    KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, describe_path, describe_placeholders, path_placeholder,
+    placeholder, resolve_path, resolve_placeholders,
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
-pub use request::{ApiRequest, ApiVersion, Method, Service};
+pub use request::{ApiRequest, ApiVersion, Method, SecretOutput, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};
 pub use tags::{OWNER_TAG, TagError, Tags};

@@ -82,6 +82,24 @@ pub struct ApiRequest {
     /// Extra headers, e.g. `If-Match` with the eTag the plan was made against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+    /// The answer carries a secret Azure shows only once (a client secret's `secretText`): where
+    /// it goes. The executor writes it to that file and nowhere else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_output: Option<SecretOutput>,
+}
+
+/// Where the secret in a write's answer is kept: a file of its own, private to the user, in the
+/// shape a consumer reads (`azure/login`'s `creds`), and never in any output, plan or log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretOutput {
+    /// The JSON pointer of the secret in the answer, e.g. `/secretText`.
+    pub pointer: String,
+    /// The file's name, in the directory the executor keeps secrets in.
+    pub file: String,
+    /// The member of the file that holds the secret, e.g. `clientSecret`.
+    pub member: String,
+    /// The file's other members (placeholders allowed: resolved like a body).
+    pub with: serde_json::Map<String, Value>,
 }
 
 impl ApiRequest {
@@ -95,7 +113,28 @@ impl ApiRequest {
             body,
             query: Vec::new(),
             headers: Vec::new(),
+            secret_output: None,
         }
+    }
+
+    /// Returns a Microsoft Graph v1.0 request for `path` (below `/v1.0`).
+    pub fn graph(method: Method, path: impl Into<String>, body: Option<Value>) -> Self {
+        Self {
+            service: Service::Graph,
+            method,
+            path: format!("/v1.0{}", path.into()),
+            api_version: None,
+            body,
+            query: Vec::new(),
+            headers: Vec::new(),
+            secret_output: None,
+        }
+    }
+
+    /// Returns the request with the secret of its answer kept as `output` says.
+    pub fn with_secret_output(mut self, output: SecretOutput) -> Self {
+        self.secret_output = Some(output);
+        self
     }
 
     /// Returns the request with the query parameter `name=value` added.

@@ -53,11 +53,6 @@ impl DesiredSpec {
         }
     }
 
-    /// Returns true when exai reads, plans and applies this resource.
-    pub fn is_managed(&self) -> bool {
-        self.as_kind().is_managed()
-    }
-
     /// Returns the Azure id the resource has (or will have once created), when it can be known
     /// before apply; see [`DesiredSpec::id_note`] otherwise.
     pub fn id(&self) -> Option<ResourceId> {

@@ -22,8 +22,6 @@ pub enum Action {
     Replace,
     /// The resource will be deleted.
     Delete,
-    /// The spec declares it, but this version of exai does not read or change this kind yet.
-    NotManaged,
 }
 
 impl Action {
@@ -35,7 +33,6 @@ impl Action {
             Self::Update => "~",
             Self::Replace => "-/+",
             Self::Delete => "-",
-            Self::NotManaged => "?",
         }
     }
 }
@@ -123,9 +120,6 @@ pub struct Summary {
     pub destroy: usize,
     /// Resources already as declared.
     pub unchanged: usize,
-    /// Declared resources of kinds this version does not manage yet.
-    #[serde(default)]
-    pub not_managed: usize,
 }
 
 impl Summary {
@@ -184,13 +178,6 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             depends_on: resource.depends_on.clone(),
             requests: Vec::new(),
         };
-        if !spec.is_managed() {
-            change.action = Action::NotManaged;
-            change.after = None;
-            summary.not_managed += 1;
-            changes.push(change);
-            continue;
-        }
         let observation =
             live.get(&resource.address).ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
         match observation {
@@ -254,7 +241,6 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             Action::Update => summary.change += 1,
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.destroy += 1,
-            Action::NotManaged => summary.not_managed += 1,
         }
         changes.push(change);
     }

@@ -19,14 +19,13 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated in place",
         Action::Replace => "must be replaced",
         Action::Delete => "will be deleted",
-        Action::NotManaged => "not managed by this version of exai yet",
     }
 }
 
 fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     let marker = change.action.marker();
     writeln!(out, "{marker:>3} {} ({}) {}", change.address, change.resource_type, verb(change.action))?;
-    if matches!(change.action, Action::NoOp | Action::NotManaged) {
+    if change.action == Action::NoOp {
         return render_observed(out, change);
     }
     match (&change.id, &change.id_note) {
@@ -79,7 +78,7 @@ fn render_observed(out: &mut dyn Write, change: &Change) -> io::Result<()> {
 /// Writes `plan` as text: one block per resource (no-ops as one line, so every declared
 /// resource is listed), then the summary line.
 pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
-    let quiet = |a: Action| matches!(a, Action::NoOp | Action::NotManaged);
+    let quiet = |a: Action| a == Action::NoOp;
     for (i, change) in plan.resource_changes.iter().enumerate() {
         // Changes get a blank line around them; runs of one-line entries stay compact.
         let previous = i.checked_sub(1).map(|p| plan.resource_changes[p].action);
@@ -91,22 +90,13 @@ pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let s = plan.summary;
     writeln!(out)?;
     if s.is_empty() {
-        let n = plan.resource_changes.len() - s.not_managed;
+        let n = plan.resource_changes.len();
         writeln!(out, "No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })?;
     } else {
         writeln!(
             out,
             "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
             s.add, s.change, s.replace, s.destroy
-        )?;
-    }
-    if s.not_managed > 0 {
-        let (one, verb) = if s.not_managed == 1 { ("", "is") } else { ("s", "are") };
-        writeln!(
-            out,
-            "{} declared resource{one} (marked ?) {verb} not managed by this version of exai yet: nothing is read or changed for {}.",
-            s.not_managed,
-            if s.not_managed == 1 { "it" } else { "them" },
         )?;
     }
     Ok(())

@@ -137,27 +137,6 @@ fn fingerprint_ignores_unowned_churn() {
 }
 
 #[test]
-fn kinds_not_managed_yet_are_listed_never_read_and_never_a_change() {
-    let mut d = desired("francecentral", &[]);
-    // The Graph application of the deployer: declared, not managed by this version yet.
-    d.resources.push(DesiredResource {
-        address: Address::new("perso", "deployer.app"),
-        depends_on: vec![],
-        protect: false,
-        spec: DesiredSpec::Application(exai_model::kinds::Application { display_name: "exai-perso-github-sp".into() }),
-    });
-    let tags = json!({"exai-owner": "perso.resourceGroup"});
-    // No observation for the application: it is not read, and that is not an error.
-    let p = plan(&d, &live(Some(azure_rg("francecentral", tags)))).unwrap();
-    let c = &p.resource_changes[1];
-    assert_eq!(c.action, Action::NotManaged);
-    assert!(c.requests.is_empty());
-    assert_eq!(p.summary.not_managed, 1);
-    assert!(p.summary.is_empty(), "a kind not managed yet is not a change");
-    insta::assert_snapshot!(text(&p));
-}
-
-#[test]
 fn a_resource_whose_last_operation_failed_is_sent_again() {
     let mut document = azure_rg("francecentral", json!({"project": "exai", "exai-owner": "perso.resourceGroup"}));
     document["properties"]["provisioningState"] = json!("Failed");

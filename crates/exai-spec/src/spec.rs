@@ -175,7 +175,7 @@ fn owned(tags: &Tags, address: &Address) -> Tags {
 impl Environment {
     /// Returns the resources this environment becomes, each with its dependencies, in an order
     /// where every resource comes after what it depends on.
-    pub fn expand(&self) -> Vec<DesiredResource> {
+    pub fn expand(&self, tenant: &str) -> Vec<DesiredResource> {
         let env = self.name.as_str();
         let sub = self.subscription.as_str();
         let rg = &self.resource_group;
@@ -304,17 +304,24 @@ impl Environment {
                 "deployer.app",
                 vec![],
                 d.protect,
-                DesiredSpec::Application(Application { display_name: d.name.clone() }),
+                DesiredSpec::Application(Application {
+                    address: Address::new(env, "deployer.app"),
+                    display_name: d.name.clone(),
+                }),
             );
             let sp = push(
                 "deployer.sp",
                 vec![&app],
                 d.protect,
-                DesiredSpec::ServicePrincipal(ServicePrincipal { application: app.clone() }),
+                DesiredSpec::ServicePrincipal(ServicePrincipal {
+                    address: Address::new(env, "deployer.sp"),
+                    application: app.clone(),
+                }),
             );
             if let Some(github) = &d.github {
                 for (name, subject) in github.subjects() {
                     let credential = FederatedCredential {
+                        address: Address::new(env, &format!("deployer.federated.{name}")),
                         application: app.clone(),
                         name: name.clone(),
                         issuer: GITHUB_ISSUER.to_owned(),
@@ -334,7 +341,14 @@ impl Environment {
                     "deployer.secret",
                     vec![&app],
                     d.protect,
-                    DesiredSpec::ClientSecret(ClientSecret { application: app.clone(), expires_in_days: days }),
+                    DesiredSpec::ClientSecret(ClientSecret {
+                        address: Address::new(env, "deployer.secret"),
+                        application: app.clone(),
+                        expires_in_days: days,
+                        end_date_time: None,
+                        subscription: sub.to_owned(),
+                        tenant: tenant.to_owned(),
+                    }),
                 );
             }
             let (scope, mut needs) = match d.scope {
@@ -367,7 +381,7 @@ impl Spec {
 
     /// Expands the selected environments into the resources they declare.
     pub fn desired_state(&self, only: Option<&str>) -> Result<DesiredState, UnknownEnvironment> {
-        let resources = self.select(only)?.into_iter().flat_map(Environment::expand).collect();
+        let resources = self.select(only)?.into_iter().flat_map(|e| e.expand(&self.tenant)).collect();
         Ok(DesiredState { tenant: self.tenant.clone(), resources })
     }
 }

@@ -39,7 +39,6 @@ fn past(action: Action) -> &'static str {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
-        Action::NotManaged => "not managed",
     }
 }
 
@@ -50,7 +49,6 @@ fn progressive(action: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "deleting",
-        Action::NotManaged => "skipping",
     }
 }
 
@@ -126,6 +124,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         allow_delete: args.allow_delete,
+        secrets_dir: Some(planned.base.join(".exai").join("secrets")),
         ..Default::default()
     };
     let print = |event: ApplyEvent| match event {
@@ -134,7 +133,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         }
         ApplyEvent::Started { .. } => {}
         ApplyEvent::Request { method, url, body, .. } if args.dry_run => {
-            println!("\nwould send: {method} {url}");
+            println!("\nwould send: {method} {}", exai_model::describe_path(&url));
             if let Some(body) = body {
                 let pretty =
                     serde_json::to_string_pretty(&exai_model::describe_placeholders(&body)).unwrap_or_default();
@@ -156,6 +155,12 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             if let Some(h) = hint {
                 println!("  hint: {h}");
             }
+        }
+        ApplyEvent::SecretWritten { address, path } => {
+            println!(
+                "{address}: client secret written to `{}` (mode 0600, azure/login `creds` shape); store it as a GitHub secret, then delete the file: it is shown nowhere else",
+                path.display()
+            )
         }
         ApplyEvent::Skipped { address, because } => {
             println!("{address}: skipped, because `{because}` did not succeed")

@@ -26,6 +26,8 @@ pub struct SpecArgs {
 /// A spec read, its live state observed, and the plan between them.
 pub struct Planned {
     pub desired: exai_model::DesiredState,
+    /// The spec's directory, where `.exai/` (SSH keys, secrets) lives.
+    pub base: PathBuf,
     pub connection: Connection,
     pub plan: exai_planner::Plan,
 }
@@ -54,6 +56,7 @@ pub async fn plan_spec(
         let hint = e.hint();
         CliError::new(e.to_string()).hint(hint)
     })?;
+    exai_executor::prepare_secrets(&mut desired, std::time::SystemTime::now());
     let connection = connect(target, &loaded.spec.tenant).await?;
     eprintln!("exai {command}: {} (environments: {})", loaded.file, environments.join(", "));
     eprintln!("target: {}", connection.target);
@@ -62,7 +65,7 @@ pub async fn plan_spec(
         eprintln!("note: {note}");
     }
     let plan = observe_and_plan(&desired, &connection).await?;
-    Ok(Planned { desired, connection, plan })
+    Ok(Planned { desired, base: base.to_path_buf(), connection, plan })
 }
 
 /// Reads the live state of `desired` through `connection` and plans against it.
@@ -71,9 +74,9 @@ pub async fn observe_and_plan(
     connection: &Connection,
 ) -> Result<exai_planner::Plan, CliError> {
     let live = exai_executor::observe(desired, &connection.client, READ_PARALLELISM).await.map_err(|e| {
-        let hint = e.source.hint();
+        let hint = e.hint();
         let mut err = CliError::new(e.to_string());
-        if let Some(id) = e.source.request_id() {
+        if let Some(id) = e.request_id() {
             err = err.details(vec![format!("Azure request id: {id}")]);
         }
         match hint {

@@ -31,8 +31,7 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
         println!("\n{} (subscription {})", env.name, env.subscription);
         for resource in desired.resources.iter().filter(|r| r.address.environment() == env.name) {
             let kind = resource.spec.as_kind();
-            let managed = if kind.is_managed() { "" } else { "  [not managed by this version yet]" };
-            println!("  {}  {}{managed}", resource.address, kind.azure_type());
+            println!("  {}  {}", resource.address, kind.azure_type());
             match (resource.spec.id(), resource.spec.id_note()) {
                 (Some(id), _) => println!("      id: {id}"),
                 (None, Some(note)) => println!("      id: ({note})"),

@@ -318,8 +318,9 @@ fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
         },
         ("servicePrincipals", Some(key), []) => match *method {
             Method::GET => service_principals::get(shared, &caller, &key),
+            Method::PATCH => service_principals::update(shared, request, &caller, &key),
             Method::DELETE => service_principals::delete(shared, &caller, &key),
-            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::DELETE])),
+            _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::PATCH, Method::DELETE])),
         },
         (_, _, [first, ..]) => Err(segment_not_found(first)),
         (_, _, []) => Err(segment_not_found(collection)),

@@ -194,6 +194,55 @@ pub(crate) fn get(shared: &Shared, caller: &Caller, key: &ObjectKey) -> Result<R
     Ok(json_response(StatusCode::OK, &Value::Object(body)))
 }
 
+/// `PATCH /v1.0/servicePrincipals/{id}`: 204 (serviceprincipal-update.md). The members the
+/// emulator models, `accountEnabled` and `tags`; `appId` and the other read-only members are
+/// refused, and so is anything else.
+pub(crate) fn update(
+    shared: &Shared,
+    request: &Incoming,
+    caller: &Caller,
+    key: &ObjectKey,
+) -> Result<Response, GraphError> {
+    let body = json_body(request)?;
+    let mut account_enabled = None;
+    let mut tags = None;
+    for (name, value) in body {
+        match (name.as_str(), value) {
+            ("accountEnabled", Value::Bool(enabled)) => account_enabled = Some(enabled),
+            ("tags", Value::Array(items)) => {
+                tags = Some(
+                    items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| GraphError::invalid_value("tags", "ServicePrincipal"))?,
+                );
+            }
+            ("accountEnabled" | "tags", _) => return Err(GraphError::invalid_value(&name, "ServicePrincipal")),
+            ("id" | "appId" | "appOwnerOrganizationId" | "servicePrincipalType" | "appDisplayName", _) => {
+                return Err(GraphError::read_only(&name));
+            }
+            _ => return Err(GraphError::unknown_property(&name)),
+        }
+    }
+    let mut state = shared.state();
+    let id = resolve(&state, caller, key)?.id;
+    let principal = state
+        .directory
+        .tenants
+        .get_mut(&caller.tenant_id)
+        .and_then(|tenant| tenant.service_principals.get_mut(&id))
+        .ok_or_else(|| GraphError::not_found(&id))?;
+    if let Some(enabled) = account_enabled {
+        principal.account_enabled = enabled;
+    }
+    if let Some(tags) = tags {
+        principal.tags = tags;
+    }
+    state.dirty = true;
+    Ok(no_content())
+}
+
 /// `DELETE /v1.0/servicePrincipals/{id}`: 204, and the principal leaves the tenant.
 pub(crate) fn delete(shared: &Shared, caller: &Caller, key: &ObjectKey) -> Result<Response, GraphError> {
     let mut state = shared.state();

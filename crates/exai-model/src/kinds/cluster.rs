@@ -640,9 +640,6 @@ impl Kind for Cluster {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
-    fn is_managed(&self) -> bool {
-        true
-    }
     fn id(&self) -> Option<ResourceId> {
         Some(Cluster::id(self))
     }

@@ -4,26 +4,78 @@
 //! Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/application-post-
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
-use crate::Address;
+use crate::{Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, ResourceId, SecretOutput};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// GitHub's OIDC token issuer.
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The audience Entra expects in a federated token.
 pub const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 
-/// An Entra application registration.
+/// How an object that has no ARM tags says exai owns it: `exai-owner:<address>`, in an
+/// application's or service principal's `tags`, a federated credential's `description`, a client
+/// secret's `displayName`. Projected as the owned field `tags.exai-owner`, like ARM's tag, so
+/// deletes are refused the same way for every kind.
+pub fn owner_mark(address: &Address) -> String {
+    format!("{OWNER_TAG}:{address}")
+}
+
+/// Returns the address an owner mark names (`None` for any other text).
+pub fn owner_of_mark(text: &str) -> Option<&str> {
+    text.strip_prefix(OWNER_TAG)?.strip_prefix(':').filter(|a| !a.is_empty())
+}
+
+/// The owned-field path of the ownership mark.
+fn owner_path() -> String {
+    format!("tags.{OWNER_TAG}")
+}
+
+/// Returns an OData string literal: single quotes, a quote inside doubled.
+fn odata_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Returns the owner named by the first owner mark among a Graph `tags` list.
+fn owner_in_tags(document: &Value) -> Option<String> {
+    document.get("tags")?.as_array()?.iter().filter_map(Value::as_str).find_map(owner_of_mark).map(str::to_owned)
+}
+
+/// Returns a Graph `tags` list with exai's mark for `address` and every other tag kept as it is.
+fn tags_with_mark(document: &Value, address: &Address) -> Value {
+    let mut tags: Vec<Value> = document
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| t.as_str().is_none_or(|t| owner_of_mark(t).is_none()))
+        .cloned()
+        .collect();
+    tags.push(Value::from(owner_mark(address)));
+    Value::Array(tags)
+}
+
+fn object_id(document: &Value) -> Option<&str> {
+    document.get("id").and_then(Value::as_str)
+}
+
+/// An Entra application registration, found by its display name (as `az ad sp create-for-rbac`
+/// finds it, facts §7), so an application the recipe made by hand is adopted, not duplicated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
+    /// Its address (what its ownership mark names).
+    pub address: Address,
     /// Its display name.
     pub display_name: String,
 }
 
-/// The application's service principal in the tenant.
+/// The application's service principal in the tenant: the principal role assignments name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePrincipal {
+    /// Its address.
+    pub address: Address,
     /// The application it belongs to.
     pub application: Address,
 }
@@ -32,6 +84,8 @@ pub struct ServicePrincipal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FederatedCredential {
+    /// Its address.
+    pub address: Address,
     /// The application it belongs to.
     pub application: Address,
     /// Its name (unique per application, immutable).
@@ -44,25 +98,129 @@ pub struct FederatedCredential {
     pub audiences: Vec<String>,
 }
 
-/// A client secret of the application.
+/// A client secret of the application, for workflows that cannot use OIDC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientSecret {
+    /// Its address.
+    pub address: Address,
     /// The application it belongs to.
     pub application: Address,
     /// Days until it expires.
     pub expires_in_days: u32,
+    /// When it expires (RFC 3339), computed from the clock when apply runs
+    /// (`exai_executor::prepare_secrets`); Graph's default, two years, when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date_time: Option<String>,
+    /// The subscription the `creds` file names.
+    pub subscription: String,
+    /// The tenant the `creds` file names.
+    pub tenant: String,
+}
+
+impl ClientSecret {
+    /// The name of the file the secret is written to, in `azure/login`'s `creds` shape.
+    pub fn file_name(&self) -> String {
+        format!("{}.json", self.address)
+    }
 }
 
 impl crate::Kind for Application {
     fn azure_type(&self) -> &'static str {
         "microsoft.graph.application"
     }
-    fn id(&self) -> Option<crate::ResourceId> {
+    fn id(&self) -> Option<ResourceId> {
         None
     }
     fn id_note(&self) -> Option<String> {
         Some(format!("known after apply: Graph assigns the object id of application `{}`", self.display_name))
+    }
+    fn read_request(&self) -> Option<ApiRequest> {
+        Some(
+            ApiRequest::graph(Method::Get, "/applications", None)
+                .with_query("$filter", &format!("displayName eq {}", odata_literal(&self.display_name))),
+        )
+    }
+    /// Graph's `eq` on display names ignores case; so does this. Two applications of that name
+    /// are refused: exai cannot tell which one is its own, and a guess could hand GitHub's
+    /// login to the wrong one.
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
+        let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        let named: Vec<&Value> = items
+            .iter()
+            .filter(|a| a.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&self.display_name)))
+            .collect();
+        match named.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some((*one).clone())),
+            many => {
+                let ids: Vec<&str> = many.iter().filter_map(|a| a.get("appId").and_then(Value::as_str)).collect();
+                Err(format!(
+                    "{} applications are named `{}` (appId {}); exai finds its application by display name and cannot tell which one is its own",
+                    many.len(),
+                    self.display_name,
+                    ids.join(", ")
+                ))
+            }
+        }
+    }
+    fn live_id(&self, document: &Value, _known: Known<'_>) -> Option<ResourceId> {
+        object_id(document).map(|id| ResourceId::graph(format!("/applications/{id}")))
+    }
+    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
+        // `az ad sp create-for-rbac` sends only the display name (facts §7); the mark makes the
+        // application exai's to delete.
+        let body = json!({ "displayName": self.display_name, "tags": [owner_mark(&self.address)] });
+        vec![ApiRequest::graph(Method::Post, "/applications", Some(body))]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.address) });
+        vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("displayName".into(), Value::from(self.display_name.clone()));
+        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        // Found by a case-insensitive match: the spelling is not a change worth a write.
+        if live.document.get("displayName").and_then(Value::as_str).is_some() {
+            fields.insert("displayName".into(), Value::from(self.display_name.clone()));
+        }
+        if let Some(owner) = owner_in_tags(&live.document) {
+            fields.insert(owner_path(), Value::from(owner));
+        }
+        fields
+    }
+    /// Client secrets exai does not manage (`az ad sp create-for-rbac` leaves one, and every
+    /// re-run adds another): a reviewer should know they exist.
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        let foreign: Vec<Value> = live
+            .document
+            .get("passwordCredentials")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.get("displayName").and_then(Value::as_str).is_none_or(|n| owner_of_mark(n).is_none()))
+            .map(|p| {
+                let name = p.get("displayName").and_then(Value::as_str).unwrap_or("(no name)");
+                let end = p.get("endDateTime").and_then(Value::as_str).unwrap_or("?");
+                Value::from(format!("{name} (expires {end})"))
+            })
+            .collect();
+        let mut fields = OwnedFields::new();
+        if !foreign.is_empty() {
+            fields.insert("passwordCredentials".into(), Value::Array(foreign));
+        }
+        fields
+    }
+    fn destroy_warning(&self) -> Option<&'static str> {
+        Some("deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working")
     }
 }
 
@@ -70,11 +228,69 @@ impl crate::Kind for ServicePrincipal {
     fn azure_type(&self) -> &'static str {
         "microsoft.graph.servicePrincipal"
     }
-    fn id(&self) -> Option<crate::ResourceId> {
+    fn id(&self) -> Option<ResourceId> {
         None
     }
     fn id_note(&self) -> Option<String> {
         Some(format!("known after apply: Graph assigns it when `{}` exists", self.application))
+    }
+    fn unknown_values(&self, known: Known<'_>) -> Vec<(String, String)> {
+        match known.get(&self.application, "/appId") {
+            Some(_) => Vec::new(),
+            None => vec![("appId".to_owned(), format!("known after apply: {} → appId", self.application))],
+        }
+    }
+    fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
+        let app_id = known.get(&self.application, "/appId")?;
+        let app_id = app_id.as_str()?;
+        Some(
+            ApiRequest::graph(Method::Get, "/servicePrincipals", None)
+                .with_query("$filter", &format!("appId eq {}", odata_literal(app_id))),
+        )
+    }
+    fn known_absent(&self, known: Known<'_>) -> bool {
+        known.get(&self.application, "/appId").is_none()
+    }
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
+        let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        // An application has at most one service principal per tenant (appId is its key).
+        Ok(items.first().cloned())
+    }
+    fn live_id(&self, document: &Value, _known: Known<'_>) -> Option<ResourceId> {
+        object_id(document).map(|id| ResourceId::graph(format!("/servicePrincipals/{id}")))
+    }
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        let body = json!({
+            "appId": known.value(&self.application, "/appId"),
+            "tags": [owner_mark(&self.address)],
+        });
+        vec![ApiRequest::graph(Method::Post, "/servicePrincipals", Some(body))]
+    }
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        let body = json!({ "tags": tags_with_mark(&live.document, &self.address) });
+        vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(owner) = owner_in_tags(&live.document) {
+            fields.insert(owner_path(), Value::from(owner));
+        }
+        fields
+    }
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if live.document.get("accountEnabled") == Some(&Value::Bool(false)) {
+            fields.insert("accountEnabled".into(), Value::Bool(false));
+        }
+        fields
     }
 }
 
@@ -82,11 +298,74 @@ impl crate::Kind for FederatedCredential {
     fn azure_type(&self) -> &'static str {
         "microsoft.graph.federatedIdentityCredential"
     }
-    fn id(&self) -> Option<crate::ResourceId> {
+    fn id(&self) -> Option<ResourceId> {
         None
     }
     fn id_note(&self) -> Option<String> {
         Some(format!("known after apply: `{}`'s federatedIdentityCredentials/{}", self.application, self.name))
+    }
+    /// Read by name: Graph addresses a credential by id or by name
+    /// (`/applications/{id}/federatedIdentityCredentials/{id or name}`, facts §7).
+    fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
+        let app = known.get(&self.application, "/id")?;
+        let path = format!("/applications/{}/federatedIdentityCredentials/{}", app.as_str()?, self.name);
+        Some(ApiRequest::graph(Method::Get, path, None))
+    }
+    fn known_absent(&self, known: Known<'_>) -> bool {
+        known.get(&self.application, "/id").is_none()
+    }
+    fn live_id(&self, document: &Value, known: Known<'_>) -> Option<ResourceId> {
+        let app = known.get(&self.application, "/id")?;
+        let id = object_id(document)?;
+        Some(ResourceId::graph(format!("/applications/{}/federatedIdentityCredentials/{id}", app.as_str()?)))
+    }
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        let path = format!("/applications/{}/federatedIdentityCredentials", known.path_value(&self.application, "/id"));
+        let body = json!({
+            "name": self.name,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "audiences": self.audiences,
+            "description": owner_mark(&self.address),
+        });
+        vec![ApiRequest::graph(Method::Post, path, Some(body))]
+    }
+    /// `name` is immutable and never sent; the rest is (federatedidentitycredential-update.md).
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        let body = json!({
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "audiences": self.audiences,
+            "description": owner_mark(&self.address),
+        });
+        vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("issuer".into(), Value::from(self.issuer.clone()));
+        fields.insert("subject".into(), Value::from(self.subject.clone()));
+        fields.insert("audiences".into(), json!(self.audiences));
+        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let document = &live.document;
+        let mut fields = OwnedFields::new();
+        for name in ["issuer", "subject"] {
+            if let Some(value) = document.get(name).filter(|v| v.is_string()) {
+                fields.insert(name.into(), value.clone());
+            }
+        }
+        if let Some(audiences) = document.get("audiences").filter(|v| v.is_array()) {
+            fields.insert("audiences".into(), audiences.clone());
+        }
+        if let Some(owner) = document.get("description").and_then(Value::as_str).and_then(owner_of_mark) {
+            fields.insert(owner_path(), Value::from(owner));
+        }
+        fields
     }
 }
 
@@ -94,11 +373,81 @@ impl crate::Kind for ClientSecret {
     fn azure_type(&self) -> &'static str {
         "microsoft.graph.passwordCredential"
     }
-    fn id(&self) -> Option<crate::ResourceId> {
+    fn id(&self) -> Option<ResourceId> {
         None
     }
     fn id_note(&self) -> Option<String> {
-        Some(format!("known after apply: the keyId `{}`'s addPassword returns", self.application))
+        Some(format!("known after apply: the keyId that addPassword on `{}` returns", self.application))
+    }
+    fn unknown_values(&self, _known: Known<'_>) -> Vec<(String, String)> {
+        vec![(
+            "secretText".to_owned(),
+            format!("sensitive: written once to .exai/secrets/{} (mode 0600), shown nowhere else", self.file_name()),
+        )]
+    }
+    /// A client secret is part of its application's document (`passwordCredentials`, never
+    /// with its text): no read of its own.
+    fn observe_from(&self, known: Known<'_>) -> Option<Option<Value>> {
+        let Some(application) = known.document(&self.application) else { return Some(None) };
+        let mark = owner_mark(&self.address);
+        let found = application
+            .get("passwordCredentials")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|p| p.get("displayName").and_then(Value::as_str) == Some(mark.as_str()));
+        Some(found.cloned())
+    }
+    fn live_id(&self, document: &Value, known: Known<'_>) -> Option<ResourceId> {
+        let app = known.get(&self.application, "/id")?;
+        let key = document.get("keyId")?.as_str()?;
+        Some(ResourceId::graph(format!("/applications/{}/passwordCredentials/{key}", app.as_str()?)))
+    }
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        let path = format!("/applications/{}/addPassword", known.path_value(&self.application, "/id"));
+        let mut credential = serde_json::Map::new();
+        credential.insert("displayName".into(), Value::from(owner_mark(&self.address)));
+        if let Some(end) = &self.end_date_time {
+            credential.insert("endDateTime".into(), Value::from(end.clone()));
+        }
+        // `azure/login`'s `creds` input: clientId, clientSecret, subscriptionId, tenantId (facts §7).
+        let mut with = serde_json::Map::new();
+        with.insert("clientId".into(), known.value(&self.application, "/appId"));
+        with.insert("subscriptionId".into(), Value::from(self.subscription.clone()));
+        with.insert("tenantId".into(), Value::from(self.tenant.clone()));
+        vec![ApiRequest::graph(Method::Post, path, Some(json!({ "passwordCredential": credential }))).with_secret_output(
+            SecretOutput {
+                pointer: "/secretText".to_owned(),
+                file: self.file_name(),
+                member: "clientSecret".to_owned(),
+                with,
+            },
+        )]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        let (application, key) = live.id.as_str().rsplit_once("/passwordCredentials/").unwrap_or_default();
+        vec![ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))]
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(owner) = live.document.get("displayName").and_then(Value::as_str).and_then(owner_of_mark) {
+            fields.insert(owner_path(), Value::from(owner));
+        }
+        fields
+    }
+    /// When it expires, and the hint (its first characters, which Graph shows to everyone who
+    /// can read the application): enough to recognise it, not to use it.
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(end) = live.document.get("endDateTime").filter(|v| v.is_string()) {
+            fields.insert("endDateTime".into(), end.clone());
+        }
+        fields
     }
 }
 

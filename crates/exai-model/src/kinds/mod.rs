@@ -15,7 +15,7 @@ mod workspace;
 pub use cluster::{Cluster, NodePool, PoolMode, PoolSize, SshKeySource};
 pub use graph::{
     Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, ServicePrincipal,
-    github_subjects,
+    github_subjects, owner_mark, owner_of_mark,
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
 pub use registry::{Registry, RegistrySku};

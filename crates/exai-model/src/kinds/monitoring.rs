@@ -363,9 +363,6 @@ impl Kind for DataCollectionRule {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
-    fn is_managed(&self) -> bool {
-        true
-    }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRule::id(self))
     }
@@ -401,9 +398,6 @@ impl Kind for DataCollectionRule {
 impl Kind for DataCollectionRuleAssociation {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
-    }
-    fn is_managed(&self) -> bool {
-        true
     }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRuleAssociation::id(self))

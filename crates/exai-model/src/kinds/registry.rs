@@ -182,9 +182,6 @@ impl Kind for Registry {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
-    fn is_managed(&self) -> bool {
-        true
-    }
     fn id(&self) -> Option<ResourceId> {
         Some(Registry::id(self))
     }

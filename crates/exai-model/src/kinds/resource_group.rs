@@ -109,9 +109,6 @@ impl Kind for ResourceGroup {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
-    fn is_managed(&self) -> bool {
-        true
-    }
     fn id(&self) -> Option<ResourceId> {
         Some(ResourceGroup::id(self))
     }

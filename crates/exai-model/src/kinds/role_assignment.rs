@@ -125,11 +125,6 @@ impl crate::Kind for RoleAssignment {
         Self::AZURE_TYPE
     }
 
-    /// Assignments whose principal is read from an ARM document (a cluster's kubelet identity)
-    /// are managed; those whose principal is a Graph object come with the Graph kinds.
-    fn is_managed(&self) -> bool {
-        self.principal.field.starts_with("properties.")
-    }
 
     fn id(&self) -> Option<ResourceId> {
         Some(RoleAssignment::id(self))
@@ -146,7 +141,7 @@ impl crate::Kind for RoleAssignment {
     }
 
     fn read_request(&self) -> Option<ApiRequest> {
-        self.is_managed().then(|| ApiRequest::arm(Method::Get, RoleAssignment::id(self).as_str(), API_VERSION, None))
+        Some(ApiRequest::arm(Method::Get, RoleAssignment::id(self).as_str(), API_VERSION, None))
     }
 
     /// Reads the principal's assignments at the scope rather than the assignment by name: the
@@ -154,9 +149,6 @@ impl crate::Kind for RoleAssignment {
     /// create --attach-acr`, or by hand), and Azure refuses a second one (409
     /// `RoleAssignmentExists`). Found that way, an existing assignment is a no-op, not a fight.
     fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
-        if !self.is_managed() {
-            return None;
-        }
         let principal = self.principal_id(known)?;
         let list = format!("{}/providers/Microsoft.Authorization/roleAssignments", self.scope);
         Some(
@@ -166,17 +158,18 @@ impl crate::Kind for RoleAssignment {
     }
 
     fn known_absent(&self, known: Known<'_>) -> bool {
-        self.is_managed() && self.principal_id(known).is_none()
+        self.principal_id(known).is_none()
     }
 
-    fn select_live(&self, answer: Value) -> Option<Value> {
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
         let scope = self.scope.as_str().to_ascii_lowercase();
-        answer.get("value")?.as_array()?.iter().find_map(|item| {
+        let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        Ok(items.iter().find_map(|item| {
             let properties = item.get("properties")?;
             let same_role = role_guid(properties.get("roleDefinitionId")?.as_str()?) == self.role_definition;
             let same_scope = properties.get("scope")?.as_str()?.to_ascii_lowercase() == scope;
             (same_role && same_scope).then(|| item.clone())
-        })
+        }))
     }
 
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
@@ -311,7 +304,7 @@ mod tests {
             // Made by `az aks create --attach-acr` under a random name, casing of its own: ours.
             {"id": "x3", "properties": {"roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7F951DDA-4ED3-4680-A7CA-43FE172D538D", "scope": "/subscriptions/S/resourcegroups/RG/providers/Microsoft.ContainerRegistry/registries/ACR", "principalId": "AAAA-KUBELET"}}
         ]});
-        let found = assignment.select_live(answer).unwrap();
+        let found = assignment.select_live(answer).unwrap().unwrap();
         assert_eq!(found["id"], "x3");
         let live_resource =
             crate::LiveResource { id: ResourceId::parse("/subscriptions/s/x3").unwrap(), document: found };

@@ -171,9 +171,6 @@ impl Kind for Workspace {
     fn azure_type(&self) -> &'static str {
         Self::AZURE_TYPE
     }
-    fn is_managed(&self) -> bool {
-        true
-    }
     fn id(&self) -> Option<ResourceId> {
         Some(Workspace::id(self))
     }
