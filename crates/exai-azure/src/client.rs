@@ -9,7 +9,7 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::HeaderName;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{
-    ClientOptions, Context, Method as HttpMethod, Pipeline, PipelineSendOptions, Request, Transport, Url,
+    ClientOptions, Context, Method as HttpMethod, Pipeline, PipelineSendOptions, Request, RetryOptions, Transport, Url,
 };
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
@@ -93,6 +93,10 @@ pub struct Response {
 pub struct AzureClient {
     arm: Pipeline,
     graph: Pipeline,
+    /// Graph without retries, for POSTs: they create objects (an application, a secret) and
+    /// are not idempotent, so a retry after a lost answer could create a second one. A failed
+    /// create is reported instead; the next apply finds what was made and converges.
+    graph_once: Pipeline,
     endpoints: Endpoints,
     operation_timeout: Duration,
     credential: String,
@@ -209,8 +213,8 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     })
 }
 
-fn pipeline(http: &reqwest::Client, credential: Arc<dyn TokenCredential>, scope: &str) -> Pipeline {
-    let options = ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), ..Default::default() };
+fn pipeline(http: &reqwest::Client, credential: Arc<dyn TokenCredential>, scope: &str, retry: RetryOptions) -> Pipeline {
+    let options = ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), retry, ..Default::default() };
     Pipeline::new(
         Some("exai"),
         Some(env!("CARGO_PKG_VERSION")),
@@ -289,8 +293,9 @@ impl AzureClient {
         let http = http_client(config.extra_ca_pem.as_deref())?;
         let credential = build_credential(&config, &http)?;
         Ok(Self {
-            arm: pipeline(&http, credential.clone(), ARM_SCOPE),
-            graph: pipeline(&http, credential, GRAPH_SCOPE),
+            arm: pipeline(&http, credential.clone(), ARM_SCOPE, RetryOptions::default()),
+            graph: pipeline(&http, credential.clone(), GRAPH_SCOPE, RetryOptions::default()),
+            graph_once: pipeline(&http, credential, GRAPH_SCOPE, RetryOptions::none()),
             endpoints: config.endpoints,
             operation_timeout: config.operation_timeout,
             credential: config.credential.describe(),
@@ -320,7 +325,22 @@ impl AzureClient {
     /// or the Azure error it carried.
     pub async fn send(&self, request: &ApiRequest) -> Result<Response, AzureError> {
         let url = self.url(request);
-        self.send_url(request.service, request.method, &url, request.body.as_ref(), &request.headers).await
+        let mut attempt = 0;
+        loop {
+            let result =
+                self.send_url(request.service, request.method, &url, request.body.as_ref(), &request.headers).await;
+            match result {
+                // A Graph POST goes without the pipeline's retries (see `graph_once`), but a
+                // 429 means Graph did not process it: waiting and sending it again is safe.
+                Err(AzureError::Api { status: 429, .. })
+                    if request.service == Service::Graph && request.method == Method::Post && attempt < 4 =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn send_url(
@@ -344,9 +364,10 @@ impl AzureClient {
             let bytes = serde_json::to_vec(body).map_err(|e| transport(format!("cannot encode the body: {e}")))?;
             http_request.set_body(bytes);
         }
-        let pipeline = match service {
-            Service::Arm => &self.arm,
-            Service::Graph => &self.graph,
+        let pipeline = match (service, method) {
+            (Service::Arm, _) => &self.arm,
+            (Service::Graph, Method::Post) => &self.graph_once,
+            (Service::Graph, _) => &self.graph,
         };
         let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
         let raw = pipeline.send(&Context::new(), &mut http_request, Some(options)).await.map_err(|e| {

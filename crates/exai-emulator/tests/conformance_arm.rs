@@ -870,3 +870,180 @@ async fn refuses_what_aks_refuses_on_pools_and_ssh_keys() -> TestResult {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     Ok(())
 }
+
+/// GETs a list and returns the `name` of each item (asserting a 200).
+async fn listed_names(harness: &Harness, path: &str) -> Result<BTreeSet<String>, Box<dyn Error>> {
+    let reply = harness.send(Method::GET, path, None).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    let body = reply.json();
+    let items = body["value"].as_array().ok_or(format!("no value array: {}", reply.text))?;
+    Ok(items.iter().filter_map(|item| item["name"].as_str().map(str::to_owned)).collect())
+}
+
+/// Creates a registry or a workspace (`path` as `registry_path` builds it) and waits for it.
+async fn create_tracked(harness: &Harness, path: &str, body: Value) -> Result<(), Box<dyn Error>> {
+    let created = harness.send(Method::PUT, path, Some(body)).await?;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
+    Ok(())
+}
+
+fn workspace_path(group: &str, name: &str) -> String {
+    format!(
+        "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{name}?{LA_API}"
+    )
+}
+
+#[tokio::test]
+async fn lists_resources_by_tag_name_and_value() -> TestResult {
+    let harness = Harness::new().await?;
+    harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
+    harness.group(DEV_SUBSCRIPTION_ID, "other").await?;
+    let registry = |tags: Value| json!({"location": "francecentral", "sku": {"name": "Basic"}, "tags": tags});
+    let workspace = |tags: Value| json!({"location": "francecentral", "tags": tags});
+    create_tracked(
+        &harness,
+        &registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01"),
+        registry(json!({"Exai-Owner": "perso"})),
+    )
+    .await?;
+    create_tracked(&harness, &workspace_path("rg", "ws-tagged"), workspace(json!({"exai-owner": "team"}))).await?;
+    create_tracked(&harness, &workspace_path("rg", "ws-plain"), json!({"location": "francecentral"})).await?;
+    create_tracked(&harness, &workspace_path("rg", "ws-other-tag"), workspace(json!({"env": "perso"}))).await?;
+    create_tracked(
+        &harness,
+        &registry_path(DEV_SUBSCRIPTION_ID, "other", "exaiacr02"),
+        registry(json!({"exai-owner": "perso"})),
+    )
+    .await?;
+    let everything =
+        |filter: &str| format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resources?api-version=2025-04-01&$filter={filter}");
+    let in_rg = |filter: &str| {
+        format!(
+            "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/resources?$filter={filter}&api-version=2025-04-01"
+        )
+    };
+
+    // By tag name, whatever the value: tag names compare case-insensitively, and the filter may
+    // arrive with spaces as %20 or as +.
+    let owned = set(&["exaiacr01", "ws-tagged", "exaiacr02"]);
+    assert_eq!(listed_names(&harness, &everything("tagName%20eq%20%27exai-owner%27")).await?, owned);
+    assert_eq!(listed_names(&harness, &everything("tagName+eq+'EXAI-OWNER'")).await?, owned);
+    assert_eq!(
+        listed_names(&harness, &in_rg("tagName%20eq%20%27exai-owner%27")).await?,
+        set(&["exaiacr01", "ws-tagged"])
+    );
+    assert_eq!(listed_names(&harness, &in_rg("tagName%20eq%20%27missing%27")).await?, set(&[]));
+
+    // Filtered by tag name only, the items carry their tags.
+    let listed = harness.send(Method::GET, &in_rg("tagName+eq+%27exai-owner%27"), None).await?;
+    for item in listed.json()["value"].as_array().ok_or("no value")? {
+        let expected =
+            if item["name"] == "exaiacr01" { json!({"Exai-Owner": "perso"}) } else { json!({"exai-owner": "team"}) };
+        assert_eq!(item["tags"], expected, "{item}");
+    }
+
+    // By tag name and value: values compare exactly, and (as the swagger documents) the items
+    // come without their tags.
+    let perso = "tagName%20eq%20%27exai-owner%27%20and%20tagValue%20eq%20%27perso%27";
+    assert_eq!(listed_names(&harness, &everything(perso)).await?, set(&["exaiacr01", "exaiacr02"]));
+    assert_eq!(listed_names(&harness, &everything("tagName+eq+'exai-owner'+and+tagValue+eq+'PERSO'")).await?, set(&[]));
+    let listed = harness.send(Method::GET, &in_rg(perso), None).await?;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let items = listed.json()["value"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
+    assert_eq!(items[0]["name"], "exaiacr01");
+    assert_eq!(keys(&items[0]), set(&["id", "name", "type", "sku", "location"]));
+
+    // No filter: every resource, the tagged ones with their tags.
+    let all = harness
+        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resources?api-version=2025-04-01"), None)
+        .await?;
+    let all = all.json()["value"].as_array().cloned().ok_or("no value")?;
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().any(|item| item["name"] == "ws-plain" && item.get("tags").is_none()));
+    assert!(all.iter().any(|item| item["name"] == "ws-other-tag" && item["tags"] == json!({"env": "perso"})));
+    Ok(())
+}
+
+#[tokio::test]
+async fn refuses_tag_filters_combined_with_other_filters() -> TestResult {
+    let harness = Harness::new().await?;
+    harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
+    for scope in [
+        format!("subscriptions/{DEV_SUBSCRIPTION_ID}"),
+        format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg"),
+    ] {
+        for combined in [
+            "resourceType%20eq%20%27Microsoft.ContainerRegistry%2Fregistries%27%20and%20tagName%20eq%20%27exai-owner%27",
+            "tagName+eq+'exai-owner'+and+tagValue+eq+'perso'+and+name+eq+'exaiacr01'",
+        ] {
+            let reply = harness
+                .send(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={combined}"), None)
+                .await?;
+            let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
+            assert!(message.contains("cannot be combined"), "{message}");
+        }
+        for unsupported in
+            ["tagValue+eq+'perso'", "tagName+ne+'exai-owner'", "startswith(tagName,+'exai')", "tagName+eq+exai"]
+        {
+            let reply = harness
+                .send(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={unsupported}"), None)
+                .await?;
+            let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
+            assert!(message.contains("is not supported"), "{message}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn lists_resource_groups_by_tag() -> TestResult {
+    let harness = Harness::new().await?;
+    let groups = format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups");
+    for (name, tags) in [
+        ("Tagged", Some(json!({"Exai-Owner": "perso"}))),
+        ("team-rg", Some(json!({"exai-owner": "team"}))),
+        ("plain", None),
+        ("other-tag", Some(json!({"env": "perso"}))),
+    ] {
+        let mut body = json!({"location": "francecentral"});
+        if let Some(tags) = tags {
+            body["tags"] = tags;
+        }
+        let created = harness.send(Method::PUT, &format!("{groups}/{name}?api-version=2025-04-01"), Some(body)).await?;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    let list = |filter: &str| format!("{groups}?api-version=2025-04-01&$filter={filter}");
+
+    let owned = set(&["Tagged", "team-rg"]);
+    assert_eq!(listed_names(&harness, &list("tagName%20eq%20%27exai-owner%27")).await?, owned);
+    assert_eq!(listed_names(&harness, &list("tagName+eq+'EXAI-OWNER'")).await?, owned);
+    assert_eq!(listed_names(&harness, &list("tagName+eq+'missing'")).await?, set(&[]));
+    assert_eq!(
+        listed_names(&harness, &list("tagName%20eq%20%27exai-owner%27%20and%20tagValue%20eq%20%27perso%27")).await?,
+        set(&["Tagged"])
+    );
+    assert_eq!(listed_names(&harness, &list("tagName+eq+'exai-owner'+and+tagValue+eq+'Perso'")).await?, set(&[]));
+    assert_eq!(listed_names(&harness, &format!("{groups}?api-version=2025-04-01")).await?.len(), 4);
+
+    // The items are the groups as GET shows them, tags included (also when filtered by value).
+    let listed = harness.send(Method::GET, &list("tagName+eq+'exai-owner'+and+tagValue+eq+'perso'"), None).await?;
+    let got = harness.send(Method::GET, &format!("{groups}/tagged?api-version=2025-04-01"), None).await?;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+    assert_eq!(listed.json()["value"], json!([got.json()]));
+    assert_eq!(got.json()["tags"], json!({"Exai-Owner": "perso"}));
+
+    for refused in [
+        "name+eq+'plain'",
+        "tagValue+eq+'perso'",
+        "tagName+eq+'exai-owner'+or+tagName+eq+'env'",
+        "tagName+eq+'exai-owner'+and+location+eq+'francecentral'",
+        "startswith(tagName,+'exai')",
+    ] {
+        let reply = harness.send(Method::GET, &list(refused), None).await?;
+        let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
+        assert!(message.contains("tagName eq"), "{message}");
+    }
+    Ok(())
+}

@@ -224,7 +224,10 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
     let owner_path = format!("tags.{OWNER_TAG}");
     for change in destructive {
         let owner = change.before.as_ref().and_then(|b| b.get(&owner_path)).and_then(Value::as_str);
-        if owner != Some(change.address.as_str()) {
+        // A superseded object's change is `<address>~<its name>`: its mark names `<address>`.
+        let address = change.address.as_str();
+        let owned_by = address.split_once('~').map_or(address, |(declared, _)| declared);
+        if owner != Some(owned_by) {
             return Err(ExecutorError::NotOwned { address: change.address.clone(), owner: owner.map(str::to_owned) });
         }
     }

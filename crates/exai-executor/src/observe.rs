@@ -1,5 +1,8 @@
 use exai_azure::{AzureClient, AzureError};
-use exai_model::{Address, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation};
+use exai_model::{
+    Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, Service,
+};
+use serde_json::Value;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 
@@ -45,36 +48,39 @@ impl ObserveError {
     }
 }
 
-async fn observe_one(
+/// What to do for one resource in a wave: its observation is already known, or it needs a read.
+enum Step {
+    Known(Observation),
+    Read(ApiRequest),
+}
+
+fn step(resource: &DesiredResource, known: Known<'_>) -> Result<Step, ObserveError> {
+    let kind = resource.spec.as_kind();
+    if kind.known_absent(known) {
+        return Ok(Step::Known(Observation::Absent));
+    }
+    if let Some(found) = kind.observe_from(known) {
+        return present(resource, found, String::new(), known).map(Step::Known);
+    }
+    Ok(match kind.read_request_with(known) {
+        Some(request) => Step::Read(request),
+        None => Step::Known(Observation::Absent),
+    })
+}
+
+/// Returns the observation of `document` (absent when `None`).
+fn present(
     resource: &DesiredResource,
-    client: &AzureClient,
+    document: Option<Value>,
+    url: String,
     known: Known<'_>,
 ) -> Result<Observation, ObserveError> {
-    let kind = resource.spec.as_kind();
-    let address = || resource.address.clone();
-    if kind.known_absent(known) {
-        return Ok(Observation::Absent);
-    }
-    let (document, url) = match kind.observe_from(known) {
-        Some(found) => (found, String::new()),
-        None => {
-            let Some(request) = kind.read_request_with(known) else { return Ok(Observation::Absent) };
-            let answer = client.read(&request).await.map_err(|source| ObserveError::Read { address: address(), source })?;
-            let document = match answer {
-                Some(answer) => kind
-                    .select_live(answer)
-                    .map_err(|message| ObserveError::Ambiguous { address: address(), message })?,
-                None => None,
-            };
-            (document, client.url(&request))
-        }
-    };
     let Some(document) = document else { return Ok(Observation::Absent) };
     // Trust the id Azure returned (its casing, or another name for the same role assignment);
     // fall back to ours when a body has none.
-    let Some(id) = kind.live_id(&document, known) else {
+    let Some(id) = resource.spec.as_kind().live_id(&document, known) else {
         return Err(ObserveError::Read {
-            address: address(),
+            address: resource.address.clone(),
             source: AzureError::InvalidResponse {
                 url,
                 message: "the object has no `id`, and its id cannot be derived from the spec".to_owned(),
@@ -84,14 +90,31 @@ async fn observe_one(
     Ok(Observation::Present(LiveResource { id, document }))
 }
 
-/// Reads every declared resource: at most one read each, at most `parallelism` at a time, in waves that
-/// follow the dependencies, so a read that needs another resource's live value (a role
-/// assignment needs its principal's object id) has it.
+/// The identity of a read: reads of one wave that are the same request are sent once.
+fn read_key(request: &ApiRequest) -> (Service, String) {
+    (request.service, request.path_and_query())
+}
+
+/// Sends `requests` (at most `parallelism` at a time) and returns their answers in order.
+async fn read_all(
+    client: &AzureClient,
+    requests: &[ApiRequest],
+    parallelism: usize,
+) -> Vec<Result<Option<Value>, AzureError>> {
+    stream::iter(requests).map(|request| client.read(request)).buffered(parallelism.max(1)).collect().await
+}
+
+/// Reads every declared resource: at most one read each, at most `parallelism` at a time, in
+/// waves that follow the dependencies, so a read that needs another resource's live value (a
+/// role assignment needs its principal's object id) has it. Identical reads of one wave (the
+/// federated credentials of one application) are sent once.
 ///
 /// A resource Azure says does not exist is [`Observation::Absent`]; any other failure is an
 /// error, because a plan made without it would silently omit it. A resource that cannot exist
 /// yet (its parent is absent) or that lives in another's document (a client secret) costs no
-/// read.
+/// read. Objects exai owns that the answers show ([`exai_model::OwnedObject`]) are recorded, and
+/// each existing resource group costs one more read: the list of its resources carrying the
+/// ownership tag, which shows those that left the spec.
 pub async fn observe(
     desired: &DesiredState,
     client: &AzureClient,
@@ -109,17 +132,69 @@ pub async fn observe(
         if wave.is_empty() {
             wave = rest.clone();
         }
-        let known = Known::from(&live);
-        // `buffered`, not `buffer_unordered`: reads still run concurrently, but results (and so
-        // the error reported when several reads fail) come in declaration order.
-        let results: Vec<(Address, Result<Observation, ObserveError>)> = stream::iter(wave.iter())
-            .map(|resource| async move { (resource.address.clone(), observe_one(resource, client, known).await) })
-            .buffered(parallelism.max(1))
-            .collect()
-            .await;
-        let read: BTreeSet<Address> = results.iter().map(|(a, _)| a.clone()).collect();
-        for (address, result) in results {
-            live.insert(address, result?);
+        let (observations, owned) = {
+            let known = Known::from(&live);
+            let steps: Vec<Step> = wave.iter().map(|r| step(r, known)).collect::<Result<_, _>>()?;
+            let mut requests: Vec<ApiRequest> = Vec::new();
+            for step in &steps {
+                if let Step::Read(request) = step
+                    && !requests.iter().any(|r| read_key(r) == read_key(request))
+                {
+                    requests.push(request.clone());
+                }
+            }
+            let mut answers = read_all(client, &requests, parallelism).await;
+            let mut observations = Vec::with_capacity(wave.len());
+            let mut owned = Vec::new();
+            // In declaration order, so the error reported when several reads fail is the first.
+            for (resource, step) in wave.iter().zip(steps) {
+                let observation = match step {
+                    Step::Known(observation) => observation,
+                    Step::Read(request) => {
+                        let index = requests.iter().position(|r| read_key(r) == read_key(&request)).unwrap_or(0);
+                        let answer = match std::mem::replace(&mut answers[index], Ok(None)) {
+                            Ok(answer) => {
+                                // Put it back for the other resources the same read serves.
+                                answers[index] = Ok(answer.clone());
+                                answer
+                            }
+                            Err(source) => return Err(ObserveError::Read { address: resource.address.clone(), source }),
+                        };
+                        let kind = resource.spec.as_kind();
+                        let document = match answer {
+                            Some(answer) => {
+                                owned.extend(kind.owned_in(&answer, known));
+                                kind.select_live(answer).map_err(|message| ObserveError::Ambiguous {
+                                    address: resource.address.clone(),
+                                    message,
+                                })?
+                            }
+                            None => None,
+                        };
+                        present(resource, document, client.url(&request), known)?
+                    }
+                };
+                observations.push((resource.address.clone(), observation));
+            }
+            // What exists may hold owned objects that left the spec: scan it.
+            let (scanned, scans): (Vec<&Address>, Vec<ApiRequest>) = wave
+                .iter()
+                .zip(&observations)
+                .filter(|(_, (_, o))| matches!(o, Observation::Present(_)))
+                .filter_map(|(r, _)| r.spec.as_kind().scan_request().map(|scan| (&r.address, scan)))
+                .unzip();
+            for (address, answer) in scanned.into_iter().zip(read_all(client, &scans, parallelism).await) {
+                let answer = answer.map_err(|source| ObserveError::Read { address: address.clone(), source })?;
+                owned.extend(answer.iter().flat_map(exai_model::owned_in_scan));
+            }
+            (observations, owned)
+        };
+        let read: BTreeSet<Address> = observations.iter().map(|(a, _)| a.clone()).collect();
+        for (address, observation) in observations {
+            live.insert(address, observation);
+        }
+        for object in owned {
+            live.insert_owned(object);
         }
         pending.retain(|r| !read.contains(&r.address));
     }

@@ -16,6 +16,14 @@ impl Address {
         Self(format!("{environment}.{path}"))
     }
 
+    /// Returns the address written in `text` (`<environment>.<path>`, as an ownership mark holds
+    /// it), or `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (environment, path) = text.split_once('.')?;
+        let valid = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        (valid(environment) && valid(path)).then(|| Self(text.to_owned()))
+    }
+
     /// Returns the environment part of the address.
     pub fn environment(&self) -> &str {
         self.0.split('.').next().unwrap_or(&self.0)

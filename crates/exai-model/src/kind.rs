@@ -217,6 +217,20 @@ pub trait Kind: std::fmt::Debug {
         document.get("id").and_then(Value::as_str).and_then(|s| ResourceId::parse(s).ok()).or_else(|| self.id())
     }
 
+    /// Returns the objects exai owns in the answer to this kind's read, besides the one it
+    /// selects (the application's other federated credentials, the principal's other role
+    /// assignments): candidates for deletion when the spec no longer declares them.
+    fn owned_in(&self, _answer: &Value, _known: Known<'_>) -> Vec<crate::OwnedObject> {
+        Vec::new()
+    }
+
+    /// A read that lists the objects exai owns below this one, once it exists (a resource
+    /// group's resources carrying the ownership tag); its answer goes to
+    /// [`crate::owned_in_scan`].
+    fn scan_request(&self) -> Option<ApiRequest> {
+        None
+    }
+
     /// The requests that create the resource from nothing.
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         Vec::new()

@@ -30,6 +30,7 @@ mod id;
 mod kind;
 pub mod kinds;
 mod location;
+mod owned;
 mod request;
 mod resource;
 mod tags;
@@ -42,6 +43,7 @@ pub use kind::{
     placeholder, resolve_path, resolve_placeholders,
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
+pub use owned::{OwnedObject, owned_in_scan, ownership_scan};
 pub use request::{ApiRequest, ApiVersion, Method, SecretOutput, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};
 pub use tags::{OWNER_TAG, TagError, Tags};

@@ -2,7 +2,7 @@ use crate::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
     Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
 };
-use crate::{Address, Kind, ResourceId};
+use crate::{Address, Kind, OwnedObject, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -114,6 +114,9 @@ pub enum Observation {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     observations: BTreeMap<Address, Observation>,
+    /// Objects exai owns found along the way, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    owned: Vec<OwnedObject>,
 }
 
 impl LiveState {
@@ -125,6 +128,18 @@ impl LiveState {
     /// Records what reading `address` found.
     pub fn insert(&mut self, address: Address, observation: Observation) {
         self.observations.insert(address, observation);
+    }
+
+    /// Records an object exai owns (once, whatever the number of reads that showed it).
+    pub fn insert_owned(&mut self, object: OwnedObject) {
+        if !self.owned.iter().any(|o| o.live.id == object.live.id) {
+            self.owned.push(object);
+        }
+    }
+
+    /// Returns the objects exai owns found while reading, in the order they were found.
+    pub fn owned(&self) -> &[OwnedObject] {
+        &self.owned
     }
 
     /// Returns what reading `address` found, if it was read.

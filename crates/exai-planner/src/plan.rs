@@ -244,7 +244,77 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         }
         changes.push(change);
     }
+    for change in deletions(desired, live) {
+        summary.destroy += 1;
+        changes.push(change);
+    }
     Ok(Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary })
+}
+
+/// Returns the deletions of the objects exai owns that are not the live object of any declared
+/// resource: left the spec (a federated credential of a branch no longer listed), or superseded
+/// (the deployer's assignment of its previous role). Only objects whose mark names an
+/// environment being planned are considered.
+///
+/// A superseded object's mark names an address the spec still declares; its change gets that
+/// address with `~` and the start of the object's own name (`perso.deployer.role~1f0c3a9b`),
+/// and waits for the declared resource, so the deployer never goes without a role.
+fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
+    let environments: std::collections::BTreeSet<&str> =
+        desired.resources.iter().map(|r| r.address.environment()).collect();
+    let matched: Vec<&ResourceId> = desired
+        .resources
+        .iter()
+        .filter_map(|r| match live.get(&r.address) {
+            Some(Observation::Present(l)) => Some(&l.id),
+            _ => None,
+        })
+        .collect();
+    live.owned()
+        .iter()
+        .filter(|o| environments.contains(o.owner.environment()) && !matched.contains(&&o.live.id))
+        .map(|o| {
+            let declared = desired.resources.iter().any(|r| r.address == o.owner);
+            let (address, reason, depends_on) = if declared {
+                let short: String = o.live.id.name().chars().take(8).collect();
+                (
+                    Address::parse(&format!("{}~{short}", o.owner)).unwrap_or_else(|| o.owner.clone()),
+                    format!("superseded: `{}` in the spec is now another object, created first", o.owner),
+                    vec![o.owner.clone()],
+                )
+            } else {
+                (o.owner.clone(), "no longer in the spec".to_owned(), Vec::new())
+            };
+            Change {
+                address,
+                resource_type: o.resource_type.clone(),
+                id: Some(o.live.id.clone()),
+                id_note: None,
+                action: Action::Delete,
+                reason: Some(reason),
+                warning: o.warning.clone(),
+                before: Some(o.fields.clone()),
+                after: None,
+                after_unknown: BTreeMap::new(),
+                blocked: None,
+                protect: false,
+                diffs: o
+                    .fields
+                    .iter()
+                    .map(|(path, value)| FieldDiff {
+                        path: path.clone(),
+                        before: Some(value.clone()),
+                        after: None,
+                        forces_replacement: None,
+                    })
+                    .collect(),
+                observed: OwnedFields::new(),
+                fingerprint: Some(fingerprint(&o.fields)),
+                depends_on,
+                requests: o.delete.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Returns true when Azure reports that the last operation on the object failed.

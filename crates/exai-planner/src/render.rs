@@ -36,6 +36,7 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     let width = change.diffs.iter().map(|d| d.path.len()).max().unwrap_or(0);
     for d in &change.diffs {
         let line = match (&d.before, change.action) {
+            (before, Action::Delete) => format!("      - {:width$} = {}", d.path, show(before.as_ref())),
             (None, _) | (_, Action::Create) => {
                 format!("      + {:width$} = {}", d.path, show(d.after.as_ref()))
             }
@@ -62,6 +63,8 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     }
     if change.protect && matches!(change.action, Action::Replace | Action::Delete) {
         writeln!(out, "      protected: the spec sets `protect: true`, so apply will refuse this")?;
+    } else if matches!(change.action, Action::Replace | Action::Delete) {
+        writeln!(out, "      apply deletes only with `--allow-delete`")?;
     }
     render_observed(out, change)
 }

@@ -13,6 +13,7 @@
 
 pub(crate) mod authorization;
 pub(crate) mod data_collection;
+pub(crate) mod filter;
 pub(crate) mod locations;
 pub(crate) mod lro;
 pub(crate) mod managed_clusters;

@@ -1,9 +1,9 @@
 //! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01.
 //!
 //! `PUT|GET|HEAD|PATCH|DELETE /subscriptions/{id}/resourcegroups/{name}` and
-//! `GET /subscriptions/{id}/resourcegroups`. Shapes follow the official examples
-//! (`CreateResourceGroup.json`, `ResourceGroups_Get.json`); names and paths are
-//! case-insensitive, and a group keeps the casing it was created with. PUT is synchronous
+//! `GET /subscriptions/{id}/resourcegroups` (optionally filtered by tag). Shapes follow the
+//! official examples (`CreateResourceGroup.json`, `ResourceGroups_Get.json`); names and paths
+//! are case-insensitive, and a group keeps the casing it was created with. PUT is synchronous
 //! (201 then 200); DELETE is a long-running operation polled through `Location`.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -13,8 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ArmError, Subscription, check_api_version, empty_response, json_kind, json_object_body, json_response, locations,
-    method_not_allowed,
+    ArmError, Subscription, check_api_version, empty_response, filter, json_kind, json_object_body, json_response,
+    locations, method_not_allowed,
 };
 use crate::clock;
 use crate::server::{Incoming, Shared};
@@ -54,7 +54,10 @@ pub(crate) fn to_json(subscription_id: &str, group: &ResourceGroupRecord) -> Val
     Value::Object(body)
 }
 
-/// `GET /subscriptions/{id}/resourcegroups`.
+/// `GET /subscriptions/{id}/resourcegroups` (`ResourceGroups_List`): every group, as GET
+/// shows it, optionally filtered by tag: `tagName eq '...'` or `tagName eq '...' and tagValue eq
+/// '...'` (see [`filter`]). Any other filter is refused (400 `InvalidFilter`): stricter than
+/// Azure.
 pub(crate) fn collection(
     shared: &Shared,
     request: &Incoming,
@@ -64,11 +67,29 @@ pub(crate) fn collection(
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
+    let text = filter::text(request);
+    let tag_filter = filter::parse(&text).and_then(|clauses| filter::TagFilter::from_clauses(&clauses));
+    // An empty filter is no filter; anything else must be one of the two tag filters.
+    if tag_filter.is_none() && !text.trim().is_empty() {
+        return Err(ArmError::bad_request(
+            "InvalidFilter",
+            format!(
+                "The filter '{text}' is not supported. Supported filters are 'tagName eq '...'' and 'tagName eq '...' and tagValue eq '...''."
+            ),
+        ));
+    }
     let state = shared.state();
     let value: Vec<Value> = state
         .subscriptions
         .get(&subscription.id)
-        .map(|record| record.resource_groups.values().map(|group| to_json(&subscription.id, group)).collect())
+        .map(|record| {
+            record
+                .resource_groups
+                .values()
+                .filter(|group| tag_filter.as_ref().is_none_or(|tag_filter| tag_filter.matches(group.tags.as_ref())))
+                .map(|group| to_json(&subscription.id, group))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(json_response(StatusCode::OK, &json!({"value": value})))
 }

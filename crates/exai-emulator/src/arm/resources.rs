@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::lro::{self, OperationTarget};
 use super::{
-    ArmError, Subscription, authorization, data_collection, empty_response, json_object_body, json_response,
+    ArmError, Subscription, authorization, data_collection, empty_response, filter, json_object_body, json_response,
     managed_clusters, method_not_allowed, registries, resource_groups, workspaces,
 };
 use crate::server::{Incoming, Shared};
@@ -436,9 +436,14 @@ fn list(
 
 /// `GET /subscriptions/{id}[/resourceGroups/{rg}]/resources` (`Resources_List`,
 /// `Resources_ListByResourceGroup`, api-version 2025-04-01): every tracked resource below
-/// resource groups (not extension resources), as `GenericResourceExpanded`, optionally filtered
-/// by `resourceType eq '...'` and/or `name eq '...'` (what the az CLI's lookup of a registry by
-/// name sends). Other filters are refused: stricter than Azure.
+/// resource groups (not extension resources), as `GenericResourceExpanded`, optionally filtered.
+///
+/// The filters implemented (see [`filter`]): `resourceType eq '...'` and/or `name eq '...'`
+/// joined by `and` (what the az CLI's lookup of a registry by name sends), or a tag filter,
+/// `tagName eq '...'` optionally followed by `and tagValue eq '...'`. As the swagger documents,
+/// a tag filter cannot be combined with other properties (400 `InvalidFilter`), and when a
+/// resource is filtered by tag name and value its tags are not returned. Other filters are
+/// refused: stricter than Azure.
 fn list_generic(
     shared: &Shared,
     request: &Incoming,
@@ -449,31 +454,38 @@ fn list_generic(
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
-    let filter = request.query_values("$filter").join(",");
-    let mut wanted_type: Option<String> = None;
-    let mut wanted_name: Option<String> = None;
-    for clause in filter.split(" and ").map(str::trim).filter(|clause| !clause.is_empty()) {
-        let quoted = |prefix: &str| {
-            clause
-                .get(..prefix.len())
-                .filter(|head| head.eq_ignore_ascii_case(prefix))
-                .map(|_| clause[prefix.len()..].trim())
-                .and_then(|rest| rest.strip_prefix('\'').and_then(|inner| inner.strip_suffix('\'')))
-                .map(str::to_owned)
-        };
-        if let Some(value) = quoted("resourceType eq") {
-            wanted_type = Some(value);
-        } else if let Some(value) = quoted("name eq") {
-            wanted_name = Some(value);
-        } else {
+    let text = filter::text(request);
+    let unsupported = || {
+        ArmError::bad_request(
+            "InvalidFilter",
+            format!(
+                "The filter '{text}' is not supported. Supported filters are 'resourceType eq '...'' and 'name eq '...'' (either or both, joined by 'and'), 'tagName eq '...'' and 'tagName eq '...' and tagValue eq '...''."
+            ),
+        )
+    };
+    let clauses = filter::parse(&text).ok_or_else(unsupported)?;
+    if !clauses.iter().all(|clause| clause.is_tag() || clause.is("resourceType") || clause.is("name")) {
+        return Err(unsupported());
+    }
+    let tag_filter = if clauses.iter().any(filter::Clause::is_tag) {
+        if !clauses.iter().all(filter::Clause::is_tag) {
             return Err(ArmError::bad_request(
                 "InvalidFilter",
                 format!(
-                    "The filter '{filter}' is not supported. Supported filters are 'resourceType eq '...'' and 'name eq '...'', joined by 'and'."
+                    "Invalid $filter '{text}' specified in the query string. A filter by tag name or value cannot be combined with other filters."
                 ),
             ));
         }
-    }
+        Some(filter::TagFilter::from_clauses(&clauses).ok_or_else(unsupported)?)
+    } else {
+        None
+    };
+    let wanted = |property: &str| -> Vec<&str> {
+        clauses.iter().filter(|clause| clause.is(property)).map(|clause| clause.value.as_str()).collect()
+    };
+    let (wanted_types, wanted_names) = (wanted("resourceType"), wanted("name"));
+    // Filtered by tag name and value, ARM leaves the tags out of the results.
+    let shows_tags = tag_filter.as_ref().is_none_or(|tag_filter| tag_filter.value.is_none());
     let state = shared.state();
     if let Some(group) = group {
         existing_group(&state, &subscription.id, group)?;
@@ -493,12 +505,18 @@ fn list_generic(
                 .map(|(_, record)| &record.body)
                 .filter(|body| {
                     let text = |member: &str| body.get(member).and_then(Value::as_str).unwrap_or_default();
-                    wanted_type.as_deref().is_none_or(|wanted| text("type").eq_ignore_ascii_case(wanted))
-                        && wanted_name.as_deref().is_none_or(|wanted| text("name").eq_ignore_ascii_case(wanted))
+                    wanted_types.iter().all(|wanted| text("type").eq_ignore_ascii_case(wanted))
+                        && wanted_names.iter().all(|wanted| text("name").eq_ignore_ascii_case(wanted))
+                        && tag_filter
+                            .as_ref()
+                            .is_none_or(|tag_filter| tag_filter.matches(body.get("tags").and_then(Value::as_object)))
                 })
                 .map(|body| {
                     let mut generic = Map::new();
                     for member in ["id", "name", "type", "sku", "kind", "location", "managedBy", "tags", "identity"] {
+                        if member == "tags" && !shows_tags {
+                            continue;
+                        }
                         if let Some(value) = body.get(member) {
                             generic.insert(member.to_owned(), value.clone());
                         }

@@ -4,7 +4,9 @@
 //! Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/application-post-
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
-use crate::{Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, ResourceId, SecretOutput};
+use crate::{
+    Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, OwnedObject, ResourceId, SecretOutput,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -53,6 +55,13 @@ fn tags_with_mark(document: &Value, address: &Address) -> Value {
         .collect();
     tags.push(Value::from(owner_mark(address)));
     Value::Array(tags)
+}
+
+/// Returns the `removePassword` of the client secret whose id is
+/// `/applications/{app}/passwordCredentials/{keyId}`.
+fn remove_password(id: &ResourceId) -> ApiRequest {
+    let (application, key) = id.as_str().rsplit_once("/passwordCredentials/").unwrap_or_default();
+    ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))
 }
 
 fn object_id(document: &Value) -> Option<&str> {
@@ -166,6 +175,33 @@ impl crate::Kind for Application {
     }
     fn live_id(&self, document: &Value, _known: Known<'_>) -> Option<ResourceId> {
         object_id(document).map(|id| ResourceId::graph(format!("/applications/{id}")))
+    }
+    /// The client secrets exai made (their `displayName` is its mark), whether or not the spec
+    /// still asks for one.
+    fn owned_in(&self, answer: &Value, _known: Known<'_>) -> Vec<OwnedObject> {
+        let Ok(Some(application)) = self.select_live(answer.clone()) else { return Vec::new() };
+        let Some(app) = object_id(&application) else { return Vec::new() };
+        let passwords = application.get("passwordCredentials").and_then(Value::as_array).map(Vec::as_slice);
+        passwords
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|password| {
+                let owner = password.get("displayName").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let key = password.get("keyId")?.as_str()?;
+                let live = LiveResource {
+                    id: ResourceId::graph(format!("/applications/{app}/passwordCredentials/{key}")),
+                    document: password.clone(),
+                };
+                Some(OwnedObject {
+                    owner: Address::parse(owner)?,
+                    resource_type: "microsoft.graph.passwordCredential".to_owned(),
+                    fields: [(owner_path(), Value::from(owner))].into_iter().collect(),
+                    delete: vec![remove_password(&live.id)],
+                    warning: Some("workflows that log in with this client secret stop working".to_owned()),
+                    live,
+                })
+            })
+            .collect()
     }
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         // `az ad sp create-for-rbac` sends only the display name (facts §7); the mark makes the
@@ -304,12 +340,45 @@ impl crate::Kind for FederatedCredential {
     fn id_note(&self) -> Option<String> {
         Some(format!("known after apply: `{}`'s federatedIdentityCredentials/{}", self.application, self.name))
     }
-    /// Read by name: Graph addresses a credential by id or by name
-    /// (`/applications/{id}/federatedIdentityCredentials/{id or name}`, facts §7).
+    /// Reads the application's whole list: one read for all its credentials (each picks its
+    /// own by name, the reads of one application are sent once), and the list shows the
+    /// credentials exai made that the spec no longer declares.
     fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
         let app = known.get(&self.application, "/id")?;
-        let path = format!("/applications/{}/federatedIdentityCredentials/{}", app.as_str()?, self.name);
+        let path = format!("/applications/{}/federatedIdentityCredentials", app.as_str()?);
         Some(ApiRequest::graph(Method::Get, path, None))
+    }
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
+        let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        // Names are unique per application, compared as Graph compares them: ignoring case.
+        Ok(items
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&self.name)))
+            .cloned())
+    }
+    fn owned_in(&self, answer: &Value, known: Known<'_>) -> Vec<OwnedObject> {
+        let Some(app) = known.get(&self.application, "/id") else { return Vec::new() };
+        let Some(app) = app.as_str() else { return Vec::new() };
+        let items = answer.get("value").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|item| {
+                let owner = item.get("description").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let id = ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
+                let live = LiveResource { id, document: item.clone() };
+                Some(OwnedObject {
+                    owner: Address::parse(owner)?,
+                    resource_type: "microsoft.graph.federatedIdentityCredential".to_owned(),
+                    fields: federated_fields(item),
+                    delete: vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)],
+                    warning: Some(format!(
+                        "workflows whose token subject is `{}` can no longer log in",
+                        item.get("subject").and_then(Value::as_str).unwrap_or("?")
+                    )),
+                    live,
+                })
+            })
+            .collect()
     }
     fn known_absent(&self, known: Known<'_>) -> bool {
         known.get(&self.application, "/id").is_none()
@@ -352,21 +421,25 @@ impl crate::Kind for FederatedCredential {
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
-        let document = &live.document;
-        let mut fields = OwnedFields::new();
-        for name in ["issuer", "subject"] {
-            if let Some(value) = document.get(name).filter(|v| v.is_string()) {
-                fields.insert(name.into(), value.clone());
-            }
-        }
-        if let Some(audiences) = document.get("audiences").filter(|v| v.is_array()) {
-            fields.insert("audiences".into(), audiences.clone());
-        }
-        if let Some(owner) = document.get("description").and_then(Value::as_str).and_then(owner_of_mark) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
-        fields
+        federated_fields(&live.document)
     }
+}
+
+/// The owned fields of a federated credential's document.
+fn federated_fields(document: &Value) -> OwnedFields {
+    let mut fields = OwnedFields::new();
+    for name in ["issuer", "subject"] {
+        if let Some(value) = document.get(name).filter(|v| v.is_string()) {
+            fields.insert(name.into(), value.clone());
+        }
+    }
+    if let Some(audiences) = document.get("audiences").filter(|v| v.is_array()) {
+        fields.insert("audiences".into(), audiences.clone());
+    }
+    if let Some(owner) = document.get("description").and_then(Value::as_str).and_then(owner_of_mark) {
+        fields.insert(owner_path(), Value::from(owner));
+    }
+    fields
 }
 
 impl crate::Kind for ClientSecret {
@@ -425,8 +498,7 @@ impl crate::Kind for ClientSecret {
         )]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        let (application, key) = live.id.as_str().rsplit_once("/passwordCredentials/").unwrap_or_default();
-        vec![ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))]
+        vec![remove_password(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();

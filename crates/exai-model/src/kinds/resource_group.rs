@@ -115,6 +115,9 @@ impl Kind for ResourceGroup {
     fn read_request(&self) -> Option<ApiRequest> {
         Some(ResourceGroup::read_request(self))
     }
+    fn scan_request(&self) -> Option<ApiRequest> {
+        Some(crate::ownership_scan(&self.subscription, &self.name))
+    }
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.create_request()]
     }

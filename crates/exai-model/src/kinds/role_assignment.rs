@@ -3,7 +3,8 @@
 //! Source: azure-rest-api-specs `Microsoft.Authorization/stable/2022-04-01/
 //! authorization-RoleAssignmentsCalls.json` (see shared/reference/azure-rest-facts.md §4).
 
-use crate::{Address, ApiRequest, Known, LiveResource, Method, OwnedFields, ResourceId};
+use super::graph::{owner_mark, owner_of_mark};
+use crate::{Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -73,6 +74,8 @@ pub struct RoleAssignment {
     pub principal: PrincipalRef,
     /// The assignment's name: a UUID v5 of scope, role and address, so re-runs never duplicate.
     pub name: String,
+    /// Its address (what its ownership mark names).
+    pub owner: Address,
 }
 
 impl RoleAssignment {
@@ -84,7 +87,7 @@ impl RoleAssignment {
         let seed =
             format!("{}|{}|{}", scope.as_str().to_ascii_lowercase(), role_definition.to_ascii_lowercase(), address);
         let name = uuid::Uuid::new_v5(&NAMESPACE, seed.as_bytes()).to_string();
-        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name }
+        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, owner: address.clone() }
     }
 
     /// Returns the assignment's id.
@@ -172,6 +175,30 @@ impl crate::Kind for RoleAssignment {
         }))
     }
 
+    /// The assignments exai made for this principal that are not this one: the deployer's
+    /// previous role or scope, left behind when the spec changed.
+    fn owned_in(&self, answer: &Value, _known: Known<'_>) -> Vec<crate::OwnedObject> {
+        let items = answer.get("value").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|item| {
+                let owner = item.pointer("/properties/description").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let id = ResourceId::parse(item.get("id")?.as_str()?).ok()?;
+                let live = LiveResource { id, document: item.clone() };
+                let role = item.pointer("/properties/roleDefinitionId").and_then(Value::as_str).map(role_guid)?;
+                let role = built_in_role_name(&role).map_or(role.clone(), str::to_owned);
+                Some(crate::OwnedObject {
+                    owner: Address::parse(owner)?,
+                    resource_type: Self::AZURE_TYPE.to_owned(),
+                    fields: self.live_fields(&live),
+                    delete: self.delete_requests(&live),
+                    warning: Some(format!("the principal loses the role `{role}` at this scope")),
+                    live,
+                })
+            })
+            .collect()
+    }
+
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "properties": {
             "roleDefinitionId": self.role_definition_id(),
@@ -179,6 +206,8 @@ impl crate::Kind for RoleAssignment {
             // Without it, Entra's replication delay makes new principals fail intermittently
             // (facts §4, "Always send principalType").
             "principalType": "ServicePrincipal",
+            // Role assignments have no tags: the ownership mark goes in the description.
+            "description": owner_mark(&self.owner),
         }});
         vec![ApiRequest::arm(Method::Put, RoleAssignment::id(self).as_str(), API_VERSION, Some(body))]
     }
@@ -210,6 +239,12 @@ impl crate::Kind for RoleAssignment {
         }
         if let Some(principal) = text("principalId") {
             fields.insert("principalId".into(), Value::from(principal));
+        }
+        // Known for the assignments exai created; never compared (the spec cannot change it,
+        // and an assignment made by `az` is adopted as it is), but it lets exai delete its own.
+        let description = properties.and_then(|p| p.get("description")).and_then(Value::as_str);
+        if let Some(owner) = description.and_then(owner_of_mark) {
+            fields.insert(format!("tags.{OWNER_TAG}"), Value::from(owner));
         }
         fields
     }

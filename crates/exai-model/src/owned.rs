@@ -1,0 +1,127 @@
+//! Objects exai owns that may have left the spec, found while reading what it declares.
+//!
+//! There is no state file, so "what exai created before" is read from Azure: every object exai
+//! creates carries its ownership mark (the `exai-owner` tag on ARM resources; `exai-owner:<address>`
+//! in a Graph object's `tags`, a federated credential's or a role assignment's `description`, a
+//! client secret's `displayName`). Reads exai makes anyway show most of them for free — the
+//! application's list of federated credentials, its password credentials, a principal's role
+//! assignments at a scope — and one list per resource group (`tagName eq 'exai-owner'`) shows
+//! the ARM resources. An owned object that is not the live object of any declared resource has
+//! left the spec (or been superseded: a role assignment whose role changed), and the planner
+//! plans its deletion; `apply` carries it out only with `--allow-delete`.
+//!
+//! What is *not* found this way, on purpose: resource groups and applications removed from the
+//! spec. Finding them means scanning a whole subscription or tenant for the mark, where another
+//! project's objects may carry the same address; deleting one of those would be a disaster, so
+//! exai never guesses. `exai-owner` values are addresses, unique within one spec, not across
+//! specs.
+
+use crate::kinds::{Cluster, DataCollectionRule, Registry, ResourceGroup, Workspace};
+use crate::{Address, ApiRequest, LiveResource, Location, Method, OWNER_TAG, OwnedFields, ResourceId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A live object exai owns, found while reading the declared resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnedObject {
+    /// The address its ownership mark names.
+    pub owner: Address,
+    /// The Azure (or Graph) type.
+    pub resource_type: String,
+    /// The object as read.
+    pub live: LiveResource,
+    /// What a reviewer needs to recognise it, as owned fields (`tags.exai-owner` among them).
+    pub fields: OwnedFields,
+    /// The requests that delete it.
+    pub delete: Vec<ApiRequest>,
+    /// What deleting it takes with it, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Returns the read that lists the ARM resources carrying exai's ownership tag in resource group
+/// `group` of `subscription` (`Resources_ListByResourceGroup` with `$filter=tagName eq
+/// 'exai-owner'`, 2025-04-01; tag filters cannot be combined with others).
+pub fn ownership_scan(subscription: &str, group: &str) -> ApiRequest {
+    ApiRequest::arm(
+        Method::Get,
+        format!("/subscriptions/{subscription}/resourceGroups/{group}/resources"),
+        ResourceGroup::API_VERSION,
+        None,
+    )
+    .with_query("$filter", &format!("tagName eq '{OWNER_TAG}'"))
+}
+
+/// Returns the owned objects in the answer to [`ownership_scan`], of the kinds exai knows how
+/// to delete. Items of other types (a resource someone tagged by hand) are left alone.
+pub fn owned_in_scan(answer: &Value) -> Vec<OwnedObject> {
+    let items = answer.get("value").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    items.iter().filter_map(owned_arm_resource).collect()
+}
+
+fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
+    let id = ResourceId::parse(item.get("id")?.as_str()?).ok()?;
+    let resource_type = item.get("type")?.as_str()?;
+    let tags = item.get("tags")?.as_object()?;
+    let owner = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(OWNER_TAG))?.1.as_str()?;
+    let owner = Address::parse(owner)?;
+    let is = |t: &str| resource_type.eq_ignore_ascii_case(t);
+    let (delete, warning) = if is(Registry::AZURE_TYPE) {
+        (Registry::delete_request(&id), "deleting a registry deletes every image in it")
+    } else if is(Workspace::AZURE_TYPE) {
+        (Workspace::delete_request(&id), "deleting a workspace deletes the logs it holds")
+    } else if is(Cluster::AZURE_TYPE) {
+        (Cluster::delete_request(&id), "deleting a cluster deletes every workload running on it, and its node resource group")
+    } else if is(DataCollectionRule::AZURE_TYPE) {
+        (DataCollectionRule::delete_request(&id), "without its data collection rule, the cluster's container insights stop sending logs")
+    } else {
+        return None;
+    };
+    let mut fields = OwnedFields::new();
+    if let Some(location) = item.get("location").and_then(Value::as_str) {
+        fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));
+    }
+    for (key, value) in tags {
+        let key = if key.eq_ignore_ascii_case(OWNER_TAG) { OWNER_TAG } else { key.as_str() };
+        fields.insert(format!("tags.{key}"), value.clone());
+    }
+    Some(OwnedObject {
+        owner,
+        resource_type: resource_type.to_owned(),
+        live: LiveResource { id, document: item.clone() },
+        fields,
+        delete: vec![delete],
+        warning: Some(warning.to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_scan_finds_the_kinds_exai_deletes_and_leaves_the_rest() {
+        let scan = ownership_scan("s", "rg");
+        assert_eq!(
+            scan.path_and_query(),
+            "/subscriptions/s/resourceGroups/rg/resources?api-version=2025-04-01&$filter=tagName%20eq%20%27exai-owner%27"
+        );
+        let answer = json!({"value": [
+            {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/old",
+             "type": "Microsoft.ContainerRegistry/registries", "location": "France Central",
+             "tags": {"EXAI-OWNER": "perso.registry", "project": "exai"}},
+            {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x",
+             "type": "Microsoft.Storage/storageAccounts", "tags": {"exai-owner": "perso.storage"}},
+            {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/bad",
+             "type": "Microsoft.ContainerRegistry/registries", "tags": {"exai-owner": "no-dot"}}
+        ]});
+        let owned = owned_in_scan(&answer);
+        assert_eq!(owned.len(), 1, "{owned:#?}");
+        assert_eq!(owned[0].owner.as_str(), "perso.registry");
+        assert_eq!(owned[0].fields["tags.exai-owner"], "perso.registry");
+        assert_eq!(owned[0].fields["location"], "francecentral");
+        assert_eq!(owned[0].delete[0].method, Method::Delete);
+        assert!(owned[0].warning.as_deref().unwrap().contains("image"));
+    }
+}
