@@ -142,8 +142,7 @@ impl World {
 
     fn service_principal(&self) -> Value {
         let app_id = self.application()["appId"].as_str().unwrap().to_owned();
-        let list = self.graph_get(&format!("/servicePrincipals(appId='{app_id}')"));
-        list
+        self.graph_get(&format!("/servicePrincipals(appId='{app_id}')"))
     }
 
     fn federated_names(&self) -> Vec<String> {
@@ -218,7 +217,11 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     let mut outputs = Vec::new();
     let first = w.exai(&["plan", "--detailed-exitcode"]);
     first.expect_code(2);
-    assert!(first.stdout.contains("+ perso.deployer.app (microsoft.graph.application) will be created"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("+ perso.deployer.app (microsoft.graph.application) will be created"),
+        "{}",
+        first.stdout
+    );
     assert!(
         first.stdout.contains("+ principalId = (known after apply: perso.deployer.sp → id)"),
         "the SP's id is shown as known after apply: {}",
@@ -228,14 +231,20 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     dry.expect_code(0);
     assert!(
         dry.stdout.contains("would send: POST https://")
-            && dry.stdout.contains("/v1.0/applications/(known after apply: perso.deployer.app → /id)/federatedIdentityCredentials"),
+            && dry.stdout.contains(
+                "/v1.0/applications/(known after apply: perso.deployer.app → /id)/federatedIdentityCredentials"
+            ),
         "a path known after apply is shown as such: {}",
         dry.stdout
     );
     assert!(!w.s.path().join(".exai/secrets").exists(), "a dry run writes no secret file");
     let applied = w.apply(&[]);
     applied.expect_code(0);
-    assert!(applied.stdout.contains("Apply complete: 8 added, 0 changed, 0 replaced, 0 destroyed."), "{}", applied.stdout);
+    assert!(
+        applied.stdout.contains("Apply complete: 8 added, 0 changed, 0 replaced, 0 destroyed."),
+        "{}",
+        applied.stdout
+    );
     assert!(applied.stdout.contains("perso.deployer.secret: client secret written to"), "{}", applied.stdout);
     outputs.extend([first, dry, applied]);
 
@@ -272,7 +281,10 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     });
     assert_eq!(status, 200, "the written secret logs in");
 
-    assert_eq!(w.federated_names(), ["github-branch-production", "github-environment-production", "github-pull-request"]);
+    assert_eq!(
+        w.federated_names(),
+        ["github-branch-production", "github-environment-production", "github-pull-request"]
+    );
     assert_eq!(w.roles(), [(CONTRIBUTOR.to_owned(), rg_scope())]);
 
     // Plan again: no change, and each object read once — the three credentials share one list.
@@ -281,7 +293,8 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     clean.expect_code(0);
     assert!(clean.stdout.contains("No changes. Azure matches the spec (8 resources checked)."), "{}", clean.stdout);
     let reads = w.requests_since(before);
-    let mut paths: Vec<String> = reads.iter().map(|r| format!("{} {}", r.method, r.path.to_ascii_lowercase())).collect();
+    let mut paths: Vec<String> =
+        reads.iter().map(|r| format!("{} {}", r.method, r.path.to_ascii_lowercase())).collect();
     paths.sort();
     let app_id = app["id"].as_str().unwrap();
     let expected = [
@@ -417,8 +430,14 @@ fn an_identity_made_by_az_ad_sp_create_for_rbac_is_adopted_not_duplicated() {
     // principal, and a Contributor assignment under a random name.
     let app = w.graph(Method::Post, "/applications", Some(json!({"displayName": NAME}))).unwrap();
     let app_object = app["id"].as_str().unwrap();
-    w.graph(Method::Post, &format!("/applications/{app_object}/addPassword"), Some(json!({"passwordCredential": {"displayName": "rbac"}})));
-    let sp = w.graph(Method::Post, "/servicePrincipals", Some(json!({"appId": app["appId"], "accountEnabled": true}))).unwrap();
+    w.graph(
+        Method::Post,
+        &format!("/applications/{app_object}/addPassword"),
+        Some(json!({"passwordCredential": {"displayName": "rbac"}})),
+    );
+    let sp = w
+        .graph(Method::Post, "/servicePrincipals", Some(json!({"appId": app["appId"], "accountEnabled": true})))
+        .unwrap();
     let assignment = format!(
         "/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleAssignments/0b6a3a39-8d0a-4e8c-9a5e-6d1b1f0f2c11"
     );
@@ -458,7 +477,11 @@ fn changes_behind_exais_back_are_no_change_unless_they_touch_what_exai_owns() {
     let sp = w.service_principal();
     let mut sp_tags = sp["tags"].as_array().unwrap().clone();
     sp_tags.push(json!("WindowsAzureActiveDirectoryIntegratedApp"));
-    w.graph(Method::Patch, &format!("/servicePrincipals/{}", sp["id"].as_str().unwrap()), Some(json!({"tags": sp_tags})));
+    w.graph(
+        Method::Patch,
+        &format!("/servicePrincipals/{}", sp["id"].as_str().unwrap()),
+        Some(json!({"tags": sp_tags})),
+    );
     let credentials = format!("/applications/{app_object}/federatedIdentityCredentials");
     w.graph(
         Method::Post,
@@ -487,7 +510,10 @@ fn changes_behind_exais_back_are_no_change_unless_they_touch_what_exai_owns() {
     // Someone deletes one: it is created again.
     w.graph(Method::Delete, &format!("{credentials}/github-environment-production"), None);
     let plan = w.plan_json();
-    assert_eq!(changes(&plan), [("perso.deployer.federated.github-environment-production".to_owned(), "create".to_owned())]);
+    assert_eq!(
+        changes(&plan),
+        [("perso.deployer.federated.github-environment-production".to_owned(), "create".to_owned())]
+    );
     w.apply(&[]).expect_code(0);
     w.assert_clean();
 }

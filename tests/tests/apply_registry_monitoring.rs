@@ -205,7 +205,7 @@ fn a_no_op_plan_sends_one_get_per_object_and_a_no_op_apply_no_write() {
         .skip(before)
         .filter(|r| r.path.starts_with("/subscriptions/"))
         .collect();
-    assert_eq!(arm.len(), 3, "one GET per object: {arm:#?}");
+    assert_eq!(arm.len(), 4, "one GET per object, and the group's ownership scan: {arm:#?}");
     assert!(arm.iter().all(|r| r.method == "GET"), "{arm:#?}");
     let mut paths: Vec<String> = arm.iter().map(|r| r.path.to_ascii_lowercase()).collect();
     paths.sort();
@@ -220,6 +220,7 @@ fn a_no_op_plan_sends_one_get_per_object_and_a_no_op_apply_no_write() {
             format!(
                 "/subscriptions/{sub}/resourcegroups/exai-perso-rg/providers/microsoft.operationalinsights/workspaces/exai-perso-logs"
             ),
+            format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg/resources"),
         ]
     );
 

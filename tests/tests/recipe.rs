@@ -45,7 +45,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let applied = exai(&s, &["apply", "--auto-approve"]);
     applied.expect_code(0);
     assert!(
-        applied.stdout.contains("Apply complete: 14 added, 0 changed, 0 replaced, 0 destroyed."),
+        applied.stdout.contains("Apply complete: 24 added, 0 changed, 0 replaced, 0 destroyed."),
         "{}",
         applied.stdout
     );
@@ -54,17 +54,25 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let before = emulator.emulator.requests().len();
     let again = exai(&s, &["plan", "--detailed-exitcode"]);
     again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Azure matches the spec (14 resources checked)."), "{}", again.stdout);
-    // A no-op plan sends one GET per managed object and nothing else (plus its token).
-    let arm: Vec<_> = emulator
+    assert!(again.stdout.contains("No changes. Azure matches the spec (24 resources checked)."), "{}", again.stdout);
+    // A no-op plan reads each object once and writes nothing (plus its tokens): 24 objects,
+    // of which the 3 federated credentials of prod's application share one list (so 22
+    // reads), and one ownership scan per resource group.
+    let reads: Vec<_> = emulator
         .emulator
         .requests()
         .into_iter()
         .skip(before)
         .filter(|r| r.kind != exai_emulator::RequestKind::Token)
         .collect();
-    assert_eq!(arm.len(), 14, "{:#?}", arm.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>());
-    assert!(arm.iter().all(|r| r.method == "GET"), "{arm:?}");
+    let shown = || reads.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
+    assert_eq!(reads.len(), 22 + 2, "{:#?}", shown());
+    assert!(reads.iter().all(|r| r.method == "GET"), "{:#?}", shown());
+    let mut distinct: Vec<String> =
+        reads.iter().map(|r| format!("{}?{}", r.path, r.query.clone().unwrap_or_default())).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), reads.len(), "nothing is read twice: {:#?}", shown());
 
     // A no-op apply sends no write.
     let before = emulator.emulator.requests().len();
@@ -102,7 +110,11 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
     exai(&s, &["plan", "--detailed-exitcode"]).expect_code(0);
     assert_eq!(count(&emulator, "Microsoft.ContainerRegistry/registries"), 2, "one registry per environment");
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");
-    assert_eq!(count(&emulator, "Microsoft.Authorization/roleAssignments"), 2, "one AcrPull per environment");
+    assert_eq!(
+        count(&emulator, "Microsoft.Authorization/roleAssignments"),
+        4,
+        "one AcrPull and one deployer role per environment"
+    );
 }
 
 #[test]

@@ -56,9 +56,10 @@ fn first_plan_on_a_fresh_machine_creates_the_whole_recipe() {
         "+ perso.registry (Microsoft.ContainerRegistry/registries) will be created",
         "+ perso.cluster (Microsoft.ContainerService/managedClusters) will be created",
         "+ perso.cluster.acr-pull (Microsoft.Authorization/roleAssignments) will be created",
-        "? perso.deployer.app (microsoft.graph.application) not managed by this version of exai yet",
-        "Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy.",
-        "10 declared resources (marked ?) are not managed by this version of exai yet",
+        "+ perso.deployer.app (microsoft.graph.application) will be created",
+        "+ prod.deployer.federated.github-pull-request (microsoft.graph.federatedIdentityCredential) will be created",
+        "+ prod.deployer.role (Microsoft.Authorization/roleAssignments) will be created",
+        "Plan: 24 to add, 0 to change, 0 to replace, 0 to destroy.",
     ] {
         assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
     }
@@ -171,7 +172,21 @@ fn a_no_op_plan_sends_one_get_per_resource_and_no_write() {
         .skip(before)
         .filter(|r| r.path.starts_with("/subscriptions/"))
         .collect();
-    assert_eq!(arm.len(), 2, "one GET per resource group: {arm:?}");
+    // One GET per resource group, and one list of what each holds with exai's ownership tag
+    // (which finds what left the spec).
+    let mut paths: Vec<String> = arm.iter().map(|r| r.path.to_ascii_lowercase()).collect();
+    paths.sort();
+    let sub = exai_emulator::DEV_SUBSCRIPTION_ID;
+    assert_eq!(
+        paths,
+        [
+            format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg/resources"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-prod-rg"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-prod-rg/resources"),
+        ],
+        "{arm:?}"
+    );
     assert!(arm.iter().all(|r| r.method == "GET"), "{arm:?}");
 }
 

@@ -213,8 +213,14 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     })
 }
 
-fn pipeline(http: &reqwest::Client, credential: Arc<dyn TokenCredential>, scope: &str, retry: RetryOptions) -> Pipeline {
-    let options = ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), retry, ..Default::default() };
+fn pipeline(
+    http: &reqwest::Client,
+    credential: Arc<dyn TokenCredential>,
+    scope: &str,
+    retry: RetryOptions,
+) -> Pipeline {
+    let options =
+        ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), retry, ..Default::default() };
     Pipeline::new(
         Some("exai"),
         Some(env!("CARGO_PKG_VERSION")),

@@ -265,7 +265,8 @@ fn resolve(request: &ApiRequest, results: &Results, dry_run: bool) -> Result<Api
         let known = results.get(address).and_then(|doc| doc.pointer(pointer).cloned());
         known.or_else(|| dry_run.then(|| exai_model::placeholder(address, pointer)))
     };
-    let path = exai_model::resolve_path(&request.path, &|a, p| results.get(a).and_then(|d| d.pointer(p).cloned()), dry_run)?;
+    let path =
+        exai_model::resolve_path(&request.path, &|a, p| results.get(a).and_then(|d| d.pointer(p).cloned()), dry_run)?;
     let body = request.body.as_ref().map(|body| exai_model::resolve_placeholders(body, &lookup)).transpose()?;
     let secret_output = match &request.secret_output {
         Some(output) => {
@@ -332,7 +333,8 @@ async fn apply_one<S: Sender>(
         // The file a secret goes to is made before the write that returns the secret, so a
         // secret is never created in Azure with nowhere to keep it.
         let pending = match (&request.secret_output, sender.is_dry_run()) {
-            (Some(output), false) => match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output) {
+            (Some(output), false) => match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output)
+            {
                 Ok(pending) => Some(pending),
                 Err(e) => return fail(e.to_string(), Some(e.hint())),
             },

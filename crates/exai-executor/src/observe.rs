@@ -2,8 +2,8 @@ use exai_azure::{AzureClient, AzureError};
 use exai_model::{
     Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, Service,
 };
-use serde_json::Value;
 use futures::stream::{self, StreamExt};
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// A declared resource could not be read, or what Azure answered cannot be trusted.
@@ -16,7 +16,7 @@ pub enum ObserveError {
         address: Address,
         /// Why.
         #[source]
-        source: AzureError,
+        source: Box<AzureError>,
     },
     /// The answer does not name one object exai can call its own.
     #[error("cannot tell which object is `{address}`: {message}")]
@@ -51,7 +51,7 @@ impl ObserveError {
 /// What to do for one resource in a wave: its observation is already known, or it needs a read.
 enum Step {
     Known(Observation),
-    Read(ApiRequest),
+    Read(Box<ApiRequest>),
 }
 
 fn step(resource: &DesiredResource, known: Known<'_>) -> Result<Step, ObserveError> {
@@ -63,7 +63,7 @@ fn step(resource: &DesiredResource, known: Known<'_>) -> Result<Step, ObserveErr
         return present(resource, found, String::new(), known).map(Step::Known);
     }
     Ok(match kind.read_request_with(known) {
-        Some(request) => Step::Read(request),
+        Some(request) => Step::Read(Box::new(request)),
         None => Step::Known(Observation::Absent),
     })
 }
@@ -81,10 +81,10 @@ fn present(
     let Some(id) = resource.spec.as_kind().live_id(&document, known) else {
         return Err(ObserveError::Read {
             address: resource.address.clone(),
-            source: AzureError::InvalidResponse {
+            source: Box::new(AzureError::InvalidResponse {
                 url,
                 message: "the object has no `id`, and its id cannot be derived from the spec".to_owned(),
-            },
+            }),
         });
     };
     Ok(Observation::Present(LiveResource { id, document }))
@@ -126,9 +126,8 @@ pub async fn observe(
     while !pending.is_empty() {
         // Ready: every declared dependency already read. A cycle (not produced by the spec)
         // would leave nothing ready: read what remains rather than loop.
-        let (mut wave, rest): (Vec<&DesiredResource>, Vec<&DesiredResource>) = pending
-            .iter()
-            .partition(|r| r.depends_on.iter().all(|d| !declared.contains(d) || live.get(d).is_some()));
+        let (mut wave, rest): (Vec<&DesiredResource>, Vec<&DesiredResource>) =
+            pending.iter().partition(|r| r.depends_on.iter().all(|d| !declared.contains(d) || live.get(d).is_some()));
         if wave.is_empty() {
             wave = rest.clone();
         }
@@ -140,7 +139,7 @@ pub async fn observe(
                 if let Step::Read(request) = step
                     && !requests.iter().any(|r| read_key(r) == read_key(request))
                 {
-                    requests.push(request.clone());
+                    requests.push((**request).clone());
                 }
             }
             let mut answers = read_all(client, &requests, parallelism).await;
@@ -158,7 +157,12 @@ pub async fn observe(
                                 answers[index] = Ok(answer.clone());
                                 answer
                             }
-                            Err(source) => return Err(ObserveError::Read { address: resource.address.clone(), source }),
+                            Err(source) => {
+                                return Err(ObserveError::Read {
+                                    address: resource.address.clone(),
+                                    source: Box::new(source),
+                                });
+                            }
                         };
                         let kind = resource.spec.as_kind();
                         let document = match answer {
@@ -184,7 +188,8 @@ pub async fn observe(
                 .filter_map(|(r, _)| r.spec.as_kind().scan_request().map(|scan| (&r.address, scan)))
                 .unzip();
             for (address, answer) in scanned.into_iter().zip(read_all(client, &scans, parallelism).await) {
-                let answer = answer.map_err(|source| ObserveError::Read { address: address.clone(), source })?;
+                let answer = answer
+                    .map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
                 owned.extend(answer.iter().flat_map(exai_model::owned_in_scan));
             }
             (observations, owned)

@@ -94,7 +94,8 @@ pub fn resolve_path(
 /// Returns `path` (or a URL) with every path placeholder replaced by a readable
 /// `(known after apply: <address> → <pointer>)`, for printing requests.
 pub fn describe_path(path: &str) -> String {
-    let lookup = |address: &str, pointer: &str| Some(Value::from(format!("(known after apply: {address} → {pointer})")));
+    let lookup =
+        |address: &str, pointer: &str| Some(Value::from(format!("(known after apply: {address} → {pointer})")));
     resolve_path(path, &lookup, true).unwrap_or_else(|_| path.to_owned())
 }
 
@@ -298,10 +299,16 @@ mod tests {
 
     #[test]
     fn path_placeholders_resolve_describe_or_stay_for_dry_runs() {
-        let path = format!("/v1.0/applications/{}/federatedIdentityCredentials", path_placeholder("perso.deployer.app", "/id"));
+        let path = format!(
+            "/v1.0/applications/{}/federatedIdentityCredentials",
+            path_placeholder("perso.deployer.app", "/id")
+        );
         assert_eq!(path, "/v1.0/applications/{{perso.deployer.app#/id}}/federatedIdentityCredentials");
         let found = |a: &str, p: &str| (a == "perso.deployer.app" && p == "/id").then(|| Value::from("0000-id"));
-        assert_eq!(resolve_path(&path, &found, false).unwrap(), "/v1.0/applications/0000-id/federatedIdentityCredentials");
+        assert_eq!(
+            resolve_path(&path, &found, false).unwrap(),
+            "/v1.0/applications/0000-id/federatedIdentityCredentials"
+        );
         assert_eq!(resolve_path(&path, &|_, _| None, true).unwrap(), path);
         assert_eq!(resolve_path(&path, &|_, _| None, false).unwrap_err().address, "perso.deployer.app");
         assert_eq!(

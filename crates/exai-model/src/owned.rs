@@ -71,9 +71,15 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
     } else if is(Workspace::AZURE_TYPE) {
         (Workspace::delete_request(&id), "deleting a workspace deletes the logs it holds")
     } else if is(Cluster::AZURE_TYPE) {
-        (Cluster::delete_request(&id), "deleting a cluster deletes every workload running on it, and its node resource group")
+        (
+            Cluster::delete_request(&id),
+            "deleting a cluster deletes every workload running on it, and its node resource group",
+        )
     } else if is(DataCollectionRule::AZURE_TYPE) {
-        (DataCollectionRule::delete_request(&id), "without its data collection rule, the cluster's container insights stop sending logs")
+        (
+            DataCollectionRule::delete_request(&id),
+            "without its data collection rule, the cluster's container insights stop sending logs",
+        )
     } else {
         return None;
     };

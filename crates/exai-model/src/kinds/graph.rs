@@ -157,7 +157,9 @@ impl crate::Kind for Application {
         let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
         let named: Vec<&Value> = items
             .iter()
-            .filter(|a| a.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&self.display_name)))
+            .filter(|a| {
+                a.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&self.display_name))
+            })
             .collect();
         match named.as_slice() {
             [] => Ok(None),
@@ -256,7 +258,9 @@ impl crate::Kind for Application {
         fields
     }
     fn destroy_warning(&self) -> Option<&'static str> {
-        Some("deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working")
+        Some(
+            "deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working",
+        )
     }
 }
 
@@ -364,7 +368,8 @@ impl crate::Kind for FederatedCredential {
             .iter()
             .filter_map(|item| {
                 let owner = item.get("description").and_then(Value::as_str).and_then(owner_of_mark)?;
-                let id = ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
+                let id =
+                    ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
                 let live = LiveResource { id, document: item.clone() };
                 Some(OwnedObject {
                     owner: Address::parse(owner)?,
@@ -488,14 +493,15 @@ impl crate::Kind for ClientSecret {
         with.insert("clientId".into(), known.value(&self.application, "/appId"));
         with.insert("subscriptionId".into(), Value::from(self.subscription.clone()));
         with.insert("tenantId".into(), Value::from(self.tenant.clone()));
-        vec![ApiRequest::graph(Method::Post, path, Some(json!({ "passwordCredential": credential }))).with_secret_output(
-            SecretOutput {
-                pointer: "/secretText".to_owned(),
-                file: self.file_name(),
-                member: "clientSecret".to_owned(),
-                with,
-            },
-        )]
+        vec![
+            ApiRequest::graph(Method::Post, path, Some(json!({ "passwordCredential": credential })))
+                .with_secret_output(SecretOutput {
+                    pointer: "/secretText".to_owned(),
+                    file: self.file_name(),
+                    member: "clientSecret".to_owned(),
+                    with,
+                }),
+        ]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         vec![remove_password(&live.id)]

@@ -128,7 +128,6 @@ impl crate::Kind for RoleAssignment {
         Self::AZURE_TYPE
     }
 
-
     fn id(&self) -> Option<ResourceId> {
         Some(RoleAssignment::id(self))
     }
