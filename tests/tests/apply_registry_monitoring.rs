@@ -302,3 +302,60 @@ fn changes_behind_exais_back_are_observed_when_unmanaged_and_planned_when_owned(
     assert_eq!(live["tags"]["costCenter"], "42", "the foreign tag survived the update");
     assert_eq!(live["properties"]["publicNetworkAccess"], "Disabled", "the unowned setting survived");
 }
+
+#[test]
+fn a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete_and_only_if_exai_owns_it() {
+    let emulator = InProcessEmulator::start();
+    let s = scratch_for_emulator();
+    against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve"]).expect_code(0);
+    // A registry someone else made in the same group, with no ownership tag: never exai's.
+    let theirs = format!(
+        "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/theirsacr"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let azure = someone_else(&emulator);
+    let body = json!({"location": "francecentral", "sku": {"name": "Basic"}});
+    runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, &theirs, "2025-11-01", Some(body)))).unwrap();
+
+    // The monitoring section removed: its workspace is planned for deletion, with what it takes.
+    s.write_spec(&spec(BASE, &[]).replace("    monitoring:\n      workspace: exai-perso-logs\n", ""));
+    let run = against(&emulator, &s, &["plan", "-f", "exai.yaml", "--format", "json"]);
+    run.expect_code(0);
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let deleted: Vec<(String, String)> = actions(&plan).into_iter().filter(|(_, a)| a != "no-op").collect();
+    assert_eq!(deleted, [("perso.monitoring".to_owned(), "delete".to_owned())], "only exai's own: {plan:#}");
+    let c = change(&plan, "perso.monitoring");
+    assert_eq!(c["reason"], "no longer in the spec");
+    assert_eq!(c["warning"], "deleting a workspace deletes the logs it holds");
+    assert_eq!(c["before"]["tags.exai-owner"], "perso.monitoring");
+    let text = against(&emulator, &s, &["plan", "-f", "exai.yaml"]);
+    assert!(
+        text.stdout.contains("  - perso.monitoring (Microsoft.OperationalInsights/workspaces) will be deleted"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("apply deletes only with `--allow-delete`"), "{}", text.stdout);
+
+    let before = emulator.emulator.requests().len();
+    let refused = against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("deletes were not allowed"), "{}", refused.stderr);
+    assert!(emulator.emulator.requests().into_iter().skip(before).all(|r| !r.is_write()));
+
+    let applied = against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve", "--allow-delete"]);
+    applied.expect_code(0);
+    assert!(
+        applied.stdout.contains("Apply complete: 0 added, 0 changed, 0 replaced, 1 destroyed."),
+        "{}",
+        applied.stdout
+    );
+    against(&emulator, &s, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
+    let read = |path: &str, version: &'static str| {
+        runtime.block_on(azure.read(&ApiRequest::arm(Method::Get, path, version, None))).unwrap()
+    };
+    let workspace = format!(
+        "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.OperationalInsights/workspaces/exai-perso-logs"
+    );
+    assert!(read(&workspace, "2026-03-01").is_none(), "the workspace is gone");
+    assert!(read(&theirs, "2025-11-01").is_some(), "the registry exai does not own is untouched");
+}
