@@ -237,6 +237,12 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
         "a path known after apply is shown as such: {}",
         dry.stdout
     );
+    assert!(
+        dry.stdout.contains("(the answer holds a secret: it would be written to `")
+            && dry.stdout.contains("perso.deployer.secret.json`, mode 0600, and shown nowhere)"),
+        "{}",
+        dry.stdout
+    );
     assert!(!w.s.path().join(".exai/secrets").exists(), "a dry run writes no secret file");
     let applied = w.apply(&[]);
     applied.expect_code(0);

@@ -161,8 +161,18 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
         "ParentResourceNotFound" => {
             "the resource this one is attached to does not exist yet (e.g. the cluster of a data collection rule association): apply it first"
         }
+        // Microsoft Graph (application-post-applications.md, "Permissions": Application.ReadWrite.All
+        // or the Application Administrator / Cloud Application Administrator directory roles).
+        "Authorization_RequestDenied" => {
+            "the identity may not manage Entra applications: it needs the Application Administrator or Cloud Application Administrator role (or Graph's Application.ReadWrite.OwnedBy); the deployer cannot create itself, so run the first `exai apply` as an admin"
+        }
+        "Request_MultipleObjectsWithSameKeyValue" => {
+            "an object with the same key already exists (a federated credential with the same issuer and subject, a second service principal of the application): run `exai plan` to see what exists"
+        }
         _ if status == 429 => "Azure is throttling requests; exai already waited and retried, try again in a minute",
-        _ if status >= 500 => "Azure had an internal error; exai already retried, run the command again",
+        _ if status >= 500 => {
+            "Azure had an internal error; run the command again: exai plans from what now exists and creates nothing twice"
+        }
         _ => return None,
     };
     Some(hint.to_owned())
@@ -179,5 +189,6 @@ mod tests {
         assert!(hint_for("PreconditionFailed", 412).unwrap_or_default().contains("exai plan"));
         assert!(hint_for("ParentResourceNotFound", 404).is_some());
         assert_eq!(hint_for("SomethingElse", 400), None);
+        assert!(hint_for("Authorization_RequestDenied", 403).unwrap_or_default().contains("Application Administrator"));
     }
 }

@@ -59,6 +59,8 @@ pub enum ApplyEvent {
         url: String,
         /// The body, if any.
         body: Option<Value>,
+        /// The file the secret in the answer goes to, when the answer holds one.
+        secret_file: Option<PathBuf>,
     },
     /// A write is still running (an AKS cluster takes minutes): emitted every
     /// [`ApplyOptions::progress_every`] while it does.
@@ -329,6 +331,10 @@ async fn apply_one<S: Sender>(
             method: request.method.to_string(),
             url: sender.url(&request),
             body: request.body.clone(),
+            secret_file: request
+                .secret_output
+                .as_ref()
+                .map(|o| options.secrets_dir.clone().unwrap_or_default().join(&o.file)),
         });
         // The file a secret goes to is made before the write that returns the secret, so a
         // secret is never created in Azure with nowhere to keep it.

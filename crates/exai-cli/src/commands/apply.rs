@@ -132,7 +132,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             println!("{address}: {}…", progressive(action))
         }
         ApplyEvent::Started { .. } => {}
-        ApplyEvent::Request { method, url, body, .. } if args.dry_run => {
+        ApplyEvent::Request { method, url, body, secret_file, .. } if args.dry_run => {
             println!("\nwould send: {method} {}", exai_model::describe_path(&url));
             if let Some(body) = body {
                 let pretty =
@@ -140,6 +140,12 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
                 for line in pretty.lines() {
                     println!("  {line}");
                 }
+            }
+            if let Some(file) = secret_file {
+                println!(
+                    "  (the answer holds a secret: it would be written to `{}`, mode 0600, and shown nowhere)",
+                    file.display()
+                );
             }
         }
         ApplyEvent::Request { .. } => {}
