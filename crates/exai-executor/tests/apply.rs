@@ -199,3 +199,90 @@ async fn a_long_write_reports_progress_while_it_runs() {
     let finished = events.iter().position(|e| matches!(e, ApplyEvent::Finished { .. })).unwrap();
     assert!(events[finished..].iter().all(|e| !matches!(e, ApplyEvent::StillRunning { .. })));
 }
+
+#[test]
+fn a_superseded_object_is_owned_by_the_address_before_its_tilde() {
+    let mut old = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.deployer.role"));
+    old.address = Address::parse("perso.deployer.role~1f0c3a9b").unwrap();
+    assert_eq!(refuse_unsafe(&plan(vec![old.clone()]), true), Ok(()));
+    let mut foreign = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.other"));
+    foreign.address = old.address.clone();
+    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+}
+
+/// Answers like Graph: a created application with an id; the first service principal creation
+/// refused as Entra does while it replicates a new application.
+#[derive(Default)]
+struct GraphLike {
+    sent: Mutex<Vec<String>>,
+    refused_once: AtomicUsize,
+}
+
+impl Sender for GraphLike {
+    fn execute(
+        &self,
+        request: &ApiRequest,
+    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
+        let path = request.path.clone();
+        let body = request.body.clone();
+        async move {
+            self.sent.lock().unwrap().push(format!("{path} {}", body.clone().unwrap_or_default()));
+            if path == "/v1.0/applications" {
+                return Ok(Some(serde_json::json!({"id": "app-object-id", "appId": "app-id"})));
+            }
+            if path == "/v1.0/servicePrincipals" && self.refused_once.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Err(AzureError::Api {
+                    method: "POST".into(),
+                    url: path,
+                    status: 400,
+                    code: "Request_BadRequest".into(),
+                    message:
+                        "The appId 'app-id' of the service principal does not reference a valid application object."
+                            .into(),
+                    request_id: None,
+                });
+            }
+            Ok(body)
+        }
+    }
+    fn url(&self, request: &ApiRequest) -> String {
+        request.path.clone()
+    }
+}
+
+#[tokio::test]
+async fn values_known_after_apply_fill_paths_and_bodies_and_replication_delays_are_waited_out() {
+    let mut app = change("deployer.app", Action::Create, &[]);
+    app.requests =
+        vec![ApiRequest::graph(Method::Post, "/applications", Some(serde_json::json!({"displayName": "x"})))];
+    let mut sp = change("deployer.sp", Action::Create, &["deployer.app"]);
+    sp.requests = vec![ApiRequest::graph(
+        Method::Post,
+        "/servicePrincipals",
+        Some(serde_json::json!({"appId": exai_model::placeholder("perso.deployer.app", "/appId")})),
+    )];
+    let mut credential = change("deployer.federated.main", Action::Create, &["deployer.app"]);
+    credential.requests = vec![ApiRequest::graph(
+        Method::Post,
+        format!(
+            "/applications/{}/federatedIdentityCredentials",
+            exai_model::path_placeholder("perso.deployer.app", "/id")
+        ),
+        Some(serde_json::json!({"name": "main"})),
+    )];
+    let sender = GraphLike::default();
+    let options = ApplyOptions {
+        principal_retry: exai_executor::PrincipalRetry { retries: 2, base: Duration::from_millis(10) },
+        ..Default::default()
+    };
+    let report = apply(&plan(vec![app, sp, credential]), &sender, options, &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    let sent = sender.sent.into_inner().unwrap();
+    assert!(
+        sent.contains(&"/v1.0/applications/app-object-id/federatedIdentityCredentials {\"name\":\"main\"}".to_owned()),
+        "{sent:#?}"
+    );
+    let principals: Vec<&String> = sent.iter().filter(|s| s.starts_with("/v1.0/servicePrincipals")).collect();
+    assert_eq!(principals.len(), 2, "refused once while Entra replicates, then sent again: {sent:#?}");
+    assert!(principals.iter().all(|s| s.ends_with("{\"appId\":\"app-id\"}")), "{principals:?}");
+}
