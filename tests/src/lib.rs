@@ -159,6 +159,23 @@ impl InProcessEmulator {
         Self { emulator, ca_cert, _runtime: runtime, _dir: dir }
     }
 
+    /// Returns a client of this emulator that is not exai, signed in as the development
+    /// application: "someone else", changing things behind exai's back.
+    pub fn someone_else(&self) -> exai_azure::AzureClient {
+        exai_azure::AzureClient::new(exai_azure::ClientConfig {
+            endpoints: exai_azure::Endpoints::emulator(&self.emulator.url()),
+            tenant: exai_emulator::DEV_TENANT_ID.to_owned(),
+            credential: exai_azure::CredentialChoice::client_secret(
+                exai_emulator::DEV_CLIENT_ID,
+                exai_emulator::DEV_CLIENT_SECRET,
+                "test",
+            ),
+            extra_ca_pem: Some(self.emulator.ca_certificate_pem().to_owned()),
+            operation_timeout: std::time::Duration::from_secs(30),
+        })
+        .expect("a client of the emulator")
+    }
+
     /// Returns the `--endpoint URL --ca-cert FILE` arguments that point exai at this emulator.
     pub fn args(&self) -> Vec<String> {
         vec![

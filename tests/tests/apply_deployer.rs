@@ -7,12 +7,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_azure::{AzureClient, ClientConfig, CredentialChoice, Endpoints};
-use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
+use exai_azure::AzureClient;
+use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use exai_tests::{InProcessEmulator, Run, Scratch};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const NAME: &str = "exai-perso-github-sp";
 const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
@@ -68,14 +67,7 @@ impl World {
     fn with(emulator: InProcessEmulator, deployer: &[&str]) -> Self {
         let mut s = Scratch::with_spec(&spec(deployer));
         s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
-        let azure = AzureClient::new(ClientConfig {
-            endpoints: Endpoints::emulator(&emulator.emulator.url()),
-            tenant: DEV_TENANT_ID.to_owned(),
-            credential: CredentialChoice::client_secret(DEV_CLIENT_ID, DEV_CLIENT_SECRET, "test"),
-            extra_ca_pem: Some(emulator.emulator.ca_certificate_pem().to_owned()),
-            operation_timeout: Duration::from_secs(30),
-        })
-        .unwrap();
+        let azure = emulator.someone_else();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         Self { emulator, s, azure, runtime }
     }

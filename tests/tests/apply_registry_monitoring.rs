@@ -7,12 +7,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_azure::{AzureClient, ClientConfig, CredentialChoice, Endpoints};
-use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
+use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use exai_tests::{InProcessEmulator, Run, Scratch};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// A spec with a resource group, a registry and a workspace; `registry` and `monitoring` are
 /// the lines of their sections after the name.
@@ -230,18 +228,6 @@ fn a_no_op_plan_sends_one_get_per_object_and_a_no_op_apply_no_write() {
     assert!(writes.is_empty(), "a no-op apply wrote: {writes:#?}");
 }
 
-/// A client of the emulator that is not exai: "someone else" changing things behind its back.
-fn someone_else(emulator: &InProcessEmulator) -> AzureClient {
-    AzureClient::new(ClientConfig {
-        endpoints: Endpoints::emulator(&emulator.emulator.url()),
-        tenant: DEV_TENANT_ID.to_owned(),
-        credential: CredentialChoice::client_secret(DEV_CLIENT_ID, DEV_CLIENT_SECRET, "test"),
-        extra_ca_pem: Some(emulator.emulator.ca_certificate_pem().to_owned()),
-        operation_timeout: Duration::from_secs(30),
-    })
-    .unwrap()
-}
-
 #[test]
 fn changes_behind_exais_back_are_observed_when_unmanaged_and_planned_when_owned() {
     let emulator = InProcessEmulator::start();
@@ -255,7 +241,7 @@ fn changes_behind_exais_back_are_observed_when_unmanaged_and_planned_when_owned(
         "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.OperationalInsights/workspaces/exai-perso-logs"
     );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let azure = someone_else(&emulator);
+    let azure = emulator.someone_else();
     let send = |method: Method, path: &str, version: &'static str, body: Value| {
         runtime.block_on(azure.execute(&ApiRequest::arm(method, path, version, Some(body)))).unwrap()
     };
@@ -313,7 +299,7 @@ fn a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete_and_only_i
         "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/theirsacr"
     );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let azure = someone_else(&emulator);
+    let azure = emulator.someone_else();
     let body = json!({"location": "francecentral", "sku": {"name": "Basic"}});
     runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, &theirs, "2025-11-01", Some(body)))).unwrap();
 

@@ -64,6 +64,11 @@ fn remove_password(id: &ResourceId) -> ApiRequest {
     ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))
 }
 
+/// Returns the DELETE of a Graph object, addressed by its path.
+fn delete_object(live: &LiveResource) -> Vec<ApiRequest> {
+    vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+}
+
 fn object_id(document: &Value) -> Option<&str> {
     document.get("id").and_then(Value::as_str)
 }
@@ -216,7 +221,7 @@ impl crate::Kind for Application {
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -311,7 +316,7 @@ impl crate::Kind for ServicePrincipal {
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -375,7 +380,7 @@ impl crate::Kind for FederatedCredential {
                     owner: Address::parse(owner)?,
                     resource_type: "microsoft.graph.federatedIdentityCredential".to_owned(),
                     fields: federated_fields(item),
-                    delete: vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)],
+                    delete: delete_object(&live),
                     warning: Some(format!(
                         "workflows whose token subject is `{}` can no longer log in",
                         item.get("subject").and_then(Value::as_str).unwrap_or("?")
@@ -415,7 +420,7 @@ impl crate::Kind for FederatedCredential {
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
+        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
