@@ -4,7 +4,7 @@ use exai_model::{
 };
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// A declared resource could not be read, or what Azure answered cannot be trusted.
 #[derive(Debug, thiserror::Error)]
@@ -134,23 +134,28 @@ pub async fn observe(
         let (observations, owned) = {
             let known = Known::from(&live);
             let steps: Vec<Step> = wave.iter().map(|r| step(r, known)).collect::<Result<_, _>>()?;
+            // Each distinct read once, and for each resource the index of its read.
             let mut requests: Vec<ApiRequest> = Vec::new();
-            for step in &steps {
-                if let Step::Read(request) = step
-                    && !requests.iter().any(|r| read_key(r) == read_key(request))
-                {
-                    requests.push((**request).clone());
-                }
-            }
+            let mut index_of: HashMap<(Service, String), usize> = HashMap::new();
+            let reads: Vec<Option<usize>> = steps
+                .iter()
+                .map(|step| match step {
+                    Step::Read(request) => Some(*index_of.entry(read_key(request)).or_insert_with(|| {
+                        requests.push((**request).clone());
+                        requests.len() - 1
+                    })),
+                    Step::Known(_) => None,
+                })
+                .collect();
             let mut answers = read_all(client, &requests, parallelism).await;
             let mut observations = Vec::with_capacity(wave.len());
             let mut owned = Vec::new();
             // In declaration order, so the error reported when several reads fail is the first.
-            for (resource, step) in wave.iter().zip(steps) {
+            for ((resource, step), index) in wave.iter().zip(steps).zip(reads) {
                 let observation = match step {
                     Step::Known(observation) => observation,
                     Step::Read(request) => {
-                        let index = requests.iter().position(|r| read_key(r) == read_key(&request)).unwrap_or(0);
+                        let index = index.unwrap_or_default();
                         let answer = match std::mem::replace(&mut answers[index], Ok(None)) {
                             Ok(answer) => {
                                 // Put it back for the other resources the same read serves.

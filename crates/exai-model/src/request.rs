@@ -3,7 +3,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// Which Azure service a request goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
     /// Azure Resource Manager (`https://management.azure.com`).
