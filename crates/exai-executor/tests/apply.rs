@@ -79,7 +79,14 @@ fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
 }
 
 fn plan(changes: Vec<Change>) -> Plan {
-    Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary: Summary::default() }
+    Plan {
+        format_version: FORMAT_VERSION,
+        exai_version: String::new(),
+        spec: None,
+        environments: Vec::new(),
+        resource_changes: changes,
+        summary: Summary::default(),
+    }
 }
 
 fn outcome<'a>(report: &'a exai_executor::ApplyReport, name: &str) -> &'a Outcome {

@@ -21,5 +21,5 @@
 mod plan;
 mod render;
 
-pub use plan::{Action, Change, FORMAT_VERSION, FieldDiff, Plan, PlanError, Summary, plan};
+pub use plan::{Action, Change, FORMAT_VERSION, FieldDiff, Plan, PlanError, SpecRef, Summary, plan};
 pub use render::render_text;

@@ -134,10 +134,40 @@ impl Summary {
 pub struct Plan {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
-    /// One entry per declared resource, in dependency order.
+    /// The version of exai that made the plan (`apply` of a saved plan refuses another).
+    #[serde(default)]
+    pub exai_version: String,
+    /// The spec the plan was made from (`apply` of a saved plan refuses a changed spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<SpecRef>,
+    /// The environments planned, in the spec's order.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// One entry per declared resource, in dependency order, then the deletions of what left
+    /// the spec.
     pub resource_changes: Vec<Change>,
     /// Counts by action.
     pub summary: Summary,
+}
+
+/// The spec a plan was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecRef {
+    /// The spec's path, as given on the command line.
+    pub file: String,
+    /// `sha256:` and the hex SHA-256 of the spec's bytes.
+    pub digest: String,
+}
+
+impl Plan {
+    /// Returns the plan with where it comes from: the exai version, the spec and the
+    /// environments planned.
+    pub fn with_origin(mut self, exai_version: &str, spec: SpecRef, environments: Vec<String>) -> Self {
+        self.exai_version = exai_version.to_owned();
+        self.spec = Some(spec);
+        self.environments = environments;
+        self
+    }
 }
 
 /// A plan that cannot be made.
@@ -248,7 +278,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         summary.destroy += 1;
         changes.push(change);
     }
-    Ok(Plan { format_version: FORMAT_VERSION, resource_changes: changes, summary })
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        exai_version: String::new(),
+        spec: None,
+        environments: Vec::new(),
+        resource_changes: changes,
+        summary,
+    })
 }
 
 /// Returns the deletions of the objects exai owns that are not the live object of any declared
