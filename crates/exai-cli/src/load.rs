@@ -12,6 +12,8 @@ const EMULATOR_FALLBACKS: &[(&str, &str)] =
 pub struct Loaded {
     pub spec: exai_spec::Spec,
     pub file: String,
+    /// `sha256:` and the digest of the file's bytes, recorded in plans.
+    pub digest: String,
 }
 
 /// Reads and validates the spec at `path`.
@@ -35,6 +37,7 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
         .hint("check that this is the right file: a platform description is a few kilobytes"));
     }
     let bytes = std::fs::read(path).map_err(|e| CliError::new(format!("cannot read the spec `{file}`: {e}")))?;
+    let digest = exai_model::sha256_digest(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::new(format!(
             "the spec `{file}` is not UTF-8 text (invalid byte at offset {})",
@@ -58,5 +61,5 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
         let warnings = exai_spec::SpecError { file: file.clone(), diagnostics: spec.warnings.clone() };
         eprint!("{}", crate::diagnostics::render_warnings(&warnings, &text));
     }
-    Ok(Loaded { spec, file })
+    Ok(Loaded { spec, file, digest })
 }

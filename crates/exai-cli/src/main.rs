@@ -7,6 +7,7 @@
 //! Exit codes (DESIGN §5): 0 success with no changes, 1 error, 2 changes present (only with
 //! `plan --detailed-exitcode`). Errors are printed once, at the top, by [`error::report`].
 
+mod color;
 mod commands;
 mod connect;
 mod diagnostics;

@@ -131,6 +131,9 @@ pub enum Outcome {
 pub struct ApplyReport {
     /// Each resource's outcome.
     pub outcomes: Vec<(Address, Outcome)>,
+    /// The documents the writes returned, by address (secrets removed): what a created
+    /// resource turned out to be (an application's `appId`).
+    pub documents: BTreeMap<Address, Value>,
 }
 
 impl ApplyReport {
@@ -456,6 +459,13 @@ pub async fn apply<S: Sender>(
         let because = change.depends_on.first().cloned().unwrap_or_else(|| change.address.clone());
         outcomes.insert(change.address.clone(), Outcome::Skipped { because });
     }
+    drop(in_flight);
     let order: Vec<Address> = plan.resource_changes.iter().map(|c| c.address.clone()).collect();
-    ApplyReport { outcomes: order.into_iter().filter_map(|a| outcomes.remove(&a).map(|o| (a, o))).collect() }
+    let documents = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .filter_map(|(address, document)| Address::parse(&address).map(|a| (a, document)))
+        .collect();
+    ApplyReport { outcomes: order.into_iter().filter_map(|a| outcomes.remove(&a).map(|o| (a, o))).collect(), documents }
 }

@@ -24,6 +24,11 @@ pub fn fingerprint(fields: &OwnedFields) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(&canonical)))
 }
 
+/// Returns `sha256:` followed by the hex SHA-256 of `bytes` (a spec file's digest in a plan).
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,7 +36,7 @@ mod resource;
 mod tags;
 
 pub use address::Address;
-pub use fields::{FieldPath, OwnedFields, fingerprint};
+pub use fields::{FieldPath, OwnedFields, fingerprint, sha256_digest};
 pub use id::{ResourceId, ResourceIdError};
 pub use kind::{
     KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, describe_path, describe_placeholders, path_placeholder,

@@ -1,10 +1,61 @@
-//! Text rendering of a [`Plan`].
+//! Text rendering of a [`Plan`], plain or coloured.
 
 use crate::{Action, Change, Plan};
+use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use std::io::{self, Write};
 
-fn show(value: Option<&Value>) -> String {
+/// How [`render_text_with`] renders a plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Colours markers and their lines with ANSI escapes. Whether to (a terminal, `NO_COLOR`)
+    /// is the caller's decision.
+    pub color: bool,
+}
+
+/// The styles of a text plan. Every style is plain when colour is off, and a plain style
+/// writes nothing, so the coloured and the plain renderer are one code path.
+struct Palette {
+    create: Style,
+    update: Style,
+    delete: Style,
+    replace: Style,
+    unchanged: Style,
+    summary: Style,
+    warning: Style,
+    blocked: Style,
+}
+
+impl Palette {
+    fn new(options: TextOptions) -> Self {
+        let plain = Style::new();
+        let color = |c: AnsiColor| if options.color { Style::new().fg_color(Some(c.into())) } else { plain };
+        let effect = |s: Style| if options.color { s } else { plain };
+        Self {
+            create: color(AnsiColor::Green),
+            update: color(AnsiColor::Yellow),
+            delete: color(AnsiColor::Red),
+            replace: color(AnsiColor::Magenta),
+            unchanged: effect(Style::new().dimmed()),
+            summary: effect(Style::new().bold()),
+            warning: color(AnsiColor::Yellow),
+            blocked: color(AnsiColor::Red),
+        }
+    }
+
+    fn action(&self, action: Action) -> Style {
+        match action {
+            Action::NoOp => self.unchanged,
+            Action::Create => self.create,
+            Action::Update => self.update,
+            Action::Replace => self.replace,
+            Action::Delete => self.delete,
+        }
+    }
+}
+
+/// Returns `value` as plans show it: strings quoted, anything else as JSON.
+pub(crate) fn show(value: Option<&Value>) -> String {
     match value {
         None => "(none)".to_owned(),
         Some(Value::String(s)) => format!("{s:?}"),
@@ -12,7 +63,8 @@ fn show(value: Option<&Value>) -> String {
     }
 }
 
-fn verb(action: Action) -> &'static str {
+/// Returns what happens to a resource under `action`, as plans word it.
+pub(crate) fn verb(action: Action) -> &'static str {
     match action {
         Action::NoOp => "no changes",
         Action::Create => "will be created",
@@ -22,11 +74,23 @@ fn verb(action: Action) -> &'static str {
     }
 }
 
-fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
+/// Returns the plan's one-line summary: the counts, or that nothing changes.
+pub(crate) fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary;
+    if s.is_empty() {
+        let n = plan.resource_changes.len();
+        format!("No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })
+    } else {
+        format!("Plan: {} to add, {} to change, {} to replace, {} to destroy.", s.add, s.change, s.replace, s.destroy)
+    }
+}
+
+fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io::Result<()> {
     let marker = change.action.marker();
-    writeln!(out, "{marker:>3} {} ({}) {}", change.address, change.resource_type, verb(change.action))?;
+    let style = palette.action(change.action);
+    writeln!(out, "{style}{marker:>3} {} ({}) {}{style:#}", change.address, change.resource_type, verb(change.action))?;
     if change.action == Action::NoOp {
-        return render_observed(out, change);
+        return render_observed(out, change, palette);
     }
     match (&change.id, &change.id_note) {
         (Some(id), _) => writeln!(out, "      id: {id}")?,
@@ -35,52 +99,69 @@ fn render_change(out: &mut dyn Write, change: &Change) -> io::Result<()> {
     }
     let width = change.diffs.iter().map(|d| d.path.len()).max().unwrap_or(0);
     for d in &change.diffs {
-        let line = match (&d.before, change.action) {
-            (before, Action::Delete) => format!("      - {:width$} = {}", d.path, show(before.as_ref())),
+        let (style, line) = match (&d.before, change.action) {
+            (before, Action::Delete) => (palette.delete, format!("- {:width$} = {}", d.path, show(before.as_ref()))),
             (None, _) | (_, Action::Create) => {
-                format!("      + {:width$} = {}", d.path, show(d.after.as_ref()))
+                (palette.create, format!("+ {:width$} = {}", d.path, show(d.after.as_ref())))
             }
-            (Some(_), _) => {
-                format!("      ~ {:width$} = {} → {}", d.path, show(d.before.as_ref()), show(d.after.as_ref()))
-            }
+            (Some(_), _) => (
+                palette.update,
+                format!("~ {:width$} = {} → {}", d.path, show(d.before.as_ref()), show(d.after.as_ref())),
+            ),
         };
         match &d.forces_replacement {
-            Some(_) => writeln!(out, "{line}   # forces replacement")?,
-            None => writeln!(out, "{line}")?,
+            Some(_) => {
+                let forces = palette.replace;
+                writeln!(out, "      {style}{line}{style:#}{forces}   # forces replacement{forces:#}")?
+            }
+            None => writeln!(out, "      {style}{line}{style:#}")?,
         }
     }
     if let Some(reason) = &change.reason {
         writeln!(out, "      why: {reason}")?;
     }
+    let create = palette.create;
     for (path, note) in &change.after_unknown {
-        writeln!(out, "      + {path} = ({note})")?;
+        writeln!(out, "      {create}+ {path} = ({note}){create:#}")?;
     }
     if let Some(warning) = &change.warning {
-        writeln!(out, "      warning: {warning}")?;
+        let style = palette.warning;
+        writeln!(out, "      {style}warning: {warning}{style:#}")?;
     }
     if let Some(blocked) = &change.blocked {
-        writeln!(out, "      blocked: {blocked}")?;
+        let style = palette.blocked;
+        writeln!(out, "      {style}blocked: {blocked}{style:#}")?;
     }
     if change.protect && matches!(change.action, Action::Replace | Action::Delete) {
         writeln!(out, "      protected: the spec sets `protect: true`, so apply will refuse this")?;
     } else if matches!(change.action, Action::Replace | Action::Delete) {
         writeln!(out, "      apply deletes only with `--allow-delete`")?;
     }
-    render_observed(out, change)
+    render_observed(out, change, palette)
 }
 
-fn render_observed(out: &mut dyn Write, change: &Change) -> io::Result<()> {
+fn render_observed(out: &mut dyn Write, change: &Change, palette: &Palette) -> io::Result<()> {
     if change.observed.is_empty() {
         return Ok(());
     }
     let fields: Vec<String> =
         change.observed.iter().map(|(path, value)| format!("{path} = {}", show(Some(value)))).collect();
-    writeln!(out, "      observed, not managed by exai: {}", fields.join(", "))
+    // Not exai's business, so it recedes whatever the change.
+    let style = palette.unchanged;
+    writeln!(out, "      {style}observed, not managed by exai: {}{style:#}", fields.join(", "))
 }
 
 /// Writes `plan` as text: one block per resource (no-ops as one line, so every declared
-/// resource is listed), then the summary line.
+/// resource is listed), then the summary line. Never coloured: see [`render_text_with`].
 pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    render_text_with(plan, out, TextOptions::default())
+}
+
+/// Writes `plan` as [`render_text`] does, coloured with ANSI escapes when `options.color` is
+/// set: `+` green, `~` yellow, `-` red, `-/+` magenta, no-ops dimmed, the summary bold. Without
+/// colour the output is byte for byte [`render_text`]'s.
+pub fn render_text_with(plan: &Plan, out: &mut dyn Write, options: TextOptions) -> io::Result<()> {
+    let palette = Palette::new(options);
     let quiet = |a: Action| a == Action::NoOp;
     for (i, change) in plan.resource_changes.iter().enumerate() {
         // Changes get a blank line around them; runs of one-line entries stay compact.
@@ -88,19 +169,9 @@ pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         if previous.is_some_and(|p| !quiet(p) || !quiet(change.action) || p != change.action) {
             writeln!(out)?;
         }
-        render_change(out, change)?;
+        render_change(out, change, &palette)?;
     }
-    let s = plan.summary;
     writeln!(out)?;
-    if s.is_empty() {
-        let n = plan.resource_changes.len();
-        writeln!(out, "No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })?;
-    } else {
-        writeln!(
-            out,
-            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
-            s.add, s.change, s.replace, s.destroy
-        )?;
-    }
-    Ok(())
+    let style = palette.summary;
+    writeln!(out, "{style}{}{style:#}", summary_line(plan))
 }

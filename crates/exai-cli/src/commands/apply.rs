@@ -2,16 +2,24 @@ use super::{SpecArgs, observe_and_plan, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
 use exai_executor::{ApplyEvent, ApplyOptions, DryRun, apply, refuse_unsafe};
+use exai_model::{DesiredSpec, DesiredState, LiveState, Observation};
 use exai_planner::{Action, Plan};
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 /// Make Azure match the spec: plan, confirm, then create, update or replace what differs.
 ///
 /// Resources are changed in dependency order, independent ones in parallel. A failure stops
 /// what depends on it and lets the rest finish; running apply again converges. Deletes and
-/// replacements need `--allow-delete`, and exai only deletes what it created.
+/// replacements need `--allow-delete`, and exai only deletes what it created. With a plan saved
+/// by `exai plan --out plan.json`, `exai apply plan.json` applies exactly that plan.
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `exai plan --out`: apply exactly what it shows, or refuse (before any
+    /// write) if Azure or the spec changed since. A saved plan was reviewed: no question asked.
+    #[arg(value_name = "PLAN.json")]
+    saved: Option<PathBuf>,
+
     #[command(flatten)]
     spec: SpecArgs,
 
@@ -63,19 +71,87 @@ fn confirm() -> Result<bool, CliError> {
     Ok(answer.trim() == "yes")
 }
 
-/// Returns the resources whose planned action or live fingerprint differ between two plans.
-fn drifted(reviewed: &Plan, fresh: &Plan) -> Vec<String> {
-    reviewed
-        .resource_changes
-        .iter()
-        .filter(|r| {
-            !fresh
-                .resource_changes
-                .iter()
-                .any(|f| f.address == r.address && f.action == r.action && f.fingerprint == r.fingerprint)
-        })
-        .map(|r| r.address.to_string())
-        .collect()
+/// The largest saved plan exai reads: a plan of hundreds of resources is a few megabytes.
+const MAX_SAVED_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a saved plan and checks it was made by this exai, in this format.
+fn read_saved(path: &Path) -> Result<Plan, CliError> {
+    let shown = path.display();
+    let size =
+        std::fs::metadata(path).map_err(|e| CliError::new(format!("cannot read the saved plan `{shown}`: {e}")))?.len();
+    if size > MAX_SAVED_PLAN_BYTES {
+        return Err(CliError::new(format!("`{shown}` is {size} bytes, too large for a plan exai saved"))
+            .hint("pass the file `exai plan --out` wrote"));
+    }
+    let text = std::fs::read(path).map_err(|e| CliError::new(format!("cannot read the saved plan `{shown}`: {e}")))?;
+    let version: Option<u64> = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("format_version").and_then(serde_json::Value::as_u64));
+    match version {
+        None => {
+            return Err(CliError::new(format!("`{shown}` is not a plan exai saved (no `format_version`)"))
+                .hint("pass the file `exai plan --out plan.json` wrote"));
+        }
+        Some(v) if v != u64::from(exai_planner::FORMAT_VERSION) => {
+            return Err(CliError::new(format!(
+                "`{shown}` is a plan of format {v}; this exai reads format {}",
+                exai_planner::FORMAT_VERSION
+            ))
+            .hint("run `exai plan --out` again with this exai; nothing was changed"));
+        }
+        Some(_) => {}
+    }
+    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+        CliError::new(format!("`{shown}` is not a valid exai plan: {e}"))
+            .hint("pass the file `exai plan --out` wrote, unedited")
+    })?;
+    let ours = env!("CARGO_PKG_VERSION");
+    if plan.exai_version != ours {
+        return Err(CliError::new(format!("`{shown}` was made by exai {}; this is exai {ours}", plan.exai_version))
+            .hint("plan and apply with the same exai version: run `exai plan --out` again; nothing was changed"));
+    }
+    Ok(plan)
+}
+
+/// Refuses, naming every difference, when `fresh` is not what `reviewed` showed.
+fn refuse_if_stale(reviewed: &Plan, fresh: &Plan, what: &str) -> Result<(), CliError> {
+    let stale = exai_executor::stale_changes(reviewed, fresh);
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::new(format!("{what} is stale: Azure or the spec changed since it was made"))
+        .details(stale.into_iter().map(|s| format!("{}: {}", s.address, s.what)).collect())
+        .hint("run `exai plan` again and review the new plan; nothing was changed"))
+}
+
+/// Prints, for each deployer, what GitHub Actions needs to log in as it: the values to store as
+/// repository variables (never a secret).
+fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exai_executor::ApplyReport>) {
+    for resource in &desired.resources {
+        if !matches!(resource.spec, DesiredSpec::Application(_)) {
+            continue;
+        }
+        let written = report.and_then(|r| r.documents.get(&resource.address));
+        let live = match live.get(&resource.address) {
+            Some(Observation::Present(live)) => Some(&live.document),
+            _ => None,
+        };
+        let Some(app_id) = written.or(live).and_then(|d| d.get("appId")).and_then(|v| v.as_str()) else { continue };
+        let environment = resource.address.environment();
+        let subscription = desired
+            .resources
+            .iter()
+            .filter(|r| r.address.environment() == environment)
+            .find_map(|r| r.spec.id().and_then(|id| id.segment_after("subscriptions").map(str::to_owned)));
+        println!(
+            "\nGitHub Actions ({environment}): store these as repository variables; no secret is needed with OIDC:"
+        );
+        println!("  AZURE_CLIENT_ID={app_id}");
+        println!("  AZURE_TENANT_ID={}", desired.tenant);
+        if let Some(subscription) = subscription {
+            println!("  AZURE_SUBSCRIPTION_ID={subscription}");
+        }
+    }
 }
 
 pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
@@ -84,14 +160,50 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
     } else {
         ("apply", exai_executor::KeyGeneration::Allowed)
     };
-    let planned = plan_spec(&args.spec, target, command, keys).await?;
+    let saved = args.saved.as_deref().map(read_saved).transpose()?;
+    let mut spec = SpecArgs { file: args.spec.file.clone(), env: args.spec.env.clone() };
+    if let Some(saved) = &saved {
+        // The spec the plan was made from, and the environments it planned.
+        if spec.file.is_none() {
+            spec.file = saved.spec.as_ref().map(|s| PathBuf::from(&s.file));
+        }
+        if spec.env.is_none() && saved.environments.len() == 1 {
+            spec.env = saved.environments.first().cloned();
+        }
+    }
+    let planned = plan_spec(&spec, target, command, keys).await?;
     let plan = &planned.plan;
+    if let Some(saved) = &saved {
+        let (file, digest) = saved.spec.as_ref().map(|s| (s.file.as_str(), s.digest.as_str())).unwrap_or_default();
+        let now = planned.plan.spec.as_ref().map(|s| s.digest.as_str()).unwrap_or_default();
+        if digest != now {
+            planned.connection.close().await?;
+            return Err(CliError::new(format!("the spec changed since the plan was made from `{file}`"))
+                .details(vec![format!("the plan's spec: {digest}"), format!("the spec now:   {now}")])
+                .hint("run `exai plan --out` again from this spec and review it; nothing was changed"));
+        }
+        if saved.environments != plan.environments {
+            planned.connection.close().await?;
+            return Err(CliError::new(format!(
+                "the plan covers the environments {}, and this apply would cover {}",
+                saved.environments.join(", "),
+                plan.environments.join(", ")
+            ))
+            .hint("leave out `--env` to apply the saved plan as it was made; nothing was changed"));
+        }
+        if let Err(e) = refuse_if_stale(saved, plan, "the saved plan") {
+            planned.connection.close().await?;
+            return Err(e);
+        }
+    }
     println!();
     let mut stdout = std::io::stdout().lock();
-    exai_planner::render_text(plan, &mut stdout).map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+    exai_planner::render_text_with(plan, &mut stdout, crate::color::text_options())
+        .map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
     drop(stdout);
     if plan.summary.is_empty() {
         println!("Nothing to apply.");
+        print_deployers(&planned.desired, &planned.live, None);
         planned.connection.close().await?;
         return Ok(0);
     }
@@ -100,7 +212,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         CliError::new(e.to_string()).hint(hint)
     })?;
 
-    if !args.dry_run && !args.auto_approve {
+    if !args.dry_run && !args.auto_approve && saved.is_none() {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::new("apply needs a confirmation, and standard input is not a terminal")
                 .hint("review the plan above, then run again with `--auto-approve`; nothing was changed"));
@@ -111,13 +223,10 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
             return Ok(1);
         }
         // Time passed while the plan was read: check Azure still is what was reviewed.
-        let fresh = observe_and_plan(&planned.desired, &planned.connection).await?;
-        let changed = drifted(plan, &fresh);
-        if !changed.is_empty() {
+        let (_, fresh) = observe_and_plan(&planned.desired, &planned.connection).await?;
+        if let Err(e) = refuse_if_stale(plan, &fresh, "the reviewed plan") {
             planned.connection.close().await?;
-            return Err(CliError::new("Azure changed while the plan was being reviewed; the reviewed plan is stale")
-                .details(changed.into_iter().map(|a| format!("changed: {a}")).collect())
-                .hint("run `exai apply` again to review the current plan; nothing was changed"));
+            return Err(e);
         }
     }
 
@@ -195,6 +304,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
     }
     if report.succeeded() {
         println!("\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed.");
+        print_deployers(&planned.desired, &planned.live, Some(&report));
         Ok(0)
     } else {
         let (failed, skipped) = report.failures();

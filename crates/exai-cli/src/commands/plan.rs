@@ -1,12 +1,19 @@
 use super::{SpecArgs, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
+use exai_planner::{GITHUB_COMMENT_LIMIT, MarkdownOptions, Plan};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The largest Markdown plan `--summary-file` writes: GitHub keeps a job summary of at most
+/// 1 MiB.
+const SUMMARY_LIMIT: usize = 1024 * 1024 - 1024;
 
 /// Show what apply would change: the spec against live Azure, resource by resource.
 ///
-/// Reads every declared resource (one GET each) and writes nothing. Every declared resource
-/// appears in the plan, unchanged ones included.
+/// Reads every declared resource (one GET each) and writes nothing to Azure. Every declared
+/// resource appears in the plan, unchanged ones included, and so does everything exai created
+/// that the spec no longer declares.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -16,33 +23,91 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
-    /// Output format: `text` for people, `json` for programs (the plan document).
+    /// Output format: `text` for people, `markdown` for a pull-request comment (always under
+    /// GitHub's 65,536 characters), `json` for programs (the plan document).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+
+    /// Also save the plan document here, for `exai apply PLAN.json`.
+    #[arg(long, value_name = "PLAN.json")]
+    out: Option<PathBuf>,
+
+    /// Also write the whole plan as Markdown here (e.g. `$GITHUB_STEP_SUMMARY`; appended to, as
+    /// GitHub expects; at most 1 MiB).
+    #[arg(long, value_name = "FILE")]
+    summary_file: Option<PathBuf>,
+
+    /// With `--format markdown`: end the comment with this line (a hidden marker such as
+    /// `<!-- exai:plan -->`, by which a workflow finds and updates its comment).
+    #[arg(long, value_name = "TEXT")]
+    marker: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
     Text,
+    Markdown,
     Json,
+}
+
+fn write_error(what: &str, path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::new(format!("cannot write {what} `{}`: {e}", path.display()))
+        .hint("check that the directory exists and is writable")
+}
+
+/// Writes the plan document to `path` (a temporary file renamed into place, so a reader never
+/// sees half a plan).
+fn save(plan: &Plan, path: &Path) -> Result<(), CliError> {
+    let mut text = serde_json::to_vec_pretty(plan).map_err(|e| write_error("the plan", path, e))?;
+    text.push(b'\n');
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, &text).map_err(|e| write_error("the plan", path, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        write_error("the plan", path, e)
+    })
 }
 
 pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<u8, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
     let planned = plan_spec(&args.spec, target, "plan", exai_executor::KeyGeneration::Forbidden).await?;
+    planned.connection.close().await?;
     let plan = &planned.plan;
+    if let Some(path) = &args.out {
+        save(plan, path)?;
+        eprintln!("plan saved to `{}`: apply exactly this plan with `exai apply {}`", path.display(), path.display());
+    }
+    let full_plan = match (&args.out, &args.summary_file) {
+        (Some(out), Some(_)) => Some(format!("The full plan is in the run's summary and in `{}`.", out.display())),
+        (Some(out), None) => Some(format!("The full plan is in `{}`.", out.display())),
+        (None, Some(_)) => Some("The full plan is in the run's summary.".to_owned()),
+        (None, None) => None,
+    };
+    if let Some(path) = &args.summary_file {
+        let options = MarkdownOptions { budget: SUMMARY_LIMIT, full_plan: None, marker: None };
+        let markdown = exai_planner::render_markdown(plan, &options);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| write_error("the summary", path, e))?;
+        writeln!(file, "{markdown}").map_err(|e| write_error("the summary", path, e))?;
+    }
     let mut stdout = std::io::stdout().lock();
     let written = match args.format {
         Format::Text => {
             let _ = writeln!(stdout);
-            exai_planner::render_text(plan, &mut stdout)
+            exai_planner::render_text_with(plan, &mut stdout, crate::color::text_options())
+        }
+        Format::Markdown => {
+            let options = MarkdownOptions { budget: GITHUB_COMMENT_LIMIT, full_plan, marker: args.marker.clone() };
+            writeln!(stdout, "{}", exai_planner::render_markdown(plan, &options))
         }
         Format::Json => serde_json::to_writer_pretty(&mut stdout, plan)
             .map_err(std::io::Error::other)
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
-    drop(stdout);
-    planned.connection.close().await?;
     Ok(if args.detailed_exitcode && !plan.summary.is_empty() { 2 } else { 0 })
 }

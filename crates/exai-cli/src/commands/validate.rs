@@ -15,7 +15,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
-    let loaded = load(&args.spec.file, target.uses_emulator())?;
+    let loaded = load(&args.spec.file(), target.uses_emulator())?;
     let desired = loaded.spec.desired_state(args.spec.env.as_deref()).map_err(|e| CliError::new(e.to_string()))?;
     let environments = loaded.spec.select(args.spec.env.as_deref()).unwrap_or_default();
     let plural = |n: usize| if n == 1 { "" } else { "s" };

@@ -1,0 +1,175 @@
+//! Is a reviewed plan still what apply would do? The check behind `exai apply PLAN.json` and the
+//! re-read after an interactive "yes".
+//!
+//! There is no state file to compare with: the reviewed plan is compared with a plan made just
+//! now from the same spec against live Azure. They must agree resource by resource — the same
+//! action, the same id, the same field changes, and the same live owned fields (the
+//! *fingerprint*). Churn Azure makes in fields exai does not own never makes a plan stale,
+//! because neither side holds those fields; a change to an owned field always does, and is
+//! named with its before and after.
+
+use exai_model::Address;
+use exai_planner::{Action, Change, Plan};
+use serde_json::Value;
+
+/// One way a reviewed plan no longer matches what apply would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleChange {
+    /// The resource.
+    pub address: Address,
+    /// What changed, e.g. "`tags.project` changed in Azure since the plan: "exai" → "other"".
+    pub what: String,
+}
+
+fn show(value: Option<&Value>) -> String {
+    match value {
+        None => "(none)".to_owned(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Returns every difference between the `reviewed` plan and the `fresh` one, in the reviewed
+/// plan's order, then the changes only the fresh plan has. Empty when the reviewed plan is
+/// exactly what apply would now do.
+pub fn stale_changes(reviewed: &Plan, fresh: &Plan) -> Vec<StaleChange> {
+    let mut out = Vec::new();
+    let mut push = |address: &Address, what: String| out.push(StaleChange { address: address.clone(), what });
+    for old in &reviewed.resource_changes {
+        let Some(new) = fresh.resource_changes.iter().find(|c| c.address == old.address) else {
+            if old.action != Action::NoOp {
+                push(&old.address, format!("the plan would {} it, and now there is nothing to do", verb(old.action)));
+            }
+            continue;
+        };
+        compare(old, new, &mut push);
+    }
+    for new in &fresh.resource_changes {
+        let reviewed_it = reviewed.resource_changes.iter().any(|c| c.address == new.address);
+        if !reviewed_it && new.action != Action::NoOp {
+            push(&new.address, format!("not in the plan, and now apply would {} it", verb(new.action)));
+        }
+    }
+    out
+}
+
+fn compare(old: &Change, new: &Change, push: &mut impl FnMut(&Address, String)) {
+    if old.action != new.action {
+        push(
+            &old.address,
+            format!("the plan would {} it, and now apply would {} it", verb(old.action), verb(new.action)),
+        );
+    }
+    if old.id != new.id {
+        let id = |c: &Change| c.id.as_ref().map_or_else(|| "(not known yet)".to_owned(), |id| format!("`{id}`"));
+        push(&old.address, format!("its id was {} and is now {}", id(old), id(new)));
+    }
+    if old.fingerprint != new.fingerprint {
+        let empty = Default::default();
+        let before = old.before.as_ref().unwrap_or(&empty);
+        let now = new.before.as_ref().unwrap_or(&empty);
+        let mut paths: Vec<&String> = before.keys().chain(now.keys()).collect();
+        paths.sort();
+        paths.dedup();
+        let changed: Vec<String> = paths
+            .into_iter()
+            .filter(|p| before.get(*p) != now.get(*p))
+            .map(|p| format!("`{p}` {} → {}", show(before.get(p)), show(now.get(p))))
+            .collect();
+        match (old.fingerprint.is_some(), new.fingerprint.is_some(), changed.is_empty()) {
+            (false, true, _) => push(&old.address, "it was created in Azure since the plan".to_owned()),
+            (true, false, _) => push(&old.address, "it was deleted in Azure since the plan".to_owned()),
+            (_, _, false) => push(&old.address, format!("changed in Azure since the plan: {}", changed.join(", "))),
+            (_, _, true) => push(&old.address, "changed in Azure since the plan".to_owned()),
+        }
+    }
+    let diffs = |c: &Change| serde_json::to_value(&c.diffs).unwrap_or_default();
+    if old.action == new.action && old.fingerprint == new.fingerprint && diffs(old) != diffs(new) {
+        push(&old.address, "the spec asks for other values than the plan showed".to_owned());
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "leave",
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Replace => "replace",
+        Action::Delete => "delete",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exai_model::{OwnedFields, ResourceId};
+    use exai_planner::{FORMAT_VERSION, Summary};
+
+    fn change(name: &str, action: Action, before: &[(&str, &str)]) -> Change {
+        let before: OwnedFields =
+            before.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect::<OwnedFields>();
+        Change {
+            address: Address::new("perso", name),
+            resource_type: "Test/things".into(),
+            id: ResourceId::parse(&format!("/subscriptions/s/resourceGroups/{name}")).ok(),
+            id_note: None,
+            action,
+            reason: None,
+            warning: None,
+            fingerprint: (!before.is_empty()).then(|| exai_model::fingerprint(&before)),
+            before: (!before.is_empty()).then_some(before),
+            after: None,
+            after_unknown: Default::default(),
+            blocked: None,
+            protect: false,
+            diffs: vec![],
+            observed: OwnedFields::new(),
+            depends_on: vec![],
+            requests: vec![],
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        Plan {
+            format_version: FORMAT_VERSION,
+            exai_version: String::new(),
+            spec: None,
+            environments: vec![],
+            resource_changes: changes,
+            summary: Summary::default(),
+        }
+    }
+
+    #[test]
+    fn the_same_plan_is_not_stale() {
+        let p =
+            plan(vec![change("rg", Action::Update, &[("tags.project", "exai")]), change("new", Action::Create, &[])]);
+        assert_eq!(stale_changes(&p, &p.clone()), vec![]);
+    }
+
+    #[test]
+    fn each_difference_is_named_with_its_field() {
+        let reviewed = plan(vec![
+            change("rg", Action::Update, &[("tags.project", "exai")]),
+            change("new", Action::Create, &[]),
+            change("gone", Action::Update, &[("location", "francecentral")]),
+        ]);
+        let fresh = plan(vec![
+            change("rg", Action::Update, &[("tags.project", "other")]),
+            change("new", Action::NoOp, &[("location", "francecentral")]),
+            change("extra", Action::Delete, &[("tags.exai-owner", "perso.extra")]),
+        ]);
+        let stale: Vec<String> =
+            stale_changes(&reviewed, &fresh).iter().map(|s| format!("{}: {}", s.address, s.what)).collect();
+        assert_eq!(
+            stale,
+            [
+                "perso.rg: changed in Azure since the plan: `tags.project` \"exai\" → \"other\"",
+                "perso.new: the plan would create it, and now apply would leave it",
+                "perso.new: it was created in Azure since the plan",
+                "perso.gone: the plan would update it, and now there is nothing to do",
+                "perso.extra: not in the plan, and now apply would delete it",
+            ]
+        );
+    }
+}
