@@ -508,7 +508,7 @@ fn details(change: &Change) -> String {
 /// new value, `-` for an old one, both for a change.
 fn diff_block(change: &Change) -> Option<String> {
     let paths = change.diffs.iter().map(|d| d.path.as_str()).chain(change.after_unknown.keys().map(String::as_str));
-    let width = paths.map(|p| p.chars().count()).max()?;
+    let width = paths.map(|p| p.chars().count()).max()?.min(crate::render::ALIGN_AT_MOST);
     let mut lines = Vec::new();
     for d in &change.diffs {
         let forces = if d.forces_replacement.is_some() { "   # forces replacement" } else { "" };

@@ -85,6 +85,11 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
     }
 }
 
+/// Field paths are padded so the `=` signs line up, up to this width: a very long path (a data
+/// collection rule's `properties.dataSources.extensions[...]...`) must not push every value far
+/// to the right.
+pub(crate) const ALIGN_AT_MOST: usize = 40;
+
 fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io::Result<()> {
     let marker = change.action.marker();
     let style = palette.action(change.action);
@@ -97,7 +102,7 @@ fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io:
         (None, Some(note)) => writeln!(out, "      id: ({note})")?,
         (None, None) => {}
     }
-    let width = change.diffs.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    let width = change.diffs.iter().map(|d| d.path.len()).max().unwrap_or(0).min(ALIGN_AT_MOST);
     for d in &change.diffs {
         let (style, line) = match (&d.before, change.action) {
             (before, Action::Delete) => (palette.delete, format!("- {:width$} = {}", d.path, show(before.as_ref()))),

@@ -520,3 +520,20 @@ fn a_shortened_comment_reads_well() {
     assert!(md.contains("more changes not shown"), "{md}");
     insta::assert_snapshot!(md);
 }
+
+#[test]
+fn a_very_long_field_path_does_not_push_every_value_to_the_right() {
+    let mut plan = creates_only();
+    let change = &mut plan.resource_changes[0];
+    let long = "properties.dataSources.extensions[ContainerInsightsExtension].extensionSettings.enabled";
+    change.diffs.push(exai_planner::FieldDiff {
+        path: long.to_owned(),
+        before: None,
+        after: Some(json!(true)),
+        forces_replacement: None,
+    });
+    let out = text(&plan);
+    let location = out.lines().find(|l| l.trim_start().starts_with("+ location")).unwrap();
+    assert!(location.len() < 70, "short paths stay aligned to at most 40 columns: {location:?}");
+    assert!(out.contains(&format!("+ {long} = true")), "{out}");
+}
