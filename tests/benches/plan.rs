@@ -31,18 +31,7 @@ fn spec(environments: usize) -> String {
 fn warm_read_round_trip(emulator: &InProcessEmulator) -> Duration {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let client = exai_azure::AzureClient::new(exai_azure::ClientConfig {
-            endpoints: exai_azure::Endpoints::emulator(&emulator.emulator.url()),
-            tenant: exai_emulator::DEV_TENANT_ID.to_owned(),
-            credential: exai_azure::CredentialChoice::client_secret(
-                exai_emulator::DEV_CLIENT_ID,
-                exai_emulator::DEV_CLIENT_SECRET,
-                "bench",
-            ),
-            extra_ca_pem: Some(emulator.emulator.ca_certificate_pem().to_owned()),
-            operation_timeout: Duration::from_secs(30),
-        })
-        .expect("client");
+        let client = emulator.someone_else();
         let path = format!("/subscriptions/{}/resourcegroups/exai-env0-rg", exai_emulator::DEV_SUBSCRIPTION_ID);
         let read = exai_model::ApiRequest::arm(exai_model::Method::Get, path, "2025-04-01", None);
         let _ = client.read(&read).await; // warm up: token and connection
