@@ -9,6 +9,8 @@
 //!   trips, one round trip being a warm GET measured with exai's own client. The benchmark reports
 //!   the ratio of the measured time to that bound, and the number of requests sent (which must be
 //!   one token request plus exactly N reads).
+//! - **markdown**: the same plan rendered as a pull-request comment, with its size in characters
+//!   (always within 65,536).
 //! - **parse**: `exai_spec::parse` of `specs/exai.yaml`, per call.
 
 use exai_tests::{InProcessEmulator, Scratch, exai_bin};
@@ -57,14 +59,15 @@ fn main() {
     scratch
         .env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
         .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
-    let run = |scratch: &Scratch| {
-        let mut args = vec!["plan", "-f", "exai.yaml"];
+    let run_as = |scratch: &Scratch, format: &str| {
+        let mut args = vec!["plan", "-f", "exai.yaml", "--format", format];
         args.extend(endpoint.iter().map(String::as_str));
         let started = Instant::now();
         let r = scratch.run(&args);
         assert_eq!(r.code, Some(0), "{}", r.stderr);
-        started.elapsed()
+        (started.elapsed(), r.stdout.chars().count())
     };
+    let run = |scratch: &Scratch| run_as(scratch, "text").0;
     let _ = exai_bin();
 
     // The process floor: `exai --version` (start, no work).
@@ -84,18 +87,26 @@ fn main() {
     println!("plan of 1 resource (start+token+read): {:>8.1} ms", one.as_secs_f64() * 1e3);
     println!("one warm read round trip:              {:>8.2} ms", round_trip.as_secs_f64() * 1e3);
     println!();
-    println!("{:>12} {:>10} {:>12} {:>8} {:>10}", "environments", "plan ms", "bound ms", "ratio", "requests");
+    println!(
+        "{:>12} {:>10} {:>12} {:>8} {:>10} {:>12} {:>14}",
+        "environments", "plan ms", "bound ms", "ratio", "requests", "markdown ms", "comment chars"
+    );
     for n in [1usize, 10, 60, 200] {
         scratch.write_spec(&spec(n));
         let before = emulator.emulator.requests().len();
         let measured = median((0..5).map(|_| run(&scratch)).collect());
         let requests = (emulator.emulator.requests().len() - before) / 5;
         let bound = one + round_trip * u32::try_from(n.div_ceil(READ_PARALLELISM) - 1).unwrap_or(u32::MAX);
+        // The same plan as a pull-request comment: the Markdown budget's cost, and its size.
+        let markdown: Vec<(Duration, usize)> = (0..5).map(|_| run_as(&scratch, "markdown")).collect();
+        let comment = markdown[0].1;
+        let markdown = median(markdown.into_iter().map(|(d, _)| d).collect());
         println!(
-            "{n:>12} {:>10.1} {:>12.1} {:>8.2} {requests:>10}",
+            "{n:>12} {:>10.1} {:>12.1} {:>8.2} {requests:>10} {:>12.1} {comment:>14}",
             measured.as_secs_f64() * 1e3,
             bound.as_secs_f64() * 1e3,
-            measured.as_secs_f64() / bound.as_secs_f64()
+            measured.as_secs_f64() / bound.as_secs_f64(),
+            markdown.as_secs_f64() * 1e3,
         );
         assert_eq!(requests, n + 1, "a plan sends one token request and one read per resource");
     }
