@@ -282,7 +282,36 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     assert!(!token_requests.is_empty());
     assert!(token_requests.iter().all(|r| r.status == 200), "{token_requests:#?}");
 
+    // The deployer's own Entra objects: without a Graph permission it cannot read them, and
+    // exai says what to grant...
+    ci.write_spec(BOOTSTRAP);
+    let denied = ci.run(&args);
+    denied.expect_code(1);
+    assert!(denied.stderr.contains("Authorization_RequestDenied"), "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("graphPermissions: [Application.Read.All]"),
+        "the hint names the fix: {}",
+        denied.stderr
+    );
+    // ... the admin grants it through the spec, once...
+    let granted = BOOTSTRAP.replace(
+        "      github: { repository: my-org/exai, pullRequests: true }\n",
+        "      github: { repository: my-org/exai, pullRequests: true }\n      graphPermissions: [Application.Read.All]\n",
+    );
+    w.s.write_spec(&granted);
+    let grant = w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]);
+    grant.expect_code(0);
+    assert!(grant.stdout.contains("perso.deployer.graph.application-read-all: created"), "{}", grant.stdout);
+    w.exai(&["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
+    // ... and the pull-request job plans the whole spec, its own identity included: no change.
+    ci.write_spec(&granted);
+    let own = ci.run(&args);
+    own.expect_code(0);
+    assert!(own.stdout.contains("No changes."), "{}", own.stdout);
+    assert!(own.stdout.contains("= perso.deployer.graph.application-read-all"), "{}", own.stdout);
+
     // A job of another repository has no federated credential: Entra refuses, and exai says so.
+    ci.write_spec(SPEC);
     let other: Value = runtime.block_on(async {
         let url = format!("{}_emulator/github/runs", w.emulator.emulator.url());
         let body = json!({"repository": "someone/else", "ref": "refs/heads/main"}).to_string();

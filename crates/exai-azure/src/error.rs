@@ -164,7 +164,7 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
         // Microsoft Graph (application-post-applications.md, "Permissions": Application.ReadWrite.All
         // or the Application Administrator / Cloud Application Administrator directory roles).
         "Authorization_RequestDenied" => {
-            "the identity may not manage Entra applications: it needs the Application Administrator or Cloud Application Administrator role (or Graph's Application.ReadWrite.OwnedBy); the deployer cannot create itself, so run the first `exai apply` as an admin"
+            "the identity may not read or manage Entra applications. To change them it needs the Application Administrator or Cloud Application Administrator role: run that `exai apply` as an admin. For a deployer to plan its own objects (pull-request plans), grant it `graphPermissions: [Application.Read.All]` in the spec, applied once by an admin"
         }
         "Request_MultipleObjectsWithSameKeyValue" => {
             "an object with the same key already exists (a federated credential with the same issuer and subject, a second service principal of the application): run `exai plan` to see what exists"

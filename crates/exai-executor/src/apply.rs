@@ -318,7 +318,6 @@ async fn apply_one<S: Sender>(
         Outcome::Failed { error }
     };
     on_event(ApplyEvent::Started { address: change.address.clone(), action: change.action });
-    let mut last = None;
     for planned in &change.requests {
         let request = match resolve(planned, results, sender.is_dry_run()) {
             Ok(r) => r,
@@ -350,7 +349,7 @@ async fn apply_one<S: Sender>(
             _ => None,
         };
         let mut attempt = 0;
-        last = loop {
+        let mut last = loop {
             let execution = sender.execute(&request);
             tokio::pin!(execution);
             let mut ticker =
@@ -381,9 +380,11 @@ async fn apply_one<S: Sender>(
                 Err(e) => return fail(e.to_string(), Some(e.hint())),
             }
         }
-    }
-    if let (Some(document), Ok(mut results)) = (last, results.lock()) {
-        results.insert(change.address.to_string(), document);
+        // Each answer is known at once: a later request of the same change may need it (a
+        // lookup, then the write that names what it found), and so may the dependants.
+        if let (Some(document), Ok(mut results)) = (&last, results.lock()) {
+            results.insert(change.address.to_string(), document.clone());
+        }
     }
     on_event(ApplyEvent::Finished {
         address: change.address.clone(),

@@ -1,6 +1,6 @@
 use crate::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
-    Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
+    GraphPermission, Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
 };
 use crate::{Address, Kind, OwnedObject, ResourceId};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,8 @@ pub enum DesiredSpec {
     FederatedCredential(FederatedCredential),
     /// A client secret.
     ClientSecret(ClientSecret),
+    /// A Microsoft Graph application permission.
+    GraphPermission(GraphPermission),
 }
 
 impl DesiredSpec {
@@ -50,6 +52,7 @@ impl DesiredSpec {
             Self::ServicePrincipal(r) => r,
             Self::FederatedCredential(r) => r,
             Self::ClientSecret(r) => r,
+            Self::GraphPermission(r) => r,
         }
     }
 

@@ -634,6 +634,35 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         Some((ClientSecretSetting::Enabled { expires_in_days }, _)) => Some(Some(*expires_in_days)),
         Some((ClientSecretSetting::Disabled, _)) | None => Some(None),
     };
+    let mut graph_permissions = Vec::new();
+    for permission in d.graph_permissions.iter().flatten() {
+        let Some(given) = cx.string(permission, "Graph permission") else { continue };
+        match exai_model::kinds::graph_permission(&given) {
+            Some((name, id)) if graph_permissions.iter().any(|(n, _)| n == name) => {
+                let diagnostic = Diagnostic::new(format!("`{name}` is listed twice"))
+                    .at(cx.span(permission))
+                    .label("already granted above")
+                    .hint("list each permission once");
+                cx.error(diagnostic);
+                let _ = id;
+            }
+            Some((name, id)) => graph_permissions.push((name.to_owned(), id.to_owned())),
+            None => {
+                let known = exai_model::kinds::GRAPH_PERMISSIONS.iter().map(|(n, _, _)| *n);
+                let names =
+                    exai_model::kinds::GRAPH_PERMISSIONS.iter().map(|(n, _, _)| format!("`{n}`")).collect::<Vec<_>>();
+                let hint = match suggest(&given, known, 4) {
+                    Some(s) => format!("did you mean `{s}`? exai grants: {}", names.join(", ")),
+                    None => format!("exai grants: {}", names.join(", ")),
+                };
+                let diagnostic = Diagnostic::new(format!("unknown Microsoft Graph permission `{given}`"))
+                    .at(cx.span(permission))
+                    .label("not an application permission exai grants")
+                    .hint(hint);
+                cx.error(diagnostic);
+            }
+        }
+    }
     let (role_name, role_definition) = role?;
     Some(DeployerDecl {
         name: name?,
@@ -642,6 +671,7 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         scope,
         github: github.flatten(),
         client_secret_days: client_secret_days?,
+        graph_permissions,
         protect: flag(&d.protect),
     })
 }

@@ -1,8 +1,8 @@
 use crate::Diagnostic;
 use exai_model::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
-    FederatedCredential, GITHUB_ISSUER, NodePool, PrincipalRef, Registry, RegistrySku, ResourceGroup, RoleAssignment,
-    ServicePrincipal, SshKeySource, Workspace, WorkspaceSku, github_subjects,
+    FederatedCredential, GITHUB_ISSUER, GraphPermission, NodePool, PrincipalRef, Registry, RegistrySku, ResourceGroup,
+    RoleAssignment, ServicePrincipal, SshKeySource, Workspace, WorkspaceSku, github_subjects,
 };
 use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, OWNER_TAG, ResourceId, Tags};
 
@@ -132,6 +132,8 @@ pub struct DeployerDecl {
     pub github: Option<GitHubDecl>,
     /// Days a client secret is valid, when one is wanted.
     pub client_secret_days: Option<u32>,
+    /// Microsoft Graph application permissions, as `(name, app role id)`.
+    pub graph_permissions: Vec<(String, String)>,
     /// Never delete.
     pub protect: bool,
 }
@@ -348,6 +350,20 @@ impl Environment {
                         end_date_time: None,
                         subscription: sub.to_owned(),
                         tenant: tenant.to_owned(),
+                    }),
+                );
+            }
+            for (permission, app_role_id) in &d.graph_permissions {
+                let path = format!("deployer.graph.{}", permission.to_ascii_lowercase().replace('.', "-"));
+                push(
+                    &path,
+                    vec![&sp],
+                    d.protect,
+                    DesiredSpec::GraphPermission(GraphPermission {
+                        address: Address::new(env, &path),
+                        principal: sp.clone(),
+                        permission: permission.clone(),
+                        app_role_id: app_role_id.clone(),
                     }),
                 );
             }

@@ -404,6 +404,10 @@ pub struct DeployerSection {
     /// secret is created once and written to a file of mode 0600, never printed.
     #[serde(default)]
     pub client_secret: Option<Spanned<ClientSecretSetting>>,
+    /// Microsoft Graph application permissions it is granted (admin consent), by name:
+    /// `Application.Read.All` lets a pull-request plan read the deployer's own Entra objects.
+    #[serde(default)]
+    pub graph_permissions: Option<Vec<Spanned<String>>>,
     /// Never delete this identity.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,

@@ -534,6 +534,131 @@ impl crate::Kind for ClientSecret {
     }
 }
 
+/// The application id of Microsoft Graph, the same in every tenant.
+pub const MICROSOFT_GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Microsoft Graph application permissions exai grants: `(name, app role id, what it allows)`.
+///
+/// Ids from the Microsoft Graph permissions reference (learn.microsoft.com/graph/permissions-
+/// reference), the same in every tenant.
+pub const GRAPH_PERMISSIONS: &[(&str, &str, &str)] = &[
+    ("Application.Read.All", "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "read all applications and service principals"),
+    (
+        "Application.ReadWrite.All",
+        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+        "create, change and delete every application and service principal",
+    ),
+    (
+        "Application.ReadWrite.OwnedBy",
+        "18a4783c-866b-4cc7-a460-3d5e5662c884",
+        "manage the applications it creates or owns",
+    ),
+    ("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61", "read the whole directory"),
+];
+
+/// Returns the Graph application permission named `name` (any case) as `(name, app role id)`.
+pub fn graph_permission(name: &str) -> Option<(&'static str, &'static str)> {
+    GRAPH_PERMISSIONS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)).map(|(n, id, _)| (*n, *id))
+}
+
+/// A Microsoft Graph application permission granted to the deployer's service principal (an
+/// app role assignment on Microsoft Graph's service principal): what lets a pull-request plan,
+/// running as the deployer, read the deployer's own Entra objects.
+///
+/// Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/serviceprincipal-post-
+/// approleassignments.md` and `serviceprincipal-list-approleassignments.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphPermission {
+    /// Its address.
+    pub address: Address,
+    /// The service principal that holds it.
+    pub principal: Address,
+    /// The permission's name, e.g. `Application.Read.All`.
+    pub permission: String,
+    /// Its app role id on Microsoft Graph.
+    pub app_role_id: String,
+}
+
+impl crate::Kind for GraphPermission {
+    fn azure_type(&self) -> &'static str {
+        "microsoft.graph.appRoleAssignment"
+    }
+    fn id(&self) -> Option<ResourceId> {
+        None
+    }
+    fn id_note(&self) -> Option<String> {
+        Some(format!("known after apply: Graph assigns it when `{}` is granted `{}`", self.principal, self.permission))
+    }
+    fn unknown_values(&self, known: Known<'_>) -> Vec<(String, String)> {
+        match known.get(&self.principal, "/id") {
+            Some(_) => Vec::new(),
+            None => vec![("principalId".to_owned(), format!("known after apply: {} → id", self.principal))],
+        }
+    }
+    /// Reads what the principal holds: one read for all its permissions.
+    fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
+        let principal = known.get(&self.principal, "/id")?;
+        let path = format!("/servicePrincipals/{}/appRoleAssignments", principal.as_str()?);
+        Some(ApiRequest::graph(Method::Get, path, None))
+    }
+    fn known_absent(&self, known: Known<'_>) -> bool {
+        known.get(&self.principal, "/id").is_none()
+    }
+    fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
+        let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        Ok(items
+            .iter()
+            .find(|a| {
+                a.get("appRoleId").and_then(Value::as_str).is_some_and(|id| id.eq_ignore_ascii_case(&self.app_role_id))
+            })
+            .cloned())
+    }
+    fn live_id(&self, document: &Value, known: Known<'_>) -> Option<ResourceId> {
+        let principal = known.get(&self.principal, "/id")?;
+        Some(ResourceId::graph(format!(
+            "/servicePrincipals/{}/appRoleAssignments/{}",
+            principal.as_str()?,
+            object_id(document)?
+        )))
+    }
+    /// Looks up Microsoft Graph's service principal in the tenant (its object id differs in each
+    /// tenant), then grants the app role.
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        let lookup =
+            ApiRequest::graph(Method::Get, format!("/servicePrincipals(appId='{MICROSOFT_GRAPH_APP_ID}')"), None);
+        let body = json!({
+            "principalId": known.value(&self.principal, "/id"),
+            "resourceId": crate::placeholder(self.address.as_str(), "/id"),
+            "appRoleId": self.app_role_id,
+        });
+        let path = format!("/servicePrincipals/{}/appRoleAssignments", known.path_value(&self.principal, "/id"));
+        vec![lookup, ApiRequest::graph(Method::Post, path, Some(body))]
+    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        delete_object(live)
+    }
+    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        fields.insert("appRoleId".into(), Value::from(self.app_role_id.clone()));
+        fields
+    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(id) = live.document.get("appRoleId").and_then(Value::as_str) {
+            fields.insert("appRoleId".into(), Value::from(id.to_ascii_lowercase()));
+        }
+        fields
+    }
+    fn observed(&self, live: &LiveResource) -> OwnedFields {
+        let mut fields = OwnedFields::new();
+        if let Some(resource) = live.document.get("resourceDisplayName").filter(|v| v.is_string()) {
+            fields.insert("resourceDisplayName".into(), resource.clone());
+        }
+        fields
+    }
+}
+
 /// The federated credentials GitHub Actions needs for `repository` (`owner/name`).
 ///
 /// Subjects in GitHub's format (docs.github.com, "About security hardening with OpenID
@@ -567,6 +692,39 @@ pub fn github_subjects(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_graph_permission_is_looked_up_then_granted_and_found_by_its_app_role() {
+        use crate::Kind;
+        let (name, id) = graph_permission("application.read.all").unwrap();
+        assert_eq!(name, "Application.Read.All");
+        let permission = GraphPermission {
+            address: Address::new("perso", "deployer.graph.application-read-all"),
+            principal: Address::new("perso", "deployer.sp"),
+            permission: name.to_owned(),
+            app_role_id: id.to_owned(),
+        };
+        let nothing = Known::nothing();
+        assert!(permission.known_absent(nothing));
+        let requests = permission.create_requests(nothing);
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].method, Method::Get, "Microsoft Graph's service principal is looked up first");
+        assert_eq!(requests[0].path, "/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')");
+        assert_eq!(requests[1].path, "/v1.0/servicePrincipals/{{perso.deployer.sp#/id}}/appRoleAssignments");
+        let body = requests[1].body.as_ref().unwrap();
+        assert_eq!(
+            crate::as_placeholder(&body["resourceId"]),
+            Some(("perso.deployer.graph.application-read-all".to_owned(), "/id".to_owned())),
+            "the lookup's answer names the resource"
+        );
+        assert_eq!(body["appRoleId"], id);
+        let answer = json!({"value": [
+            {"id": "a1", "appRoleId": "7ab1d382-f21e-4acd-a863-ba3e13f7da61"},
+            {"id": "a2", "appRoleId": id.to_uppercase(), "resourceDisplayName": "Microsoft Graph"}
+        ]});
+        assert_eq!(permission.select_live(answer).unwrap().unwrap()["id"], "a2");
+        assert!(graph_permission("Mail.Send").is_none(), "only the permissions exai knows");
+    }
 
     #[test]
     fn subjects_follow_github_formats() {
