@@ -45,7 +45,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let applied = exai(&s, &["apply", "--auto-approve"]);
     applied.expect_code(0);
     assert!(
-        applied.stdout.contains("Apply complete: 24 added, 0 changed, 0 replaced, 0 destroyed."),
+        applied.stdout.contains("Apply complete: 25 added, 0 changed, 0 replaced, 0 destroyed."),
         "{}",
         applied.stdout
     );
@@ -54,9 +54,9 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let before = emulator.emulator.requests().len();
     let again = exai(&s, &["plan", "--detailed-exitcode"]);
     again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Azure matches the spec (24 resources checked)."), "{}", again.stdout);
-    // A no-op plan reads each object once and writes nothing (plus its tokens): 24 objects,
-    // of which the 3 federated credentials of prod's application share one list (so 22
+    assert!(again.stdout.contains("No changes. Azure matches the spec (25 resources checked)."), "{}", again.stdout);
+    // A no-op plan reads each object once and writes nothing (plus its tokens): 25 objects,
+    // of which the 3 federated credentials of prod's application share one list (so 23
     // reads), and one ownership scan per resource group.
     let reads: Vec<_> = emulator
         .emulator
@@ -66,7 +66,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
         .filter(|r| r.kind != exai_emulator::RequestKind::Token)
         .collect();
     let shown = || reads.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
-    assert_eq!(reads.len(), 22 + 2, "{:#?}", shown());
+    assert_eq!(reads.len(), 23 + 2, "{:#?}", shown());
     assert!(reads.iter().all(|r| r.method == "GET"), "{:#?}", shown());
     let mut distinct: Vec<String> =
         reads.iter().map(|r| format!("{}?{}", r.path, r.query.clone().unwrap_or_default())).collect();

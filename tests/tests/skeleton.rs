@@ -59,7 +59,7 @@ fn first_plan_on_a_fresh_machine_creates_the_whole_recipe() {
         "+ perso.deployer.app (microsoft.graph.application) will be created",
         "+ prod.deployer.federated.github-pull-request (microsoft.graph.federatedIdentityCredential) will be created",
         "+ prod.deployer.role (Microsoft.Authorization/roleAssignments) will be created",
-        "Plan: 24 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "Plan: 25 to add, 0 to change, 0 to replace, 0 to destroy.",
     ] {
         assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
     }

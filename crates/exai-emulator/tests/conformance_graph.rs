@@ -786,3 +786,424 @@ async fn applications_and_their_passwords_survive_a_restart() -> TestResult {
     assert_eq!(claims(&arm)["oid"], principal["id"]);
     Ok(())
 }
+
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const APPLICATION_READ_ALL: &str = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30";
+const APPLICATION_READ_WRITE_ALL: &str = "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9";
+const APPLICATION_READ_WRITE_OWNED_BY: &str = "18a4783c-866b-4cc7-a460-3d5e5662c884";
+const DIRECTORY_READ_ALL: &str = "7ab1d382-f21e-4acd-a863-ba3e13f7da61";
+
+impl Harness {
+    /// Returns Microsoft Graph's service principal in the development tenant, found by appId.
+    async fn graph_principal(&self, graph: &str) -> Result<Value, Box<dyn Error>> {
+        let reply =
+            self.graph(Method::GET, &format!("v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')"), graph, None).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        Ok(reply.json())
+    }
+
+    /// A GET with a `$filter`.
+    async fn filtered(&self, path: &str, filter: &str, token: &str) -> Result<Reply, Box<dyn Error>> {
+        self.send(self.client.get(with_query(&self.url(path), "$filter", filter)).bearer_auth(token)).await
+    }
+
+    /// Creates an application with a service principal and a password; returns the application,
+    /// the principal and the secret.
+    async fn application_with_secret(&self, graph: &str, name: &str) -> Result<(Value, Value, String), Box<dyn Error>> {
+        let (application, principal) = self.application_with_principal(graph, name).await?;
+        let path = format!("v1.0/applications/{}/addPassword", text(&application["id"]));
+        let reply = self.graph(Method::POST, &path, graph, Some(json!({}))).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let secret = text(&reply.json()["secretText"]);
+        Ok((application, principal, secret))
+    }
+}
+
+fn assignment_body(principal_id: &str, resource_id: &str, app_role_id: &str) -> Value {
+    json!({"principalId": principal_id, "resourceId": resource_id, "appRoleId": app_role_id})
+}
+
+#[tokio::test]
+async fn microsoft_graphs_service_principal_is_in_every_tenant_with_its_app_roles() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let principal = harness.graph_principal(&graph).await?;
+    let id = text(&principal["id"]);
+    assert_eq!(principal["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity");
+    assert_eq!(principal["appId"], GRAPH_APP_ID);
+    assert_eq!(principal["displayName"], "Microsoft Graph");
+    assert_eq!(principal["servicePrincipalType"], "Application");
+    assert_eq!(principal["appOwnerOrganizationId"], "f8cdef31-a31e-4b4a-93e4-5f571e91255a");
+    let roles = principal["appRoles"].as_array().cloned().unwrap_or_default();
+    for (role_id, value) in [
+        (APPLICATION_READ_ALL, "Application.Read.All"),
+        (APPLICATION_READ_WRITE_ALL, "Application.ReadWrite.All"),
+        (APPLICATION_READ_WRITE_OWNED_BY, "Application.ReadWrite.OwnedBy"),
+        (DIRECTORY_READ_ALL, "Directory.Read.All"),
+    ] {
+        let role = roles.iter().find(|role| role["id"] == role_id).ok_or(value)?;
+        assert_eq!(role["value"], value);
+        assert_eq!(role["allowedMemberTypes"], json!(["Application"]));
+        assert_eq!(role["isEnabled"], true);
+        assert_eq!(role["origin"], "Application");
+        assert!(role["displayName"].is_string() && role["description"].is_string(), "{role}");
+    }
+
+    // By object id, by $filter and in the unfiltered list; stable for the tenant.
+    let by_id = harness.graph(Method::GET, &format!("v1.0/servicePrincipals/{id}"), &graph, None).await?;
+    assert_eq!(by_id.json()["appId"], GRAPH_APP_ID, "{}", by_id.text);
+    let filtered = harness.filtered("v1.0/servicePrincipals", &format!("appId eq '{GRAPH_APP_ID}'"), &graph).await?;
+    assert_eq!(filtered.json()["value"].as_array().map(Vec::len), Some(1), "{}", filtered.text);
+    assert_eq!(filtered.json()["value"][0]["id"], id.as_str());
+    let all = harness.graph(Method::GET, "v1.0/servicePrincipals", &graph, None).await?.json();
+    assert!(all["value"].as_array().is_some_and(|value| value.iter().any(|principal| principal["id"] == id.as_str())));
+    assert_eq!(harness.graph_principal(&graph).await?["id"], id.as_str());
+
+    // Another tenant has its own.
+    let other = harness
+        .token(
+            "0d000000-0000-4000-8000-000000000002",
+            &[("client_id", DEV_CLIENT_ID), ("client_secret", DEV_CLIENT_SECRET), ("scope", GRAPH_SCOPE)],
+        )
+        .await?;
+    let elsewhere = harness.graph_principal(&other).await?;
+    assert_eq!(elsewhere["appId"], GRAPH_APP_ID);
+    assert_ne!(elsewhere["id"], id.as_str());
+
+    // No one may change or delete it, nor create a second one.
+    let path = format!("v1.0/servicePrincipals/{id}");
+    harness
+        .graph(Method::PATCH, &path, &graph, Some(json!({"tags": ["mine"]})))
+        .await?
+        .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    harness
+        .graph(Method::DELETE, &path, &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    harness
+        .graph(Method::POST, "v1.0/servicePrincipals", &graph, Some(json!({"appId": GRAPH_APP_ID})))
+        .await?
+        .assert_graph_error(StatusCode::CONFLICT, "Request_MultipleObjectsWithSameKeyValue");
+    assert_eq!(harness.graph_principal(&graph).await?["id"], id.as_str());
+    Ok(())
+}
+
+#[tokio::test]
+async fn granted_application_permissions_let_an_application_read_graph() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
+    let (application, principal, secret) = harness.application_with_secret(&graph, "reader").await?;
+    let (app_id, principal_id) = (text(&application["appId"]), text(&principal["id"]));
+    let (other, _) = harness.application_with_principal(&graph, "other").await?;
+    let other_id = text(&other["id"]);
+    let fic = format!("v1.0/applications/{other_id}/federatedIdentityCredentials");
+    let reply = harness
+        .graph(Method::POST, &fic, &graph, Some(credential("main", "repo:exai/demo:ref:refs/heads/main")))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+
+    let login = [("client_id", app_id.as_str()), ("client_secret", secret.as_str()), ("scope", GRAPH_SCOPE)];
+    let token = harness.token(DEV_TENANT_ID, &login).await?;
+    let by_name = "displayName eq 'other'";
+    let by_app_id = format!("appId eq '{}'", text(&other["appId"]));
+    // No permission yet: every read and write is refused.
+    for reply in [
+        harness.filtered("v1.0/applications", by_name, &token).await?,
+        harness.filtered("v1.0/servicePrincipals", &by_app_id, &token).await?,
+        harness.graph(Method::GET, &fic, &token, None).await?,
+        harness.graph(Method::POST, "v1.0/applications", &token, Some(json!({"displayName": "x"}))).await?,
+    ] {
+        let message = reply.assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+        assert_eq!(message, "Insufficient privileges to complete the operation.");
+    }
+
+    // The development application grants Application.Read.All from the resource's side.
+    let granted_to = format!("v1.0/servicePrincipals/{graph_id}/appRoleAssignedTo");
+    let reply = harness
+        .graph(Method::POST, &granted_to, &graph, Some(assignment_body(&principal_id, &graph_id, APPLICATION_READ_ALL)))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let assignment = reply.json();
+    assert_eq!(
+        assignment["@odata.context"],
+        format!("https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('{graph_id}')/appRoleAssignedTo/$entity")
+    );
+    let shape = set(&[
+        "id",
+        "deletedDateTime",
+        "appRoleId",
+        "createdDateTime",
+        "principalDisplayName",
+        "principalId",
+        "principalType",
+        "resourceDisplayName",
+        "resourceId",
+    ]);
+    let mut with_context = shape.clone();
+    with_context.insert("@odata.context".to_owned());
+    assert_eq!(keys(&assignment), with_context, "{assignment}");
+    assert_eq!(assignment["deletedDateTime"], Value::Null);
+    assert_eq!(assignment["appRoleId"], APPLICATION_READ_ALL);
+    assert_eq!(assignment["principalId"], principal_id.as_str());
+    assert_eq!(assignment["principalDisplayName"], "reader");
+    assert_eq!(assignment["principalType"], "ServicePrincipal");
+    assert_eq!(assignment["resourceId"], graph_id.as_str());
+    assert_eq!(assignment["resourceDisplayName"], "Microsoft Graph");
+    assert!(assignment["createdDateTime"].as_str().is_some_and(|time| time.ends_with('Z')));
+    let assignment_id = text(&assignment["id"]);
+    assert_eq!(assignment_id.len(), 43, "{assignment_id}");
+
+    // The same token now reads applications, service principals and federated credentials.
+    let reply = harness.filtered("v1.0/applications", by_name, &token).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"][0]["id"], other_id.as_str());
+    let reply = harness.filtered("v1.0/servicePrincipals", &by_app_id, &token).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"][0]["appId"], other["appId"]);
+    let reply = harness.graph(Method::GET, &fic, &token, None).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"][0]["name"], "main");
+    // But it writes nothing, and cannot grant itself more.
+    for reply in [
+        harness.graph(Method::POST, "v1.0/applications", &token, Some(json!({"displayName": "x"}))).await?,
+        harness.graph(Method::DELETE, &format!("v1.0/applications/{other_id}"), &token, None).await?,
+        harness
+            .graph(
+                Method::POST,
+                &granted_to,
+                &token,
+                Some(assignment_body(&principal_id, &graph_id, APPLICATION_READ_WRITE_ALL)),
+            )
+            .await?,
+    ] {
+        reply.assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    }
+
+    // Both sides list the grant, with the documented shape.
+    let held = format!("v1.0/servicePrincipals/{principal_id}/appRoleAssignments");
+    for (path, fragment) in [
+        (held.clone(), format!("servicePrincipals('{principal_id}')/appRoleAssignments")),
+        (granted_to.clone(), format!("servicePrincipals('{graph_id}')/appRoleAssignedTo")),
+        (
+            format!("v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignments"),
+            format!("servicePrincipals('{principal_id}')/appRoleAssignments"),
+        ),
+        (
+            format!("v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')/appRoleAssignedTo"),
+            format!("servicePrincipals('{graph_id}')/appRoleAssignedTo"),
+        ),
+    ] {
+        for token in [&graph, &token] {
+            let reply = harness.graph(Method::GET, &path, token, None).await?;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+            let list = reply.json();
+            assert_eq!(keys(&list), set(&["@odata.context", "value"]));
+            assert_eq!(list["@odata.context"], format!("https://graph.microsoft.com/v1.0/$metadata#{fragment}"));
+            assert_eq!(list["value"].as_array().map(Vec::len), Some(1), "{path}: {}", reply.text);
+            assert_eq!(keys(&list["value"][0]), shape);
+            assert_eq!(list["value"][0]["id"], assignment_id.as_str());
+        }
+    }
+    // The other application holds nothing.
+    let reply = harness
+        .graph(
+            Method::GET,
+            &format!("v1.0/servicePrincipals(appId='{}')/appRoleAssignments", text(&other["appId"])),
+            &graph,
+            None,
+        )
+        .await?;
+    assert_eq!(reply.json()["value"], json!([]), "{}", reply.text);
+
+    // Revoking it (from the principal's side) refuses the same token at once.
+    let reply = harness.graph(Method::DELETE, &format!("{held}/{assignment_id}"), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    harness
+        .filtered("v1.0/applications", by_name, &token)
+        .await?
+        .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    harness
+        .graph(Method::DELETE, &format!("{held}/{assignment_id}"), &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+
+    // Application.ReadWrite.All allows writes, granted from the principal's side.
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &graph_id, APPLICATION_READ_WRITE_ALL)))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(
+        reply.json()["@odata.context"],
+        format!(
+            "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('{principal_id}')/appRoleAssignments/$entity"
+        )
+    );
+    let written_id = text(&reply.json()["id"]);
+    let reply = harness.graph(Method::POST, "v1.0/applications", &token, Some(json!({"displayName": "made"}))).await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    // ... and it is revoked from the resource's side.
+    let reply = harness.graph(Method::DELETE, &format!("{granted_to}/{written_id}"), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+
+    // Application.ReadWrite.OwnedBy allows no write (owners are not modeled), nor reads.
+    let reply = harness
+        .graph(
+            Method::POST,
+            &held,
+            &graph,
+            Some(assignment_body(&principal_id, &graph_id, APPLICATION_READ_WRITE_OWNED_BY)),
+        )
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    harness
+        .graph(Method::POST, "v1.0/applications", &token, Some(json!({"displayName": "x"})))
+        .await?
+        .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    // Directory.Read.All reads.
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &graph_id, DIRECTORY_READ_ALL)))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(harness.filtered("v1.0/applications", by_name, &token).await?.status, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn app_role_assignments_are_validated_as_graph_does() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
+    let (application, principal) = harness.application_with_principal(&graph, "client").await?;
+    let principal_id = text(&principal["id"]);
+    let held = format!("v1.0/servicePrincipals/{principal_id}/appRoleAssignments");
+    let granted_to = format!("v1.0/servicePrincipals/{graph_id}/appRoleAssignedTo");
+
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &graph_id, DIRECTORY_READ_ALL)))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    // A duplicate, from either side.
+    for path in [&held, &granted_to] {
+        let reply = harness
+            .graph(Method::POST, path, &graph, Some(assignment_body(&principal_id, &graph_id, DIRECTORY_READ_ALL)))
+            .await?;
+        let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+        assert_eq!(message, "Permission being assigned already exists on the object");
+    }
+    // A role Microsoft Graph does not define.
+    let unknown_role = "0f000000-0000-4000-8000-000000000001";
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &graph_id, unknown_role)))
+        .await?;
+    let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert_eq!(message, format!("Permission being assigned was not found on application '{GRAPH_APP_ID}'."));
+    // An unknown principal or resource.
+    let nobody = "0f000000-0000-4000-8000-000000000002";
+    let reply = harness
+        .graph(Method::POST, &granted_to, &graph, Some(assignment_body(nobody, &graph_id, APPLICATION_READ_ALL)))
+        .await?;
+    assert!(reply.assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound").contains(nobody));
+    let reply = harness
+        .graph(
+            Method::POST,
+            &format!("v1.0/servicePrincipals/{nobody}/appRoleAssignedTo"),
+            &graph,
+            Some(assignment_body(&principal_id, nobody, APPLICATION_READ_ALL)),
+        )
+        .await?;
+    reply.assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    // The path names another principal than the body.
+    let reply = harness
+        .graph(
+            Method::POST,
+            &granted_to,
+            &graph,
+            Some(assignment_body(&principal_id, &principal_id, APPLICATION_READ_ALL)),
+        )
+        .await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    // Missing, malformed and unknown members.
+    for body in [
+        json!({"principalId": principal_id, "resourceId": graph_id}),
+        json!({"principalId": "not-a-guid", "resourceId": graph_id, "appRoleId": APPLICATION_READ_ALL}),
+        json!({"principalId": principal_id, "resourceId": graph_id, "appRoleId": APPLICATION_READ_ALL, "extra": 1}),
+    ] {
+        harness
+            .graph(Method::POST, &held, &graph, Some(body))
+            .await?
+            .assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    }
+    // A service principal created through Graph defines no app roles.
+    let (_, resource) = harness.application_with_principal(&graph, "api").await?;
+    let resource_id = text(&resource["id"]);
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &resource_id, APPLICATION_READ_ALL)))
+        .await?;
+    let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert_eq!(
+        message,
+        format!("Permission being assigned was not found on application '{}'.", text(&resource["appId"]))
+    );
+    // An unknown assignment id, and one seen from the wrong principal.
+    let assignment_id = text(&harness.graph(Method::GET, &held, &graph, None).await?.json()["value"][0]["id"]);
+    harness
+        .graph(Method::DELETE, &format!("{held}/unknown"), &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    harness
+        .graph(
+            Method::DELETE,
+            &format!("v1.0/servicePrincipals/{resource_id}/appRoleAssignedTo/{assignment_id}"),
+            &graph,
+            None,
+        )
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+
+    // Deleting the principal's application removes its assignments.
+    let reply =
+        harness.graph(Method::DELETE, &format!("v1.0/applications/{}", text(&application["id"])), &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    let reply = harness.graph(Method::GET, &granted_to, &graph, None).await?;
+    assert_eq!(reply.json()["value"], json!([]), "{}", reply.text);
+    harness
+        .graph(Method::GET, &held, &graph, None)
+        .await?
+        .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    Ok(())
+}
+
+#[tokio::test]
+async fn application_permissions_survive_a_restart() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
+    let (application, principal, secret) = harness.application_with_secret(&graph, "persisted-reader").await?;
+    let principal_id = text(&principal["id"]);
+    let held = format!("v1.0/servicePrincipals/{principal_id}/appRoleAssignments");
+    let reply = harness
+        .graph(Method::POST, &held, &graph, Some(assignment_body(&principal_id, &graph_id, APPLICATION_READ_ALL)))
+        .await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let assignment_id = text(&reply.json()["id"]);
+    let Harness { emulator, _directory, state_file, .. } = harness;
+    emulator.shutdown().await?;
+
+    let emulator =
+        Emulator::start(EmulatorOptions { state_file: Some(state_file.clone()), ..Default::default() }).await?;
+    let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
+    let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
+    let harness = Harness { emulator, client, _directory, state_file };
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    assert_eq!(harness.graph_principal(&graph).await?["id"], graph_id.as_str());
+    let reply = harness.graph(Method::GET, &held, &graph, None).await?;
+    assert_eq!(reply.json()["value"][0]["id"], assignment_id.as_str(), "{}", reply.text);
+    let app_id = text(&application["appId"]);
+    let token = harness
+        .token(DEV_TENANT_ID, &[("client_id", &app_id), ("client_secret", &secret), ("scope", GRAPH_SCOPE)])
+        .await?;
+    let reply = harness.graph(Method::GET, "v1.0/applications", &token, None).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    Ok(())
+}

@@ -1,7 +1,9 @@
 //! The directory objects Microsoft Graph manages, as the emulator stores them in its state.
 //!
-//! Per tenant: applications (with their password and federated identity credentials) and
-//! service principals. A password is stored only as the SHA-256 of its `secretText`, with the
+//! Per tenant: applications (with their password and federated identity credentials), service
+//! principals and the app role assignments between them (application permissions). Microsoft
+//! Graph's own service principal is not stored: it exists in every tenant, derived from the
+//! tenant id (see `app_roles`). A password is stored only as the SHA-256 of its `secretText`, with the
 //! three-character `hint` Graph shows; the secret itself exists only in the `addPassword` answer.
 
 use std::collections::BTreeMap;
@@ -22,7 +24,11 @@ pub(crate) struct Directory {
 impl Directory {
     /// Returns whether no tenant has a directory object (the state file then omits it).
     pub fn is_empty(&self) -> bool {
-        self.tenants.values().all(|tenant| tenant.applications.is_empty() && tenant.service_principals.is_empty())
+        self.tenants.values().all(|tenant| {
+            tenant.applications.is_empty()
+                && tenant.service_principals.is_empty()
+                && tenant.app_role_assignments.is_empty()
+        })
     }
 
     /// Returns the application with this appId in a tenant.
@@ -46,6 +52,31 @@ pub(crate) struct TenantDirectory {
     /// Service principals by object id (lowercase GUID).
     #[serde(default)]
     pub service_principals: BTreeMap<String, ServicePrincipalRecord>,
+    /// App role assignments granted to service principals, by assignment id (absent from state
+    /// files written before they were modeled).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub app_role_assignments: BTreeMap<String, AppRoleAssignmentRecord>,
+}
+
+/// An app role assignment: an app role of a resource service principal granted to a client
+/// service principal (an application permission when the resource is Microsoft Graph).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AppRoleAssignmentRecord {
+    /// The assignment id: Graph's 43-character base64url key (the principal's id, then random).
+    pub id: String,
+    /// The app role granted (lowercase GUID).
+    pub app_role_id: String,
+    /// When it was granted, as Graph shows it.
+    pub created_date_time: String,
+    /// The service principal granted the role (lowercase GUID).
+    pub principal_id: String,
+    /// The principal's display name when the role was granted.
+    pub principal_display_name: String,
+    /// The resource service principal defining the role (lowercase GUID).
+    pub resource_id: String,
+    /// The resource's display name when the role was granted.
+    pub resource_display_name: String,
 }
 
 /// An application registration.

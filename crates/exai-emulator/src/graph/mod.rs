@@ -1,13 +1,29 @@
 //! Microsoft Graph v1.0, the part of it that registers applications: `/v1.0/applications`
 //! (with `addPassword`, `removePassword` and `federatedIdentityCredentials`) and
-//! `/v1.0/servicePrincipals`, per tenant of the caller's token; and, in [`github`], the
-//! GitHub-Actions-like OIDC issuer whose tokens those federated credentials trust.
+//! `/v1.0/servicePrincipals` (with `appRoleAssignments` and `appRoleAssignedTo`, in
+//! [`app_roles`]), per tenant of the caller's token; and, in [`github`], the GitHub-Actions-like
+//! OIDC issuer whose tokens those federated credentials trust.
 //!
 //! Every request passes one gate: a bearer token the emulator issued, for Graph's audience
-//! (`InvalidAuthenticationToken` otherwise, in Graph's error shape), from the development
-//! application. Applications created through Graph have no Graph permissions (the emulator models
-//! no consent), so their tokens get Graph's 403 `Authorization_RequestDenied`: stricter than
-//! Graph, where an administrator could grant them `Application.ReadWrite.All`.
+//! (`InvalidAuthenticationToken` otherwise, in Graph's error shape), from an application holding
+//! the Graph application permission the request needs. The development application holds them
+//! all. Another application holds those granted to its service principal in the caller's tenant
+//! by an app role assignment on Microsoft Graph's service principal (which only the development
+//! application may create):
+//!
+//! - a `GET` (applications, service principals, federated identity credentials, app role
+//!   assignments) needs `Application.Read.All`, `Application.ReadWrite.All` or
+//!   `Directory.Read.All`;
+//! - a write (`POST`, `PATCH`, `DELETE`, `addPassword`, `removePassword`) needs
+//!   `Application.ReadWrite.All`. `Application.ReadWrite.OwnedBy` allows no write: the emulator
+//!   does not model application owners, so it refuses what Graph would allow on owned
+//!   applications (stricter than Graph);
+//! - anything else is Graph's 403 `Authorization_RequestDenied`, "Insufficient privileges to
+//!   complete the operation.".
+//!
+//! The assignment is checked live, at each request, rather than read from a `roles` claim:
+//! Entra puts the roles in the token when it is issued, so a grant or a revocation takes effect
+//! with the next token, while the emulator applies it at once, to tokens already issued too.
 //!
 //! Errors are Graph's: `{"error":{"code","message","innerError":{"date","request-id",
 //! "client-request-id"}}}` with Graph's codes (`Request_ResourceNotFound`, `Request_BadRequest`,
@@ -16,6 +32,7 @@
 //! body the emulator does not model, query options other than `$filter`, and filters other than
 //! the few it implements are refused, never ignored.
 
+pub(crate) mod app_roles;
 pub(crate) mod applications;
 mod directory;
 mod federated;
@@ -99,6 +116,15 @@ impl GraphError {
         Self::bad_request(format!("Property '{property}' is read-only and cannot be set."))
     }
 
+    /// Graph's 403 for a caller without the permission a request needs.
+    pub fn insufficient_privileges() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )
+    }
+
     fn unauthorized(message: &str) -> Self {
         let mut error = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
         error.headers.push((
@@ -129,6 +155,16 @@ impl GraphError {
 pub(crate) struct Caller {
     /// The tenant the token was issued in; every object the request touches lives there.
     pub tenant_id: String,
+    /// The application (client) id the token was issued to.
+    pub client_id: String,
+}
+
+impl Caller {
+    /// Returns whether the caller is the development application, which holds every Graph
+    /// permission (a privileged administrator's).
+    pub fn is_development(&self) -> bool {
+        self.client_id == crate::DEV_CLIENT_ID
+    }
 }
 
 /// Returns a JSON response in Graph's content type.
@@ -218,16 +254,33 @@ fn authenticate(shared: &Shared, request: &Incoming) -> Result<Caller, GraphErro
     if !GRAPH_AUDIENCES.contains(&token.audience.as_str()) {
         return Err(GraphError::unauthorized("Access token validation failure. Invalid audience."));
     }
-    if token.client_id != crate::DEV_CLIENT_ID {
-        // Stricter than Graph (see the module documentation): only the development application
-        // holds Graph permissions.
-        return Err(GraphError::new(
-            StatusCode::FORBIDDEN,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        ));
+    let caller = Caller { tenant_id: token.tenant_id, client_id: token.client_id };
+    authorize(shared, &caller, &request.method)?;
+    Ok(caller)
+}
+
+/// The application permissions that allow reading applications and service principals.
+const READ_ROLES: [&str; 3] =
+    [app_roles::APPLICATION_READ_ALL, app_roles::APPLICATION_READ_WRITE_ALL, app_roles::DIRECTORY_READ_ALL];
+
+/// The application permissions that allow writing them (`Application.ReadWrite.OwnedBy` is not
+/// among them: the emulator does not model owners, so it allows no write).
+const WRITE_ROLES: [&str; 1] = [app_roles::APPLICATION_READ_WRITE_ALL];
+
+/// Checks the caller holds a Graph application permission for the request: the development
+/// application holds them all; another application needs an app role assignment on Microsoft
+/// Graph's service principal, checked live (every route under `/v1.0/` reads or writes
+/// applications and service principals).
+fn authorize(shared: &Shared, caller: &Caller, method: &Method) -> Result<(), GraphError> {
+    if caller.is_development() {
+        return Ok(());
     }
-    Ok(Caller { tenant_id: token.tenant_id })
+    let roles: &[&str] = if *method == Method::GET { &READ_ROLES } else { &WRITE_ROLES };
+    if app_roles::holds_graph_role(&shared.state(), &caller.tenant_id, &caller.client_id, roles) {
+        Ok(())
+    } else {
+        Err(GraphError::insufficient_privileges())
+    }
 }
 
 /// How a route names an application or a service principal.
@@ -322,8 +375,34 @@ fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
             Method::DELETE => service_principals::delete(shared, &caller, &key),
             _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::PATCH, Method::DELETE])),
         },
+        ("servicePrincipals", Some(key), [collection]) if assignment_side(collection).is_some() => {
+            let side = assignment_side(collection).unwrap_or(app_roles::Side::Principal);
+            match *method {
+                Method::GET => app_roles::list(shared, &caller, &key, side),
+                Method::POST => app_roles::create(shared, request, &caller, &key, side),
+                _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::POST])),
+            }
+        }
+        ("servicePrincipals", Some(key), [collection, assignment]) if assignment_side(collection).is_some() => {
+            let side = assignment_side(collection).unwrap_or(app_roles::Side::Principal);
+            match *method {
+                Method::DELETE => app_roles::delete(shared, &caller, &key, side, assignment),
+                _ => Err(GraphError::method_not_allowed(&[Method::DELETE])),
+            }
+        }
         (_, _, [first, ..]) => Err(segment_not_found(first)),
         (_, _, []) => Err(segment_not_found(collection)),
+    }
+}
+
+/// Returns the side of the app role assignments a segment names.
+fn assignment_side(segment: &str) -> Option<app_roles::Side> {
+    if segment.eq_ignore_ascii_case("appRoleAssignments") {
+        Some(app_roles::Side::Principal)
+    } else if segment.eq_ignore_ascii_case("appRoleAssignedTo") {
+        Some(app_roles::Side::Resource)
+    } else {
+        None
     }
 }
 

@@ -8,28 +8,41 @@
 //! application object.", observed in openshift/openshift-azure#1534 and
 //! microsoftgraph/msgraph-sdk-powershell#846); a second one for the same application is a 409
 //! `Request_MultipleObjectsWithSameKeyValue`.
+//!
+//! Microsoft Graph's own service principal (see `app_roles`) is part of every tenant's list, is
+//! found by id, by `(appId='00000003-0000-0000-c000-000000000000')` and by `$filter`, and answers
+//! 403 `Authorization_RequestDenied` to a `PATCH` or `DELETE`. Deleting a service principal
+//! deletes its app role assignments, as principal and as resource.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::app_roles::{self, GRAPH_APP_ID, MICROSOFT_TENANT_ID};
 use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, json_body, json_response, no_content};
 use crate::server::{Incoming, Shared, parse_guid};
 use crate::state::{PrincipalRecord, State};
 
 fn to_json(tenant_id: &str, principal: &ServicePrincipalRecord) -> Map<String, Value> {
+    let is_graph = principal.app_id == GRAPH_APP_ID;
+    let (owner, audience, names) = if is_graph {
+        (MICROSOFT_TENANT_ID, "AzureADMultipleOrgs", json!([GRAPH_APP_ID, "https://graph.microsoft.com"]))
+    } else {
+        (tenant_id, "AzureADMyOrg", json!([principal.app_id]))
+    };
     let value = json!({
         "id": principal.id,
         "deletedDateTime": null,
         "accountEnabled": principal.account_enabled,
         "appDisplayName": principal.display_name,
         "appId": principal.app_id,
-        "appOwnerOrganizationId": tenant_id,
+        "appOwnerOrganizationId": owner,
+        "appRoles": app_roles::app_roles_json(principal),
         "displayName": principal.display_name,
-        "servicePrincipalNames": [principal.app_id],
+        "servicePrincipalNames": names,
         "servicePrincipalType": "Application",
-        "signInAudience": "AzureADMyOrg",
+        "signInAudience": audience,
         "tags": principal.tags,
         "keyCredentials": [],
         "passwordCredentials": [],
@@ -52,6 +65,7 @@ pub(crate) fn remove_for_app(state: &mut State, tenant_id: &str, app_id: &str) {
 }
 
 fn remove(state: &mut State, tenant_id: &str, id: &str) {
+    app_roles::remove_for_principal(state, tenant_id, id);
     if let Some(tenant) = state.directory.tenants.get_mut(tenant_id) {
         tenant.service_principals.remove(id);
     }
@@ -61,7 +75,16 @@ fn remove(state: &mut State, tenant_id: &str, id: &str) {
     state.dirty = true;
 }
 
-fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result<ServicePrincipalRecord, GraphError> {
+/// Returns the service principal a key names in the caller's tenant, Microsoft Graph's included.
+pub(crate) fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result<ServicePrincipalRecord, GraphError> {
+    let graph = app_roles::graph_principal(&caller.tenant_id);
+    let is_graph = match key {
+        ObjectKey::Id(id) => *id == graph.id,
+        ObjectKey::AppId(app_id) => app_id == GRAPH_APP_ID,
+    };
+    if is_graph {
+        return Ok(graph);
+    }
     let principals = state.directory.tenants.get(&caller.tenant_id).map(|tenant| &tenant.service_principals);
     let found = match key {
         ObjectKey::Id(id) => principals.and_then(|principals| principals.get(id)),
@@ -80,25 +103,18 @@ fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result<ServicePri
 pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
     let filter = super::filter(request, "servicePrincipal", &["appId", "displayName"], &["displayName"])?;
     let state = shared.state();
-    let value: Vec<Value> = state
-        .directory
-        .tenants
-        .get(&caller.tenant_id)
-        .map(|tenant| {
-            tenant
-                .service_principals
-                .values()
-                .filter(|principal| match &filter {
-                    None => true,
-                    Some(filter) => {
-                        filter.matches("appId", &principal.app_id)
-                            || filter.matches("displayName", &principal.display_name)
-                    }
-                })
-                .map(|principal| Value::Object(to_json(&caller.tenant_id, principal)))
-                .collect()
+    let graph = app_roles::graph_principal(&caller.tenant_id);
+    let stored = state.directory.tenants.get(&caller.tenant_id).map(|tenant| tenant.service_principals.values());
+    let value: Vec<Value> = std::iter::once(&graph)
+        .chain(stored.into_iter().flatten())
+        .filter(|principal| match &filter {
+            None => true,
+            Some(filter) => {
+                filter.matches("appId", &principal.app_id) || filter.matches("displayName", &principal.display_name)
+            }
         })
-        .unwrap_or_default();
+        .map(|principal| Value::Object(to_json(&caller.tenant_id, principal)))
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({"@odata.context": context("servicePrincipals"), "value": value})))
 }
 
@@ -135,6 +151,18 @@ pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Re
         ))
     };
     let app_id_key = parse_guid(&app_id).ok_or_else(no_application)?;
+    let already_exists = || {
+        GraphError::new(
+            StatusCode::CONFLICT,
+            "Request_MultipleObjectsWithSameKeyValue",
+            format!(
+                "The service principal cannot be created, updated, or restored because the service principal name {app_id_key} is already in use."
+            ),
+        )
+    };
+    if app_id_key == GRAPH_APP_ID {
+        return Err(already_exists());
+    }
     let mut state = shared.state();
     let display_name = state
         .directory
@@ -142,13 +170,7 @@ pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Re
         .map(|application| application.display_name().to_owned())
         .ok_or_else(no_application)?;
     if state.directory.service_principal_by_app_id(&caller.tenant_id, &app_id_key).is_some() {
-        return Err(GraphError::new(
-            StatusCode::CONFLICT,
-            "Request_MultipleObjectsWithSameKeyValue",
-            format!(
-                "The service principal cannot be created, updated, or restored because the service principal name {app_id_key} is already in use."
-            ),
-        ));
+        return Err(already_exists());
     }
     let principal = ServicePrincipalRecord {
         id: Uuid::new_v4().to_string(),
@@ -227,6 +249,9 @@ pub(crate) fn update(
     }
     let mut state = shared.state();
     let id = resolve(&state, caller, key)?.id;
+    if id == app_roles::graph_principal_id(&caller.tenant_id) {
+        return Err(GraphError::insufficient_privileges());
+    }
     let principal = state
         .directory
         .tenants
@@ -247,6 +272,10 @@ pub(crate) fn update(
 pub(crate) fn delete(shared: &Shared, caller: &Caller, key: &ObjectKey) -> Result<Response, GraphError> {
     let mut state = shared.state();
     let principal = resolve(&state, caller, key)?;
+    if principal.app_id == GRAPH_APP_ID {
+        // A Microsoft first-party principal: no one in the tenant may delete it.
+        return Err(GraphError::insufficient_privileges());
+    }
     remove(&mut state, &caller.tenant_id, &principal.id);
     Ok(no_content())
 }
