@@ -19,7 +19,7 @@ fn the_example_spec_is_valid() {
     let s = Scratch::with_example();
     let run = s.run(&["validate", "--emulator", "-f", "exai.yaml"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("exai.yaml is valid: 2 environments, 25 resources"), "{}", run.stdout);
+    assert!(run.stdout.contains("exai.yaml is valid: 2 environments, 29 resources"), "{}", run.stdout);
     assert!(run.stdout.contains("perso.resourceGroup  Microsoft.Resources/resourceGroups"), "{}", run.stdout);
     assert!(run.stdout.contains("perso.cluster.acr-pull  Microsoft.Authorization/roleAssignments"), "{}", run.stdout);
     assert!(

@@ -45,7 +45,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let applied = exai(&s, &["apply", "--auto-approve"]);
     applied.expect_code(0);
     assert!(
-        applied.stdout.contains("Apply complete: 25 added, 0 changed, 0 replaced, 0 destroyed."),
+        applied.stdout.contains("Apply complete: 29 added, 0 changed, 0 replaced, 0 destroyed."),
         "{}",
         applied.stdout
     );
@@ -54,10 +54,10 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     let before = emulator.emulator.requests().len();
     let again = exai(&s, &["plan", "--detailed-exitcode"]);
     again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Azure matches the spec (25 resources checked)."), "{}", again.stdout);
-    // A no-op plan reads each object once and writes nothing (plus its tokens): 25 objects,
-    // of which the 3 federated credentials of prod's application share one list (so 23
-    // reads), and one ownership scan per resource group.
+    assert!(again.stdout.contains("No changes. Azure matches the spec (29 resources checked)."), "{}", again.stdout);
+    // A no-op plan reads each object once and writes nothing (plus its tokens): 29 objects,
+    // of which the 2 federated credentials of prod's deployer share one list (so 28 reads),
+    // and one ownership scan per resource group.
     let reads: Vec<_> = emulator
         .emulator
         .requests()
@@ -66,7 +66,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
         .filter(|r| r.kind != exai_emulator::RequestKind::Token)
         .collect();
     let shown = || reads.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
-    assert_eq!(reads.len(), 23 + 2, "{:#?}", shown());
+    assert_eq!(reads.len(), 28 + 2, "{:#?}", shown());
     assert!(reads.iter().all(|r| r.method == "GET"), "{:#?}", shown());
     let mut distinct: Vec<String> =
         reads.iter().map(|r| format!("{}?{}", r.path, r.query.clone().unwrap_or_default())).collect();
@@ -112,8 +112,8 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");
     assert_eq!(
         count(&emulator, "Microsoft.Authorization/roleAssignments"),
-        4,
-        "one AcrPull and one deployer role per environment"
+        5,
+        "one AcrPull and one deployer role per environment, and prod's planner's Reader"
     );
 }
 

@@ -324,3 +324,78 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     refused.expect_code(1);
     assert!(refused.stderr.contains("AADSTS"), "Entra's reason is shown: {}", refused.stderr);
 }
+
+/// The bootstrap with a read-only planner for pull requests; the deployer keeps the branch.
+const WITH_PLANNER: &str = "version: 1
+azure:
+  tenant: ${AZURE_TENANT_ID}
+  subscription: ${AZURE_SUBSCRIPTION_ID}
+defaults:
+  location: francecentral
+  tags: { project: exai }
+environments:
+  perso:
+    resourceGroup: { name: exai-perso-rg }
+    deployer:
+      name: exai-perso-github-sp
+      role: Contributor
+      scope: resourceGroup
+      github: { repository: my-org/exai, branches: [production] }
+      graphPermissions: [Application.Read.All]
+    planner:
+      name: exai-perso-github-planner
+      github: { repository: my-org/exai, pullRequests: true }
+";
+
+#[test]
+fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
+    let w = World::new(WITH_PLANNER);
+    let bootstrap = w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]);
+    bootstrap.expect_code(0);
+    for line in [
+        "perso.planner.role: created",
+        "perso.planner.graph.application-read-all: created",
+        "perso.planner.federated.github-pull-request: created",
+    ] {
+        assert!(bootstrap.stdout.contains(line), "missing {line:?}: {}", bootstrap.stdout);
+    }
+    let variable = |name: &str| {
+        bootstrap.stdout.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}="))).unwrap().to_owned()
+    };
+    let planner = variable("AZURE_PLANNER_CLIENT_ID");
+    assert_ne!(planner, variable("AZURE_CLIENT_ID"), "two identities");
+    // The planner is Reader at the group; the deployer keeps Contributor.
+    let plan = serde_json::from_str::<Value>(&w.exai(&["plan", "-f", "exai.yaml", "--format", "json"]).stdout).unwrap();
+    let role =
+        plan["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "perso.planner.role").unwrap();
+    assert_eq!(role["after"]["roleDefinition"], "acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader");
+
+    // A pull-request job logs in as the planner and plans the whole spec: nothing to change.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ca = reqwest::Certificate::from_pem(w.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
+    let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+    let job: Value = runtime.block_on(async {
+        let url = format!("{}_emulator/github/runs", w.emulator.emulator.url());
+        let body = json!({"repository": "my-org/exai", "pullRequest": true}).to_string();
+        let reply = client.post(url).header("content-type", "application/json").body(body).send().await.unwrap();
+        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
+    });
+    let mut ci = Scratch::with_spec(WITH_PLANNER);
+    ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
+        .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
+        .env("AZURE_CLIENT_ID", &planner)
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
+    let endpoint = w.emulator.args();
+    let mut args = vec!["plan", "-f", "exai.yaml", "--detailed-exitcode"];
+    args.extend(endpoint.iter().map(String::as_str));
+    let run = ci.run(&args);
+    run.expect_code(0);
+    assert!(run.stderr.contains(&format!("exchanged for application {planner}")), "{}", run.stderr);
+    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    // The deployer's credentials do not answer to pull requests: only the planner's do.
+    ci.env("AZURE_CLIENT_ID", &variable("AZURE_CLIENT_ID"));
+    let refused = ci.run(&args);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("AADSTS"), "{}", refused.stderr);
+}

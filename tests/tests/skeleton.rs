@@ -57,9 +57,9 @@ fn first_plan_on_a_fresh_machine_creates_the_whole_recipe() {
         "+ perso.cluster (Microsoft.ContainerService/managedClusters) will be created",
         "+ perso.cluster.acr-pull (Microsoft.Authorization/roleAssignments) will be created",
         "+ perso.deployer.app (microsoft.graph.application) will be created",
-        "+ prod.deployer.federated.github-pull-request (microsoft.graph.federatedIdentityCredential) will be created",
+        "+ prod.planner.federated.github-pull-request (microsoft.graph.federatedIdentityCredential) will be created",
         "+ prod.deployer.role (Microsoft.Authorization/roleAssignments) will be created",
-        "Plan: 25 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "Plan: 29 to add, 0 to change, 0 to replace, 0 to destroy.",
     ] {
         assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
     }

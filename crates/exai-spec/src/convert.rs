@@ -360,7 +360,8 @@ fn environment(
         .as_deref()
         .map(|c| cluster(cx, name, c, section, &location, &tags, rg_name.as_deref(), subscription.as_deref()));
 
-    let deployer = section.deployer.as_deref().map(|d| deployer(cx, d));
+    let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, d));
+    let planner = section.planner.as_deref().map(|p| planner(cx, p, deployer.as_ref()));
 
     if cx.diagnostics.len() > before {
         return None;
@@ -377,7 +378,8 @@ fn environment(
         registry: registry.flatten(),
         monitoring: monitoring.flatten(),
         cluster: cluster.flatten(),
-        deployer: deployer.flatten(),
+        deployer,
+        planner: planner.flatten(),
     })
 }
 
@@ -580,43 +582,7 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         Some(wire::DeployerScope::ResourceGroup) | None => DeployerScope::ResourceGroup,
     };
 
-    let github = d.github.as_deref().map(|g| {
-        let repository = cx.checked(&g.repository, "GitHub repository", rules::github_repository);
-        let branches: Vec<Option<String>> = g.branches.iter().flatten().map(|b| cx.checked(b, "branch name", rules::branch_name)).collect();
-        let environments: Vec<Option<String>> =
-            g.environments.iter().flatten().map(|e| cx.checked(e, "GitHub environment name", rules::github_environment)).collect();
-        let decl = GitHubDecl {
-            repository: repository?,
-            branches: branches.into_iter().collect::<Option<Vec<_>>>()?,
-            pull_requests: flag(&g.pull_requests),
-            environments: environments.into_iter().collect::<Option<Vec<_>>>()?,
-        };
-        let subjects = decl.subjects();
-        if subjects.is_empty() {
-            let diagnostic = Diagnostic::new("`github` lets no workflow log in")
-                .at(cx.span(&g.repository))
-                .label("no branches, pull requests or environments")
-                .hint("add `branches: [main]`, `pullRequests: true` or `environments: [prod]`");
-            cx.error(diagnostic);
-        }
-        if subjects.len() > MAX_FEDERATED_CREDENTIALS {
-            let diagnostic = Diagnostic::new(format!("`github` needs {} federated credentials; an application holds at most {MAX_FEDERATED_CREDENTIALS}", subjects.len()))
-                .at(cx.span(&g.repository))
-                .label("too many branches and environments")
-                .hint("use GitHub environments to group branches, or fewer branches");
-            cx.error(diagnostic);
-        }
-        for (i, (name, subject)) in subjects.iter().enumerate() {
-            if let Some((_, other)) = subjects[..i].iter().find(|(n, _)| n == name) {
-                let diagnostic = Diagnostic::new(format!("`{subject}` and `{other}` would both be named `{name}`"))
-                    .at(cx.span(&g.repository))
-                    .label("federated credential names collide")
-                    .hint("branch and environment names are reduced to letters, digits, `-` and `_` in credential names; rename one");
-                cx.error(diagnostic);
-            }
-        }
-        Some(decl)
-    });
+    let github = d.github.as_deref().map(|g| github(cx, g));
 
     // Source: Entra's guidance on client secrets ("less than 12 months"; the portal offers at
     // most 24 months): 1 to 730 days.
@@ -669,10 +635,94 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         role_name,
         role_definition,
         scope,
-        github: github.flatten(),
+        github: match github {
+            Some(g) => Some(g?),
+            None => None,
+        },
         client_secret_days: client_secret_days?,
         graph_permissions,
         protect: flag(&d.protect),
+    })
+}
+
+/// Checks a `github:` section: repository, branches and environments, and the federated
+/// credentials they make.
+fn github(cx: &mut Context<'_>, g: &wire::GitHubSection) -> Option<GitHubDecl> {
+    let repository = cx.checked(&g.repository, "GitHub repository", rules::github_repository);
+    let branches: Vec<Option<String>> =
+        g.branches.iter().flatten().map(|b| cx.checked(b, "branch name", rules::branch_name)).collect();
+    let environments: Vec<Option<String>> = g
+        .environments
+        .iter()
+        .flatten()
+        .map(|e| cx.checked(e, "GitHub environment name", rules::github_environment))
+        .collect();
+    let decl = GitHubDecl {
+        repository: repository?,
+        branches: branches.into_iter().collect::<Option<Vec<_>>>()?,
+        pull_requests: flag(&g.pull_requests),
+        environments: environments.into_iter().collect::<Option<Vec<_>>>()?,
+    };
+    let subjects = decl.subjects();
+    if subjects.is_empty() {
+        let diagnostic = Diagnostic::new("`github` lets no workflow log in")
+            .at(cx.span(&g.repository))
+            .label("no branches, pull requests or environments")
+            .hint("add `branches: [main]`, `pullRequests: true` or `environments: [prod]`");
+        cx.error(diagnostic);
+    }
+    if subjects.len() > MAX_FEDERATED_CREDENTIALS {
+        let diagnostic = Diagnostic::new(format!(
+            "`github` needs {} federated credentials; an application holds at most {MAX_FEDERATED_CREDENTIALS}",
+            subjects.len()
+        ))
+        .at(cx.span(&g.repository))
+        .label("too many branches and environments")
+        .hint("use GitHub environments to group branches, or fewer branches");
+        cx.error(diagnostic);
+    }
+    for (i, (name, subject)) in subjects.iter().enumerate() {
+        if let Some((_, other)) = subjects[..i].iter().find(|(n, _)| n == name) {
+            let diagnostic = Diagnostic::new(format!("`{subject}` and `{other}` would both be named `{name}`"))
+                .at(cx.span(&g.repository))
+                .label("federated credential names collide")
+                .hint("branch and environment names are reduced to letters, digits, `-` and `_` in credential names; rename one");
+            cx.error(diagnostic);
+        }
+    }
+    Some(decl)
+}
+
+/// Checks a `planner:` section; the planner is a deployer with Reader and Graph's
+/// `Application.Read.All`, no secret, scoped like the deployer unless told otherwise.
+fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&DeployerDecl>) -> Option<DeployerDecl> {
+    let name = cx.checked(&p.name, "planner display name", rules::display_name);
+    if let (Some(name), Some(deployer)) = (&name, deployer)
+        && *name == deployer.name
+    {
+        let diagnostic = Diagnostic::new(format!("the planner and the deployer are both named `{name}`"))
+            .at(cx.span(&p.name))
+            .label("the deployer's name")
+            .hint("give the planner its own name: exai finds each identity by its display name");
+        cx.error(diagnostic);
+    }
+    let github = github(cx, &p.github);
+    let scope = match p.scope.as_deref() {
+        Some(wire::DeployerScope::Subscription) => DeployerScope::Subscription,
+        Some(wire::DeployerScope::ResourceGroup) => DeployerScope::ResourceGroup,
+        None => deployer.map_or(DeployerScope::ResourceGroup, |d| d.scope),
+    };
+    let (reader, reader_guid) = built_in_role("Reader")?;
+    let (permission, permission_id) = exai_model::kinds::graph_permission("Application.Read.All")?;
+    Some(DeployerDecl {
+        name: name?,
+        role_name: Some(reader.to_owned()),
+        role_definition: reader_guid.to_owned(),
+        scope,
+        github: Some(github?),
+        client_secret_days: None,
+        graph_permissions: vec![(permission.to_owned(), permission_id.to_owned())],
+        protect: flag(&p.protect),
     })
 }
 
@@ -707,21 +757,30 @@ fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments
                     .hint("a registry name is unique across all of Azure (`<name>.azurecr.io`); give each environment its own"),
             );
         }
-        // exai finds the deployer's application by display name: two environments with one name
-        // would share (and fight over) one application.
-        if let Some(da) = &a.deployer
-            && let Some(b) = environments[..i].iter().find(|b| b.deployer.as_ref().is_some_and(|db| db.name == da.name))
-        {
-            let span = section(&a.name).and_then(|s| s.deployer.as_deref()).and_then(|d| cx.span(&d.name));
-            cx.error(
-                Diagnostic::new(format!(
-                    "environments `{}` and `{}` declare the same deployer `{}`",
-                    b.name, a.name, da.name
-                ))
-                .at(span)
-                .label("already declared")
-                .hint("give each environment's deployer its own name"),
-            );
+        // exai finds each identity's application by display name: two environments with one
+        // name would share (and fight over) one application.
+        let identities = |e: &Environment| -> Vec<String> {
+            e.deployer.iter().chain(e.planner.iter()).map(|d| d.name.clone()).collect()
+        };
+        for (what, identity) in [("deployer", &a.deployer), ("planner", &a.planner)] {
+            let Some(da) = identity else { continue };
+            if let Some(b) = environments[..i].iter().find(|b| identities(b).contains(&da.name)) {
+                let span = section(&a.name)
+                    .and_then(|s| match what {
+                        "deployer" => s.deployer.as_deref().map(|d| &d.name),
+                        _ => s.planner.as_deref().map(|p| &p.name),
+                    })
+                    .and_then(|n| cx.span(n));
+                cx.error(
+                    Diagnostic::new(format!(
+                        "environments `{}` and `{}` both have an identity named `{}`",
+                        b.name, a.name, da.name
+                    ))
+                    .at(span)
+                    .label("already declared")
+                    .hint(format!("give each environment's {what} its own name")),
+                );
+            }
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Environment {
     pub cluster: Option<ClusterDecl>,
     /// Its GitHub deployer identity.
     pub deployer: Option<DeployerDecl>,
+    /// Its read-only identity for pull-request plans (Reader; Graph `Application.Read.All`).
+    pub planner: Option<DeployerDecl>,
 }
 
 /// A resource group.
@@ -301,29 +303,32 @@ impl Environment {
             }
         }
 
-        if let Some(d) = &self.deployer {
+        // The deployer, and the read-only planner: the same kinds under their own prefixes.
+        for (who, d) in [("deployer", &self.deployer), ("planner", &self.planner)] {
+            let Some(d) = d else { continue };
+            let at = |path: &str| format!("{who}.{path}");
             let app = push(
-                "deployer.app",
+                &at("app"),
                 vec![],
                 d.protect,
                 DesiredSpec::Application(Application {
-                    address: Address::new(env, "deployer.app"),
+                    address: Address::new(env, &at("app")),
                     display_name: d.name.clone(),
                 }),
             );
             let sp = push(
-                "deployer.sp",
+                &at("sp"),
                 vec![&app],
                 d.protect,
                 DesiredSpec::ServicePrincipal(ServicePrincipal {
-                    address: Address::new(env, "deployer.sp"),
+                    address: Address::new(env, &at("sp")),
                     application: app.clone(),
                 }),
             );
             if let Some(github) = &d.github {
                 for (name, subject) in github.subjects() {
                     let credential = FederatedCredential {
-                        address: Address::new(env, &format!("deployer.federated.{name}")),
+                        address: Address::new(env, &at(&format!("federated.{name}"))),
                         application: app.clone(),
                         name: name.clone(),
                         issuer: GITHUB_ISSUER.to_owned(),
@@ -331,7 +336,7 @@ impl Environment {
                         audiences: vec![FEDERATION_AUDIENCE.to_owned()],
                     };
                     push(
-                        &format!("deployer.federated.{name}"),
+                        &at(&format!("federated.{name}")),
                         vec![&app],
                         d.protect,
                         DesiredSpec::FederatedCredential(credential),
@@ -340,11 +345,11 @@ impl Environment {
             }
             if let Some(days) = d.client_secret_days {
                 push(
-                    "deployer.secret",
+                    &at("secret"),
                     vec![&app],
                     d.protect,
                     DesiredSpec::ClientSecret(ClientSecret {
-                        address: Address::new(env, "deployer.secret"),
+                        address: Address::new(env, &at("secret")),
                         application: app.clone(),
                         expires_in_days: days,
                         end_date_time: None,
@@ -354,7 +359,7 @@ impl Environment {
                 );
             }
             for (permission, app_role_id) in &d.graph_permissions {
-                let path = format!("deployer.graph.{}", permission.to_ascii_lowercase().replace('.', "-"));
+                let path = at(&format!("graph.{}", permission.to_ascii_lowercase().replace('.', "-")));
                 push(
                     &path,
                     vec![&sp],
@@ -372,10 +377,10 @@ impl Environment {
                 DeployerScope::ResourceGroup => (ResourceId::resource_group(sub, &rg.name), vec![&sp, &group]),
             };
             needs.dedup();
-            let address = Address::new(env, "deployer.role");
+            let address = Address::new(env, &at("role"));
             let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
             let assignment = RoleAssignment::new(scope, &d.role_definition, principal, &address);
-            push("deployer.role", needs, d.protect, DesiredSpec::RoleAssignment(assignment));
+            push(&at("role"), needs, d.protect, DesiredSpec::RoleAssignment(assignment));
         }
         out
     }

@@ -180,6 +180,9 @@ pub struct EnvironmentSection {
     /// The identity GitHub Actions deploys with (`az ad sp create-for-rbac`, done safely).
     #[serde(default)]
     pub deployer: Option<Mapping<DeployerSection>>,
+    /// A read-only identity for pull-request plans: Reader, and Graph's `Application.Read.All`.
+    #[serde(default)]
+    pub planner: Option<Mapping<PlannerSection>>,
 }
 
 /// `environments.<name>.resourceGroup:`.
@@ -413,7 +416,26 @@ pub struct DeployerSection {
     pub protect: Option<Spanned<bool>>,
 }
 
-/// `deployer.github:`.
+/// `environments.<name>.planner:` — the identity pull-request workflows plan with. It can read
+/// everything a plan reads and change nothing, so a pull request (whose workflow file the
+/// pull request itself may change) never holds the deployer's write access.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlannerSection {
+    /// The display name of its Entra application and service principal.
+    pub name: Spanned<String>,
+    /// Which GitHub workflows may log in as it (usually `pullRequests: true`).
+    pub github: Mapping<GitHubSection>,
+    /// `subscription` or `resourceGroup`: where it gets Reader; by default the deployer's scope,
+    /// else the resource group.
+    #[serde(default)]
+    pub scope: Option<Spanned<DeployerScope>>,
+    /// Never delete this identity.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+/// `deployer.github:` and `planner.github:`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GitHubSection {

@@ -127,17 +127,30 @@ fn refuse_if_stale(reviewed: &Plan, fresh: &Plan, what: &str) -> Result<(), CliE
 /// Prints, for each deployer, what GitHub Actions needs to log in as it: the values to store as
 /// repository variables (never a secret).
 fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exai_executor::ApplyReport>) {
-    for resource in &desired.resources {
-        if !matches!(resource.spec, DesiredSpec::Application(_)) {
+    let mut environments: Vec<&str> = desired.resources.iter().map(|r| r.address.environment()).collect();
+    environments.dedup();
+    for environment in environments {
+        // The deployer logs in as AZURE_CLIENT_ID, the read-only planner (pull requests) as
+        // AZURE_PLANNER_CLIENT_ID.
+        let mut lines = Vec::new();
+        for (path, variable) in [("deployer.app", "AZURE_CLIENT_ID"), ("planner.app", "AZURE_PLANNER_CLIENT_ID")] {
+            let address = exai_model::Address::new(environment, path);
+            let Some(resource) = desired.resources.iter().find(|r| r.address == address) else { continue };
+            if !matches!(resource.spec, DesiredSpec::Application(_)) {
+                continue;
+            }
+            let written = report.and_then(|r| r.documents.get(&address));
+            let read = match live.get(&address) {
+                Some(Observation::Present(live)) => Some(&live.document),
+                _ => None,
+            };
+            if let Some(app_id) = written.or(read).and_then(|d| d.get("appId")).and_then(|v| v.as_str()) {
+                lines.push(format!("  {variable}={app_id}"));
+            }
+        }
+        if lines.is_empty() {
             continue;
         }
-        let written = report.and_then(|r| r.documents.get(&resource.address));
-        let live = match live.get(&resource.address) {
-            Some(Observation::Present(live)) => Some(&live.document),
-            _ => None,
-        };
-        let Some(app_id) = written.or(live).and_then(|d| d.get("appId")).and_then(|v| v.as_str()) else { continue };
-        let environment = resource.address.environment();
         let subscription = desired
             .resources
             .iter()
@@ -146,7 +159,9 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
         println!(
             "\nGitHub Actions ({environment}): store these as repository variables; no secret is needed with OIDC:"
         );
-        println!("  AZURE_CLIENT_ID={app_id}");
+        for line in lines {
+            println!("{line}");
+        }
         println!("  AZURE_TENANT_ID={}", desired.tenant);
         if let Some(subscription) = subscription {
             println!("  AZURE_SUBSCRIPTION_ID={subscription}");
