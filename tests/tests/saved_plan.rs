@@ -57,6 +57,37 @@ impl World {
         serde_json::from_str(&std::fs::read_to_string(self.s.path().join("plan.json")).unwrap()).unwrap()
     }
 
+    /// Starts a GitHub Actions job (`run` as `POST /_emulator/github/runs` takes it) and returns
+    /// a scratch directory holding `spec` whose runs have the job's OIDC request URL and token
+    /// and log in as `client_id`, as exai does in a workflow.
+    fn github_job(&self, run: Value, spec: &str, client_id: &str) -> Scratch {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
+        let job: Value = runtime.block_on(async {
+            let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+            let url = format!("{}_emulator/github/runs", self.emulator.emulator.url());
+            let reply = client.post(url).header("content-type", "application/json").body(run.to_string()).send();
+            let reply = reply.await.unwrap();
+            assert_eq!(reply.status(), 200);
+            serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
+        });
+        let mut ci = Scratch::with_spec(spec);
+        ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
+            .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
+            .env("AZURE_CLIENT_ID", client_id)
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
+        ci
+    }
+
+    /// `exai plan --detailed-exitcode` against this emulator, from `ci`.
+    fn plan_from(&self, ci: &Scratch) -> Run {
+        let endpoint = self.emulator.args();
+        let mut args = vec!["plan", "-f", "exai.yaml", "--detailed-exitcode"];
+        args.extend(endpoint.iter().map(String::as_str));
+        ci.run(&args)
+    }
+
     fn someone_sets(&self, body: Value) {
         let azure = self.emulator.someone_else();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -239,30 +270,11 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     assert!(bootstrap.stdout.contains(&format!("AZURE_TENANT_ID={DEV_TENANT_ID}")), "{}", bootstrap.stdout);
     assert!(bootstrap.stdout.contains(&format!("AZURE_SUBSCRIPTION_ID={DEV_SUBSCRIPTION_ID}")), "{}", bootstrap.stdout);
 
-    // A pull-request job of my-org/exai: the runner gives it an OIDC request URL and token.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let ca = reqwest::Certificate::from_pem(w.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-    let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-    let job: Value = runtime.block_on(async {
-        let url = format!("{}_emulator/github/runs", w.emulator.emulator.url());
-        let body = json!({"repository": "my-org/exai", "pullRequest": true}).to_string();
-        let reply = client.post(url).header("content-type", "application/json").body(body).send().await.unwrap();
-        assert_eq!(reply.status(), 200);
-        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-    });
-
-    // The workflow's plan, of the platform spec, as the deployer.
-    let mut ci = Scratch::with_spec(SPEC);
-    ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
-        .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
-        .env("AZURE_CLIENT_ID", &client_id)
-        .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
+    // A pull-request job of my-org/exai: the runner gives it an OIDC request URL and token; the
+    // workflow plans the platform spec as the deployer.
+    let ci = w.github_job(json!({"repository": "my-org/exai", "pullRequest": true}), SPEC, &client_id);
     let before = w.emulator.emulator.requests().len();
-    let endpoint = w.emulator.args();
-    let mut args = vec!["plan", "-f", "exai.yaml", "--detailed-exitcode"];
-    args.extend(endpoint.iter().map(String::as_str));
-    let run = ci.run(&args);
+    let run = w.plan_from(&ci);
     run.expect_code(2);
     assert!(
         run.stderr.contains(&format!("credential: GitHub Actions OIDC token exchanged for application {client_id}")),
@@ -285,7 +297,7 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     // The deployer's own Entra objects: without a Graph permission it cannot read them, and
     // exai says what to grant...
     ci.write_spec(BOOTSTRAP);
-    let denied = ci.run(&args);
+    let denied = w.plan_from(&ci);
     denied.expect_code(1);
     assert!(denied.stderr.contains("Authorization_RequestDenied"), "{}", denied.stderr);
     assert!(
@@ -305,22 +317,14 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     w.exai(&["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
     // ... and the pull-request job plans the whole spec, its own identity included: no change.
     ci.write_spec(&granted);
-    let own = ci.run(&args);
+    let own = w.plan_from(&ci);
     own.expect_code(0);
     assert!(own.stdout.contains("No changes."), "{}", own.stdout);
     assert!(own.stdout.contains("= perso.deployer.graph.application-read-all"), "{}", own.stdout);
 
     // A job of another repository has no federated credential: Entra refuses, and exai says so.
-    ci.write_spec(SPEC);
-    let other: Value = runtime.block_on(async {
-        let url = format!("{}_emulator/github/runs", w.emulator.emulator.url());
-        let body = json!({"repository": "someone/else", "ref": "refs/heads/main"}).to_string();
-        let reply = client.post(url).header("content-type", "application/json").body(body).send().await.unwrap();
-        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-    });
-    ci.env("ACTIONS_ID_TOKEN_REQUEST_URL", other["requestUrl"].as_str().unwrap())
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", other["requestToken"].as_str().unwrap());
-    let refused = ci.run(&args);
+    let other = w.github_job(json!({"repository": "someone/else", "ref": "refs/heads/main"}), SPEC, &client_id);
+    let refused = w.plan_from(&other);
     refused.expect_code(1);
     assert!(refused.stderr.contains("AADSTS"), "Entra's reason is shown: {}", refused.stderr);
 }
@@ -371,31 +375,15 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     assert_eq!(role["after"]["roleDefinition"], "acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader");
 
     // A pull-request job logs in as the planner and plans the whole spec: nothing to change.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let ca = reqwest::Certificate::from_pem(w.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-    let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-    let job: Value = runtime.block_on(async {
-        let url = format!("{}_emulator/github/runs", w.emulator.emulator.url());
-        let body = json!({"repository": "my-org/exai", "pullRequest": true}).to_string();
-        let reply = client.post(url).header("content-type", "application/json").body(body).send().await.unwrap();
-        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-    });
-    let mut ci = Scratch::with_spec(WITH_PLANNER);
-    ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
-        .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
-        .env("AZURE_CLIENT_ID", &planner)
-        .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
-    let endpoint = w.emulator.args();
-    let mut args = vec!["plan", "-f", "exai.yaml", "--detailed-exitcode"];
-    args.extend(endpoint.iter().map(String::as_str));
-    let run = ci.run(&args);
+    let pull_request = json!({"repository": "my-org/exai", "pullRequest": true});
+    let ci = w.github_job(pull_request.clone(), WITH_PLANNER, &planner);
+    let run = w.plan_from(&ci);
     run.expect_code(0);
     assert!(run.stderr.contains(&format!("exchanged for application {planner}")), "{}", run.stderr);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
     // The deployer's credentials do not answer to pull requests: only the planner's do.
-    ci.env("AZURE_CLIENT_ID", &variable("AZURE_CLIENT_ID"));
-    let refused = ci.run(&args);
+    let as_deployer = w.github_job(pull_request, WITH_PLANNER, &variable("AZURE_CLIENT_ID"));
+    let refused = w.plan_from(&as_deployer);
     refused.expect_code(1);
     assert!(refused.stderr.contains("AADSTS"), "{}", refused.stderr);
 }

@@ -523,8 +523,7 @@ impl crate::Kind for ClientSecret {
         }
         fields
     }
-    /// When it expires, and the hint (its first characters, which Graph shows to everyone who
-    /// can read the application): enough to recognise it, not to use it.
+    /// When it expires, so a reviewer sees a secret that is about to stop working.
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         let mut fields = OwnedFields::new();
         if let Some(end) = live.document.get("endDateTime").filter(|v| v.is_string()) {
