@@ -293,6 +293,22 @@ const ABSENT_CODES: &[&str] = &[
     "RoleAssignmentNotFound",
 ];
 
+/// The most pages exai reads of one list.
+const MAX_PAGES: usize = 100;
+
+/// Where a paged list says its next page is, for both ARM and Graph.
+const NEXT_LINK: &str = "nextLink";
+
+/// Removes and returns the link to a list's next page (`nextLink` in ARM, `@odata.nextLink` in
+/// Graph), if there is one.
+fn next_link(body: &mut Value) -> Option<String> {
+    let object = body.as_object_mut()?;
+    ["@odata.nextLink", NEXT_LINK]
+        .iter()
+        .find_map(|key| object.remove(*key))
+        .and_then(|link| link.as_str().filter(|l| !l.is_empty()).map(str::to_owned))
+}
+
 impl AzureClient {
     /// Builds a client. Nothing is sent until the first request.
     pub fn new(config: ClientConfig) -> Result<Self, AzureError> {
@@ -425,12 +441,37 @@ impl AzureClient {
 
     /// Reads an object: `Ok(None)` when Azure says it does not exist, an error for anything
     /// else that is not a success.
+    ///
+    /// A list answered in pages (ARM's `nextLink`, Graph's `@odata.nextLink`) is read to its
+    /// end and returned as one `value` list: an object on page two is as present as one on
+    /// page one.
     pub async fn read(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
-        match self.send(request).await {
-            Ok(response) => Ok(Some(response.body.unwrap_or(Value::Null))),
-            Err(AzureError::Api { status: 404, code, .. }) if ABSENT_CODES.contains(&code.as_str()) => Ok(None),
-            Err(e) => Err(e),
+        let mut body = match self.send(request).await {
+            Ok(response) => response.body.unwrap_or(Value::Null),
+            Err(AzureError::Api { status: 404, code, .. }) if ABSENT_CODES.contains(&code.as_str()) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut pages = 1;
+        while let Some(next) = next_link(&mut body) {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(AzureError::InvalidResponse {
+                    url: self.url(request),
+                    message: format!("the list goes on past {MAX_PAGES} pages"),
+                });
+            }
+            self.check_origin(request.service, &next)?;
+            let page = self.send_url(request.service, Method::Get, &next, None, &request.headers).await?;
+            let mut page = page.body.unwrap_or(Value::Null);
+            let items = page.get_mut("value").and_then(Value::as_array_mut).map(std::mem::take).unwrap_or_default();
+            if let Some(value) = body.get_mut("value").and_then(Value::as_array_mut) {
+                value.extend(items);
+            }
+            if let Some(link) = next_link(&mut page) {
+                body[NEXT_LINK] = Value::from(link);
+            }
         }
+        Ok(Some(body))
     }
 
     /// Sends a write and follows its long-running operation, if any, to the end. Returns the
@@ -529,7 +570,7 @@ impl AzureClient {
             _ => Err(AzureError::InvalidResponse {
                 url: url.to_owned(),
                 message: format!(
-                    "the operation status URL is not on {}; exai does not send its token elsewhere",
+                    "Azure pointed to a URL (an operation status, a next page) that is not on {}; exai does not send its token elsewhere",
                     base.origin().ascii_serialization()
                 ),
             }),

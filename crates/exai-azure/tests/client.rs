@@ -109,3 +109,37 @@ async fn a_wrong_secret_is_a_credential_error_that_never_shows_the_secret() {
     );
     assert!(!shown.contains("expected a borrowed string"), "azure_identity's parse failure is not shown: {shown}");
 }
+
+#[tokio::test]
+async fn a_list_answered_in_pages_is_read_to_its_end() {
+    let emulator =
+        Emulator::start(EmulatorOptions { operation_delay: Duration::ZERO, ..Default::default() }).await.unwrap();
+    let azure = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET);
+    azure.execute(&group(Method::Put, "rg", Some(json!({"location": "francecentral"})))).await.unwrap();
+    for name in ["workspaceone", "workspacetwo", "workspacethree"] {
+        let path = format!(
+            "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/{name}"
+        );
+        let body = json!({"location": "francecentral", "tags": {"exai-owner": format!("perso.{name}")}});
+        azure.execute(&ApiRequest::arm(Method::Put, path, "2026-03-01", Some(body))).await.unwrap();
+    }
+    // One item a page: three pages, read as one list.
+    let list = ApiRequest::arm(
+        Method::Get,
+        format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/resources"),
+        "2025-04-01",
+        None,
+    )
+    .with_query("$filter", "tagName eq 'exai-owner'")
+    .with_query("$top", "1");
+    let before = emulator.requests().len();
+    let answer = azure.read(&list).await.unwrap().unwrap();
+    let mut names: Vec<&str> =
+        answer["value"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["workspaceone", "workspacethree", "workspacetwo"]);
+    assert!(answer.get("nextLink").is_none(), "{answer}");
+    let reads = emulator.requests().into_iter().skip(before).filter(|r| r.path.ends_with("/resources")).count();
+    assert_eq!(reads, 3, "one read a page");
+    emulator.shutdown().await.unwrap();
+}

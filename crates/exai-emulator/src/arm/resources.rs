@@ -526,7 +526,49 @@ fn list_generic(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(json_response(StatusCode::OK, &json!({"value": value})))
+    Ok(json_response(StatusCode::OK, &page(shared, request, value)?))
+}
+
+/// The largest page `Resources_List` answers (its `$top` documents no maximum; ARM pages
+/// generic lists at 1,000).
+const PAGE_SIZE: usize = 1000;
+
+/// Returns one page of `items`: `$top` items (at most [`PAGE_SIZE`]) from the offset a previous
+/// page's `nextLink` carried in `$skiptoken`, with a `nextLink` when more remain, as ARM pages
+/// lists. The token is opaque to clients; here it is the offset.
+fn page(shared: &Shared, request: &Incoming, items: Vec<Value>) -> Result<Value, ArmError> {
+    let number = |name: &str, default: usize| -> Result<usize, ArmError> {
+        match request.query_values(name).as_slice() {
+            [] => Ok(default),
+            [text] => text.trim().parse::<usize>().map_err(|_| {
+                ArmError::bad_request(
+                    "InvalidQueryParameterValue",
+                    format!("The value '{text}' of '{name}' is not valid."),
+                )
+            }),
+            _ => Err(ArmError::bad_request(
+                "InvalidQueryParameterValue",
+                format!("The query parameter '{name}' was given more than once."),
+            )),
+        }
+    };
+    let top = number("$top", PAGE_SIZE)?.clamp(1, PAGE_SIZE);
+    let skip = number("$skiptoken", 0)?;
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(skip).take(top).collect();
+    let mut body = json!({"value": page});
+    if skip.saturating_add(top) < total {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                url::form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+                    .filter(|(name, _)| name != "$skiptoken"),
+            )
+            .append_pair("$skiptoken", &(skip + top).to_string())
+            .finish();
+        let base = request.base_url(shared);
+        body["nextLink"] = json!(format!("{}{}?{query}", base.trim_end_matches('/'), request.raw_path));
+    }
+    Ok(body)
 }
 
 /// `GET|PUT|PATCH|DELETE .../resourceGroups/{rg}/providers/{namespace}/{type}/{name}`.
