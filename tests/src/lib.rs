@@ -119,6 +119,16 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// Runs `exai ARGS --endpoint URL --ca-cert FILE` here, against `emulator`.
+    pub fn run_against(&self, emulator: &InProcessEmulator, args: &[&str]) -> Run {
+        let endpoint = emulator.args();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(endpoint.iter().map(String::as_str));
+        self.run(&all)
+    }
+}
+
 /// Runs `exai ARGS` from the repository root with the same clean environment as
 /// [`Scratch::run`], so paths in its output are the repository's (`specs/...`).
 pub fn run_in_repo(args: &[&str]) -> Run {

@@ -74,11 +74,9 @@ impl World {
 
     /// Runs `exai ARGS -f exai.yaml` against the emulator.
     fn exai(&self, args: &[&str]) -> Run {
-        let endpoint = self.emulator.args();
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["-f", "exai.yaml"]);
-        all.extend(endpoint.iter().map(String::as_str));
-        self.s.run(&all)
+        self.s.run_against(&self.emulator, &all)
     }
 
     fn apply(&self, extra: &[&str]) -> Run {

@@ -182,10 +182,7 @@ fn scratch_for_emulator() -> Scratch {
 
 /// Runs exai against `emulator` (the in-process one whose request log the test reads).
 fn against(emulator: &InProcessEmulator, s: &Scratch, base: &[&str]) -> Run {
-    let endpoint = emulator.args();
-    let mut args: Vec<&str> = base.to_vec();
-    args.extend(endpoint.iter().map(String::as_str));
-    s.run(&args)
+    s.run_against(emulator, base)
 }
 
 #[test]

@@ -42,10 +42,7 @@ impl World {
     }
 
     fn exai(&self, args: &[&str]) -> Run {
-        let endpoint = self.emulator.args();
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(endpoint.iter().map(String::as_str));
-        self.s.run(&all)
+        self.s.run_against(&self.emulator, args)
     }
 
     fn writes_since(&self, before: usize) -> Vec<String> {
@@ -82,10 +79,7 @@ impl World {
 
     /// `exai plan --detailed-exitcode` against this emulator, from `ci`.
     fn plan_from(&self, ci: &Scratch) -> Run {
-        let endpoint = self.emulator.args();
-        let mut args = vec!["plan", "-f", "exai.yaml", "--detailed-exitcode"];
-        args.extend(endpoint.iter().map(String::as_str));
-        ci.run(&args)
+        ci.run_against(&self.emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"])
     }
 
     fn someone_sets(&self, body: Value) {
@@ -93,6 +87,16 @@ impl World {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(azure.execute(&ApiRequest::arm(Method::Patch, registry(), "2025-11-01", Some(body)))).unwrap();
     }
+}
+
+/// Returns the value of `NAME=value` among the lines apply printed for GitHub Actions.
+fn printed_variable(stdout: &str, name: &str) -> String {
+    let prefix = format!("{name}=");
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+        .to_owned()
 }
 
 fn schema_errors(document: &Value) -> Vec<String> {
@@ -265,8 +269,7 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
         "{}",
         bootstrap.stdout
     );
-    let client_id =
-        bootstrap.stdout.lines().find_map(|l| l.trim().strip_prefix("AZURE_CLIENT_ID=")).unwrap().to_owned();
+    let client_id = printed_variable(&bootstrap.stdout, "AZURE_CLIENT_ID");
     assert!(bootstrap.stdout.contains(&format!("AZURE_TENANT_ID={DEV_TENANT_ID}")), "{}", bootstrap.stdout);
     assert!(bootstrap.stdout.contains(&format!("AZURE_SUBSCRIPTION_ID={DEV_SUBSCRIPTION_ID}")), "{}", bootstrap.stdout);
 
@@ -363,9 +366,7 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     ] {
         assert!(bootstrap.stdout.contains(line), "missing {line:?}: {}", bootstrap.stdout);
     }
-    let variable = |name: &str| {
-        bootstrap.stdout.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}="))).unwrap().to_owned()
-    };
+    let variable = |name: &str| printed_variable(&bootstrap.stdout, name);
     let planner = variable("AZURE_PLANNER_CLIENT_ID");
     assert_ne!(planner, variable("AZURE_CLIENT_ID"), "two identities");
     // The planner is Reader at the group; the deployer keeps Contributor.

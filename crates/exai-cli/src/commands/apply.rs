@@ -84,9 +84,10 @@ fn read_saved(path: &Path) -> Result<Plan, CliError> {
             .hint("pass the file `exai plan --out` wrote"));
     }
     let text = std::fs::read(path).map_err(|e| CliError::new(format!("cannot read the saved plan `{shown}`: {e}")))?;
-    let version: Option<u64> = serde_json::from_slice::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("format_version").and_then(serde_json::Value::as_u64));
+    // Parsed once: the format is checked first, so a plan of another format is named as such
+    // rather than as a malformed one.
+    let document: Option<serde_json::Value> = serde_json::from_slice(&text).ok();
+    let version = document.as_ref().and_then(|v| v.get("format_version")).and_then(serde_json::Value::as_u64);
     match version {
         None => {
             return Err(CliError::new(format!("`{shown}` is not a plan exai saved (no `format_version`)"))
@@ -101,7 +102,7 @@ fn read_saved(path: &Path) -> Result<Plan, CliError> {
         }
         Some(_) => {}
     }
-    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+    let plan: Plan = serde_json::from_value(document.unwrap_or_default()).map_err(|e| {
         CliError::new(format!("`{shown}` is not a valid exai plan: {e}"))
             .hint("pass the file `exai plan --out` wrote, unedited")
     })?;
