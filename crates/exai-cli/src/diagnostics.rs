@@ -1,25 +1,33 @@
 //! Renders spec diagnostics with the source line and a caret under the span (miette).
+//!
+//! A diagnostic echoes what the spec holds (an invalid name, an unknown key), and the source
+//! line is shown as it is: both are escaped for the terminal ([`exai_model::escape_shown`]), so
+//! a spec cannot write an escape sequence or a line of its own through exai's errors.
 
+use exai_model::escape_shown;
 use exai_spec::SpecError;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use std::borrow::Cow;
 use std::fmt;
 use std::io::IsTerminal;
 
 struct Rendered<'a> {
     diagnostic: &'a exai_spec::Diagnostic,
-    source: NamedSource<String>,
+    source: &'a NamedSource<String>,
+    /// The diagnostic's span in the escaped source.
+    span: Option<(usize, usize)>,
     warning: bool,
 }
 
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape_shown(&self.diagnostic.message))
     }
 }
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape_shown(&self.diagnostic.message))
     }
 }
 
@@ -30,15 +38,56 @@ impl miette::Diagnostic for Rendered<'_> {
         Some(if self.warning { miette::Severity::Warning } else { miette::Severity::Error })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.hint.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.diagnostic.hint.as_ref().map(|h| Box::new(escape_shown(h).into_owned()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.diagnostic.span.map(|_| &self.source as &dyn miette::SourceCode)
+        self.span.map(|_| self.source as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.diagnostic.span?;
-        let label = LabeledSpan::new(self.diagnostic.label.clone(), span.offset, span.len.max(1));
+        let (offset, len) = self.span?;
+        let text = self.diagnostic.label.as_deref().map(|l| escape_shown(l).into_owned());
+        let label = LabeledSpan::new(text, offset, len.max(1));
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// The spec's text as the source lines of diagnostics show it: every character
+/// [`escape_shown`] escapes is escaped, except the line structure (line feeds, a carriage
+/// return before one) and tabs, which miette lays out itself.
+struct ShownSource {
+    text: String,
+    /// `(offset in the spec, bytes added there)`, in order, one per escaped character.
+    added: Vec<(usize, usize)>,
+}
+
+impl ShownSource {
+    fn new(source: &str) -> Self {
+        let mut text = String::with_capacity(source.len());
+        let mut added = Vec::new();
+        let mut chars = source.char_indices().peekable();
+        while let Some((offset, c)) = chars.next() {
+            let structure = c == '\n' || c == '\t' || c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n');
+            let mut buffer = [0; 4];
+            match escape_shown(c.encode_utf8(&mut buffer)) {
+                Cow::Owned(escaped) if !structure => {
+                    added.push((offset, escaped.len() - c.len_utf8()));
+                    text.push_str(&escaped);
+                }
+                _ => text.push(c),
+            }
+        }
+        Self { text, added }
+    }
+
+    /// Returns where `offset` of the spec is in the escaped text.
+    fn offset(&self, offset: usize) -> usize {
+        offset + self.added.iter().take_while(|(at, _)| *at < offset).map(|(_, n)| n).sum::<usize>()
+    }
+
+    /// Returns `(offset, len)` of `span` in the escaped text.
+    fn span(&self, span: exai_spec::SourceSpan) -> (usize, usize) {
+        let start = self.offset(span.offset);
+        (start, self.offset(span.offset + span.len) - start)
     }
 }
 
@@ -49,7 +98,7 @@ pub fn render(error: &SpecError, source: &str) -> String {
     out.push_str(&format!(
         "{n} problem{} in {}; nothing was sent to Azure\n",
         if n == 1 { "" } else { "s" },
-        error.file
+        escape_shown(&error.file)
     ));
     out
 }
@@ -64,22 +113,25 @@ fn render_each(error: &SpecError, source: &str, severity: &str) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
+    let file = escape_shown(&error.file);
+    let shown = ShownSource::new(source);
+    let named = NamedSource::new(file.as_ref(), shown.text.clone());
     for diagnostic in &error.diagnostics {
+        let message = escape_shown(&diagnostic.message);
         // The first line names file:line:column in plain text, so it can be clicked in an
         // editor's terminal and grepped in CI logs whatever the renderer draws below.
         match diagnostic.span {
-            Some(s) => {
-                out.push_str(&format!("{severity}: {}:{}:{}: {}\n", error.file, s.line, s.column, diagnostic.message))
-            }
-            None => out.push_str(&format!("{severity}: {}: {}\n", error.file, diagnostic.message)),
+            Some(s) => out.push_str(&format!("{severity}: {file}:{}:{}: {message}\n", s.line, s.column)),
+            None => out.push_str(&format!("{severity}: {file}: {message}\n")),
         }
         let rendered = Rendered {
             diagnostic,
-            source: NamedSource::new(&error.file, source.to_owned()),
+            source: &named,
+            span: diagnostic.span.map(|s| shown.span(s)),
             warning: severity == "warning",
         };
         if handler.render_report(&mut out, &rendered).is_err() {
-            out.push_str(&format!("{error}\n"));
+            out.push_str(&format!("{}\n", escape_shown(&error.to_string())));
         }
     }
     out

@@ -1,5 +1,6 @@
 //! Errors the command line reports, each with what failed, why, and what to do next.
 
+use exai_model::escape_shown;
 use std::fmt::Write as _;
 
 /// A command's failure. Every variant exits 1; the category decides how it is printed.
@@ -51,19 +52,46 @@ impl From<exai_azure::AzureError> for CliError {
 
 /// Prints `error` to standard error.
 pub fn report(error: &CliError) {
+    eprint!("{}", render(error));
+}
+
+/// Returns `error` as [`report`] prints it. Messages, details and hints carry Azure's codes
+/// and messages (which echo names and tag values) and paths: each line is escaped for the
+/// terminal, so none can hold an escape sequence or forge a line of its own.
+fn render(error: &CliError) -> String {
     match error {
-        CliError::Spec { error, source } => {
-            eprint!("{}", crate::diagnostics::render(error, source))
-        }
+        CliError::Spec { error, source } => crate::diagnostics::render(error, source),
         CliError::Message { message, details, hint } => {
-            let mut out = format!("error: {message}\n");
+            let mut out = format!("error: {}\n", escape_shown(message));
             for d in details {
-                let _ = writeln!(out, "  {d}");
+                let _ = writeln!(out, "  {}", escape_shown(d));
             }
             if let Some(h) = hint {
-                let _ = writeln!(out, "  hint: {h}");
+                let _ = writeln!(out, "  hint: {}", escape_shown(h));
             }
-            eprint!("{out}");
+            out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_azure_error_cannot_write_escapes_or_forge_lines() {
+        let azure = exai_azure::AzureError::Api {
+            method: "PUT".into(),
+            url: "https://management.azure.com/x".into(),
+            status: 400,
+            code: "Bad\u{1b}]0;title\u{7}".into(),
+            message: "name `a\u{1b}[2J` is invalid\n\u{1b}[32mApply complete: 0 failed.\u{1b}[0m".into(),
+            request_id: Some("r\u{9b}1".into()),
+        };
+        let error = CliError::from(azure).hint("see\rabove");
+        assert_eq!(
+            render(&error),
+            "error: PUT https://management.azure.com/x failed: 400 Bad\\u{1b}]0;title\\u{7}: name `a\\u{1b}[2J` is invalid\\n\\u{1b}[32mApply complete: 0 failed.\\u{1b}[0m\n  Azure request id: r\\u{9b}1\n  hint: see\\rabove\n"
+        );
     }
 }

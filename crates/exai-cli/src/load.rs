@@ -14,9 +14,12 @@ pub struct Loaded {
     pub file: String,
     /// `sha256:` and the digest of the file's bytes, recorded in plans.
     pub digest: String,
+    /// The file's text, for the source lines of diagnostics.
+    pub source: String,
 }
 
-/// Reads and validates the spec at `path`.
+/// Reads and validates the spec at `path`. Its warnings are left to the command
+/// ([`Loaded::print_warnings`]).
 ///
 /// With `emulator_fallbacks`, an unset `AZURE_TENANT_ID` or `AZURE_SUBSCRIPTION_ID` resolves to
 /// the emulator's development tenant and subscription (and a note says so), so the example
@@ -57,9 +60,21 @@ pub fn load(path: &Path, emulator_fallbacks: bool) -> Result<Loaded, CliError> {
     for (name, value) in used_fallbacks.into_inner() {
         eprintln!("note: {name} is not set; using the emulator's development value {value}");
     }
-    if !spec.warnings.is_empty() {
-        let warnings = exai_spec::SpecError { file: file.clone(), diagnostics: spec.warnings.clone() };
-        eprint!("{}", crate::diagnostics::render_warnings(&warnings, &text));
+    Ok(Loaded { spec, file, digest, source: text })
+}
+
+impl Loaded {
+    /// Prints `warnings` (of this spec) to standard error, with their source lines.
+    ///
+    /// The spec's warnings are not printed when it is read: each command shows the ones that
+    /// matter to what it does (`validate` those of the selected environments, `plan` and
+    /// `apply` only those the plan makes actionable).
+    pub fn print_warnings(&self, warnings: &[&exai_spec::Warning]) {
+        if warnings.is_empty() {
+            return;
+        }
+        let diagnostics = warnings.iter().map(|w| w.diagnostic.clone()).collect();
+        let warnings = exai_spec::SpecError { file: self.file.clone(), diagnostics };
+        eprint!("{}", crate::diagnostics::render_warnings(&warnings, &self.source));
     }
-    Ok(Loaded { spec, file, digest })
 }

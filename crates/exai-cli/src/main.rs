@@ -4,17 +4,21 @@
 //! comment is the help) and a `run` function. Everything a command does beyond parsing and
 //! printing belongs to a library crate, so it is tested there without a process.
 //!
-//! Exit codes (DESIGN §5): 0 success with no changes, 1 error, 2 changes present (only with
-//! `plan --detailed-exitcode`). Errors are printed once, at the top, by [`error::report`].
+//! Exit codes (DESIGN §5) come from one mapping, [`exit::ExitStatus`]: 0 success (with
+//! `plan --detailed-exitcode`: no changes), 1 any error, usage errors included, 2 changes present
+//! (only with `plan --detailed-exitcode`). Errors are printed once, at the top, by
+//! [`error::report`], with every string from outside escaped for the terminal.
 
 mod color;
 mod commands;
 mod connect;
 mod diagnostics;
 mod error;
+mod exit;
 mod load;
 
 use clap::{Parser, Subcommand};
+use exit::ExitStatus;
 use std::process::ExitCode;
 
 /// A declarative desired-state reconciler for Azure.
@@ -40,7 +44,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout, usage errors to stderr; only the exit code is ours.
+            let _ = e.print();
+            return ExitStatus::of_clap(&e).into();
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EXAI_LOG").unwrap_or_else(|_| "off".into()))
         .with_writer(std::io::stderr)
@@ -49,7 +60,7 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return ExitStatus::Failure.into();
         }
     };
     let result = runtime.block_on(async {
@@ -62,10 +73,10 @@ fn main() -> ExitCode {
         }
     });
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(e) => {
             error::report(&e);
-            ExitCode::from(1)
+            ExitStatus::Failure.into()
         }
     }
 }

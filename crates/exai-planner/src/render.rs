@@ -54,12 +54,14 @@ impl Palette {
     }
 }
 
-/// Returns `value` as plans show it: strings quoted, anything else as JSON.
+/// Returns `value` as plans show it: strings quoted and escaped for a terminal
+/// ([`exai_model::quote_shown`], the escaping every sink of outside text shares), anything else
+/// as JSON (whose strings escape control characters themselves).
 pub(crate) fn show(value: Option<&Value>) -> String {
     match value {
         None => "(none)".to_owned(),
-        Some(Value::String(s)) => format!("{s:?}"),
-        Some(other) => other.to_string(),
+        Some(Value::String(s)) => exai_model::quote_shown(s),
+        Some(other) => exai_model::escape_shown(&other.to_string()).into_owned(),
     }
 }
 

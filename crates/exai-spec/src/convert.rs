@@ -10,8 +10,8 @@ use crate::spec::{
 use crate::wire::{self, ClientSecretSetting, Spanned, TagMap};
 use crate::yaml::{Document, locate};
 use exai_model::kinds::{
-    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, RegistrySku, SshKeySource, WorkspaceSku,
-    built_in_role, built_in_role_name,
+    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, RegistrySku, RoleAssignment, SshKeySource,
+    WorkspaceSku, built_in_role, built_in_role_name,
 };
 use exai_model::{Location, OWNER_TAG, Tags};
 use std::fmt::Display;
@@ -47,7 +47,7 @@ struct Context<'a> {
     document: &'a Document,
     env: &'a dyn Fn(&str) -> Option<String>,
     diagnostics: Vec<Diagnostic>,
-    warnings: Vec<Diagnostic>,
+    warnings: Vec<crate::Warning>,
 }
 
 impl Context<'_> {
@@ -807,14 +807,21 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
         } else {
             "the deployer's own role assignment"
         };
-        cx.warnings.push(
-            Diagnostic::new(format!("the deployer of `{}` gets `{role}`, which cannot create role assignments", env.name))
-                .at(span)
-                .label("cannot write Microsoft.Authorization/roleAssignments")
-                .hint(format!(
-                    "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
-                    env.name
-                )),
-        );
+        // Actionable only where role assignments are written: `exai validate`, and a plan that
+        // creates, changes or deletes one in this environment (the first apply, a changed role).
+        cx.warnings.push(crate::Warning {
+            environment: env.name.clone(),
+            writes_of: Some(RoleAssignment::AZURE_TYPE),
+            diagnostic: Diagnostic::new(format!(
+                "the deployer of `{}` gets `{role}`, which cannot create role assignments",
+                env.name
+            ))
+            .at(span)
+            .label("cannot write Microsoft.Authorization/roleAssignments")
+            .hint(format!(
+                "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
+                env.name
+            )),
+        });
     }
 }

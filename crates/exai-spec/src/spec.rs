@@ -14,7 +14,21 @@ pub struct Spec {
     /// The environments, in the file's order.
     pub environments: Vec<Environment>,
     /// Problems that do not stop exai but that a person should know about.
-    pub warnings: Vec<Diagnostic>,
+    pub warnings: Vec<Warning>,
+}
+
+/// A problem that does not stop exai, with the environment it concerns and when it is worth
+/// showing: a warning no one can act on is noise, and noise teaches people to skip warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// The environment it concerns: shown only when that environment is selected.
+    pub environment: String,
+    /// The Azure type whose writes it is about (e.g. `Microsoft.Authorization/roleAssignments`),
+    /// when it matters only for them: a plan shows it only when it writes one in its
+    /// environment; `exai validate` always shows it. `None`: always shown.
+    pub writes_of: Option<&'static str>,
+    /// What, where, and what to do.
+    pub diagnostic: Diagnostic,
 }
 
 /// One environment, with defaults applied.
@@ -398,6 +412,11 @@ impl Spec {
                 })
             }
         }
+    }
+
+    /// Returns the warnings of the environments [`Spec::select`] picks, in the file's order.
+    pub fn warnings_for(&self, only: Option<&str>) -> Vec<&Warning> {
+        self.warnings.iter().filter(|w| only.is_none_or(|name| w.environment == name)).collect()
     }
 
     /// Expands the selected environments into the resources they declare.

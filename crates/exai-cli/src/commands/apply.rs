@@ -1,6 +1,7 @@
 use super::{SpecArgs, observe_and_plan, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
+use crate::exit::ExitStatus;
 use exai_executor::{ApplyEvent, ApplyOptions, DryRun, apply, refuse_unsafe};
 use exai_model::{DesiredSpec, DesiredState, LiveState, Observation};
 use exai_planner::{Action, Plan};
@@ -146,7 +147,7 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
                 _ => None,
             };
             if let Some(app_id) = written.or(read).and_then(|d| d.get("appId")).and_then(|v| v.as_str()) {
-                lines.push(format!("  {variable}={app_id}"));
+                lines.push(format!("  {variable}={}", exai_model::escape_shown(app_id)));
             }
         }
         if lines.is_empty() {
@@ -170,7 +171,7 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
     }
 }
 
-pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
+pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     let (command, keys) = if args.dry_run {
         ("apply --dry-run", exai_executor::KeyGeneration::Forbidden)
     } else {
@@ -221,7 +222,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         println!("Nothing to apply.");
         print_deployers(&planned.desired, &planned.live, None);
         planned.connection.close().await?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     refuse_unsafe(plan, args.allow_delete).map_err(|e| {
         let hint = e.hint();
@@ -236,7 +237,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         if !confirm()? {
             println!("Apply cancelled; nothing was changed.");
             planned.connection.close().await?;
-            return Ok(1);
+            return Ok(ExitStatus::Failure);
         }
         // Time passed while the plan was read: check Azure still is what was reviewed.
         let (_, fresh) = observe_and_plan(&planned.desired, &planned.connection).await?;
@@ -258,7 +259,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         }
         ApplyEvent::Started { .. } => {}
         ApplyEvent::Request { method, url, body, secret_file, .. } if args.dry_run => {
-            println!("\nwould send: {method} {}", exai_model::describe_path(&url));
+            println!("\nwould send: {method} {}", exai_model::escape_shown(&exai_model::describe_path(&url)));
             if let Some(body) = body {
                 let pretty =
                     serde_json::to_string_pretty(&exai_model::describe_placeholders(&body)).unwrap_or_default();
@@ -281,10 +282,12 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         ApplyEvent::StillRunning { address, action, elapsed } => {
             println!("{address}: still {}… ({}s)", progressive(action), elapsed.as_secs())
         }
+        // Azure's error codes and messages echo names and values: escaped, so none can write
+        // an escape sequence or forge a line ("Apply complete").
         ApplyEvent::Failed { address, error, hint } => {
-            println!("{address}: failed: {error}");
+            println!("{address}: failed: {}", exai_model::escape_shown(&error));
             if let Some(h) = hint {
-                println!("  hint: {h}");
+                println!("  hint: {}", exai_model::escape_shown(&h));
             }
         }
         ApplyEvent::SecretWritten { address, path } => {
@@ -316,12 +319,12 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
         println!(
             "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy; nothing was written."
         );
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if report.succeeded() {
         println!("\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed.");
         print_deployers(&planned.desired, &planned.live, Some(&report));
-        Ok(0)
+        Ok(ExitStatus::Success)
     } else {
         let (failed, skipped) = report.failures();
         Err(CliError::new(format!(

@@ -1,4 +1,5 @@
 use crate::error::CliError;
+use crate::exit::ExitStatus;
 use exai_emulator::FaultRule;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,7 +78,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a duration between 0s and 3600s, such as `500ms` or `5s`"))
 }
 
-pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
+pub async fn run(args: EmulatorArgs) -> Result<ExitStatus, CliError> {
     let options = exai_emulator::EmulatorOptions {
         listen: Some(args.listen),
         state_file: args.state,
@@ -115,7 +116,7 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
     tokio::signal::ctrl_c().await.map_err(|e| CliError::new(format!("cannot wait for Ctrl-C: {e}")))?;
     emulator.shutdown().await.map_err(|e| CliError::new(format!("cannot save the emulator's state: {e}")))?;
     eprintln!("emulator stopped");
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// A seed from the clock, for runs without `--seed`.

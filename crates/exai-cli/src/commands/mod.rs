@@ -75,10 +75,33 @@ pub async fn plan_spec(
         eprintln!("note: {note}");
     }
     let (live, plan) = observe_and_plan(&desired, &connection).await?;
+    loaded.print_warnings(&actionable_warnings(&loaded.spec, spec.env.as_deref(), &plan));
     let origin = exai_planner::SpecRef { file: loaded.file.clone(), digest: loaded.digest.clone() };
     let plan =
         plan.with_origin(env!("CARGO_PKG_VERSION"), origin, environments.iter().map(|e| (*e).to_owned()).collect());
     Ok(Planned { desired, live, base: base.to_path_buf(), connection, plan })
+}
+
+/// Returns the warnings of the selected environments that `plan` makes actionable: those about
+/// no particular write, and those about writes of a type the plan creates, changes or deletes
+/// in their environment (the Contributor deployer's warning only when the plan writes a role
+/// assignment: it then must be applied by an admin). A no-op plan has nothing to act on.
+pub fn actionable_warnings<'s>(
+    spec: &'s exai_spec::Spec,
+    only: Option<&str>,
+    plan: &exai_planner::Plan,
+) -> Vec<&'s exai_spec::Warning> {
+    let writes = |environment: &str, azure_type: &str| {
+        plan.resource_changes.iter().any(|c| {
+            c.action != exai_planner::Action::NoOp
+                && c.address.environment() == environment
+                && c.resource_type.eq_ignore_ascii_case(azure_type)
+        })
+    };
+    spec.warnings_for(only)
+        .into_iter()
+        .filter(|w| w.writes_of.is_none_or(|azure_type| writes(&w.environment, azure_type)))
+        .collect()
 }
 
 /// Reads the live state of `desired` through `connection` and plans against it.

@@ -1,6 +1,7 @@
 use super::{SpecArgs, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
+use crate::exit::ExitStatus;
 use exai_planner::{GITHUB_COMMENT_LIMIT, MarkdownOptions, Plan};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     spec: SpecArgs,
 
-    /// Exit 2 when there are changes, 0 when there are none, 1 on error (for CI).
+    /// Exit 2 when there are changes, 0 when there are none, 1 on any error, usage errors
+    /// included (for CI).
     #[arg(long)]
     detailed_exitcode: bool,
 
@@ -69,7 +71,7 @@ fn save(plan: &Plan, path: &Path) -> Result<(), CliError> {
     })
 }
 
-pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<u8, CliError> {
+pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
     let planned = plan_spec(&args.spec, target, "plan", exai_executor::KeyGeneration::Forbidden).await?;
     planned.connection.close().await?;
@@ -109,5 +111,5 @@ pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<u8, CliError> {
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
-    Ok(if args.detailed_exitcode && !plan.summary.is_empty() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && !plan.summary.is_empty() { ExitStatus::Changes } else { ExitStatus::Success })
 }

@@ -1,4 +1,5 @@
 use crate::error::CliError;
+use crate::exit::ExitStatus;
 
 /// Print the JSON Schema of exai.yaml.
 ///
@@ -8,9 +9,9 @@ use crate::error::CliError;
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {}
 
-pub fn run(_args: SchemaArgs) -> Result<u8, CliError> {
+pub fn run(_args: SchemaArgs) -> Result<ExitStatus, CliError> {
     let text = serde_json::to_string_pretty(&exai_spec::schema())
         .map_err(|e| CliError::new(format!("cannot encode the schema: {e}")))?;
     println!("{text}");
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -1,6 +1,7 @@
 use super::SpecArgs;
 use crate::connect::TargetArgs;
 use crate::error::CliError;
+use crate::exit::ExitStatus;
 use crate::load::load;
 
 /// Check a spec without contacting Azure, and show what each environment becomes.
@@ -14,10 +15,12 @@ pub struct ValidateArgs {
     spec: SpecArgs,
 }
 
-pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
+pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     let loaded = load(&args.spec.file(), target.uses_emulator())?;
     let desired = loaded.spec.desired_state(args.spec.env.as_deref()).map_err(|e| CliError::new(e.to_string()))?;
     let environments = loaded.spec.select(args.spec.env.as_deref()).unwrap_or_default();
+    // Checking a spec is when its advice is due: every warning of the selected environments.
+    loaded.print_warnings(&loaded.spec.warnings_for(args.spec.env.as_deref()));
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     println!(
         "{} is valid: {} environment{}, {} resource{}",
@@ -49,5 +52,5 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<u8, CliError> {
             }
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

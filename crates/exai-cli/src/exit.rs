@@ -1,0 +1,69 @@
+//! The exit codes of `exai`, from one mapping (uv's `ExitStatus`, jj's `CommandErrorKind`).
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success; with `plan --detailed-exitcode`, success and no changes; `--help`, `--version` |
+//! | 1 | any error: a usage error (as Terraform's), the spec, credentials, Azure, a refused, cancelled or failed apply |
+//! | 2 | only with `plan --detailed-exitcode`: success, and the plan has changes |
+//!
+//! 2 never means anything else, so a workflow can read it as "changes present": clap's own
+//! usage errors (which exit 2 by default) are mapped to 1 here.
+
+use std::process::ExitCode;
+
+/// How `exai` ends. Commands return it; `main` turns it into the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The command did what was asked (with `--detailed-exitcode`: and the plan has no changes).
+    Success,
+    /// The command failed, or was given arguments it cannot run with.
+    Failure,
+    /// `plan --detailed-exitcode` only: the plan has changes.
+    Changes,
+}
+
+impl ExitStatus {
+    /// Returns the process exit code of this status.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Failure => 1,
+            Self::Changes => 2,
+        }
+    }
+
+    /// Returns the status of a command line clap refused or answered itself: `--help` and
+    /// `--version` succeed; everything else is a usage error.
+    pub fn of_clap(error: &clap::Error) -> Self {
+        if error.use_stderr() { Self::Failure } else { Self::Success }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    #[command(name = "t", version)]
+    struct Args {
+        #[arg(long)]
+        n: Option<u8>,
+    }
+
+    #[test]
+    fn usage_errors_fail_with_1_and_help_and_version_succeed() {
+        let status = |args: &[&str]| ExitStatus::of_clap(&Args::try_parse_from(args).unwrap_err()).code();
+        assert_eq!(status(&["t", "--formt"]), 1);
+        assert_eq!(status(&["t", "--n", "x"]), 1);
+        assert_eq!(status(&["t", "--help"]), 0);
+        assert_eq!(status(&["t", "--version"]), 0);
+        assert_eq!([ExitStatus::Success, ExitStatus::Failure, ExitStatus::Changes].map(ExitStatus::code), [0, 1, 2]);
+    }
+}
