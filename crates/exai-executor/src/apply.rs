@@ -228,7 +228,12 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
     }
     let owner_path = format!("tags.{OWNER_TAG}");
     for change in destructive {
-        let owner = change.before.as_ref().and_then(|b| b.get(&owner_path)).and_then(Value::as_str);
+        let owner = change.before.as_ref().and_then(|b| {
+            b.get(&owner_path).and_then(Value::as_str).or_else(|| {
+                // A federated credential lists its mark as the `description` holding it.
+                b.get("description").and_then(Value::as_str).and_then(exai_model::kinds::owner_of_mark)
+            })
+        });
         // A superseded object's change is `<address>~<its name>`: its mark names `<address>`.
         let address = change.address.as_str();
         let owned_by = address.split_once('~').map_or(address, |(declared, _)| declared);

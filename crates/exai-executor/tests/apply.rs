@@ -190,6 +190,18 @@ fn deletes_need_permission_ownership_and_no_protection() {
     assert!(matches!(refuse_unsafe(&plan(vec![protected]), true), Err(ExecutorError::Protected { .. })));
 
     assert_eq!(refuse_unsafe(&plan(vec![change("rg", Action::Create, &[])]), false), Ok(()));
+
+    // A federated credential lists its mark as the `description` that holds it.
+    let described = |text: &str| {
+        let mut c = change("cred", Action::Delete, &[]);
+        c.before = Some([("description".to_owned(), Value::from(text))].into_iter().collect());
+        c
+    };
+    assert_eq!(refuse_unsafe(&plan(vec![described("exai-owner:perso.cred")]), true), Ok(()));
+    assert!(matches!(
+        refuse_unsafe(&plan(vec![described("made by hand")]), true),
+        Err(ExecutorError::NotOwned { owner: None, .. })
+    ));
 }
 
 #[tokio::test]

@@ -228,7 +228,7 @@ fn the_official_example_plans_without_noise() {
 fn the_full_cluster_as_aks_returns_it_plans_without_noise() {
     let c = change(full(), Some(full_live()));
     assert_eq!(c.action, Action::NoOp, "{:#?}", c.diffs);
-    assert_eq!(c.observed["agentPoolProfiles.work.count"], 2);
+    assert!(c.observed.is_empty(), "the autoscaler's count within its bounds: {:?}", c.observed);
 }
 
 #[test]

@@ -582,11 +582,19 @@ impl Cluster {
     pub fn observed(&self, document: &Value) -> OwnedFields {
         let mut observed = foreign_tags(&self.tags, document);
         for pool in live_pools(document) {
-            let autoscaled = self
-                .node_pools
-                .iter()
-                .any(|p| Some(p.name.as_str()) == pool_name(pool) && matches!(p.size, PoolSize::Autoscale { .. }));
-            if let (true, Some(name), Some(count)) = (autoscaled, pool_name(pool), pool.get("count")) {
+            // The autoscaler's count within the declared bounds is the autoscaler doing its job,
+            // nothing a reviewer can act on; outside them (bounds just changed, autoscaling
+            // turned off by hand), it is worth a look.
+            let outside_bounds = |count: &Value| {
+                self.node_pools.iter().any(|p| match p.size {
+                    PoolSize::Autoscale { min, max, .. } => {
+                        Some(p.name.as_str()) == pool_name(pool)
+                            && count.as_u64().is_none_or(|n| n < u64::from(min) || n > u64::from(max))
+                    }
+                    PoolSize::Fixed { .. } => false,
+                })
+            };
+            if let (Some(name), Some(count)) = (pool_name(pool), pool.get("count").filter(|c| outside_bounds(c))) {
                 observed.insert(format!("agentPoolProfiles.{name}.count"), count.clone());
             }
         }
@@ -764,8 +772,12 @@ mod tests {
     #[test]
     fn the_autoscaler_count_and_foreign_tags_are_observed_not_owned() {
         let observed = cluster().observed(&live());
-        assert_eq!(observed["agentPoolProfiles.work.count"], 4);
         assert_eq!(observed["tags.costCenter"], "42");
+        assert_eq!(observed.len(), 1, "a count within the autoscaler's bounds is not worth a line: {observed:?}");
+        let mut outside = live();
+        outside["properties"]["agentPoolProfiles"][0]["count"] = json!(9);
+        let observed = cluster().observed(&outside);
+        assert_eq!(observed["agentPoolProfiles.work.count"], 9);
         assert_eq!(observed.len(), 2);
     }
 

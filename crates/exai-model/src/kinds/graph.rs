@@ -18,7 +18,8 @@ pub const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// How an object that has no ARM tags says exai owns it: `exai-owner:<address>`, in an
 /// application's or service principal's `tags`, a federated credential's `description`, a client
 /// secret's `displayName`. Projected as the owned field `tags.exai-owner`, like ARM's tag, so
-/// deletes are refused the same way for every kind.
+/// deletes are refused the same way for every kind — except a federated credential's, listed
+/// as the `description` that holds it (it has no tags).
 pub fn owner_mark(address: &Address) -> String {
     format!("{OWNER_TAG}:{address}")
 }
@@ -422,12 +423,14 @@ impl crate::Kind for FederatedCredential {
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         delete_object(live)
     }
+    /// The mark is listed where the credential holds it, its `description`: a federated
+    /// credential has no tags, and a plan must not show a field the object cannot have.
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
         fields.insert("issuer".into(), Value::from(self.issuer.clone()));
         fields.insert("subject".into(), Value::from(self.subject.clone()));
         fields.insert("audiences".into(), json!(self.audiences));
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields.insert("description".into(), Value::from(owner_mark(&self.address)));
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
@@ -435,19 +438,17 @@ impl crate::Kind for FederatedCredential {
     }
 }
 
-/// The owned fields of a federated credential's document.
+/// The owned fields of a federated credential's document. `description` is owned whatever it
+/// holds: exai writes its mark there (a description written by hand shows as a change).
 fn federated_fields(document: &Value) -> OwnedFields {
     let mut fields = OwnedFields::new();
-    for name in ["issuer", "subject"] {
+    for name in ["issuer", "subject", "description"] {
         if let Some(value) = document.get(name).filter(|v| v.is_string()) {
             fields.insert(name.into(), value.clone());
         }
     }
     if let Some(audiences) = document.get("audiences").filter(|v| v.is_array()) {
         fields.insert("audiences".into(), audiences.clone());
-    }
-    if let Some(owner) = document.get("description").and_then(Value::as_str).and_then(owner_of_mark) {
-        fields.insert(owner_path(), Value::from(owner));
     }
     fields
 }
@@ -649,13 +650,9 @@ impl crate::Kind for GraphPermission {
         }
         fields
     }
-    fn observed(&self, live: &LiveResource) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        if let Some(resource) = live.document.get("resourceDisplayName").filter(|v| v.is_string()) {
-            fields.insert("resourceDisplayName".into(), resource.clone());
-        }
-        fields
-    }
+    // Nothing observed: the rest of an app role assignment (`resourceDisplayName` "Microsoft
+    // Graph", `principalDisplayName`, `createdDateTime`) is Graph's bookkeeping, which a
+    // reviewer cannot act on.
 }
 
 /// The federated credentials GitHub Actions needs for `repository` (`owner/name`).
