@@ -53,7 +53,8 @@ impl Run {
         }
     }
 
-    /// Panics with both streams unless the exit code is `code`; never a panic of the binary.
+    /// Panics with both streams unless the exit code is `code`; never a panic of the binary,
+    /// and never a raw control character ([`Run::expect_terminal_safe`]).
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code,
@@ -63,8 +64,56 @@ impl Run {
             self.stderr
         );
         assert!(!self.stderr.contains("panicked"), "the binary panicked:\n{}", self.stderr);
+        self.expect_terminal_safe()
+    }
+
+    /// Panics unless both streams are safe for a terminal: no control character but the line
+    /// feed (the harness sets `NO_COLOR`, so not even colour), wherever the text came from (a
+    /// spec, Azure's answers).
+    pub fn expect_terminal_safe(&self) -> &Self {
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if let Some((line, raw)) = text
+                .lines()
+                .enumerate()
+                .find_map(|(i, line)| line.chars().find(|c| c.is_control()).map(|c| (i + 1, c)))
+            {
+                panic!("{stream} line {line} holds the raw control character {raw:?}:\n{}", text.escape_debug());
+            }
+        }
         self
     }
+}
+
+/// Returns `text` with what changes from run to run replaced: GUIDs (`[guid]`), elapsed times
+/// (`in [t]s`), and each `(value, name)` of `known` (an emulator's URL, a scratch directory).
+pub fn redact(text: &str, known: &[(&str, &str)]) -> String {
+    let mut text = text.to_owned();
+    for (value, name) in known {
+        text = text.replace(value, name);
+    }
+    let is_guid = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        if rest.len() >= 36 && rest.is_char_boundary(36) && is_guid(&rest[..36]) {
+            out.push_str("[guid]");
+            rest = &rest[36..];
+        } else if let Some(after) = rest.strip_prefix(" in ").filter(|r| r.find('s').is_some_and(|end| {
+            !r[..end].is_empty() && r[..end].chars().all(|c| c.is_ascii_digit() || c == '.')
+        })) {
+            let end = after.find('s').unwrap_or_default();
+            out.push_str(" in [t]s");
+            rest = &after[end + 1..];
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// A scratch directory holding a spec, where the binary runs with a clean environment.
