@@ -43,8 +43,11 @@ fn the_readme_spec_diagnostic_is_what_exai_prints_for_that_mistake() {
     std::fs::create_dir_all(s.path().join("specs")).expect("create specs/");
     let spec = example_spec();
     assert!(spec.contains("      name: exai-perso-rg\n"));
-    std::fs::write(s.path().join("specs/exai.yaml"), spec.replacen("      name: exai-perso-rg\n", "      nmae: exai-perso-rg\n", 1))
-        .expect("write the spec");
+    std::fs::write(
+        s.path().join("specs/exai.yaml"),
+        spec.replacen("      name: exai-perso-rg\n", "      nmae: exai-perso-rg\n", 1),
+    )
+    .expect("write the spec");
     let run = s.run(&["validate", "--emulator", "-f", "specs/exai.yaml"]);
     run.expect_code(1);
     assert_eq!(run.stderr, shown, "the README's block must be exactly what exai prints");
@@ -83,9 +86,7 @@ fn the_readme_tour_does_what_its_comments_say() {
 
     let plan = "exai plan  --emulator -f specs/exai.yaml";
     let claims = tour_comments(&readme, plan);
-    let [created, changed_claim, deleted] = claims.as_slice() else {
-        panic!("the tour plans three times: {claims:?}")
-    };
+    let [created, changed_claim, deleted] = claims.as_slice() else { panic!("the tour plans three times: {claims:?}") };
 
     // "+ perso.resourceGroup, registry, cluster ... will be created"
     let first = tour(&s, plan);

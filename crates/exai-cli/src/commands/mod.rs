@@ -123,3 +123,51 @@ pub async fn observe_and_plan(
     let plan = exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()))?;
     Ok((live, plan))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exai_model::{LiveState, Observation};
+    use exai_planner::Action;
+
+    /// The example spec, and a plan of it where only the resources `writes` name change.
+    fn example(writes: &[&str]) -> (exai_spec::Spec, exai_planner::Plan) {
+        let text = include_str!("../../../../specs/exai.yaml");
+        let env = |_: &str| Some(exai_emulator::DEV_SUBSCRIPTION_ID.to_owned());
+        let spec = exai_spec::parse("exai.yaml", text, &env).expect("the example is valid");
+        let desired = spec.desired_state(None).expect("every environment");
+        let mut live = LiveState::new();
+        for resource in &desired.resources {
+            live.insert(resource.address.clone(), Observation::Absent);
+        }
+        let mut plan = exai_planner::plan(&desired, &live).expect("a plan");
+        for change in &mut plan.resource_changes {
+            if !writes.contains(&change.address.as_str()) {
+                change.action = Action::NoOp;
+            }
+        }
+        (spec, plan)
+    }
+
+    fn environments(warnings: &[&exai_spec::Warning]) -> Vec<String> {
+        warnings.iter().map(|w| w.environment.clone()).collect()
+    }
+
+    #[test]
+    fn the_contributor_warning_shows_only_where_a_role_assignment_is_written() {
+        let (spec, plan) = example(&[]);
+        assert_eq!(spec.warnings.len(), 2, "the example's deployers are both Contributors");
+        assert!(actionable_warnings(&spec, None, &plan).is_empty(), "a no-op plan has nothing to act on");
+
+        let (spec, plan) = example(&["prod.registry", "perso.cluster"]);
+        assert!(actionable_warnings(&spec, None, &plan).is_empty(), "no role assignment is written");
+
+        let (spec, plan) = example(&["prod.cluster.acr-pull"]);
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["prod"]);
+        assert!(actionable_warnings(&spec, Some("perso"), &plan).is_empty(), "only the selected environments");
+
+        let (spec, plan) = example(&["perso.deployer.role", "prod.planner.role"]);
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["perso", "prod"], "once each");
+        assert_eq!(environments(&spec.warnings_for(Some("prod"))), ["prod"]);
+    }
+}
