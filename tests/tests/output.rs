@@ -122,3 +122,24 @@ fn an_azure_error_holding_escape_sequences_bel_and_a_newline_prints_escaped() {
     });
     insta::assert_snapshot!(redact(&shown, &[(url, "[emulator]")]));
 }
+
+#[test]
+fn an_azure_error_stopping_a_plan_prints_escaped() {
+    // Read errors are reported by `error::report`: Azure's message, then its request id and hint.
+    // `retry-after=0` lets the client's retries of a 503 run out at once.
+    let message = "Group 'exai\u{1b}[2J\u{7}' is busy.\r\nApply complete: 0 failed.";
+    let fault: FaultRule = format!(
+        "GET /subscriptions/*/resourcegroups/exai-perso-rg 503 retry-after=0 code=ServerBusy message=\"{message}\""
+    )
+    .parse()
+    .expect("a fault rule");
+    let emulator = InProcessEmulator::start_with(EmulatorOptions { faults: vec![fault], ..Default::default() });
+    let mut s = Scratch::with_example();
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let run = s.run_against(&emulator, &["plan", "--env", "perso", "--detailed-exitcode", "-f", "exai.yaml"]);
+    run.expect_code(1);
+    assert_eq!(run.stdout, "");
+    let url = emulator.emulator.url().to_string();
+    let error: Vec<&str> = run.stderr.lines().skip_while(|l| !l.starts_with("error: ")).collect();
+    insta::assert_snapshot!(redact(&error.join("\n"), &[(url.trim_end_matches('/'), "[emulator]")]));
+}
