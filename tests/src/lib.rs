@@ -68,12 +68,15 @@ impl Run {
     }
 
     /// Panics unless both streams are safe for a terminal: no control character but the line
-    /// feed (the harness sets `NO_COLOR`, so not even colour), wherever the text came from (a
-    /// spec, Azure's answers).
+    /// feed (the harness sets `NO_COLOR`, so not even colour) and no bidirectional or
+    /// zero-width formatting character, wherever the text came from (a spec, Azure's answers).
     pub fn expect_terminal_safe(&self) -> &Self {
+        let unsafe_char = |c: &char| {
+            c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
         for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             if let Some((line, raw)) =
-                text.lines().enumerate().find_map(|(i, line)| line.chars().find(|c| c.is_control()).map(|c| (i + 1, c)))
+                text.lines().enumerate().find_map(|(i, line)| line.chars().find(unsafe_char).map(|c| (i + 1, c)))
             {
                 panic!("{stream} line {line} holds the raw control character {raw:?}:\n{}", text.escape_debug());
             }

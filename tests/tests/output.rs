@@ -143,3 +143,18 @@ fn an_azure_error_stopping_a_plan_prints_escaped() {
     let error: Vec<&str> = run.stderr.lines().skip_while(|l| !l.starts_with("error: ")).collect();
     insta::assert_snapshot!(redact(&error.join("\n"), &[(url.trim_end_matches('/'), "[emulator]")]));
 }
+
+#[test]
+fn a_spec_value_holding_escapes_is_shown_escaped_in_plans_and_dry_runs() {
+    // A tag value is free text: YAML's escapes put an ESC and a right-to-left override in it.
+    let s = Scratch::with_example();
+    s.write_spec(&s.spec().replacen("    project: exai\n", "    project: \"ex\\e[2Jai\\u202e\"\n", 1));
+    let plan = s.run(&["plan", "--emulator", "--env", "perso"]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains(r#"+ tags.project    = "ex\u{1b}[2Jai\u{202e}""#), "{}", plan.stdout);
+    let markdown = s.run(&["plan", "--emulator", "--env", "perso", "--format", "markdown"]);
+    markdown.expect_code(0);
+    let dry_run = s.run(&["apply", "--emulator", "--env", "perso", "--dry-run"]);
+    dry_run.expect_code(0);
+    assert!(dry_run.stdout.contains(r#""project": "ex\u001b[2Jai\u{202e}""#), "{}", dry_run.stdout);
+}

@@ -263,8 +263,9 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
             if let Some(body) = body {
                 let pretty =
                     serde_json::to_string_pretty(&exai_model::describe_placeholders(&body)).unwrap_or_default();
+                // JSON escapes control characters but not invisible ones (a bidi override).
                 for line in pretty.lines() {
-                    println!("  {line}");
+                    println!("  {}", exai_model::escape_shown(line));
                 }
             }
             if let Some(file) = secret_file {
