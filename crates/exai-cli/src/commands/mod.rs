@@ -68,11 +68,13 @@ pub async fn plan_spec(
     })?;
     exai_executor::prepare_secrets(&mut desired, std::time::SystemTime::now());
     let connection = connect(target, &loaded.spec.tenant).await?;
-    eprintln!("exai {command}: {} (environments: {})", loaded.file, environments.join(", "));
-    eprintln!("target: {}", connection.target);
-    eprintln!("credential: {}", connection.client.credential_description());
+    // Paths and environment values can hold anything: escaped like every outside string.
+    let shown = |text: &str| exai_model::escape_shown(text).into_owned();
+    eprintln!("exai {command}: {} (environments: {})", shown(&loaded.file), environments.join(", "));
+    eprintln!("target: {}", shown(&connection.target.to_string()));
+    eprintln!("credential: {}", shown(connection.client.credential_description()));
     for note in notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", shown(&note.to_string()));
     }
     let (live, plan) = observe_and_plan(&desired, &connection).await?;
     loaded.print_warnings(&actionable_warnings(&loaded.spec, spec.env.as_deref(), &plan));
