@@ -136,3 +136,20 @@ fn render_each(error: &SpecError, source: &str, severity: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_is_escaped_and_spans_follow_it() {
+        let source = "a: 1\r\nname: x\u{1b}[2Jy\u{7}\tz # \u{202e}\n";
+        let shown = ShownSource::new(source);
+        assert_eq!(shown.text, "a: 1\r\nname: x\\u{1b}[2Jy\\u{7}\tz # \\u{202e}\n", "line structure and tabs kept");
+        let value = source.find('x').unwrap_or_default();
+        let len = source.find('z').unwrap_or_default() + 1 - value;
+        let span = exai_spec::SourceSpan { offset: value, len, line: 2, column: 7 };
+        let (offset, len) = shown.span(span);
+        assert_eq!(&shown.text[offset..offset + len], "x\\u{1b}[2Jy\\u{7}\tz");
+    }
+}
