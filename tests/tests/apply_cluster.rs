@@ -118,7 +118,8 @@ fn the_autoscaler_changing_the_count_is_not_a_change() {
     plan(&s, &["--detailed-exitcode"]).expect_code(0);
     let change = cluster_change(&s);
     assert_eq!(change["action"], "no-op", "{change:#}");
-    assert_eq!(change["observed"]["agentPoolProfiles.work.count"], 4, "{change:#}");
+    // Within the bounds the spec sets, the autoscaler's count is nothing a reviewer can act on.
+    assert!(change.get("observed").is_none(), "{change:#}");
 
     // A change elsewhere writes the autoscaler's count back as it is.
     s.write_spec(&s.spec().replace("tags: { tier: compute }", "tags: { tier: platform }"));
