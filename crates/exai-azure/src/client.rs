@@ -202,7 +202,7 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     let client_options = || {
         let mut options = ClientOptions {
             transport: Some(Transport::new(Arc::new(BoundedTransport::new(
-                http.clone(),
+                Arc::new(http.clone()),
                 Endpoint::Token,
                 &config.network,
             )))),
@@ -268,7 +268,7 @@ fn pipeline(
         Endpoint::Arm | Endpoint::Token => (ARM_SCOPE, true),
     };
     let options = ClientOptions {
-        transport: Some(Transport::new(Arc::new(BoundedTransport::new(http.clone(), endpoint, network)))),
+        transport: Some(Transport::new(Arc::new(BoundedTransport::new(Arc::new(http.clone()), endpoint, network)))),
         // `ResendPolicy` replaces azure_core's retries (see `crate::network`); it runs before
         // the bearer policy, so a token is fetched (or taken from the cache) for each attempt.
         per_call_policies: vec![Arc::new(ResendPolicy::new(endpoint, posts_repeatable, network))],

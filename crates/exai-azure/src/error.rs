@@ -358,6 +358,107 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn credential(credential: &str, message: &str) -> String {
+        AzureError::Credential { credential: credential.to_owned(), message: message.to_owned() }
+            .hint()
+            .unwrap_or_default()
+    }
+
+    const SECRET: &str = "client secret of application app (from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)";
+
+    #[test]
+    fn azure_cli_installed_but_not_logged_in_says_az_login() {
+        // What azure_identity's AzureCliCredential reports when `az` prints its own error.
+        let hint = credential(
+            "Azure CLI login (`az` found on PATH)",
+            "AzureCliCredential authentication failed. ERROR: Please run 'az login' to setup account.\nTo troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#azure-cli",
+        );
+        assert!(hint.starts_with("the Azure CLI is installed but not logged in: run `az login`"), "{hint}");
+        assert!(!hint.contains("secret may have expired"));
+    }
+
+    #[test]
+    fn a_plain_http_endpoint_says_https() {
+        let hint = AzureError::PlainHttp { url: "http://127.0.0.1:8443/".into() }.hint().unwrap_or_default();
+        assert!(hint.contains("refuse to send bearer tokens over plain HTTP"), "{hint}");
+        // The bearer policy's own words, should a plain-HTTP URL reach it.
+        let hint = credential(SECRET, "authorized requests are not permitted for non-TLS protected endpoints");
+        assert!(hint.contains("plain HTTP"), "{hint}");
+    }
+
+    #[test]
+    fn aadsts70021_shows_the_subject_the_token_carried() {
+        // Entra's text, as the emulator answers it and as Entra does.
+        let message = "Entra refused: AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://token.actions.githubusercontent.com'. Assertion Subject: 'repo:my-org/exai:ref:refs/heads/main'. Assertion Audience: 'api://AzureADTokenExchange'.";
+        let hint = credential(SECRET, message);
+        assert!(hint.contains("for the subject `repo:my-org/exai:ref:refs/heads/main`"), "{hint}");
+        assert!(hint.contains("issuer `https://token.actions.githubusercontent.com`"), "{hint}");
+        assert!(hint.contains("az ad app federated-credential list"), "{hint}");
+    }
+
+    #[test]
+    fn each_aadsts_code_has_its_own_hint() {
+        let cases = [
+            ("AADSTS7000215: Invalid client secret provided.", "the secret's *value*"),
+            ("AADSTS7000222: The provided client secret keys for app 'x' are expired.", "has expired"),
+            ("AADSTS700024: Client assertion is not within its valid time range.", "expired or is not valid yet"),
+            ("AADSTS50027: JWT token is invalid or malformed.", "not a valid JWT"),
+            (
+                "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.",
+                "does not exist in this tenant",
+            ),
+            ("AADSTS90002: Tenant 'x' not found.", "the tenant does not exist"),
+            ("AADSTS700027: Client assertion failed signature validation.", "signature does not verify"),
+            (
+                "AADSTS7000229: The client application x is missing service principal in the tenant y.",
+                "no service principal",
+            ),
+            (
+                "AADSTS900023: Specified tenant identifier 'x' is neither a valid DirectoryName nor a valid ObjectId.",
+                "a tenant id (a GUID)",
+            ),
+            ("AADSTS90033: A transient error has occurred.", "transient"),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for (message, expected) in cases {
+            let hint = credential(SECRET, &format!("Entra refused: {message}"));
+            assert!(hint.contains(expected), "{message}: {hint}");
+            assert!(seen.insert(hint), "{message}: the same hint as another code");
+        }
+        // A code exai has no hint for keeps the general one.
+        assert!(credential(SECRET, "AADSTS1234567: something new").contains("check the client id, secret and tenant"));
+    }
+
+    #[test]
+    fn network_failures_say_what_to_do() {
+        use crate::network::{Endpoint, NetworkFailure, RequestFailure};
+        let failure = |failure: NetworkFailure| {
+            AzureError::Network(RequestFailure {
+                endpoint: Endpoint::Token,
+                method: "POST".into(),
+                url: "https://127.0.0.1:1/t/oauth2/v2.0/token".into(),
+                failure,
+                attempts: 5,
+                elapsed: std::time::Duration::from_secs(11),
+            })
+        };
+        let html = failure(NetworkFailure::NotJson { what: "an HTML page".into(), status: "502 Bad Gateway".into() });
+        assert_eq!(
+            html.to_string(),
+            "the token endpoint answered an HTML page with 502 Bad Gateway to POST `https://127.0.0.1:1/t/oauth2/v2.0/token` (5 attempts in 11 s)"
+        );
+        assert!(html.hint().unwrap_or_default().contains("the credential was not checked"));
+        let tls = failure(NetworkFailure::Tls {
+            reason: "UnknownIssuer".into(),
+            trusted: "the system's CAs and `x.pem` (--ca-cert)".into(),
+        });
+        assert!(tls.hint().unwrap_or_default().contains("`x.pem` (--ca-cert)"));
+        assert!(
+            failure(NetworkFailure::NoAnswer { seconds: 30 }).hint().unwrap_or_default().contains("--request-timeout")
+        );
+        assert!(failure(NetworkFailure::Refused).hint().unwrap_or_default().contains("--retry-timeout"));
+    }
+
     #[test]
     fn codes_of_the_registry_and_monitoring_kinds_have_hints() {
         let taken = hint_for("AlreadyInUse", 409).unwrap_or_default();

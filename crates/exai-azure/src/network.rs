@@ -31,7 +31,9 @@ use azure_core::http::{AsyncRawResponse, Context, HttpClient, Method, Request, S
 use futures::StreamExt;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, so tests can pause time and a wait costs them nothing.
+use tokio::time::Instant;
 
 /// The largest answer exai reads. ARM and Graph objects are a few kB and a page of a list at
 /// most a few MB; anything larger is not an answer to what exai asked.
@@ -280,7 +282,7 @@ pub(crate) fn request_failure<'a>(error: &'a (dyn std::error::Error + 'static)) 
 /// answer's size and failures classified.
 #[derive(Debug)]
 pub(crate) struct BoundedTransport {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     endpoint: Endpoint,
     request_timeout: Duration,
     connect_timeout: Duration,
@@ -288,7 +290,7 @@ pub(crate) struct BoundedTransport {
 }
 
 impl BoundedTransport {
-    pub(crate) fn new(http: reqwest::Client, endpoint: Endpoint, options: &NetworkOptions) -> Self {
+    pub(crate) fn new(http: Arc<dyn HttpClient>, endpoint: Endpoint, options: &NetworkOptions) -> Self {
         let trusted = match &options.ca_origin {
             Some(origin) => format!("the system's CAs and {origin}"),
             None => "the system's CAs only (no --ca-cert)".to_owned(),
@@ -666,6 +668,172 @@ mod tests {
         assert_eq!(not_json_words(None, b"  "), "an empty body");
         assert_eq!(not_json_words(Some("text/plain"), b"oops"), "`text/plain` instead of JSON");
         assert_eq!(status_words(502), "502 Bad Gateway");
+    }
+
+    /// The rest of a pipeline, answering from a script: one answer per attempt.
+    #[derive(Debug)]
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<Result<(u16, Vec<(&'static str, &'static str)>), NetworkFailure>>>,
+        sent: std::sync::Mutex<Vec<Instant>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Result<(u16, Vec<(&'static str, &'static str)>), NetworkFailure>>) -> Arc<Self> {
+            Arc::new(Self { answers: std::sync::Mutex::new(answers), sent: std::sync::Mutex::default() })
+        }
+
+        fn sent(&self) -> Vec<Instant> {
+            self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+        }
+    }
+
+    #[async_trait]
+    impl Policy for Scripted {
+        async fn send(&self, _: &Context, request: &mut Request, _: &[Arc<dyn Policy>]) -> PolicyResult {
+            if let Ok(mut sent) = self.sent.lock() {
+                sent.push(Instant::now());
+            }
+            let next =
+                self.answers.lock().ok().and_then(|mut answers| (!answers.is_empty()).then(|| answers.remove(0)));
+            match next.unwrap_or(Ok((200, Vec::new()))) {
+                Ok((status, pairs)) => {
+                    let mut headers = Headers::new();
+                    for (name, value) in pairs {
+                        headers.insert(name, value);
+                    }
+                    let status = StatusCode::from(status);
+                    Ok(AsyncRawResponse::from_bytes(status, headers, Bytes::from_static(b"{}")))
+                }
+                Err(failure) => Err(Error::new(
+                    ErrorKind::Io,
+                    RequestFailure {
+                        endpoint: Endpoint::Graph,
+                        method: request.method().to_string(),
+                        url: without_query(request.url()),
+                        failure,
+                        attempts: 1,
+                        elapsed: Duration::ZERO,
+                    },
+                )),
+            }
+        }
+    }
+
+    fn waits() -> (Arc<std::sync::Mutex<Vec<Wait>>>, NetworkOptions) {
+        let seen: Arc<std::sync::Mutex<Vec<Wait>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let hook: WaitHook = Arc::new(move |wait: &Wait| {
+            if let Ok(mut seen) = sink.lock() {
+                seen.push(wait.clone());
+            }
+        });
+        (seen, NetworkOptions { on_wait: Some(hook), ..NetworkOptions::default() })
+    }
+
+    async fn send(policy: &ResendPolicy, method: Method, next: Arc<Scripted>) -> PolicyResult {
+        let url =
+            azure_core::http::Url::parse("https://graph.example/v1.0/applications").unwrap_or_else(|_| unreachable!());
+        let mut request = Request::new(url, method);
+        let next: Vec<Arc<dyn Policy>> = vec![next];
+        policy.send(&Context::new(), &mut request, &next).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_graph_post_answered_429_is_sent_again_after_exactly_its_retry_after() {
+        let (seen, options) = waits();
+        let policy = ResendPolicy::new(Endpoint::Graph, false, &options);
+        let next = Scripted::new(vec![Ok((429, vec![("retry-after", "1")])), Ok((201, Vec::new()))]);
+        let response = send(&policy, Method::Post, Arc::clone(&next)).await;
+        assert_eq!(response.map(|r| u16::from(r.status())).ok(), Some(201));
+        let sent = next.sent();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1] - sent[0], Duration::from_secs(1), "Retry-After: 1, not a longer backoff");
+        let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].reason, WaitReason::Throttled { retry_after: true });
+        assert_eq!(
+            seen[0].to_string(),
+            "Microsoft Graph is throttling: waiting 1 s (its Retry-After) before sending POST https://graph.example/v1.0/applications again"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_connection_resends_reads_but_not_graph_posts() {
+        let (_, options) = waits();
+        let policy = ResendPolicy::new(Endpoint::Graph, false, &options);
+        let next = Scripted::new(vec![Err(NetworkFailure::Closed)]);
+        assert!(send(&policy, Method::Get, Arc::clone(&next)).await.is_ok());
+        assert_eq!(next.sent().len(), 2, "a read is sent again");
+
+        let next = Scripted::new(vec![Err(NetworkFailure::Closed)]);
+        let error = send(&policy, Method::Post, Arc::clone(&next)).await.err();
+        assert_eq!(next.sent().len(), 1, "a create may have happened: not sent again");
+        let failure = error.as_ref().and_then(|e| e.downcast_ref::<RequestFailure>()).map(|f| f.failure.clone());
+        assert_eq!(failure, Some(NetworkFailure::Closed));
+
+        // A refused connection never reached Graph: even a POST is sent again.
+        let next = Scripted::new(vec![Err(NetworkFailure::Refused)]);
+        assert!(send(&policy, Method::Post, Arc::clone(&next)).await.is_ok());
+        assert_eq!(next.sent().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn certificate_errors_are_never_retried_and_refusals_stop_at_the_retry_timeout() {
+        let (_, options) = waits();
+        let policy = ResendPolicy::new(Endpoint::Graph, false, &options);
+        let tls = NetworkFailure::Tls { reason: "UnknownIssuer".into(), trusted: "the system's CAs".into() };
+        let next = Scripted::new(vec![Err(tls)]);
+        assert!(send(&policy, Method::Get, Arc::clone(&next)).await.is_err());
+        assert_eq!(next.sent().len(), 1);
+
+        let next = Scripted::new((0..100).map(|_| Err(NetworkFailure::Refused)).collect());
+        let started = Instant::now();
+        let error = send(&policy, Method::Get, Arc::clone(&next)).await.err();
+        assert!(started.elapsed() < options.retry_timeout, "{:?}", started.elapsed());
+        assert_eq!(next.sent().len(), 5, "attempts at 0, 1, 3, 7 and 11 s");
+        let attempts = error.as_ref().and_then(|e| e.downcast_ref::<RequestFailure>()).map(|f| f.attempts);
+        assert_eq!(attempts, Some(5));
+    }
+
+    /// An HTTP client answering one body of `size` bytes, optionally announcing it.
+    #[derive(Debug)]
+    struct Answering {
+        size: usize,
+        announce: bool,
+    }
+
+    #[async_trait]
+    impl HttpClient for Answering {
+        async fn execute_request(&self, _: &Request) -> azure_core::Result<AsyncRawResponse> {
+            let mut headers = Headers::new();
+            if self.announce {
+                headers.insert("content-length", self.size.to_string());
+            }
+            Ok(AsyncRawResponse::from_bytes(StatusCode::Ok, headers, Bytes::from(vec![b' '; self.size])))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_the_bound_is_refused_by_its_size() {
+        let url = azure_core::http::Url::parse("https://arm.example/x").unwrap_or_else(|_| unreachable!());
+        let request = Request::new(url, Method::Get);
+        for announce in [true, false] {
+            let transport = BoundedTransport::new(
+                Arc::new(Answering { size: 20 * 1024 * 1024, announce }),
+                Endpoint::Arm,
+                &NetworkOptions::default(),
+            );
+            let error = transport.execute_request(&request).await.err();
+            let failure = error.as_ref().and_then(|e| e.downcast_ref::<RequestFailure>()).map(|f| f.failure.clone());
+            let Some(NetworkFailure::TooLarge { bytes }) = failure else { panic!("{error:?}") };
+            assert!(bytes > MAX_BODY_BYTES as u64);
+        }
+        let transport = BoundedTransport::new(
+            Arc::new(Answering { size: 1024, announce: true }),
+            Endpoint::Arm,
+            &NetworkOptions::default(),
+        );
+        assert!(transport.execute_request(&request).await.is_ok());
     }
 
     #[test]
