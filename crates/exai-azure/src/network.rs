@@ -412,7 +412,11 @@ fn certificate_words(detail: &str) -> String {
         "UnknownIssuer" => "the server's certificate is not signed by a CA exai trusts (UnknownIssuer)",
         "Expired" => "the server's certificate has expired",
         "NotValidYet" => "the server's certificate is not valid yet",
-        "BadSignature" => "the server's certificate has a bad signature",
+        // rustls finds the trusted CA by the issuer's name, then checks the signature: a CA of
+        // the same name that did not sign it (another emulator's, an older one) ends here.
+        "BadSignature" => {
+            "the server's certificate is not signed by the trusted CA of the same name (BadSignature): another CA with that name signed it"
+        }
         "Revoked" => "the server's certificate was revoked",
         other if other.starts_with("certificate not valid for name") || other.starts_with("NotValidForName") => {
             return format!("the server's certificate is for another host name ({other})");
