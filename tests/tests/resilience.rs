@@ -243,11 +243,18 @@ fn an_answer_about_another_object_is_refused() {
     });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap(),
+        )
         .build()
         .unwrap();
     let seeded = runtime
-        .block_on(http.post(format!("{}_emulator/seed", emulator.emulator.url())).header("content-type", "application/json").body(seed.to_string()).send())
+        .block_on(
+            http.post(format!("{}_emulator/seed", emulator.emulator.url()))
+                .header("content-type", "application/json")
+                .body(seed.to_string())
+                .send(),
+        )
         .unwrap();
     assert!(seeded.status().is_success(), "{seeded:?}");
 
@@ -286,4 +293,53 @@ fn azure_cli_installed_but_not_logged_in_says_run_az_login() {
         "{error}"
     );
     assert!(!error.contains("secret may have expired"), "{error}");
+}
+
+#[test]
+fn a_dropped_connection_fails_no_read_that_can_be_sent_again() {
+    // The drop closes the HTTP/2 connection every concurrent Graph read travels on.
+    let emulator = emulator_with(&["GET /v1.0/** drop times=1"]);
+    let s = scratch(DEPLOYER_SPEC);
+    let run = s.run_against(&emulator, &["plan"]);
+    run.expect_code(0);
+    let waits = waits(&run);
+    assert!(!waits.is_empty(), "{}", run.stderr);
+    assert!(
+        waits
+            .iter()
+            .all(|w| w.contains("connection closed by the server before it answered: trying again in 1 s (attempt 2)")),
+        "{}",
+        run.stderr
+    );
+    let dropped = emulator.emulator.requests().iter().filter(|r| r.status == 0).count();
+    assert_eq!(dropped, 1, "{:?}", emulator.emulator.requests());
+}
+
+#[test]
+fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
+    let emulator = emulator_with(&["POST /v1.0/applications drop times=1"]);
+    let s = scratch(DEPLOYER_SPEC);
+    let url = emulator.emulator.url().to_string();
+    let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
+    run.expect_code(1);
+    let posts = || {
+        emulator
+            .emulator
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == "/v1.0/applications")
+            .count()
+    };
+    assert_eq!(posts(), 1, "sent once: the application may have been created");
+    let stderr = format!("{}{}", run.stdout, run.stderr).replace(&url, "https://127.0.0.1:PORT/");
+    assert!(
+        stderr.contains(
+            "Microsoft Graph closed the connection before answering POST `https://127.0.0.1:PORT/v1.0/applications`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the object may or may not have been created"), "{stderr}");
+    // The next apply finds what exists and converges.
+    s.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(posts(), 2);
 }

@@ -124,6 +124,8 @@ struct GitHubActionsAssertion {
     request_url: String,
     request_token: String,
     http: reqwest::Client,
+    /// The whole request, answer included, like every other request exai sends.
+    timeout: Duration,
 }
 
 #[async_trait::async_trait]
@@ -134,9 +136,10 @@ impl ClientAssertion for GitHubActionsAssertion {
             Error::with_message(ErrorKind::Credential, format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))
         })?;
         url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
-        let response = self.http.get(url).bearer_auth(&self.request_token).send().await.map_err(|e| {
-            Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
-        })?;
+        let response =
+            self.http.get(url).bearer_auth(&self.request_token).timeout(self.timeout).send().await.map_err(|e| {
+                Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
+            })?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::with_message(
@@ -234,7 +237,12 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
         CredentialKind::GitHubActions { client_id, request_url } => ClientAssertionCredential::new(
             tenant,
             client_id.clone(),
-            GitHubActionsAssertion { request_url: request_url.clone(), request_token: secret(), http: http.clone() },
+            GitHubActionsAssertion {
+                request_url: request_url.clone(),
+                request_token: secret(),
+                http: http.clone(),
+                timeout: config.network.request_timeout,
+            },
             Some(ClientAssertionCredentialOptions { client_options: client_options() }),
         )
         .map_err(fail)?,

@@ -368,11 +368,13 @@ fn classify(error: &(dyn std::error::Error + 'static), connect_timeout: Duration
         let detail = detail.split(": ").next().unwrap_or(detail);
         return NetworkFailure::Tls { reason: certificate_words(detail), trusted: trusted.to_owned() };
     }
-    if lower.contains("received fatal alert") || lower.contains("handshake") || lower.contains("tls") {
+    let io_kind = chain.iter().find_map(|e| e.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
+    // rustls' other handshake failures: an alert from the server, no common protocol.
+    let handshake = ["received fatal alert", "peer is incompatible", "peer misbehaved", "handshake"];
+    if io_kind != Some(std::io::ErrorKind::UnexpectedEof) && handshake.iter().any(|h| lower.contains(h)) {
         let reason = chain.last().map(|e| e.to_string()).unwrap_or_default();
         return NetworkFailure::Tls { reason, trusted: trusted.to_owned() };
     }
-    let io_kind = chain.iter().find_map(|e| e.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
     let reqwest_error = chain.iter().find_map(|e| e.downcast_ref::<reqwest::Error>());
     use std::io::ErrorKind as Io;
     match io_kind {
@@ -400,6 +402,7 @@ fn classify(error: &(dyn std::error::Error + 'static), connect_timeout: Duration
         || lower.contains("stream error")
         || lower.contains("broken pipe")
         || lower.contains("unexpected eof")
+        || lower.contains("close_notify")
     {
         return NetworkFailure::Closed;
     }
@@ -838,6 +841,41 @@ mod tests {
             &NetworkOptions::default(),
         );
         assert!(transport.execute_request(&request).await.is_ok());
+    }
+
+    #[test]
+    fn transport_errors_in_plain_words() {
+        let classify =
+            |error: &(dyn std::error::Error + 'static)| classify(error, Duration::from_secs(10), "the system's CAs");
+        let io = |kind: std::io::ErrorKind, text: &str| {
+            Error::new(ErrorKind::Io, std::io::Error::new(kind, text.to_owned()))
+        };
+        assert_eq!(
+            classify(&io(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)")),
+            NetworkFailure::Refused
+        );
+        assert_eq!(classify(&io(std::io::ErrorKind::ConnectionReset, "reset by peer")), NetworkFailure::Closed);
+        assert_eq!(
+            classify(&io(std::io::ErrorKind::UnexpectedEof, "peer closed connection without sending TLS close_notify")),
+            NetworkFailure::Closed
+        );
+        assert_eq!(
+            classify(&io(
+                std::io::ErrorKind::Other,
+                "dns error: failed to lookup address information: Name or service not known"
+            )),
+            NetworkFailure::Dns
+        );
+        let tls = classify(&io(std::io::ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer"));
+        assert_eq!(
+            tls,
+            NetworkFailure::Tls {
+                reason: "the server's certificate is not signed by a CA exai trusts (UnknownIssuer)".into(),
+                trusted: "the system's CAs".into()
+            }
+        );
+        let alert = classify(&io(std::io::ErrorKind::InvalidData, "received fatal alert: HandshakeFailure"));
+        assert!(matches!(alert, NetworkFailure::Tls { .. }), "{alert:?}");
     }
 
     #[test]
