@@ -448,7 +448,7 @@ impl AzureClient {
             // A network failure, of this request or of the token request before it, says which
             // endpoint failed and how; the credential is not to blame.
             if let Some(failure) = request_failure(&e) {
-                return AzureError::Network(failure.clone());
+                return AzureError::Network(Box::new(failure.clone()));
             }
             let message = explain(&e);
             // The retry policy wraps failures in its own error: look through it. Not reaching
@@ -471,14 +471,14 @@ impl AzureClient {
         let content_type = header("content-type");
         let what = not_json_words(content_type.as_deref(), &body);
         let not_json = |failure_status: u16| {
-            AzureError::Network(RequestFailure {
+            AzureError::Network(Box::new(RequestFailure {
                 endpoint,
                 method: method.to_string(),
                 url: url.to_owned(),
                 failure: NetworkFailure::NotJson { what: what.clone(), status: status_words(failure_status) },
                 attempts: 1,
                 elapsed: Duration::ZERO,
-            })
+            }))
         };
         if json.is_none() && what == "an HTML page" {
             // A proxy's or gateway's page, whatever its status: not Azure's answer.

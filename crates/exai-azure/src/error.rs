@@ -72,7 +72,7 @@ pub enum AzureError {
     /// A request got no usable answer: the connection failed, timed out or was closed, or the
     /// answer was too large or not JSON. Retries, when they were safe, are already spent.
     #[error("{}", network_message(.0))]
-    Network(RequestFailure),
+    Network(Box<RequestFailure>),
     /// The answer to a read is about another object than the one asked for.
     #[error(
         "`{url}` answered with the object `{answered}`, not the one asked for; exai does not take it as live state"
@@ -184,9 +184,7 @@ fn network_message(failure: &RequestFailure) -> String {
 fn network_hint(failure: &RequestFailure) -> String {
     let endpoint = failure.endpoint;
     match &failure.failure {
-        NetworkFailure::Refused => format!(
-            "nothing accepts connections there: check the URL (`--endpoint`) and that the server (an emulator, a proxy) is running; `--retry-timeout 2m` waits longer for one that is starting"
-        ),
+        NetworkFailure::Refused => "nothing accepts connections there: check the URL (`--endpoint`) and that the server (an emulator, a proxy) is running; `--retry-timeout 2m` waits longer for one that is starting".to_owned(),
         NetworkFailure::Dns => "check the host name in the URL and the machine's DNS or proxy settings (HTTPS_PROXY)".to_owned(),
         NetworkFailure::Tls { trusted, .. } => format!(
             "exai trusted {trusted}; pass the CA that signed the server's certificate with `--ca-cert FILE` (`exai emulator` prints the path of its own on its `ca-certificate:` line; behind a TLS-inspecting proxy, the proxy's CA); exai never skips the check"
@@ -433,14 +431,14 @@ mod tests {
     fn network_failures_say_what_to_do() {
         use crate::network::{Endpoint, NetworkFailure, RequestFailure};
         let failure = |failure: NetworkFailure| {
-            AzureError::Network(RequestFailure {
+            AzureError::Network(Box::new(RequestFailure {
                 endpoint: Endpoint::Token,
                 method: "POST".into(),
                 url: "https://127.0.0.1:1/t/oauth2/v2.0/token".into(),
                 failure,
                 attempts: 5,
                 elapsed: std::time::Duration::from_secs(11),
-            })
+            }))
         };
         let html = failure(NetworkFailure::NotJson { what: "an HTML page".into(), status: "502 Bad Gateway".into() });
         assert_eq!(

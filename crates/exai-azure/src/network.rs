@@ -677,15 +677,18 @@ mod tests {
         assert_eq!(status_words(502), "502 Bad Gateway");
     }
 
+    /// One scripted answer: a status with headers, or a failure.
+    type Answer = Result<(u16, Vec<(&'static str, &'static str)>), NetworkFailure>;
+
     /// The rest of a pipeline, answering from a script: one answer per attempt.
     #[derive(Debug)]
     struct Scripted {
-        answers: std::sync::Mutex<Vec<Result<(u16, Vec<(&'static str, &'static str)>), NetworkFailure>>>,
+        answers: std::sync::Mutex<Vec<Answer>>,
         sent: std::sync::Mutex<Vec<Instant>>,
     }
 
     impl Scripted {
-        fn new(answers: Vec<Result<(u16, Vec<(&'static str, &'static str)>), NetworkFailure>>) -> Arc<Self> {
+        fn new(answers: Vec<Answer>) -> Arc<Self> {
             Arc::new(Self { answers: std::sync::Mutex::new(answers), sent: std::sync::Mutex::default() })
         }
 
