@@ -224,6 +224,7 @@ impl InProcessEmulator {
             ),
             extra_ca_pem: Some(self.emulator.ca_certificate_pem().to_owned()),
             operation_timeout: std::time::Duration::from_secs(30),
+            network: exai_azure::NetworkOptions::default(),
         })
         .expect("a client of the emulator")
     }

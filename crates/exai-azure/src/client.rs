@@ -4,6 +4,10 @@
 
 use crate::AzureError;
 use crate::credential::{CredentialChoice, CredentialKind};
+use crate::network::{
+    BoundedTransport, Endpoint, FailFastCredential, NetworkFailure, NetworkOptions, RequestFailure, ResendPolicy,
+    not_json_words, request_failure, status_words,
+};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::HeaderName;
@@ -68,8 +72,11 @@ pub struct ClientConfig {
     pub credential: CredentialChoice,
     /// An extra CA certificate (PEM) to trust, e.g. the emulator's.
     pub extra_ca_pem: Option<String>,
-    /// How long to follow a long-running operation before giving up.
+    /// How long to follow a long-running operation before giving up (each request of it is
+    /// bounded by `network`).
     pub operation_timeout: Duration,
+    /// Timeouts, retries and the hook that reports waits.
+    pub network: NetworkOptions,
 }
 
 /// A successful answer.
@@ -92,11 +99,11 @@ pub struct Response {
 /// Sends requests to ARM and Graph with a bearer token, retries and LRO handling.
 pub struct AzureClient {
     arm: Pipeline,
+    /// Graph's POSTs create objects (an application, a secret) and are not idempotent: a
+    /// retry after a lost answer could create a second one, so the pipeline's policy sends a
+    /// POST again only when Graph cannot have processed it (a refused connection, a 429). A
+    /// failed create is reported instead; the next apply finds what was made and converges.
     graph: Pipeline,
-    /// Graph without retries, for POSTs: they create objects (an application, a secret) and
-    /// are not idempotent, so a retry after a lost answer could create a second one. A failed
-    /// create is reported instead; the next apply finds what was made and converges.
-    graph_once: Pipeline,
     endpoints: Endpoints,
     operation_timeout: Duration,
     credential: String,
@@ -117,6 +124,8 @@ struct GitHubActionsAssertion {
     request_url: String,
     request_token: String,
     http: reqwest::Client,
+    /// The whole request, answer included, like every other request exai sends.
+    timeout: Duration,
 }
 
 #[async_trait::async_trait]
@@ -127,9 +136,10 @@ impl ClientAssertion for GitHubActionsAssertion {
             Error::with_message(ErrorKind::Credential, format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))
         })?;
         url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
-        let response = self.http.get(url).bearer_auth(&self.request_token).send().await.map_err(|e| {
-            Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
-        })?;
+        let response =
+            self.http.get(url).bearer_auth(&self.request_token).timeout(self.timeout).send().await.map_err(|e| {
+                Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
+            })?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::with_message(
@@ -152,25 +162,59 @@ impl ClientAssertion for GitHubActionsAssertion {
     }
 }
 
-fn http_client(extra_ca_pem: Option<&str>) -> Result<reqwest::Client, AzureError> {
+/// Returns the certificates of a PEM bundle, refusing one that holds none: reqwest accepts any
+/// text as "PEM" and would only fail, or silently trust nothing more, at the first handshake.
+fn ca_certificates(pem: &str, origin: &str) -> Result<Vec<reqwest::Certificate>, AzureError> {
+    let invalid = |reason: String| AzureError::InvalidCaCertificate { origin: origin.to_owned(), reason };
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(invalid("it holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)".to_owned()));
+    }
+    let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| invalid(format!("it is not valid PEM: {e}")))?;
+    if certificates.is_empty() {
+        return Err(invalid("it holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)".to_owned()));
+    }
+    Ok(certificates)
+}
+
+fn http_client(extra_ca_pem: Option<&str>, network: &NetworkOptions) -> Result<reqwest::Client, AzureError> {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(20))
-        .read_timeout(Duration::from_secs(120))
+        // The whole attempt (first byte and body included) is bounded by `BoundedTransport`.
+        .connect_timeout(network.connect_timeout)
         // ARM does not redirect; following one would carry the bearer token elsewhere.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("exai/", env!("CARGO_PKG_VERSION")));
+    let origin = network.ca_origin.clone().unwrap_or_else(|| "given to the client".to_owned());
     if let Some(pem) = extra_ca_pem {
-        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-            .map_err(|e| AzureError::Config { message: format!("the CA certificate is not valid PEM: {e}") })?;
-        builder = builder.add_root_certificate(cert);
+        for certificate in ca_certificates(pem, &origin)? {
+            builder = builder.add_root_certificate(certificate);
+        }
     }
-    builder.build().map_err(|e| AzureError::Config { message: format!("cannot build the HTTP client: {e}") })
+    builder.build().map_err(|e| match extra_ca_pem {
+        Some(_) => AzureError::InvalidCaCertificate { origin, reason: explain_error(&e) },
+        None => AzureError::Config { message: format!("cannot build the HTTP client: {e}") },
+    })
+}
+
+/// Returns every message of an error's source chain, joined.
+fn explain_error(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| e.source()).map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }
 
 fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc<dyn TokenCredential>, AzureError> {
     let client_options = || {
-        let mut options =
-            ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), ..Default::default() };
+        let mut options = ClientOptions {
+            transport: Some(Transport::new(Arc::new(BoundedTransport::new(
+                Arc::new(http.clone()),
+                Endpoint::Token,
+                &config.network,
+            )))),
+            // A token request creates nothing: it may be sent again after any transient failure.
+            // `ResendPolicy` replaces azure_core's retries (see `crate::network`).
+            per_call_policies: vec![Arc::new(ResendPolicy::new(Endpoint::Token, true, &config.network))],
+            retry: RetryOptions::none(),
+            ..Default::default()
+        };
         if !config.endpoints.is_public_cloud {
             let mut custom = CustomConfiguration::default();
             custom.authority_host = config.endpoints.authority.as_str().trim_end_matches('/').to_owned();
@@ -193,7 +237,12 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
         CredentialKind::GitHubActions { client_id, request_url } => ClientAssertionCredential::new(
             tenant,
             client_id.clone(),
-            GitHubActionsAssertion { request_url: request_url.clone(), request_token: secret(), http: http.clone() },
+            GitHubActionsAssertion {
+                request_url: request_url.clone(),
+                request_token: secret(),
+                http: http.clone(),
+                timeout: config.network.request_timeout,
+            },
             Some(ClientAssertionCredentialOptions { client_options: client_options() }),
         )
         .map_err(fail)?,
@@ -213,14 +262,27 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     })
 }
 
+/// Returns the pipeline of one service: bounded attempts, [`ResendPolicy`] in the retry slot,
+/// then the bearer token.
 fn pipeline(
     http: &reqwest::Client,
     credential: Arc<dyn TokenCredential>,
-    scope: &str,
-    retry: RetryOptions,
+    endpoint: Endpoint,
+    network: &NetworkOptions,
 ) -> Pipeline {
-    let options =
-        ClientOptions { transport: Some(Transport::new(Arc::new(http.clone()))), retry, ..Default::default() };
+    let (scope, posts_repeatable) = match endpoint {
+        Endpoint::Graph => (GRAPH_SCOPE, false),
+        // ARM's POSTs are actions (checkNameAvailability, listing keys) that create nothing.
+        Endpoint::Arm | Endpoint::Token => (ARM_SCOPE, true),
+    };
+    let options = ClientOptions {
+        transport: Some(Transport::new(Arc::new(BoundedTransport::new(Arc::new(http.clone()), endpoint, network)))),
+        // `ResendPolicy` replaces azure_core's retries (see `crate::network`); it runs before
+        // the bearer policy, so a token is fetched (or taken from the cache) for each attempt.
+        per_call_policies: vec![Arc::new(ResendPolicy::new(endpoint, posts_repeatable, network))],
+        retry: RetryOptions::none(),
+        ..Default::default()
+    };
     Pipeline::new(
         Some("exai"),
         Some(env!("CARGO_PKG_VERSION")),
@@ -312,12 +374,18 @@ fn next_link(body: &mut Value) -> Option<String> {
 impl AzureClient {
     /// Builds a client. Nothing is sent until the first request.
     pub fn new(config: ClientConfig) -> Result<Self, AzureError> {
-        let http = http_client(config.extra_ca_pem.as_deref())?;
-        let credential = build_credential(&config, &http)?;
+        let endpoints = &config.endpoints;
+        for url in [&endpoints.arm, &endpoints.graph, &endpoints.authority] {
+            if url.scheme() != "https" {
+                return Err(AzureError::PlainHttp { url: url.to_string() });
+            }
+        }
+        let http = http_client(config.extra_ca_pem.as_deref(), &config.network)?;
+        let credential: Arc<dyn TokenCredential> =
+            Arc::new(FailFastCredential::new(build_credential(&config, &http)?, &config.network));
         Ok(Self {
-            arm: pipeline(&http, credential.clone(), ARM_SCOPE, RetryOptions::default()),
-            graph: pipeline(&http, credential.clone(), GRAPH_SCOPE, RetryOptions::default()),
-            graph_once: pipeline(&http, credential, GRAPH_SCOPE, RetryOptions::none()),
+            arm: pipeline(&http, credential.clone(), Endpoint::Arm, &config.network),
+            graph: pipeline(&http, credential, Endpoint::Graph, &config.network),
             endpoints: config.endpoints,
             operation_timeout: config.operation_timeout,
             credential: config.credential.describe(),
@@ -343,26 +411,11 @@ impl AzureClient {
         format!("{}{}", base.as_str().trim_end_matches('/'), request.path_and_query())
     }
 
-    /// Sends `request` once (the pipeline retries transient failures) and returns the answer,
-    /// or the Azure error it carried.
+    /// Sends `request` (the pipeline retries what is safe to retry, see [`crate::network`])
+    /// and returns the answer, or the Azure error it carried.
     pub async fn send(&self, request: &ApiRequest) -> Result<Response, AzureError> {
         let url = self.url(request);
-        let mut attempt = 0;
-        loop {
-            let result =
-                self.send_url(request.service, request.method, &url, request.body.as_ref(), &request.headers).await;
-            match result {
-                // A Graph POST goes without the pipeline's retries (see `graph_once`), but a
-                // 429 means Graph did not process it: waiting and sending it again is safe.
-                Err(AzureError::Api { status: 429, .. })
-                    if request.service == Service::Graph && request.method == Method::Post && attempt < 4 =>
-                {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
-                }
-                other => return other,
-            }
-        }
+        self.send_url(request.service, request.method, &url, request.body.as_ref(), &request.headers).await
     }
 
     async fn send_url(
@@ -386,13 +439,17 @@ impl AzureClient {
             let bytes = serde_json::to_vec(body).map_err(|e| transport(format!("cannot encode the body: {e}")))?;
             http_request.set_body(bytes);
         }
-        let pipeline = match (service, method) {
-            (Service::Arm, _) => &self.arm,
-            (Service::Graph, Method::Post) => &self.graph_once,
-            (Service::Graph, _) => &self.graph,
+        let (pipeline, endpoint) = match service {
+            Service::Arm => (&self.arm, Endpoint::Arm),
+            Service::Graph => (&self.graph, Endpoint::Graph),
         };
         let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
         let raw = pipeline.send(&Context::new(), &mut http_request, Some(options)).await.map_err(|e| {
+            // A network failure, of this request or of the token request before it, says which
+            // endpoint failed and how; the credential is not to blame.
+            if let Some(failure) = request_failure(&e) {
+                return AzureError::Network(Box::new(failure.clone()));
+            }
             let message = explain(&e);
             // The retry policy wraps failures in its own error: look through it. Not reaching
             // the token endpoint is a network problem, not a wrong secret.
@@ -411,6 +468,22 @@ impl AzureClient {
         let header = |name: &'static str| headers.get_optional_str(&HeaderName::from(name)).map(str::to_owned);
         let request_id = header("x-ms-request-id");
         let json: Option<Value> = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
+        let content_type = header("content-type");
+        let what = not_json_words(content_type.as_deref(), &body);
+        let not_json = |failure_status: u16| {
+            AzureError::Network(Box::new(RequestFailure {
+                endpoint,
+                method: method.to_string(),
+                url: url.to_owned(),
+                failure: NetworkFailure::NotJson { what: what.clone(), status: status_words(failure_status) },
+                attempts: 1,
+                elapsed: Duration::ZERO,
+            }))
+        };
+        if json.is_none() && what == "an HTML page" {
+            // A proxy's or gateway's page, whatever its status: not Azure's answer.
+            return Err(not_json(status));
+        }
         if status >= 400 {
             let error = json.as_ref().and_then(|j| j.get("error"));
             let field = |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str).map(str::to_owned);
@@ -424,10 +497,7 @@ impl AzureClient {
             });
         }
         if json.is_none() && !body.is_empty() {
-            return Err(AzureError::InvalidResponse {
-                url: url.to_owned(),
-                message: "the body is not JSON".to_owned(),
-            });
+            return Err(not_json(status));
         }
         Ok(Response {
             status,
@@ -451,6 +521,7 @@ impl AzureClient {
             Err(AzureError::Api { status: 404, code, .. }) if ABSENT_CODES.contains(&code.as_str()) => return Ok(None),
             Err(e) => return Err(e),
         };
+        self.check_identity(request, &body)?;
         let mut pages = 1;
         while let Some(next) = next_link(&mut body) {
             pages += 1;
@@ -522,6 +593,27 @@ impl AzureClient {
             return Ok(None);
         }
         Ok(self.send_url(request.service, Method::Get, &url, None, &[]).await?.body)
+    }
+
+    /// Refuses an ARM answer whose `id` names another object than the one read (compared
+    /// case-insensitively, as ARM compares ids): a proxy's or a confused endpoint's answer is
+    /// not live state.
+    fn check_identity(&self, request: &ApiRequest, body: &Value) -> Result<(), AzureError> {
+        if request.service != Service::Arm || body.get("value").is_some() {
+            return Ok(());
+        }
+        let Some(id) = body.get("id").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let asked = request.path.split('?').next().unwrap_or_default().trim_end_matches('/');
+        if id.trim_end_matches('/').eq_ignore_ascii_case(asked) {
+            return Ok(());
+        }
+        let mut answered: String = id.chars().take(300).collect();
+        if answered.len() < id.len() {
+            answered.push('…');
+        }
+        Err(AzureError::WrongObject { url: self.url(request), answered })
     }
 
     fn finish(&self, request: &ApiRequest, state: &str, body: Option<Value>) -> Result<Option<Value>, AzureError> {

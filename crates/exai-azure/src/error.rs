@@ -1,3 +1,7 @@
+//! Azure's failures as typed values, each with the hint a person needs to act on it.
+
+use crate::network::{NetworkFailure, RequestFailure};
+
 /// Something went wrong talking to Azure.
 #[derive(Debug, thiserror::Error)]
 pub enum AzureError {
@@ -65,6 +69,34 @@ pub enum AzureError {
         /// What failed.
         message: String,
     },
+    /// A request got no usable answer: the connection failed, timed out or was closed, or the
+    /// answer was too large or not JSON. Retries, when they were safe, are already spent.
+    #[error("{}", network_message(.0))]
+    Network(Box<RequestFailure>),
+    /// The answer to a read is about another object than the one asked for.
+    #[error(
+        "`{url}` answered with the object `{answered}`, not the one asked for; exai does not take it as live state"
+    )]
+    WrongObject {
+        /// The URL read.
+        url: String,
+        /// The `id` the answer carried.
+        answered: String,
+    },
+    /// The CA certificate given to trust cannot be used.
+    #[error("the CA certificate {origin} cannot be used: {reason}")]
+    InvalidCaCertificate {
+        /// Where it came from (e.g. "`ca.pem` (--ca-cert)").
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An endpoint is plain `http://`: Azure's clients refuse to send a bearer token there.
+    #[error("the endpoint `{url}` is not HTTPS")]
+    PlainHttp {
+        /// The endpoint.
+        url: String,
+    },
     /// Azure answered something exai cannot read.
     #[error("{url}: unexpected answer from Azure: {message}")]
     InvalidResponse {
@@ -90,13 +122,24 @@ impl AzureError {
                  to try exai without an Azure account, add `--emulator`"
                     .to_owned(),
             ),
-            Self::Credential { .. } => {
-                Some("check the client id, secret and tenant; a secret may have expired (see the app's `Certificates & secrets` in Entra)".to_owned())
-            }
+            Self::Credential { credential, message } => Some(credential_hint(credential, message)),
             Self::Api { code, status, .. } => hint_for(code, *status),
             Self::OperationFailed { .. } => Some("run the same command again once the cause is fixed: exai resumes from what exists".to_owned()),
             Self::OperationTimeout { .. } => Some("the operation may still finish in Azure; run `exai plan` to see where it stands".to_owned()),
             Self::Transport { .. } => Some("check the network and the endpoint; exai already retried transient failures".to_owned()),
+            Self::Network(failure) => Some(network_hint(failure)),
+            Self::WrongObject { .. } => Some(
+                "Azure never answers a GET with another object: something between exai and Azure (a proxy, a wrong `--endpoint`) answered instead; check the endpoint"
+                    .to_owned(),
+            ),
+            Self::InvalidCaCertificate { .. } => Some(
+                "give `--ca-cert` a PEM file holding at least one `-----BEGIN CERTIFICATE-----` block, such as the `ca-certificate:` file `exai emulator` prints"
+                    .to_owned(),
+            ),
+            Self::PlainHttp { .. } => Some(
+                "Azure clients refuse to send bearer tokens over plain HTTP: use the `https://` URL (`exai emulator` serves HTTPS and prints its URL and CA certificate)"
+                    .to_owned(),
+            ),
             Self::InvalidResponse { .. } | Self::Config { .. } => None,
         }
     }
@@ -108,6 +151,137 @@ impl AzureError {
             _ => None,
         }
     }
+}
+
+/// Returns the message of a network failure: which endpoint, which request, what happened, and
+/// how many attempts it took.
+fn network_message(failure: &RequestFailure) -> String {
+    let RequestFailure { endpoint, method, url, failure: what, attempts, elapsed } = failure;
+    let mut message = match what {
+        NetworkFailure::Refused
+        | NetworkFailure::Dns
+        | NetworkFailure::Tls { .. }
+        | NetworkFailure::ConnectTimeout { .. } => format!("cannot connect to {endpoint} at `{url}`: {what}"),
+        NetworkFailure::Closed => format!("{endpoint} closed the connection before answering {method} `{url}`"),
+        NetworkFailure::NoAnswer { seconds } => {
+            format!("{endpoint} did not answer {method} `{url}` within {seconds} s")
+        }
+        NetworkFailure::TooLarge { .. } => {
+            format!("{endpoint} answered {method} `{url}`, but {what}; exai did not read it")
+        }
+        NetworkFailure::NotJson { what, status } => {
+            format!("{endpoint} answered {what} with {status} to {method} `{url}`")
+        }
+        NetworkFailure::Other(text) => format!("{method} `{url}` to {endpoint} failed: {text}"),
+    };
+    if *attempts > 1 {
+        message.push_str(&format!(" ({attempts} attempts in {} s)", elapsed.as_secs()));
+    }
+    message
+}
+
+/// Returns what to do about a network failure.
+fn network_hint(failure: &RequestFailure) -> String {
+    let endpoint = failure.endpoint;
+    match &failure.failure {
+        NetworkFailure::Refused => "nothing accepts connections there: check the URL (`--endpoint`) and that the server (an emulator, a proxy) is running; `--retry-timeout 2m` waits longer for one that is starting".to_owned(),
+        NetworkFailure::Dns => "check the host name in the URL and the machine's DNS or proxy settings (HTTPS_PROXY)".to_owned(),
+        NetworkFailure::Tls { trusted, .. } => format!(
+            "exai trusted {trusted}; pass the CA that signed the server's certificate with `--ca-cert FILE` (`exai emulator` prints the path of its own on its `ca-certificate:` line; behind a TLS-inspecting proxy, the proxy's CA); exai never skips the check"
+        ),
+        NetworkFailure::ConnectTimeout { .. } => "a firewall or proxy may be dropping the connection; check the URL and the network, or give it more time with `--request-timeout 2m`".to_owned(),
+        NetworkFailure::Closed if failure.method == "POST" && endpoint == crate::network::Endpoint::Graph => {
+            "the object may or may not have been created, so exai did not send the request again; run the command again: exai finds what exists and creates nothing twice".to_owned()
+        }
+        NetworkFailure::Closed => "the server or a proxy dropped the connection; exai already retried what was safe to retry: run the command again".to_owned(),
+        NetworkFailure::NoAnswer { .. } => format!(
+            "{endpoint} or a proxy in front of it is holding the request; run the command again later, or allow more time with `--request-timeout 2m`"
+        ),
+        NetworkFailure::TooLarge { .. } => "Azure's objects are a few kB: an answer this large comes from something else (a proxy, a wrong endpoint); check the endpoint".to_owned(),
+        NetworkFailure::NotJson { what, .. } if what == "an HTML page" => format!(
+            "an HTML page comes from a proxy, gateway or captive portal in front of {endpoint}, not from Azure, so the credential was not checked: check the endpoint and any proxy (HTTPS_PROXY), then run the command again"
+        ),
+        NetworkFailure::NotJson { .. } => format!(
+            "{endpoint} answers JSON; something else answered (a proxy, a wrong endpoint): check the endpoint and any proxy (HTTPS_PROXY)"
+        ),
+        NetworkFailure::Other(_) => "check the network and the endpoint".to_owned(),
+    }
+}
+
+/// Returns the hint for a credential that could not produce a token, from Entra's `AADSTS`
+/// code when there is one, else from what the credential's tool said.
+fn credential_hint(credential: &str, message: &str) -> String {
+    if let Some(hint) = entra_code(message).and_then(|code| entra_hint(code, message)) {
+        return hint;
+    }
+    // azure_identity's AzureCliCredential passes on what `az account get-access-token` printed;
+    // `az` says "Please run 'az login' to setup account." when nobody is logged in.
+    if message.contains("az login") {
+        return "the Azure CLI is installed but not logged in: run `az login` (and `az account set --subscription <id>`), or export AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_TENANT_ID for a service principal".to_owned();
+    }
+    // BearerTokenAuthorizationPolicy: "authorized requests are not permitted for non-TLS
+    // protected endpoints".
+    if message.contains("non-TLS") {
+        return "Azure clients refuse to send bearer tokens over plain HTTP: use an `https://` endpoint".to_owned();
+    }
+    if credential.starts_with("Azure CLI") {
+        return "`az account get-access-token` shows the Azure CLI's own error; run `az login` again if the login expired".to_owned();
+    }
+    "check the client id, secret and tenant; a secret may have expired (see the app's `Certificates & secrets` in Entra)".to_owned()
+}
+
+/// Returns the first `AADSTS<digits>` code in `message`.
+fn entra_code(message: &str) -> Option<u32> {
+    let start = message.find("AADSTS")? + "AADSTS".len();
+    let digits: String = message[start..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Returns the text between `'` after `label` in Entra's message (`Assertion Subject: 'x'`).
+fn quoted_after<'a>(message: &'a str, label: &str) -> Option<&'a str> {
+    let rest = &message[message.find(label)? + label.len()..];
+    let rest = rest.trim_start().strip_prefix('\'')?;
+    rest.split('\'').next()
+}
+
+/// Returns the hint for one of Entra's `AADSTS` codes. Codes and meanings from "Microsoft
+/// Entra authentication and authorization error codes"
+/// (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+fn entra_hint(code: u32, message: &str) -> Option<String> {
+    let hint = match code {
+        // InvalidClientSecret: "Invalid client secret is provided."
+        7000215 => "the client secret is wrong: AZURE_CLIENT_SECRET must be the secret's *value* (shown once when it was created), not its id; create a new one with `az ad app credential reset --id <client id>` if it is lost".to_owned(),
+        // InvalidClientSecretExpiredKeysProvided: "The provided client secret keys are expired."
+        7000222 => "the client secret has expired: create a new one (`az ad app credential reset --id <client id>`) and update AZURE_CLIENT_SECRET and the CI secret that holds it".to_owned(),
+        // NoMatchingFederatedIdentityRecord (Entra's text: "No matching federated identity record
+        // found for presented assertion. Assertion Issuer: '...'. Assertion Subject: '...'.").
+        70021 => {
+            let subject = quoted_after(message, "Assertion Subject:").unwrap_or("(not given)");
+            let issuer = quoted_after(message, "Assertion Issuer:").unwrap_or("(not given)");
+            format!(
+                "the application trusts no federated credential for the subject `{subject}` (issuer `{issuer}`); subjects must match exactly, case included. Add one for that subject — exai's `deployer.github` (branches, pullRequests, environments) creates them — and list the subjects it trusts with `az ad app federated-credential list --id <client id> --query '[].subject'`"
+            )
+        }
+        // ClientAssertionNotWithinValidTimeRange / ExpiredOrNotYetValid.
+        700024 => "the federated token (client assertion) has expired or is not valid yet: a GitHub Actions OIDC token lives a few minutes and is fetched again for each Entra token, so check the runner's clock, or refresh the workload identity token file".to_owned(),
+        // InvalidJwtToken: "Invalid JWT token due to ..."
+        50027 => "the federated token is not a valid JWT: check what AZURE_FEDERATED_TOKEN_FILE holds, or that the GitHub job has `permissions: id-token: write`".to_owned(),
+        // ClientAssertionFailedSignatureValidation (700027).
+        700027 => "the federated token's signature does not verify: check the issuer of the application's federated credential (GitHub's is `https://token.actions.githubusercontent.com`)".to_owned(),
+        // UnauthorizedClient_DoesNotMatchRequest: "The application wasn't found in the
+        // directory/tenant."
+        700016 => "the application (AZURE_CLIENT_ID) does not exist in this tenant: check AZURE_CLIENT_ID and `azure.tenant` (AZURE_TENANT_ID); a new application can take a minute to appear".to_owned(),
+        // InvalidTenantName: "The tenant name wasn't found in the data store."
+        90002 => "the tenant does not exist: check `azure.tenant` (AZURE_TENANT_ID); `az account show --query tenantId` prints yours".to_owned(),
+        // InvalidTenantIdentifier (900023): "Specified tenant identifier is neither a valid DirectoryName nor a valid ObjectId."
+        900023 => "`azure.tenant` must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com".to_owned(),
+        // Application has no service principal in the tenant (7000229).
+        7000229 => "the application has no service principal in this tenant: create it with `az ad sp create --id <client id>` (exai's deployer block creates one)".to_owned(),
+        // TransientError (90033): "A transient error has occurred. Try again."
+        90033 => "Entra had a transient error: run the command again in a minute".to_owned(),
+        _ => return None,
+    };
+    Some(hint)
 }
 
 /// Returns the hint for an ARM error code, when exai knows one.
@@ -181,6 +355,107 @@ pub fn hint_for(code: &str, status: u16) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn credential(credential: &str, message: &str) -> String {
+        AzureError::Credential { credential: credential.to_owned(), message: message.to_owned() }
+            .hint()
+            .unwrap_or_default()
+    }
+
+    const SECRET: &str = "client secret of application app (from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)";
+
+    #[test]
+    fn azure_cli_installed_but_not_logged_in_says_az_login() {
+        // What azure_identity's AzureCliCredential reports when `az` prints its own error.
+        let hint = credential(
+            "Azure CLI login (`az` found on PATH)",
+            "AzureCliCredential authentication failed. ERROR: Please run 'az login' to setup account.\nTo troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#azure-cli",
+        );
+        assert!(hint.starts_with("the Azure CLI is installed but not logged in: run `az login`"), "{hint}");
+        assert!(!hint.contains("secret may have expired"));
+    }
+
+    #[test]
+    fn a_plain_http_endpoint_says_https() {
+        let hint = AzureError::PlainHttp { url: "http://127.0.0.1:8443/".into() }.hint().unwrap_or_default();
+        assert!(hint.contains("refuse to send bearer tokens over plain HTTP"), "{hint}");
+        // The bearer policy's own words, should a plain-HTTP URL reach it.
+        let hint = credential(SECRET, "authorized requests are not permitted for non-TLS protected endpoints");
+        assert!(hint.contains("plain HTTP"), "{hint}");
+    }
+
+    #[test]
+    fn aadsts70021_shows_the_subject_the_token_carried() {
+        // Entra's text, as the emulator answers it and as Entra does.
+        let message = "Entra refused: AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://token.actions.githubusercontent.com'. Assertion Subject: 'repo:my-org/exai:ref:refs/heads/main'. Assertion Audience: 'api://AzureADTokenExchange'.";
+        let hint = credential(SECRET, message);
+        assert!(hint.contains("for the subject `repo:my-org/exai:ref:refs/heads/main`"), "{hint}");
+        assert!(hint.contains("issuer `https://token.actions.githubusercontent.com`"), "{hint}");
+        assert!(hint.contains("az ad app federated-credential list"), "{hint}");
+    }
+
+    #[test]
+    fn each_aadsts_code_has_its_own_hint() {
+        let cases = [
+            ("AADSTS7000215: Invalid client secret provided.", "the secret's *value*"),
+            ("AADSTS7000222: The provided client secret keys for app 'x' are expired.", "has expired"),
+            ("AADSTS700024: Client assertion is not within its valid time range.", "expired or is not valid yet"),
+            ("AADSTS50027: JWT token is invalid or malformed.", "not a valid JWT"),
+            (
+                "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.",
+                "does not exist in this tenant",
+            ),
+            ("AADSTS90002: Tenant 'x' not found.", "the tenant does not exist"),
+            ("AADSTS700027: Client assertion failed signature validation.", "signature does not verify"),
+            (
+                "AADSTS7000229: The client application x is missing service principal in the tenant y.",
+                "no service principal",
+            ),
+            (
+                "AADSTS900023: Specified tenant identifier 'x' is neither a valid DirectoryName nor a valid ObjectId.",
+                "a tenant id (a GUID)",
+            ),
+            ("AADSTS90033: A transient error has occurred.", "transient"),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for (message, expected) in cases {
+            let hint = credential(SECRET, &format!("Entra refused: {message}"));
+            assert!(hint.contains(expected), "{message}: {hint}");
+            assert!(seen.insert(hint), "{message}: the same hint as another code");
+        }
+        // A code exai has no hint for keeps the general one.
+        assert!(credential(SECRET, "AADSTS1234567: something new").contains("check the client id, secret and tenant"));
+    }
+
+    #[test]
+    fn network_failures_say_what_to_do() {
+        use crate::network::{Endpoint, NetworkFailure, RequestFailure};
+        let failure = |failure: NetworkFailure| {
+            AzureError::Network(Box::new(RequestFailure {
+                endpoint: Endpoint::Token,
+                method: "POST".into(),
+                url: "https://127.0.0.1:1/t/oauth2/v2.0/token".into(),
+                failure,
+                attempts: 5,
+                elapsed: std::time::Duration::from_secs(11),
+            }))
+        };
+        let html = failure(NetworkFailure::NotJson { what: "an HTML page".into(), status: "502 Bad Gateway".into() });
+        assert_eq!(
+            html.to_string(),
+            "the token endpoint answered an HTML page with 502 Bad Gateway to POST `https://127.0.0.1:1/t/oauth2/v2.0/token` (5 attempts in 11 s)"
+        );
+        assert!(html.hint().unwrap_or_default().contains("the credential was not checked"));
+        let tls = failure(NetworkFailure::Tls {
+            reason: "UnknownIssuer".into(),
+            trusted: "the system's CAs and `x.pem` (--ca-cert)".into(),
+        });
+        assert!(tls.hint().unwrap_or_default().contains("`x.pem` (--ca-cert)"));
+        assert!(
+            failure(NetworkFailure::NoAnswer { seconds: 30 }).hint().unwrap_or_default().contains("--request-timeout")
+        );
+        assert!(failure(NetworkFailure::Refused).hint().unwrap_or_default().contains("--retry-timeout"));
+    }
 
     #[test]
     fn codes_of_the_registry_and_monitoring_kinds_have_hints() {

@@ -16,6 +16,7 @@ fn client(emulator: &Emulator, tenant: &str, secret: &str) -> AzureClient {
         credential: CredentialChoice::client_secret(DEV_CLIENT_ID, secret, "test"),
         extra_ca_pem: Some(emulator.ca_certificate_pem().to_owned()),
         operation_timeout: Duration::from_secs(30),
+        network: exai_azure::NetworkOptions::default(),
     })
     .unwrap()
 }

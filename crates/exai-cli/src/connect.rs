@@ -1,8 +1,11 @@
 //! Where requests go: Azure, the embedded emulator, or an emulator at `--endpoint`.
 
 use crate::error::CliError;
-use exai_azure::{AzureClient, ClientConfig, CredentialChoice, CredentialKind, Endpoints, choose_credential};
+use exai_azure::{
+    AzureClient, ClientConfig, CredentialChoice, CredentialKind, Endpoints, NetworkOptions, Wait, choose_credential,
+};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -21,11 +24,57 @@ pub struct TargetArgs {
     /// The CA certificate (PEM) to trust for `--endpoint`; `exai emulator` prints its path.
     #[arg(long, global = true, value_name = "FILE", env = "EXAI_CA_CERT")]
     pub ca_cert: Option<PathBuf>,
+
+    /// How long one request to Azure (ARM, Graph or the token endpoint) may take, from sending
+    /// it to the last byte of the answer, e.g. `30s`, `2m`. Long-running operations are
+    /// followed for up to an hour regardless.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// How long a failed request (connection refused or closed, 5xx, no answer) is sent again
+    /// before exai gives up, e.g. `15s`, `2m`. Throttling (429) is waited out as Azure asks, up
+    /// to 5 minutes per request.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub retry_timeout: Duration,
+}
+
+/// Parses `500ms`, `30s`, `2m` or a number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s or 2m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("`{text}` is not a duration such as 30s or 2m (units: ms, s, m)")),
+    };
+    let duration = Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))?;
+    if duration.is_zero() || duration > Duration::from_secs(3600) {
+        return Err(format!("`{text}`: give a duration above 0 and at most 60m"));
+    }
+    Ok(duration)
 }
 
 impl TargetArgs {
     pub fn uses_emulator(&self) -> bool {
         self.emulator || self.endpoint.is_some()
+    }
+
+    /// Returns the network options these flags ask for; every wait is printed on stderr, so
+    /// plan and apply both say when Azure throttles or a connection is retried.
+    fn network(&self, ca_origin: Option<String>) -> NetworkOptions {
+        let print: Arc<dyn Fn(&Wait) + Send + Sync> = Arc::new(|wait: &Wait| eprintln!("waiting: {wait}"));
+        NetworkOptions {
+            connect_timeout: self.request_timeout.min(Duration::from_secs(10)),
+            request_timeout: self.request_timeout,
+            retry_timeout: self.retry_timeout,
+            ca_origin,
+            on_wait: Some(print),
+        }
     }
 }
 
@@ -72,6 +121,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
             credential: emulator_credential(),
             extra_ca_pem: Some(emulator.ca_certificate_pem().to_owned()),
             operation_timeout: OPERATION_TIMEOUT,
+            network: target.network(Some("the embedded emulator's CA".to_owned())),
         };
         let client = AzureClient::new(config)?;
         let target = format!("embedded emulator (state in {}/state.json)", dir.display());
@@ -85,6 +135,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
             })?),
             None => None,
         };
+        let ca_origin = target.ca_cert.as_ref().map(|path| format!("`{}` (--ca-cert)", path.display()));
         // An emulator knows its development application; a client id in the environment (a
         // secret, a GitHub OIDC token, a federated token file) is used when there is one, so the
         // same logins can be tested against the emulator.
@@ -98,6 +149,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
             credential,
             extra_ca_pem,
             operation_timeout: OPERATION_TIMEOUT,
+            network: target.network(ca_origin),
         };
         let client = AzureClient::new(config)?;
         return Ok(Connection { client, target: format!("emulator at {url}"), emulator: None });
@@ -109,6 +161,7 @@ pub async fn connect(target: &TargetArgs, tenant: &str) -> Result<Connection, Cl
         credential,
         extra_ca_pem: None,
         operation_timeout: OPERATION_TIMEOUT,
+        network: target.network(None),
     };
     let client = AzureClient::new(config)?;
     Ok(Connection { client, target: format!("Azure (tenant {tenant})"), emulator: None })

@@ -15,19 +15,22 @@
 //!   ARM compares paths: `*` matches within one segment, `**` across segments, `?` one
 //!   character (`/subscriptions/*/resourcegroups/**`).
 //! - `ACTION`, at most one: `429`, `500`, `502`, `503`, `504` (answer with that status in the
-//!   shape of the API the path belongs to), `drop` (close the connection without answering),
+//!   shape of the API the path belongs to, or with `body=html` as the HTML error page a gateway
+//!   or proxy in front of it sends), `drop` (close the connection without answering), `hang`
+//!   (accept the request and never answer, until the client gives up or 600 s pass),
 //!   `throttle` (ARM's token buckets, see below) or `lro-failed` (the long-running operation the
 //!   request starts ends `Failed`).
 //! - Options: `latency=200ms` (wait before answering; on its own it is the whole fault),
 //!   `times=N` (fire for the next N matching requests only), `p=0.2` (fire with this
 //!   probability), `retry-after=N` (seconds, for status actions; 429 sends 1 by default),
 //!   `code=` and `message=` (the error's code and message, for status actions and `lro-failed`;
-//!   quote a message with spaces: `message="disk full"`), and for `throttle` the bucket sizes and
+//!   quote a message with spaces: `message="disk full"`), `body=html` (for status actions), and
+//!   for `throttle` the bucket sizes and
 //!   refill rates `reads=250 read-rate=25 writes=200 write-rate=10 deletes=200 delete-rate=10`.
 //!
 //! Rules are tried in order for every request except the `/_emulator/` admin routes. Every rule
-//! that matches and fires adds its latency; the first matching and firing rule with a status or
-//! `drop` action decides the answer, and later answering rules are not tried (no draw, no count
+//! that matches and fires adds its latency; the first matching and firing rule with a status,
+//! `drop` or `hang` action decides the answer, and later answering rules are not tried (no draw, no count
 //! consumed). `throttle` rules are checked before the others, as ARM throttles before a request
 //! reaches a provider. Draws come from one seeded generator ([`SplitMix64`]), so a seed and a
 //! sequence of requests always give the same faults.
@@ -94,7 +97,7 @@ const MAX_LATENCY: Duration = Duration::from_secs(600);
 const MAX_RETRY_AFTER_SECONDS: u64 = 3600;
 
 /// The syntax, shown under every parse error.
-const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
+const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|hang|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"] [body=html]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
 
 /// A fault rule that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,10 +114,13 @@ pub struct FaultSyntaxError {
 enum Action {
     /// Only waits (the rule's latency).
     LatencyOnly,
-    /// Answers with a status in the API's error shape.
-    Status { status: u16, retry_after: Option<u64>, code: Option<String>, message: Option<String> },
+    /// Answers with a status in the API's error shape, or as an HTML page when `html`.
+    Status { status: u16, retry_after: Option<u64>, code: Option<String>, message: Option<String>, html: bool },
     /// Closes the connection without answering.
     Drop,
+    /// Never answers: holds the request until the client gives up (or [`MAX_LATENCY`] passes,
+    /// then closes the connection).
+    Hang,
     /// Takes a token from the subscription's bucket; answers 429 when it is empty.
     Throttle(BucketSizes),
     /// Makes the long-running operation the request starts end `Failed`.
@@ -216,15 +222,20 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
             continue;
         }
         let parsed = match word.to_ascii_lowercase().as_str() {
-            "429" | "500" | "502" | "503" | "504" => {
-                Action::Status { status: word.parse().unwrap_or(500), retry_after: None, code: None, message: None }
-            }
+            "429" | "500" | "502" | "503" | "504" => Action::Status {
+                status: word.parse().unwrap_or(500),
+                retry_after: None,
+                code: None,
+                message: None,
+                html: false,
+            },
             "drop" => Action::Drop,
+            "hang" => Action::Hang,
             "throttle" => Action::Throttle(BucketSizes::default()),
             "lro-failed" => Action::LroFailed { code: None, message: None },
             _ => {
                 return Err(error(format!(
-                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, throttle, lro-failed) nor an option (name=value)"
+                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, hang, throttle, lro-failed) nor an option (name=value)"
                 )));
             }
         };
@@ -248,7 +259,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
     }
     if rule.action == Action::LatencyOnly && rule.latency.is_zero() {
         return Err(error(
-            "it has no action: give one of 429, 500, 502, 503, 504, drop, throttle, lro-failed, or a latency="
+            "it has no action: give one of 429, 500, 502, 503, 504, drop, hang, throttle, lro-failed, or a latency="
                 .to_owned(),
         ));
     }
@@ -305,6 +316,12 @@ fn apply_option(rule: &mut FaultRule, name: &str, value: &str) -> Result<(), Str
             }
             *code = Some(value.to_owned());
         }
+        ("body", Action::Status { html, .. }) => {
+            if value != "html" {
+                return Err(bad("the only body a status action can be given is `html`"));
+            }
+            *html = true;
+        }
         ("message", Action::Status { message, .. }) | ("message", Action::LroFailed { message, .. }) => {
             if value.is_empty() {
                 return Err(bad("the message is empty"));
@@ -329,12 +346,12 @@ fn apply_option(rule: &mut FaultRule, name: &str, value: &str) -> Result<(), Str
             let number = number.filter(|number| *number <= 1_000_000.0);
             *slot = number.ok_or_else(|| bad("expected a positive number"))?;
         }
-        ("retry-after" | "code" | "message", _) => {
+        ("retry-after" | "code" | "message" | "body", _) => {
             return Err(bad("this option needs a status action (429, 500, 502, 503, 504) or lro-failed"));
         }
         _ => {
             return Err(bad(
-                "unknown option (latency, times, p, retry-after, code, message, or a throttle's reads/writes/deletes and their -rate)",
+                "unknown option (latency, times, p, retry-after, code, message, body, or a throttle's reads/writes/deletes and their -rate)",
             ));
         }
     }
@@ -711,7 +728,7 @@ impl Faults {
         }
 
         for active in inner.rules.iter_mut() {
-            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop);
+            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::Hang);
             let waits = active.rule.action == Action::LatencyOnly;
             if !(answers && injected.response.is_none() && !drop || waits) {
                 continue;
@@ -722,7 +739,7 @@ impl Faults {
             latency += active.rule.latency;
             injected.notes.push(format!("#{} {}", active.id, active.rule));
             match &active.rule.action {
-                Action::Status { status, retry_after, code, message } => {
+                Action::Status { status, retry_after, code, message, html: false } => {
                     injected.response = Some(status_answer(
                         surface,
                         request,
@@ -732,7 +749,15 @@ impl Faults {
                         message.as_deref(),
                     ));
                 }
+                Action::Status { status, retry_after, html: true, .. } => {
+                    injected.response = Some(html_answer(*status, *retry_after));
+                }
                 Action::Drop => drop = true,
+                Action::Hang => {
+                    // Held for as long as a latency may be, then closed without an answer.
+                    latency = MAX_LATENCY;
+                    drop = true;
+                }
                 _ => {}
             }
         }
@@ -900,6 +925,27 @@ fn with_arm_headers(request: &Incoming, mut response: Response) -> Response {
         }
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The HTML error page a gateway or proxy in front of a service answers with, instead of the
+/// service's JSON: Azure Application Gateway answers its own "502 - Web server received an
+/// invalid response while acting as a gateway or proxy server." page when the backend fails
+/// (learn.microsoft.com, "Troubleshoot bad gateway errors in Application Gateway"), and
+/// corporate proxies and captive portals answer HTML pages too.
+fn html_answer(status: u16, retry_after: Option<u64>) -> Response {
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let reason = status_code.canonical_reason().unwrap_or("Error");
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n<body><h1>{status} - {reason}</h1>\n<p>Web server received an invalid response while acting as a gateway or proxy server.</p></body></html>\n"
+    );
+    let mut response = Response::new(axum::body::Body::from(page));
+    *response.status_mut() = status_code;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 
@@ -1137,6 +1183,24 @@ mod tests {
             Ok(rule) => panic!("`{text}` parsed as {rule:?}"),
             Err(error) => error.message,
         }
+    }
+
+    #[test]
+    fn parses_hang_and_html_bodies() {
+        assert_eq!(rule("POST /*/oauth2/v2.0/token hang").action, Action::Hang);
+        assert!(matches!(rule("POST * 502 body=html").action, Action::Status { status: 502, html: true, .. }));
+        assert!(error("POST * 502 body=xml").contains("only body"));
+        assert!(error("POST * drop body=html").contains("needs a status action"));
+    }
+
+    #[test]
+    fn an_html_answer_is_an_html_page_with_its_status() {
+        let response = html_answer(502, None);
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("text/html; charset=utf-8")
+        );
     }
 
     #[test]
