@@ -112,6 +112,16 @@ pub fn describe_placeholders(body: &Value) -> Value {
     }
 }
 
+/// Why a resource that does not exist yet cannot be created as declared
+/// ([`Kind::preflight_refusal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightRefusal {
+    /// What is wrong, e.g. "the registry name `exaiacr` is already in use".
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
 /// Values of other resources, as far as live state knows them.
 #[derive(Debug, Clone, Copy)]
 pub struct Known<'a> {
@@ -223,6 +233,20 @@ pub trait Kind: std::fmt::Debug {
     /// assignments): candidates for deletion when the spec no longer declares them.
     fn owned_in(&self, _answer: &Value, _known: Known<'_>) -> Vec<crate::OwnedObject> {
         Vec::new()
+    }
+
+    /// A read-only request to send, during observation, for a resource that does not exist
+    /// yet, whose answer says whether it can be created as declared (a registry's name is
+    /// global across Azure: `checkNameAvailability`). Checked by [`Kind::preflight_refusal`],
+    /// so a plan that cannot be applied fails before any write.
+    fn preflight_request(&self) -> Option<ApiRequest> {
+        None
+    }
+
+    /// Returns why the resource cannot be created, given the answer to
+    /// [`Kind::preflight_request`]; `None` when it can.
+    fn preflight_refusal(&self, _answer: &Value) -> Option<PreflightRefusal> {
+        None
     }
 
     /// A read that lists the objects exai owns below this one, once it exists (a resource

@@ -28,6 +28,7 @@ fn recipe() -> Cluster {
     let mut tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
     tags.insert(OWNER_TAG, address().as_str());
     Cluster {
+        address: Address::new("perso", "cluster"),
         subscription: SUB.into(),
         resource_group: "exai-perso-rg".into(),
         name: "exai-perso-aks".into(),

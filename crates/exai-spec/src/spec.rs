@@ -256,6 +256,7 @@ impl Environment {
             });
             let address = Address::new(env, "cluster");
             let cluster = Cluster {
+                address: address.clone(),
                 subscription: sub.to_owned(),
                 resource_group: rg.name.clone(),
                 name: c.name.clone(),
@@ -266,7 +267,7 @@ impl Environment {
                 ssh: c.ssh.clone(),
                 monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
                 tags: owned(&c.tags, &address),
-                // Filled before planning by `exai_executor::prepare_ssh_keys` (reads or generates it).
+                // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
                 ssh_public_key: None,
             };
             let cluster_id = cluster.id();
