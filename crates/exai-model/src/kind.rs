@@ -28,6 +28,26 @@ pub fn as_placeholder(value: &Value) -> Option<(String, String)> {
     Some((inner.get("address")?.as_str()?.to_owned(), inner.get("pointer")?.as_str()?.to_owned()))
 }
 
+/// Returns the addresses the placeholders in `body` name, each once, in the order found.
+pub fn placeholder_addresses(body: &Value) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        if let Some((address, _)) = as_placeholder(value) {
+            if !out.contains(&address) {
+                out.push(address);
+            }
+            return;
+        }
+        match value {
+            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
+    out
+}
+
 /// A placeholder whose value is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{address}` has no value at `{pointer}`, which this request needs")]
@@ -319,6 +339,8 @@ mod tests {
         assert_eq!(resolved, json!({"properties": {"principalId": "v/a/b", "list": ["v/c"]}}));
         let err = resolve_placeholders(&body, &|_, _| None).unwrap_err();
         assert_eq!(err.address, "perso.cluster");
+        let two = json!([placeholder("a.b", "/x"), {"y": placeholder("c.d", "/y")}, placeholder("a.b", "/z")]);
+        assert_eq!(placeholder_addresses(&two), ["a.b", "c.d"]);
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct ResourceGroupDecl {
 pub struct RegistryDecl {
     /// The name.
     pub name: String,
+    /// Where the name is written in the spec (a taken name is reported there).
+    pub name_span: Option<crate::SourceSpan>,
     /// The SKU.
     pub sku: RegistrySku,
     /// Whether the admin user is enabled.
@@ -388,6 +390,18 @@ impl Environment {
 }
 
 impl Spec {
+    /// Returns, for each declared resource whose name the spec writes and Azure may refuse
+    /// (a registry name is global across Azure), its address and where the name is written.
+    pub fn name_positions(&self) -> Vec<(Address, crate::SourceSpan)> {
+        self.environments
+            .iter()
+            .filter_map(|env| {
+                let span = env.registry.as_ref()?.name_span?;
+                Some((Address::new(&env.name, "registry"), span))
+            })
+            .collect()
+    }
+
     /// Returns the environments selected by `only` (all of them when `None`).
     pub fn select(&self, only: Option<&str>) -> Result<Vec<&Environment>, UnknownEnvironment> {
         match only {
