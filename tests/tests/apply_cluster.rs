@@ -83,7 +83,12 @@ fn each_owned_field_changed_alone_plans_as_exactly_that_change_and_applies() {
     let s = converged();
     // A tag change alone is AKS's tags PATCH; anything else the PUT of the writable members.
     let cases = [
-        ("agentPoolProfiles.nodepool1.count", "count: 1, vmSize: Standard_B2s", "count: 2, vmSize: Standard_B2s", "PUT"),
+        (
+            "agentPoolProfiles.nodepool1.count",
+            "count: 1, vmSize: Standard_B2s",
+            "count: 2, vmSize: Standard_B2s",
+            "PUT",
+        ),
         ("tags.tier", "tags: { tier: compute }", "tags: { tier: platform }", "PATCH"),
         ("kubernetesVersion", "kubernetesVersion: \"1.33.5\"", "kubernetesVersion: \"1.34.1\"", "PUT"),
         ("agentPoolProfiles.work.maxCount", "autoscale: { min: 1, max: 5 }", "autoscale: { min: 1, max: 7 }", "PUT"),
@@ -250,7 +255,9 @@ fn an_apply_in_a_fresh_checkout_against_an_existing_cluster_generates_no_key_and
     // one that names a key file this machine does not have.
     for ssh in ["ssh: { generate: true }", "ssh: { publicKeyFile: ~/.ssh/missing.pub }"] {
         let mut ci = Scratch::with_spec(&SPEC.replace("ssh: { generate: true }", ssh));
-        ci.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID).env("HOME", "/nonexistent");
+        ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
+            .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
+            .env("HOME", "/nonexistent");
         let plan = ci.run_against(&emulator, &["plan", "-f", "exai.yaml"]);
         plan.expect_code(0);
         assert_eq!(key_lines(&plan), Vec::<String>::new(), "{ssh}");
@@ -286,7 +293,11 @@ fn no_body_sent_to_arm_by_the_recipe_and_a_cluster_update_holds_a_read_only_memb
     assert!(spec.contains("count: 1                        # --node-count 1"));
     s.write_spec(&spec.replacen("count: 1                        # --node-count 1", "count: 2", 1));
     s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--env", "perso"]).expect_code(0);
-    s.write_spec(&s.spec().replacen("    cluster:\n      name: exai-perso-aks\n", "    cluster:\n      name: exai-perso-aks\n      tags: { tier: compute }\n", 1));
+    s.write_spec(&s.spec().replacen(
+        "    cluster:\n      name: exai-perso-aks\n",
+        "    cluster:\n      name: exai-perso-aks\n      tags: { tier: compute }\n",
+        1,
+    ));
     s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--env", "perso"]).expect_code(0);
     s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
 

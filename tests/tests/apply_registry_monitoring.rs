@@ -373,8 +373,13 @@ fn a_registry_name_taken_elsewhere_in_azure_fails_the_plan_before_any_write_wher
         );
         assert!(run.stdout.is_empty(), "no plan is shown: {}", run.stdout);
     }
-    let sent: Vec<_> =
-        emulator.emulator.requests().into_iter().skip(before).filter(|r| r.path.starts_with("/subscriptions/")).collect();
+    let sent: Vec<_> = emulator
+        .emulator
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.path.starts_with("/subscriptions/"))
+        .collect();
     assert!(sent.iter().all(|r| !r.is_write() || r.method == "POST"), "nothing was written: {sent:#?}");
     let checks: Vec<_> = sent.iter().filter(|r| r.method == "POST").collect();
     assert_eq!(checks.len(), 2, "one name check per run: {sent:#?}");

@@ -1061,7 +1061,8 @@ async fn patches_cluster_tags_as_an_operation_and_ignores_read_only_members_of_a
     assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
     let before = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
 
-    let patched = harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"tags": {"tier": "platform"}}))).await?;
+    let patched =
+        harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"tags": {"tier": "platform"}}))).await?;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
     assert_eq!(patched.json()["properties"]["provisioningState"], "Updating");
     assert!(patched.header("azure-asyncoperation").is_some(), "a long-running operation");

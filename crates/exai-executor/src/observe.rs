@@ -134,7 +134,8 @@ async fn preflight(
     let answers = read_all(client, &requests, parallelism).await;
     for ((resource, request), answer) in checks.into_iter().zip(answers) {
         let address = &resource.address;
-        let answer = answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
+        let answer =
+            answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
         let Some(answer) = answer else {
             return Err(ObserveError::Read {
                 address: address.clone(),
@@ -145,7 +146,11 @@ async fn preflight(
             });
         };
         if let Some(refusal) = resource.spec.as_kind().preflight_refusal(&answer) {
-            return Err(ObserveError::Refused { address: address.clone(), message: refusal.message, hint: refusal.hint });
+            return Err(ObserveError::Refused {
+                address: address.clone(),
+                message: refusal.message,
+                hint: refusal.hint,
+            });
         }
     }
     Ok(())

@@ -148,10 +148,9 @@ impl KeyToGenerate {
             match task.await {
                 Ok(Ok(line)) => Ok(serde_json::json!({ "publicKey": line })),
                 Ok(Err(e)) => Err((e.to_string(), e.hint())),
-                Err(e) => Err((
-                    format!("the generation of the SSH key stopped: {e}"),
-                    "run `exai apply` again".to_owned(),
-                )),
+                Err(e) => {
+                    Err((format!("the generation of the SSH key stopped: {e}"), "run `exai apply` again".to_owned()))
+                }
             }
         })
     }
@@ -302,8 +301,8 @@ fn stored_key(dir: &Path, address: &str) -> Result<Option<(String, String)>, Pre
     }
     // As azure-cli-core `keys.py`: the private key exists, its public half is written.
     create_private_dir(dir)?;
-    let text =
-        fs::read_to_string(&private_path).map_err(|source| PrepareError::Read { path: private_path.clone(), source })?;
+    let text = fs::read_to_string(&private_path)
+        .map_err(|source| PrepareError::Read { path: private_path.clone(), source })?;
     let private = PrivateKey::from_openssh(&text).map_err(|e| PrepareError::Key {
         action: "read",
         path: private_path.clone(),

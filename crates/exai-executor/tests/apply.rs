@@ -305,7 +305,11 @@ fn cluster_waiting_for_its_key() -> Change {
 #[tokio::test]
 async fn an_input_is_awaited_only_by_the_request_that_names_it() {
     let sender = FakeSender::default();
-    let p = plan(vec![change("rg", Action::Create, &[]), cluster_waiting_for_its_key(), change("other", Action::Create, &[])]);
+    let p = plan(vec![
+        change("rg", Action::Create, &[]),
+        cluster_waiting_for_its_key(),
+        change("other", Action::Create, &[]),
+    ]);
     // The key is ready only once everything else was written: had anything else waited for it,
     // the apply would never end.
     let (ready, key) = tokio::sync::oneshot::channel::<()>();
@@ -343,7 +347,11 @@ async fn an_input_is_awaited_only_by_the_request_that_names_it() {
 #[tokio::test]
 async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
     let sender = FakeSender::default();
-    let p = plan(vec![change("rg", Action::Create, &[]), cluster_waiting_for_its_key(), change("other", Action::Create, &[])]);
+    let p = plan(vec![
+        change("rg", Action::Create, &[]),
+        cluster_waiting_for_its_key(),
+        change("other", Action::Create, &[]),
+    ]);
     let input = exai_executor::ApplyInput::new("perso.cluster.ssh-key", async {
         Err(("cannot write the SSH key file `k`: denied".to_owned(), "check that the directory is writable".to_owned()))
     });
@@ -355,7 +363,10 @@ async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
     };
     let options = ApplyOptions { inputs: vec![input], ..Default::default() };
     let report = apply(&p, &sender, options, &on_event).await;
-    assert_eq!(*outcome(&report, "cluster"), Outcome::Failed { error: "cannot write the SSH key file `k`: denied".into() });
+    assert_eq!(
+        *outcome(&report, "cluster"),
+        Outcome::Failed { error: "cannot write the SSH key file `k`: denied".into() }
+    );
     assert_eq!(*outcome(&report, "other"), Outcome::Done(Action::Create));
     assert!(!sender.sent.lock().unwrap().iter().any(|p| p == "/cluster"), "the create was not sent");
     assert_eq!(

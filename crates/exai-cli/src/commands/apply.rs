@@ -175,8 +175,7 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
 fn print_generated_keys(keys: &[exai_executor::KeyToGenerate], report: &exai_executor::ApplyReport) {
     for key in keys {
         let created = report.outcomes.iter().any(|(address, outcome)| {
-            address == &key.address
-                && matches!(outcome, exai_executor::Outcome::Done(Action::Create | Action::Replace))
+            address == &key.address && matches!(outcome, exai_executor::Outcome::Done(Action::Create | Action::Replace))
         });
         if created {
             let private = key.private_key_file();

@@ -97,15 +97,7 @@ pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> R
     let origin = exai_planner::SpecRef { file: loaded.file.clone(), digest: loaded.digest.clone() };
     let plan =
         plan.with_origin(env!("CARGO_PKG_VERSION"), origin, environments.iter().map(|e| (*e).to_owned()).collect());
-    Ok(Planned {
-        desired,
-        live,
-        base: base.to_path_buf(),
-        connection,
-        plan,
-        keys: prepared.to_generate,
-        declared,
-    })
+    Ok(Planned { desired, live, base: base.to_path_buf(), connection, plan, keys: prepared.to_generate, declared })
 }
 
 /// Reads the live state of `desired` through `connection` and plans against it. A resource

@@ -432,8 +432,7 @@ impl Cluster {
         // by default (`agent_profile.orchestrator_version = kubernetes_version` for each pool).
         // An unpinned version is not exai's to write: left out, AKS keeps the current one.
         let live_version = properties.get("kubernetesVersion").and_then(Value::as_str).map(str::to_owned);
-        let upgrade_to =
-            self.kubernetes_version.as_deref().filter(|wanted| live_version.as_deref() != Some(*wanted));
+        let upgrade_to = self.kubernetes_version.as_deref().filter(|wanted| live_version.as_deref() != Some(*wanted));
         match &self.kubernetes_version {
             Some(version) => {
                 properties.insert("kubernetesVersion".into(), json!(version));
@@ -944,7 +943,10 @@ mod tests {
         assert!(body["properties"].get("kubernetesVersion").is_none(), "not pinned: AKS keeps its own");
         let pools = body["properties"]["agentPoolProfiles"].as_array().unwrap();
         assert!(pools.iter().all(|p| p.get("orchestratorVersion").is_none()));
-        assert_eq!(body["properties"]["networkProfile"]["loadBalancerProfile"], json!({"managedOutboundIPs": {"count": 1}}));
+        assert_eq!(
+            body["properties"]["networkProfile"]["loadBalancerProfile"],
+            json!({"managedOutboundIPs": {"count": 1}})
+        );
         assert_eq!(body["properties"]["oidcIssuerProfile"], json!({"enabled": false}));
     }
 
@@ -980,10 +982,8 @@ mod tests {
         assert_eq!(to_create.len(), 1);
         assert!(to_create[0].1.contains("generates"), "{to_create:?}");
         let mut live_state = crate::LiveState::new();
-        live_state.insert(
-            c.address.clone(),
-            crate::Observation::Present(LiveResource { id: c.id(), document: live() }),
-        );
+        live_state
+            .insert(c.address.clone(), crate::Observation::Present(LiveResource { id: c.id(), document: live() }));
         assert_eq!(Kind::unknown_values(&c, Known::from(&live_state)), Vec::new(), "an existing cluster's key");
     }
 
