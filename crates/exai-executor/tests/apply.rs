@@ -325,10 +325,11 @@ async fn an_input_is_awaited_only_by_the_request_that_names_it() {
         ApplyEvent::Finished { address, .. } => {
             let mut finished = finished.lock().unwrap();
             finished.push(address.to_string());
-            if finished.iter().any(|a| a == "perso.rg") && finished.iter().any(|a| a == "perso.other") {
-                if let Some(ready) = ready.lock().unwrap().take() {
-                    let _ = ready.send(());
-                }
+            if finished.iter().any(|a| a == "perso.rg")
+                && finished.iter().any(|a| a == "perso.other")
+                && let Some(ready) = ready.lock().unwrap().take()
+            {
+                let _ = ready.send(());
             }
         }
         _ => {}
