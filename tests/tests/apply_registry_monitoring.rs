@@ -342,3 +342,55 @@ fn a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete_and_only_i
     assert!(read(&workspace, "2026-03-01").is_none(), "the workspace is gone");
     assert!(read(&theirs, "2025-11-01").is_some(), "the registry exai does not own is untouched");
 }
+
+#[test]
+fn a_registry_name_taken_elsewhere_in_azure_fails_the_plan_before_any_write_where_it_is_declared() {
+    let emulator = InProcessEmulator::start();
+    let s = scratch_for_emulator();
+    // Someone else, in another subscription, already holds the name (names are global).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let azure = emulator.someone_else();
+    let other = "/subscriptions/ee000000-0000-4000-8000-0000000000bb/resourceGroups/theirs";
+    let location = json!({"location": "westeurope"});
+    runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, other, "2025-04-01", Some(location)))).unwrap();
+    let theirs = format!("{other}/providers/Microsoft.ContainerRegistry/registries/exaipersoacr");
+    let body = json!({"location": "westeurope", "sku": {"name": "Basic"}});
+    runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, &theirs, "2025-11-01", Some(body)))).unwrap();
+
+    let before = emulator.emulator.requests().len();
+    let plan: &[&str] = &["plan", "-f", "exai.yaml"];
+    let apply: &[&str] = &["apply", "-f", "exai.yaml", "--auto-approve"];
+    for (command, args) in [("plan", plan), ("apply", apply)] {
+        let run = against(&emulator, &s, args);
+        run.expect_code(1);
+        let error = run.stderr.lines().skip_while(|l| !l.starts_with("error:")).collect::<Vec<_>>().join("\n");
+        assert_eq!(
+            error,
+            "error: `perso.registry` cannot be created: the registry name `exaipersoacr` is already in use: Azure says \"The registry exaipersoacr is already in use.\"
+  declared at exai.yaml:14:13
+  hint: a registry name is global across all of Azure (`<name>.azurecr.io`), not only your subscription: choose another `registry.name` in the spec; nothing was changed",
+            "{command}"
+        );
+        assert!(run.stdout.is_empty(), "no plan is shown: {}", run.stdout);
+    }
+    let sent: Vec<_> = emulator
+        .emulator
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.path.starts_with("/subscriptions/"))
+        .collect();
+    assert!(sent.iter().all(|r| !r.is_write()), "nothing was written: {sent:#?}");
+    let checks: Vec<_> = sent.iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(checks.len(), 2, "one name check per run: {sent:#?}");
+    assert!(checks.iter().all(|r| r.path.ends_with("/providers/Microsoft.ContainerRegistry/checkNameAvailability")));
+
+    // Once the registry exists in the declared group it is the caller's own: not checked again.
+    let free = s.spec().replace("name: exaipersoacr", "name: exaipersoacr2");
+    s.write_spec(&free);
+    against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve"]).expect_code(0);
+    let before = emulator.emulator.requests().len();
+    against(&emulator, &s, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
+    let arm = emulator.emulator.requests().into_iter().skip(before).filter(|r| r.path.starts_with("/subscriptions/"));
+    assert!(arm.into_iter().all(|r| r.method == "GET"));
+}

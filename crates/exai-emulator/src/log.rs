@@ -64,10 +64,15 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
-    /// Returns whether the request was an ARM or Graph write (PUT, PATCH, POST or DELETE).
+    /// Returns whether the request was an ARM or Graph write (PUT, PATCH, POST or DELETE). A
+    /// name availability check is a POST that changes nothing: Azure's RBAC lists it as a read
+    /// (`Microsoft.ContainerRegistry/checkNameAvailability/read`, "Azure resource provider
+    /// operations"), so it is not a write.
     pub fn is_write(&self) -> bool {
+        let check = self.method == "POST" && self.path.to_ascii_lowercase().ends_with("/checknameavailability");
         matches!(self.kind, RequestKind::Arm | RequestKind::Graph)
             && matches!(self.method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE")
+            && !check
     }
 }
 
@@ -266,5 +271,8 @@ mod tests {
         assert!(request.is_write());
         request.kind = RequestKind::Token;
         assert!(!request.is_write());
+        request.kind = RequestKind::Arm;
+        request.path = "/subscriptions/s/providers/Microsoft.ContainerRegistry/checkNameAvailability".to_owned();
+        assert!(!request.is_write(), "a name check reads");
     }
 }

@@ -1047,3 +1047,53 @@ async fn lists_resource_groups_by_tag() -> TestResult {
     }
     Ok(())
 }
+
+/// `ManagedClusters_UpdateTags` (PATCH with a `TagsObject`) is a long-running operation like the
+/// PUT (swagger 2026-08-01: `x-ms-long-running-operation: true`, 200/202); a PUT that leaves
+/// the version out keeps the cluster's, and read-only members sent back are ignored.
+#[tokio::test]
+async fn patches_cluster_tags_as_an_operation_and_ignores_read_only_members_of_a_put() -> TestResult {
+    let harness = Harness::new().await?;
+    harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
+    let mut body = cluster_body("/subscriptions/x/ws");
+    body["properties"]["kubernetesVersion"] = json!("1.32.9");
+    let created = harness.send(Method::PUT, &cluster_path("aks"), Some(body)).await?;
+    assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
+    let before = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+
+    let patched =
+        harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"tags": {"tier": "platform"}}))).await?;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!(patched.json()["properties"]["provisioningState"], "Updating");
+    assert!(patched.header("azure-asyncoperation").is_some(), "a long-running operation");
+    assert_eq!(harness.wait(&patched).await?["status"], "Succeeded");
+    let tagged = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    assert_eq!(tagged["tags"], json!({"tier": "platform"}));
+    assert_ne!(tagged["eTag"], before["eTag"]);
+    assert_eq!(tagged["properties"]["fqdn"], before["properties"]["fqdn"]);
+    let refused = harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"properties": {}}))).await?;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+
+    // Sent back whole, with read-only members changed and no version: they are ignored.
+    let mut echoed = tagged.clone();
+    echoed["properties"].as_object_mut().ok_or("properties")?.remove("kubernetesVersion");
+    echoed["properties"]["fqdn"] = json!("elsewhere.example");
+    echoed["properties"]["networkProfile"]["loadBalancerProfile"]["effectiveOutboundIPs"] = json!([{"id": "/x"}]);
+    echoed["identity"]["principalId"] = json!("00000000-0000-0000-0000-000000000000");
+    for pool in echoed["properties"]["agentPoolProfiles"].as_array_mut().ok_or("pools")? {
+        pool.as_object_mut().ok_or("pool")?.remove("orchestratorVersion");
+    }
+    let put = harness.send(Method::PUT, &cluster_path("aks"), Some(echoed)).await?;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(harness.wait(&put).await?["status"], "Succeeded");
+    let after = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    assert_eq!(after["properties"]["kubernetesVersion"], "1.32.9");
+    assert_eq!(after["properties"]["agentPoolProfiles"][0]["orchestratorVersion"], "1.32.9");
+    assert_eq!(after["properties"]["fqdn"], before["properties"]["fqdn"]);
+    assert_eq!(
+        after["properties"]["networkProfile"]["loadBalancerProfile"]["effectiveOutboundIPs"],
+        before["properties"]["networkProfile"]["loadBalancerProfile"]["effectiveOutboundIPs"]
+    );
+    assert_eq!(after["identity"]["principalId"], before["identity"]["principalId"]);
+    Ok(())
+}

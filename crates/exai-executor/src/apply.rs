@@ -25,6 +25,45 @@ pub struct ApplyOptions {
     /// Where secrets Azure shows once (a client secret) are written, one private file each.
     /// A write that returns one is refused, before it is sent, when this is `None`.
     pub secrets_dir: Option<PathBuf>,
+    /// Values exai makes itself while applying (the SSH key pair of a cluster it creates),
+    /// awaited only by the requests whose placeholders name them.
+    pub inputs: Vec<ApplyInput>,
+}
+
+/// The outcome of an [`ApplyInput`]: its value, or what failed and what to do about it.
+pub type InputResult = Result<Value, (String, String)>;
+
+/// A value some request needs that exai produces itself during apply, off the critical path
+/// (an SSH key pair generated on a blocking thread while the cluster's dependencies are
+/// written). A request whose body holds a placeholder naming it waits for it; nothing else does.
+#[derive(Clone)]
+pub struct ApplyInput {
+    name: String,
+    value: futures::future::Shared<futures::future::BoxFuture<'static, InputResult>>,
+}
+
+impl ApplyInput {
+    /// Returns the input `name` (the address its placeholders name) whose value `future` makes.
+    pub fn new(name: &str, future: impl std::future::Future<Output = InputResult> + Send + 'static) -> Self {
+        use futures::FutureExt;
+        Self { name: name.to_owned(), value: future.boxed().shared() }
+    }
+
+    /// Returns the name placeholders give it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Waits for the value (every caller gets the same one).
+    pub async fn value(&self) -> InputResult {
+        self.value.clone().await
+    }
+}
+
+impl std::fmt::Debug for ApplyInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyInput").field("name", &self.name).finish_non_exhaustive()
+    }
 }
 
 impl Default for ApplyOptions {
@@ -35,6 +74,7 @@ impl Default for ApplyOptions {
             principal_retry: PrincipalRetry::default(),
             progress_every: Duration::from_secs(15),
             secrets_dir: None,
+            inputs: Vec::new(),
         }
     }
 }
@@ -324,6 +364,18 @@ async fn apply_one<S: Sender>(
     };
     on_event(ApplyEvent::Started { address: change.address.clone(), action: change.action });
     for planned in &change.requests {
+        // Inputs this request names are awaited now, and only by it.
+        let named = planned.body.as_ref().map(exai_model::placeholder_addresses).unwrap_or_default();
+        for input in options.inputs.iter().filter(|i| named.iter().any(|n| n == i.name())) {
+            match input.value().await {
+                Ok(value) => {
+                    if let Ok(mut results) = results.lock() {
+                        results.insert(input.name().to_owned(), value);
+                    }
+                }
+                Err((error, hint)) => return fail(error, Some(hint)),
+            }
+        }
         let request = match resolve(planned, results, sender.is_dry_run()) {
             Ok(r) => r,
             Err(e) => {

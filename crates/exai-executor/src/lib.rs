@@ -26,9 +26,12 @@ mod secret;
 mod sender;
 mod stale;
 
-pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
+pub use apply::{
+    ApplyEvent, ApplyInput, ApplyOptions, ApplyReport, ExecutorError, InputResult, Outcome, PrincipalRetry, apply,
+    refuse_unsafe,
+};
 pub use observe::{ObserveError, observe};
-pub use prepare::{KeyGeneration, PrepareError, prepare_secrets, prepare_ssh_keys};
+pub use prepare::{KeyToGenerate, PrepareError, PreparedKeys, prepare_secrets, prepare_ssh_keys};
 pub use secret::SecretError;
 pub use sender::{DryRun, Sender};
 pub use stale::{StaleChange, stale_changes};

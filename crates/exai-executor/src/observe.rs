@@ -18,6 +18,17 @@ pub enum ObserveError {
         #[source]
         source: Box<AzureError>,
     },
+    /// A resource that does not exist yet cannot be created as declared (a registry name
+    /// already taken across Azure): found while planning, before any write.
+    #[error("`{address}` cannot be created: {message}")]
+    Refused {
+        /// The resource.
+        address: Address,
+        /// Why.
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
     /// The answer does not name one object exai can call its own.
     #[error("cannot tell which object is `{address}`: {message}")]
     Ambiguous {
@@ -33,6 +44,7 @@ impl ObserveError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Read { source, .. } => source.hint(),
+            Self::Refused { hint, .. } => Some(hint.clone()),
             Self::Ambiguous { .. } => Some(
                 "delete or rename the objects that are not this one (`az ad app list --display-name NAME` lists them), or give the resource a name of its own in the spec; nothing was changed".to_owned(),
             ),
@@ -43,7 +55,7 @@ impl ObserveError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Read { source, .. } => source.request_id(),
-            Self::Ambiguous { .. } => None,
+            Self::Refused { .. } | Self::Ambiguous { .. } => None,
         }
     }
 }
@@ -104,6 +116,46 @@ async fn read_all(
     stream::iter(requests).map(|request| client.read(request)).buffered(parallelism.max(1)).collect().await
 }
 
+/// Sends the preflight request ([`exai_model::Kind::preflight_request`]) of every resource of
+/// `wave` found absent, and refuses the first one whose answer says it cannot be created.
+async fn preflight(
+    client: &AzureClient,
+    wave: &[&DesiredResource],
+    observations: &[(Address, Observation)],
+    parallelism: usize,
+) -> Result<(), ObserveError> {
+    let checks: Vec<(&DesiredResource, ApiRequest)> = wave
+        .iter()
+        .zip(observations)
+        .filter(|(_, (_, observation))| matches!(observation, Observation::Absent))
+        .filter_map(|(resource, _)| resource.spec.as_kind().preflight_request().map(|request| (*resource, request)))
+        .collect();
+    let requests: Vec<ApiRequest> = checks.iter().map(|(_, request)| request.clone()).collect();
+    let answers = read_all(client, &requests, parallelism).await;
+    for ((resource, request), answer) in checks.into_iter().zip(answers) {
+        let address = &resource.address;
+        let answer =
+            answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
+        let Some(answer) = answer else {
+            return Err(ObserveError::Read {
+                address: address.clone(),
+                source: Box::new(AzureError::InvalidResponse {
+                    url: client.url(&request),
+                    message: "the check answered that it does not exist".to_owned(),
+                }),
+            });
+        };
+        if let Some(refusal) = resource.spec.as_kind().preflight_refusal(&answer) {
+            return Err(ObserveError::Refused {
+                address: address.clone(),
+                message: refusal.message,
+                hint: refusal.hint,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Reads every declared resource: at most one read each, at most `parallelism` at a time, in
 /// waves that follow the dependencies, so a read that needs another resource's live value (a
 /// role assignment needs its principal's object id) has it. Identical reads of one wave (the
@@ -114,7 +166,9 @@ async fn read_all(
 /// yet (its parent is absent) or that lives in another's document (a client secret) costs no
 /// read. Objects exai owns that the answers show ([`exai_model::OwnedObject`]) are recorded, and
 /// each existing resource group costs one more read: the list of its resources carrying the
-/// ownership tag, which shows those that left the spec.
+/// ownership tag, which shows those that left the spec. A resource found absent whose kind has
+/// a preflight check (a registry's name availability) is checked too: a refusal is an error,
+/// so a plan that could not be applied fails before any write.
 pub async fn observe(
     desired: &DesiredState,
     client: &AzureClient,
@@ -185,6 +239,7 @@ pub async fn observe(
                 };
                 observations.push((resource.address.clone(), observation));
             }
+            preflight(client, &wave, &observations, parallelism).await?;
             // What exists may hold owned objects that left the spec: scan it.
             let (scanned, scans): (Vec<&Address>, Vec<ApiRequest>) = wave
                 .iter()

@@ -305,3 +305,85 @@ async fn values_known_after_apply_fill_paths_and_bodies_and_replication_delays_a
     assert_eq!(principals.len(), 2, "refused once while Entra replicates, then sent again: {sent:#?}");
     assert!(principals.iter().all(|s| s.ends_with("{\"appId\":\"app-id\"}")), "{principals:?}");
 }
+
+/// A cluster whose create body waits for the input `perso.cluster.ssh-key`.
+fn cluster_waiting_for_its_key() -> Change {
+    let mut cluster = change("cluster", Action::Create, &["rg"]);
+    let key = exai_model::placeholder("perso.cluster.ssh-key", "/publicKey");
+    cluster.requests[0].body = Some(serde_json::json!({"properties": {"keyData": key}}));
+    cluster
+}
+
+#[tokio::test]
+async fn an_input_is_awaited_only_by_the_request_that_names_it() {
+    let sender = FakeSender::default();
+    let p = plan(vec![
+        change("rg", Action::Create, &[]),
+        cluster_waiting_for_its_key(),
+        change("other", Action::Create, &[]),
+    ]);
+    // The key is ready only once everything else was written: had anything else waited for it,
+    // the apply would never end.
+    let (ready, key) = tokio::sync::oneshot::channel::<()>();
+    let ready = Mutex::new(Some(ready));
+    let input = exai_executor::ApplyInput::new("perso.cluster.ssh-key", async move {
+        key.await.map_err(|e| (e.to_string(), String::new()))?;
+        Ok(serde_json::json!({"publicKey": "ssh-rsa KEY"}))
+    });
+    let bodies = Mutex::new(Vec::new());
+    let finished = Mutex::new(Vec::new());
+    let on_event = |event: ApplyEvent| match event {
+        ApplyEvent::Request { address, body, .. } => bodies.lock().unwrap().push((address.to_string(), body)),
+        ApplyEvent::Finished { address, .. } => {
+            let mut finished = finished.lock().unwrap();
+            finished.push(address.to_string());
+            if finished.iter().any(|a| a == "perso.rg")
+                && finished.iter().any(|a| a == "perso.other")
+                && let Some(ready) = ready.lock().unwrap().take()
+            {
+                let _ = ready.send(());
+            }
+        }
+        _ => {}
+    };
+    let options = ApplyOptions { inputs: vec![input], ..Default::default() };
+    let report = tokio::time::timeout(Duration::from_secs(10), apply(&p, &sender, options, &on_event))
+        .await
+        .expect("nothing but the cluster waits for the key");
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(sender.sent.lock().unwrap().last().map(String::as_str), Some("/cluster"));
+    let bodies = bodies.lock().unwrap();
+    let (_, body) = bodies.iter().find(|(a, _)| a == "perso.cluster").unwrap();
+    assert_eq!(body, &Some(serde_json::json!({"properties": {"keyData": "ssh-rsa KEY"}})));
+}
+
+#[tokio::test]
+async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
+    let sender = FakeSender::default();
+    let p = plan(vec![
+        change("rg", Action::Create, &[]),
+        cluster_waiting_for_its_key(),
+        change("other", Action::Create, &[]),
+    ]);
+    let input = exai_executor::ApplyInput::new("perso.cluster.ssh-key", async {
+        Err(("cannot write the SSH key file `k`: denied".to_owned(), "check that the directory is writable".to_owned()))
+    });
+    let hints = Mutex::new(Vec::new());
+    let on_event = |event: ApplyEvent| {
+        if let ApplyEvent::Failed { address, hint, .. } = event {
+            hints.lock().unwrap().push((address.to_string(), hint));
+        }
+    };
+    let options = ApplyOptions { inputs: vec![input], ..Default::default() };
+    let report = apply(&p, &sender, options, &on_event).await;
+    assert_eq!(
+        *outcome(&report, "cluster"),
+        Outcome::Failed { error: "cannot write the SSH key file `k`: denied".into() }
+    );
+    assert_eq!(*outcome(&report, "other"), Outcome::Done(Action::Create));
+    assert!(!sender.sent.lock().unwrap().iter().any(|p| p == "/cluster"), "the create was not sent");
+    assert_eq!(
+        *hints.lock().unwrap(),
+        [("perso.cluster".to_owned(), Some("check that the directory is writable".to_owned()))]
+    );
+}

@@ -28,6 +28,26 @@ pub fn as_placeholder(value: &Value) -> Option<(String, String)> {
     Some((inner.get("address")?.as_str()?.to_owned(), inner.get("pointer")?.as_str()?.to_owned()))
 }
 
+/// Returns the addresses the placeholders in `body` name, each once, in the order found.
+pub fn placeholder_addresses(body: &Value) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        if let Some((address, _)) = as_placeholder(value) {
+            if !out.contains(&address) {
+                out.push(address);
+            }
+            return;
+        }
+        match value {
+            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
+    out
+}
+
 /// A placeholder whose value is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{address}` has no value at `{pointer}`, which this request needs")]
@@ -110,6 +130,16 @@ pub fn describe_placeholders(body: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(describe_placeholders).collect()),
         other => other.clone(),
     }
+}
+
+/// Why a resource that does not exist yet cannot be created as declared
+/// ([`Kind::preflight_refusal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightRefusal {
+    /// What is wrong, e.g. "the registry name `exaiacr` is already in use".
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
 }
 
 /// Values of other resources, as far as live state knows them.
@@ -225,6 +255,20 @@ pub trait Kind: std::fmt::Debug {
         Vec::new()
     }
 
+    /// A read-only request to send, during observation, for a resource that does not exist
+    /// yet, whose answer says whether it can be created as declared (a registry's name is
+    /// global across Azure: `checkNameAvailability`). Checked by [`Kind::preflight_refusal`],
+    /// so a plan that cannot be applied fails before any write.
+    fn preflight_request(&self) -> Option<ApiRequest> {
+        None
+    }
+
+    /// Returns why the resource cannot be created, given the answer to
+    /// [`Kind::preflight_request`]; `None` when it can.
+    fn preflight_refusal(&self, _answer: &Value) -> Option<PreflightRefusal> {
+        None
+    }
+
     /// A read that lists the objects exai owns below this one, once it exists (a resource
     /// group's resources carrying the ownership tag); its answer goes to
     /// [`crate::owned_in_scan`].
@@ -295,6 +339,8 @@ mod tests {
         assert_eq!(resolved, json!({"properties": {"principalId": "v/a/b", "list": ["v/c"]}}));
         let err = resolve_placeholders(&body, &|_, _| None).unwrap_err();
         assert_eq!(err.address, "perso.cluster");
+        let two = json!([placeholder("a.b", "/x"), {"y": placeholder("c.d", "/y")}, placeholder("a.b", "/z")]);
+        assert_eq!(placeholder_addresses(&two), ["a.b", "c.d"]);
     }
 
     #[test]

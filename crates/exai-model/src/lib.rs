@@ -40,8 +40,8 @@ pub use address::Address;
 pub use fields::{FieldPath, OwnedFields, fingerprint, sha256_digest};
 pub use id::{ResourceId, ResourceIdError};
 pub use kind::{
-    KNOWN_AFTER_APPLY, Kind, Known, Unresolved, as_placeholder, describe_path, describe_placeholders, path_placeholder,
-    placeholder, resolve_path, resolve_placeholders,
+    KNOWN_AFTER_APPLY, Kind, Known, PreflightRefusal, Unresolved, as_placeholder, describe_path, describe_placeholders,
+    path_placeholder, placeholder, placeholder_addresses, resolve_path, resolve_placeholders,
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use owned::{OwnedObject, owned_in_scan, ownership_scan};

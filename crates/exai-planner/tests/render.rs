@@ -88,6 +88,7 @@ fn cluster(environment: &str) -> DesiredResource {
     let address = Address::new(environment, "cluster");
     let name = format!("exai-{environment}-aks");
     let cluster = Cluster {
+        address: address.clone(),
         subscription: SUB.into(),
         resource_group: group_name(environment),
         dns_prefix: Cluster::default_dns_prefix(&name, &group_name(environment), SUB),

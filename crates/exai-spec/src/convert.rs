@@ -315,6 +315,7 @@ fn environment(
         };
         Some(RegistryDecl {
             name: registry_name?,
+            name_span: cx.span(&r.name),
             sku,
             admin_user_enabled: flag(&r.admin_user_enabled),
             location: location?,

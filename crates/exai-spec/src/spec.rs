@@ -70,6 +70,8 @@ pub struct ResourceGroupDecl {
 pub struct RegistryDecl {
     /// The name.
     pub name: String,
+    /// Where the name is written in the spec (a taken name is reported there).
+    pub name_span: Option<crate::SourceSpan>,
     /// The SKU.
     pub sku: RegistrySku,
     /// Whether the admin user is enabled.
@@ -270,6 +272,7 @@ impl Environment {
             });
             let address = Address::new(env, "cluster");
             let cluster = Cluster {
+                address: address.clone(),
                 subscription: sub.to_owned(),
                 resource_group: rg.name.clone(),
                 name: c.name.clone(),
@@ -280,7 +283,7 @@ impl Environment {
                 ssh: c.ssh.clone(),
                 monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
                 tags: owned(&c.tags, &address),
-                // Filled before planning by `exai_executor::prepare_ssh_keys` (reads or generates it).
+                // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
                 ssh_public_key: None,
             };
             let cluster_id = cluster.id();
@@ -401,6 +404,18 @@ impl Environment {
 }
 
 impl Spec {
+    /// Returns, for each declared resource whose name the spec writes and Azure may refuse
+    /// (a registry name is global across Azure), its address and where the name is written.
+    pub fn name_positions(&self) -> Vec<(Address, crate::SourceSpan)> {
+        self.environments
+            .iter()
+            .filter_map(|env| {
+                let span = env.registry.as_ref()?.name_span?;
+                Some((Address::new(&env.name, "registry"), span))
+            })
+            .collect()
+    }
+
     /// Returns the environments selected by `only` (all of them when `None`).
     pub fn select(&self, only: Option<&str>) -> Result<Vec<&Environment>, UnknownEnvironment> {
         match only {

@@ -171,12 +171,27 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
     }
 }
 
+/// Prints, for each cluster created with a key pair this apply generated, where the pair is:
+/// the nodes accept only that key.
+fn print_generated_keys(keys: &[exai_executor::KeyToGenerate], report: &exai_executor::ApplyReport) {
+    for key in keys {
+        let created = report.outcomes.iter().any(|(address, outcome)| {
+            address == &key.address && matches!(outcome, exai_executor::Outcome::Done(Action::Create | Action::Replace))
+        });
+        if created {
+            let private = key.private_key_file();
+            println!(
+                "{}: created with the SSH key pair exai generated for it: `{}` (private, mode 0600) and `{}.pub`; keep them, the nodes accept only this key",
+                key.address,
+                private.display(),
+                private.display()
+            );
+        }
+    }
+}
+
 pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
-    let (command, keys) = if args.dry_run {
-        ("apply --dry-run", exai_executor::KeyGeneration::Forbidden)
-    } else {
-        ("apply", exai_executor::KeyGeneration::Allowed)
-    };
+    let command = if args.dry_run { "apply --dry-run" } else { "apply" };
     let saved = args.saved.as_deref().map(read_saved).transpose()?;
     let mut spec = SpecArgs { file: args.spec.file.clone(), env: args.spec.env.clone() };
     if let Some(saved) = &saved {
@@ -188,7 +203,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
             spec.env = saved.environments.first().cloned();
         }
     }
-    let planned = plan_spec(&spec, target, command, keys).await?;
+    let planned = plan_spec(&spec, target, command).await?;
     let plan = &planned.plan;
     if let Some(saved) = &saved {
         let (file, digest) = saved.spec.as_ref().map(|s| (s.file.as_str(), s.digest.as_str())).unwrap_or_default();
@@ -240,7 +255,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
             return Ok(ExitStatus::Failure);
         }
         // Time passed while the plan was read: check Azure still is what was reviewed.
-        let (_, fresh) = observe_and_plan(&planned.desired, &planned.connection).await?;
+        let (_, fresh) = observe_and_plan(&planned.desired, &planned.connection, &planned.declared).await?;
         if let Err(e) = refuse_if_stale(plan, &fresh, "the reviewed plan") {
             planned.connection.close().await?;
             return Err(e);
@@ -251,6 +266,9 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         parallelism: usize::from(args.parallelism),
         allow_delete: args.allow_delete,
         secrets_dir: Some(planned.base.join(".exai").join("secrets")),
+        // Key pairs are generated only by a real apply, on blocking threads, while the cluster's
+        // dependencies are written; only the cluster's create waits for its key.
+        inputs: if args.dry_run { Vec::new() } else { planned.keys.iter().map(|k| k.start()).collect() },
         ..Default::default()
     };
     let print = |event: ApplyEvent| match event {
@@ -322,6 +340,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         );
         return Ok(ExitStatus::Success);
     }
+    print_generated_keys(&planned.keys, &report);
     if report.succeeded() {
         println!("\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed.");
         print_deployers(&planned.desired, &planned.live, Some(&report));

@@ -73,7 +73,7 @@ fn save(plan: &Plan, path: &Path) -> Result<(), CliError> {
 
 pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
-    let planned = plan_spec(&args.spec, target, "plan", exai_executor::KeyGeneration::Forbidden).await?;
+    let planned = plan_spec(&args.spec, target, "plan").await?;
     planned.connection.close().await?;
     let plan = &planned.plan;
     if let Some(path) = &args.out {

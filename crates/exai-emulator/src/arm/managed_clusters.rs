@@ -299,6 +299,13 @@ fn agent_pools(
         if !["System", "User", "Gateway"].contains(&mode.as_str()) {
             return Err(invalid(format!("The mode '{mode}' of agent pool '{name}' is invalid.")));
         }
+        // A pool that names no version keeps its own (an existing pool), or gets the cluster's.
+        let own_version = existing_pools
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str()))
+            .and_then(|p| p.get("orchestratorVersion"))
+            .and_then(Value::as_str)
+            .unwrap_or(version);
         let mut out = Map::new();
         out.insert("name".to_owned(), json!(name));
         out.insert("count".to_owned(), json!(count));
@@ -316,7 +323,7 @@ fn agent_pools(
         out.insert("type".to_owned(), json!(pool_type));
         out.insert("provisioningState".to_owned(), json!("Succeeded"));
         out.insert("powerState".to_owned(), json!({"code": "Running"}));
-        out.insert("orchestratorVersion".to_owned(), json!(string("orchestratorVersion", version)?));
+        out.insert("orchestratorVersion".to_owned(), json!(string("orchestratorVersion", own_version)?));
         out.insert("currentOrchestratorVersion".to_owned(), json!(current_version));
         out.insert(
             "enableNodePublicIP".to_owned(),
@@ -500,11 +507,17 @@ impl Provider for Clusters {
             |pointer: &str| existing.and_then(|body| body.pointer(pointer)).and_then(Value::as_str).map(str::to_owned);
 
         // Versions.
+        // An update that names no version keeps the cluster's: only a version sent is an upgrade
+        // (swagger 2026-08-01 `kubernetesVersion`: "Updating the cluster with the same
+        // <major.minor> once it has been created ... will not trigger an upgrade"; keeping the
+        // version when it is left out is the RP's observed behaviour, UNVERIFIED in the docs).
         let requested_version = sent
             .get("kubernetesVersion")
             .map(|value| optional_string("properties.kubernetesVersion", value))
             .transpose()?
-            .flatten();
+            .flatten()
+            .filter(|version| !version.is_empty())
+            .or_else(|| previous("/properties/kubernetesVersion"));
         let (version, current_version) = kubernetes_version(requested_version.as_deref())?;
 
         // DNS prefix: required, and immutable (swagger: "cannot be updated once the Managed Cluster has been created").

@@ -12,7 +12,10 @@ mod resource_group;
 mod role_assignment;
 mod workspace;
 
-pub use cluster::{Cluster, NodePool, PoolMode, PoolSize, SshKeySource};
+pub use cluster::{
+    Cluster, NodePool, PoolMode, PoolSize, SSH_PUBLIC_KEY_POINTER, SshKeySource, read_only_members_in, read_only_paths,
+    writable_members,
+};
 pub use graph::{
     Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, GRAPH_PERMISSIONS,
     GraphPermission, MICROSOFT_GRAPH_APP_ID, ServicePrincipal, github_subjects, graph_permission, owner_mark,

@@ -133,13 +133,43 @@ impl Registry {
     /// Returns the POST that asks whether the registry's name is free across Azure
     /// (`Registries_CheckNameAvailability`: 200 `{"nameAvailable": bool, "reason", "message"}`).
     ///
-    /// Not part of the create: `az acr create` does not send it either, and a taken name fails
-    /// the PUT with `AlreadyInUse`. It is here for a plan that wants to warn before apply.
+    /// `az acr create` does not send it, and a taken name fails the PUT with `AlreadyInUse`
+    /// after everything before it was created: exai sends it while planning, for a registry
+    /// that does not exist in its group yet ([`Kind::preflight_request`]), so a taken name fails
+    /// the plan before any write. A registry that exists in the declared group is the caller's
+    /// own, not "taken": it is never checked.
     pub fn name_check_request(&self) -> ApiRequest {
         let path =
             format!("/subscriptions/{}/providers/Microsoft.ContainerRegistry/checkNameAvailability", self.subscription);
         let body = json!({ "name": self.name, "type": Self::AZURE_TYPE });
         ApiRequest::arm(Method::Post, path, Self::API_VERSION, Some(body))
+    }
+
+    /// Returns why the registry cannot be created, from the answer to
+    /// [`Registry::name_check_request`] (`RegistryNameStatus`: `nameAvailable`, `reason`,
+    /// `message`; example `registries-checknameavailability-notavailable.json`: reason
+    /// `AlreadyExists`, "The registry myRegistry is already in use.").
+    pub fn name_refusal(&self, answer: &Value) -> Option<crate::PreflightRefusal> {
+        let hint = "a registry name is global across all of Azure (`<name>.azurecr.io`), not only your subscription: choose another `registry.name` in the spec; nothing was changed";
+        let refusal = |message: String| Some(crate::PreflightRefusal { message, hint: hint.to_owned() });
+        match answer.get("nameAvailable").and_then(Value::as_bool) {
+            Some(true) => None,
+            Some(false) => {
+                let reason = answer.get("reason").and_then(Value::as_str).unwrap_or("not given");
+                let said = answer.get("message").and_then(Value::as_str).unwrap_or_default();
+                let what = if reason.eq_ignore_ascii_case("AlreadyExists") {
+                    "is already in use".to_owned()
+                } else {
+                    format!("is not available (reason `{reason}`)")
+                };
+                let said = if said.is_empty() { String::new() } else { format!(": Azure says \"{said}\"") };
+                refusal(format!("the registry name `{}` {what}{said}", self.name))
+            }
+            None => refusal(format!(
+                "Azure's answer to the availability check of the registry name `{}` has no `nameAvailable`",
+                self.name
+            )),
+        }
     }
 
     /// Returns the owned fields as declared.
@@ -187,6 +217,12 @@ impl Kind for Registry {
     }
     fn read_request(&self) -> Option<ApiRequest> {
         Some(Registry::read_request(self))
+    }
+    fn preflight_request(&self) -> Option<ApiRequest> {
+        Some(self.name_check_request())
+    }
+    fn preflight_refusal(&self, answer: &Value) -> Option<crate::PreflightRefusal> {
+        self.name_refusal(answer)
     }
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.create_request()]
@@ -306,6 +342,24 @@ mod tests {
         let mut live = live_example();
         live["properties"].as_object_mut().map(|p| p.remove("adminUserEnabled"));
         assert_eq!(registry().live_fields(&live)[ADMIN_USER], false);
+    }
+
+    #[test]
+    fn a_taken_or_unanswered_name_refuses_the_create_and_a_free_one_does_not() {
+        let r = registry();
+        assert_eq!(r.name_refusal(&json!({"nameAvailable": true})), None);
+        let taken = r
+            .name_refusal(&json!({"nameAvailable": false, "reason": "AlreadyExists", "message": "The registry exaipersoacr is already in use."}))
+            .unwrap();
+        assert_eq!(
+            taken.message,
+            "the registry name `exaipersoacr` is already in use: Azure says \"The registry exaipersoacr is already in use.\""
+        );
+        assert!(taken.hint.contains("global across all of Azure"), "{}", taken.hint);
+        let invalid = r.name_refusal(&json!({"nameAvailable": false, "reason": "Invalid"})).unwrap();
+        assert_eq!(invalid.message, "the registry name `exaipersoacr` is not available (reason `Invalid`)");
+        assert!(r.name_refusal(&json!({})).unwrap().message.contains("has no `nameAvailable`"));
+        assert_eq!(Kind::preflight_request(&r), Some(r.name_check_request()));
     }
 
     #[test]
