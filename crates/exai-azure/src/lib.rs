@@ -26,6 +26,6 @@ mod client;
 mod credential;
 mod error;
 
-pub use client::{AzureClient, ClientConfig, Endpoints, Response};
+pub use client::{Accepted, AzureClient, ClientConfig, Endpoints, Operation, Response};
 pub use credential::{CredentialChoice, CredentialKind, choose_credential};
 pub use error::{AzureError, hint_for};
