@@ -583,10 +583,8 @@ impl AzureClient {
         let mut pause = 1;
         loop {
             let Some(document) = self.read(read).await? else { return Ok(None) };
-            let settled = document
-                .pointer("/properties/provisioningState")
-                .and_then(Value::as_str)
-                .is_none_or(is_terminal);
+            let settled =
+                document.pointer("/properties/provisioningState").and_then(Value::as_str).is_none_or(is_terminal);
             if settled {
                 return Ok(Some(document));
             }

@@ -26,7 +26,10 @@ mod secret;
 mod sender;
 mod stale;
 
-pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
+pub use apply::{
+    ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Interrupt, Outcome, PrincipalRetry, Recheck, apply,
+    refuse_unsafe,
+};
 pub use observe::{ObserveError, observe};
 pub use prepare::{KeyGeneration, PrepareError, prepare_secrets, prepare_ssh_keys};
 pub use secret::SecretError;

@@ -16,8 +16,10 @@ const SUB: &str = "ee000000-0000-4000-8000-000000000002";
 fn desired() -> DesiredState {
     let address = Address::new("perso", "resourceGroup");
     let tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
-    let rg = ResourceGroup::new(SUB, "exai-perso-rg", Location::parse("francecentral").unwrap(), tags, address.as_str());
-    let resource = DesiredResource { address, depends_on: vec![], protect: false, spec: DesiredSpec::ResourceGroup(rg) };
+    let rg =
+        ResourceGroup::new(SUB, "exai-perso-rg", Location::parse("francecentral").unwrap(), tags, address.as_str());
+    let resource =
+        DesiredResource { address, depends_on: vec![], protect: false, spec: DesiredSpec::ResourceGroup(rg) };
     DesiredState { tenant: "t".into(), resources: vec![resource] }
 }
 
@@ -54,16 +56,15 @@ fn every_non_terminal_state_is_a_wait_naming_the_operation() {
     for (state, operation, phrase) in cases {
         let change = planned(group_in(state, "exai"));
         assert_eq!(change.action, Action::Wait, "{state}");
-        assert_eq!(
-            change.in_progress,
-            Some(InProgress { operation, provisioning_state: state.to_owned() }),
-            "{state}"
-        );
+        assert_eq!(change.in_progress, Some(InProgress { operation, provisioning_state: state.to_owned() }), "{state}");
         assert_eq!(operation.phrase(), phrase);
         let then = if operation == Operation::Deleting { "creates it again" } else { "checks the fields again" };
         assert_eq!(
             change.reason.as_deref(),
-            Some(format!("Azure reports provisioningState `{state}`; apply waits for it to finish, then {then}").as_str())
+            Some(
+                format!("Azure reports provisioningState `{state}`; apply waits for it to finish, then {then}")
+                    .as_str()
+            )
         );
         // What apply sends while waiting: the resource's own GET, polled; no write.
         let methods: Vec<Method> = change.requests.iter().map(|r| r.method).collect();
