@@ -579,7 +579,8 @@ impl AzureClient {
     pub async fn wait_until_settled(&self, read: &ApiRequest) -> Result<Option<Value>, AzureError> {
         let url = self.url(read);
         let started = Instant::now();
-        // Without `Retry-After`: 1 s, then longer, up to 15 s (an AKS cluster takes minutes).
+        // 1 s, 2 s, 4 s, then every 5 s: the pause the client keeps between polls of an
+        // operation that gives no `Retry-After`.
         let mut pause = 1;
         loop {
             let Some(document) = self.read(read).await? else { return Ok(None) };
@@ -589,7 +590,7 @@ impl AzureClient {
                 return Ok(Some(document));
             }
             self.wait(read, &url, Some(pause), started).await?;
-            pause = (pause * 2).min(15);
+            pause = (pause * 2).min(5);
         }
     }
 
