@@ -236,7 +236,8 @@ impl Running {
         };
         let text = |(text, reader): Collected| {
             let _ = reader.join();
-            let collected = text.lock().expect("output lock").clone();
+            let mut collected = String::new();
+            collected.push_str(&text.lock().expect("output lock"));
             collected
         };
         Run { code: status.code(), stdout: text(self.stdout), stderr: text(self.stderr) }

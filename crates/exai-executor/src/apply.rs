@@ -112,7 +112,7 @@ impl Recheck {
                 let id = resource
                     .spec
                     .as_kind()
-                    .live_id(&document, Known::from(&*self.live))
+                    .live_id(&document, Known::from(&self.live))
                     .ok_or_else(|| format!("Azure's answer for `{address}` has no `id`"))?;
                 Observation::Present(LiveResource { id, document })
             }

@@ -92,14 +92,10 @@ impl Sender for DryRun<'_> {
         let body = request.body.clone();
         async move { Ok(Accepted::Done(body)) }
     }
-    fn follow(
-        &self,
-        _request: &ApiRequest,
-        operation: Operation,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
+    async fn follow(&self, _request: &ApiRequest, operation: Operation) -> Result<Option<Value>, AzureError> {
         // A recorded write is done at once (`start`), so there is nothing to follow: the
         // accepted answer is all there is.
-        async move { Ok(operation.accepted.body) }
+        Ok(operation.accepted.body)
     }
     fn wait_until_settled(
         &self,

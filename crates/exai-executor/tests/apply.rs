@@ -50,18 +50,11 @@ impl Sender for FakeSender {
         let fail = self.failing.contains(&path);
         async move { self.round_trip(path, fail).await.map(|()| Accepted::Done(None)) }
     }
-    fn follow(
-        &self,
-        _request: &ApiRequest,
-        _operation: Operation,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
-        async { Ok(None) }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
-    fn wait_until_settled(
-        &self,
-        _read: &ApiRequest,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
-        async { Ok(None) }
+    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
     fn url(&self, request: &ApiRequest) -> String {
         request.path.clone()
@@ -264,18 +257,11 @@ impl Sender for GraphLike {
             Ok(Accepted::Done(body))
         }
     }
-    fn follow(
-        &self,
-        _request: &ApiRequest,
-        _operation: Operation,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
-        async { Ok(None) }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
-    fn wait_until_settled(
-        &self,
-        _read: &ApiRequest,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
-        async { Ok(None) }
+    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
     fn url(&self, request: &ApiRequest) -> String {
         request.path.clone()

@@ -62,15 +62,9 @@ impl Sender for FakeAzure {
             Ok(Accepted::Running(Operation { resource_url: path, accepted }))
         }
     }
-    fn follow(
-        &self,
-        _request: &ApiRequest,
-        _operation: Operation,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
-        async move {
-            tokio::time::sleep(self.operation).await;
-            Ok(None)
-        }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        tokio::time::sleep(self.operation).await;
+        Ok(None)
     }
     fn wait_until_settled(
         &self,
