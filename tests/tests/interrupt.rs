@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_tests::{InProcessEmulator, Scratch};
+use exai_tests::{InProcessEmulator, Run, Scratch, repo_root};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 const SPEC: &str = "version: 1
@@ -74,21 +75,45 @@ fn tail(operation: &str) -> &str {
     operation.find('?').map_or("", |at| &operation[at..])
 }
 
-#[test]
-fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
-    let emulator = emulator();
-    let s = scratch();
-    let apply = s.spawn_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
+/// Applies the spec one resource at a time and interrupts it while the registry's create is in
+/// flight; returns the run.
+fn interrupted_while_creating_the_registry(s: &Scratch, emulator: &InProcessEmulator) -> Run {
+    let apply = s.spawn_against(emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
     apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
     apply.signal("INT");
     let run = apply.finish(Duration::from_secs(5));
     run.expect_code(130);
+    run
+}
+
+fn schema_errors(document: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("docs/plan.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator.iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
+
+#[test]
+fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
+    let emulator = emulator();
+    let s = scratch();
+    let run = interrupted_while_creating_the_registry(&s, &emulator);
     insta::assert_snapshot!("interrupted_apply", stable(&run.stdout, &emulator));
     insta::assert_snapshot!("interrupted_apply_stderr", stable(&run.stderr, &emulator));
 
     let plan = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
     plan.expect_code(2);
     insta::assert_snapshot!("plan_while_creating", stable(&plan.stdout, &emulator));
+    let json = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--format", "json"]);
+    let document: Value = serde_json::from_str(&json.expect_code(0).stdout).unwrap();
+    assert_eq!(schema_errors(&document), Vec::<String>::new());
+    let registry = &document["resource_changes"][1];
+    assert_eq!(registry["action"], "wait");
+    assert_eq!(registry["in_progress"], json!({"operation": "creating", "provisioning_state": "Creating"}));
+    assert_eq!(
+        document["summary"],
+        json!({"add": 1, "change": 0, "replace": 0, "destroy": 0, "unchanged": 1, "wait": 1})
+    );
 
     // One at a time, so the lines come in plan order: the wait, then the create.
     let converge = s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
@@ -97,7 +122,29 @@ fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
 
     let after = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
     after.expect_code(0);
-    assert!(after.stdout.contains("No changes. Azure matches the spec (3 resources checked)."), "{}", after.stdout);
+    assert!(
+        after.stdout.ends_with("\nNo changes. Azure matches the spec (3 resources checked).\n"),
+        "{}",
+        after.stdout
+    );
+}
+
+#[test]
+fn a_plan_saved_while_azure_was_creating_applies_once_it_is_done() {
+    let emulator = emulator();
+    let s = scratch();
+    interrupted_while_creating_the_registry(&s, &emulator);
+    s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--out", "plan.json", "--detailed-exitcode"]).expect_code(2);
+    // The registry's create ends in Azure.
+    std::thread::sleep(OPERATION);
+    let apply = s.run_against(&emulator, &["apply", "plan.json"]);
+    apply.expect_code(0);
+    assert!(
+        apply.stdout.ends_with("\nApply complete: 1 added, 0 changed, 0 replaced, 0 destroyed.\n"),
+        "{}\n{}",
+        apply.stdout,
+        apply.stderr
+    );
 }
 
 #[test]
