@@ -1,6 +1,7 @@
 //! The ARM/Graph client: one round trip ([`AzureClient::send`]), a read that tells "absent" from
 //! "failed" ([`AzureClient::read`]), and a write followed to the end of its long-running
-//! operation ([`AzureClient::execute`]).
+//! operation ([`AzureClient::execute`], in two steps an interrupted caller can stop between:
+//! [`AzureClient::start`] and [`AzureClient::follow`]).
 
 use crate::AzureError;
 use crate::credential::{CredentialChoice, CredentialKind};
