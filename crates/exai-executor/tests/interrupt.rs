@@ -307,3 +307,34 @@ async fn a_wait_is_interrupted_with_the_resource_to_follow() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_wait_for_a_delete_creates_the_resource_again_once_it_is_gone() {
+    let desired = desired();
+    let mut live = LiveState::new();
+    let document = group_in("Deleting");
+    let id = ResourceId::parse(document["id"].as_str().unwrap()).unwrap();
+    live.insert(Address::new("perso", "resourceGroup"), Observation::Present(LiveResource { id, document }));
+    let p = exai_planner::plan(&desired, &live).unwrap();
+    assert_eq!(p.resource_changes[0].action, Action::Wait);
+    let sender = FakeAzure { settled: None, ..FakeAzure::new(&[]) };
+    let options = ApplyOptions { recheck: Some(Recheck::new(desired, live)), ..Default::default() };
+    let report = apply(&p, &sender, options, &|_| {}).await;
+    assert_eq!(report.outcomes[0].1, Outcome::Done(Action::Create));
+    assert_eq!(sender.sent(), [format!("GET {}", group_path()), format!("PUT {}", group_path())]);
+}
+
+#[tokio::test]
+async fn without_a_recheck_a_wait_that_ends_otherwise_than_planned_fails_and_says_what_to_do() {
+    let (_, _, p) = creating();
+    let sender = FakeAzure { settled: Some(group_in("Failed")), ..FakeAzure::new(&[]) };
+    let events = Mutex::new(Vec::new());
+    let report = apply(&p, &sender, ApplyOptions::default(), &|e| events.lock().unwrap().push(e)).await;
+    assert!(matches!(report.outcomes[0].1, Outcome::Failed { .. }), "{report:?}");
+    assert_eq!(report.outcomes[1].1, Outcome::Skipped { because: Address::new("perso", "resourceGroup") });
+    let hint = events.into_inner().unwrap().into_iter().find_map(|e| match e {
+        ApplyEvent::Failed { hint, .. } => hint,
+        _ => None,
+    });
+    assert_eq!(hint.as_deref(), Some("run `exai apply` again: it plans from what now exists and converges"));
+}

@@ -456,16 +456,15 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<u8, CliError> {
     let changed = report.count(Action::Update);
     let replaced = report.count(Action::Replace);
     let destroyed = report.count(Action::Delete);
+    let waits = report.count(Action::Wait);
     if args.dry_run {
+        let waits = if waits == 0 { String::new() } else { format!(", {waits} to wait for") };
         println!(
-            "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy; nothing was written."
+            "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy{waits}; nothing was written."
         );
         return Ok(0);
     }
-    let waited = match report.count(Action::Wait) {
-        0 => String::new(),
-        n => format!(", {n} finished in Azure"),
-    };
+    let waited = if waits == 0 { String::new() } else { format!(", {waits} finished in Azure") };
     if report.succeeded() {
         println!(
             "\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed{waited}."
