@@ -209,7 +209,9 @@ pub enum ApplyEvent {
 pub enum Outcome {
     /// Nothing to do.
     Unchanged,
-    /// The action was carried out (or, in a dry run, recorded).
+    /// The action was carried out (or, in a dry run, recorded). For a `wait`, what was finally
+    /// done: `Wait` when the resource ended as declared, `Update` or `Create` when the plan made
+    /// again once Azure was done needed a write.
     Done(Action),
     /// It failed.
     Failed {
