@@ -5,9 +5,11 @@
 //! asks Cargo to build it once per test process, so `cargo test -p exai-tests` alone never runs a
 //! stale binary (a no-op when it is up to date).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -168,6 +170,119 @@ impl Scratch {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(endpoint.iter().map(String::as_str));
         self.run(&all)
+    }
+}
+
+impl Scratch {
+    /// Starts `exai ARGS --endpoint URL --ca-cert FILE` here, against `emulator`, without
+    /// waiting for it: for tests that watch its output and signal it.
+    pub fn spawn_against(&self, emulator: &InProcessEmulator, args: &[&str]) -> Running {
+        let mut command = Command::new(exai_bin());
+        command
+            .args(args)
+            .args(emulator.args())
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", "/nonexistent")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child =
+            command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start exai");
+        let collect = |stream: Option<Box<dyn Read + Send>>| {
+            let text = Arc::new(Mutex::new(String::new()));
+            let sink = text.clone();
+            let reader = std::thread::spawn(move || {
+                let Some(mut stream) = stream else { return };
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().expect("output lock").push_str(&String::from_utf8_lossy(&buffer[..n]));
+                }
+            });
+            (text, reader)
+        };
+        let stdout = collect(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+        let stderr = collect(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+        Running { child, stdout, stderr }
+    }
+}
+
+/// Output read from a running process, and the thread reading it.
+type Collected = (Arc<Mutex<String>>, std::thread::JoinHandle<()>);
+
+/// `exai` running in the background ([`Scratch::spawn_against`]).
+pub struct Running {
+    child: Child,
+    stdout: Collected,
+    stderr: Collected,
+}
+
+impl Running {
+    /// Returns the standard output so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.0.lock().expect("output lock").clone()
+    }
+
+    /// Returns the standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.0.lock().expect("output lock").clone()
+    }
+
+    /// Waits until standard output holds `text`; panics with the output after `timeout`.
+    pub fn wait_for_stdout(&self, text: &str, timeout: Duration) {
+        self.wait_for(text, timeout, Self::stdout);
+    }
+
+    /// Waits until standard error holds `text`; panics with the output after `timeout`.
+    pub fn wait_for_stderr(&self, text: &str, timeout: Duration) {
+        self.wait_for(text, timeout, Self::stderr);
+    }
+
+    fn wait_for(&self, text: &str, timeout: Duration, stream: fn(&Self) -> String) {
+        let deadline = Instant::now() + timeout;
+        while !stream(self).contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in the output after {timeout:?}:\n{}\n--- stderr\n{}",
+                self.stdout(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to end, at most `timeout` (then kills it and panics).
+    pub fn finish(mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for exai") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("exai did not end within {timeout:?}:\n{}", self.stdout());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = |(text, reader): Collected| {
+            let _ = reader.join();
+            let mut collected = String::new();
+            collected.push_str(&text.lock().expect("output lock"));
+            collected
+        };
+        Run { code: status.code(), stdout: text(self.stdout), stderr: text(self.stderr) }
     }
 }
 

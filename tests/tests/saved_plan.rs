@@ -114,7 +114,7 @@ fn a_saved_plan_matches_its_schema_and_applies_exactly_as_reviewed() {
     assert!(run.stderr.contains("plan saved to `plan.json`"), "{}", run.stderr);
     let document = w.plan_document();
     assert_eq!(schema_errors(&document), Vec::<String>::new());
-    assert_eq!(document["format_version"], 1);
+    assert_eq!(document["format_version"], 2);
     assert_eq!(document["exai_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(document["spec"]["file"], "exai.yaml");
     assert!(document["spec"]["digest"].as_str().unwrap().starts_with("sha256:"));

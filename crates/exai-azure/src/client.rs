@@ -1,6 +1,7 @@
 //! The ARM/Graph client: one round trip ([`AzureClient::send`]), a read that tells "absent" from
 //! "failed" ([`AzureClient::read`]), and a write followed to the end of its long-running
-//! operation ([`AzureClient::execute`]).
+//! operation ([`AzureClient::execute`], in two steps an interrupted caller can stop between:
+//! [`AzureClient::start`] and [`AzureClient::follow`]).
 
 use crate::AzureError;
 use crate::credential::{CredentialChoice, CredentialKind};
@@ -94,6 +95,32 @@ pub struct Response {
     pub retry_after: Option<u64>,
     /// `x-ms-request-id`, when present.
     pub request_id: Option<String>,
+}
+
+/// What Azure did with a write, after one round trip ([`AzureClient::start`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// Finished: the resulting object (`None` for a DELETE, or an answer without a body).
+    Done(Option<Value>),
+    /// Accepted as a long-running operation Azure carries on: [`AzureClient::follow`] follows it.
+    Running(Operation),
+}
+
+/// A long-running operation Azure accepted and is carrying out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The URL of the resource it works on.
+    pub resource_url: String,
+    /// The answer that accepted it (its `Azure-AsyncOperation`, `Location`, `Retry-After`).
+    pub accepted: Response,
+}
+
+impl Operation {
+    /// Returns where to see how it ends: its `Azure-AsyncOperation` URL, else its `Location`,
+    /// else the resource itself (its `provisioningState`).
+    pub fn status_url(&self) -> &str {
+        self.accepted.async_operation.as_deref().or(self.accepted.location.as_deref()).unwrap_or(&self.resource_url)
+    }
 }
 
 /// Sends requests to ARM and Graph with a bearer token, retries and LRO handling.
@@ -548,14 +575,21 @@ impl AzureClient {
     /// Sends a write and follows its long-running operation, if any, to the end. Returns the
     /// final resource for a PUT or PATCH, and `None` for a DELETE.
     pub async fn execute(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        match self.start(request).await? {
+            Accepted::Done(document) => Ok(document),
+            Accepted::Running(operation) => self.follow(request, operation).await,
+        }
+    }
+
+    /// Sends a write once (one round trip, with the pipeline's retries) and says whether Azure
+    /// finished it or carries it on as a long-running operation, without following it.
+    pub async fn start(&self, request: &ApiRequest) -> Result<Accepted, AzureError> {
         let response = self.send(request).await?;
         if request.service == Service::Graph {
             // Graph writes are synchronous: 201 with the object for a POST, 204 for a PATCH
             // or DELETE, 200 with the answer for an action. No operation to follow.
-            return Ok(response.body);
+            return Ok(Accepted::Done(response.body));
         }
-        let url = self.url(request);
-        let started = Instant::now();
         let still_running = response
             .body
             .as_ref()
@@ -564,8 +598,22 @@ impl AzureClient {
             .is_some_and(|s| !is_terminal(s));
         let long_running = matches!(response.status, 201 | 202) || still_running;
         if !long_running {
-            return Ok(if request.method == Method::Delete { None } else { response.body });
+            return Ok(Accepted::Done(if request.method == Method::Delete { None } else { response.body }));
         }
+        Ok(Accepted::Running(Operation { resource_url: self.url(request), accepted: response }))
+    }
+
+    /// Follows a long-running operation [`AzureClient::start`] returned to its end. Returns the
+    /// final resource for a PUT or PATCH, and `None` for a DELETE.
+    pub async fn follow(&self, request: &ApiRequest, operation: Operation) -> Result<Option<Value>, AzureError> {
+        let Operation { resource_url: url, accepted: response } = operation;
+        let started = Instant::now();
+        let still_running = response
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/provisioningState"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !is_terminal(s));
         let mut delay = response.retry_after;
         if let Some(operation) = &response.async_operation {
             self.poll_operation(request, &url, operation, delay, started).await?;
@@ -614,6 +662,29 @@ impl AzureClient {
             answered.push('…');
         }
         Err(AzureError::WrongObject { url: self.url(request), answered })
+    }
+
+    /// Reads a resource (`read`, a GET) until its `provisioningState` is terminal (`Succeeded`,
+    /// `Failed`, `Canceled`) or it is gone: how exai waits for an operation it did not start
+    /// (another apply's, interrupted; someone else's). Returns the resource as it ends, failed
+    /// included (what to do about a failure is the caller's decision), or `None` once it no
+    /// longer exists (a delete that finished). Gives up after the operation timeout.
+    pub async fn wait_until_settled(&self, read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        let url = self.url(read);
+        let started = Instant::now();
+        // 1 s, 2 s, 4 s, then every 5 s: the pause the client keeps between polls of an
+        // operation that gives no `Retry-After`.
+        let mut pause = 1;
+        loop {
+            let Some(document) = self.read(read).await? else { return Ok(None) };
+            let settled =
+                document.pointer("/properties/provisioningState").and_then(Value::as_str).is_none_or(is_terminal);
+            if settled {
+                return Ok(Some(document));
+            }
+            self.wait(read, &url, Some(pause), started).await?;
+            pause = (pause * 2).min(5);
+        }
     }
 
     fn finish(&self, request: &ApiRequest, state: &str, body: Option<Value>) -> Result<Option<Value>, AzureError> {

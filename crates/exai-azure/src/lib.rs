@@ -27,7 +27,7 @@ mod credential;
 mod error;
 pub mod network;
 
-pub use client::{AzureClient, ClientConfig, Endpoints, Response};
+pub use client::{Accepted, AzureClient, ClientConfig, Endpoints, Operation, Response};
 pub use credential::{CredentialChoice, CredentialKind, choose_credential};
 pub use error::{AzureError, hint_for};
 pub use network::{NetworkOptions, Wait, WaitHook};

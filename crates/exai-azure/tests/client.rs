@@ -144,3 +144,30 @@ async fn a_list_answered_in_pages_is_read_to_its_end() {
     assert_eq!(reads, 3, "one read a page");
     emulator.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_write_started_and_not_followed_can_be_waited_for_by_its_resource() {
+    let emulator =
+        Emulator::start(EmulatorOptions { operation_delay: Duration::from_millis(1500), ..Default::default() })
+            .await
+            .unwrap();
+    let azure = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET);
+    azure.execute(&group(Method::Put, "rg", Some(json!({"location": "francecentral"})))).await.unwrap();
+    let path = format!(
+        "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
+    );
+    let put = ApiRequest::arm(Method::Put, &path, "2026-03-01", Some(json!({"location": "francecentral"})));
+    let exai_azure::Accepted::Running(operation) = azure.start(&put).await.unwrap() else {
+        panic!("a workspace create is a long-running operation");
+    };
+    assert!(operation.status_url().contains("/operationStatuses/"), "{}", operation.status_url());
+    drop(operation); // not followed: as an interrupted apply leaves it
+    let get = ApiRequest::arm(Method::Get, &path, "2026-03-01", None);
+    let now = azure.read(&get).await.unwrap().unwrap();
+    assert_eq!(now["properties"]["provisioningState"], "Creating");
+    let settled = azure.wait_until_settled(&get).await.unwrap().unwrap();
+    assert_eq!(settled["properties"]["provisioningState"], "Succeeded");
+    let missing = ApiRequest::arm(Method::Get, path.replace("/logs", "/none"), "2026-03-01", None);
+    assert_eq!(azure.wait_until_settled(&missing).await.unwrap(), None, "gone is settled");
+    emulator.shutdown().await.unwrap();
+}

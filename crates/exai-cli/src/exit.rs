@@ -5,6 +5,7 @@
 //! | 0 | success; with `plan --detailed-exitcode`, success and no changes; `--help`, `--version` |
 //! | 1 | any error: a usage error (as Terraform's), the spec, credentials, Azure, a refused, cancelled or failed apply |
 //! | 2 | only with `plan --detailed-exitcode`: success, and the plan has changes |
+//! | 130 | interrupted (SIGINT or SIGTERM), as shells report a process ended by Ctrl-C |
 //!
 //! 2 never means anything else, so a workflow can read it as "changes present": clap's own
 //! usage errors (which exit 2 by default) are mapped to 1 here.
@@ -20,15 +21,18 @@ pub enum ExitStatus {
     Failure,
     /// `plan --detailed-exitcode` only: the plan has changes.
     Changes,
+    /// Stopped by SIGINT (Ctrl-C) or SIGTERM: 128 + 2, as a shell reports it.
+    Interrupted,
 }
 
 impl ExitStatus {
     /// Returns the process exit code of this status.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         match self {
             Self::Success => 0,
             Self::Failure => 1,
             Self::Changes => 2,
+            Self::Interrupted => 130,
         }
     }
 
@@ -64,6 +68,9 @@ mod tests {
         assert_eq!(status(&["t", "--n", "x"]), 1);
         assert_eq!(status(&["t", "--help"]), 0);
         assert_eq!(status(&["t", "--version"]), 0);
-        assert_eq!([ExitStatus::Success, ExitStatus::Failure, ExitStatus::Changes].map(ExitStatus::code), [0, 1, 2]);
+        assert_eq!(
+            [ExitStatus::Success, ExitStatus::Failure, ExitStatus::Changes, ExitStatus::Interrupted].map(ExitStatus::code),
+            [0, 1, 2, 130]
+        );
     }
 }

@@ -1,14 +1,15 @@
 use crate::Sender;
-use exai_azure::AzureError;
+use exai_azure::{Accepted, AzureError};
 use exai_model::ApiRequest;
-use exai_model::{Address, OWNER_TAG};
-use exai_planner::{Action, Change, Plan};
+use exai_model::{Address, DesiredState, Known, LiveResource, LiveState, OWNER_TAG, Observation};
+use exai_planner::{Action, Change, InProgress, Plan};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How to apply.
@@ -28,6 +29,14 @@ pub struct ApplyOptions {
     /// Values exai makes itself while applying (the SSH key pair of a cluster it creates),
     /// awaited only by the requests whose placeholders name them.
     pub inputs: Vec<ApplyInput>,
+    /// Stops the apply when triggered (Ctrl-C): nothing new starts, what is in flight finishes
+    /// its round trip, and the report says what was done, what was in flight, what was not
+    /// started.
+    pub interrupt: Interrupt,
+    /// How a resource Azure was still working on (a `wait`) is planned again once Azure is
+    /// done with it. Without it, a `wait` is done when the resource ends `Succeeded` with the
+    /// fields the plan showed, and fails otherwise.
+    pub recheck: Option<Recheck>,
 }
 
 /// The outcome of an [`ApplyInput`]: its value, or what failed and what to do about it.
@@ -75,7 +84,85 @@ impl Default for ApplyOptions {
             progress_every: Duration::from_secs(15),
             secrets_dir: None,
             inputs: Vec::new(),
+            interrupt: Interrupt::default(),
+            recheck: None,
         }
+    }
+}
+
+/// A request to stop an apply, shared between whoever asks (a signal handler) and the apply.
+/// Clones share one state; once triggered it stays triggered.
+#[derive(Debug, Clone)]
+pub struct Interrupt {
+    state: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Self {
+        Self { state: Arc::new(tokio::sync::watch::Sender::new(false)) }
+    }
+}
+
+impl Interrupt {
+    /// Asks the apply to stop.
+    pub fn trigger(&self) {
+        self.state.send_replace(true);
+    }
+
+    /// Returns true once [`Interrupt::trigger`] was called.
+    pub fn is_triggered(&self) -> bool {
+        *self.state.borrow()
+    }
+
+    /// Returns once [`Interrupt::trigger`] has been called.
+    pub async fn triggered(&self) {
+        let mut receiver = self.state.subscribe();
+        // The sender lives as long as `self`, so waiting cannot fail.
+        let _ = receiver.wait_for(|triggered| *triggered).await;
+    }
+}
+
+/// The desired state and the live state a plan was made from: with them, apply plans a
+/// resource again from what Azure holds once an operation it waited for has ended.
+#[derive(Debug, Clone)]
+pub struct Recheck {
+    desired: Arc<DesiredState>,
+    live: Arc<LiveState>,
+}
+
+impl Recheck {
+    /// Returns a recheck against `desired`, starting from `live`.
+    pub fn new(desired: DesiredState, live: LiveState) -> Self {
+        Self { desired: Arc::new(desired), live: Arc::new(live) }
+    }
+
+    /// Returns the change `address` needs now that Azure holds `document` (`None`: it no
+    /// longer exists), everything else as the plan saw it.
+    fn change(&self, address: &Address, document: Option<Value>) -> Result<Change, String> {
+        let resource = self
+            .desired
+            .resources
+            .iter()
+            .find(|r| &r.address == address)
+            .ok_or_else(|| format!("`{address}` is not declared in the spec"))?;
+        let mut live = (*self.live).clone();
+        let observation = match document {
+            None => Observation::Absent,
+            Some(document) => {
+                let id = resource
+                    .spec
+                    .as_kind()
+                    .live_id(&document, Known::from(&self.live))
+                    .ok_or_else(|| format!("Azure's answer for `{address}` has no `id`"))?;
+                Observation::Present(LiveResource { id, document })
+            }
+        };
+        live.insert(address.clone(), observation);
+        let plan = exai_planner::plan(&self.desired, &live).map_err(|e| e.to_string())?;
+        plan.resource_changes
+            .into_iter()
+            .find(|c| &c.address == address)
+            .ok_or_else(|| format!("`{address}` is not in the plan made again"))
     }
 }
 
@@ -145,6 +232,16 @@ pub enum ApplyEvent {
         /// The dependency that did not succeed.
         because: Address,
     },
+    /// Apply waits for an operation Azure is carrying out on a resource (a `wait`), polling
+    /// `url`; in a dry run, it would.
+    Waiting {
+        /// The resource.
+        address: Address,
+        /// What Azure is doing.
+        in_progress: InProgress,
+        /// The resource's URL, read until the operation ends.
+        url: String,
+    },
 }
 
 /// The outcome for one resource.
@@ -152,7 +249,9 @@ pub enum ApplyEvent {
 pub enum Outcome {
     /// Nothing to do.
     Unchanged,
-    /// The action was carried out (or, in a dry run, recorded).
+    /// The action was carried out (or, in a dry run, recorded). For a `wait`, what was finally
+    /// done: `Wait` when the resource ended as declared, `Update` or `Create` when the plan made
+    /// again once Azure was done needed a write.
     Done(Action),
     /// It failed.
     Failed {
@@ -164,6 +263,15 @@ pub enum Outcome {
         /// The dependency that did not succeed.
         because: Address,
     },
+    /// It was in flight when the apply was interrupted: what was sent reached Azure, and
+    /// Azure may still be carrying it out.
+    Interrupted {
+        /// Where to see how Azure's operation ends (its status URL, or the resource's), when
+        /// one was running.
+        operation: Option<String>,
+    },
+    /// The apply was interrupted before it started.
+    NotStarted,
 }
 
 /// What an apply did, resource by resource, in plan order.
@@ -185,6 +293,11 @@ impl ApplyReport {
     /// Returns how many resources got `action`.
     pub fn count(&self, action: Action) -> usize {
         self.outcomes.iter().filter(|(_, o)| *o == Outcome::Done(action)).count()
+    }
+
+    /// Returns true when the apply was interrupted before every resource was done.
+    pub fn interrupted(&self) -> bool {
+        self.outcomes.iter().any(|(_, o)| matches!(o, Outcome::Interrupted { .. } | Outcome::NotStarted))
     }
 
     /// Returns how many resources failed, and how many were skipped.
@@ -349,106 +462,261 @@ fn not_replicated_yet(error: &AzureError) -> bool {
     }
 }
 
-async fn apply_one<S: Sender>(
-    change: &Change,
-    sender: &S,
-    on_event: &(dyn Fn(ApplyEvent) + Sync),
-    results: &Results,
-    options: &ApplyOptions,
-) -> Outcome {
-    let retry = options.principal_retry;
-    let started = Instant::now();
-    let fail = |error: String, hint: Option<String>| {
-        on_event(ApplyEvent::Failed { address: change.address.clone(), error: error.clone(), hint });
+/// What one change's work needs besides the change.
+struct Context<'a, S> {
+    sender: &'a S,
+    on_event: &'a (dyn Fn(ApplyEvent) + Sync),
+    results: &'a Results,
+    options: &'a ApplyOptions,
+    started: Instant,
+}
+
+impl<S: Sender> Context<'_, S> {
+    fn fail(&self, address: &Address, error: String, hint: Option<String>) -> Outcome {
+        (self.on_event)(ApplyEvent::Failed { address: address.clone(), error: error.clone(), hint });
         Outcome::Failed { error }
-    };
-    on_event(ApplyEvent::Started { address: change.address.clone(), action: change.action });
-    for planned in &change.requests {
-        // Inputs this request names are awaited now, and only by it.
-        let named = planned.body.as_ref().map(exai_model::placeholder_addresses).unwrap_or_default();
-        for input in options.inputs.iter().filter(|i| named.iter().any(|n| n == i.name())) {
-            match input.value().await {
-                Ok(value) => {
-                    if let Ok(mut results) = results.lock() {
-                        results.insert(input.name().to_owned(), value);
-                    }
-                }
-                Err((error, hint)) => return fail(error, Some(hint)),
+    }
+
+    /// Drives `future` to its end, reporting progress every [`ApplyOptions::progress_every`];
+    /// `None` when the apply is interrupted first and `interruptible` is set.
+    async fn tracked<T>(
+        &self,
+        address: &Address,
+        action: Action,
+        future: impl Future<Output = T>,
+        interruptible: bool,
+    ) -> Option<T> {
+        tokio::pin!(future);
+        let every = self.options.progress_every;
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut future => return Some(result),
+                () = self.options.interrupt.triggered(), if interruptible => return None,
+                _ = ticker.tick() => (self.on_event)(ApplyEvent::StillRunning {
+                    address: address.clone(),
+                    action,
+                    elapsed: self.started.elapsed(),
+                }),
             }
-        }
-        let request = match resolve(planned, results, sender.is_dry_run()) {
-            Ok(r) => r,
-            Err(e) => {
-                return fail(
-                    e.to_string(),
-                    Some("apply the resource it comes from first, then run `exai apply` again".to_owned()),
-                );
-            }
-        };
-        on_event(ApplyEvent::Request {
-            address: change.address.clone(),
-            method: request.method.to_string(),
-            url: sender.url(&request),
-            body: request.body.clone(),
-            secret_file: request
-                .secret_output
-                .as_ref()
-                .map(|o| options.secrets_dir.clone().unwrap_or_default().join(&o.file)),
-        });
-        // The file a secret goes to is made before the write that returns the secret, so a
-        // secret is never created in Azure with nowhere to keep it.
-        let pending = match (&request.secret_output, sender.is_dry_run()) {
-            (Some(output), false) => match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output)
-            {
-                Ok(pending) => Some(pending),
-                Err(e) => return fail(e.to_string(), Some(e.hint())),
-            },
-            _ => None,
-        };
-        let mut attempt = 0;
-        let mut last = loop {
-            let execution = sender.execute(&request);
-            tokio::pin!(execution);
-            let mut ticker =
-                tokio::time::interval_at(tokio::time::Instant::now() + options.progress_every, options.progress_every);
-            let result = loop {
-                tokio::select! {
-                    result = &mut execution => break result,
-                    _ = ticker.tick() => on_event(ApplyEvent::StillRunning {
-                        address: change.address.clone(),
-                        action: change.action,
-                        elapsed: started.elapsed(),
-                    }),
-                }
-            };
-            match result {
-                Ok(document) => break document,
-                Err(e) if already_converged(&e) => break None,
-                Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
-                    attempt += 1;
-                    tokio::time::sleep(retry.base * attempt).await;
-                }
-                Err(e) => return fail(e.to_string(), e.hint()),
-            }
-        };
-        if let (Some(pending), Some(output)) = (pending, &request.secret_output) {
-            match pending.finish(last.as_mut(), output) {
-                Ok(path) => on_event(ApplyEvent::SecretWritten { address: change.address.clone(), path }),
-                Err(e) => return fail(e.to_string(), Some(e.hint())),
-            }
-        }
-        // Each answer is known at once: a later request of the same change may need it (a
-        // lookup, then the write that names what it found), and so may the dependants.
-        if let (Some(document), Ok(mut results)) = (&last, results.lock()) {
-            results.insert(change.address.to_string(), document.clone());
         }
     }
-    on_event(ApplyEvent::Finished {
-        address: change.address.clone(),
-        action: change.action,
-        elapsed: started.elapsed(),
-    });
-    Outcome::Done(change.action)
+
+    /// Sends `requests` for `change`, in order. `Err` holds the outcome when one failed or the
+    /// apply was interrupted; `sent_before` says whether anything of the change was sent
+    /// already (an interruption before the first request is "not started").
+    async fn send_all(
+        &self,
+        change: &Change,
+        action: Action,
+        requests: &[ApiRequest],
+        sent_before: bool,
+    ) -> Result<(), Outcome> {
+        let (sender, options, on_event) = (self.sender, self.options, self.on_event);
+        let address = &change.address;
+        let retry = options.principal_retry;
+        for (i, planned) in requests.iter().enumerate() {
+            if options.interrupt.is_triggered() {
+                return Err(if i == 0 && !sent_before {
+                    Outcome::NotStarted
+                } else {
+                    Outcome::Interrupted { operation: None }
+                });
+            }
+            // Inputs this request names (a key pair generated meanwhile) are awaited now, and
+            // only by it.
+            let named = planned.body.as_ref().map(exai_model::placeholder_addresses).unwrap_or_default();
+            for input in options.inputs.iter().filter(|i| named.iter().any(|n| n == i.name())) {
+                match input.value().await {
+                    Ok(value) => {
+                        if let Ok(mut results) = self.results.lock() {
+                            results.insert(input.name().to_owned(), value);
+                        }
+                    }
+                    Err((error, hint)) => return Err(self.fail(address, error, Some(hint))),
+                }
+            }
+            let request = match resolve(planned, self.results, sender.is_dry_run()) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Err(self.fail(
+                        address,
+                        e.to_string(),
+                        Some("apply the resource it comes from first, then run `exai apply` again".to_owned()),
+                    ));
+                }
+            };
+            on_event(ApplyEvent::Request {
+                address: address.clone(),
+                method: request.method.to_string(),
+                url: sender.url(&request),
+                body: request.body.clone(),
+                secret_file: request
+                    .secret_output
+                    .as_ref()
+                    .map(|o| options.secrets_dir.clone().unwrap_or_default().join(&o.file)),
+            });
+            // The file a secret goes to is made before the write that returns the secret, so a
+            // secret is never created in Azure with nowhere to keep it.
+            let pending = match (&request.secret_output, sender.is_dry_run()) {
+                (Some(output), false) => {
+                    match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output) {
+                        Ok(pending) => Some(pending),
+                        Err(e) => return Err(self.fail(address, e.to_string(), Some(e.hint()))),
+                    }
+                }
+                _ => None,
+            };
+            let mut attempt = 0;
+            let mut last = loop {
+                // The round trip is never abandoned, even when interrupted: once sent, Azure may
+                // act on it, and only its answer says what it did.
+                let started = self.tracked(address, action, sender.start(&request), false).await;
+                let result = match started {
+                    Some(Ok(Accepted::Done(document))) => Ok(document),
+                    Some(Ok(Accepted::Running(operation))) => {
+                        let status = operation.status_url().to_owned();
+                        if options.interrupt.is_triggered() {
+                            return Err(Outcome::Interrupted { operation: Some(status) });
+                        }
+                        match self.tracked(address, action, sender.follow(&request, operation), true).await {
+                            Some(result) => result,
+                            None => return Err(Outcome::Interrupted { operation: Some(status) }),
+                        }
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => return Err(Outcome::Interrupted { operation: None }),
+                };
+                match result {
+                    Ok(document) => break document,
+                    Err(e) if already_converged(&e) => break None,
+                    Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
+                        attempt += 1;
+                        let pause = tokio::time::sleep(retry.base * attempt);
+                        if self.tracked(address, action, pause, true).await.is_none() {
+                            return Err(Outcome::Interrupted { operation: None });
+                        }
+                    }
+                    Err(e) => return Err(self.fail(address, e.to_string(), e.hint())),
+                }
+            };
+            if let (Some(pending), Some(output)) = (pending, &request.secret_output) {
+                match pending.finish(last.as_mut(), output) {
+                    Ok(path) => on_event(ApplyEvent::SecretWritten { address: address.clone(), path }),
+                    Err(e) => return Err(self.fail(address, e.to_string(), Some(e.hint()))),
+                }
+            }
+            // Each answer is known at once: a later request of the same change may need it (a
+            // lookup, then the write that names what it found), and so may the dependants.
+            if let (Some(document), Ok(mut results)) = (&last, self.results.lock()) {
+                results.insert(address.to_string(), document.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the operation Azure is carrying out on the resource of a `wait`, then plans it
+    /// again and sends what it still needs. Returns what was finally done.
+    async fn wait_then_converge(&self, change: &Change) -> Result<Action, Outcome> {
+        let address = &change.address;
+        let (Some(in_progress), Some(read)) = (&change.in_progress, change.requests.first()) else {
+            return Err(self.fail(
+                address,
+                format!("the plan waits for `{address}` but does not say how to read it"),
+                Some("run `exai plan` again with this exai and apply the new plan".to_owned()),
+            ));
+        };
+        let url = self.sender.url(read);
+        (self.on_event)(ApplyEvent::Waiting {
+            address: address.clone(),
+            in_progress: in_progress.clone(),
+            url: url.clone(),
+        });
+        if self.sender.is_dry_run() {
+            return Ok(Action::Wait);
+        }
+        if self.options.interrupt.is_triggered() {
+            return Err(Outcome::NotStarted);
+        }
+        let settled = match self.tracked(address, Action::Wait, self.sender.wait_until_settled(read), true).await {
+            None => return Err(Outcome::Interrupted { operation: Some(url) }),
+            Some(Err(e)) => return Err(self.fail(address, e.to_string(), e.hint())),
+            Some(Ok(settled)) => settled,
+        };
+        if let (Some(document), Ok(mut results)) = (&settled, self.results.lock()) {
+            results.insert(address.to_string(), document.clone());
+        }
+        let Some(recheck) = &self.options.recheck else {
+            let succeeded = settled
+                .as_ref()
+                .and_then(|d| d.pointer("/properties/provisioningState"))
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("succeeded"));
+            if succeeded && change.diffs.is_empty() {
+                return Ok(Action::Wait);
+            }
+            return Err(self.fail(
+                address,
+                format!("Azure's operation on `{address}` ended, and what it holds now was not checked"),
+                Some("run `exai apply` again: it plans from what now exists and converges".to_owned()),
+            ));
+        };
+        let fresh = match recheck.change(address, settled) {
+            Ok(fresh) => fresh,
+            Err(e) => return Err(self.fail(address, e, None)),
+        };
+        let review = Some("run `exai plan`, review the plan, then apply it".to_owned());
+        match fresh.action {
+            Action::NoOp => Ok(Action::Wait),
+            _ if fresh.blocked.is_some() => Err(self.fail(
+                address,
+                format!(
+                    "once Azure finished, `{address}` cannot be changed as the spec asks: {}",
+                    fresh.blocked.as_deref().unwrap_or_default()
+                ),
+                review,
+            )),
+            Action::Create | Action::Update => {
+                (self.on_event)(ApplyEvent::Started { address: address.clone(), action: fresh.action });
+                self.send_all(&fresh, fresh.action, &fresh.requests, true).await?;
+                Ok(fresh.action)
+            }
+            Action::Wait => Err(self.fail(
+                address,
+                format!("Azure still reports `{address}` in progress after its operation ended"),
+                Some("run `exai apply` again in a moment".to_owned()),
+            )),
+            Action::Replace | Action::Delete => Err(self.fail(
+                address,
+                format!(
+                    "once Azure finished, `{address}` would have to be {}, which the reviewed plan did not show",
+                    if fresh.action == Action::Replace { "replaced" } else { "deleted" }
+                ),
+                review,
+            )),
+        }
+    }
+}
+
+async fn apply_one<S: Sender>(change: &Change, context: &Context<'_, S>) -> Outcome {
+    (context.on_event)(ApplyEvent::Started { address: change.address.clone(), action: change.action });
+    let done = if change.action == Action::Wait {
+        context.wait_then_converge(change).await
+    } else {
+        context.send_all(change, change.action, &change.requests, false).await.map(|()| change.action)
+    };
+    match done {
+        Ok(action) => {
+            (context.on_event)(ApplyEvent::Finished {
+                address: change.address.clone(),
+                action,
+                elapsed: context.started.elapsed(),
+            });
+            Outcome::Done(action)
+        }
+        Err(outcome) => outcome,
+    }
 }
 
 /// Applies `plan` through `sender`: each resource once everything it depends on succeeded, at
@@ -472,6 +740,12 @@ pub async fn apply<S: Sender>(
     let mut running: BTreeSet<Address> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     loop {
+        // Interrupted: nothing new starts.
+        if options.interrupt.is_triggered() {
+            for change in pending.drain(..) {
+                outcomes.insert(change.address.clone(), Outcome::NotStarted);
+            }
+        }
         // Skip what depends on a failure; start what is ready, up to the parallelism.
         let mut i = 0;
         while i < pending.len() {
@@ -494,11 +768,9 @@ pub async fn apply<S: Sender>(
             if ready && running.len() < options.parallelism.max(1) {
                 running.insert(change.address.clone());
                 pending.remove(i);
-                let results = &results;
-                let options = &options;
-                in_flight.push(async move {
-                    (change.address.clone(), apply_one(change, sender, on_event, results, options).await)
-                });
+                let context =
+                    Context { sender, on_event, results: &results, options: &options, started: Instant::now() };
+                in_flight.push(async move { (change.address.clone(), apply_one(change, &context).await) });
                 continue;
             }
             i += 1;

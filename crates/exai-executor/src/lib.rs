@@ -8,6 +8,12 @@
 //! skipped; because requests are idempotent PUTs/PATCHes computed from live state, running
 //! `apply` again converges.
 //!
+//! An apply can be interrupted ([`Interrupt`], in [`ApplyOptions`]): nothing new starts, a
+//! request in flight finishes its round trip, a long-running operation is reported with its
+//! status URL rather than waited for, and the [`ApplyReport`] says what was done, in flight, or
+//! not started. A resource Azure is still working on (a plan's `wait`) is read until the
+//! operation ends, then planned again ([`Recheck`]) before anything that depends on it starts.
+//!
 //! # Boundaries
 //!
 //! No Azure knowledge beyond the [`Sender`] trait: what to send comes from the plan, how to
@@ -27,7 +33,8 @@ mod sender;
 mod stale;
 
 pub use apply::{
-    ApplyEvent, ApplyInput, ApplyOptions, ApplyReport, ExecutorError, InputResult, Outcome, PrincipalRetry, apply,
+    ApplyEvent, ApplyInput, ApplyOptions, ApplyReport, ExecutorError, InputResult, Interrupt, Outcome, PrincipalRetry,
+    Recheck, apply,
     refuse_unsafe,
 };
 pub use observe::{ObserveError, observe};

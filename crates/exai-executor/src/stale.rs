@@ -54,7 +54,8 @@ pub fn stale_changes(reviewed: &Plan, fresh: &Plan) -> Vec<StaleChange> {
 }
 
 fn compare(old: &Change, new: &Change, push: &mut impl FnMut(&Address, String)) {
-    if old.action != new.action {
+    let ended = operation_ended(old, new);
+    if old.action != new.action && !ended {
         push(
             &old.address,
             format!("the plan would {} it, and now apply would {} it", verb(old.action), verb(new.action)),
@@ -64,7 +65,9 @@ fn compare(old: &Change, new: &Change, push: &mut impl FnMut(&Address, String)) 
         let id = |c: &Change| c.id.as_ref().map_or_else(|| "(not known yet)".to_owned(), |id| format!("`{id}`"));
         push(&old.address, format!("its id was {} and is now {}", id(old), id(new)));
     }
-    if old.fingerprint != new.fingerprint {
+    // A delete the plan showed in progress that has finished is as reviewed.
+    let deleted_as_shown = ended && new.action == Action::Create;
+    if old.fingerprint != new.fingerprint && !deleted_as_shown {
         let empty = Default::default();
         let before = old.before.as_ref().unwrap_or(&empty);
         let now = new.before.as_ref().unwrap_or(&empty);
@@ -84,7 +87,11 @@ fn compare(old: &Change, new: &Change, push: &mut impl FnMut(&Address, String)) 
         }
     }
     let diffs = |c: &Change| serde_json::to_value(&c.diffs).unwrap_or_default();
-    if old.action == new.action && old.fingerprint == new.fingerprint && diffs(old) != diffs(new) {
+    if (old.action == new.action || ended)
+        && !deleted_as_shown
+        && old.fingerprint == new.fingerprint
+        && diffs(old) != diffs(new)
+    {
         push(&old.address, "the spec asks for other values than the plan showed".to_owned());
     }
 }
@@ -96,6 +103,23 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "update",
         Action::Replace => "replace",
         Action::Delete => "delete",
+        Action::Wait => "wait for Azure to finish",
+    }
+}
+
+/// Returns true when `new` is only what `old` (a `wait`) becomes once Azure's operation ends,
+/// as the reviewed plan said apply would find out: the resource finished as declared
+/// (`no-op`), failed and is sent again or differs as the plan showed (`update`), is still in
+/// progress, or, deleted as it was being, is created again.
+fn operation_ended(old: &Change, new: &Change) -> bool {
+    if old.action != Action::Wait {
+        return false;
+    }
+    let deleting = old.in_progress.as_ref().is_some_and(|p| p.operation == exai_planner::Operation::Deleting);
+    match new.action {
+        Action::NoOp | Action::Update | Action::Wait => true,
+        Action::Create => deleting,
+        Action::Replace | Action::Delete => false,
     }
 }
 
@@ -115,6 +139,7 @@ mod tests {
             id_note: None,
             action,
             reason: None,
+            in_progress: None,
             warning: None,
             fingerprint: (!before.is_empty()).then(|| exai_model::fingerprint(&before)),
             before: (!before.is_empty()).then_some(before),
@@ -169,6 +194,60 @@ mod tests {
                 "perso.new: it was created in Azure since the plan",
                 "perso.gone: the plan would update it, and now there is nothing to do",
                 "perso.extra: not in the plan, and now apply would delete it",
+            ]
+        );
+    }
+
+    fn waiting(name: &str, operation: exai_planner::Operation, before: &[(&str, &str)]) -> Change {
+        let mut c = change(name, Action::Wait, before);
+        c.in_progress = Some(exai_planner::InProgress { operation, provisioning_state: format!("{operation:?}") });
+        c
+    }
+
+    #[test]
+    fn a_plan_made_while_azure_worked_is_not_stale_once_it_is_done() {
+        use exai_planner::Operation::{Creating, Deleting};
+        let fields = [("tags.project", "exai")];
+        let reviewed = plan(vec![
+            waiting("created", Creating, &fields),
+            waiting("failed", Creating, &fields),
+            waiting("still", Creating, &fields),
+            waiting("deleted", Deleting, &fields),
+        ]);
+        let fresh = plan(vec![
+            change("created", Action::NoOp, &fields),
+            change("failed", Action::Update, &fields),
+            waiting("still", Creating, &fields),
+            change("deleted", Action::Create, &[]),
+        ]);
+        assert_eq!(stale_changes(&reviewed, &fresh), vec![]);
+    }
+
+    #[test]
+    fn what_changed_while_azure_worked_still_makes_a_plan_stale() {
+        use exai_planner::Operation::Creating;
+        let reviewed = plan(vec![
+            waiting("changed", Creating, &[("tags.project", "exai")]),
+            waiting("replaced", Creating, &[("location", "francecentral")]),
+            change("started", Action::NoOp, &[("tags.project", "exai")]),
+            waiting("gone", Creating, &[("tags.project", "exai")]),
+        ]);
+        let fresh = plan(vec![
+            change("changed", Action::Update, &[("tags.project", "other")]),
+            change("replaced", Action::Replace, &[("location", "francecentral")]),
+            waiting("started", Creating, &[("tags.project", "exai")]),
+            change("gone", Action::Create, &[]),
+        ]);
+        let stale: Vec<String> =
+            stale_changes(&reviewed, &fresh).iter().map(|s| format!("{}: {}", s.address, s.what)).collect();
+        assert_eq!(
+            stale,
+            [
+                "perso.changed: changed in Azure since the plan: `tags.project` \"exai\" → \"other\"",
+                "perso.replaced: the plan would wait for Azure to finish it, and now apply would replace it",
+                "perso.started: the plan would leave it, and now apply would wait for Azure to finish it",
+                "perso.gone: the plan would wait for Azure to finish it, and now apply would create it",
+                "perso.gone: it was deleted in Azure since the plan",
             ]
         );
     }

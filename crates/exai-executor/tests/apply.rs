@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_azure::AzureError;
+use exai_azure::{Accepted, AzureError, Operation};
 use exai_executor::{ApplyEvent, ApplyOptions, ExecutorError, Outcome, Sender, apply, refuse_unsafe};
 use exai_model::{Address, ApiRequest, Method, OwnedFields, ResourceId};
 use exai_planner::{Action, Change, FORMAT_VERSION, Plan, Summary};
@@ -23,31 +23,38 @@ struct FakeSender {
     most_at_once: AtomicUsize,
 }
 
+impl FakeSender {
+    async fn round_trip(&self, path: String, fail: bool) -> Result<(), AzureError> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(if self.latency.is_zero() { Duration::from_millis(20) } else { self.latency }).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.sent.lock().unwrap().push(path.clone());
+        if fail {
+            return Err(AzureError::Api {
+                method: "PUT".into(),
+                url: path,
+                status: 500,
+                code: "InternalServerError".into(),
+                message: "boom".into(),
+                request_id: Some("req-1".into()),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Sender for FakeSender {
-    fn execute(
-        &self,
-        request: &ApiRequest,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
+    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
         let path = request.path.clone();
         let fail = self.failing.contains(&path);
-        async move {
-            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most_at_once.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(if self.latency.is_zero() { Duration::from_millis(20) } else { self.latency }).await;
-            self.running.fetch_sub(1, Ordering::SeqCst);
-            self.sent.lock().unwrap().push(path.clone());
-            if fail {
-                return Err(AzureError::Api {
-                    method: "PUT".into(),
-                    url: path,
-                    status: 500,
-                    code: "InternalServerError".into(),
-                    message: "boom".into(),
-                    request_id: Some("req-1".into()),
-                });
-            }
-            Ok(None)
-        }
+        async move { self.round_trip(path, fail).await.map(|()| Accepted::Done(None)) }
+    }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        Ok(None)
+    }
+    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
     fn url(&self, request: &ApiRequest) -> String {
         request.path.clone()
@@ -64,6 +71,7 @@ fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
         id_note: None,
         action,
         reason: None,
+        in_progress: None,
         warning: None,
         before: None,
         after: None,
@@ -238,16 +246,13 @@ struct GraphLike {
 }
 
 impl Sender for GraphLike {
-    fn execute(
-        &self,
-        request: &ApiRequest,
-    ) -> impl std::future::Future<Output = Result<Option<Value>, AzureError>> + Send {
+    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
         let path = request.path.clone();
         let body = request.body.clone();
         async move {
             self.sent.lock().unwrap().push(format!("{path} {}", body.clone().unwrap_or_default()));
             if path == "/v1.0/applications" {
-                return Ok(Some(serde_json::json!({"id": "app-object-id", "appId": "app-id"})));
+                return Ok(Accepted::Done(Some(serde_json::json!({"id": "app-object-id", "appId": "app-id"}))));
             }
             if path == "/v1.0/servicePrincipals" && self.refused_once.fetch_add(1, Ordering::SeqCst) == 0 {
                 return Err(AzureError::Api {
@@ -261,8 +266,14 @@ impl Sender for GraphLike {
                     request_id: None,
                 });
             }
-            Ok(body)
+            Ok(Accepted::Done(body))
         }
+    }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        Ok(None)
+    }
+    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        Ok(None)
     }
     fn url(&self, request: &ApiRequest) -> String {
         request.path.clone()

@@ -10,7 +10,7 @@
 //! Everything taken from a plan goes into a code span or block whose fence no value can close,
 //! or is HTML-escaped, so no value can turn into markup.
 
-use crate::render::{show, summary_line, verb};
+use crate::render::{show, summary_line, title_verb};
 use crate::{Action, Change, Plan};
 
 /// GitHub's maximum comment body, in characters.
@@ -463,7 +463,7 @@ fn title_markdown(change: &Change) -> String {
         code_span(change.action.marker()),
         code_span(change.address.as_str()),
         escape_html(&change.resource_type),
-        verb(change.action)
+        title_verb(change)
     )
 }
 
@@ -475,7 +475,7 @@ fn details(change: &Change) -> String {
         escape_html(change.action.marker()),
         escape_html(change.address.as_str()),
         escape_html(&change.resource_type),
-        verb(change.action)
+        title_verb(change)
     );
     let mut body = Vec::new();
     match (&change.id, &change.id_note) {

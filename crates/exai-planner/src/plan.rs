@@ -6,7 +6,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The version of the plan document's format. Bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: the `wait` action (a resource Azure is still creating, updating or deleting). A new value
+/// of a closed set breaks a reader that matches it exhaustively, and a reader that took an
+/// unknown action for "nothing to do" would hide exactly the change it was added to show.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What exai will do to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +26,10 @@ pub enum Action {
     Replace,
     /// The resource will be deleted.
     Delete,
+    /// Azure is still carrying out an operation on the resource ([`Change::in_progress`]):
+    /// apply waits for it to end, then checks the owned fields again and sends what they
+    /// still need.
+    Wait,
 }
 
 impl Action {
@@ -33,7 +41,62 @@ impl Action {
             Self::Update => "~",
             Self::Replace => "-/+",
             Self::Delete => "-",
+            Self::Wait => "...",
         }
+    }
+}
+
+/// The operation Azure is still carrying out on a resource, from its non-terminal
+/// `provisioningState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// `Creating`.
+    Creating,
+    /// Any other non-terminal state of an existing resource (`Updating`, `Accepted`,
+    /// `Provisioning`, `Upgrading`, ...).
+    Updating,
+    /// `Deleting`.
+    Deleting,
+}
+
+impl Operation {
+    /// Returns how plans word it: `creating in Azure`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Self::Creating => "creating in Azure",
+            Self::Updating => "updating in Azure",
+            Self::Deleting => "deleting in Azure",
+        }
+    }
+}
+
+/// An operation Azure is carrying out on a resource when it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InProgress {
+    /// What the operation does.
+    pub operation: Operation,
+    /// The `provisioningState` Azure reported, verbatim (`Creating`, `Accepted`, ...).
+    pub provisioning_state: String,
+}
+
+impl InProgress {
+    /// Returns the operation a live document shows Azure still carrying out: any
+    /// `properties.provisioningState` but the terminal `Succeeded`, `Failed` and `Canceled`
+    /// ("all other values indicate the operation is still running", async-operations.md).
+    /// `None` for a document without one (Graph objects, role assignments).
+    pub fn of(document: &Value) -> Option<Self> {
+        let state = document.pointer("/properties/provisioningState").and_then(Value::as_str)?;
+        let lower = state.to_ascii_lowercase();
+        if ["succeeded", "failed", "canceled", "cancelled"].contains(&lower.as_str()) {
+            return None;
+        }
+        let operation = match lower.as_str() {
+            "creating" => Operation::Creating,
+            "deleting" => Operation::Deleting,
+            _ => Operation::Updating,
+        };
+        Some(Self { operation, provisioning_state: state.to_owned() })
     }
 }
 
@@ -71,6 +134,9 @@ pub struct Change {
     /// Why, for a replace: the fields that force it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The operation Azure was still carrying out when the resource was read (action `wait`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub in_progress: Option<InProgress>,
     /// A warning a reviewer must see (e.g. what a delete takes with it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -120,12 +186,21 @@ pub struct Summary {
     pub destroy: usize,
     /// Resources already as declared.
     pub unchanged: usize,
+    /// Resources Azure is still creating, updating or deleting: apply waits for them. Left out
+    /// of the document when zero.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub wait: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
-    /// Returns true when the plan changes nothing.
+    /// Returns true when the plan changes nothing. A resource Azure is still working on is a
+    /// change: what it ends as is not known yet.
     pub fn is_empty(&self) -> bool {
-        self.add + self.change + self.replace + self.destroy == 0
+        self.add + self.change + self.replace + self.destroy + self.wait == 0
     }
 }
 
@@ -199,6 +274,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             blocked: None,
             action: Action::NoOp,
             reason: None,
+            in_progress: None,
             warning: None,
             before: None,
             after: Some(after.clone()),
@@ -224,7 +300,22 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 change.diffs = diff(&before, &after, |path| spec.replace_reason(path));
                 change.before = Some(before);
                 let forcing: Vec<&FieldDiff> = change.diffs.iter().filter(|d| d.forces_replacement.is_some()).collect();
-                if !forcing.is_empty() {
+                if let Some(in_progress) = InProgress::of(&live_resource.document) {
+                    // What the object ends as is not known until Azure finishes: another write
+                    // now would be refused (`AnotherOperationInProgress`) or race it. Apply waits,
+                    // then plans the object again from what Azure holds.
+                    change.action = Action::Wait;
+                    let then = match in_progress.operation {
+                        Operation::Deleting => "creates it again",
+                        Operation::Creating | Operation::Updating => "checks the fields again",
+                    };
+                    change.reason = Some(format!(
+                        "Azure reports provisioningState `{}`; apply waits for it to finish, then {then}",
+                        in_progress.provisioning_state
+                    ));
+                    change.in_progress = Some(in_progress);
+                    change.requests = spec.read_request_with(known).into_iter().collect();
+                } else if !forcing.is_empty() {
                     change.action = Action::Replace;
                     change.reason = Some(
                         forcing
@@ -271,6 +362,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             Action::Update => summary.change += 1,
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.destroy += 1,
+            Action::Wait => summary.wait += 1,
         }
         changes.push(change);
     }
@@ -329,6 +421,7 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
                 id_note: None,
                 action: Action::Delete,
                 reason: Some(reason),
+                in_progress: None,
                 warning: o.warning.clone(),
                 before: Some(o.fields.clone()),
                 after: None,

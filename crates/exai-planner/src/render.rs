@@ -50,6 +50,7 @@ impl Palette {
             Action::Update => self.update,
             Action::Replace => self.replace,
             Action::Delete => self.delete,
+            Action::Wait => self.update,
         }
     }
 }
@@ -73,6 +74,16 @@ pub(crate) fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated in place",
         Action::Replace => "must be replaced",
         Action::Delete => "will be deleted",
+        Action::Wait => "in progress in Azure",
+    }
+}
+
+/// Returns what happens to the resource of `change`, as its title line words it: the operation
+/// Azure is carrying out (`creating in Azure`) for a `wait`, else [`verb`].
+pub(crate) fn title_verb(change: &Change) -> &'static str {
+    match (&change.in_progress, change.action) {
+        (Some(in_progress), Action::Wait) => in_progress.operation.phrase(),
+        (_, action) => verb(action),
     }
 }
 
@@ -82,6 +93,11 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
     if s.is_empty() {
         let n = plan.resource_changes.len();
         format!("No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })
+    } else if s.wait > 0 {
+        format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy, {} in progress in Azure.",
+            s.add, s.change, s.replace, s.destroy, s.wait
+        )
     } else {
         format!("Plan: {} to add, {} to change, {} to replace, {} to destroy.", s.add, s.change, s.replace, s.destroy)
     }
@@ -95,7 +111,7 @@ pub(crate) const ALIGN_AT_MOST: usize = 40;
 fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io::Result<()> {
     let marker = change.action.marker();
     let style = palette.action(change.action);
-    writeln!(out, "{style}{marker:>3} {} ({}) {}{style:#}", change.address, change.resource_type, verb(change.action))?;
+    writeln!(out, "{style}{marker:>3} {} ({}) {}{style:#}", change.address, change.resource_type, title_verb(change))?;
     if change.action == Action::NoOp {
         return render_observed(out, change, palette);
     }

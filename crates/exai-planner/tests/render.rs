@@ -229,6 +229,28 @@ fn delete() -> Plan {
     plan_of(vec![group("perso", "francecentral")], live, &["perso"])
 }
 
+/// A group Azure is still creating and a registry it is still deleting, both declared: apply
+/// waits for each.
+fn in_progress() -> Plan {
+    let mut live = LiveState::new();
+    let mut group_document = live_group("perso", "France Central");
+    group_document["properties"]["provisioningState"] = json!("Creating");
+    live.insert(Address::new("perso", "resourceGroup"), present(group_document));
+    let registry_document = json!({
+        "id": format!(
+            "/subscriptions/{SUB}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr"
+        ),
+        "name": "exaipersoacr",
+        "type": "Microsoft.ContainerRegistry/registries",
+        "location": "francecentral",
+        "sku": {"name": "Standard", "tier": "Standard"},
+        "tags": {"project": "exai", "exai-owner": "perso.registry"},
+        "properties": {"adminUserEnabled": false, "provisioningState": "Deleting"}
+    });
+    live.insert(Address::new("perso", "registry"), present(registry_document));
+    plan_of(vec![group("perso", "francecentral"), registry("perso"), workspace("perso")], live, &["perso"])
+}
+
 fn unknown_values() -> Plan {
     plan_of(vec![application("perso"), service_principal("perso"), role("perso")], LiveState::new(), &["perso"])
 }
@@ -357,6 +379,16 @@ fn a_delete_is_announced_with_its_warning() {
     let md = markdown(&p);
     assert!(md.contains(">   - warning: deleting a registry deletes every image in it"), "{md}");
     assert_renderings("delete", &p);
+}
+
+#[test]
+fn what_azure_is_still_doing_is_a_change_apply_waits_for() {
+    let p = in_progress();
+    let actions: Vec<Action> = p.resource_changes.iter().map(|c| c.action).collect();
+    assert_eq!(actions, [Action::Wait, Action::Wait, Action::Create]);
+    assert_eq!((p.summary.wait, p.summary.add), (2, 1));
+    assert!(!p.summary.is_empty(), "an operation still running is a change");
+    assert_renderings("in_progress", &p);
 }
 
 #[test]

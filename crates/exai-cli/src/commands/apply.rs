@@ -2,11 +2,126 @@ use super::{SpecArgs, observe_and_plan, plan_spec};
 use crate::connect::TargetArgs;
 use crate::error::CliError;
 use crate::exit::ExitStatus;
-use exai_executor::{ApplyEvent, ApplyOptions, DryRun, apply, refuse_unsafe};
+use exai_executor::{ApplyEvent, ApplyOptions, ApplyReport, DryRun, Interrupt, Outcome, Recheck, apply, refuse_unsafe};
 use exai_model::{DesiredSpec, DesiredState, LiveState, Observation};
 use exai_planner::{Action, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The exit code of a command stopped by SIGINT or SIGTERM: 128 + SIGINT's number, as shells
+/// report a process Ctrl-C ended.
+pub const INTERRUPTED: u8 = ExitStatus::Interrupted.code();
+
+/// Returns once the process receives SIGINT (Ctrl-C) or SIGTERM (what CI runners send when a
+/// job is cancelled). From the first call on, those signals no longer end the process by
+/// themselves: the caller decides.
+pub async fn signal_received() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            // Not registered: the signals keep their default effect, ending the process.
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Handles SIGINT and SIGTERM for `apply`: before the first write (`armed` unset) a signal
+/// ends the process at once, nothing having been changed; while writing, the first triggers
+/// `interrupt` (nothing new starts, what is in flight finishes its round trip) and the second
+/// ends the process at once.
+fn handle_signals(interrupt: Interrupt, armed: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        loop {
+            signal_received().await;
+            if !armed.load(Ordering::SeqCst) {
+                eprintln!(
+                    "
+interrupted: nothing was changed"
+                );
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+            if interrupt.is_triggered() {
+                eprintln!(
+                    "
+interrupted again: exiting now; requests in flight may or may not have reached Azure, `exai plan` shows where things stand"
+                );
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+            interrupt.trigger();
+            eprintln!(
+                "
+interrupted: no new change starts; waiting for the requests in flight to be answered (interrupt again to exit at once)"
+            );
+        }
+    });
+}
+
+/// Prints what an interrupted apply did, resource by resource: done, in flight (with what to
+/// follow in Azure), not started.
+fn print_interrupted(report: &ApplyReport) {
+    let mut done = Vec::new();
+    let mut in_flight = Vec::new();
+    let mut not_started = Vec::new();
+    let mut failed = Vec::new();
+    for (address, outcome) in &report.outcomes {
+        match outcome {
+            Outcome::Unchanged => {}
+            Outcome::Done(action) => done.push(format!("{address}: {}", past(*action))),
+            Outcome::Interrupted { operation: Some(url) } => {
+                in_flight.push(format!("{address}: Azure is still carrying it out; follow {url}"))
+            }
+            Outcome::Interrupted { operation: None } => {
+                in_flight.push(format!("{address}: interrupted between its requests"))
+            }
+            Outcome::NotStarted => not_started.push(address.to_string()),
+            Outcome::Failed { .. } => failed.push(format!("{address}: failed (see above)")),
+            Outcome::Skipped { because } => {
+                failed.push(format!("{address}: skipped, because `{because}` did not succeed"))
+            }
+        }
+    }
+    println!(
+        "
+Apply interrupted: {} done, {} in flight, {} not started{}.",
+        done.len(),
+        in_flight.len(),
+        not_started.len(),
+        if failed.is_empty() { String::new() } else { format!(", {} failed or skipped", failed.len()) }
+    );
+    let sections = [
+        ("done", done),
+        (
+            "in flight (Azure goes on with these: `exai plan` shows where each stands, `exai apply` waits for it)",
+            in_flight,
+        ),
+        ("not started", not_started),
+        ("failed or skipped", failed),
+    ];
+    for (title, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        println!("  {title}:");
+        for line in lines {
+            println!("    {line}");
+        }
+    }
+}
 
 /// Make Azure match the spec: plan, confirm, then create, update or replace what differs.
 ///
@@ -48,6 +163,7 @@ fn past(action: Action) -> &'static str {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
+        Action::Wait => "finished in Azure",
     }
 }
 
@@ -58,6 +174,7 @@ fn progressive(action: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "deleting",
+        Action::Wait => "waiting for Azure",
     }
 }
 
@@ -176,7 +293,7 @@ fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exa
 fn print_generated_keys(keys: &[exai_executor::KeyToGenerate], report: &exai_executor::ApplyReport) {
     for key in keys {
         let created = report.outcomes.iter().any(|(address, outcome)| {
-            address == &key.address && matches!(outcome, exai_executor::Outcome::Done(Action::Create | Action::Replace))
+            address == &key.address && matches!(outcome, Outcome::Done(Action::Create | Action::Replace))
         });
         if created {
             let private = key.private_key_file();
@@ -191,6 +308,9 @@ fn print_generated_keys(keys: &[exai_executor::KeyToGenerate], report: &exai_exe
 }
 
 pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
+    let interrupt = Interrupt::default();
+    let armed = Arc::new(AtomicBool::new(false));
+    handle_signals(interrupt.clone(), armed.clone());
     let command = if args.dry_run { "apply --dry-run" } else { "apply" };
     let saved = args.saved.as_deref().map(read_saved).transpose()?;
     let mut spec = SpecArgs { file: args.spec.file.clone(), env: args.spec.env.clone() };
@@ -269,9 +389,13 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         // Key pairs are generated only by a real apply, on blocking threads, while the cluster's
         // dependencies are written; only the cluster's create waits for its key.
         inputs: if args.dry_run { Vec::new() } else { planned.keys.iter().map(|k| k.start()).collect() },
+        interrupt,
+        recheck: Some(Recheck::new(planned.desired.clone(), planned.live.clone())),
         ..Default::default()
     };
     let print = |event: ApplyEvent| match event {
+        // A wait is announced by its `Waiting`, which says what Azure is doing.
+        ApplyEvent::Started { action: Action::Wait, .. } => {}
         ApplyEvent::Started { address, action } if !args.dry_run => {
             println!("{address}: {}…", progressive(action))
         }
@@ -318,6 +442,21 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         ApplyEvent::Skipped { address, because } => {
             println!("{address}: skipped, because `{because}` did not succeed")
         }
+        ApplyEvent::Waiting { address, in_progress, url } if args.dry_run => {
+            println!(
+                "\nwould wait: `{address}` is {} (provisioningState `{}`): apply reads {} until it finishes, then checks its fields again",
+                in_progress.operation.phrase(),
+                in_progress.provisioning_state,
+                exai_model::describe_path(&url)
+            )
+        }
+        ApplyEvent::Waiting { address, in_progress, .. } => {
+            println!(
+                "{address}: {} (provisioningState `{}`); waiting for it to finish…",
+                in_progress.operation.phrase(),
+                in_progress.provisioning_state
+            )
+        }
     };
 
     let report = if args.dry_run {
@@ -326,23 +465,33 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         apply(plan, &sender, options, &print).await
     } else {
         println!();
+        armed.store(true, Ordering::SeqCst);
         apply(plan, &planned.connection.client, options, &print).await
     };
     planned.connection.close().await?;
+    if report.interrupted() {
+        print_interrupted(&report);
+        return Ok(ExitStatus::Interrupted);
+    }
 
     let added = report.count(Action::Create);
     let changed = report.count(Action::Update);
     let replaced = report.count(Action::Replace);
     let destroyed = report.count(Action::Delete);
+    let waits = report.count(Action::Wait);
     if args.dry_run {
+        let waits = if waits == 0 { String::new() } else { format!(", {waits} to wait for") };
         println!(
-            "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy; nothing was written."
+            "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy{waits}; nothing was written."
         );
         return Ok(ExitStatus::Success);
     }
     print_generated_keys(&planned.keys, &report);
+    let waited = if waits == 0 { String::new() } else { format!(", {waits} finished in Azure") };
     if report.succeeded() {
-        println!("\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed.");
+        println!(
+            "\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed{waited}."
+        );
         print_deployers(&planned.desired, &planned.live, Some(&report));
         Ok(ExitStatus::Success)
     } else {

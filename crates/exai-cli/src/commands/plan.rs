@@ -72,6 +72,20 @@ fn save(plan: &Plan, path: &Path) -> Result<(), CliError> {
 }
 
 pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
+    // Interrupted, a plan stops at once: it has written nothing to Azure, and its files are
+    // written after its last read, each in one step (`--out` renamed into place), so the
+    // signal, noticed only between reads, never leaves one half-written.
+    tokio::select! {
+        biased;
+        result = plan(args, target) => result,
+        () = super::apply::signal_received() => {
+            eprintln!("\ninterrupted: nothing was written");
+            Ok(ExitStatus::Interrupted)
+        }
+    }
+}
+
+async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
     let planned = plan_spec(&args.spec, target, "plan").await?;
     planned.connection.close().await?;
