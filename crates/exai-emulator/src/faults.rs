@@ -16,6 +16,9 @@
 //!   character (`/subscriptions/*/resourcegroups/**`).
 //! - `ACTION`, at most one: `429`, `500`, `502`, `503`, `504` (answer with that status in the
 //!   shape of the API the path belongs to), `drop` (close the connection without answering),
+//!   `drop-answer` (handle the request, then close the connection instead of answering: the
+//!   write is made and its answer lost, as when a load balancer resets a connection after the
+//!   service processed the request),
 //!   `throttle` (ARM's token buckets, see below) or `lro-failed` (the long-running operation the
 //!   request starts ends `Failed`).
 //! - Options: `latency=200ms` (wait before answering; on its own it is the whole fault),
@@ -94,7 +97,7 @@ const MAX_LATENCY: Duration = Duration::from_secs(600);
 const MAX_RETRY_AFTER_SECONDS: u64 = 3600;
 
 /// The syntax, shown under every parse error.
-const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
+const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|drop-answer|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
 
 /// A fault rule that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +118,8 @@ enum Action {
     Status { status: u16, retry_after: Option<u64>, code: Option<String>, message: Option<String> },
     /// Closes the connection without answering.
     Drop,
+    /// Handles the request, then closes the connection instead of sending the answer.
+    DropAnswer,
     /// Takes a token from the subscription's bucket; answers 429 when it is empty.
     Throttle(BucketSizes),
     /// Makes the long-running operation the request starts end `Failed`.
@@ -220,11 +225,12 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
                 Action::Status { status: word.parse().unwrap_or(500), retry_after: None, code: None, message: None }
             }
             "drop" => Action::Drop,
+            "drop-answer" => Action::DropAnswer,
             "throttle" => Action::Throttle(BucketSizes::default()),
             "lro-failed" => Action::LroFailed { code: None, message: None },
             _ => {
                 return Err(error(format!(
-                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, throttle, lro-failed) nor an option (name=value)"
+                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, drop-answer, throttle, lro-failed) nor an option (name=value)"
                 )));
             }
         };
@@ -248,7 +254,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
     }
     if rule.action == Action::LatencyOnly && rule.latency.is_zero() {
         return Err(error(
-            "it has no action: give one of 429, 500, 502, 503, 504, drop, throttle, lro-failed, or a latency="
+            "it has no action: give one of 429, 500, 502, 503, 504, drop, drop-answer, throttle, lro-failed, or a latency="
                 .to_owned(),
         ));
     }
@@ -555,6 +561,9 @@ pub(crate) struct Injected {
     pub response: Option<Response>,
     /// Whether the connection was closed instead of answering.
     pub dropped: bool,
+    /// Whether the request is handled and the connection then closed instead of answering
+    /// (a `drop-answer` rule fired); the front door calls [`Faults::drop_answer`].
+    pub drop_answer: bool,
     /// The rules that fired, for the request log.
     notes: Vec<String>,
     /// The rate-limit header to put on the answer: (header, tokens left).
@@ -660,6 +669,12 @@ impl Faults {
         injected
     }
 
+    /// Closes the connection from `peer` after its request was handled (a `drop-answer` rule);
+    /// returns whether it was closed.
+    pub fn drop_answer(&self, peer: SocketAddr) -> bool {
+        self.connections.shut_down(peer)
+    }
+
     /// Decides, under the lock and without waiting, which rules fire for a request.
     fn decide(&self, kind: RequestKind, request: &Incoming) -> (Injected, Duration, bool) {
         let path = decoded_path(&request.segments);
@@ -711,9 +726,9 @@ impl Faults {
         }
 
         for active in inner.rules.iter_mut() {
-            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop);
+            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::DropAnswer);
             let waits = active.rule.action == Action::LatencyOnly;
-            if !(answers && injected.response.is_none() && !drop || waits) {
+            if !(answers && injected.response.is_none() && !drop && !injected.drop_answer || waits) {
                 continue;
             }
             if !active.applies_to(&request.method, &path) || !active.fire(&mut inner.rng) {
@@ -733,6 +748,7 @@ impl Faults {
                     ));
                 }
                 Action::Drop => drop = true,
+                Action::DropAnswer => injected.drop_answer = true,
                 _ => {}
             }
         }
