@@ -29,6 +29,6 @@ mod stale;
 pub use apply::{ApplyEvent, ApplyOptions, ApplyReport, ExecutorError, Outcome, PrincipalRetry, apply, refuse_unsafe};
 pub use observe::{ObserveError, observe};
 pub use prepare::{KeyGeneration, PrepareError, prepare_secrets, prepare_ssh_keys};
-pub use secret::SecretError;
+pub use secret::{SecretError, check_secret_files};
 pub use sender::{DryRun, Sender};
 pub use stale::{StaleChange, stale_changes};

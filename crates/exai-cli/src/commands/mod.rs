@@ -74,16 +74,23 @@ pub async fn plan_spec(
     for note in notes {
         eprintln!("note: {note}");
     }
-    let (live, plan) = observe_and_plan(&desired, &connection).await?;
+    let (live, plan) = observe_and_plan(&desired, base, &connection).await?;
     let origin = exai_planner::SpecRef { file: loaded.file.clone(), digest: loaded.digest.clone() };
     let plan =
         plan.with_origin(env!("CARGO_PKG_VERSION"), origin, environments.iter().map(|e| (*e).to_owned()).collect());
     Ok(Planned { desired, live, base: base.to_path_buf(), connection, plan })
 }
 
-/// Reads the live state of `desired` through `connection` and plans against it.
+/// Where client secrets are written: `.exai/secrets/` next to the spec.
+pub fn secrets_dir(base: &std::path::Path) -> std::path::PathBuf {
+    base.join(".exai").join("secrets")
+}
+
+/// Reads the live state of `desired` through `connection` and plans against it, with what the
+/// secret files under `base` hand over.
 pub async fn observe_and_plan(
     desired: &exai_model::DesiredState,
+    base: &std::path::Path,
     connection: &Connection,
 ) -> Result<(exai_model::LiveState, exai_planner::Plan), CliError> {
     let live = exai_executor::observe(desired, &connection.client, READ_PARALLELISM).await.map_err(|e| {
@@ -97,6 +104,8 @@ pub async fn observe_and_plan(
             None => err,
         }
     })?;
-    let plan = exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()))?;
+    let mut desired = desired.clone();
+    exai_executor::check_secret_files(&mut desired, &live, &secrets_dir(base));
+    let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()))?;
     Ok((live, plan))
 }
