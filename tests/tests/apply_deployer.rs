@@ -249,7 +249,8 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     let text = std::fs::read_to_string(&path).unwrap();
     let creds: Value = serde_json::from_str(&text).unwrap();
     let keys: Vec<&String> = creds.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["clientId", "clientSecret", "subscriptionId", "tenantId"]);
+    assert_eq!(keys, ["clientId", "clientSecret", "keyId", "subscriptionId", "tenantId"]);
+    assert_eq!(creds["keyId"], w.application()["passwordCredentials"][0]["keyId"], "it names the secret it holds");
     let app = w.application();
     assert_eq!(creds["clientId"], app["appId"]);
     assert_eq!(creds["tenantId"], DEV_TENANT_ID);
