@@ -895,6 +895,123 @@ mod tests {
         assert!(graph_permission("Mail.Send").is_none(), "only the permissions exai knows");
     }
 
+    fn application() -> Application {
+        Application { address: Address::new("perso", "deployer.app"), display_name: "exai-perso-github-sp".into() }
+    }
+
+    #[test]
+    fn the_application_is_upserted_by_a_stable_unique_name_and_found_by_it_first() {
+        use crate::Kind;
+        let app = application();
+        // Derived from the address and the display name only: the same on every machine and
+        // run, whatever the case of the name.
+        assert_eq!(app.unique_name(), "exai-perso-deployer-app-30bc69ed18f0");
+        let shouted = Application { display_name: "EXAI-PERSO-GITHUB-SP".into(), ..application() };
+        assert_eq!(shouted.unique_name(), app.unique_name());
+        let other = Application { address: Address::new("prod", "deployer.app"), ..application() };
+        assert_ne!(other.unique_name(), app.unique_name());
+
+        let requests = app.create_requests(Known::nothing());
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, Method::Patch);
+        assert_eq!(requests[0].path, "/v1.0/applications(uniqueName='exai-perso-deployer-app-30bc69ed18f0')");
+        assert_eq!(requests[0].headers, [("Prefer".to_owned(), "create-if-missing, return=representation".to_owned())]);
+
+        let ours = json!({"id": "1", "displayName": "exai-perso-github-sp", "uniqueName": app.unique_name()});
+        let by_az = json!({"id": "2", "displayName": "exai-perso-github-sp", "uniqueName": null});
+        let another_spec = json!({"id": "3", "displayName": "exai-perso-github-sp", "uniqueName": "exai-x"});
+        let pick = |items: Vec<&Value>| app.select_live(json!({ "value": items })).map(|f| f.map(|a| a["id"].clone()));
+        assert_eq!(pick(vec![&by_az, &ours, &another_spec]), Ok(Some(json!("1"))), "its own, by uniqueName");
+        assert_eq!(pick(vec![&by_az, &another_spec]), Ok(Some(json!("2"))), "one made by az is adopted");
+        assert_eq!(pick(vec![&another_spec]), Ok(None), "another spec's is not its own");
+        assert!(pick(vec![&by_az, &by_az]).is_err(), "two it cannot tell apart");
+    }
+
+    #[test]
+    fn creates_that_may_race_say_how_to_adopt_what_a_concurrent_run_made() {
+        use crate::Kind;
+        let sp = ServicePrincipal { address: Address::new("perso", "deployer.sp"), application: application().address };
+        let adoption = sp.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
+        assert_eq!(adoption.codes, ["Request_MultipleObjectsWithSameKeyValue"]);
+        assert_eq!(adoption.read.path, "/v1.0/servicePrincipals(appId='{{perso.deployer.app#/appId}}')");
+        let fic = FederatedCredential {
+            address: Address::new("perso", "deployer.federated.github-pull-request"),
+            application: application().address,
+            name: "github-pull-request".into(),
+            issuer: GITHUB_ISSUER.into(),
+            subject: "repo:my-org/exai:pull_request".into(),
+            audiences: vec![FEDERATION_AUDIENCE.into()],
+        };
+        let adoption = fic.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
+        let list = json!({"value": [
+            {"name": "other", "subject": "x"},
+            {"name": "GitHub-Pull-Request", "issuer": GITHUB_ISSUER, "subject": "repo:my-org/exai:pull_request", "audiences": [FEDERATION_AUDIENCE]},
+        ]});
+        let found = adoption.pick(&list).unwrap();
+        assert_eq!(adoption.mismatch(found), None, "the same credential: adopted");
+        let changed = json!({"name": "github-pull-request", "issuer": GITHUB_ISSUER, "subject": "repo:evil/fork:pull_request", "audiences": [FEDERATION_AUDIENCE]});
+        assert_eq!(
+            adoption.mismatch(&changed),
+            Some(("/subject".to_owned(), json!("repo:evil/fork:pull_request"), json!("repo:my-org/exai:pull_request"))),
+            "one that trusts other tokens is never adopted"
+        );
+    }
+
+    #[test]
+    fn a_secret_its_file_does_not_hand_over_is_rotated_with_its_reason() {
+        use crate::{Kind, LiveState, Observation};
+        let secret = |handover: Option<SecretHandover>| ClientSecret {
+            address: Address::new("perso", "deployer.secret"),
+            application: application().address,
+            expires_in_days: 30,
+            end_date_time: None,
+            subscription: "s".into(),
+            tenant: "t".into(),
+            handover,
+        };
+        let credential = json!({"keyId": "k1", "displayName": "exai-owner:perso.deployer.secret", "hint": "abc"});
+        let mut live = LiveState::new();
+        live.insert(
+            application().address,
+            Observation::Present(LiveResource {
+                id: ResourceId::graph("/applications/a1"),
+                document: json!({"id": "a1", "appId": "app", "passwordCredentials": [
+                    {"keyId": "k0", "displayName": "exai-owner:perso.deployer.secret"},
+                    credential.clone(),
+                ]}),
+            }),
+        );
+        let known = Known::from(&live);
+        let holds = secret(Some(SecretHandover::Holds { key_id: "k1".into() }));
+        assert_eq!(holds.observe_from(known), Some(Some(credential.clone())), "the one the file holds");
+        let live_secret =
+            LiveResource { id: ResourceId::graph("/applications/a1/passwordCredentials/k1"), document: credential };
+        assert_eq!(holds.desired_fields(known), holds.live_fields(&live_secret), "handed over: no change");
+        assert_eq!(holds.update_reason(&live_secret), None);
+
+        let lost = secret(Some(SecretHandover::NotHandedOver { why: "missing".into() }));
+        assert_eq!(lost.live_fields(&live_secret)[SECRET_FILE_FIELD], "missing");
+        assert_eq!(lost.desired_fields(known)[SECRET_FILE_FIELD], HANDED_OVER);
+        assert!(lost.update_reason(&live_secret).unwrap().contains(
+            "(missing); a new secret is added into the file, then the one nobody holds (keyId `k1`) is removed"
+        ));
+        let requests = lost.update_requests(&live_secret, known);
+        assert_eq!(
+            requests.iter().map(|r| (r.method, r.path.as_str())).collect::<Vec<_>>(),
+            [
+                (Method::Post, "/v1.0/applications/a1/addPassword"),
+                (Method::Post, "/v1.0/applications/a1/removePassword")
+            ],
+            "added first, then the orphan removed"
+        );
+        let guard = requests[0].secret_output.as_ref().unwrap().guard.as_ref().unwrap();
+        assert_eq!(guard.planned, ["k0", "k1"], "the plan deals with the marked secrets it saw");
+        assert_eq!(guard.removal("k9").body, Some(json!({"keyId": "k9"})));
+
+        let unchecked = secret(None);
+        assert!(!unchecked.desired_fields(known).contains_key(SECRET_FILE_FIELD), "no file checked, no comparison");
+    }
+
     #[test]
     fn subjects_follow_github_formats() {
         let subjects =
