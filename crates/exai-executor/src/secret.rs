@@ -161,7 +161,7 @@ impl SecretLock {
         let key = output.key_pointer.as_deref().and_then(|p| answer.pointer(p)).cloned();
         let slot = answer.pointer_mut(&output.pointer).ok_or_else(missing)?;
         let secret = std::mem::take(slot);
-        if !secret.as_str().is_some_and(|s| !s.is_empty()) {
+        if secret.as_str().is_none_or(str::is_empty) {
             return Err(missing());
         }
         self.replace(&creds(output, secret, key))

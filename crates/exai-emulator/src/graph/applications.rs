@@ -3,7 +3,8 @@
 //! Modeled on the v1.0 reference (microsoftgraph/microsoft-graph-docs-contrib,
 //! `api-reference/v1.0/api/application-post-applications.md`, `application-get.md`,
 //! `application-update.md`, `application-delete.md`, `application-addpassword.md`,
-//! `application-removepassword.md`). Writable properties are the few the emulator models
+//! `application-removepassword.md`) and the upsert by the client-provided alternate key
+//! `uniqueName` (learn.microsoft.com/graph/api/application-upsert). Writable properties are the few the emulator models
 //! (`displayName`, `description`, `notes`, `tags`, `signInAudience`, `identifierUris`, and an empty
 //! `keyCredentials`); any other member is refused. Deleting an application also deletes its
 //! service principal, as Entra does in the application's home tenant.
