@@ -16,7 +16,7 @@
 //! secret, plus the `keyId` of the secret it holds.
 
 use exai_model::kinds::SecretHandover;
-use exai_model::{DesiredSpec, DesiredState, Known, LiveState, SecretOutput};
+use exai_model::{DesiredSpec, DesiredState, Kind, Known, LiveResource, LiveState, Observation, SecretOutput};
 use serde_json::{Map, Value};
 use std::fs;
 use std::io::{self, Write};
@@ -265,12 +265,24 @@ pub(crate) fn handover(path: &Path, client_id: Option<&str>) -> SecretHandover {
 /// Checks, for every client secret in `desired` whose application exists in `live`, what its
 /// file in `dir` hands over ([`SecretHandover`]), so the plan can tell a secret nobody holds
 /// (its answer was lost, the apply was killed, the file deleted) from one that works.
-pub fn check_secret_files(desired: &mut DesiredState, live: &LiveState, dir: &Path) {
-    let known = Known::from(live);
+///
+/// Which of several marked secrets is the resource's live one depends on what the file holds
+/// (the one it holds; the others are superseded), so the resource's observation in `live` is
+/// chosen again once the file is known.
+pub fn check_secret_files(desired: &mut DesiredState, live: &mut LiveState, dir: &Path) {
     for resource in &mut desired.resources {
         let DesiredSpec::ClientSecret(secret) = &mut resource.spec else { continue };
+        let known = Known::from(live);
         let Some(app_id) = known.get(&secret.application, "/appId") else { continue };
         secret.handover = Some(handover(&dir.join(secret.file_name()), app_id.as_str()));
+        let found = secret.observe_from(known).flatten();
+        let Some(observation) = found.and_then(|document| {
+            let id = secret.live_id(&document, known)?;
+            Some(Observation::Present(LiveResource { id, document }))
+        }) else {
+            continue;
+        };
+        live.insert(resource.address.clone(), observation);
     }
 }
 
@@ -379,6 +391,66 @@ mod tests {
         assert!(matches!(second.try_lock(), Err(fs::TryLockError::WouldBlock)), "held while the first holds it");
         drop(lock);
         assert!(second.try_lock().is_ok(), "released with the first");
+    }
+
+    #[test]
+    fn of_two_marked_secrets_the_one_the_file_holds_is_the_live_one() {
+        use exai_model::kinds::{Application, ClientSecret};
+        use exai_model::{Address, DesiredResource, ResourceId};
+        let app = Address::new("perso", "deployer.app");
+        let secret = ClientSecret {
+            address: Address::new("perso", "deployer.secret"),
+            application: app.clone(),
+            expires_in_days: 30,
+            end_date_time: None,
+            subscription: "s".into(),
+            tenant: "t".into(),
+            handover: None,
+        };
+        let mut desired = DesiredState::default();
+        desired.resources.push(DesiredResource {
+            address: app.clone(),
+            depends_on: Vec::new(),
+            protect: false,
+            spec: DesiredSpec::Application(Application { address: app.clone(), display_name: "x".into() }),
+        });
+        desired.resources.push(DesiredResource {
+            address: secret.address.clone(),
+            depends_on: vec![app.clone()],
+            protect: false,
+            spec: DesiredSpec::ClientSecret(secret.clone()),
+        });
+        let mark = "exai-owner:perso.deployer.secret";
+        let mut live = LiveState::new();
+        live.insert(
+            app.clone(),
+            Observation::Present(LiveResource {
+                id: ResourceId::graph("/applications/a1"),
+                document: json!({"id": "a1", "appId": "app-id", "passwordCredentials": [
+                    {"keyId": "k1", "displayName": mark}, {"keyId": "k2", "displayName": mark},
+                ]}),
+            }),
+        );
+        // Observed before the file is known: the first marked one.
+        let first = secret.observe_from(Known::from(&live)).flatten().unwrap();
+        live.insert(
+            secret.address.clone(),
+            Observation::Present(LiveResource {
+                id: ResourceId::graph("/applications/a1/passwordCredentials/k1"),
+                document: first,
+            }),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("perso.deployer.secret.json"),
+            r#"{"clientId": "app-id", "clientSecret": "x", "keyId": "k2"}"#,
+        )
+        .unwrap();
+        check_secret_files(&mut desired, &mut live, dir.path());
+        let Some(Observation::Present(chosen)) = live.get(&secret.address) else { panic!("absent") };
+        assert_eq!(chosen.id.as_str(), "/applications/a1/passwordCredentials/k2");
+        let DesiredSpec::ClientSecret(checked) = &desired.resources[1].spec else { panic!() };
+        assert_eq!(checked.handover, Some(SecretHandover::Holds { key_id: "k2".into() }));
     }
 
     #[test]
