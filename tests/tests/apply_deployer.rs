@@ -249,7 +249,8 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     let text = std::fs::read_to_string(&path).unwrap();
     let creds: Value = serde_json::from_str(&text).unwrap();
     let keys: Vec<&String> = creds.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["clientId", "clientSecret", "subscriptionId", "tenantId"]);
+    assert_eq!(keys, ["clientId", "clientSecret", "keyId", "subscriptionId", "tenantId"]);
+    assert_eq!(creds["keyId"], w.application()["passwordCredentials"][0]["keyId"], "it names the secret it holds");
     let app = w.application();
     assert_eq!(creds["clientId"], app["appId"]);
     assert_eq!(creds["tenantId"], DEV_TENANT_ID);
@@ -556,4 +557,250 @@ fn a_failure_in_the_middle_of_the_deployer_is_repaired_by_the_next_apply_without
     assert_eq!(w.federated_names().len(), 3);
     assert_eq!(w.roles().len(), 1);
     assert_eq!(w.application()["passwordCredentials"].as_array().unwrap().len(), 1, "one secret");
+}
+
+/// An emulator with `rules`, as fault rules.
+fn emulator_with(rules: &[&str]) -> InProcessEmulator {
+    let faults = rules.iter().map(|r| r.parse().unwrap()).collect();
+    InProcessEmulator::start_with(exai_emulator::EmulatorOptions { faults, ..Default::default() })
+}
+
+impl World {
+    /// The application's password credentials carrying the secret's mark.
+    fn marked_secrets(&self) -> Vec<Value> {
+        let passwords = self.application()["passwordCredentials"].as_array().unwrap().clone();
+        passwords.into_iter().filter(|p| p["displayName"] == "exai-owner:perso.deployer.secret").collect()
+    }
+
+    /// Asserts the secret file logs in as the application (Entra's client-credentials grant,
+    /// what `AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET` do) and names the live secret.
+    fn assert_secret_file_logs_in(&self) {
+        let path = self.s.path().join(".exai/secrets/perso.deployer.secret.json");
+        let creds: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let marked = self.marked_secrets();
+        assert_eq!(marked.len(), 1, "exactly one marked secret: {marked:#?}");
+        assert_eq!(creds["keyId"], marked[0]["keyId"], "the file names the live secret");
+        let token_url = format!("{}{DEV_TENANT_ID}/oauth2/v2.0/token", self.emulator.emulator.url());
+        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
+        let status = self.runtime.block_on(async {
+            let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+            let form = format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+                creds["clientId"].as_str().unwrap(),
+                creds["clientSecret"].as_str().unwrap().replace('~', "%7E")
+            );
+            let request = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(form);
+            request.send().await.unwrap().status()
+        });
+        assert_eq!(status, 200, "the secret file logs in");
+        let mut left: Vec<String> = std::fs::read_dir(self.s.path().join(".exai/secrets"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".perso.deployer.secret.json.lock", "perso.deployer.secret.json"], "no temporary file left");
+    }
+
+    /// Waits until every fault rule has fired as often as its `times` allow: the requests
+    /// they delay have arrived and wait in the emulator.
+    fn wait_for_faults_fired(&self) {
+        let url = format!("{}_emulator/faults", self.emulator.emulator.url());
+        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
+        let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let text = self.runtime.block_on(async { client.get(&url).send().await.unwrap().text().await.unwrap() });
+            let listing: Value = serde_json::from_str(&text).unwrap();
+            if listing["faults"].as_array().unwrap().iter().all(|f| f["remaining"] == 0) {
+                return;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "the faults never fired: {listing}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the emulator has answered a write matching `method` and a path starting with
+    /// `prefix` (its answer is logged once sent).
+    fn wait_for_write(&self, method: &str, prefix: &str) {
+        let started = std::time::Instant::now();
+        while !self.emulator.emulator.requests().iter().any(|r| {
+            r.method == method
+                && r.path.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase())
+                && r.status < 300
+        }) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "no {method} {prefix}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn two_applies_at_once_make_exactly_one_of_each_object() {
+    // Graph answers the application's upsert after 2 s: both applies plan "create" and both
+    // send it before either is answered, as in the incident that made two applications.
+    let emulator = emulator_with(&["PATCH,POST /v1.0/applications* latency=2s"]);
+    let w = World::with(emulator, FULL);
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| w.apply(&[]));
+        let b = scope.spawn(|| w.apply(&[]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    a.expect_code(0);
+    b.expect_code(0);
+    let upserts: Vec<u16> = w
+        .emulator
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.starts_with("/v1.0/applications(uniqueName="))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(upserts.len(), 2, "both applies sent the upsert");
+    assert!(upserts.contains(&201) && upserts.contains(&200), "one created it, the other found it: {upserts:?}");
+    let app = w.application();
+    assert_eq!(app["uniqueName"], "exai-perso-deployer-app-30bc69ed18f0", "created with its uniqueName");
+    w.service_principal();
+    let principals = w.graph_get("/servicePrincipals");
+    let of_app = principals["value"].as_array().unwrap().iter().filter(|p| p["appId"] == app["appId"]).count();
+    assert_eq!(of_app, 1, "one service principal");
+    assert_eq!(
+        w.federated_names(),
+        ["github-branch-production", "github-environment-production", "github-pull-request"]
+    );
+    assert_eq!(w.roles(), [(CONTRIBUTOR.to_owned(), rg_scope())]);
+    w.assert_secret_file_logs_in();
+    let both = format!("{}\n{}", a.stdout, b.stdout);
+    assert!(both.contains("perso.deployer.secret: already exists: adopted (a concurrent apply added it"), "{both}");
+    w.assert_clean();
+}
+
+#[test]
+fn objects_made_between_plan_and_create_are_adopted_not_duplicated() {
+    // The principal's and the credentials' creation wait 2 s in Graph; meanwhile "someone
+    // else" makes each of them, and the deployer's role assignment under another name: every
+    // create is then answered 409 and adopts what it finds.
+    let emulator = emulator_with(&[
+        "POST /v1.0/servicePrincipals latency=2s times=1",
+        "POST /v1.0/applications/*/federatedIdentityCredentials latency=2s times=3",
+    ]);
+    let w = World::with(emulator, FULL);
+    std::thread::scope(|scope| {
+        let apply = scope.spawn(|| w.apply(&[]));
+        // exai's creates of the principal and the credentials have arrived and wait: its plan
+        // and stale check are over, and what is made below is seen by no read of exai's.
+        w.wait_for_faults_fired();
+        let app = w.application();
+        let app_object = app["id"].as_str().unwrap();
+        let principal = w
+            .graph(
+                Method::Post,
+                "/servicePrincipals",
+                Some(json!({"appId": app["appId"], "tags": ["exai-owner:perso.deployer.sp"]})),
+            )
+            .unwrap();
+        w.graph(
+            Method::Post,
+            &format!("/applications/{app_object}/federatedIdentityCredentials"),
+            Some(json!({
+                "name": "github-pull-request",
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:my-org/exai:pull_request",
+                "audiences": ["api://AzureADTokenExchange"],
+                "description": "exai-owner:perso.deployer.federated.github-pull-request",
+            })),
+        );
+        let scope_id = rg_scope();
+        let assignment = ApiRequest::arm(
+            Method::Put,
+            format!(
+                "{scope_id}/providers/Microsoft.Authorization/roleAssignments/5b0c1d2e-0000-4000-8000-00000000abcd"
+            ),
+            "2022-04-01",
+            Some(json!({"properties": {
+                "roleDefinitionId": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
+                "principalId": principal["id"],
+                "principalType": "ServicePrincipal",
+                "description": "exai-owner:perso.deployer.role",
+            }})),
+        );
+        w.wait_for_write("PUT", &format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/exai-perso-rg"));
+        w.runtime.block_on(w.azure.execute(&assignment)).unwrap();
+        let applied = apply.join().unwrap();
+        applied.expect_code(0);
+        for address in ["perso.deployer.sp", "perso.deployer.federated.github-pull-request", "perso.deployer.role"] {
+            assert!(
+                applied.stdout.contains(&format!("{address}: already exists: adopted (made since the plan")),
+                "{address}: {}",
+                applied.stdout
+            );
+        }
+        let conflicts: Vec<(String, String)> = w
+            .emulator
+            .emulator
+            .requests()
+            .iter()
+            .filter(|r| r.status == 409)
+            .map(|r| (r.method.clone(), r.path.rsplit('/').next().unwrap_or_default().to_owned()))
+            .collect();
+        assert_eq!(conflicts.len(), 3, "one refused create each: {conflicts:?}");
+    });
+    assert_eq!(w.roles(), [(CONTRIBUTOR.to_owned(), rg_scope())]);
+    assert_eq!(
+        w.federated_names(),
+        ["github-branch-production", "github-environment-production", "github-pull-request"]
+    );
+    w.assert_clean();
+}
+
+#[test]
+fn a_lost_add_password_answer_is_planned_as_a_rotation_and_repaired() {
+    // Graph creates the secret, and the answer carrying it is lost with the connection.
+    let emulator = emulator_with(&["POST /v1.0/applications/*/addPassword drop-answer times=1"]);
+    let w = World::with(emulator, FULL);
+    let failed = w.apply(&[]);
+    failed.expect_code(1);
+    assert!(failed.stdout.contains("perso.deployer.secret: failed"), "{}", failed.stdout);
+    assert_eq!(w.marked_secrets().len(), 1, "Graph made the secret");
+    let file = w.s.path().join(".exai/secrets/perso.deployer.secret.json");
+    let reserved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(reserved["clientSecret"], "", "the file is the reservation, never a partial secret");
+
+    // Never "no changes": the secret nobody holds is rotated, and the plan says why.
+    let plan = w.exai(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    let json = w.plan_json();
+    assert_eq!(changes(&json), [("perso.deployer.secret".to_owned(), "update".to_owned())]);
+    let secret = change(&json, "perso.deployer.secret");
+    let orphan = w.marked_secrets()[0]["keyId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        secret["reason"],
+        format!(
+            "the secret file `.exai/secrets/perso.deployer.secret.json` does not hand over the client secret exai created (empty: the secret was created but never written to it (a lost answer or an interrupted apply)); a new secret is added into the file, then the one nobody holds (keyId `{orphan}`) is removed"
+        )
+    );
+    assert_eq!(
+        secret["diffs"],
+        json!([{"path": "secretFile", "before": "empty: the secret was created but never written to it (a lost answer or an interrupted apply)", "after": "holds this secret"}])
+    );
+    assert!(plan.stdout.contains("~ perso.deployer.secret"), "{}", plan.stdout);
+
+    let repaired = w.apply(&[]);
+    repaired.expect_code(0);
+    assert!(repaired.stdout.contains("Apply complete: 0 added, 1 changed"), "{}", repaired.stdout);
+    w.assert_secret_file_logs_in();
+    assert_ne!(w.marked_secrets()[0]["keyId"], orphan.as_str(), "the orphan was removed");
+    w.assert_clean();
+}
+
+#[test]
+fn a_deleted_secret_file_is_planned_as_a_rotation() {
+    let w = World::new(FULL);
+    w.apply(&[]).expect_code(0);
+    std::fs::remove_file(w.s.path().join(".exai/secrets/perso.deployer.secret.json")).unwrap();
+    let json = w.plan_json();
+    assert_eq!(changes(&json), [("perso.deployer.secret".to_owned(), "update".to_owned())]);
+    assert_eq!(change(&json, "perso.deployer.secret")["diffs"][0]["before"], "missing");
+    w.apply(&[]).expect_code(0);
+    w.assert_secret_file_logs_in();
+    w.assert_clean();
 }

@@ -18,6 +18,9 @@
 //!   shape of the API the path belongs to, or with `body=html` as the HTML error page a gateway
 //!   or proxy in front of it sends), `drop` (close the connection without answering), `hang`
 //!   (accept the request and never answer, until the client gives up or 600 s pass),
+//!   `drop-answer` (handle the request, then close the connection instead of answering: the
+//!   write is made and its answer lost, as when a load balancer resets a connection after the
+//!   service processed the request),
 //!   `throttle` (ARM's token buckets, see below) or `lro-failed` (the long-running operation the
 //!   request starts ends `Failed`).
 //! - Options: `latency=200ms` (wait before answering; on its own it is the whole fault),
@@ -97,7 +100,7 @@ const MAX_LATENCY: Duration = Duration::from_secs(600);
 const MAX_RETRY_AFTER_SECONDS: u64 = 3600;
 
 /// The syntax, shown under every parse error.
-const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|hang|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"] [body=html]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
+const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|drop-answer|hang|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"] [body=html]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
 
 /// A fault rule that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +124,8 @@ enum Action {
     /// Never answers: holds the request until the client gives up (or [`MAX_LATENCY`] passes,
     /// then closes the connection).
     Hang,
+    /// Handles the request, then closes the connection instead of sending the answer.
+    DropAnswer,
     /// Takes a token from the subscription's bucket; answers 429 when it is empty.
     Throttle(BucketSizes),
     /// Makes the long-running operation the request starts end `Failed`.
@@ -231,11 +236,12 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
             },
             "drop" => Action::Drop,
             "hang" => Action::Hang,
+            "drop-answer" => Action::DropAnswer,
             "throttle" => Action::Throttle(BucketSizes::default()),
             "lro-failed" => Action::LroFailed { code: None, message: None },
             _ => {
                 return Err(error(format!(
-                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, hang, throttle, lro-failed) nor an option (name=value)"
+                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed) nor an option (name=value)"
                 )));
             }
         };
@@ -259,7 +265,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
     }
     if rule.action == Action::LatencyOnly && rule.latency.is_zero() {
         return Err(error(
-            "it has no action: give one of 429, 500, 502, 503, 504, drop, hang, throttle, lro-failed, or a latency="
+            "it has no action: give one of 429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed, or a latency="
                 .to_owned(),
         ));
     }
@@ -572,6 +578,9 @@ pub(crate) struct Injected {
     pub response: Option<Response>,
     /// Whether the connection was closed instead of answering.
     pub dropped: bool,
+    /// Whether the request is handled and the connection then closed instead of answering
+    /// (a `drop-answer` rule fired); the front door calls [`Faults::drop_answer`].
+    pub drop_answer: bool,
     /// The rules that fired, for the request log.
     notes: Vec<String>,
     /// The rate-limit header to put on the answer: (header, tokens left).
@@ -677,6 +686,12 @@ impl Faults {
         injected
     }
 
+    /// Closes the connection from `peer` after its request was handled (a `drop-answer` rule);
+    /// returns whether it was closed.
+    pub fn drop_answer(&self, peer: SocketAddr) -> bool {
+        self.connections.shut_down(peer)
+    }
+
     /// Decides, under the lock and without waiting, which rules fire for a request.
     fn decide(&self, kind: RequestKind, request: &Incoming) -> (Injected, Duration, bool) {
         let path = decoded_path(&request.segments);
@@ -728,9 +743,9 @@ impl Faults {
         }
 
         for active in inner.rules.iter_mut() {
-            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::Hang);
+            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::DropAnswer | Action::Hang);
             let waits = active.rule.action == Action::LatencyOnly;
-            if !(answers && injected.response.is_none() && !drop || waits) {
+            if !(answers && injected.response.is_none() && !drop && !injected.drop_answer || waits) {
                 continue;
             }
             if !active.applies_to(&request.method, &path) || !active.fire(&mut inner.rng) {
@@ -758,6 +773,7 @@ impl Faults {
                     latency = MAX_LATENCY;
                     drop = true;
                 }
+                Action::DropAnswer => injected.drop_answer = true,
                 _ => {}
             }
         }

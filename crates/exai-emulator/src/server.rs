@@ -253,7 +253,8 @@ pub(crate) async fn dispatch(
         (None, Ok(_), RequestKind::Graph) => crate::graph::handle(&shared, &incoming),
         (None, Ok(_), RequestKind::Arm) => crate::arm::handle(&shared, &incoming),
     };
-    let dropped = injected.dropped;
+    // A `drop-answer` fault: the request was handled, its answer is lost with the connection.
+    let dropped = injected.dropped || (injected.drop_answer && shared.faults.drop_answer(incoming.peer));
     let fault = injected.finish(&mut response);
 
     if let Err(error) = shared.save(false) {

@@ -1207,3 +1207,101 @@ async fn application_permissions_survive_a_restart() -> TestResult {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     Ok(())
 }
+
+/// Graph's upsert of an application by its client-provided alternate key
+/// (learn.microsoft.com/graph/api/application-upsert, v1.0).
+#[tokio::test]
+async fn applications_are_upserted_by_unique_name() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let upsert = |prefer: Option<&'static str>, body: Value| {
+        let mut request = harness.client.patch(harness.url("v1.0/applications(uniqueName='exai-perso-app')"));
+        request = request.bearer_auth(&graph);
+        if let Some(prefer) = prefer {
+            request = request.header("Prefer", prefer);
+        }
+        with_json(request, &body)
+    };
+
+    // Without `Prefer: create-if-missing` it is an update, and there is nothing to update.
+    let reply = harness.send(upsert(None, json!({"displayName": "exai-perso-github-sp"}))).await?;
+    reply.assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    // `displayName` is required to create.
+    let reply = harness.send(upsert(Some("create-if-missing"), json!({"notes": "x"}))).await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+
+    let reply = harness.send(upsert(Some("create-if-missing"), json!({"displayName": "exai-perso-github-sp"}))).await?;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let created = reply.json();
+    assert_eq!(created["uniqueName"], "exai-perso-app");
+    assert_eq!(created["displayName"], "exai-perso-github-sp");
+    let id = text(&created["id"]);
+
+    // Once it exists: updated, 204 with no body, or 200 with it when asked for.
+    let reply = harness
+        .send(upsert(Some("create-if-missing"), json!({"displayName": "exai-perso-github-sp", "notes": "a"})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    assert!(reply.text.is_empty());
+    let reply = harness
+        .send(upsert(Some("create-if-missing, return=representation"), json!({"displayName": "exai-perso-github-sp"})))
+        .await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["id"], id.as_str());
+    assert_eq!(reply.json()["notes"], "a");
+
+    // The key is unique in the tenant (compared without regard to case) and finds the object.
+    let request = harness
+        .client
+        .patch(harness.url("v1.0/applications(uniqueName='EXAI-PERSO-APP')"))
+        .bearer_auth(&graph)
+        .header("Prefer", "create-if-missing")
+        .header("Prefer", "return=representation");
+    let reply = harness.send(with_json(request, &json!({"displayName": "exai-perso-github-sp"}))).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["id"], id.as_str(), "the same application, whatever the case of its key");
+    let reply = harness.graph(Method::GET, "v1.0/applications(uniqueName='exai-perso-app')", &graph, None).await?;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["id"], id.as_str());
+    let all = harness.graph(Method::GET, "v1.0/applications", &graph, None).await?.json();
+    assert_eq!(all["value"].as_array().map(Vec::len), Some(1), "one application: {all}");
+
+    // Immutable: never accepted in a body, on create or update.
+    let reply = harness
+        .graph(Method::PATCH, &format!("v1.0/applications/{id}"), &graph, Some(json!({"uniqueName": "other"})))
+        .await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let reply = harness
+        .graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "x", "uniqueName": "other"})))
+        .await?;
+    reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let reply = harness.graph(Method::GET, &format!("v1.0/applications/{id}"), &graph, None).await?;
+    assert_eq!(reply.json()["uniqueName"], "exai-perso-app");
+
+    // An application made without one (`az ad sp create-for-rbac`) shows `uniqueName: null`.
+    let plain = harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "y"}))).await?;
+    assert_eq!(plain.json()["uniqueName"], Value::Null);
+    Ok(())
+}
+
+/// Two upserts of one uniqueName at once make one application: the second finds the first.
+#[tokio::test]
+async fn concurrent_upserts_make_one_application() -> TestResult {
+    let harness = Harness::start().await?;
+    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let send = || {
+        let request = harness
+            .client
+            .patch(harness.url("v1.0/applications(uniqueName='exai-race')"))
+            .bearer_auth(&graph)
+            .header("Prefer", "create-if-missing, return=representation");
+        harness.send(with_json(request, &json!({"displayName": "race"})))
+    };
+    let (a, b) = tokio::join!(send(), send());
+    let (a, b) = (a?, b?);
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201]);
+    assert_eq!(a.json()["id"], b.json()["id"]);
+    Ok(())
+}

@@ -333,6 +333,24 @@ async fn a_dropped_connection_is_a_connection_error_and_the_request_is_not_proce
     Ok(())
 }
 
+#[tokio::test]
+async fn a_dropped_answer_is_a_connection_error_after_the_request_was_processed() -> TestResult {
+    let harness = Harness::start(&["PUT /subscriptions/*/resourcegroups/* drop-answer times=1"], None).await?;
+    let error = match harness.put_group("processed").await {
+        Ok(reply) => return Err(format!("expected a connection error, got {}", reply.status).into()),
+        Err(error) => error,
+    };
+    assert!(error.status().is_none(), "{error:?}");
+    // Made, though nobody saw the answer: what a retry would duplicate.
+    assert_eq!(harness.get_group("processed").await?.status, StatusCode::OK);
+    let log = harness.emulator.requests();
+    let dropped = log.iter().find(|request| request.method == "PUT").ok_or("no PUT in the log")?;
+    assert_eq!(dropped.status, 0);
+    assert!(dropped.fault.as_deref().unwrap_or_default().contains("drop-answer"));
+    assert_eq!(harness.put_group("processed").await?.status, StatusCode::OK, "fired once");
+    Ok(())
+}
+
 #[test]
 fn fault_rules_round_trip_through_their_text() -> TestResult {
     let rule: FaultRule = "put  /subscriptions/*/resourcegroups/*   500 times=1".parse()?;

@@ -225,6 +225,15 @@ pub enum ApplyEvent {
         /// The file.
         path: PathBuf,
     },
+    /// Azure said what a create makes already exists (a concurrent run, or someone, made it
+    /// since the plan), and exai read it, checked it is what the spec asks for, and adopted it
+    /// instead of making a second one.
+    Adopted {
+        /// The resource.
+        address: Address,
+        /// What was found, and how.
+        note: String,
+    },
     /// A resource was not touched because something it depends on did not succeed.
     Skipped {
         /// The resource.
@@ -424,28 +433,123 @@ impl Default for PrincipalRetry {
 fn resolve(request: &ApiRequest, results: &Results, dry_run: bool) -> Result<ApiRequest, exai_model::Unresolved> {
     // Resolution is synchronous: read the results under the lock rather than copy them.
     let results = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    resolve_with(request, &|a, p| results.get(a).and_then(|d| d.pointer(p).cloned()), dry_run)
+}
+
+/// Resolves the placeholders of `request` — path, query, body, secret file, and the reads and
+/// values of its adoption and secret guard — from `known`.
+fn resolve_with(
+    request: &ApiRequest,
+    known: &dyn Fn(&str, &str) -> Option<Value>,
+    dry_run: bool,
+) -> Result<ApiRequest, exai_model::Unresolved> {
     let lookup = |address: &str, pointer: &str| {
-        let known = results.get(address).and_then(|doc| doc.pointer(pointer).cloned());
-        known.or_else(|| dry_run.then(|| exai_model::placeholder(address, pointer)))
+        known(address, pointer).or_else(|| dry_run.then(|| exai_model::placeholder(address, pointer)))
     };
-    let path =
-        exai_model::resolve_path(&request.path, &|a, p| results.get(a).and_then(|d| d.pointer(p).cloned()), dry_run)?;
+    let text = |text: &str| exai_model::resolve_path(text, known, dry_run);
+    let value = |value: &Value| -> Result<Value, exai_model::Unresolved> {
+        match exai_model::resolve_placeholders(value, &lookup)? {
+            Value::String(t) => Ok(Value::String(text(&t)?)),
+            other => Ok(other),
+        }
+    };
+    let path = text(&request.path)?;
+    let query = request.query.iter().map(|(k, v)| Ok((k.clone(), text(v)?))).collect::<Result<_, _>>()?;
     let body = request.body.as_ref().map(|body| exai_model::resolve_placeholders(body, &lookup)).transpose()?;
     let secret_output = match &request.secret_output {
         Some(output) => {
             let with = exai_model::resolve_placeholders(&Value::Object(output.with.clone()), &lookup)?;
             let with = with.as_object().cloned().unwrap_or_default();
-            Some(exai_model::SecretOutput { with, ..output.clone() })
+            let guard = match &output.guard {
+                Some(guard) => Some(exai_model::SecretGuard {
+                    read: Box::new(resolve_with(&guard.read, known, dry_run)?),
+                    remove: Box::new(resolve_with(&guard.remove, known, dry_run)?),
+                    ..guard.clone()
+                }),
+                None => None,
+            };
+            Some(exai_model::SecretOutput { with, guard, ..output.clone() })
         }
         None => None,
     };
-    Ok(ApiRequest { path, body, secret_output, ..request.clone() })
+    let on_conflict = match &request.on_conflict {
+        Some(adoption) => {
+            let pairs = |pairs: &[(String, Value)]| -> Result<Vec<(String, Value)>, exai_model::Unresolved> {
+                pairs.iter().map(|(p, v)| Ok((p.clone(), value(v)?))).collect()
+            };
+            Some(exai_model::Adoption {
+                read: Box::new(resolve_with(&adoption.read, known, dry_run)?),
+                select: pairs(&adoption.select)?,
+                verify: pairs(&adoption.verify)?,
+                ..adoption.clone()
+            })
+        }
+        None => None,
+    };
+    Ok(ApiRequest { path, query, body, secret_output, on_conflict, ..request.clone() })
 }
 
 /// Returns true when Azure refused a write because what it would create already exists in an
-/// equivalent form: the same principal, role and scope assigned under another name.
+/// equivalent form: the same principal, role and scope assigned under another name. (Requests
+/// exai builds carry an [`exai_model::Adoption`] for it; this covers one that does not.)
 fn already_converged(error: &AzureError) -> bool {
     matches!(error, AzureError::Api { status: 409, code, .. } if code == "RoleAssignmentExists")
+}
+
+/// Returns the adoption of `request` when `error` is Azure saying what it creates already
+/// exists.
+fn conflict<'a>(request: &'a ApiRequest, error: &AzureError) -> Option<&'a exai_model::Adoption> {
+    let adoption = request.on_conflict.as_ref()?;
+    match error {
+        AzureError::Api { code, .. } if adoption.codes.iter().any(|c| c.eq_ignore_ascii_case(code)) => Some(adoption),
+        _ => None,
+    }
+}
+
+/// Reads the object Azure says exists, picks it and checks it is what the create asked for.
+/// Returns its document, or what failed and what to do.
+async fn adopt<S: Sender>(
+    adoption: &exai_model::Adoption,
+    error: &AzureError,
+    sender: &S,
+) -> Result<Value, (String, Option<String>)> {
+    let answer = sender
+        .execute(&adoption.read)
+        .await
+        .map_err(|e| (format!("Azure says it already exists ({error}), and reading it failed: {e}"), e.hint()))?;
+    let found = answer.as_ref().and_then(|a| adoption.pick(a)).ok_or_else(|| {
+        (
+            format!("Azure says it already exists ({error}), but it is not found where exai looks for it"),
+            Some("run `exai plan` to see what Azure holds now, then `exai apply` again".to_owned()),
+        )
+    })?;
+    if let Some((pointer, found, wanted)) = adoption.mismatch(found) {
+        return Err((
+            format!(
+                "it already exists, made since the plan, and differs from the spec: `{pointer}` is {found}, not {wanted}"
+            ),
+            Some("run `exai plan` to see the difference, then `exai apply` again to converge it".to_owned()),
+        ));
+    }
+    Ok(found.clone())
+}
+
+/// Removes the marked secrets that appeared since the plan (a concurrent run's), keeping
+/// `kept`, the one the secret file holds.
+async fn remove_unplanned_secrets<S: Sender>(
+    guard: &exai_model::SecretGuard,
+    seen: Option<&Value>,
+    kept: &str,
+    sender: &S,
+) -> Result<(), AzureError> {
+    let Some(seen) = seen else { return Ok(()) };
+    for key in guard.marked(seen) {
+        if key.eq_ignore_ascii_case(kept) || guard.planned.iter().any(|p| p.eq_ignore_ascii_case(&key)) {
+            continue;
+        }
+        sender.execute(&guard.removal(&key)).await?;
+    }
+    Ok(())
 }
 
 /// Returns true when Azure refused a write because Entra has not replicated an object created
@@ -557,17 +661,50 @@ impl<S: Sender> Context<'_, S> {
                     .as_ref()
                     .map(|o| options.secrets_dir.clone().unwrap_or_default().join(&o.file)),
             });
-            // The file a secret goes to is made before the write that returns the secret, so a
-            // secret is never created in Azure with nowhere to keep it.
-            let pending = match (&request.secret_output, sender.is_dry_run()) {
+            // A secret is checked, added and written under its file's lock, so two applies from
+            // one directory add it once: the second finds the first's in the file and adopts it.
+            // The file is reserved before the write that returns the secret, so a secret is never
+            // created in Azure with nowhere to keep it.
+            let lock = match (&request.secret_output, sender.is_dry_run()) {
                 (Some(output), false) => {
-                    match crate::secret::PendingSecret::create(options.secrets_dir.as_deref(), output) {
-                        Ok(pending) => Some(pending),
+                    match crate::secret::SecretLock::acquire(options.secrets_dir.as_deref(), output).await {
+                        Ok(lock) => Some(lock),
                         Err(e) => return Err(self.fail(address, e.to_string(), Some(e.hint()))),
                     }
                 }
                 _ => None,
             };
+            let mut seen: Option<Value> = None;
+            if let (Some(lock), Some(output)) = (&lock, &request.secret_output) {
+                if let Some(guard) = &output.guard {
+                    seen = match sender.execute(&guard.read).await {
+                        Ok(answer) => answer,
+                        Err(e) => return Err(self.fail(address, e.to_string(), e.hint())),
+                    };
+                    let held = lock.held_key(output);
+                    let found = seen.as_ref().zip(held.as_deref()).and_then(|(seen, key)| guard.find(seen, key));
+                    if let (Some(found), Some(key)) = (found, held.as_deref()) {
+                        if let Err(e) = remove_unplanned_secrets(guard, seen.as_ref(), key, sender).await {
+                            return Err(self.fail(address, e.to_string(), e.hint()));
+                        }
+                        on_event(ApplyEvent::Adopted {
+                            address: address.clone(),
+                            note: format!(
+                                "a concurrent apply added it while this one waited; `{}` holds it (keyId `{key}`)",
+                                output.file
+                            ),
+                        });
+                        if let Ok(mut results) = self.results.lock() {
+                            results.insert(address.to_string(), found.clone());
+                        }
+                        // That apply made the whole change, the rotation's removal included.
+                        return Ok(());
+                    }
+                }
+                if let Err(e) = lock.reserve(output) {
+                    return Err(self.fail(address, e.to_string(), Some(e.hint())));
+                }
+            }
             let mut attempt = 0;
             let mut last = loop {
                 // The round trip is never abandoned, even when interrupted: once sent, Azure may
@@ -590,6 +727,19 @@ impl<S: Sender> Context<'_, S> {
                 };
                 match result {
                     Ok(document) => break document,
+                    Err(e) if conflict(&request, &e).is_some() => {
+                        let Some(adoption) = conflict(&request, &e) else { break None };
+                        match adopt(adoption, &e, sender).await {
+                            Ok(document) => {
+                                on_event(ApplyEvent::Adopted {
+                                    address: address.clone(),
+                                    note: "made since the plan (by a concurrent apply?); read back and checked against the spec".to_owned(),
+                                });
+                                break Some(document);
+                            }
+                            Err((error, hint)) => return Err(self.fail(address, error, hint)),
+                        }
+                    }
                     Err(e) if already_converged(&e) => break None,
                     Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
                         attempt += 1;
@@ -601,10 +751,16 @@ impl<S: Sender> Context<'_, S> {
                     Err(e) => return Err(self.fail(address, e.to_string(), e.hint())),
                 }
             };
-            if let (Some(pending), Some(output)) = (pending, &request.secret_output) {
-                match pending.finish(last.as_mut(), output) {
+            if let (Some(lock), Some(output)) = (&lock, &request.secret_output) {
+                match lock.finish(last.as_mut(), output) {
                     Ok(path) => on_event(ApplyEvent::SecretWritten { address: address.clone(), path }),
                     Err(e) => return Err(self.fail(address, e.to_string(), Some(e.hint()))),
+                }
+                let key = output.key_pointer.as_deref().and_then(|p| last.as_ref()?.pointer(p)?.as_str());
+                if let (Some(guard), Some(key)) = (&output.guard, key)
+                    && let Err(e) = remove_unplanned_secrets(guard, seen.as_ref(), key, sender).await
+                {
+                    return Err(self.fail(address, e.to_string(), e.hint()));
                 }
             }
             // Each answer is known at once: a later request of the same change may need it (a

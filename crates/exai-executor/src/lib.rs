@@ -39,6 +39,6 @@ pub use apply::{
 };
 pub use observe::{ObserveError, observe};
 pub use prepare::{KeyToGenerate, PrepareError, PreparedKeys, prepare_secrets, prepare_ssh_keys};
-pub use secret::SecretError;
+pub use secret::{SecretError, check_secret_files};
 pub use sender::{DryRun, Sender};
 pub use stale::{StaleChange, stale_changes};

@@ -286,6 +286,12 @@ pub trait Kind: std::fmt::Debug {
         Vec::new()
     }
 
+    /// Why `live` is updated, when the field diffs alone do not say it (a client secret whose
+    /// file does not hold it is rotated).
+    fn update_reason(&self, _live: &LiveResource) -> Option<String> {
+        None
+    }
+
     /// The requests that delete `live`.
     fn delete_requests(&self, _live: &LiveResource) -> Vec<ApiRequest> {
         Vec::new()

@@ -45,7 +45,7 @@ pub use kind::{
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use owned::{OwnedObject, owned_in_scan, ownership_scan};
-pub use request::{ApiRequest, ApiVersion, Method, SecretOutput, Service};
+pub use request::{Adoption, ApiRequest, ApiVersion, Method, SecretGuard, SecretOutput, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};
 pub use shown::{MAX_SHOWN_CHARS, escape_shown, quote_shown};
 pub use tags::{OWNER_TAG, TagError, Tags};

@@ -86,6 +86,72 @@ pub struct ApiRequest {
     /// it goes. The executor writes it to that file and nowhere else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_output: Option<SecretOutput>,
+    /// What Azure's "it already exists" means for this create, when a concurrent run (or
+    /// someone else) may have made the object between the plan and the write: the executor
+    /// reads it, checks it is what was asked for, and adopts it instead of failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<Adoption>,
+}
+
+/// How a create adopts the object Azure says already exists (a 409 `RoleAssignmentExists`,
+/// Graph's `Request_MultipleObjectsWithSameKeyValue`): read it, pick it, verify it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Adoption {
+    /// The error codes that mean "it already exists" for this create.
+    pub codes: Vec<String>,
+    /// The read that finds it (placeholders allowed, in its path, query and body).
+    pub read: Box<ApiRequest>,
+    /// Picks the object: in the answer's `value` list (the answer itself when it has none), the
+    /// item whose members at these JSON pointers equal these values (text compared ignoring
+    /// case, as Azure compares names and ids). Placeholders allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<(String, Value)>,
+    /// Picks the object further by members whose text ends with these (ignoring case): a
+    /// role definition id, which Azure answers in either of two forms, ends with its GUID.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select_ending: Vec<(String, String)>,
+    /// What the picked object must hold to be adopted (text compared ignoring case); anything
+    /// else is an error, never a silent adoption of a different object. Placeholders allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<(String, Value)>,
+}
+
+impl Adoption {
+    /// Returns the object of `answer` this adoption picks, if any.
+    pub fn pick<'a>(&self, answer: &'a Value) -> Option<&'a Value> {
+        let candidates: Vec<&Value> = match answer.get("value").and_then(Value::as_array) {
+            Some(items) => items.iter().collect(),
+            None => vec![answer],
+        };
+        candidates.into_iter().find(|item| {
+            self.select.iter().all(|(pointer, want)| same(item.pointer(pointer), want))
+                && self.select_ending.iter().all(|(pointer, end)| {
+                    item.pointer(pointer)
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| text.to_ascii_lowercase().ends_with(&end.to_ascii_lowercase()))
+                })
+        })
+    }
+
+    /// Returns the first member of `found` that is not what the create asked for, as
+    /// `(pointer, found, wanted)`.
+    pub fn mismatch(&self, found: &Value) -> Option<(String, Value, Value)> {
+        self.verify.iter().find(|(pointer, want)| !same(found.pointer(pointer), want)).map(|(pointer, want)| {
+            (pointer.clone(), found.pointer(pointer).cloned().unwrap_or(Value::Null), want.clone())
+        })
+    }
+}
+
+/// Compares a found member with a wanted value: text ignoring ASCII case, lists item by item.
+fn same(found: Option<&Value>, want: &Value) -> bool {
+    match (found, want) {
+        (Some(Value::String(a)), Value::String(b)) => a.eq_ignore_ascii_case(b),
+        (Some(Value::Array(a)), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(Some(a), b))
+        }
+        (Some(found), want) => found == want,
+        (None, want) => want.is_null(),
+    }
 }
 
 /// Where the secret in a write's answer is kept: a file of its own, private to the user, in the
@@ -100,6 +166,67 @@ pub struct SecretOutput {
     pub member: String,
     /// The file's other members (placeholders allowed: resolved like a body).
     pub with: serde_json::Map<String, Value>,
+    /// The JSON pointer of the answer's key id (`/keyId`), recorded in the file so a later plan
+    /// can tell whether the file holds the secret Azure has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pointer: Option<String>,
+    /// How to see, just before the write, the secrets already there (a concurrent run's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<SecretGuard>,
+}
+
+/// What the executor checks, holding the secret file's lock, before a write that creates a
+/// secret: whether a concurrent run already created one into the same file (then it is
+/// adopted, not added again), and which marked secrets appeared since the plan (removed once
+/// the file holds the new one, so exactly one remains).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretGuard {
+    /// The read of the object that lists the secrets (placeholders allowed).
+    pub read: Box<ApiRequest>,
+    /// The JSON pointer of the list of secrets in its answer (`/passwordCredentials`).
+    pub list: String,
+    /// The member of a listed secret that holds its name (`displayName`).
+    pub name_member: String,
+    /// The name that marks the secrets of this resource (exai's ownership mark).
+    pub name: String,
+    /// The member of a listed secret that holds its key id (`keyId`).
+    pub key_member: String,
+    /// The key ids of the marked secrets the plan saw (the plan deals with them itself).
+    #[serde(default)]
+    pub planned: Vec<String>,
+    /// The write that removes a secret; its body's `key_member` is set to the key id.
+    pub remove: Box<ApiRequest>,
+}
+
+impl SecretGuard {
+    /// Returns the key ids of the marked secrets in the answer to [`SecretGuard::read`].
+    pub fn marked(&self, answer: &Value) -> Vec<String> {
+        answer
+            .pointer(&self.list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|secret| secret.get(&self.name_member).and_then(Value::as_str) == Some(self.name.as_str()))
+            .filter_map(|secret| secret.get(&self.key_member).and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+
+    /// Returns the marked secret of key id `key` in the answer to [`SecretGuard::read`].
+    pub fn find<'a>(&self, answer: &'a Value, key: &str) -> Option<&'a Value> {
+        answer.pointer(&self.list).and_then(Value::as_array)?.iter().find(|secret| {
+            secret.get(&self.name_member).and_then(Value::as_str) == Some(self.name.as_str())
+                && secret.get(&self.key_member).and_then(Value::as_str).is_some_and(|k| k.eq_ignore_ascii_case(key))
+        })
+    }
+
+    /// Returns the write that removes the secret of key id `key`.
+    pub fn removal(&self, key: &str) -> ApiRequest {
+        let mut request = (*self.remove).clone();
+        let mut body = request.body.take().and_then(|b| b.as_object().cloned()).unwrap_or_default();
+        body.insert(self.key_member.clone(), Value::from(key));
+        request.body = Some(Value::Object(body));
+        request
+    }
 }
 
 impl ApiRequest {
@@ -114,6 +241,7 @@ impl ApiRequest {
             query: Vec::new(),
             headers: Vec::new(),
             secret_output: None,
+            on_conflict: None,
         }
     }
 
@@ -128,12 +256,25 @@ impl ApiRequest {
             query: Vec::new(),
             headers: Vec::new(),
             secret_output: None,
+            on_conflict: None,
         }
     }
 
     /// Returns the request with the secret of its answer kept as `output` says.
     pub fn with_secret_output(mut self, output: SecretOutput) -> Self {
         self.secret_output = Some(output);
+        self
+    }
+
+    /// Returns the request with what Azure's "it already exists" means for it.
+    pub fn with_adoption(mut self, adoption: Adoption) -> Self {
+        self.on_conflict = Some(adoption);
+        self
+    }
+
+    /// Returns the request with the header `name: value` added.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 

@@ -335,6 +335,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                         spec.delete_requests(live_resource).into_iter().chain(spec.create_requests(known)).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
+                    change.reason = spec.update_reason(live_resource);
                     change.requests = spec.update_requests(live_resource, known);
                 } else if provisioning_failed(&live_resource.document) {
                     // The fields are right but the last operation on the object failed: ARM's

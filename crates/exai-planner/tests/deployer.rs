@@ -96,6 +96,7 @@ fn desired() -> DesiredState {
                     end_date_time: Some("2027-01-01T00:00:00Z".into()),
                     subscription: SUB.into(),
                     tenant: "t".into(),
+                    handover: None,
                 }),
             ),
             resource("deployer.role", &["deployer.sp"], DesiredSpec::RoleAssignment(role())),

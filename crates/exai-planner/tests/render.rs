@@ -153,6 +153,7 @@ fn secret(environment: &str) -> DesiredResource {
         end_date_time: Some("2027-01-01T00:00:00Z".into()),
         subscription: SUB.into(),
         tenant: "t".into(),
+        handover: None,
     };
     resource(address, &[&application], DesiredSpec::ClientSecret(secret))
 }

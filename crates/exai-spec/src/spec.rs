@@ -372,6 +372,7 @@ impl Environment {
                         end_date_time: None,
                         subscription: sub.to_owned(),
                         tenant: tenant.to_owned(),
+                        handover: None,
                     }),
                 );
             }

@@ -375,7 +375,8 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
             return Ok(ExitStatus::Failure);
         }
         // Time passed while the plan was read: check Azure still is what was reviewed.
-        let (_, fresh) = observe_and_plan(&planned.desired, &planned.connection, &planned.declared).await?;
+        let (_, fresh) =
+            observe_and_plan(&planned.desired, &planned.base, &planned.connection, &planned.declared).await?;
         if let Err(e) = refuse_if_stale(plan, &fresh, "the reviewed plan") {
             planned.connection.close().await?;
             return Err(e);
@@ -385,7 +386,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         allow_delete: args.allow_delete,
-        secrets_dir: Some(planned.base.join(".exai").join("secrets")),
+        secrets_dir: Some(super::secrets_dir(&planned.base)),
         // Key pairs are generated only by a real apply, on blocking threads, while the cluster's
         // dependencies are written; only the cluster's create waits for its key.
         inputs: if args.dry_run { Vec::new() } else { planned.keys.iter().map(|k| k.start()).collect() },
@@ -435,10 +436,11 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         }
         ApplyEvent::SecretWritten { address, path } => {
             println!(
-                "{address}: client secret written to `{}` (mode 0600, azure/login `creds` shape); store it as a GitHub secret, then delete the file: it is shown nowhere else",
+                "{address}: client secret written to `{}` (mode 0600, azure/login `creds` shape); store it as a GitHub secret: it is shown nowhere else. Keep the file private and in place: a plan without it cannot tell the secret was handed over, and rotates it",
                 path.display()
             )
         }
+        ApplyEvent::Adopted { address, note } => println!("{address}: already exists: adopted ({note})"),
         ApplyEvent::Skipped { address, because } => {
             println!("{address}: skipped, because `{because}` did not succeed")
         }

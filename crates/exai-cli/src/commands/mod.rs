@@ -77,7 +77,10 @@ pub async fn plan_spec(spec: &SpecArgs, target: &TargetArgs, command: &str) -> R
     eprintln!("exai {command}: {} (environments: {})", shown(&loaded.file), environments.join(", "));
     eprintln!("target: {}", shown(&connection.target.to_string()));
     eprintln!("credential: {}", shown(connection.client.credential_description()));
-    let (live, mut plan) = observe_and_plan(&desired, &connection, &declared).await?;
+    let (mut live, mut plan) = observe_and_plan(&desired, base, &connection, &declared).await?;
+    // What the secret files hand over is part of the desired state apply works from (a recheck
+    // plans it again).
+    exai_executor::check_secret_files(&mut desired, &mut live, &secrets_dir(base));
     // A cluster's SSH key is an input of its creation only: resolved for the clusters this
     // plan creates, and planned again with the keys found (generating one is apply's job).
     let creating: Vec<&exai_model::Address> = plan
@@ -125,10 +128,17 @@ pub fn actionable_warnings<'s>(
         .collect()
 }
 
-/// Reads the live state of `desired` through `connection` and plans against it. A resource
-/// Azure refuses to create (a taken registry name) is reported where the spec `declared` it.
+/// Where client secrets are written: `.exai/secrets/` next to the spec.
+pub fn secrets_dir(base: &std::path::Path) -> std::path::PathBuf {
+    base.join(".exai").join("secrets")
+}
+
+/// Reads the live state of `desired` through `connection` and plans against it, with what the
+/// secret files under `base` hand over. A resource Azure refuses to create (a taken registry
+/// name) is reported where the spec `declared` it.
 pub async fn observe_and_plan(
     desired: &exai_model::DesiredState,
+    base: &std::path::Path,
     connection: &Connection,
     declared: &Declared,
 ) -> Result<(exai_model::LiveState, exai_planner::Plan), CliError> {
@@ -147,7 +157,10 @@ pub async fn observe_and_plan(
             None => err,
         }
     })?;
-    let plan = exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()))?;
+    let mut desired = desired.clone();
+    let mut live = live;
+    exai_executor::check_secret_files(&mut desired, &mut live, &secrets_dir(base));
+    let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()))?;
     Ok((live, plan))
 }
 

@@ -3,7 +3,8 @@
 //! Modeled on the v1.0 reference (microsoftgraph/microsoft-graph-docs-contrib,
 //! `api-reference/v1.0/api/application-post-applications.md`, `application-get.md`,
 //! `application-update.md`, `application-delete.md`, `application-addpassword.md`,
-//! `application-removepassword.md`). Writable properties are the few the emulator models
+//! `application-removepassword.md`) and the upsert by the client-provided alternate key
+//! `uniqueName` (learn.microsoft.com/graph/api/application-upsert). Writable properties are the few the emulator models
 //! (`displayName`, `description`, `notes`, `tags`, `signInAudience`, `identifierUris`, and an empty
 //! `keyCredentials`); any other member is refused. Deleting an application also deletes its
 //! service principal, as Entra does in the application's home tenant.
@@ -63,6 +64,7 @@ pub(crate) fn to_json(application: &ApplicationRecord) -> Map<String, Value> {
     object.insert("notes".to_owned(), property("notes", Value::Null));
     object.insert("signInAudience".to_owned(), property("signInAudience", json!("AzureADMyOrg")));
     object.insert("tags".to_owned(), property("tags", json!([])));
+    object.insert("uniqueName".to_owned(), json!(application.unique_name));
     object.insert("keyCredentials".to_owned(), json!([]));
     object.insert("passwordCredentials".to_owned(), Value::Array(passwords));
     object
@@ -95,7 +97,13 @@ fn writable_properties(body: Map<String, Value>) -> Result<Map<String, Value>, G
                 }
                 false
             }
-            "id" | "appId" | "createdDateTime" | "deletedDateTime" | "publisherDomain" | "passwordCredentials" => {
+            "id"
+            | "appId"
+            | "createdDateTime"
+            | "deletedDateTime"
+            | "publisherDomain"
+            | "passwordCredentials"
+            | "uniqueName" => {
                 return Err(GraphError::read_only(&name));
             }
             _ => return Err(GraphError::unknown_property(&name)),
@@ -115,10 +123,15 @@ pub(crate) fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result
         ObjectKey::Id(id) => applications.and_then(|applications| applications.get(id)),
         ObjectKey::AppId(app_id) => applications
             .and_then(|applications| applications.values().find(|application| &application.app_id == app_id)),
+        ObjectKey::UniqueName(name) => applications.and_then(|applications| {
+            applications
+                .values()
+                .find(|application| application.unique_name.as_deref().is_some_and(|n| same_unique_name(n, name)))
+        }),
     };
     found.map(|application| application.id.clone()).ok_or_else(|| {
         GraphError::not_found(match key {
-            ObjectKey::Id(id) | ObjectKey::AppId(id) => id,
+            ObjectKey::Id(id) | ObjectKey::AppId(id) | ObjectKey::UniqueName(id) => id,
         })
     })
 }
@@ -177,6 +190,7 @@ pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Re
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
+        unique_name: None,
     };
     let body = entity(&application);
     let mut state = shared.state();
@@ -214,6 +228,85 @@ pub(crate) fn update(
     }
     state.dirty = true;
     Ok(no_content())
+}
+
+/// Returns true when two uniqueNames name the same application. Entra compares alternate keys
+/// without regard to case, as it does display names in `$filter`; the emulator does too, so a
+/// second application can never differ from the first by case alone.
+fn same_unique_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Returns the preferences of a request's `Prefer` headers (RFC 7240: comma-separated, and the
+/// header may be repeated), lowercased.
+fn preferences(request: &Incoming) -> Vec<String> {
+    request
+        .headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|preference| preference.trim().to_ascii_lowercase())
+        .filter(|preference| !preference.is_empty())
+        .collect()
+}
+
+/// `PATCH /v1.0/applications(uniqueName='{uniqueName}')`: Graph's upsert
+/// (learn.microsoft.com/graph/api/application-upsert, v1.0). With `Prefer: create-if-missing`
+/// and no application of that uniqueName in the tenant, creates one carrying it: 201 with the
+/// new application (`displayName` is required). Without the preference it is an update, and a
+/// missing application is a 404. An existing application is updated: 204, or 200 with the
+/// application when `Prefer: return=representation` is sent (OData's preference, which Graph
+/// honours on PATCH). The uniqueName is immutable and is not accepted in the body.
+pub(crate) fn upsert(
+    shared: &Shared,
+    request: &Incoming,
+    caller: &Caller,
+    key: &ObjectKey,
+) -> Result<Response, GraphError> {
+    let ObjectKey::UniqueName(unique_name) = key else { return update(shared, request, caller, key) };
+    if unique_name.trim().is_empty() {
+        return Err(GraphError::bad_request("The uniqueName of an application cannot be empty."));
+    }
+    let preferences = preferences(request);
+    let create_if_missing = preferences.iter().any(|p| p == "create-if-missing");
+    let representation = preferences.iter().any(|p| p == "return=representation");
+    let properties = writable_properties(json_body(request)?)?;
+    let mut state = shared.state();
+    if let Ok(application) = resolve_mut(&mut state, caller, key) {
+        for (name, value) in properties {
+            application.properties.insert(name, value);
+        }
+        let body = entity(application);
+        state.dirty = true;
+        return Ok(if representation { json_response(StatusCode::OK, &body) } else { no_content() });
+    }
+    if !create_if_missing {
+        return Err(GraphError::not_found(unique_name));
+    }
+    if !properties.contains_key("displayName") {
+        return Err(GraphError::invalid_value("displayName", "Application"));
+    }
+    let application = ApplicationRecord {
+        id: Uuid::new_v4().to_string(),
+        app_id: Uuid::new_v4().to_string(),
+        created_date_time: graph_time(clock::now()),
+        properties,
+        password_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
+        unique_name: Some(unique_name.clone()),
+    };
+    let body = entity(&application);
+    state.ensure_tenant(&caller.tenant_id, None);
+    state
+        .directory
+        .tenants
+        .entry(caller.tenant_id.clone())
+        .or_default()
+        .applications
+        .insert(application.id.clone(), application);
+    state.dirty = true;
+    Ok(json_response(StatusCode::CREATED, &body))
 }
 
 /// `DELETE /v1.0/applications/{id}`: 204; its service principal goes with it.

@@ -98,6 +98,10 @@ pub(crate) struct ApplicationRecord {
     /// Its federated identity credentials, in creation order.
     #[serde(default)]
     pub federated_identity_credentials: Vec<FederatedCredentialRecord>,
+    /// The client-provided alternate key it was created with by an upsert
+    /// (`PATCH /applications(uniqueName='...')`); immutable, unique in the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_name: Option<String>,
 }
 
 impl ApplicationRecord {

@@ -289,6 +289,24 @@ pub(crate) enum ObjectKey {
     Id(String),
     /// By application id (`/applications(appId='{appId}')`).
     AppId(String),
+    /// By the client-provided alternate key (`/applications(uniqueName='{uniqueName}')`).
+    UniqueName(String),
+}
+
+/// Parses `applications(uniqueName='{uniqueName}')`, case-insensitively, returning the name with
+/// OData's doubled quotes undone (application-upsert.md).
+fn unique_name_key(segment: &str) -> Option<String> {
+    const PREFIX: &str = "applications(uniqueName='";
+    let head = segment.get(..PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let inner = segment.get(PREFIX.len()..)?.strip_suffix("')")?;
+    // A lone quote inside ends the literal: not a key.
+    if inner.replace("''", "").contains('\'') {
+        return None;
+    }
+    Some(inner.replace("''", "'"))
 }
 
 /// Parses `{collection}(appId='{appId}')`, case-insensitively, returning the appId.
@@ -315,6 +333,7 @@ fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
     let (collection, rest) = match segments {
         [first, rest @ ..] if is(first, "applications") => ("applications", rest.split_first()),
         [first, ..] if alternate_key(first, "applications").is_some() => ("applications", None),
+        [first, ..] if unique_name_key(first).is_some() => ("applications", None),
         [first, rest @ ..] if is(first, "servicePrincipals") => ("servicePrincipals", rest.split_first()),
         [first, ..] if alternate_key(first, "servicePrincipals").is_some() => ("servicePrincipals", None),
         [first, ..] => return Err(segment_not_found(first)),
@@ -328,6 +347,9 @@ fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
                 .ok_or_else(|| GraphError::bad_request(format!("Invalid object identifier '{app_id}'.")))?;
             (Some(ObjectKey::AppId(app_id)), tail)
         }
+        ([first, tail @ ..], None) if collection == "applications" && unique_name_key(first).is_some() => {
+            (unique_name_key(first).map(ObjectKey::UniqueName), tail)
+        }
         (_, Some((id, tail))) => (Some(ObjectKey::Id(object_id(id)?)), tail),
         _ => (None, &[]),
     };
@@ -337,6 +359,9 @@ fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
             Method::POST => applications::create(shared, request, &caller),
             _ => Err(GraphError::method_not_allowed(&[Method::GET, Method::POST])),
         },
+        ("applications", Some(key @ ObjectKey::UniqueName(_)), []) if *method == Method::PATCH => {
+            applications::upsert(shared, request, &caller, &key)
+        }
         ("applications", Some(key), []) => match *method {
             Method::GET => applications::get(shared, &caller, &key),
             Method::PATCH => applications::update(shared, request, &caller, &key),

@@ -81,6 +81,7 @@ pub(crate) fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result
     let is_graph = match key {
         ObjectKey::Id(id) => *id == graph.id,
         ObjectKey::AppId(app_id) => app_id == GRAPH_APP_ID,
+        ObjectKey::UniqueName(_) => false,
     };
     if is_graph {
         return Ok(graph);
@@ -91,10 +92,12 @@ pub(crate) fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result
         ObjectKey::AppId(app_id) => {
             principals.and_then(|principals| principals.values().find(|principal| &principal.app_id == app_id))
         }
+        // Service principals are not addressed by an application's uniqueName.
+        ObjectKey::UniqueName(_) => None,
     };
     found.cloned().ok_or_else(|| {
         GraphError::not_found(match key {
-            ObjectKey::Id(id) | ObjectKey::AppId(id) => id,
+            ObjectKey::Id(id) | ObjectKey::AppId(id) | ObjectKey::UniqueName(id) => id,
         })
     })
 }

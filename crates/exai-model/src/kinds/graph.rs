@@ -5,7 +5,8 @@
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
 use crate::{
-    Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, OwnedObject, ResourceId, SecretOutput,
+    Address, Adoption, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, OwnedObject, ResourceId,
+    SecretGuard, SecretOutput,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -74,8 +75,21 @@ fn object_id(document: &Value) -> Option<&str> {
     document.get("id").and_then(Value::as_str)
 }
 
+/// Graph's error code for a create whose key is taken: a second service principal for one
+/// `appId`, a second federated credential of one name (service_principals and federated
+/// credential docs; the emulator answers 409).
+const SAME_KEY: &str = "Request_MultipleObjectsWithSameKeyValue";
+
+/// The `Prefer` header of an application upsert: create when missing
+/// (learn.microsoft.com/graph/api/application-upsert), and answer with the object either way
+/// (OData's `return=representation`), since the dependants need its ids.
+const UPSERT_PREFER: &str = "create-if-missing, return=representation";
+
 /// An Entra application registration, found by its display name (as `az ad sp create-for-rbac`
 /// finds it, facts §7), so an application the recipe made by hand is adopted, not duplicated.
+///
+/// exai creates it with Graph's upsert by `uniqueName` ([`Application::unique_name`]), so two
+/// applies at once, or one retried after a lost answer, make one application, never two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
@@ -131,7 +145,53 @@ pub struct ClientSecret {
     pub subscription: String,
     /// The tenant the `creds` file names.
     pub tenant: String,
+    /// What the secret file holds, when it was checked (plans and applies check it; `None`
+    /// leaves the file out of the comparison).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<SecretHandover>,
 }
+
+impl Application {
+    /// The application's `uniqueName`, Graph's client-provided alternate key it is created
+    /// with: `exai-<address, dots as dashes>-<the first 12 hex digits of the SHA-256 of the
+    /// lowercased display name>`, e.g. `exai-perso-deployer-app-3f2a9c0d41b7`.
+    ///
+    /// Stable: it depends only on the spec's environment, the resource's address and its
+    /// display name, never on the clock or the machine, so every run of one spec computes the
+    /// same key. The display name is part of it because exai identifies its application by that
+    /// name (two specs' applications differ by it); renaming the application in the spec makes
+    /// a new one, as finding it by display name always did.
+    pub fn unique_name(&self) -> String {
+        let digest = crate::sha256_digest(self.display_name.to_lowercase().as_bytes());
+        let hex = digest.trim_start_matches("sha256:");
+        format!("exai-{}-{}", self.address.as_str().replace('.', "-"), &hex[..12.min(hex.len())])
+    }
+}
+
+/// Whether the file a client secret is written to hands over the secret Azure holds, checked
+/// before planning (`exai_executor::check_secret_files`): exai cannot log in from a plan, so
+/// the file's `clientSecret` must be non-empty, its `clientId` the application's, and its
+/// `keyId` the live secret's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum SecretHandover {
+    /// The file holds a secret of the application, with this key id.
+    Holds {
+        /// The `keyId` recorded in the file.
+        key_id: String,
+    },
+    /// The file cannot hand a secret over.
+    NotHandedOver {
+        /// Why, e.g. `missing` or `empty: ...`.
+        why: String,
+    },
+}
+
+/// The owned field that says whether the secret file holds the live secret.
+const SECRET_FILE_FIELD: &str = "secretFile";
+
+/// The value of [`SECRET_FILE_FIELD`] when it does.
+const HANDED_OVER: &str = "holds this secret";
 
 impl ClientSecret {
     /// The name of the file the secret is written to, in `azure/login`'s `creds` shape.
@@ -156,17 +216,25 @@ impl crate::Kind for Application {
                 .with_query("$filter", &format!("displayName eq {}", odata_literal(&self.display_name))),
         )
     }
-    /// Graph's `eq` on display names ignores case; so does this. Two applications of that name
-    /// are refused: exai cannot tell which one is its own, and a guess could hand GitHub's
-    /// login to the wrong one.
+    /// Graph's `eq` on display names ignores case; so does this. The application carrying this
+    /// one's `uniqueName` is it; otherwise one without a `uniqueName` (made by `az ad sp
+    /// create-for-rbac`) is adopted, and one with another `uniqueName` is another spec's. Two
+    /// candidates of that name are refused: exai cannot tell which one is its own, and a guess
+    /// could hand GitHub's login to the wrong one.
     fn select_live(&self, answer: Value) -> Result<Option<Value>, String> {
         let items = answer.get("value").and_then(Value::as_array).ok_or("the answer has no `value` list")?;
+        let unique_name = self.unique_name();
+        let key = |a: &Value| a.get("uniqueName").and_then(Value::as_str).map(str::to_owned);
         let named: Vec<&Value> = items
             .iter()
             .filter(|a| {
                 a.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&self.display_name))
             })
             .collect();
+        if let Some(own) = named.iter().find(|a| key(a).is_some_and(|k| k.eq_ignore_ascii_case(&unique_name))) {
+            return Ok(Some((*own).clone()));
+        }
+        let named: Vec<&Value> = named.into_iter().filter(|a| key(a).is_none()).collect();
         match named.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some((*one).clone())),
@@ -211,11 +279,14 @@ impl crate::Kind for Application {
             })
             .collect()
     }
+    /// An upsert by `uniqueName` (learn.microsoft.com/graph/api/application-upsert): created
+    /// when missing (201), updated when a concurrent run made it first (200 with
+    /// `return=representation`), never a second application. `az ad sp create-for-rbac` sends
+    /// only the display name (facts §7); the mark makes the application exai's to delete.
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
-        // `az ad sp create-for-rbac` sends only the display name (facts §7); the mark makes the
-        // application exai's to delete.
         let body = json!({ "displayName": self.display_name, "tags": [owner_mark(&self.address)] });
-        vec![ApiRequest::graph(Method::Post, "/applications", Some(body))]
+        let path = format!("/applications(uniqueName={})", odata_literal(&self.unique_name()));
+        vec![ApiRequest::graph(Method::Patch, path, Some(body)).with_header("Prefer", UPSERT_PREFER)]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.address) });
@@ -306,11 +377,23 @@ impl crate::Kind for ServicePrincipal {
         object_id(document).map(|id| ResourceId::graph(format!("/servicePrincipals/{id}")))
     }
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({
-            "appId": known.value(&self.application, "/appId"),
-            "tags": [owner_mark(&self.address)],
-        });
-        vec![ApiRequest::graph(Method::Post, "/servicePrincipals", Some(body))]
+        let app_id = known.value(&self.application, "/appId");
+        let body = json!({ "appId": app_id, "tags": [owner_mark(&self.address)] });
+        // A concurrent run may have made it: Graph refuses a second principal for one appId
+        // (409); it is read by its alternate key and adopted.
+        let read = ApiRequest::graph(
+            Method::Get,
+            format!("/servicePrincipals(appId='{}')", known.path_value(&self.application, "/appId")),
+            None,
+        );
+        let adoption = Adoption {
+            codes: vec![SAME_KEY.to_owned()],
+            read: Box::new(read),
+            select: Vec::new(),
+            select_ending: Vec::new(),
+            verify: vec![("/appId".to_owned(), app_id)],
+        };
+        vec![ApiRequest::graph(Method::Post, "/servicePrincipals", Some(body)).with_adoption(adoption)]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "tags": tags_with_mark(&live.document, &self.address) });
@@ -408,7 +491,20 @@ impl crate::Kind for FederatedCredential {
             "audiences": self.audiences,
             "description": owner_mark(&self.address),
         });
-        vec![ApiRequest::graph(Method::Post, path, Some(body))]
+        // Names are unique per application (409 when taken): one a concurrent run made is
+        // adopted when it trusts the same tokens.
+        let adoption = Adoption {
+            codes: vec![SAME_KEY.to_owned()],
+            read: Box::new(ApiRequest::graph(Method::Get, path.clone(), None)),
+            select: vec![("/name".to_owned(), Value::from(self.name.clone()))],
+            select_ending: Vec::new(),
+            verify: vec![
+                ("/issuer".to_owned(), Value::from(self.issuer.clone())),
+                ("/subject".to_owned(), Value::from(self.subject.clone())),
+                ("/audiences".to_owned(), json!(self.audiences)),
+            ],
+        };
+        vec![ApiRequest::graph(Method::Post, path, Some(body)).with_adoption(adoption)]
     }
     /// `name` is immutable and never sent; the rest is (federatedidentitycredential-update.md).
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
@@ -471,16 +567,16 @@ impl crate::Kind for ClientSecret {
     }
     /// A client secret is part of its application's document (`passwordCredentials`, never
     /// with its text): no read of its own.
+    /// Of the secrets carrying its mark, the one the secret file holds; otherwise the first
+    /// (which the file does not hand over: its rotation is planned). Any other marked one is
+    /// the application's to list as superseded.
     fn observe_from(&self, known: Known<'_>) -> Option<Option<Value>> {
-        let Some(application) = known.document(&self.application) else { return Some(None) };
-        let mark = owner_mark(&self.address);
-        let found = application
-            .get("passwordCredentials")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|p| p.get("displayName").and_then(Value::as_str) == Some(mark.as_str()));
-        Some(found.cloned())
+        let marked = self.marked(known);
+        let held = match &self.handover {
+            Some(SecretHandover::Holds { key_id }) => marked.iter().find(|p| key_of(p) == Some(key_id.as_str())),
+            _ => None,
+        };
+        Some(held.or(marked.first()).map(|p| (*p).clone()))
     }
     fn live_id(&self, document: &Value, known: Known<'_>) -> Option<ResourceId> {
         let app = known.get(&self.application, "/id")?;
@@ -488,39 +584,42 @@ impl crate::Kind for ClientSecret {
         Some(ResourceId::graph(format!("/applications/{}/passwordCredentials/{key}", app.as_str()?)))
     }
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
-        let path = format!("/applications/{}/addPassword", known.path_value(&self.application, "/id"));
-        let mut credential = serde_json::Map::new();
-        credential.insert("displayName".into(), Value::from(owner_mark(&self.address)));
-        if let Some(end) = &self.end_date_time {
-            credential.insert("endDateTime".into(), Value::from(end.clone()));
-        }
-        // `azure/login`'s `creds` input: clientId, clientSecret, subscriptionId, tenantId (facts §7).
-        let mut with = serde_json::Map::new();
-        with.insert("clientId".into(), known.value(&self.application, "/appId"));
-        with.insert("subscriptionId".into(), Value::from(self.subscription.clone()));
-        with.insert("tenantId".into(), Value::from(self.tenant.clone()));
-        vec![
-            ApiRequest::graph(Method::Post, path, Some(json!({ "passwordCredential": credential })))
-                .with_secret_output(SecretOutput {
-                    pointer: "/secretText".to_owned(),
-                    file: self.file_name(),
-                    member: "clientSecret".to_owned(),
-                    with,
-                }),
-        ]
+        vec![self.add_password(known)]
+    }
+    /// A rotation: the secret file does not hold the live secret (a lost answer, an interrupted
+    /// apply, a deleted file), so nobody can use it. A new one is added into the file first,
+    /// then the orphan is removed (it logs nobody in: no `--allow-delete` needed).
+    fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.add_password(known), remove_password(&live.id)]
+    }
+    fn update_reason(&self, live: &LiveResource) -> Option<String> {
+        let verdict = self.handover_verdict(&live.document)?;
+        (verdict != HANDED_OVER).then(|| {
+            format!(
+                "the secret file `.exai/secrets/{}` does not hand over the client secret exai created ({verdict}); a new secret is added into the file, then the one nobody holds (keyId `{}`) is removed",
+                self.file_name(),
+                key_of(&live.document).unwrap_or("?"),
+            )
+        })
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         vec![remove_password(&live.id)]
     }
-    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
+    fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
         fields.insert(owner_path(), Value::from(self.address.as_str()));
+        if self.handover.is_some() && !self.marked(known).is_empty() {
+            fields.insert(SECRET_FILE_FIELD.into(), Value::from(HANDED_OVER));
+        }
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         let mut fields = OwnedFields::new();
         if let Some(owner) = live.document.get("displayName").and_then(Value::as_str).and_then(owner_of_mark) {
             fields.insert(owner_path(), Value::from(owner));
+        }
+        if let Some(verdict) = self.handover_verdict(&live.document) {
+            fields.insert(SECRET_FILE_FIELD.into(), Value::from(verdict));
         }
         fields
     }
@@ -531,6 +630,77 @@ impl crate::Kind for ClientSecret {
             fields.insert("endDateTime".into(), end.clone());
         }
         fields
+    }
+}
+
+/// Returns a password credential's `keyId`.
+fn key_of(credential: &Value) -> Option<&str> {
+    credential.get("keyId").and_then(Value::as_str)
+}
+
+impl ClientSecret {
+    /// The password credentials of the live application carrying this secret's mark.
+    fn marked<'a>(&self, known: Known<'a>) -> Vec<&'a Value> {
+        let Some(application) = known.document(&self.application) else { return Vec::new() };
+        let mark = owner_mark(&self.address);
+        application
+            .get("passwordCredentials")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.get("displayName").and_then(Value::as_str) == Some(mark.as_str()))
+            .collect()
+    }
+
+    /// What the secret file holds compared with the live secret `credential`, when the file
+    /// was checked.
+    fn handover_verdict(&self, credential: &Value) -> Option<String> {
+        Some(match self.handover.as_ref()? {
+            SecretHandover::Holds { key_id } if key_of(credential).is_some_and(|k| k.eq_ignore_ascii_case(key_id)) => {
+                HANDED_OVER.to_owned()
+            }
+            SecretHandover::Holds { key_id } => format!("holds another secret (keyId `{key_id}`)"),
+            SecretHandover::NotHandedOver { why } => why.clone(),
+        })
+    }
+
+    /// The `addPassword` that creates the secret into its file, guarded against a concurrent
+    /// run adding one too (see [`SecretGuard`]).
+    fn add_password(&self, known: Known<'_>) -> ApiRequest {
+        let application = format!("/applications/{}", known.path_value(&self.application, "/id"));
+        let path = format!("{application}/addPassword");
+        let mut credential = serde_json::Map::new();
+        credential.insert("displayName".into(), Value::from(owner_mark(&self.address)));
+        if let Some(end) = &self.end_date_time {
+            credential.insert("endDateTime".into(), Value::from(end.clone()));
+        }
+        // `azure/login`'s `creds` input: clientId, clientSecret, subscriptionId, tenantId (facts §7).
+        let mut with = serde_json::Map::new();
+        with.insert("clientId".into(), known.value(&self.application, "/appId"));
+        with.insert("subscriptionId".into(), Value::from(self.subscription.clone()));
+        with.insert("tenantId".into(), Value::from(self.tenant.clone()));
+        ApiRequest::graph(Method::Post, path, Some(json!({ "passwordCredential": credential }))).with_secret_output(
+            SecretOutput {
+                pointer: "/secretText".to_owned(),
+                file: self.file_name(),
+                member: "clientSecret".to_owned(),
+                with,
+                key_pointer: Some("/keyId".to_owned()),
+                guard: Some(SecretGuard {
+                    read: Box::new(ApiRequest::graph(Method::Get, application.clone(), None)),
+                    list: "/passwordCredentials".to_owned(),
+                    name_member: "displayName".to_owned(),
+                    name: owner_mark(&self.address),
+                    key_member: "keyId".to_owned(),
+                    planned: self.marked(known).into_iter().filter_map(key_of).map(str::to_owned).collect(),
+                    remove: Box::new(ApiRequest::graph(
+                        Method::Post,
+                        format!("{application}/removePassword"),
+                        Some(json!({ "keyId": null })),
+                    )),
+                }),
+            },
+        )
     }
 }
 
@@ -720,6 +890,123 @@ mod tests {
         ]});
         assert_eq!(permission.select_live(answer).unwrap().unwrap()["id"], "a2");
         assert!(graph_permission("Mail.Send").is_none(), "only the permissions exai knows");
+    }
+
+    fn application() -> Application {
+        Application { address: Address::new("perso", "deployer.app"), display_name: "exai-perso-github-sp".into() }
+    }
+
+    #[test]
+    fn the_application_is_upserted_by_a_stable_unique_name_and_found_by_it_first() {
+        use crate::Kind;
+        let app = application();
+        // Derived from the address and the display name only: the same on every machine and
+        // run, whatever the case of the name.
+        assert_eq!(app.unique_name(), "exai-perso-deployer-app-30bc69ed18f0");
+        let shouted = Application { display_name: "EXAI-PERSO-GITHUB-SP".into(), ..application() };
+        assert_eq!(shouted.unique_name(), app.unique_name());
+        let other = Application { address: Address::new("prod", "deployer.app"), ..application() };
+        assert_ne!(other.unique_name(), app.unique_name());
+
+        let requests = app.create_requests(Known::nothing());
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, Method::Patch);
+        assert_eq!(requests[0].path, "/v1.0/applications(uniqueName='exai-perso-deployer-app-30bc69ed18f0')");
+        assert_eq!(requests[0].headers, [("Prefer".to_owned(), "create-if-missing, return=representation".to_owned())]);
+
+        let ours = json!({"id": "1", "displayName": "exai-perso-github-sp", "uniqueName": app.unique_name()});
+        let by_az = json!({"id": "2", "displayName": "exai-perso-github-sp", "uniqueName": null});
+        let another_spec = json!({"id": "3", "displayName": "exai-perso-github-sp", "uniqueName": "exai-x"});
+        let pick = |items: Vec<&Value>| app.select_live(json!({ "value": items })).map(|f| f.map(|a| a["id"].clone()));
+        assert_eq!(pick(vec![&by_az, &ours, &another_spec]), Ok(Some(json!("1"))), "its own, by uniqueName");
+        assert_eq!(pick(vec![&by_az, &another_spec]), Ok(Some(json!("2"))), "one made by az is adopted");
+        assert_eq!(pick(vec![&another_spec]), Ok(None), "another spec's is not its own");
+        assert!(pick(vec![&by_az, &by_az]).is_err(), "two it cannot tell apart");
+    }
+
+    #[test]
+    fn creates_that_may_race_say_how_to_adopt_what_a_concurrent_run_made() {
+        use crate::Kind;
+        let sp = ServicePrincipal { address: Address::new("perso", "deployer.sp"), application: application().address };
+        let adoption = sp.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
+        assert_eq!(adoption.codes, ["Request_MultipleObjectsWithSameKeyValue"]);
+        assert_eq!(adoption.read.path, "/v1.0/servicePrincipals(appId='{{perso.deployer.app#/appId}}')");
+        let fic = FederatedCredential {
+            address: Address::new("perso", "deployer.federated.github-pull-request"),
+            application: application().address,
+            name: "github-pull-request".into(),
+            issuer: GITHUB_ISSUER.into(),
+            subject: "repo:my-org/exai:pull_request".into(),
+            audiences: vec![FEDERATION_AUDIENCE.into()],
+        };
+        let adoption = fic.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
+        let list = json!({"value": [
+            {"name": "other", "subject": "x"},
+            {"name": "GitHub-Pull-Request", "issuer": GITHUB_ISSUER, "subject": "repo:my-org/exai:pull_request", "audiences": [FEDERATION_AUDIENCE]},
+        ]});
+        let found = adoption.pick(&list).unwrap();
+        assert_eq!(adoption.mismatch(found), None, "the same credential: adopted");
+        let changed = json!({"name": "github-pull-request", "issuer": GITHUB_ISSUER, "subject": "repo:evil/fork:pull_request", "audiences": [FEDERATION_AUDIENCE]});
+        assert_eq!(
+            adoption.mismatch(&changed),
+            Some(("/subject".to_owned(), json!("repo:evil/fork:pull_request"), json!("repo:my-org/exai:pull_request"))),
+            "one that trusts other tokens is never adopted"
+        );
+    }
+
+    #[test]
+    fn a_secret_its_file_does_not_hand_over_is_rotated_with_its_reason() {
+        use crate::{Kind, LiveState, Observation};
+        let secret = |handover: Option<SecretHandover>| ClientSecret {
+            address: Address::new("perso", "deployer.secret"),
+            application: application().address,
+            expires_in_days: 30,
+            end_date_time: None,
+            subscription: "s".into(),
+            tenant: "t".into(),
+            handover,
+        };
+        let credential = json!({"keyId": "k1", "displayName": "exai-owner:perso.deployer.secret", "hint": "abc"});
+        let mut live = LiveState::new();
+        live.insert(
+            application().address,
+            Observation::Present(LiveResource {
+                id: ResourceId::graph("/applications/a1"),
+                document: json!({"id": "a1", "appId": "app", "passwordCredentials": [
+                    {"keyId": "k0", "displayName": "exai-owner:perso.deployer.secret"},
+                    credential.clone(),
+                ]}),
+            }),
+        );
+        let known = Known::from(&live);
+        let holds = secret(Some(SecretHandover::Holds { key_id: "k1".into() }));
+        assert_eq!(holds.observe_from(known), Some(Some(credential.clone())), "the one the file holds");
+        let live_secret =
+            LiveResource { id: ResourceId::graph("/applications/a1/passwordCredentials/k1"), document: credential };
+        assert_eq!(holds.desired_fields(known), holds.live_fields(&live_secret), "handed over: no change");
+        assert_eq!(holds.update_reason(&live_secret), None);
+
+        let lost = secret(Some(SecretHandover::NotHandedOver { why: "missing".into() }));
+        assert_eq!(lost.live_fields(&live_secret)[SECRET_FILE_FIELD], "missing");
+        assert_eq!(lost.desired_fields(known)[SECRET_FILE_FIELD], HANDED_OVER);
+        assert!(lost.update_reason(&live_secret).unwrap().contains(
+            "(missing); a new secret is added into the file, then the one nobody holds (keyId `k1`) is removed"
+        ));
+        let requests = lost.update_requests(&live_secret, known);
+        assert_eq!(
+            requests.iter().map(|r| (r.method, r.path.as_str())).collect::<Vec<_>>(),
+            [
+                (Method::Post, "/v1.0/applications/a1/addPassword"),
+                (Method::Post, "/v1.0/applications/a1/removePassword")
+            ],
+            "added first, then the orphan removed"
+        );
+        let guard = requests[0].secret_output.as_ref().unwrap().guard.as_ref().unwrap();
+        assert_eq!(guard.planned, ["k0", "k1"], "the plan deals with the marked secrets it saw");
+        assert_eq!(guard.removal("k9").body, Some(json!({"keyId": "k9"})));
+
+        let unchecked = secret(None);
+        assert!(!unchecked.desired_fields(known).contains_key(SECRET_FILE_FIELD), "no file checked, no comparison");
     }
 
     #[test]

@@ -208,7 +208,24 @@ impl crate::Kind for RoleAssignment {
             // Role assignments have no tags: the ownership mark goes in the description.
             "description": owner_mark(&self.owner),
         }});
-        vec![ApiRequest::arm(Method::Put, RoleAssignment::id(self).as_str(), API_VERSION, Some(body))]
+        // The same principal, role and scope assigned under another name since the plan (a
+        // concurrent run, `az`): Azure refuses a second (409 `RoleAssignmentExists`); that one
+        // is read from the principal's assignments at the scope and adopted.
+        let principal = known.path_value(&self.principal.from, &self.principal.pointer());
+        let list = format!("{}/providers/Microsoft.Authorization/roleAssignments", self.scope);
+        let read = ApiRequest::arm(Method::Get, list, API_VERSION, None)
+            .with_query("$filter", &format!("principalId eq '{principal}'"));
+        let adoption = crate::Adoption {
+            codes: vec!["RoleAssignmentExists".to_owned()],
+            read: Box::new(read),
+            select: vec![("/properties/scope".to_owned(), Value::from(self.scope.as_str()))],
+            select_ending: vec![("/properties/roleDefinitionId".to_owned(), format!("/{}", self.role_definition))],
+            verify: vec![("/properties/principalId".to_owned(), Value::from(principal))],
+        };
+        vec![
+            ApiRequest::arm(Method::Put, RoleAssignment::id(self).as_str(), API_VERSION, Some(body))
+                .with_adoption(adoption),
+        ]
     }
 
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
