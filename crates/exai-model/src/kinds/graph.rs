@@ -4,9 +4,7 @@
 //! Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/application-post-
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
-use crate::{
-    Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, OwnedObject, ResourceId, SecretOutput,
-};
+use crate::{Address, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, OwnedObject, ResourceId, SecretOutput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -15,22 +13,14 @@ pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The audience Entra expects in a federated token.
 pub const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 
-/// How an object that has no ARM tags says exai owns it: `exai-owner:<address>`, in an
-/// application's or service principal's `tags`, a federated credential's `description`, a client
-/// secret's `displayName`. Projected as the owned field `tags.exai-owner`, like ARM's tag, so
-/// deletes are refused the same way for every kind.
-pub fn owner_mark(address: &Address) -> String {
-    format!("{OWNER_TAG}:{address}")
-}
+// An object that has no ARM tags says exai owns it with its mark as text ([`Mark::text`]), in an
+// application's or service principal's `tags`, a federated credential's `description`, a client
+// secret's `displayName`. It is projected as the owned field `tags.exai-owner` in the tag form,
+// like ARM's tag, so ownership and deletes are decided the same way for every kind.
 
-/// Returns the address an owner mark names (`None` for any other text).
-pub fn owner_of_mark(text: &str) -> Option<&str> {
-    text.strip_prefix(OWNER_TAG)?.strip_prefix(':').filter(|a| !a.is_empty())
-}
-
-/// The owned-field path of the ownership mark.
-fn owner_path() -> String {
-    format!("tags.{OWNER_TAG}")
+/// Returns `mark`'s projection: the owned field [`Mark::field`] and its value.
+fn mark_field(mark: &Mark) -> (String, Value) {
+    (Mark::field(), Value::from(mark.tag_value()))
 }
 
 /// Returns an OData string literal: single quotes, a quote inside doubled.
@@ -38,22 +28,27 @@ fn odata_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Returns the owner named by the first owner mark among a Graph `tags` list.
-fn owner_in_tags(document: &Value) -> Option<String> {
-    document.get("tags")?.as_array()?.iter().filter_map(Value::as_str).find_map(owner_of_mark).map(str::to_owned)
+/// Returns the first ownership mark among a Graph `tags` list.
+fn mark_in_tags(document: &Value) -> Option<Mark> {
+    document.get("tags")?.as_array()?.iter().filter_map(Value::as_str).find_map(Mark::from_text)
 }
 
-/// Returns a Graph `tags` list with exai's mark for `address` and every other tag kept as it is.
-fn tags_with_mark(document: &Value, address: &Address) -> Value {
+/// Returns the mark in the text member `member` of `document` (a description, a display name).
+fn mark_in(document: &Value, member: &str) -> Option<Mark> {
+    document.get(member).and_then(Value::as_str).and_then(Mark::from_text)
+}
+
+/// Returns a Graph `tags` list with `mark` in place of any earlier mark, every other tag kept.
+fn tags_with_mark(document: &Value, mark: &Mark) -> Value {
     let mut tags: Vec<Value> = document
         .get("tags")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|t| t.as_str().is_none_or(|t| owner_of_mark(t).is_none()))
+        .filter(|t| t.as_str().is_none_or(|t| Mark::from_text(t).is_none()))
         .cloned()
         .collect();
-    tags.push(Value::from(owner_mark(address)));
+    tags.push(Value::from(mark.text()));
     Value::Array(tags)
 }
 
@@ -78,8 +73,10 @@ fn object_id(document: &Value) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
-    /// Its address (what its ownership mark names).
+    /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `tags`.
+    pub mark: Mark,
     /// Its display name.
     pub display_name: String,
 }
@@ -90,6 +87,8 @@ pub struct Application {
 pub struct ServicePrincipal {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `tags`.
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
 }
@@ -100,6 +99,8 @@ pub struct ServicePrincipal {
 pub struct FederatedCredential {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `description`.
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
     /// Its name (unique per application, immutable).
@@ -118,6 +119,9 @@ pub struct FederatedCredential {
 pub struct ClientSecret {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `displayName` when it is created (Graph cannot change
+    /// a password credential afterwards: there is `addPassword` and `removePassword`, no update).
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
     /// Days until it expires.
@@ -193,16 +197,16 @@ impl crate::Kind for Application {
             .unwrap_or_default()
             .iter()
             .filter_map(|password| {
-                let owner = password.get("displayName").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let mark = mark_in(password, "displayName")?;
                 let key = password.get("keyId")?.as_str()?;
                 let live = LiveResource {
                     id: ResourceId::graph(format!("/applications/{app}/passwordCredentials/{key}")),
                     document: password.clone(),
                 };
                 Some(OwnedObject {
-                    owner: Address::parse(owner)?,
                     resource_type: "microsoft.graph.passwordCredential".to_owned(),
-                    fields: [(owner_path(), Value::from(owner))].into_iter().collect(),
+                    fields: [mark_field(&mark)].into_iter().collect(),
+                    mark,
                     delete: vec![remove_password(&live.id)],
                     warning: Some("workflows that log in with this client secret stop working".to_owned()),
                     live,
@@ -213,11 +217,11 @@ impl crate::Kind for Application {
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         // `az ad sp create-for-rbac` sends only the display name (facts §7); the mark makes the
         // application exai's to delete.
-        let body = json!({ "displayName": self.display_name, "tags": [owner_mark(&self.address)] });
+        let body = json!({ "displayName": self.display_name, "tags": [self.mark.text()] });
         vec![ApiRequest::graph(Method::Post, "/applications", Some(body))]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.address) });
+        let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
@@ -226,7 +230,7 @@ impl crate::Kind for Application {
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
         fields.insert("displayName".into(), Value::from(self.display_name.clone()));
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields.extend([mark_field(&self.mark)]);
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
@@ -235,9 +239,7 @@ impl crate::Kind for Application {
         if live.document.get("displayName").and_then(Value::as_str).is_some() {
             fields.insert("displayName".into(), Value::from(self.display_name.clone()));
         }
-        if let Some(owner) = owner_in_tags(&live.document) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
+        fields.extend(mark_in_tags(&live.document).as_ref().map(mark_field));
         fields
     }
     /// Client secrets exai does not manage (`az ad sp create-for-rbac` leaves one, and every
@@ -249,7 +251,7 @@ impl crate::Kind for Application {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|p| p.get("displayName").and_then(Value::as_str).is_none_or(|n| owner_of_mark(n).is_none()))
+            .filter(|p| mark_in(p, "displayName").is_none())
             .map(|p| {
                 let name = p.get("displayName").and_then(Value::as_str).unwrap_or("(no name)");
                 let end = p.get("endDateTime").and_then(Value::as_str).unwrap_or("?");
@@ -307,27 +309,23 @@ impl crate::Kind for ServicePrincipal {
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({
             "appId": known.value(&self.application, "/appId"),
-            "tags": [owner_mark(&self.address)],
+            "tags": [self.mark.text()],
         });
         vec![ApiRequest::graph(Method::Post, "/servicePrincipals", Some(body))]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({ "tags": tags_with_mark(&live.document, &self.address) });
+        let body = json!({ "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
-        fields
+        [mark_field(&self.mark)].into_iter().collect()
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         let mut fields = OwnedFields::new();
-        if let Some(owner) = owner_in_tags(&live.document) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
+        fields.extend(mark_in_tags(&live.document).as_ref().map(mark_field));
         fields
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
@@ -372,12 +370,12 @@ impl crate::Kind for FederatedCredential {
         items
             .iter()
             .filter_map(|item| {
-                let owner = item.get("description").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let mark = mark_in(item, "description")?;
                 let id =
                     ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
                 let live = LiveResource { id, document: item.clone() };
                 Some(OwnedObject {
-                    owner: Address::parse(owner)?,
+                    mark,
                     resource_type: "microsoft.graph.federatedIdentityCredential".to_owned(),
                     fields: federated_fields(item),
                     delete: delete_object(&live),
@@ -405,7 +403,7 @@ impl crate::Kind for FederatedCredential {
             "issuer": self.issuer,
             "subject": self.subject,
             "audiences": self.audiences,
-            "description": owner_mark(&self.address),
+            "description": self.mark.text(),
         });
         vec![ApiRequest::graph(Method::Post, path, Some(body))]
     }
@@ -415,7 +413,7 @@ impl crate::Kind for FederatedCredential {
             "issuer": self.issuer,
             "subject": self.subject,
             "audiences": self.audiences,
-            "description": owner_mark(&self.address),
+            "description": self.mark.text(),
         });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
@@ -427,7 +425,7 @@ impl crate::Kind for FederatedCredential {
         fields.insert("issuer".into(), Value::from(self.issuer.clone()));
         fields.insert("subject".into(), Value::from(self.subject.clone()));
         fields.insert("audiences".into(), json!(self.audiences));
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields.extend([mark_field(&self.mark)]);
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
@@ -446,9 +444,7 @@ fn federated_fields(document: &Value) -> OwnedFields {
     if let Some(audiences) = document.get("audiences").filter(|v| v.is_array()) {
         fields.insert("audiences".into(), audiences.clone());
     }
-    if let Some(owner) = document.get("description").and_then(Value::as_str).and_then(owner_of_mark) {
-        fields.insert(owner_path(), Value::from(owner));
-    }
+    fields.extend(mark_in(document, "description").as_ref().map(mark_field));
     fields
 }
 
@@ -472,13 +468,14 @@ impl crate::Kind for ClientSecret {
     /// with its text): no read of its own.
     fn observe_from(&self, known: Known<'_>) -> Option<Option<Value>> {
         let Some(application) = known.document(&self.application) else { return Some(None) };
-        let mark = owner_mark(&self.address);
+        // Found by the address its mark names, whatever spec and protection the mark says: the
+        // planner decides whether it is this spec's.
         let found = application
             .get("passwordCredentials")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .find(|p| p.get("displayName").and_then(Value::as_str) == Some(mark.as_str()));
+            .find(|p| mark_in(p, "displayName").is_some_and(|mark| mark.address == self.address));
         Some(found.cloned())
     }
     fn live_id(&self, document: &Value, known: Known<'_>) -> Option<ResourceId> {
@@ -489,7 +486,7 @@ impl crate::Kind for ClientSecret {
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
         let path = format!("/applications/{}/addPassword", known.path_value(&self.application, "/id"));
         let mut credential = serde_json::Map::new();
-        credential.insert("displayName".into(), Value::from(owner_mark(&self.address)));
+        credential.insert("displayName".into(), Value::from(self.mark.text()));
         if let Some(end) = &self.end_date_time {
             credential.insert("endDateTime".into(), Value::from(end.clone()));
         }
@@ -511,17 +508,17 @@ impl crate::Kind for ClientSecret {
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         vec![remove_password(&live.id)]
     }
+    /// The mark is not compared: Graph cannot rewrite a password credential's `displayName`,
+    /// so a secret keeps the mark it was created with (an earlier exai's included) until it is
+    /// removed. Its owner is still checked, from [`crate::Kind::mark`] and the live mark.
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
-        fields
+        OwnedFields::new()
+    }
+    fn mark(&self) -> Option<Mark> {
+        Some(self.mark.clone())
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        if let Some(owner) = live.document.get("displayName").and_then(Value::as_str).and_then(owner_of_mark) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
-        fields
+        mark_in(&live.document, "displayName").as_ref().map(mark_field).into_iter().collect()
     }
     /// When it expires, so a reviewer sees a secret that is about to stop working.
     fn observed(&self, live: &LiveResource) -> OwnedFields {

@@ -15,8 +15,7 @@ mod workspace;
 pub use cluster::{Cluster, NodePool, PoolMode, PoolSize, SshKeySource};
 pub use graph::{
     Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, GRAPH_PERMISSIONS,
-    GraphPermission, MICROSOFT_GRAPH_APP_ID, ServicePrincipal, github_subjects, graph_permission, owner_mark,
-    owner_of_mark,
+    GraphPermission, MICROSOFT_GRAPH_APP_ID, ServicePrincipal, github_subjects, graph_permission,
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
 pub use registry::{Registry, RegistrySku};
