@@ -232,7 +232,8 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
         // A superseded object's change is `<address>~<its name>`: its mark names `<address>`.
         let address = change.address.as_str();
         let owned_by = address.split_once('~').map_or(address, |(declared, _)| declared);
-        if owner != Some(owned_by) {
+        let marked = owner.and_then(exai_model::Mark::from_tag_value);
+        if marked.as_ref().map(|m| m.address.as_str()) != Some(owned_by) {
             return Err(ExecutorError::NotOwned { address: change.address.clone(), owner: owner.map(str::to_owned) });
         }
     }

@@ -136,15 +136,19 @@ impl Mark {
         format!("tags.{OWNER_TAG}")
     }
 
-    /// Returns true when this (live) mark says the object belongs to a spec other than `ours`:
-    /// another spec id, or an earlier exai's mark naming another address (which spec wrote it
-    /// cannot be known, so it is not assumed to be ours). Spec ids are compared ignoring ASCII
-    /// case, as GitHub compares repository names.
+    /// Returns true when this (live) mark says the object is not the one `ours` names: another
+    /// spec's, or another address's (an address is unique within one spec, so the same spec
+    /// under another address is another declaration, or another spec that chose the same id).
+    /// A mark that names no spec (an earlier exai's) is taken as `ours` when the addresses agree.
+    /// Spec ids are compared ignoring ASCII case, as GitHub compares repository names.
     pub fn is_foreign_to(&self, ours: &Mark) -> bool {
+        if self.address != ours.address {
+            return true;
+        }
         match (&self.spec, &ours.spec) {
             (Some(theirs), Some(ours)) => !theirs.eq_ignore_ascii_case(ours),
-            (None, _) => self.address != ours.address,
             (Some(_), None) => true,
+            (None, _) => false,
         }
     }
 
@@ -229,10 +233,10 @@ mod tests {
     }
 
     #[test]
-    fn foreign_means_another_spec_or_an_old_mark_of_another_address() {
+    fn foreign_means_another_spec_or_another_address() {
         let ours = Mark::new("team-a", &address("perso.resourceGroup"), false);
         assert!(!Mark::new("TEAM-A", &address("perso.resourceGroup"), true).is_foreign_to(&ours));
-        assert!(!Mark::new("team-a", &address("old.resourceGroup"), false).is_foreign_to(&ours));
+        assert!(Mark::new("team-a", &address("old.resourceGroup"), false).is_foreign_to(&ours));
         assert!(Mark::new("team-b", &address("perso.resourceGroup"), false).is_foreign_to(&ours));
         assert!(!Mark::from_tag_value("perso.resourceGroup").unwrap().is_foreign_to(&ours));
         assert!(Mark::from_tag_value("team2.resourceGroup").unwrap().is_foreign_to(&ours));

@@ -27,5 +27,5 @@ mod plan;
 mod render;
 
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, render_markdown};
-pub use plan::{Action, Change, FORMAT_VERSION, FieldDiff, Plan, PlanError, SpecRef, Summary, plan};
+pub use plan::{Action, Change, FORMAT_VERSION, FieldDiff, OwnershipConflict, Plan, PlanError, SpecRef, Summary, plan};
 pub use render::{TextOptions, render_text, render_text_with};

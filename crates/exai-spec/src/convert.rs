@@ -4,6 +4,7 @@ use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{
+    SpecName, SpecNameOrigin,
     ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
     Spec,
 };
@@ -231,6 +232,7 @@ pub(crate) fn convert(
         cx.error(d);
     }
 
+    let declared_name = wire.name.as_ref().map(|name| cx.checked(name, "spec name", rules::spec_name));
     let tenant = cx.checked(&wire.azure.tenant, "tenant", rules::tenant);
     let subscription = cx.checked(&wire.azure.subscription, "subscription id", rules::subscription_id);
 
@@ -260,8 +262,12 @@ pub(crate) fn convert(
     privilege_warnings(&mut cx, wire, &environments);
 
     cx.diagnostics.sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
-    match (cx.diagnostics.is_empty(), tenant) {
-        (true, Some(tenant)) => Ok(Spec { tenant, environments, warnings: cx.warnings }),
+    let name = match declared_name {
+        Some(declared) => declared.map(|id| SpecName { id, origin: SpecNameOrigin::Declared }),
+        None => SpecName::derived(&environments),
+    };
+    match (cx.diagnostics.is_empty(), tenant, name) {
+        (true, Some(tenant), Some(name)) => Ok(Spec { name, tenant, environments, warnings: cx.warnings }),
         _ => Err(SpecError { file: file.to_owned(), diagnostics: cx.diagnostics }),
     }
 }

@@ -35,7 +35,7 @@ mod yaml;
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
 pub use spec::{
     ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec, UnknownEnvironment,
+    Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
 };
 pub use wire::schema;
 

@@ -97,6 +97,6 @@ pub async fn observe_and_plan(
             None => err,
         }
     })?;
-    let plan = exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()))?;
+    let plan = exai_planner::plan(desired, &live).map_err(|e| CliError::new(e.to_string()).hint(e.hint()))?;
     Ok((live, plan))
 }
