@@ -222,7 +222,17 @@ impl PlanError {
             Self::OwnedElsewhere { conflicts } => {
                 let first = conflicts.first().map(|c| c.owner.release_hint(&c.resource_type, c.id.as_str()));
                 let more = if conflicts.len() > 1 { " (and likewise for the others)" } else { "" };
-                format!("nothing was changed; {}{more}", first.unwrap_or_default())
+                // The same address under another spec id is most often this spec under its
+                // earlier id (a default id follows the GitHub repository).
+                let renamed = conflicts
+                    .iter()
+                    .find(|c| c.owner.address == c.address)
+                    .and_then(|c| c.owner.spec.as_deref())
+                    .map(|earlier| {
+                        format!("if `{earlier}` is this spec's earlier id (a spec without `name` is named after its first GitHub repository), set `name: {earlier}` at the top of the spec; ")
+                    })
+                    .unwrap_or_default();
+                format!("nothing was changed; {renamed}{}{more}", first.unwrap_or_default())
             }
         }
     }

@@ -94,6 +94,18 @@ fn an_object_another_spec_owns_is_refused_naming_that_spec_and_address() {
 }
 
 #[test]
+fn the_same_address_under_another_spec_id_suggests_keeping_the_earlier_id() {
+    let err = plan(&desired_rg(false), &live_rg(Some("my-org/exai-old:perso.resourceGroup"), "francecentral")).unwrap_err();
+    assert!(
+        err.hint().starts_with(
+            "nothing was changed; if `my-org/exai-old` is this spec's earlier id (a spec without `name` is named after its first GitHub repository), set `name: my-org/exai-old` at the top of the spec; if the object should move"
+        ),
+        "{}",
+        err.hint()
+    );
+}
+
+#[test]
 fn the_same_spec_under_another_address_and_an_old_mark_of_another_address_are_refused_too() {
     for owner in ["my-org/exai:prod.resourceGroup", "team2.resourceGroup"] {
         let err = plan(&desired_rg(false), &live_rg(Some(owner), "francecentral")).unwrap_err();
