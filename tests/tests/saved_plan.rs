@@ -156,7 +156,9 @@ fn a_stale_saved_plan_is_refused_before_any_write_naming_what_changed() {
     assert_eq!(schema_errors(&w.plan_document()), Vec::<String>::new());
 
     // Churn in what exai does not own does not make it stale...
-    w.someone_sets(json!({"tags": {"project": "exai", "exai-owner": "my-org/exai:perso.registry", "costCenter": "42"}}));
+    w.someone_sets(
+        json!({"tags": {"project": "exai", "exai-owner": "my-org/exai:perso.registry", "costCenter": "42"}}),
+    );
     // ... a change to what it owns does.
     w.someone_sets(json!({"properties": {"adminUserEnabled": true}}));
     let before = w.emulator.emulator.requests().len();

@@ -224,7 +224,8 @@ mod tests {
 
     #[test]
     fn anything_else_is_not_a_mark() {
-        for value in ["", "no-dot", "a:b:c:d", "sp ace:perso.registry", ":perso.registry", "x:", "perso.registry:protect"]
+        for value in
+            ["", "no-dot", "a:b:c:d", "sp ace:perso.registry", ":perso.registry", "x:", "perso.registry:protect"]
         {
             assert_eq!(Mark::from_tag_value(value), None, "{value:?}");
         }
@@ -256,7 +257,9 @@ mod tests {
         assert!(Mark::check_spec_id(&spec).is_ok());
         let env = "e".repeat(32);
         // The longest paths of the kinds whose mark is limited to 256 characters.
-        for path in ["resourceGroup", "cluster.dcr", "cluster.acr-pull", "deployer.app", "planner.role", "deployer.secret"] {
+        for path in
+            ["resourceGroup", "cluster.dcr", "cluster.acr-pull", "deployer.app", "planner.role", "deployer.secret"]
+        {
             let mark = Mark::new(&spec, &Address::new(&env, path), true);
             assert!(mark.text().chars().count() <= Mark::MAX_TAG_LEN, "{}", mark.text());
         }

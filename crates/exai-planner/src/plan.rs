@@ -203,11 +203,14 @@ pub struct OwnershipConflict {
 }
 
 fn owned_elsewhere(conflicts: &[OwnershipConflict]) -> String {
-    let lines: Vec<String> = conflicts
-        .iter()
-        .map(|c| format!("`{}` is `{}`, which belongs to {}", c.address, c.id, c.owner))
-        .collect();
-    format!("{} declared in this spec {} owned elsewhere: {}", plural(conflicts.len(), "object"), if conflicts.len() == 1 { "is" } else { "are" }, lines.join("; "))
+    let lines: Vec<String> =
+        conflicts.iter().map(|c| format!("`{}` is `{}`, which belongs to {}", c.address, c.id, c.owner)).collect();
+    format!(
+        "{} declared in this spec {} owned elsewhere: {}",
+        plural(conflicts.len(), "object"),
+        if conflicts.len() == 1 { "is" } else { "are" },
+        lines.join("; ")
+    )
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -218,7 +221,9 @@ impl PlanError {
     /// Returns what to do about it.
     pub fn hint(&self) -> String {
         match self {
-            Self::NotObserved { .. } => "this is a bug in exai: every declared resource is read before planning".to_owned(),
+            Self::NotObserved { .. } => {
+                "this is a bug in exai: every declared resource is read before planning".to_owned()
+            }
             Self::OwnedElsewhere { conflicts } => {
                 let first = conflicts.first().map(|c| c.owner.release_hint(&c.resource_type, c.id.as_str()));
                 let more = if conflicts.len() > 1 { " (and likewise for the others)" } else { "" };

@@ -342,5 +342,8 @@ fn nothing_exists_yet_every_id_is_known_after_apply() {
     assert_eq!(secret.requests[0].body.as_ref().unwrap()["passwordCredential"]["endDateTime"], "2027-01-01T00:00:00Z");
     let role = &p.resource_changes[4];
     assert_eq!(role.after_unknown["principalId"], "known after apply: perso.deployer.sp → id");
-    assert_eq!(role.requests[0].body.as_ref().unwrap()["properties"]["description"], "exai-owner:my-org/exai:perso.deployer.role");
+    assert_eq!(
+        role.requests[0].body.as_ref().unwrap()["properties"]["description"],
+        "exai-owner:my-org/exai:perso.deployer.role"
+    );
 }

@@ -95,7 +95,8 @@ fn an_object_another_spec_owns_is_refused_naming_that_spec_and_address() {
 
 #[test]
 fn the_same_address_under_another_spec_id_suggests_keeping_the_earlier_id() {
-    let err = plan(&desired_rg(false), &live_rg(Some("my-org/exai-old:perso.resourceGroup"), "francecentral")).unwrap_err();
+    let err =
+        plan(&desired_rg(false), &live_rg(Some("my-org/exai-old:perso.resourceGroup"), "francecentral")).unwrap_err();
     assert!(
         err.hint().starts_with(
             "nothing was changed; if `my-org/exai-old` is this spec's earlier id (a spec without `name` is named after its first GitHub repository), set `name: my-org/exai-old` at the top of the spec; if the object should move"
@@ -268,7 +269,10 @@ fn federated_credentials_follow_the_same_rules() {
     );
     let err = plan(&d, &live).unwrap_err();
     assert!(err.to_string().contains("of spec `team-b`"), "{err}");
-    assert!(err.hint().contains("remove `exai-owner:team-b:team2.deployer.federated.github-pull-request` from the description"));
+    assert!(
+        err.hint()
+            .contains("remove `exai-owner:team-b:team2.deployer.federated.github-pull-request` from the description")
+    );
 
     let (d, live) =
         graph_state(credential(), credential_document("exai-owner:perso.deployer.federated.github-pull-request"), &id);
@@ -326,7 +330,10 @@ fn role_assignments_follow_the_same_rules() {
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Update, "{:?}", c.diffs);
     assert_eq!(c.requests[0].method.as_str(), "PUT");
-    assert_eq!(c.requests[0].body.as_ref().unwrap()["properties"]["description"], "exai-owner:my-org/exai:perso.deployer.role");
+    assert_eq!(
+        c.requests[0].body.as_ref().unwrap()["properties"]["description"],
+        "exai-owner:my-org/exai:perso.deployer.role"
+    );
 
     let (d, live) = state("exai-owner:my-org/exai:perso.deployer.role");
     assert!(plan(&d, &live).unwrap().summary.is_empty());

@@ -8,8 +8,8 @@ use exai_model::kinds::{
     ResourceGroup, RoleAssignment, ServicePrincipal, SshKeySource, Workspace, WorkspaceSku,
 };
 use exai_model::{
-    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Mark, OWNER_TAG, Observation,
-    ResourceId, Tags, owned_in_scan,
+    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Mark, OWNER_TAG,
+    Observation, ResourceId, Tags, owned_in_scan,
 };
 use exai_planner::{
     Action, GITHUB_COMMENT_LIMIT, MarkdownOptions, Plan, SpecRef, TextOptions, plan, render_markdown, render_text,

@@ -4,9 +4,8 @@ use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{
-    SpecName, SpecNameOrigin,
     ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec,
+    Spec, SpecName, SpecNameOrigin,
 };
 use crate::wire::{self, ClientSecretSetting, Spanned, TagMap};
 use crate::yaml::{Document, locate};

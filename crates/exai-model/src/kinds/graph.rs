@@ -4,7 +4,9 @@
 //! Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/application-post-
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
-use crate::{Address, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, OwnedObject, ResourceId, SecretOutput};
+use crate::{
+    Address, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, OwnedObject, ResourceId, SecretOutput,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
