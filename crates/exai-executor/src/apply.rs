@@ -164,8 +164,9 @@ pub enum ExecutorError {
         /// The resources that would be deleted.
         addresses: Vec<Address>,
     },
-    /// The plan would delete or replace a resource the spec protects.
-    #[error("`{address}` would be deleted or replaced, but the spec protects it (`protect: true`)")]
+    /// The plan would delete or replace a protected resource (by the spec, or by the mark on
+    /// the object).
+    #[error("`{address}` would be deleted or replaced, but it is protected (`protect: true`, written on the object)")]
     Protected {
         /// The resource.
         address: Address,
@@ -196,7 +197,7 @@ impl ExecutorError {
                 "review the plan, then run again with `--allow-delete` to let exai delete; nothing was changed".to_owned()
             }
             Self::Blocked { .. } => "follow the advice above, or revert that field in the spec; nothing was changed".to_owned(),
-            Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or remove `protect: true` first; nothing was changed".to_owned(),
+            Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or apply `protect: false` for it first; nothing was changed".to_owned(),
             Self::NotOwned { .. } => "exai only deletes what it created; delete it yourself if you mean to, or change the spec back; nothing was changed".to_owned(),
         }
     }
