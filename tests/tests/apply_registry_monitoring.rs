@@ -102,7 +102,7 @@ fn plan_apply_plan_again_has_no_changes() {
             "location": "francecentral",
             "sku": {"name": "Standard"},
             "properties": {"adminUserEnabled": false},
-            "tags": {"exai-owner": "perso.registry", "project": "exai"}
+            "tags": {"exai-owner": "perso:perso.registry", "project": "exai"}
         })
     );
     assert_eq!(
@@ -110,7 +110,7 @@ fn plan_apply_plan_again_has_no_changes() {
         json!({
             "location": "francecentral",
             "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 30},
-            "tags": {"exai-owner": "perso.monitoring", "project": "exai"}
+            "tags": {"exai-owner": "perso:perso.monitoring", "project": "exai"}
         })
     );
 
@@ -248,7 +248,7 @@ fn changes_behind_exais_back_are_observed_when_unmanaged_and_planned_when_owned(
         Method::Patch,
         &registry,
         "2025-11-01",
-        json!({"tags": {"project": "exai", "exai-owner": "perso.registry", "costCenter": "42"},
+        json!({"tags": {"project": "exai", "exai-owner": "perso:perso.registry", "costCenter": "42"},
                "properties": {"publicNetworkAccess": "Disabled"}}),
     );
     send(Method::Patch, &workspace, "2026-03-01", json!({"properties": {"publicNetworkAccessForQuery": "Disabled"}}));
@@ -310,7 +310,7 @@ fn a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete_and_only_i
     let c = change(&plan, "perso.monitoring");
     assert_eq!(c["reason"], "no longer in the spec");
     assert_eq!(c["warning"], "deleting a workspace deletes the logs it holds");
-    assert_eq!(c["before"]["tags.exai-owner"], "perso.monitoring");
+    assert_eq!(c["before"]["tags.exai-owner"], "perso:perso.monitoring");
     let text = against(&emulator, &s, &["plan", "-f", "exai.yaml"]);
     assert!(
         text.stdout.contains("  - perso.monitoring (Microsoft.OperationalInsights/workspaces) will be deleted"),

@@ -10,7 +10,10 @@ use exai_model::{ApiRequest, Method};
 use exai_tests::{InProcessEmulator, Run, Scratch, repo_root};
 use serde_json::{Value, json};
 
+/// The platform spec; `name` makes it the same spec as [`BOOTSTRAP`] (whose id comes from its
+/// repository), so the pull-request job plans what the bootstrap made as its own.
 const SPEC: &str = "version: 1
+name: my-org/exai
 azure:
   tenant: ${AZURE_TENANT_ID}
   subscription: ${AZURE_SUBSCRIPTION_ID}
@@ -153,7 +156,9 @@ fn a_stale_saved_plan_is_refused_before_any_write_naming_what_changed() {
     assert_eq!(schema_errors(&w.plan_document()), Vec::<String>::new());
 
     // Churn in what exai does not own does not make it stale...
-    w.someone_sets(json!({"tags": {"project": "exai", "exai-owner": "perso.registry", "costCenter": "42"}}));
+    w.someone_sets(
+        json!({"tags": {"project": "exai", "exai-owner": "my-org/exai:perso.registry", "costCenter": "42"}}),
+    );
     // ... a change to what it owns does.
     w.someone_sets(json!({"properties": {"adminUserEnabled": true}}));
     let before = w.emulator.emulator.requests().len();

@@ -238,8 +238,10 @@ fn exai_never_deletes_what_it_did_not_create() {
     s.write_spec(&s.spec().replace("location: francecentral", "location: westeurope"));
     let state_path = s.path().join(".exai/emulator/state.json");
     let state = std::fs::read_to_string(&state_path).expect("emulator state");
-    assert!(state.contains("perso.resourceGroup"), "{state}");
-    std::fs::write(&state_path, state.replace("\"perso.resourceGroup\"", "\"someone-else\"")).expect("edit state");
+    // The spec has no `name` and no repository: its id is its first environment's name.
+    assert!(state.contains("\"perso:perso.resourceGroup\""), "{state}");
+    std::fs::write(&state_path, state.replace("\"perso:perso.resourceGroup\"", "\"someone-else\""))
+        .expect("edit state");
     let refused = apply(&s, &["--env", "perso", "--allow-delete"]);
     refused.expect_code(1);
     assert!(refused.stderr.contains("exai does not own it"), "{}", refused.stderr);

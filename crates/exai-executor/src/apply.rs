@@ -326,8 +326,9 @@ pub enum ExecutorError {
         /// The resources that would be deleted.
         addresses: Vec<Address>,
     },
-    /// The plan would delete or replace a resource the spec protects.
-    #[error("`{address}` would be deleted or replaced, but the spec protects it (`protect: true`)")]
+    /// The plan would delete or replace a protected resource (by the spec, or by the mark on
+    /// the object).
+    #[error("`{address}` would be deleted or replaced, but it is protected (`protect: true`, written on the object)")]
     Protected {
         /// The resource.
         address: Address,
@@ -358,7 +359,7 @@ impl ExecutorError {
                 "review the plan, then run again with `--allow-delete` to let exai delete; nothing was changed".to_owned()
             }
             Self::Blocked { .. } => "follow the advice above, or revert that field in the spec; nothing was changed".to_owned(),
-            Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or remove `protect: true` first; nothing was changed".to_owned(),
+            Self::Protected { .. } => "change the spec so the resource keeps its location and immutable fields, or apply `protect: false` for it first; nothing was changed".to_owned(),
             Self::NotOwned { .. } => "exai only deletes what it created; delete it yourself if you mean to, or change the spec back; nothing was changed".to_owned(),
         }
     }
@@ -388,19 +389,15 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
             addresses: destructive.iter().map(|c| c.address.clone()).collect(),
         });
     }
-    let owner_path = format!("tags.{OWNER_TAG}");
     for change in destructive {
-        let owner = change.before.as_ref().and_then(|b| {
-            b.get(&owner_path).and_then(Value::as_str).or_else(|| {
-                // A federated credential lists its mark as the `description` holding it.
-                b.get("description").and_then(Value::as_str).and_then(exai_model::kinds::owner_of_mark)
-            })
-        });
+        // `tags.exai-owner`, or the `description` of a federated credential, which has no tags.
+        let marked = change.before.as_ref().and_then(exai_model::Mark::from_fields);
+        let owner = marked.as_ref().map(exai_model::Mark::tag_value);
         // A superseded object's change is `<address>~<its name>`: its mark names `<address>`.
         let address = change.address.as_str();
         let owned_by = address.split_once('~').map_or(address, |(declared, _)| declared);
-        if owner != Some(owned_by) {
-            return Err(ExecutorError::NotOwned { address: change.address.clone(), owner: owner.map(str::to_owned) });
+        if marked.as_ref().map(|m| m.address.as_str()) != Some(owned_by) {
+            return Err(ExecutorError::NotOwned { address: change.address.clone(), owner });
         }
     }
     Ok(())

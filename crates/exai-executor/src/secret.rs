@@ -399,6 +399,7 @@ mod tests {
         use exai_model::{Address, DesiredResource, ResourceId};
         let app = Address::new("perso", "deployer.app");
         let secret = ClientSecret {
+            mark: exai_model::Mark::new("my-org/exai", &Address::new("perso", "deployer.secret"), false),
             address: Address::new("perso", "deployer.secret"),
             application: app.clone(),
             expires_in_days: 30,
@@ -412,7 +413,11 @@ mod tests {
             address: app.clone(),
             depends_on: Vec::new(),
             protect: false,
-            spec: DesiredSpec::Application(Application { address: app.clone(), display_name: "x".into() }),
+            spec: DesiredSpec::Application(Application {
+                mark: exai_model::Mark::new("my-org/exai", &app, false),
+                address: app.clone(),
+                display_name: "x".into(),
+            }),
         });
         desired.resources.push(DesiredResource {
             address: secret.address.clone(),

@@ -190,6 +190,11 @@ fn deletes_need_permission_ownership_and_no_protection() {
 
     let foreign = owned_by(change("rg", Action::Delete, &[]), Some("someone-else"));
     assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+    // A mark naming the spec as well: its address is what must match.
+    let marked = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.rg"));
+    assert_eq!(refuse_unsafe(&plan(vec![marked]), true), Ok(()));
+    let elsewhere = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.other"));
+    assert!(matches!(refuse_unsafe(&plan(vec![elsewhere]), true), Err(ExecutorError::NotOwned { .. })));
     let untagged = owned_by(change("rg", Action::Delete, &[]), None);
     assert!(matches!(refuse_unsafe(&plan(vec![untagged]), true), Err(ExecutorError::NotOwned { owner: None, .. })));
 

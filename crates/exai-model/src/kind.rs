@@ -10,7 +10,7 @@
 //! The executor replaces placeholders with the values the earlier writes returned
 //! ([`resolve_placeholders`]); a dry run shows them as `(known after apply: ...)`.
 
-use crate::{Address, ApiRequest, LiveResource, LiveState, Observation, OwnedFields, ResourceId};
+use crate::{Address, ApiRequest, LiveResource, LiveState, Mark, Observation, OwnedFields, ResourceId};
 use serde_json::{Map, Value, json};
 
 /// The key of a placeholder object in a request body.
@@ -301,6 +301,13 @@ pub trait Kind: std::fmt::Debug {
     /// [`Kind::unknown_values`]).
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         OwnedFields::new()
+    }
+
+    /// The ownership mark this kind writes on the object, if it writes one. Defaults to the
+    /// one among its declared owned fields ([`Mark::field`]); a kind that writes its mark but
+    /// cannot compare it (a client secret's name cannot change) says so here.
+    fn mark(&self) -> Option<Mark> {
+        Mark::from_fields(&self.desired_fields(Known::nothing()))
     }
 
     /// The same owned fields as Azure holds them in `live`, normalized.

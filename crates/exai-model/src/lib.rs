@@ -30,6 +30,7 @@ mod id;
 mod kind;
 pub mod kinds;
 mod location;
+mod mark;
 mod owned;
 mod request;
 mod resource;
@@ -44,6 +45,7 @@ pub use kind::{
     path_placeholder, placeholder, placeholder_addresses, resolve_path, resolve_placeholders,
 };
 pub use location::{KNOWN_REGIONS, Location, LocationError};
+pub use mark::{Mark, SpecIdError};
 pub use owned::{OwnedObject, owned_in_scan, ownership_scan};
 pub use request::{Adoption, ApiRequest, ApiVersion, Method, SecretGuard, SecretOutput, Service};
 pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};

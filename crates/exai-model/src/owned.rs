@@ -1,9 +1,9 @@
 //! Objects exai owns that may have left the spec, found while reading what it declares.
 //!
 //! There is no state file, so "what exai created before" is read from Azure: every object exai
-//! creates carries its ownership mark (the `exai-owner` tag on ARM resources; `exai-owner:<address>`
-//! in a Graph object's `tags`, a federated credential's or a role assignment's `description`, a
-//! client secret's `displayName`). Reads exai makes anyway show most of them for free — the
+//! creates carries its ownership mark ([`crate::Mark`]: the `exai-owner` tag on ARM resources;
+//! `exai-owner:<spec>:<address>` in a Graph object's `tags`, a federated credential's or a role
+//! assignment's `description`, a client secret's `displayName`). Reads exai makes anyway show most of them for free — the
 //! application's list of federated credentials, its password credentials, a principal's role
 //! assignments at a scope — and one list per resource group (`tagName eq 'exai-owner'`) shows
 //! the ARM resources. An owned object that is not the live object of any declared resource has
@@ -13,19 +13,19 @@
 //! What is *not* found this way, on purpose: resource groups and applications removed from the
 //! spec. Finding them means scanning a whole subscription or tenant for the mark, where another
 //! project's objects may carry the same address; deleting one of those would be a disaster, so
-//! exai never guesses. `exai-owner` values are addresses, unique within one spec, not across
-//! specs.
+//! exai never guesses. An object found here is only ever deleted by the spec its mark names
+//! (see [`crate::Mark::belongs_to`]), and never while its mark says it is protected.
 
 use crate::kinds::{Cluster, DataCollectionRule, Registry, ResourceGroup, Workspace};
-use crate::{Address, ApiRequest, LiveResource, Location, Method, OWNER_TAG, OwnedFields, ResourceId};
+use crate::{ApiRequest, LiveResource, Location, Mark, Method, OWNER_TAG, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A live object exai owns, found while reading the declared resources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OwnedObject {
-    /// The address its ownership mark names.
-    pub owner: Address,
+    /// Its ownership mark: the spec and address that own it, and whether it is protected.
+    pub mark: Mark,
     /// The Azure (or Graph) type.
     pub resource_type: String,
     /// The object as read.
@@ -64,7 +64,7 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
     let resource_type = item.get("type")?.as_str()?;
     let tags = item.get("tags")?.as_object()?;
     let owner = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(OWNER_TAG))?.1.as_str()?;
-    let owner = Address::parse(owner)?;
+    let mark = Mark::from_tag_value(owner)?;
     let is = |t: &str| resource_type.eq_ignore_ascii_case(t);
     let (delete, warning) = if is(Registry::AZURE_TYPE) {
         (Registry::delete_request(&id), "deleting a registry deletes every image in it")
@@ -92,7 +92,7 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
         fields.insert(format!("tags.{key}"), value.clone());
     }
     Some(OwnedObject {
-        owner,
+        mark,
         resource_type: resource_type.to_owned(),
         live: LiveResource { id, document: item.clone() },
         fields,
@@ -124,7 +124,7 @@ mod tests {
         ]});
         let owned = owned_in_scan(&answer);
         assert_eq!(owned.len(), 1, "{owned:#?}");
-        assert_eq!(owned[0].owner.as_str(), "perso.registry");
+        assert_eq!(owned[0].mark.address.as_str(), "perso.registry");
         assert_eq!(owned[0].fields["tags.exai-owner"], "perso.registry");
         assert_eq!(owned[0].fields["location"], "francecentral");
         assert_eq!(owned[0].delete[0].method, Method::Delete);

@@ -1,10 +1,12 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The tag exai writes on everything it creates, with the resource's address as its value.
+/// The tag exai writes on everything it creates, with the resource's ownership mark as its value
+/// ([`crate::Mark::tag_value`]: the spec, the address and whether it is protected).
 ///
-/// It is how exai knows a resource is its own (only owned resources are ever deleted) and how a
-/// person looking at the portal finds the spec entry behind a resource.
+/// It is how exai knows a resource is its own (only owned resources are ever deleted, and only
+/// by the spec that owns them) and how a person looking at the portal finds the spec entry
+/// behind a resource.
 pub const OWNER_TAG: &str = "exai-owner";
 
 /// Azure resource tags.

@@ -368,6 +368,11 @@ impl<'a> Comment<'a> {
             .map(|change| {
                 let mut line =
                     format!("- {} ({})", code_span(change.address.as_str()), escape_html(&change.resource_type));
+                // Why an unchanged resource is listed at all (an owned object kept by its mark).
+                if let Some(reason) = &change.reason {
+                    line.push_str(" — ");
+                    line.push_str(&prose(reason));
+                }
                 if let Some(observed) = observed(change) {
                     line.push_str(" — ");
                     line.push_str(&observed);
@@ -414,7 +419,7 @@ impl<'a> Comment<'a> {
     }
 }
 
-const PROTECTED: &str = "protected: the spec sets `protect: true`, so apply will refuse this";
+const PROTECTED: &str = "protected (`protect: true`, written on the object), so apply will refuse this";
 
 fn is_removal(change: &Change) -> bool {
     matches!(change.action, Action::Replace | Action::Delete)

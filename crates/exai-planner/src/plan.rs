@@ -1,5 +1,5 @@
 use exai_model::{
-    Address, ApiRequest, DesiredState, Known, LiveState, Observation, OwnedFields, ResourceId, fingerprint,
+    Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -153,7 +153,8 @@ pub struct Change {
     /// what to do instead. `apply` refuses a plan with a blocked change before any write.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub blocked: Option<String>,
-    /// The spec protects this resource: it is never deleted or replaced.
+    /// The resource is protected, by the spec or by the mark on the live object: it is never
+    /// deleted or replaced.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub protect: bool,
     /// The owned fields that differ.
@@ -254,12 +255,74 @@ pub enum PlanError {
         /// The resource's address.
         address: Address,
     },
+    /// Objects the spec declares carry the ownership mark of another spec (or of another
+    /// address): exai never adopts, changes or deletes them.
+    #[error("{}", owned_elsewhere(.conflicts))]
+    OwnedElsewhere {
+        /// Each declared resource whose object is owned elsewhere.
+        conflicts: Vec<OwnershipConflict>,
+    },
+}
+
+/// A declared resource whose live object another spec owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnershipConflict {
+    /// The declared resource.
+    pub address: Address,
+    /// Its Azure type.
+    pub resource_type: String,
+    /// The live object.
+    pub id: ResourceId,
+    /// The mark it carries.
+    pub owner: Mark,
+}
+
+fn owned_elsewhere(conflicts: &[OwnershipConflict]) -> String {
+    let lines: Vec<String> =
+        conflicts.iter().map(|c| format!("`{}` is `{}`, which belongs to {}", c.address, c.id, c.owner)).collect();
+    format!(
+        "{} declared in this spec {} owned elsewhere: {}",
+        plural(conflicts.len(), "object"),
+        if conflicts.len() == 1 { "is" } else { "are" },
+        lines.join("; ")
+    )
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+impl PlanError {
+    /// Returns what to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NotObserved { .. } => {
+                "this is a bug in exai: every declared resource is read before planning".to_owned()
+            }
+            Self::OwnedElsewhere { conflicts } => {
+                let first = conflicts.first().map(|c| c.owner.release_hint(&c.resource_type, c.id.as_str()));
+                let more = if conflicts.len() > 1 { " (and likewise for the others)" } else { "" };
+                // The same address under another spec id is most often this spec under its
+                // earlier id (a default id follows the GitHub repository).
+                let renamed = conflicts
+                    .iter()
+                    .find(|c| c.owner.address == c.address)
+                    .and_then(|c| c.owner.spec.as_deref())
+                    .map(|earlier| {
+                        format!("if `{earlier}` is this spec's earlier id (a spec without `name` is named after its first GitHub repository), set `name: {earlier}` at the top of the spec; ")
+                    })
+                    .unwrap_or_default();
+                format!("nothing was changed; {renamed}{}{more}", first.unwrap_or_default())
+            }
+        }
+    }
 }
 
 /// Plans `desired` against `live`.
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError> {
     let mut changes = Vec::with_capacity(desired.resources.len());
     let mut summary = Summary::default();
+    let mut conflicts = Vec::new();
     for resource in &desired.resources {
         let spec = resource.spec.as_kind();
         let known = Known::from(live);
@@ -294,6 +357,21 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             }
             Observation::Present(live_resource) => {
                 let before = spec.live_fields(live_resource);
+                let ours = spec.mark();
+                let theirs = Mark::from_fields(&before);
+                if let (Some(ours), Some(theirs)) = (&ours, &theirs)
+                    && theirs.is_foreign_to(ours)
+                {
+                    conflicts.push(OwnershipConflict {
+                        address: resource.address.clone(),
+                        resource_type: spec.azure_type().to_owned(),
+                        id: live_resource.id.clone(),
+                        owner: theirs.clone(),
+                    });
+                    continue;
+                }
+                // Protection written on the object holds until an applied `protect: false`.
+                change.protect |= theirs.as_ref().is_some_and(|m| m.protect);
                 change.id = Some(live_resource.id.clone());
                 change.fingerprint = Some(fingerprint(&before));
                 change.observed = spec.observed(live_resource);
@@ -335,7 +413,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                         spec.delete_requests(live_resource).into_iter().chain(spec.create_requests(known)).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
-                    change.reason = spec.update_reason(live_resource);
+                    let reasons: Vec<String> = [
+                        spec.update_reason(live_resource),
+                        mark_reason(theirs.as_ref(), ours.as_ref(), &change.diffs),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    change.reason = (!reasons.is_empty()).then(|| reasons.join("; "));
                     change.requests = spec.update_requests(live_resource, known);
                 } else if provisioning_failed(&live_resource.document) {
                     // The fields are right but the last operation on the object failed: ARM's
@@ -367,8 +452,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         }
         changes.push(change);
     }
+    if !conflicts.is_empty() {
+        return Err(PlanError::OwnedElsewhere { conflicts });
+    }
     for change in deletions(desired, live) {
-        summary.destroy += 1;
+        match change.action {
+            Action::Delete => summary.destroy += 1,
+            _ => summary.unchanged += 1,
+        }
         changes.push(change);
     }
     Ok(Plan {
@@ -381,10 +472,38 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
     })
 }
 
+/// Returns why the ownership mark of an object is rewritten, when it is: an earlier exai's mark
+/// (no spec) is migrated, and a change of `protect` is written to the object. Adopting an object
+/// with no mark at all needs no explanation.
+fn mark_reason(live: Option<&Mark>, desired: Option<&Mark>, diffs: &[FieldDiff]) -> Option<String> {
+    if !diffs.iter().any(|d| Mark::is_field(&d.path)) {
+        return None;
+    }
+    let (live, desired) = (live?, desired?);
+    let mut why = Vec::new();
+    if live.spec.is_none() {
+        why.push(format!(
+            "its ownership mark names no spec (an earlier exai wrote it): apply rewrites it to name spec `{}`",
+            desired.spec.as_deref().unwrap_or_default()
+        ));
+    }
+    match (live.protect, desired.protect) {
+        (false, true) => why.push(
+            "`protect: true` is written into its ownership mark: it stays protected even after its block leaves the spec"
+                .to_owned(),
+        ),
+        (true, false) => why.push("`protect: false` lifts the protection written in its ownership mark".to_owned()),
+        _ => {}
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
 /// Returns the deletions of the objects exai owns that are not the live object of any declared
 /// resource: left the spec (a federated credential of a branch no longer listed), or superseded
 /// (the deployer's assignment of its previous role). Only objects whose mark names an
-/// environment being planned are considered.
+/// environment being planned, and this spec (or no spec: an earlier exai's mark), are
+/// considered: another spec's objects are never this spec's to delete. An object whose mark says
+/// it is protected is kept, with why, whatever `--allow-delete` says.
 ///
 /// A superseded object's mark names an address the spec still declares; its change gets that
 /// address with `~` and the start of the object's own name (`perso.deployer.role~1f0c3a9b`),
@@ -392,6 +511,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
 fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
     let environments: std::collections::BTreeSet<&str> =
         desired.resources.iter().map(|r| r.address.environment()).collect();
+    let spec = desired.resources.iter().find_map(|r| r.spec.as_kind().mark()?.spec);
     let matched: Vec<&ResourceId> = desired
         .resources
         .iter()
@@ -402,19 +522,28 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
         .collect();
     live.owned()
         .iter()
-        .filter(|o| environments.contains(o.owner.environment()) && !matched.contains(&&o.live.id))
+        .filter(|o| {
+            let owner = &o.mark.address;
+            environments.contains(owner.environment())
+                && spec.as_deref().is_none_or(|spec| o.mark.belongs_to(spec))
+                && !matched.contains(&&o.live.id)
+        })
         .map(|o| {
-            let declared = desired.resources.iter().any(|r| r.address == o.owner);
+            let owner = &o.mark.address;
+            let declared = desired.resources.iter().any(|r| &r.address == owner);
             let (address, reason, depends_on) = if declared {
                 let short: String = o.live.id.name().chars().take(8).collect();
                 (
-                    Address::parse(&format!("{}~{short}", o.owner)).unwrap_or_else(|| o.owner.clone()),
-                    format!("superseded: `{}` in the spec is now another object, created first", o.owner),
-                    vec![o.owner.clone()],
+                    Address::parse(&format!("{owner}~{short}")).unwrap_or_else(|| owner.clone()),
+                    format!("superseded: `{owner}` in the spec is now another object, created first"),
+                    vec![owner.clone()],
                 )
             } else {
-                (o.owner.clone(), "no longer in the spec".to_owned(), Vec::new())
+                (owner.clone(), "no longer in the spec".to_owned(), Vec::new())
             };
+            if o.mark.protect {
+                return kept(o, address, &reason);
+            }
             Change {
                 address,
                 resource_type: o.resource_type.clone(),
@@ -446,6 +575,33 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
             }
         })
         .collect()
+}
+
+/// Returns the change of an owned object that left the spec (`left`: why it would go) but whose
+/// mark says it is protected: nothing is done to it.
+fn kept(o: &exai_model::OwnedObject, address: Address, left: &str) -> Change {
+    Change {
+        address,
+        resource_type: o.resource_type.clone(),
+        id: Some(o.live.id.clone()),
+        id_note: None,
+        action: Action::NoOp,
+        reason: Some(format!(
+            "{left}, but kept: its ownership mark says it is protected, whatever `--allow-delete` says; to delete it, declare it again with `protect: false`, apply, then remove it"
+        )),
+        warning: None,
+        before: Some(o.fields.clone()),
+        after: Some(o.fields.clone()),
+        after_unknown: BTreeMap::new(),
+        blocked: None,
+        protect: true,
+        in_progress: None,
+        diffs: Vec::new(),
+        observed: OwnedFields::new(),
+        fingerprint: Some(fingerprint(&o.fields)),
+        depends_on: Vec::new(),
+        requests: Vec::new(),
+    }
 }
 
 /// Returns true when Azure reports that the last operation on the object failed.

@@ -113,6 +113,10 @@ fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io:
     let style = palette.action(change.action);
     writeln!(out, "{style}{marker:>3} {} ({}) {}{style:#}", change.address, change.resource_type, title_verb(change))?;
     if change.action == Action::NoOp {
+        // An owned object that left the spec but is kept by its mark says why it stays.
+        if let Some(reason) = &change.reason {
+            writeln!(out, "      why: {reason}")?;
+        }
         return render_observed(out, change, palette);
     }
     match (&change.id, &change.id_note) {
@@ -156,7 +160,7 @@ fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io:
         writeln!(out, "      {style}blocked: {blocked}{style:#}")?;
     }
     if change.protect && matches!(change.action, Action::Replace | Action::Delete) {
-        writeln!(out, "      protected: the spec sets `protect: true`, so apply will refuse this")?;
+        writeln!(out, "      protected (`protect: true`, written on the object), so apply will refuse this")?;
     } else if matches!(change.action, Action::Replace | Action::Delete) {
         writeln!(out, "      apply deletes only with `--allow-delete`")?;
     }

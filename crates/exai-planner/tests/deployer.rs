@@ -13,7 +13,7 @@ use exai_model::kinds::{
     ServicePrincipal,
 };
 use exai_model::{
-    Address, DesiredResource, DesiredSpec, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId,
+    Address, DesiredResource, DesiredSpec, DesiredState, Known, LiveResource, LiveState, Mark, Observation, ResourceId,
 };
 use exai_planner::{Action, plan};
 use serde_json::{Value, json};
@@ -28,6 +28,11 @@ fn address(path: &str) -> Address {
     Address::new("perso", path)
 }
 
+/// The spec's mark for `path`.
+fn mark(path: &str) -> Mark {
+    Mark::new("my-org/exai", &address(path), false)
+}
+
 fn resource(path: &str, depends_on: &[&str], spec: DesiredSpec) -> DesiredResource {
     DesiredResource {
         address: address(path),
@@ -40,6 +45,7 @@ fn resource(path: &str, depends_on: &[&str], spec: DesiredSpec) -> DesiredResour
 fn credential(name: &str, subject: &str) -> FederatedCredential {
     FederatedCredential {
         address: address(&format!("deployer.federated.{name}")),
+        mark: mark(&format!("deployer.federated.{name}")),
         application: address("deployer.app"),
         name: name.into(),
         issuer: GITHUB_ISSUER.into(),
@@ -53,7 +59,7 @@ fn role() -> RoleAssignment {
         ResourceId::subscription(SUB),
         CONTRIBUTOR,
         PrincipalRef { from: address("deployer.sp"), field: "id".into() },
-        &address("deployer.role"),
+        mark("deployer.role"),
     )
 }
 
@@ -67,6 +73,7 @@ fn desired() -> DesiredState {
                 &[],
                 DesiredSpec::Application(Application {
                     address: address("deployer.app"),
+                    mark: mark("deployer.app"),
                     display_name: "exai-perso-github-sp".into(),
                 }),
             ),
@@ -75,6 +82,7 @@ fn desired() -> DesiredState {
                 &["deployer.app"],
                 DesiredSpec::ServicePrincipal(ServicePrincipal {
                     address: address("deployer.sp"),
+                    mark: mark("deployer.sp"),
                     application: address("deployer.app"),
                 }),
             ),
@@ -91,6 +99,7 @@ fn desired() -> DesiredState {
                 &["deployer.app"],
                 DesiredSpec::ClientSecret(ClientSecret {
                     address: address("deployer.secret"),
+                    mark: mark("deployer.secret"),
                     application: address("deployer.app"),
                     expires_in_days: 30,
                     end_date_time: Some("2027-01-01T00:00:00Z".into()),
@@ -113,7 +122,7 @@ fn application() -> Value {
         "applicationTemplateId": null, "identifierUris": [], "createdDateTime": "2019-09-17T19:10:35.2742618Z",
         "disabledByMicrosoftStatus": null, "displayName": "exai-perso-github-sp", "isDeviceOnlyAuthSupported": null,
         "groupMembershipClaims": null, "optionalClaims": null, "addIns": [], "publisherDomain": "contoso.com",
-        "signInAudience": "AzureADMyOrg", "tags": ["exai-owner:perso.deployer.app"], "tokenEncryptionKeyId": null,
+        "signInAudience": "AzureADMyOrg", "tags": ["exai-owner:my-org/exai:perso.deployer.app"], "tokenEncryptionKeyId": null,
         "api": {"requestedAccessTokenVersion": 2, "acceptMappedClaims": null, "knownClientApplications": [],
                 "oauth2PermissionScopes": [], "preAuthorizedApplications": []},
         "appRoles": [], "publicClient": {"redirectUris": []},
@@ -121,7 +130,7 @@ fn application() -> Value {
         "keyCredentials": [],
         "parentalControlSettings": {"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"},
         "passwordCredentials": [
-            {"customKeyIdentifier": null, "displayName": "exai-owner:perso.deployer.secret",
+            {"customKeyIdentifier": null, "displayName": "exai-owner:my-org/exai:perso.deployer.secret",
              "endDateTime": "2027-01-01T00:00:00Z", "hint": "abc", "keyId": "f0b0b335-1d71-4883-8f98-567911bfdca6",
              "secretText": null, "startDateTime": "2026-12-01T00:00:00Z"}
         ],
@@ -142,7 +151,7 @@ fn service_principal() -> Value {
         "keyCredentials": [], "logoutUrl": null, "oauth2PermissionScopes": [], "passwordCredentials": [],
         "publisherName": null, "replyUrls": [], "resourceSpecificApplicationPermissions": [],
         "servicePrincipalNames": [APP_ID], "servicePrincipalType": "Application", "signInAudience": "AzureADMyOrg",
-        "tags": ["exai-owner:perso.deployer.sp"], "tokenEncryptionKeyId": null
+        "tags": ["exai-owner:my-org/exai:perso.deployer.sp"], "tokenEncryptionKeyId": null
     })
 }
 
@@ -154,7 +163,7 @@ fn federated(name: &str, subject: &str, owner: &str) -> Value {
         "name": name,
         "issuer": GITHUB_ISSUER,
         "subject": subject,
-        "description": format!("exai-owner:{owner}"),
+        "description": format!("exai-owner:my-org/exai:{owner}"),
         "audiences": [FEDERATION_AUDIENCE]
     })
 }
@@ -170,7 +179,7 @@ fn assignment() -> Value {
             "scope": format!("/subscriptions/{}", SUB.to_uppercase()),
             "condition": null, "conditionVersion": null, "createdOn": "2026-12-01T00:00:00Z",
             "updatedOn": "2026-12-01T00:00:00Z", "createdBy": null, "updatedBy": "a", "delegatedManagedIdentityResourceId": null,
-            "description": "exai-owner:perso.deployer.role"
+            "description": "exai-owner:my-org/exai:perso.deployer.role"
         },
         "id": role.id().as_str(),
         "type": "Microsoft.Authorization/roleAssignments",
@@ -280,7 +289,7 @@ fn a_credential_exai_made_that_left_the_spec_is_deleted_and_a_foreign_one_is_not
     assert_eq!(c.requests[0].method.as_str(), "DELETE");
     assert!(c.requests[0].path.starts_with(&format!("/v1.0/applications/{APP_OBJECT}/federatedIdentityCredentials/")));
     let before = c.before.as_ref().unwrap();
-    assert_eq!(before["description"], "exai-owner:perso.deployer.federated.github-pull-request");
+    assert_eq!(before["description"], "exai-owner:my-org/exai:perso.deployer.federated.github-pull-request");
     assert!(!before.contains_key("tags.exai-owner"), "a federated credential has no tags: {before:?}");
     assert_eq!(p.summary.destroy, 1);
 }
@@ -333,5 +342,8 @@ fn nothing_exists_yet_every_id_is_known_after_apply() {
     assert_eq!(secret.requests[0].body.as_ref().unwrap()["passwordCredential"]["endDateTime"], "2027-01-01T00:00:00Z");
     let role = &p.resource_changes[4];
     assert_eq!(role.after_unknown["principalId"], "known after apply: perso.deployer.sp → id");
-    assert_eq!(role.requests[0].body.as_ref().unwrap()["properties"]["description"], "exai-owner:perso.deployer.role");
+    assert_eq!(
+        role.requests[0].body.as_ref().unwrap()["properties"]["description"],
+        "exai-owner:my-org/exai:perso.deployer.role"
+    );
 }

@@ -8,8 +8,8 @@ use exai_model::kinds::{
     ResourceGroup, RoleAssignment, ServicePrincipal, SshKeySource, Workspace, WorkspaceSku,
 };
 use exai_model::{
-    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, OWNER_TAG, Observation,
-    ResourceId, Tags, owned_in_scan,
+    Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Mark, OWNER_TAG,
+    Observation, ResourceId, Tags, owned_in_scan,
 };
 use exai_planner::{
     Action, GITHUB_COMMENT_LIMIT, MarkdownOptions, Plan, SpecRef, TextOptions, plan, render_markdown, render_text,
@@ -29,9 +29,14 @@ fn resource(address: Address, depends_on: &[&Address], spec: DesiredSpec) -> Des
     DesiredResource { address, depends_on: depends_on.iter().map(|a| (*a).clone()).collect(), protect: false, spec }
 }
 
+/// The mark of `address` in the spec these plans come from.
+fn mark(address: &Address) -> Mark {
+    Mark::new("my-org/exai", address, false)
+}
+
 fn tags(address: &Address) -> Tags {
     let mut tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
-    tags.insert(OWNER_TAG, address.as_str());
+    tags.insert(OWNER_TAG, mark(address).tag_value());
     tags
 }
 
@@ -43,7 +48,7 @@ fn group(environment: &str, location: &str) -> DesiredResource {
     let address = Address::new(environment, "resourceGroup");
     let tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
     let location = Location::parse(location).unwrap();
-    let rg = ResourceGroup::new(SUB, &group_name(environment), location, tags, address.as_str());
+    let rg = ResourceGroup::new(SUB, &group_name(environment), location, tags, &mark(&address).tag_value());
     resource(address, &[], DesiredSpec::ResourceGroup(rg))
 }
 
@@ -120,14 +125,18 @@ fn cluster(environment: &str) -> DesiredResource {
 
 fn application(environment: &str) -> DesiredResource {
     let address = Address::new(environment, "deployer.app");
-    let app = Application { address: address.clone(), display_name: format!("exai-{environment}-github-sp") };
+    let app = Application {
+        address: address.clone(),
+        mark: mark(&address),
+        display_name: format!("exai-{environment}-github-sp"),
+    };
     resource(address, &[], DesiredSpec::Application(app))
 }
 
 fn service_principal(environment: &str) -> DesiredResource {
     let address = Address::new(environment, "deployer.sp");
     let application = Address::new(environment, "deployer.app");
-    let sp = ServicePrincipal { address: address.clone(), application: application.clone() };
+    let sp = ServicePrincipal { address: address.clone(), mark: mark(&address), application: application.clone() };
     resource(address, &[&application], DesiredSpec::ServicePrincipal(sp))
 }
 
@@ -138,7 +147,7 @@ fn role(environment: &str) -> DesiredResource {
         ResourceId::subscription(SUB),
         CONTRIBUTOR,
         PrincipalRef { from: sp.clone(), field: "id".into() },
-        &address,
+        mark(&address),
     );
     resource(address, &[&sp], DesiredSpec::RoleAssignment(role))
 }
@@ -148,6 +157,7 @@ fn secret(environment: &str) -> DesiredResource {
     let application = Address::new(environment, "deployer.app");
     let secret = ClientSecret {
         address: address.clone(),
+        mark: mark(&address),
         application: application.clone(),
         expires_in_days: 30,
         end_date_time: Some("2027-01-01T00:00:00Z".into()),
@@ -165,7 +175,7 @@ fn live_group(environment: &str, location: &str) -> Value {
         "name": group_name(environment),
         "type": "Microsoft.Resources/resourceGroups",
         "location": location,
-        "tags": {"project": "exai", "exai-owner": format!("{environment}.resourceGroup"), "costCenter": "42"},
+        "tags": {"project": "exai", "exai-owner": format!("my-org/exai:{environment}.resourceGroup"), "costCenter": "42"},
         "properties": { "provisioningState": "Succeeded" }
     })
 }
@@ -179,7 +189,7 @@ fn orphan_registry(environment: &str) -> exai_model::OwnedObject {
         ),
         "type": "Microsoft.ContainerRegistry/registries",
         "location": "France Central",
-        "tags": {"exai-owner": format!("{environment}.oldRegistry"), "project": "exai"}
+        "tags": {"exai-owner": format!("my-org/exai:{environment}.oldRegistry"), "project": "exai"}
     }]});
     owned_in_scan(&scan).remove(0)
 }

@@ -5,7 +5,7 @@ use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{
     ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec,
+    Spec, SpecName, SpecNameOrigin,
 };
 use crate::wire::{self, ClientSecretSetting, Spanned, TagMap};
 use crate::yaml::{Document, locate};
@@ -231,6 +231,7 @@ pub(crate) fn convert(
         cx.error(d);
     }
 
+    let declared_name = wire.name.as_ref().map(|name| spec_name(&mut cx, name));
     let tenant = cx.checked(&wire.azure.tenant, "tenant", rules::tenant);
     let subscription = cx.checked(&wire.azure.subscription, "subscription id", rules::subscription_id);
 
@@ -260,10 +261,27 @@ pub(crate) fn convert(
     privilege_warnings(&mut cx, wire, &environments);
 
     cx.diagnostics.sort_by_key(|d| d.span.map(|s| s.offset).unwrap_or(usize::MAX));
-    match (cx.diagnostics.is_empty(), tenant) {
-        (true, Some(tenant)) => Ok(Spec { tenant, environments, warnings: cx.warnings }),
+    let name = match declared_name {
+        Some(declared) => declared.map(|id| SpecName { id, origin: SpecNameOrigin::Declared }),
+        None => SpecName::derived(&environments),
+    };
+    match (cx.diagnostics.is_empty(), tenant, name) {
+        (true, Some(tenant), Some(name)) => Ok(Spec { name, tenant, environments, warnings: cx.warnings }),
         _ => Err(SpecError { file: file.to_owned(), diagnostics: cx.diagnostics }),
     }
+}
+
+/// Checks the top-level `name`, the spec's id in ownership marks.
+fn spec_name(cx: &mut Context<'_>, name: &Spanned<String>) -> Option<String> {
+    let id = cx.string(name, "spec name")?;
+    if let Err(why) = rules::spec_name(&id) {
+        let d = Diagnostic::new(format!("invalid spec name `{id}`")).at(cx.span(name)).label(why).hint(
+            "the name is the spec's id in the ownership mark of everything it creates, e.g. `name: my-org/platform`",
+        );
+        cx.error(d);
+        return None;
+    }
+    Some(id)
 }
 
 /// Converts one environment; `None` when anything in it is invalid (the problems are recorded).

@@ -35,7 +35,7 @@ mod yaml;
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
 pub use spec::{
     ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec, UnknownEnvironment, Warning,
+    Spec, SpecName, SpecNameOrigin, UnknownEnvironment, Warning,
 };
 pub use wire::schema;
 

@@ -46,6 +46,21 @@ pub fn environment_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a spec name (its id in ownership marks): 1 to 140 letters, digits, `-`, `_`, `.` or
+/// `/`, starting with a letter or digit.
+///
+/// exai's own rule ([`exai_model::Mark::check_spec_id`]): the name goes into every ownership mark,
+/// next to `:` separators, in fields Azure limits to 256 characters; 140 fits a GitHub
+/// `owner/repository`, the default.
+pub fn spec_name(name: &str) -> Result<(), String> {
+    exai_model::Mark::check_spec_id(name).map_err(|_| {
+        format!(
+            "a spec name has 1 to {} letters, digits, `-`, `_`, `.` or `/`, starting with a letter or digit",
+            exai_model::Mark::MAX_SPEC_LEN
+        )
+    })
+}
+
 /// Returns true for a GUID in its 8-4-4-4-12 hexadecimal form.
 pub fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();

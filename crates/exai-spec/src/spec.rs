@@ -4,11 +4,14 @@ use exai_model::kinds::{
     FederatedCredential, GITHUB_ISSUER, GraphPermission, NodePool, PrincipalRef, Registry, RegistrySku, ResourceGroup,
     RoleAssignment, ServicePrincipal, SshKeySource, Workspace, WorkspaceSku, github_subjects,
 };
-use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, OWNER_TAG, ResourceId, Tags};
+use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, Mark, OWNER_TAG, ResourceId, Tags};
+use std::fmt;
 
 /// A validated spec: every value interpolated, normalized and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
+    /// Its id in ownership marks.
+    pub name: SpecName,
     /// The Entra tenant (id or domain).
     pub tenant: String,
     /// The environments, in the file's order.
@@ -29,6 +32,64 @@ pub struct Warning {
     pub writes_of: Option<&'static str>,
     /// What, where, and what to do.
     pub diagnostic: Diagnostic,
+}
+
+/// The spec's id in ownership marks ([`Mark`]), and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecName {
+    /// The id.
+    pub id: String,
+    /// Where it comes from.
+    pub origin: SpecNameOrigin,
+}
+
+/// Where a spec's id comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecNameOrigin {
+    /// `name:` at the top of the spec.
+    Declared,
+    /// The GitHub repository of an identity: the repository the spec lives in.
+    Repository {
+        /// The environment.
+        environment: String,
+        /// `deployer` or `planner`.
+        identity: &'static str,
+    },
+    /// The first environment's name, for a spec with neither.
+    FirstEnvironment,
+}
+
+impl SpecName {
+    /// Returns the id a spec without `name:` gets: the first `github.repository` of a deployer
+    /// or planner, in the file's order (the repository the spec lives in), else the first
+    /// environment's name. `None` without environments.
+    pub fn derived(environments: &[Environment]) -> Option<Self> {
+        let repository = environments.iter().find_map(|e| {
+            [("deployer", &e.deployer), ("planner", &e.planner)].into_iter().find_map(|(identity, d)| {
+                let repository = &d.as_ref()?.github.as_ref()?.repository;
+                let origin = SpecNameOrigin::Repository { environment: e.name.clone(), identity };
+                Some(Self { id: repository.clone(), origin })
+            })
+        });
+        repository.or_else(|| {
+            let first = environments.first()?;
+            Some(Self { id: first.name.clone(), origin: SpecNameOrigin::FirstEnvironment })
+        })
+    }
+}
+
+impl fmt::Display for SpecNameOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Declared => f.write_str("`name`"),
+            Self::Repository { environment, identity } => {
+                write!(f, "`{environment}.{identity}.github.repository`, as the spec has no `name`")
+            }
+            Self::FirstEnvironment => {
+                f.write_str("the first environment's name, as the spec has no `name` and no GitHub repository")
+            }
+        }
+    }
 }
 
 /// One environment, with defaults applied.
@@ -186,17 +247,19 @@ pub struct UnknownEnvironment {
     pub declared: Vec<String>,
 }
 
-fn owned(tags: &Tags, address: &Address) -> Tags {
+fn owned(tags: &Tags, mark: &Mark) -> Tags {
     let mut tags = tags.clone();
-    tags.insert(OWNER_TAG, address.as_str());
+    tags.insert(OWNER_TAG, mark.tag_value());
     tags
 }
 
 impl Environment {
     /// Returns the resources this environment becomes, each with its dependencies, in an order
-    /// where every resource comes after what it depends on.
-    pub fn expand(&self, tenant: &str) -> Vec<DesiredResource> {
+    /// where every resource comes after what it depends on. Each is marked as owned by the spec
+    /// `spec` (its id), under its address, protected when its block says so.
+    pub fn expand(&self, tenant: &str, spec: &str) -> Vec<DesiredResource> {
         let env = self.name.as_str();
+        let mark = |path: &str, protect: bool| Mark::new(spec, &Address::new(env, path), protect);
         let sub = self.subscription.as_str();
         let rg = &self.resource_group;
         let mut out = Vec::new();
@@ -211,7 +274,6 @@ impl Environment {
             address
         };
 
-        let rg_address = Address::new(env, "resourceGroup");
         let group = push(
             "resourceGroup",
             vec![],
@@ -221,12 +283,11 @@ impl Environment {
                 &rg.name,
                 rg.location.clone(),
                 rg.tags.clone(),
-                rg_address.as_str(),
+                &mark("resourceGroup", rg.protect).tag_value(),
             )),
         );
 
         let registry = self.registry.as_ref().map(|r| {
-            let address = Address::new(env, "registry");
             let spec = Registry {
                 subscription: sub.to_owned(),
                 resource_group: rg.name.clone(),
@@ -234,14 +295,13 @@ impl Environment {
                 location: r.location.clone(),
                 sku: r.sku,
                 admin_user_enabled: r.admin_user_enabled,
-                tags: owned(&r.tags, &address),
+                tags: owned(&r.tags, &mark("registry", r.protect)),
             };
             let id = spec.id();
             (push("registry", vec![&group], r.protect, DesiredSpec::Registry(spec)), id)
         });
 
         let workspace = self.monitoring.as_ref().map(|m| {
-            let address = Address::new(env, "monitoring");
             let spec = Workspace {
                 subscription: sub.to_owned(),
                 resource_group: rg.name.clone(),
@@ -249,7 +309,7 @@ impl Environment {
                 location: m.location.clone(),
                 retention_days: m.retention_days,
                 sku: m.sku,
-                tags: owned(&m.tags, &address),
+                tags: owned(&m.tags, &mark("monitoring", m.protect)),
             };
             let id = spec.id();
             (push("monitoring", vec![&group], m.protect, DesiredSpec::Workspace(spec)), id, m.location.clone())
@@ -258,14 +318,13 @@ impl Environment {
         if let Some(c) = &self.cluster {
             let monitoring = workspace.as_ref().filter(|_| c.monitoring);
             let rule = monitoring.map(|(ws_address, ws_id, ws_location)| {
-                let address = Address::new(env, "cluster.dcr");
                 let spec = DataCollectionRule {
                     subscription: sub.to_owned(),
                     resource_group: rg.name.clone(),
                     name: DataCollectionRule::default_name(ws_location, &c.name),
                     location: ws_location.clone(),
                     workspace_id: ws_id.clone(),
-                    tags: owned(&c.tags, &address),
+                    tags: owned(&c.tags, &mark("cluster.dcr", c.protect)),
                 };
                 let id = spec.id();
                 (push("cluster.dcr", vec![&group, ws_address], c.protect, DesiredSpec::DataCollectionRule(spec)), id)
@@ -282,7 +341,7 @@ impl Environment {
                 node_pools: c.node_pools.clone(),
                 ssh: c.ssh.clone(),
                 monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
-                tags: owned(&c.tags, &address),
+                tags: owned(&c.tags, &mark("cluster", c.protect)),
                 // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
                 ssh_public_key: None,
             };
@@ -304,13 +363,13 @@ impl Environment {
                 );
             }
             if let (true, Some((registry_address, registry_id))) = (c.attach_registry, &registry) {
-                let address = Address::new(env, "cluster.acr-pull");
                 let principal = PrincipalRef {
                     from: cluster_address.clone(),
                     field: "properties.identityProfile.kubeletidentity.objectId".to_owned(),
                 };
                 let acr_pull = exai_model::kinds::built_in_role("AcrPull").map(|(_, guid)| guid).unwrap_or_default();
-                let assignment = RoleAssignment::new(registry_id.clone(), acr_pull, principal, &address);
+                let assignment =
+                    RoleAssignment::new(registry_id.clone(), acr_pull, principal, mark("cluster.acr-pull", c.protect));
                 push(
                     "cluster.acr-pull",
                     vec![&cluster_address, registry_address],
@@ -330,6 +389,7 @@ impl Environment {
                 d.protect,
                 DesiredSpec::Application(Application {
                     address: Address::new(env, &at("app")),
+                    mark: mark(&at("app"), d.protect),
                     display_name: d.name.clone(),
                 }),
             );
@@ -339,6 +399,7 @@ impl Environment {
                 d.protect,
                 DesiredSpec::ServicePrincipal(ServicePrincipal {
                     address: Address::new(env, &at("sp")),
+                    mark: mark(&at("sp"), d.protect),
                     application: app.clone(),
                 }),
             );
@@ -346,6 +407,7 @@ impl Environment {
                 for (name, subject) in github.subjects() {
                     let credential = FederatedCredential {
                         address: Address::new(env, &at(&format!("federated.{name}"))),
+                        mark: mark(&at(&format!("federated.{name}")), d.protect),
                         application: app.clone(),
                         name: name.clone(),
                         issuer: GITHUB_ISSUER.to_owned(),
@@ -367,6 +429,7 @@ impl Environment {
                     d.protect,
                     DesiredSpec::ClientSecret(ClientSecret {
                         address: Address::new(env, &at("secret")),
+                        mark: mark(&at("secret"), d.protect),
                         application: app.clone(),
                         expires_in_days: days,
                         end_date_time: None,
@@ -395,9 +458,8 @@ impl Environment {
                 DeployerScope::ResourceGroup => (ResourceId::resource_group(sub, &rg.name), vec![&sp, &group]),
             };
             needs.dedup();
-            let address = Address::new(env, &at("role"));
             let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
-            let assignment = RoleAssignment::new(scope, &d.role_definition, principal, &address);
+            let assignment = RoleAssignment::new(scope, &d.role_definition, principal, mark(&at("role"), d.protect));
             push(&at("role"), needs, d.protect, DesiredSpec::RoleAssignment(assignment));
         }
         out
@@ -437,7 +499,7 @@ impl Spec {
 
     /// Expands the selected environments into the resources they declare.
     pub fn desired_state(&self, only: Option<&str>) -> Result<DesiredState, UnknownEnvironment> {
-        let resources = self.select(only)?.into_iter().flat_map(|e| e.expand(&self.tenant)).collect();
+        let resources = self.select(only)?.into_iter().flat_map(|e| e.expand(&self.tenant, &self.name.id)).collect();
         Ok(DesiredState { tenant: self.tenant.clone(), resources })
     }
 }

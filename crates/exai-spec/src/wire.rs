@@ -112,6 +112,14 @@ pub type TagMap = OrderedMap<Spanned<String>>;
 pub struct SpecFile {
     /// The spec format version. This exai reads version `1`.
     pub version: Spanned<u32>,
+    /// The spec's id in ownership marks: everything exai creates is marked with it (and its
+    /// address), and no other spec may adopt, change or delete it. 1 to 140 letters, digits,
+    /// `-`, `_`, `.` or `/`, starting with a letter or digit, e.g. `my-org/platform`. Defaults to
+    /// the first `deployer.github.repository` (or `planner.github.repository`), else the first
+    /// environment's name. Changing it hands nothing over: objects marked with the old id are
+    /// refused until released.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
     /// The tenant and subscription every environment lives in (an environment may override the
     /// subscription).
     pub azure: Mapping<AzureSection>,

@@ -160,7 +160,7 @@ pub async fn observe_and_plan(
     let mut desired = desired.clone();
     let mut live = live;
     exai_executor::check_secret_files(&mut desired, &mut live, &secrets_dir(base));
-    let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()))?;
+    let plan = exai_planner::plan(&desired, &live).map_err(|e| CliError::new(e.to_string()).hint(e.hint()))?;
     Ok((live, plan))
 }
 

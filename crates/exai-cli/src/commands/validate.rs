@@ -30,6 +30,8 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliErr
         desired.resources.len(),
         plural(desired.resources.len())
     );
+    let name = &loaded.spec.name;
+    println!("spec: {} (its id in ownership marks, from {})", name.id, name.origin);
     for env in environments {
         println!("\n{} (subscription {})", env.name, env.subscription);
         for resource in desired.resources.iter().filter(|r| r.address.environment() == env.name) {
@@ -48,7 +50,7 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliErr
                 println!("      after: {}", deps.join(", "));
             }
             if resource.protect {
-                println!("      protected: never deleted or replaced");
+                println!("      protected: never deleted or replaced, even after its block is removed");
             }
         }
     }

@@ -5,7 +5,7 @@
 //! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
 
 use crate::{
-    Address, Adoption, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, OwnedObject, ResourceId,
+    Address, Adoption, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, OwnedObject, ResourceId,
     SecretGuard, SecretOutput,
 };
 use serde::{Deserialize, Serialize};
@@ -16,23 +16,20 @@ pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The audience Entra expects in a federated token.
 pub const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 
-/// How an object that has no ARM tags says exai owns it: `exai-owner:<address>`, in an
-/// application's or service principal's `tags`, a federated credential's `description`, a client
-/// secret's `displayName`. Projected as the owned field `tags.exai-owner`, like ARM's tag, so
-/// deletes are refused the same way for every kind — except a federated credential's, listed
-/// as the `description` that holds it (it has no tags).
-pub fn owner_mark(address: &Address) -> String {
-    format!("{OWNER_TAG}:{address}")
+// An object that has no ARM tags says exai owns it with its mark as text ([`Mark::text`]), in an
+// application's or service principal's `tags`, a federated credential's `description`, a client
+// secret's `displayName`. It is projected as the owned field `tags.exai-owner` in the tag form,
+// like ARM's tag, so ownership and deletes are decided the same way for every kind.
+
+/// Returns the address an ownership mark written as text names (`exai-owner:<spec>:<address>`,
+/// or an earlier exai's `exai-owner:<address>`), as [`Mark::tag_value`] holds it.
+pub fn owner_of_mark(text: &str) -> Option<String> {
+    Mark::from_text(text).map(|mark| mark.tag_value())
 }
 
-/// Returns the address an owner mark names (`None` for any other text).
-pub fn owner_of_mark(text: &str) -> Option<&str> {
-    text.strip_prefix(OWNER_TAG)?.strip_prefix(':').filter(|a| !a.is_empty())
-}
-
-/// The owned-field path of the ownership mark.
-fn owner_path() -> String {
-    format!("tags.{OWNER_TAG}")
+/// Returns `mark`'s projection: the owned field [`Mark::field`] and its value.
+fn mark_field(mark: &Mark) -> (String, Value) {
+    (Mark::field(), Value::from(mark.tag_value()))
 }
 
 /// Returns an OData string literal: single quotes, a quote inside doubled.
@@ -40,22 +37,27 @@ fn odata_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Returns the owner named by the first owner mark among a Graph `tags` list.
-fn owner_in_tags(document: &Value) -> Option<String> {
-    document.get("tags")?.as_array()?.iter().filter_map(Value::as_str).find_map(owner_of_mark).map(str::to_owned)
+/// Returns the first ownership mark among a Graph `tags` list.
+fn mark_in_tags(document: &Value) -> Option<Mark> {
+    document.get("tags")?.as_array()?.iter().filter_map(Value::as_str).find_map(Mark::from_text)
 }
 
-/// Returns a Graph `tags` list with exai's mark for `address` and every other tag kept as it is.
-fn tags_with_mark(document: &Value, address: &Address) -> Value {
+/// Returns the mark in the text member `member` of `document` (a description, a display name).
+fn mark_in(document: &Value, member: &str) -> Option<Mark> {
+    document.get(member).and_then(Value::as_str).and_then(Mark::from_text)
+}
+
+/// Returns a Graph `tags` list with `mark` in place of any earlier mark, every other tag kept.
+fn tags_with_mark(document: &Value, mark: &Mark) -> Value {
     let mut tags: Vec<Value> = document
         .get("tags")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|t| t.as_str().is_none_or(|t| owner_of_mark(t).is_none()))
+        .filter(|t| t.as_str().is_none_or(|t| Mark::from_text(t).is_none()))
         .cloned()
         .collect();
-    tags.push(Value::from(owner_mark(address)));
+    tags.push(Value::from(mark.text()));
     Value::Array(tags)
 }
 
@@ -93,8 +95,10 @@ const UPSERT_PREFER: &str = "create-if-missing, return=representation";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
-    /// Its address (what its ownership mark names).
+    /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `tags`.
+    pub mark: Mark,
     /// Its display name.
     pub display_name: String,
 }
@@ -105,6 +109,8 @@ pub struct Application {
 pub struct ServicePrincipal {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `tags`.
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
 }
@@ -115,6 +121,8 @@ pub struct ServicePrincipal {
 pub struct FederatedCredential {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `description`.
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
     /// Its name (unique per application, immutable).
@@ -133,6 +141,9 @@ pub struct FederatedCredential {
 pub struct ClientSecret {
     /// Its address.
     pub address: Address,
+    /// Its ownership mark, written in its `displayName` when it is created (Graph cannot change
+    /// a password credential afterwards: there is `addPassword` and `removePassword`, no update).
+    pub mark: Mark,
     /// The application it belongs to.
     pub application: Address,
     /// Days until it expires.
@@ -156,13 +167,17 @@ impl Application {
     /// with: `exai-<address, dots as dashes>-<the first 12 hex digits of the SHA-256 of the
     /// lowercased display name>`, e.g. `exai-perso-deployer-app-3f2a9c0d41b7`.
     ///
-    /// Stable: it depends only on the spec's environment, the resource's address and its
-    /// display name, never on the clock or the machine, so every run of one spec computes the
-    /// same key. The display name is part of it because exai identifies its application by that
-    /// name (two specs' applications differ by it); renaming the application in the spec makes
-    /// a new one, as finding it by display name always did.
+    /// Stable: it depends only on the spec's id, the resource's address and its display name,
+    /// never on the clock or the machine, so every run of one spec computes the same key. The
+    /// display name is part of it because exai identifies its application by that name;
+    /// renaming the application in the spec makes a new one, as finding it by display name
+    /// always did. The spec's id is part of it so that two specs declaring the same address
+    /// and display name at once can never upsert (and so re-mark) one application: each gets
+    /// its own key, and the plan of the second sees the first's as another spec's.
     pub fn unique_name(&self) -> String {
-        let digest = crate::sha256_digest(self.display_name.to_lowercase().as_bytes());
+        let spec = self.mark.spec.as_deref().unwrap_or_default().to_lowercase();
+        let key = format!("{spec}\n{}", self.display_name.to_lowercase());
+        let digest = crate::sha256_digest(key.as_bytes());
         let hex = digest.trim_start_matches("sha256:");
         format!("exai-{}-{}", self.address.as_str().replace('.', "-"), &hex[..12.min(hex.len())])
     }
@@ -262,16 +277,16 @@ impl crate::Kind for Application {
             .unwrap_or_default()
             .iter()
             .filter_map(|password| {
-                let owner = password.get("displayName").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let mark = mark_in(password, "displayName")?;
                 let key = password.get("keyId")?.as_str()?;
                 let live = LiveResource {
                     id: ResourceId::graph(format!("/applications/{app}/passwordCredentials/{key}")),
                     document: password.clone(),
                 };
                 Some(OwnedObject {
-                    owner: Address::parse(owner)?,
                     resource_type: "microsoft.graph.passwordCredential".to_owned(),
-                    fields: [(owner_path(), Value::from(owner))].into_iter().collect(),
+                    fields: [mark_field(&mark)].into_iter().collect(),
+                    mark,
                     delete: vec![remove_password(&live.id)],
                     warning: Some("workflows that log in with this client secret stop working".to_owned()),
                     live,
@@ -284,12 +299,12 @@ impl crate::Kind for Application {
     /// `return=representation`), never a second application. `az ad sp create-for-rbac` sends
     /// only the display name (facts §7); the mark makes the application exai's to delete.
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({ "displayName": self.display_name, "tags": [owner_mark(&self.address)] });
+        let body = json!({ "displayName": self.display_name, "tags": [self.mark.text()] });
         let path = format!("/applications(uniqueName={})", odata_literal(&self.unique_name()));
         vec![ApiRequest::graph(Method::Patch, path, Some(body)).with_header("Prefer", UPSERT_PREFER)]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.address) });
+        let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
@@ -298,7 +313,7 @@ impl crate::Kind for Application {
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
         fields.insert("displayName".into(), Value::from(self.display_name.clone()));
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
+        fields.extend([mark_field(&self.mark)]);
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
@@ -307,9 +322,7 @@ impl crate::Kind for Application {
         if live.document.get("displayName").and_then(Value::as_str).is_some() {
             fields.insert("displayName".into(), Value::from(self.display_name.clone()));
         }
-        if let Some(owner) = owner_in_tags(&live.document) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
+        fields.extend(mark_in_tags(&live.document).as_ref().map(mark_field));
         fields
     }
     /// Client secrets exai does not manage (`az ad sp create-for-rbac` leaves one, and every
@@ -321,7 +334,7 @@ impl crate::Kind for Application {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|p| p.get("displayName").and_then(Value::as_str).is_none_or(|n| owner_of_mark(n).is_none()))
+            .filter(|p| mark_in(p, "displayName").is_none())
             .map(|p| {
                 let name = p.get("displayName").and_then(Value::as_str).unwrap_or("(no name)");
                 let end = p.get("endDateTime").and_then(Value::as_str).unwrap_or("?");
@@ -378,7 +391,7 @@ impl crate::Kind for ServicePrincipal {
     }
     fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
         let app_id = known.value(&self.application, "/appId");
-        let body = json!({ "appId": app_id, "tags": [owner_mark(&self.address)] });
+        let body = json!({ "appId": app_id, "tags": [self.mark.text()] });
         // A concurrent run may have made it: Graph refuses a second principal for one appId
         // (409); it is read by its alternate key and adopted.
         let read = ApiRequest::graph(
@@ -396,22 +409,18 @@ impl crate::Kind for ServicePrincipal {
         vec![ApiRequest::graph(Method::Post, "/servicePrincipals", Some(body)).with_adoption(adoption)]
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        let body = json!({ "tags": tags_with_mark(&live.document, &self.address) });
+        let body = json!({ "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
-        fields
+        [mark_field(&self.mark)].into_iter().collect()
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         let mut fields = OwnedFields::new();
-        if let Some(owner) = owner_in_tags(&live.document) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
+        fields.extend(mark_in_tags(&live.document).as_ref().map(mark_field));
         fields
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
@@ -456,12 +465,12 @@ impl crate::Kind for FederatedCredential {
         items
             .iter()
             .filter_map(|item| {
-                let owner = item.get("description").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let mark = mark_in(item, "description")?;
                 let id =
                     ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
                 let live = LiveResource { id, document: item.clone() };
                 Some(OwnedObject {
-                    owner: Address::parse(owner)?,
+                    mark,
                     resource_type: "microsoft.graph.federatedIdentityCredential".to_owned(),
                     fields: federated_fields(item),
                     delete: delete_object(&live),
@@ -489,7 +498,7 @@ impl crate::Kind for FederatedCredential {
             "issuer": self.issuer,
             "subject": self.subject,
             "audiences": self.audiences,
-            "description": owner_mark(&self.address),
+            "description": self.mark.text(),
         });
         // Names are unique per application (409 when taken): one a concurrent run made is
         // adopted when it trusts the same tokens.
@@ -512,7 +521,7 @@ impl crate::Kind for FederatedCredential {
             "issuer": self.issuer,
             "subject": self.subject,
             "audiences": self.audiences,
-            "description": owner_mark(&self.address),
+            "description": self.mark.text(),
         });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
@@ -526,7 +535,7 @@ impl crate::Kind for FederatedCredential {
         fields.insert("issuer".into(), Value::from(self.issuer.clone()));
         fields.insert("subject".into(), Value::from(self.subject.clone()));
         fields.insert("audiences".into(), json!(self.audiences));
-        fields.insert("description".into(), Value::from(owner_mark(&self.address)));
+        fields.insert("description".into(), Value::from(self.mark.text()));
         fields
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
@@ -605,19 +614,22 @@ impl crate::Kind for ClientSecret {
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         vec![remove_password(&live.id)]
     }
+    /// The mark is not compared: Graph cannot rewrite a password credential's `displayName`,
+    /// so a secret keeps the mark it was created with (an earlier exai's included) until it is
+    /// removed. Its owner is still checked, from [`crate::Kind::mark`] and the live mark. What
+    /// is compared is whether the secret file hands the live secret over.
     fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
-        fields.insert(owner_path(), Value::from(self.address.as_str()));
         if self.handover.is_some() && !self.marked(known).is_empty() {
             fields.insert(SECRET_FILE_FIELD.into(), Value::from(HANDED_OVER));
         }
         fields
     }
+    fn mark(&self) -> Option<Mark> {
+        Some(self.mark.clone())
+    }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
-        let mut fields = OwnedFields::new();
-        if let Some(owner) = live.document.get("displayName").and_then(Value::as_str).and_then(owner_of_mark) {
-            fields.insert(owner_path(), Value::from(owner));
-        }
+        let mut fields: OwnedFields = mark_in(&live.document, "displayName").as_ref().map(mark_field).into_iter().collect();
         if let Some(verdict) = self.handover_verdict(&live.document) {
             fields.insert(SECRET_FILE_FIELD.into(), Value::from(verdict));
         }
@@ -642,13 +654,14 @@ impl ClientSecret {
     /// The password credentials of the live application carrying this secret's mark.
     fn marked<'a>(&self, known: Known<'a>) -> Vec<&'a Value> {
         let Some(application) = known.document(&self.application) else { return Vec::new() };
-        let mark = owner_mark(&self.address);
+        // Found by the address its mark names, whatever spec and protection the mark says: the
+        // planner decides whether it is this spec's.
         application
             .get("passwordCredentials")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|p| p.get("displayName").and_then(Value::as_str) == Some(mark.as_str()))
+            .filter(|p| mark_in(p, "displayName").is_some_and(|mark| mark.address == self.address))
             .collect()
     }
 
@@ -670,7 +683,7 @@ impl ClientSecret {
         let application = format!("/applications/{}", known.path_value(&self.application, "/id"));
         let path = format!("{application}/addPassword");
         let mut credential = serde_json::Map::new();
-        credential.insert("displayName".into(), Value::from(owner_mark(&self.address)));
+        credential.insert("displayName".into(), Value::from(self.mark.text()));
         if let Some(end) = &self.end_date_time {
             credential.insert("endDateTime".into(), Value::from(end.clone()));
         }
@@ -690,7 +703,7 @@ impl ClientSecret {
                     read: Box::new(ApiRequest::graph(Method::Get, application.clone(), None)),
                     list: "/passwordCredentials".to_owned(),
                     name_member: "displayName".to_owned(),
-                    name: owner_mark(&self.address),
+                    name: self.mark.text(),
                     key_member: "keyId".to_owned(),
                     planned: self.marked(known).into_iter().filter_map(key_of).map(str::to_owned).collect(),
                     remove: Box::new(ApiRequest::graph(
@@ -893,7 +906,8 @@ mod tests {
     }
 
     fn application() -> Application {
-        Application { address: Address::new("perso", "deployer.app"), display_name: "exai-perso-github-sp".into() }
+        let address = Address::new("perso", "deployer.app");
+        Application { mark: Mark::new("my-org/exai", &address, false), address, display_name: "exai-perso-github-sp".into() }
     }
 
     #[test]
@@ -907,6 +921,8 @@ mod tests {
         assert_eq!(shouted.unique_name(), app.unique_name());
         let other = Application { address: Address::new("prod", "deployer.app"), ..application() };
         assert_ne!(other.unique_name(), app.unique_name());
+        let other_spec = Application { mark: Mark::new("their-org/infra", &app.address, false), ..application() };
+        assert_ne!(other_spec.unique_name(), app.unique_name(), "another spec never upserts this one");
 
         let requests = app.create_requests(Known::nothing());
         assert_eq!(requests.len(), 1);
@@ -927,12 +943,15 @@ mod tests {
     #[test]
     fn creates_that_may_race_say_how_to_adopt_what_a_concurrent_run_made() {
         use crate::Kind;
-        let sp = ServicePrincipal { address: Address::new("perso", "deployer.sp"), application: application().address };
+        let address = Address::new("perso", "deployer.sp");
+        let sp = ServicePrincipal { mark: Mark::new("my-org/exai", &address, false), address, application: application().address };
         let adoption = sp.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
         assert_eq!(adoption.codes, ["Request_MultipleObjectsWithSameKeyValue"]);
         assert_eq!(adoption.read.path, "/v1.0/servicePrincipals(appId='{{perso.deployer.app#/appId}}')");
+        let address = Address::new("perso", "deployer.federated.github-pull-request");
         let fic = FederatedCredential {
-            address: Address::new("perso", "deployer.federated.github-pull-request"),
+            mark: Mark::new("my-org/exai", &address, false),
+            address,
             application: application().address,
             name: "github-pull-request".into(),
             issuer: GITHUB_ISSUER.into(),
@@ -958,6 +977,7 @@ mod tests {
     fn a_secret_its_file_does_not_hand_over_is_rotated_with_its_reason() {
         use crate::{Kind, LiveState, Observation};
         let secret = |handover: Option<SecretHandover>| ClientSecret {
+            mark: Mark::new("my-org/exai", &Address::new("perso", "deployer.secret"), false),
             address: Address::new("perso", "deployer.secret"),
             application: application().address,
             expires_in_days: 30,

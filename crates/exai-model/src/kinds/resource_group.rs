@@ -29,7 +29,8 @@ impl ResourceGroup {
     /// The api-version exai speaks for resource groups (latest stable, see the module sources).
     pub const API_VERSION: &'static str = "2025-04-01";
 
-    /// Returns the group, with `owner` (its address) recorded in the ownership tag.
+    /// Returns the group, with `owner` (its mark's [`crate::Mark::tag_value`]) recorded in the
+    /// ownership tag.
     pub fn new(subscription: &str, name: &str, location: Location, spec_tags: Tags, owner: &str) -> Self {
         let mut tags = spec_tags;
         tags.insert(OWNER_TAG, owner);

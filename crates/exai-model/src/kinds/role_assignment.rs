@@ -3,8 +3,7 @@
 //! Source: azure-rest-api-specs `Microsoft.Authorization/stable/2022-04-01/
 //! authorization-RoleAssignmentsCalls.json` (see shared/reference/azure-rest-facts.md §4).
 
-use super::graph::{owner_mark, owner_of_mark};
-use crate::{Address, ApiRequest, Known, LiveResource, Method, OWNER_TAG, OwnedFields, ResourceId};
+use crate::{Address, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -74,20 +73,26 @@ pub struct RoleAssignment {
     pub principal: PrincipalRef,
     /// The assignment's name: a UUID v5 of scope, role and address, so re-runs never duplicate.
     pub name: String,
-    /// Its address (what its ownership mark names).
-    pub owner: Address,
+    /// Its ownership mark (role assignments have no tags: it goes in the `description`).
+    pub mark: Mark,
 }
 
 impl RoleAssignment {
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.Authorization/roleAssignments";
 
-    /// Returns the assignment of `role_definition` at `scope` to `principal`, for `address`.
-    pub fn new(scope: ResourceId, role_definition: &str, principal: PrincipalRef, address: &Address) -> Self {
-        let seed =
-            format!("{}|{}|{}", scope.as_str().to_ascii_lowercase(), role_definition.to_ascii_lowercase(), address);
+    /// Returns the assignment of `role_definition` at `scope` to `principal`, owned as `mark`
+    /// says (its name derives from the mark's address, not its spec, so a mark rewritten by a
+    /// newer exai keeps the name).
+    pub fn new(scope: ResourceId, role_definition: &str, principal: PrincipalRef, mark: Mark) -> Self {
+        let seed = format!(
+            "{}|{}|{}",
+            scope.as_str().to_ascii_lowercase(),
+            role_definition.to_ascii_lowercase(),
+            mark.address
+        );
         let name = uuid::Uuid::new_v5(&NAMESPACE, seed.as_bytes()).to_string();
-        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, owner: address.clone() }
+        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, mark }
     }
 
     /// Returns the assignment's id.
@@ -181,13 +186,13 @@ impl crate::Kind for RoleAssignment {
         items
             .iter()
             .filter_map(|item| {
-                let owner = item.pointer("/properties/description").and_then(Value::as_str).and_then(owner_of_mark)?;
+                let mark = item.pointer("/properties/description").and_then(Value::as_str).and_then(Mark::from_text)?;
                 let id = ResourceId::parse(item.get("id")?.as_str()?).ok()?;
                 let live = LiveResource { id, document: item.clone() };
                 let role = item.pointer("/properties/roleDefinitionId").and_then(Value::as_str).map(role_guid)?;
                 let role = built_in_role_name(&role).map_or(role.clone(), str::to_owned);
                 Some(crate::OwnedObject {
-                    owner: Address::parse(owner)?,
+                    mark,
                     resource_type: Self::AZURE_TYPE.to_owned(),
                     fields: self.live_fields(&live),
                     delete: self.delete_requests(&live),
@@ -206,7 +211,7 @@ impl crate::Kind for RoleAssignment {
             // (facts §4, "Always send principalType").
             "principalType": "ServicePrincipal",
             // Role assignments have no tags: the ownership mark goes in the description.
-            "description": owner_mark(&self.owner),
+            "description": self.mark.text(),
         }});
         // The same principal, role and scope assigned under another name since the plan (a
         // concurrent run, `az`): Azure refuses a second (409 `RoleAssignmentExists`); that one
@@ -228,6 +233,25 @@ impl crate::Kind for RoleAssignment {
         ]
     }
 
+    /// Only the mark can differ in place (role, scope and principal force a replacement): the
+    /// assignment is PUT again under its own name, as Azure holds it, with the new description
+    /// (`az role assignment update` does the same; Azure refuses a change of anything else,
+    /// `RoleAssignmentUpdateNotPermitted`).
+    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        let properties = live.document.get("properties");
+        let keep = |name: &str| properties.and_then(|p| p.get(name)).cloned().unwrap_or(Value::Null);
+        let body = json!({ "properties": {
+            "roleDefinitionId": keep("roleDefinitionId"),
+            "principalId": keep("principalId"),
+            "principalType": properties
+                .and_then(|p| p.get("principalType"))
+                .cloned()
+                .unwrap_or_else(|| Value::from("ServicePrincipal")),
+            "description": self.mark.text(),
+        }});
+        vec![ApiRequest::arm(Method::Put, live.id.as_str(), API_VERSION, Some(body))]
+    }
+
     fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
         vec![ApiRequest::arm(Method::Delete, live.id.as_str(), API_VERSION, None)]
     }
@@ -239,6 +263,7 @@ impl crate::Kind for RoleAssignment {
         if let Some(principal) = self.principal_id(known) {
             fields.insert("principalId".into(), Value::from(principal));
         }
+        fields.insert(Mark::field(), Value::from(self.mark.tag_value()));
         fields
     }
 
@@ -256,11 +281,9 @@ impl crate::Kind for RoleAssignment {
         if let Some(principal) = text("principalId") {
             fields.insert("principalId".into(), Value::from(principal));
         }
-        // Known for the assignments exai created; never compared (the spec cannot change it,
-        // and an assignment made by `az` is adopted as it is), but it lets exai delete its own.
         let description = properties.and_then(|p| p.get("description")).and_then(Value::as_str);
-        if let Some(owner) = description.and_then(owner_of_mark) {
-            fields.insert(format!("tags.{OWNER_TAG}"), Value::from(owner));
+        if let Some(mark) = description.and_then(Mark::from_text) {
+            fields.insert(Mark::field(), Value::from(mark.tag_value()));
         }
         fields
     }
@@ -290,19 +313,19 @@ mod tests {
             scope.clone(),
             "B24988AC-6180-42a0-ab88-20f7382dd24c",
             p.clone(),
-            &Address::new("perso", "deployer.role"),
+            Mark::new("my-org/exai", &Address::new("perso", "deployer.role"), false),
         );
         let b = RoleAssignment::new(
             scope.clone(),
             "b24988ac-6180-42a0-ab88-20f7382dd24c",
             p.clone(),
-            &Address::new("perso", "deployer.role"),
+            Mark::new("my-org/exai", &Address::new("perso", "deployer.role"), false),
         );
         let c = RoleAssignment::new(
             scope,
             "b24988ac-6180-42a0-ab88-20f7382dd24c",
             p,
-            &Address::new("prod", "deployer.role"),
+            Mark::new("my-org/exai", &Address::new("prod", "deployer.role"), false),
         );
         assert_eq!(a.name, b.name);
         assert_ne!(a.name, c.name);
@@ -321,7 +344,7 @@ mod tests {
             scope,
             "7f951dda-4ed3-4680-a7ca-43fe172d538d",
             principal,
-            &Address::new("perso", "cluster.acr-pull"),
+            Mark::new("my-org/exai", &Address::new("perso", "cluster.acr-pull"), false),
         );
         let mut live = crate::LiveState::new();
         let document =
@@ -359,11 +382,16 @@ mod tests {
         assert_eq!(found["id"], "x3");
         let live_resource =
             crate::LiveResource { id: ResourceId::parse("/subscriptions/s/x3").unwrap(), document: found };
-        assert_eq!(
-            assignment.live_fields(&live_resource),
-            assignment.desired_fields(known),
-            "no noise from ids' casing or role id forms"
-        );
+        let mut desired = assignment.desired_fields(known);
+        assert_eq!(desired.remove(&Mark::field()), Some(Value::from("my-org/exai:perso.cluster.acr-pull")));
+        assert_eq!(assignment.live_fields(&live_resource), desired, "no noise from ids' casing or role id forms");
+        // Adopting it writes the mark, under its own name, keeping what Azure holds.
+        let update = assignment.update_requests(&live_resource, known);
+        assert_eq!(update[0].method, Method::Put);
+        assert_eq!(update[0].path, "/subscriptions/s/x3");
+        let properties = &update[0].body.as_ref().unwrap()["properties"];
+        assert_eq!(properties["principalId"], "AAAA-KUBELET");
+        assert_eq!(properties["description"], "exai-owner:my-org/exai:perso.cluster.acr-pull");
     }
 
     #[test]
