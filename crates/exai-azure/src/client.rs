@@ -592,7 +592,11 @@ impl AzureClient {
         if request.method == Method::Delete {
             return Ok(None);
         }
-        Ok(self.send_url(request.service, Method::Get, &url, None, &[]).await?.body)
+        let body = self.send_url(request.service, Method::Get, &url, None, &[]).await?.body;
+        if let Some(body) = &body {
+            self.check_identity(request, body)?;
+        }
+        Ok(body)
     }
 
     /// Refuses an ARM answer whose `id` names another object than the one read (compared
