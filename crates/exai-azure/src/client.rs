@@ -138,7 +138,11 @@ impl ClientAssertion for GitHubActionsAssertion {
         url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
         let response =
             self.http.get(url).bearer_auth(&self.request_token).timeout(self.timeout).send().await.map_err(|e| {
-                Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
+                let why = crate::network::classify(&e, self.timeout, "the system's CAs");
+                Error::with_message(
+                    ErrorKind::Credential,
+                    format!("could not reach GitHub's OIDC token endpoint: {why}"),
+                )
             })?;
         let status = response.status();
         if !status.is_success() {
@@ -148,7 +152,8 @@ impl ClientAssertion for GitHubActionsAssertion {
             ));
         }
         let bytes = response.bytes().await.map_err(|e| {
-            Error::with_message(ErrorKind::Credential, format!("could not read GitHub's OIDC token answer: {e}"))
+            let why = crate::network::classify(&e, self.timeout, "the system's CAs");
+            Error::with_message(ErrorKind::Credential, format!("could not read GitHub's OIDC token answer: {why}"))
         })?;
         let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::with_message(

@@ -362,7 +362,11 @@ impl HttpClient for BoundedTransport {
 }
 
 /// Puts an HTTP stack error into plain words, from the types and messages in its chain.
-fn classify(error: &(dyn std::error::Error + 'static), connect_timeout: Duration, trusted: &str) -> NetworkFailure {
+pub(crate) fn classify(
+    error: &(dyn std::error::Error + 'static),
+    connect_timeout: Duration,
+    trusted: &str,
+) -> NetworkFailure {
     let chain: Vec<&(dyn std::error::Error + 'static)> = std::iter::successors(Some(error), |e| e.source()).collect();
     let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
     let lower = text.to_ascii_lowercase();
