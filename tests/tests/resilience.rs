@@ -297,13 +297,15 @@ fn azure_cli_installed_but_not_logged_in_says_run_az_login() {
 
 #[test]
 fn a_dropped_connection_fails_no_read_that_can_be_sent_again() {
-    // The drop closes the HTTP/2 connection every concurrent Graph read travels on.
-    let emulator = emulator_with(&["GET /v1.0/** drop times=1"]);
-    let s = scratch(DEPLOYER_SPEC);
+    // The example's three applications are read at once, held 500 ms so they overlap, on the
+    // one HTTP/2 connection the token request opened (ALPN h2); the drop closes it under all.
+    let emulator = emulator_with(&["GET /v1.0/** latency=500ms", "GET /v1.0/** drop times=1"]);
+    let mut s = Scratch::with_example();
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
     let run = s.run_against(&emulator, &["plan"]);
     run.expect_code(0);
     let waits = waits(&run);
-    assert!(!waits.is_empty(), "{}", run.stderr);
+    assert!(waits.len() >= 2, "the reads sharing the dropped connection were sent again:\n{}", run.stderr);
     assert!(
         waits
             .iter()
