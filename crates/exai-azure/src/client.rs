@@ -267,8 +267,8 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     })
 }
 
-/// Returns the pipeline of one service: bounded attempts, [`ResendPolicy`] in the retry slot,
-/// then the bearer token.
+/// Returns the pipeline of ARM or Graph: [`ResendPolicy`] first (azure_core's retries off),
+/// then the bearer token, then one bounded attempt ([`BoundedTransport`]).
 fn pipeline(
     http: &reqwest::Client,
     credential: Arc<dyn TokenCredential>,
