@@ -297,13 +297,15 @@ fn azure_cli_installed_but_not_logged_in_says_run_az_login() {
 
 #[test]
 fn a_dropped_connection_fails_no_read_that_can_be_sent_again() {
-    // The drop closes the HTTP/2 connection every concurrent Graph read travels on.
-    let emulator = emulator_with(&["GET /v1.0/** drop times=1"]);
-    let s = scratch(DEPLOYER_SPEC);
+    // The example's three applications are read at once, held 500 ms so they overlap, on the
+    // one HTTP/2 connection the token request opened (ALPN h2); the drop closes it under all.
+    let emulator = emulator_with(&["GET /v1.0/** latency=500ms", "GET /v1.0/** drop times=1"]);
+    let mut s = Scratch::with_example();
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
     let run = s.run_against(&emulator, &["plan"]);
     run.expect_code(0);
     let waits = waits(&run);
-    assert!(!waits.is_empty(), "{}", run.stderr);
+    assert!(waits.len() >= 2, "the reads sharing the dropped connection were sent again:\n{}", run.stderr);
     assert!(
         waits
             .iter()
@@ -342,4 +344,51 @@ fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
     // The next apply finds what exists and converges.
     s.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(posts(), 2);
+}
+
+#[test]
+fn a_github_job_whose_subject_the_application_does_not_trust_is_told_which_subject() {
+    let emulator = InProcessEmulator::start();
+    let admin = scratch(DEPLOYER_SPEC);
+    let bootstrap = admin.run_against(&emulator, &["apply", "--auto-approve"]);
+    bootstrap.expect_code(0);
+    let client_id = bootstrap
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("AZURE_CLIENT_ID="))
+        .unwrap_or_else(|| panic!("no AZURE_CLIENT_ID in {}", bootstrap.stdout))
+        .to_owned();
+
+    // A job on `main`: the application trusts only `production`.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let job: serde_json::Value = runtime.block_on(async {
+        let reply = http
+            .post(format!("{}_emulator/github/runs", emulator.emulator.url()))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"repository": "my-org/exai", "ref": "refs/heads/main"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
+    });
+    let mut ci = scratch(DEPLOYER_SPEC);
+    ci.env("AZURE_CLIENT_ID", &client_id)
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
+    let run = ci.run_against(&emulator, &["plan"]);
+    run.expect_code(1);
+    let error = error_of(&run, &[]);
+    assert!(error.contains("AADSTS70021: No matching federated identity record found"), "{error}");
+    assert!(
+        error.contains(
+            "hint: the application trusts no federated credential for the subject `repo:my-org/exai:ref:refs/heads/main` (issuer `https://token.actions.githubusercontent.com`)"
+        ),
+        "{error}"
+    );
 }

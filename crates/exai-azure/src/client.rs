@@ -165,7 +165,11 @@ impl ClientAssertion for GitHubActionsAssertion {
         url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
         let response =
             self.http.get(url).bearer_auth(&self.request_token).timeout(self.timeout).send().await.map_err(|e| {
-                Error::with_message(ErrorKind::Credential, format!("could not reach GitHub's OIDC token endpoint: {e}"))
+                let why = crate::network::classify(&e, self.timeout, "the system's CAs");
+                Error::with_message(
+                    ErrorKind::Credential,
+                    format!("could not reach GitHub's OIDC token endpoint: {why}"),
+                )
             })?;
         let status = response.status();
         if !status.is_success() {
@@ -175,7 +179,8 @@ impl ClientAssertion for GitHubActionsAssertion {
             ));
         }
         let bytes = response.bytes().await.map_err(|e| {
-            Error::with_message(ErrorKind::Credential, format!("could not read GitHub's OIDC token answer: {e}"))
+            let why = crate::network::classify(&e, self.timeout, "the system's CAs");
+            Error::with_message(ErrorKind::Credential, format!("could not read GitHub's OIDC token answer: {why}"))
         })?;
         let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::with_message(
@@ -289,8 +294,8 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
     })
 }
 
-/// Returns the pipeline of one service: bounded attempts, [`ResendPolicy`] in the retry slot,
-/// then the bearer token.
+/// Returns the pipeline of ARM or Graph: [`ResendPolicy`] first (azure_core's retries off),
+/// then the bearer token, then one bounded attempt ([`BoundedTransport`]).
 fn pipeline(
     http: &reqwest::Client,
     credential: Arc<dyn TokenCredential>,
@@ -640,7 +645,11 @@ impl AzureClient {
         if request.method == Method::Delete {
             return Ok(None);
         }
-        Ok(self.send_url(request.service, Method::Get, &url, None, &[]).await?.body)
+        let body = self.send_url(request.service, Method::Get, &url, None, &[]).await?.body;
+        if let Some(body) = &body {
+            self.check_identity(request, body)?;
+        }
+        Ok(body)
     }
 
     /// Refuses an ARM answer whose `id` names another object than the one read (compared

@@ -224,6 +224,10 @@ fn credential_hint(credential: &str, message: &str) -> String {
     if message.contains("non-TLS") {
         return "Azure clients refuse to send bearer tokens over plain HTTP: use an `https://` endpoint".to_owned();
     }
+    // GitHubActionsAssertion's own failures: the job's OIDC token could not be fetched.
+    if message.contains("GitHub's OIDC token endpoint") {
+        return "the job's OIDC token could not be fetched from GitHub: the job needs `permissions: id-token: write`, and ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN must be the job's own (they expire with it)".to_owned();
+    }
     if credential.starts_with("Azure CLI") {
         return "`az account get-access-token` shows the Azure CLI's own error; run `az login` again if the login expired".to_owned();
     }
@@ -373,6 +377,15 @@ mod tests {
         );
         assert!(hint.starts_with("the Azure CLI is installed but not logged in: run `az login`"), "{hint}");
         assert!(!hint.contains("secret may have expired"));
+    }
+
+    #[test]
+    fn a_github_oidc_token_that_cannot_be_fetched_says_id_token_write() {
+        let hint = credential(
+            "GitHub Actions OIDC token exchanged for application app (from ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN and AZURE_CLIENT_ID)",
+            "ClientAssertionCredential authentication failed. GitHub's OIDC token endpoint answered 403 Forbidden",
+        );
+        assert!(hint.contains("`permissions: id-token: write`"), "{hint}");
     }
 
     #[test]

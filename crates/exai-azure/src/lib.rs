@@ -2,8 +2,9 @@
 //! operations, and Azure's errors as typed values.
 //!
 //! Requests arrive as plain [`ApiRequest`](exai_model::ApiRequest) values built elsewhere; this
-//! crate only sends them: through `azure_core`'s pipeline (client request id, user agent,
-//! retries with `Retry-After` on 408/429/5xx), with a bearer token from `azure_identity`, then
+//! crate only sends them: through `azure_core`'s pipeline (client request id, user agent), with
+//! a bearer token from `azure_identity`, bounded in time and retried only when that is safe
+//! ([`network`]: per-attempt timeouts, `Retry-After` honoured, each wait reported), then
 //! follows ARM's long-running-operation protocol (`Azure-AsyncOperation`, else `Location`,
 //! `Retry-After`, terminal `Succeeded | Failed | Canceled`) to the end.
 //!

@@ -234,30 +234,34 @@ pub enum WaitReason {
 
 impl fmt::Display for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.delay.as_secs_f64();
+        let delay = if self.delay < Duration::from_secs(1) {
+            format!("{} ms", self.delay.as_millis())
+        } else {
+            format!("{:.0} s", self.delay.as_secs_f64())
+        };
         let what = format!("{} {}", self.method, self.url);
         match &self.reason {
             WaitReason::Throttled { retry_after: true } => {
                 write!(
                     f,
-                    "{} is throttling: waiting {seconds:.0} s (its Retry-After) before sending {what} again",
+                    "{} is throttling: waiting {delay} (its Retry-After) before sending {what} again",
                     self.endpoint
                 )
             }
             WaitReason::Throttled { retry_after: false } => {
-                write!(f, "{} is throttling: waiting {seconds:.0} s before sending {what} again", self.endpoint)
+                write!(f, "{} is throttling: waiting {delay} before sending {what} again", self.endpoint)
             }
             WaitReason::Status(status) => {
                 write!(
                     f,
-                    "{} answered {status} to {what}: trying again in {seconds:.0} s (attempt {})",
+                    "{} answered {status} to {what}: trying again in {delay} (attempt {})",
                     self.endpoint, self.next_attempt
                 )
             }
             WaitReason::Network(failure) => {
                 write!(
                     f,
-                    "{} at `{}`: {failure}: trying again in {seconds:.0} s (attempt {})",
+                    "{} at `{}`: {failure}: trying again in {delay} (attempt {})",
                     self.endpoint, self.url, self.next_attempt
                 )
             }
@@ -358,7 +362,11 @@ impl HttpClient for BoundedTransport {
 }
 
 /// Puts an HTTP stack error into plain words, from the types and messages in its chain.
-fn classify(error: &(dyn std::error::Error + 'static), connect_timeout: Duration, trusted: &str) -> NetworkFailure {
+pub(crate) fn classify(
+    error: &(dyn std::error::Error + 'static),
+    connect_timeout: Duration,
+    trusted: &str,
+) -> NetworkFailure {
     let chain: Vec<&(dyn std::error::Error + 'static)> = std::iter::successors(Some(error), |e| e.source()).collect();
     let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
     let lower = text.to_ascii_lowercase();

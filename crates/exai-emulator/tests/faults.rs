@@ -359,3 +359,39 @@ fn fault_rules_round_trip_through_their_text() -> TestResult {
     assert_eq!(rules(&["* * drop", "GET * latency=1s"])?.len(), 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_html_status_fault_answers_a_gateway_page_even_on_the_token_endpoint() -> TestResult {
+    let harness = Harness::start(&["POST /*/oauth2/v2.0/token 502 body=html times=1"], None).await?;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", DEV_CLIENT_ID),
+        ("client_secret", DEV_CLIENT_SECRET),
+        ("scope", "https://management.azure.com/.default"),
+    ];
+    let response = harness.token_request(&form).await?;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
+    let page = response.text().await?;
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(serde_json::from_str::<Value>(&page).is_err());
+    // `times=1`: Entra answers the next one.
+    assert_eq!(harness.token_request(&form).await?.status(), StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_hang_fault_never_answers_and_processes_nothing() -> TestResult {
+    let harness = Harness::start(&["PUT /subscriptions/*/resourcegroups/stuck hang times=1"], None).await?;
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(1), harness.put_group("stuck")).await;
+    if let Ok(answered) = outcome {
+        return Err(format!("a hung request was answered: {:?}", answered.map(|reply| reply.status)).into());
+    }
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    // The request was not processed, and the next one is answered.
+    assert_eq!(harness.get_group("stuck").await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(harness.put_group("stuck").await?.status, StatusCode::CREATED);
+    Ok(())
+}
