@@ -510,7 +510,8 @@ async fn apply_one<S: Sender>(
                         Ok(document) => {
                             on_event(ApplyEvent::Adopted {
                                 address: change.address.clone(),
-                                note: "made since the plan (by a concurrent apply?); read back and checked against the spec".to_owned(),
+                                note: "made since the plan, by a concurrent apply or by hand; read back and checked against the spec"
+                                    .to_owned(),
                             });
                             break Some(document);
                         }
