@@ -663,6 +663,28 @@ fn two_applies_at_once_make_exactly_one_of_each_object() {
         .collect();
     assert_eq!(upserts.len(), 2, "both applies sent the upsert");
     assert!(upserts.contains(&201) && upserts.contains(&200), "one created it, the other found it: {upserts:?}");
+    // Both planned every create: the second of each was refused as a duplicate and adopted.
+    let mut refused: Vec<String> = w
+        .emulator
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.status == 409)
+        .map(|r| format!("{} {}", r.method, r.path.split('/').next_back().unwrap_or_default()))
+        .collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        [
+            "POST federatedIdentityCredentials",
+            "POST federatedIdentityCredentials",
+            "POST federatedIdentityCredentials",
+            "POST servicePrincipals"
+        ],
+        "one refused create each, all adopted"
+    );
+    let adopted = format!("{}\n{}", a.stdout, b.stdout).matches("already exists: adopted").count();
+    assert_eq!(adopted, 5, "the principal, three credentials and the secret");
     let app = w.application();
     assert_eq!(app["uniqueName"], "exai-perso-deployer-app-30bc69ed18f0", "created with its uniqueName");
     w.service_principal();

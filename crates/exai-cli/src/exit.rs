@@ -69,7 +69,8 @@ mod tests {
         assert_eq!(status(&["t", "--help"]), 0);
         assert_eq!(status(&["t", "--version"]), 0);
         assert_eq!(
-            [ExitStatus::Success, ExitStatus::Failure, ExitStatus::Changes, ExitStatus::Interrupted].map(ExitStatus::code),
+            [ExitStatus::Success, ExitStatus::Failure, ExitStatus::Changes, ExitStatus::Interrupted]
+                .map(ExitStatus::code),
             [0, 1, 2, 130]
         );
     }

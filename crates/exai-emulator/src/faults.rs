@@ -743,7 +743,8 @@ impl Faults {
         }
 
         for active in inner.rules.iter_mut() {
-            let answers = matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::DropAnswer | Action::Hang);
+            let answers =
+                matches!(active.rule.action, Action::Status { .. } | Action::Drop | Action::DropAnswer | Action::Hang);
             let waits = active.rule.action == Action::LatencyOnly;
             if !(answers && injected.response.is_none() && !drop && !injected.drop_answer || waits) {
                 continue;

@@ -730,7 +730,8 @@ impl<S: Sender> Context<'_, S> {
                             Ok(document) => {
                                 on_event(ApplyEvent::Adopted {
                                     address: address.clone(),
-                                    note: "made since the plan (by a concurrent apply?); read back and checked against the spec".to_owned(),
+                                    note: "made since the plan, by a concurrent apply or by hand; read back and checked against the spec"
+                                        .to_owned(),
                                 });
                                 break Some(document);
                             }

@@ -34,8 +34,7 @@ mod stale;
 
 pub use apply::{
     ApplyEvent, ApplyInput, ApplyOptions, ApplyReport, ExecutorError, InputResult, Interrupt, Outcome, PrincipalRetry,
-    Recheck, apply,
-    refuse_unsafe,
+    Recheck, apply, refuse_unsafe,
 };
 pub use observe::{ObserveError, observe};
 pub use prepare::{KeyToGenerate, PrepareError, PreparedKeys, prepare_secrets, prepare_ssh_keys};

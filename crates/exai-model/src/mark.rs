@@ -130,9 +130,11 @@ impl Mark {
     /// `description` and that has no tags, a federated credential, as that `description`, in the
     /// [`Mark::text`] form).
     pub fn from_fields(fields: &OwnedFields) -> Option<Self> {
-        fields.get(&Self::field()).and_then(Value::as_str).and_then(Self::from_tag_value).or_else(|| {
-            fields.get(Self::DESCRIPTION_FIELD).and_then(Value::as_str).and_then(Self::from_text)
-        })
+        fields
+            .get(&Self::field())
+            .and_then(Value::as_str)
+            .and_then(Self::from_tag_value)
+            .or_else(|| fields.get(Self::DESCRIPTION_FIELD).and_then(Value::as_str).and_then(Self::from_text))
     }
 
     /// The owned field of an object that lists its mark as the `description` holding it.

@@ -28,7 +28,7 @@ mod render;
 
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, render_markdown};
 pub use plan::{
-    Action, Change, FORMAT_VERSION, FieldDiff, InProgress, Operation, OwnershipConflict, Plan, PlanError, SpecRef, Summary,
-    plan,
+    Action, Change, FORMAT_VERSION, FieldDiff, InProgress, Operation, OwnershipConflict, Plan, PlanError, SpecRef,
+    Summary, plan,
 };
 pub use render::{TextOptions, render_text, render_text_with};

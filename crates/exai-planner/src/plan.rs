@@ -413,13 +413,11 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                         spec.delete_requests(live_resource).into_iter().chain(spec.create_requests(known)).collect();
                 } else if !change.diffs.is_empty() {
                     change.action = Action::Update;
-                    let reasons: Vec<String> = [
-                        spec.update_reason(live_resource),
-                        mark_reason(theirs.as_ref(), ours.as_ref(), &change.diffs),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                    let reasons: Vec<String> =
+                        [spec.update_reason(live_resource), mark_reason(theirs.as_ref(), ours.as_ref(), &change.diffs)]
+                            .into_iter()
+                            .flatten()
+                            .collect();
                     change.reason = (!reasons.is_empty()).then(|| reasons.join("; "));
                     change.requests = spec.update_requests(live_resource, known);
                 } else if provisioning_failed(&live_resource.document) {

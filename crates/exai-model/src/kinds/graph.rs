@@ -629,7 +629,8 @@ impl crate::Kind for ClientSecret {
         Some(self.mark.clone())
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
-        let mut fields: OwnedFields = mark_in(&live.document, "displayName").as_ref().map(mark_field).into_iter().collect();
+        let mut fields: OwnedFields =
+            mark_in(&live.document, "displayName").as_ref().map(mark_field).into_iter().collect();
         if let Some(verdict) = self.handover_verdict(&live.document) {
             fields.insert(SECRET_FILE_FIELD.into(), Value::from(verdict));
         }
@@ -907,7 +908,11 @@ mod tests {
 
     fn application() -> Application {
         let address = Address::new("perso", "deployer.app");
-        Application { mark: Mark::new("my-org/exai", &address, false), address, display_name: "exai-perso-github-sp".into() }
+        Application {
+            mark: Mark::new("my-org/exai", &address, false),
+            address,
+            display_name: "exai-perso-github-sp".into(),
+        }
     }
 
     #[test]
@@ -944,7 +949,11 @@ mod tests {
     fn creates_that_may_race_say_how_to_adopt_what_a_concurrent_run_made() {
         use crate::Kind;
         let address = Address::new("perso", "deployer.sp");
-        let sp = ServicePrincipal { mark: Mark::new("my-org/exai", &address, false), address, application: application().address };
+        let sp = ServicePrincipal {
+            mark: Mark::new("my-org/exai", &address, false),
+            address,
+            application: application().address,
+        };
         let adoption = sp.create_requests(Known::nothing())[0].on_conflict.clone().unwrap();
         assert_eq!(adoption.codes, ["Request_MultipleObjectsWithSameKeyValue"]);
         assert_eq!(adoption.read.path, "/v1.0/servicePrincipals(appId='{{perso.deployer.app#/appId}}')");
