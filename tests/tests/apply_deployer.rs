@@ -686,7 +686,7 @@ fn two_applies_at_once_make_exactly_one_of_each_object() {
     let adopted = format!("{}\n{}", a.stdout, b.stdout).matches("already exists: adopted").count();
     assert_eq!(adopted, 5, "the principal, three credentials and the secret");
     let app = w.application();
-    assert_eq!(app["uniqueName"], "exai-perso-deployer-app-30bc69ed18f0", "created with its uniqueName");
+    assert_eq!(app["uniqueName"], "exai-perso-deployer-app-7446c7563c3d", "created with its uniqueName");
     w.service_principal();
     let principals = w.graph_get("/servicePrincipals");
     let of_app = principals["value"].as_array().unwrap().iter().filter(|p| p["appId"] == app["appId"]).count();
@@ -821,14 +821,23 @@ fn a_lost_add_password_answer_is_planned_as_a_rotation_and_repaired() {
 }
 
 #[test]
-fn a_deleted_secret_file_is_planned_as_a_rotation() {
+fn a_deleted_secret_file_is_taken_as_handed_over_and_an_emptied_one_is_rotated() {
     let w = World::new(FULL);
     w.apply(&[]).expect_code(0);
-    std::fs::remove_file(w.s.path().join(".exai/secrets/perso.deployer.secret.json")).unwrap();
+    let file = w.s.path().join(".exai/secrets/perso.deployer.secret.json");
+    // Stored as a GitHub secret, then deleted (or a fresh checkout: a CI runner): nothing to
+    // rotate, the secret in Azure is the one someone keeps.
+    let kept = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    w.assert_clean();
+    // A file that does not hold the secret (emptied, as a crash mid-write would leave it
+    // without the reservation's atomic rename): rotated.
+    std::fs::write(&file, b"").unwrap();
     let json = w.plan_json();
     assert_eq!(changes(&json), [("perso.deployer.secret".to_owned(), "update".to_owned())]);
-    assert_eq!(change(&json, "perso.deployer.secret")["diffs"][0]["before"], "missing");
+    assert_eq!(change(&json, "perso.deployer.secret")["diffs"][0]["before"], "unreadable: not the JSON exai writes");
     w.apply(&[]).expect_code(0);
     w.assert_secret_file_logs_in();
+    assert_ne!(std::fs::read(&file).unwrap(), kept, "a new secret");
     w.assert_clean();
 }

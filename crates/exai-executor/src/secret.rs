@@ -139,7 +139,7 @@ impl SecretLock {
     /// it holds one (a non-empty secret, that application, a key id).
     pub(crate) fn held_key(&self, output: &SecretOutput) -> Option<String> {
         let client_id = output.with.get("clientId").and_then(Value::as_str)?;
-        match handover(&self.target, Some(client_id)) {
+        match handover(&self.target, Some(client_id))? {
             SecretHandover::Holds { key_id } => Some(key_id),
             SecretHandover::NotHandedOver { .. } => None,
         }
@@ -230,14 +230,21 @@ fn private_options(create_new: bool) -> fs::OpenOptions {
 }
 
 /// Returns what the secret file at `path` hands over: a secret of the application
-/// `client_id` (when known) with its key id, or why not. exai cannot log in from a plan, so
-/// the file is checked for what a login needs: a non-empty `clientSecret`, the application's
-/// `clientId`, and the `keyId` that names the live secret.
-pub(crate) fn handover(path: &Path, client_id: Option<&str>) -> SecretHandover {
-    let not = |why: String| SecretHandover::NotHandedOver { why };
+/// `client_id` (when known) with its key id, or why not; `None` when there is no file. exai
+/// cannot log in from a plan, so the file is checked for what a login needs: a non-empty
+/// `clientSecret`, the application's `clientId`, and the `keyId` that names the live secret.
+///
+/// No file at all says nothing: the secret was handed over and the file deleted (as the apply
+/// that wrote it suggests), or this is another checkout (a CI runner, a pull-request job),
+/// where no file ever was. Rotating then would replace a secret that works with one nobody
+/// keeps. A secret exai created but could not hand over always leaves a file: the file is
+/// reserved (written without the secret) before the secret is requested, so a lost answer or a
+/// killed apply leaves the reservation, which is checked here.
+pub(crate) fn handover(path: &Path, client_id: Option<&str>) -> Option<SecretHandover> {
+    let not = |why: String| Some(SecretHandover::NotHandedOver { why });
     let text = match fs::read(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return not("missing".to_owned()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => return not(format!("unreadable: {}", e.kind())),
     };
     let Ok(creds) = serde_json::from_slice::<Value>(&text) else {
@@ -257,7 +264,7 @@ pub(crate) fn handover(path: &Path, client_id: Option<&str>) -> SecretHandover {
         _ => {}
     }
     match member("keyId") {
-        Some(key) => SecretHandover::Holds { key_id: key.to_owned() },
+        Some(key) => Some(SecretHandover::Holds { key_id: key.to_owned() }),
         None => not("it does not say which secret it holds (no keyId: written by an older exai)".to_owned()),
     }
 }
@@ -274,7 +281,7 @@ pub fn check_secret_files(desired: &mut DesiredState, live: &mut LiveState, dir:
         let DesiredSpec::ClientSecret(secret) = &mut resource.spec else { continue };
         let known = Known::from(live);
         let Some(app_id) = known.get(&secret.application, "/appId") else { continue };
-        secret.handover = Some(handover(&dir.join(secret.file_name()), app_id.as_str()));
+        secret.handover = handover(&dir.join(secret.file_name()), app_id.as_str());
         let found = secret.observe_from(known).flatten();
         let Some(observation) = found.and_then(|document| {
             let id = secret.live_id(&document, known)?;
@@ -337,10 +344,10 @@ mod tests {
         let path = secrets.join("perso.deployer.secret.json");
         assert_eq!(
             handover(&path, Some("app-id")),
-            SecretHandover::NotHandedOver {
+            Some(SecretHandover::NotHandedOver {
                 why: "empty: the secret was created but never written to it (a lost answer or an interrupted apply)"
                     .into()
-            },
+            }),
             "a reservation is recognised as not handed over"
         );
         let mut answer = json!({"keyId": "k", "secretText": "abc8Q~very-secret", "hint": "abc"});
@@ -351,7 +358,7 @@ mod tests {
             creds,
             json!({"clientId": "app-id", "clientSecret": "abc8Q~very-secret", "keyId": "k", "subscriptionId": "sub", "tenantId": "tenant"})
         );
-        assert_eq!(handover(&path, Some("APP-ID")), SecretHandover::Holds { key_id: "k".into() });
+        assert_eq!(handover(&path, Some("APP-ID")), Some(SecretHandover::Holds { key_id: "k".into() }));
         assert_eq!(lock.held_key(&output()).as_deref(), Some("k"));
         #[cfg(unix)]
         {
@@ -462,11 +469,12 @@ mod tests {
     fn a_file_hands_over_only_a_non_empty_secret_of_the_application_with_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.json");
-        let why = |h: SecretHandover| match h {
-            SecretHandover::NotHandedOver { why } => why,
-            SecretHandover::Holds { key_id } => format!("holds {key_id}"),
+        let why = |h: Option<SecretHandover>| match h {
+            None => "no file: handed over, or another checkout".to_owned(),
+            Some(SecretHandover::NotHandedOver { why }) => why,
+            Some(SecretHandover::Holds { key_id }) => format!("holds {key_id}"),
         };
-        assert_eq!(why(handover(&path, Some("a"))), "missing");
+        assert_eq!(why(handover(&path, Some("a"))), "no file: handed over, or another checkout");
         fs::write(&path, "").unwrap();
         assert_eq!(why(handover(&path, Some("a"))), "unreadable: not the JSON exai writes");
         fs::write(&path, r#"{"clientId": "b", "clientSecret": "x", "keyId": "k"}"#).unwrap();

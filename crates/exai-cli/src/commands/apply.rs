@@ -436,7 +436,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         }
         ApplyEvent::SecretWritten { address, path } => {
             println!(
-                "{address}: client secret written to `{}` (mode 0600, azure/login `creds` shape); store it as a GitHub secret: it is shown nowhere else. Keep the file private and in place: a plan without it cannot tell the secret was handed over, and rotates it",
+                "{address}: client secret written to `{}` (mode 0600, azure/login `creds` shape); store it as a GitHub secret, then delete the file: it is shown nowhere else (a plan that finds no file takes the secret as handed over; one that finds a file not holding it rotates it)",
                 path.display()
             )
         }
