@@ -147,3 +147,48 @@ fn marks_an_earlier_exai_wrote_are_migrated_by_the_next_apply() {
     after.expect_code(0);
     assert!(after.stdout.contains("No changes."), "{}", after.stdout);
 }
+
+/// A spec named `name` whose environment `environment` has its own group and a deployer whose
+/// application is displayed as `exai-shared-github-sp`.
+fn deployer_spec(name: &str, environment: &str) -> String {
+    format!(
+        "version: 1
+name: {name}
+azure:
+  tenant: ${{AZURE_TENANT_ID}}
+  subscription: ${{AZURE_SUBSCRIPTION_ID}}
+defaults:
+  location: francecentral
+environments:
+  {environment}:
+    resourceGroup: {{ name: exai-{environment}-rg }}
+    deployer:
+      name: exai-shared-github-sp
+      role: Contributor
+      scope: resourceGroup
+      github: {{ repository: my-org/exai, branches: [main] }}
+"
+    )
+}
+
+#[test]
+fn another_spec_cannot_take_over_a_deployer_found_by_its_display_name() {
+    let emulator = InProcessEmulator::start();
+    let first = scratch(&deployer_spec("team-a", "perso"));
+    exai(&first, &emulator, &["apply", "--auto-approve"]).expect_code(0);
+
+    let second = scratch(&deployer_spec("team-b", "team2"));
+    let refused = exai(&second, &emulator, &["plan"]);
+    refused.expect_code(1);
+    let error = refused.stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
+    for owned in ["app", "sp", "federated.github-branch-main"] {
+        assert!(
+            error.contains(&format!("`team2.deployer.{owned}` is `"))
+                && error.contains(&format!("which belongs to `perso.deployer.{owned}` of spec `team-a`")),
+            "{owned}: {error}"
+        );
+    }
+    assert!(error.starts_with("error: 3 objects declared in this spec are owned elsewhere: "), "{error}");
+    assert!(refused.stderr.contains("  hint: nothing was changed; if the object should move"), "{}", refused.stderr);
+    exai(&first, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
+}

@@ -18,11 +18,12 @@
 //! `exai-owner:perso.deployer.app`): they parse as a mark with no spec, which the planner
 //! rewrites on the next apply.
 //!
-//! Lengths. The longest field a mark goes in is limited to 256 characters: an ARM tag value
-//! (learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations: "tag
-//! values can have 256 characters") and an entry of a Graph application's or service principal's
-//! `tags` (the same 256 for Entra's string collections). A federated credential's `description`
-//! allows 600 (Graph `federatedIdentityCredential`: "It has a limit of 600 characters"). A spec id
+//! Lengths. An ARM tag value holds at most 256 characters
+//! (learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations). A
+//! federated credential's `description` allows 600 (Graph `federatedIdentityCredential`: "It has
+//! a limit of 600 characters"). For the other fields — a Graph `tags` entry, a role assignment's
+//! `description`, a password credential's `displayName` — the references state no limit exai
+//! could cite, so exai holds them to the same 256 as a tag value, a conservative bound. A spec id
 //! is at most [`Mark::MAX_SPEC_LEN`] characters and an environment name 32, so a mark on an ARM
 //! resource, an application or a service principal, whose paths are short, always fits (see the
 //! test `the_longest_marks_fit_the_fields_they_go_in`).
@@ -62,7 +63,7 @@ pub struct SpecIdError {
 impl Mark {
     /// The longest spec id: a GitHub `owner/repository` (39 + 1 + 100 characters).
     pub const MAX_SPEC_LEN: usize = 140;
-    /// The limit of an ARM tag value and of a Graph `tags` entry.
+    /// The limit of an ARM tag value, and exai's bound for the other fields a mark goes in.
     pub const MAX_TAG_LEN: usize = 256;
     /// The limit of a federated credential's `description`.
     pub const MAX_DESCRIPTION_LEN: usize = 600;
