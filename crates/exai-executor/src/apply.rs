@@ -502,22 +502,24 @@ async fn apply_one<S: Sender>(
                     }),
                 }
             };
+            // Azure says it exists: someone made it since the plan. Read it, check it, adopt it.
+            if let Err(e) = &result
+                && let Some(adoption) = conflict(&request, e)
+            {
+                match adopt(adoption, e, sender).await {
+                    Ok(document) => {
+                        on_event(ApplyEvent::Adopted {
+                            address: change.address.clone(),
+                            note: "made since the plan, by a concurrent apply or by hand; read back and checked against the spec"
+                                .to_owned(),
+                        });
+                        break Some(document);
+                    }
+                    Err((error, hint)) => return fail(error, hint),
+                }
+            }
             match result {
                 Ok(document) => break document,
-                Err(e) if conflict(&request, &e).is_some() => {
-                    let Some(adoption) = conflict(&request, &e) else { break None };
-                    match adopt(adoption, &e, sender).await {
-                        Ok(document) => {
-                            on_event(ApplyEvent::Adopted {
-                                address: change.address.clone(),
-                                note: "made since the plan, by a concurrent apply or by hand; read back and checked against the spec"
-                                    .to_owned(),
-                            });
-                            break Some(document);
-                        }
-                        Err((error, hint)) => return fail(error, hint),
-                    }
-                }
                 Err(e) if already_converged(&e) => break None,
                 Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
                     attempt += 1;
