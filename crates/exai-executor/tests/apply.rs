@@ -403,3 +403,112 @@ async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
         [("perso.cluster".to_owned(), Some("check that the directory is writable".to_owned()))]
     );
 }
+
+/// Answers every POST with Graph's 409 for a duplicate key, and every GET with `existing`.
+struct TakenKey {
+    existing: Value,
+    sent: Mutex<Vec<String>>,
+}
+
+impl Sender for TakenKey {
+    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
+        let line = format!("{} {}", request.method, request.path_and_query());
+        let method = request.method;
+        let path = request.path.clone();
+        async move {
+            self.sent.lock().unwrap().push(line);
+            match method {
+                Method::Get => Ok(Accepted::Done(Some(self.existing.clone()))),
+                _ => Err(AzureError::Api {
+                    method: "POST".into(),
+                    url: path,
+                    status: 409,
+                    code: "Request_MultipleObjectsWithSameKeyValue".into(),
+                    message: "FederatedIdentityCredential with name main already exists.".into(),
+                    request_id: None,
+                }),
+            }
+        }
+    }
+    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
+        Ok(None)
+    }
+    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
+        Ok(None)
+    }
+    fn url(&self, request: &ApiRequest) -> String {
+        request.path.clone()
+    }
+}
+
+/// A federated credential's create, adopted on a 409 when it names `subject`.
+fn credential_create(subject: &str) -> Change {
+    let mut credential = change("deployer.federated.main", Action::Create, &[]);
+    let path = format!(
+        "/applications/{}/federatedIdentityCredentials",
+        exai_model::path_placeholder("perso.deployer.app", "/id")
+    );
+    let adoption = exai_model::Adoption {
+        codes: vec!["Request_MultipleObjectsWithSameKeyValue".into()],
+        read: Box::new(ApiRequest::graph(Method::Get, path.clone(), None)),
+        select: vec![("/name".into(), Value::from("main"))],
+        select_ending: Vec::new(),
+        verify: vec![("/subject".into(), Value::from(subject))],
+    };
+    credential.requests = vec![
+        ApiRequest::graph(Method::Post, path, Some(serde_json::json!({"name": "main", "subject": subject})))
+            .with_adoption(adoption),
+    ];
+    credential
+}
+
+#[tokio::test]
+async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_was_asked_for() {
+    let existing = serde_json::json!({"value": [
+        {"id": "c0", "name": "other", "subject": "repo:a/b:pull_request"},
+        {"id": "c1", "name": "MAIN", "subject": "repo:a/b:ref:refs/heads/main"},
+    ]});
+    // The application's id comes from an earlier write of this apply (here, a read standing in).
+    let mut created_app = change("deployer.app", Action::Create, &[]);
+    created_app.requests = vec![ApiRequest::graph(Method::Get, "/app", None)];
+    let mut credential = credential_create("repo:a/b:ref:refs/heads/main");
+    credential.depends_on = vec![Address::new("perso", "deployer.app")];
+    let sender = TakenKey {
+        existing: serde_json::json!({"id": "a1", "value": existing["value"].clone()}),
+        sent: Mutex::new(Vec::new()),
+    };
+    let events = Mutex::new(Vec::new());
+    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|e| {
+        events.lock().unwrap().push(e)
+    })
+    .await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(
+        sender.sent.into_inner().unwrap(),
+        [
+            "GET /v1.0/app",
+            "POST /v1.0/applications/a1/federatedIdentityCredentials",
+            "GET /v1.0/applications/a1/federatedIdentityCredentials",
+        ],
+        "refused, then read back where it lives"
+    );
+    assert_eq!(report.documents[&Address::new("perso", "deployer.federated.main")]["id"], "c1", "adopted");
+    assert!(events.lock().unwrap().iter().any(|e| matches!(e, ApplyEvent::Adopted { .. })));
+
+    // One that trusts other tokens is never adopted: the apply fails, naming the field.
+    let mut created_app = change("deployer.app", Action::Create, &[]);
+    created_app.requests = vec![ApiRequest::graph(Method::Get, "/app", None)];
+    let mut credential = credential_create("repo:a/b:ref:refs/heads/production");
+    credential.depends_on = vec![Address::new("perso", "deployer.app")];
+    let sender = TakenKey {
+        existing: serde_json::json!({"id": "a1", "value": existing["value"].clone()}),
+        sent: Mutex::new(Vec::new()),
+    };
+    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|_| {}).await;
+    assert_eq!(
+        outcome(&report, "deployer.federated.main"),
+        &Outcome::Failed {
+            error: "it already exists, made since the plan, and differs from the spec: `/subject` is \"repo:a/b:ref:refs/heads/main\", not \"repo:a/b:ref:refs/heads/production\"".into()
+        }
+    );
+}

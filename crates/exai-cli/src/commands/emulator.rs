@@ -16,10 +16,11 @@ use std::time::Duration;
 /// Faults (`--fault`, repeatable; also `GET/POST/DELETE /_emulator/faults` while it runs) are
 /// `METHOD PATH [ACTION] [OPTION=VALUE]...`: METHOD is `*` or `GET,PUT,...`; PATH is `*` or a
 /// case-insensitive glob (`*` within a segment, `**` across); ACTION is `429`, `500`, `502`,
-/// `503`, `504`, `drop` (close the connection unanswered), `hang` (never answer), `throttle`
-/// (ARM's token buckets) or `lro-failed` (the long-running operation ends `Failed`); options are
-/// `latency=200ms`, `times=N`, `p=0.2`, `retry-after=N`, `code=X`, `message="..."`, `body=html`
-/// (a proxy's HTML page instead of the API's JSON), and for `throttle`
+/// `503`, `504`, `drop` (close the connection unanswered), `drop-answer` (handle the request,
+/// then close the connection: the write is made, its answer lost), `hang` (never answer),
+/// `throttle` (ARM's token buckets) or `lro-failed` (the long-running operation ends `Failed`);
+/// options are `latency=200ms`, `times=N`, `p=0.2`, `retry-after=N`, `code=X`, `message="..."`,
+/// `body=html` (a proxy's HTML page instead of the API's JSON), and for `throttle`
 /// `reads=250 read-rate=25 writes=200 write-rate=10 deletes=200 delete-rate=10`. Examples:
 /// `--fault 'PUT /subscriptions/*/resourcegroups/* 500 times=1'`, `--fault '* * 429 p=0.2'`,
 /// `--fault 'GET * latency=200ms'`, `--fault '* /subscriptions/** throttle'`.
