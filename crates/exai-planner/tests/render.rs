@@ -255,7 +255,7 @@ fn in_progress() -> Plan {
         "type": "Microsoft.ContainerRegistry/registries",
         "location": "francecentral",
         "sku": {"name": "Standard", "tier": "Standard"},
-        "tags": {"project": "exai", "exai-owner": "perso.registry"},
+        "tags": {"project": "exai", "exai-owner": "my-org/exai:perso.registry"},
         "properties": {"adminUserEnabled": false, "provisioningState": "Deleting"}
     });
     live.insert(Address::new("perso", "registry"), present(registry_document));
