@@ -575,7 +575,7 @@ impl World {
     /// The application's password credentials carrying the secret's mark.
     fn marked_secrets(&self) -> Vec<Value> {
         let passwords = self.application()["passwordCredentials"].as_array().unwrap().clone();
-        passwords.into_iter().filter(|p| p["displayName"] == "exai-owner:perso.deployer.secret").collect()
+        passwords.into_iter().filter(|p| p["displayName"] == "exai-owner:my-org/exai:perso.deployer.secret").collect()
     }
 
     /// Asserts the secret file logs in as the application (Entra's client-credentials grant,
@@ -723,7 +723,7 @@ fn objects_made_between_plan_and_create_are_adopted_not_duplicated() {
             .graph(
                 Method::Post,
                 "/servicePrincipals",
-                Some(json!({"appId": app["appId"], "tags": ["exai-owner:perso.deployer.sp"]})),
+                Some(json!({"appId": app["appId"], "tags": ["exai-owner:my-org/exai:perso.deployer.sp"]})),
             )
             .unwrap();
         w.graph(
@@ -734,7 +734,7 @@ fn objects_made_between_plan_and_create_are_adopted_not_duplicated() {
                 "issuer": "https://token.actions.githubusercontent.com",
                 "subject": "repo:my-org/exai:pull_request",
                 "audiences": ["api://AzureADTokenExchange"],
-                "description": "exai-owner:perso.deployer.federated.github-pull-request",
+                "description": "exai-owner:my-org/exai:perso.deployer.federated.github-pull-request",
             })),
         );
         let scope_id = rg_scope();
@@ -748,7 +748,7 @@ fn objects_made_between_plan_and_create_are_adopted_not_duplicated() {
                 "roleDefinitionId": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
                 "principalId": principal["id"],
                 "principalType": "ServicePrincipal",
-                "description": "exai-owner:perso.deployer.role",
+                "description": "exai-owner:my-org/exai:perso.deployer.role",
             }})),
         );
         w.wait_for_write("PUT", &format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/exai-perso-rg"));
