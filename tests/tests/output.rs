@@ -105,7 +105,7 @@ fn an_azure_error_holding_escape_sequences_bel_and_a_newline_prints_escaped() {
     // and a newline followed by a forged, green "Apply complete" line.
     let message = "The name 'exai\u{1b}]0;pwned\u{7}' is invalid.\n\u{1b}[32mApply complete: 0 failed.\u{1b}[0m";
     let fault: FaultRule =
-        format!("POST /v1.0/applications 500 code=BadRequest message=\"{message}\"").parse().expect("a fault rule");
+        format!("PATCH /v1.0/applications* 500 code=BadRequest message=\"{message}\"").parse().expect("a fault rule");
     let emulator = InProcessEmulator::start_with(EmulatorOptions { faults: vec![fault], ..Default::default() });
     let mut s = Scratch::with_example();
     s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
