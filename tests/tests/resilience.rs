@@ -193,7 +193,7 @@ fn an_arm_read_that_never_answers_fails_at_the_request_timeout() {
 #[test]
 fn a_429_wait_is_printed_and_a_graph_post_is_sent_again_after_its_retry_after() {
     let emulator = emulator_with(&[
-        "POST /v1.0/applications 429 retry-after=1 times=1",
+        "POST /v1.0/servicePrincipals 429 retry-after=1 times=1",
         "GET /subscriptions/*/resourcegroups/* 429 retry-after=1 times=1",
     ]);
     let s = scratch(DEPLOYER_SPEC);
@@ -207,7 +207,7 @@ fn a_429_wait_is_printed_and_a_graph_post_is_sent_again_after_its_retry_after() 
             format!(
                 "waiting: ARM is throttling: waiting 1 s (its Retry-After) before sending GET https://127.0.0.1:PORT/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/exai-perso-rg again"
             ),
-            "waiting: Microsoft Graph is throttling: waiting 1 s (its Retry-After) before sending POST https://127.0.0.1:PORT/v1.0/applications again".to_owned(),
+            "waiting: Microsoft Graph is throttling: waiting 1 s (its Retry-After) before sending POST https://127.0.0.1:PORT/v1.0/servicePrincipals again".to_owned(),
         ],
         "{}",
         run.stderr
@@ -216,7 +216,7 @@ fn a_429_wait_is_printed_and_a_graph_post_is_sent_again_after_its_retry_after() 
         .emulator
         .requests()
         .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/v1.0/applications")
+        .filter(|r| r.method == "POST" && r.path == "/v1.0/servicePrincipals")
         .collect();
     assert_eq!(posts.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 201]);
     let gap = seconds_of(&posts[1].time) - seconds_of(&posts[0].time);
@@ -319,7 +319,7 @@ fn a_dropped_connection_fails_no_read_that_can_be_sent_again() {
 
 #[test]
 fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
-    let emulator = emulator_with(&["POST /v1.0/applications drop times=1"]);
+    let emulator = emulator_with(&["POST /v1.0/servicePrincipals drop times=1"]);
     let s = scratch(DEPLOYER_SPEC);
     let url = emulator.emulator.url().to_string();
     let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
@@ -329,14 +329,14 @@ fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
             .emulator
             .requests()
             .into_iter()
-            .filter(|r| r.method == "POST" && r.path == "/v1.0/applications")
+            .filter(|r| r.method == "POST" && r.path == "/v1.0/servicePrincipals")
             .count()
     };
-    assert_eq!(posts(), 1, "sent once: the application may have been created");
+    assert_eq!(posts(), 1, "sent once: the service principal may have been created");
     let stderr = format!("{}{}", run.stdout, run.stderr).replace(&url, "https://127.0.0.1:PORT/");
     assert!(
         stderr.contains(
-            "Microsoft Graph closed the connection before answering POST `https://127.0.0.1:PORT/v1.0/applications`"
+            "Microsoft Graph closed the connection before answering POST `https://127.0.0.1:PORT/v1.0/servicePrincipals`"
         ),
         "{stderr}"
     );
