@@ -249,8 +249,22 @@ impl crate::Kind for Application {
         if let Some(own) = named.iter().find(|a| key(a).is_some_and(|k| k.eq_ignore_ascii_case(&unique_name))) {
             return Ok(Some((*own).clone()));
         }
-        let named: Vec<&Value> = named.into_iter().filter(|a| key(a).is_none()).collect();
-        match named.as_slice() {
+        // Besides its own: one made without a uniqueName (by `az`, by an earlier exai) is
+        // adopted, and one another spec made (its mark says so) is returned for the planner to
+        // refuse, naming its owner. One with a uniqueName and no mark of exai's is nobody exai
+        // knows: it cannot be adopted (a uniqueName never changes, so this spec's upserts
+        // would make a second application of the name).
+        let (candidates, strangers): (Vec<&Value>, Vec<&Value>) =
+            named.into_iter().partition(|a| key(a).is_none() || mark_in_tags(a).is_some());
+        if let ([], [stranger, ..]) = (candidates.as_slice(), strangers.as_slice()) {
+            return Err(format!(
+                "an application named `{}` exists (appId {}) with the uniqueName `{}`, which exai did not give it; exai cannot adopt it (a uniqueName never changes): give the deployer another name, or delete that application",
+                self.display_name,
+                stranger.get("appId").and_then(Value::as_str).unwrap_or("?"),
+                key(stranger).unwrap_or_default(),
+            ));
+        }
+        match candidates.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some((*one).clone())),
             many => {
@@ -937,11 +951,18 @@ mod tests {
 
         let ours = json!({"id": "1", "displayName": "exai-perso-github-sp", "uniqueName": app.unique_name()});
         let by_az = json!({"id": "2", "displayName": "exai-perso-github-sp", "uniqueName": null});
-        let another_spec = json!({"id": "3", "displayName": "exai-perso-github-sp", "uniqueName": "exai-x"});
+        let another_spec = json!({"id": "3", "displayName": "exai-perso-github-sp", "uniqueName": "exai-x",
+            "tags": ["exai-owner:their-org/infra:perso.deployer.app"]});
+        let stranger = json!({"id": "4", "displayName": "exai-perso-github-sp", "uniqueName": "someone-else"});
         let pick = |items: Vec<&Value>| app.select_live(json!({ "value": items })).map(|f| f.map(|a| a["id"].clone()));
         assert_eq!(pick(vec![&by_az, &ours, &another_spec]), Ok(Some(json!("1"))), "its own, by uniqueName");
-        assert_eq!(pick(vec![&by_az, &another_spec]), Ok(Some(json!("2"))), "one made by az is adopted");
-        assert_eq!(pick(vec![&another_spec]), Ok(None), "another spec's is not its own");
+        assert_eq!(pick(vec![&by_az, &stranger]), Ok(Some(json!("2"))), "one made by az is adopted");
+        assert_eq!(
+            pick(vec![&another_spec]),
+            Ok(Some(json!("3"))),
+            "another spec's is returned: the planner refuses it, naming its owner"
+        );
+        assert!(pick(vec![&stranger]).unwrap_err().contains("uniqueName `someone-else`"), "never adopted");
         assert!(pick(vec![&by_az, &by_az]).is_err(), "two it cannot tell apart");
     }
 
