@@ -191,11 +191,26 @@ impl<'a> Known<'a> {
     }
 }
 
-/// What a resource kind knows how to do. The defaults describe a kind declared but not
-/// managed yet.
+/// What a resource kind knows how to do, given one object of it.
+///
+/// The methods without a default are the questions every kind must answer: its row in the table
+/// of kinds ([`Kind::name`]), its id, how it is created, updated and deleted, how it is projected
+/// onto owned fields, and which field changes force a replacement. An impl that leaves one out
+/// does not compile. The defaulted methods are capabilities only some kinds have, and their
+/// default is the real answer for a kind without it ("not known before apply" has a note, "not
+/// read through a list" selects the answer itself, "no preflight check", ...).
+///
+/// A kind must be readable: it answers [`Kind::read_request`] (a plain GET),
+/// [`Kind::read_request_with`] (a read that needs a dependency's id) or [`Kind::observe_from`]
+/// (it lives in another resource's document). A kind with none of them is reported as not
+/// observed by every plan that declares it.
+///
+/// What is known of a kind without an object of it (its Azure type, its destroy warning, how
+/// its orphans are found) lives in its row of the table ([`crate::KindInfo`]), read through
+/// `<dyn Kind>::info`.
 pub trait Kind: std::fmt::Debug {
-    /// The Azure resource type (or Graph type).
-    fn azure_type(&self) -> &'static str;
+    /// The kind's row in the table of kinds.
+    fn name(&self) -> crate::KindName;
 
     /// The Azure id, when it is known before apply.
     fn id(&self) -> Option<ResourceId>;
@@ -210,7 +225,8 @@ pub trait Kind: std::fmt::Debug {
         Vec::new()
     }
 
-    /// The request that reads the live object.
+    /// The request that reads the live object; `None` for a kind read otherwise (see the
+    /// trait's documentation).
     fn read_request(&self) -> Option<ApiRequest> {
         None
     }
@@ -250,7 +266,8 @@ pub trait Kind: std::fmt::Debug {
 
     /// Returns the objects exai owns in the answer to this kind's read, besides the one it
     /// selects (the application's other federated credentials, the principal's other role
-    /// assignments): candidates for deletion when the spec no longer declares them.
+    /// assignments): candidates for deletion when the spec no longer declares them. A kind
+    /// whose orphans are found here says [`crate::Orphans::OwnedIn`] in its row.
     fn owned_in(&self, _answer: &Value, _known: Known<'_>) -> Vec<crate::OwnedObject> {
         Vec::new()
     }
@@ -277,14 +294,11 @@ pub trait Kind: std::fmt::Debug {
     }
 
     /// The requests that create the resource from nothing.
-    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
-        Vec::new()
-    }
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest>;
 
-    /// The requests that bring `live` to the desired owned fields in place.
-    fn update_requests(&self, _live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        Vec::new()
-    }
+    /// The requests that bring `live` to the desired owned fields in place (none for a kind
+    /// every change of which forces a replacement, see [`Kind::replace_reason`]).
+    fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest>;
 
     /// Why `live` is updated, when the field diffs alone do not say it (a client secret whose
     /// file does not hold it is rotated).
@@ -293,15 +307,11 @@ pub trait Kind: std::fmt::Debug {
     }
 
     /// The requests that delete `live`.
-    fn delete_requests(&self, _live: &LiveResource) -> Vec<ApiRequest> {
-        Vec::new()
-    }
+    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest>;
 
     /// The owned fields as declared (values not known yet are left out; see
     /// [`Kind::unknown_values`]).
-    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        OwnedFields::new()
-    }
+    fn desired_fields(&self, known: Known<'_>) -> OwnedFields;
 
     /// The ownership mark this kind writes on the object, if it writes one. Defaults to the
     /// one among its declared owned fields ([`Mark::field`]); a kind that writes its mark but
@@ -311,14 +321,11 @@ pub trait Kind: std::fmt::Debug {
     }
 
     /// The same owned fields as Azure holds them in `live`, normalized.
-    fn live_fields(&self, _live: &LiveResource) -> OwnedFields {
-        OwnedFields::new()
-    }
+    fn live_fields(&self, live: &LiveResource) -> OwnedFields;
 
-    /// Why a change of `path` cannot be made in place, if it cannot.
-    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
-        None
-    }
+    /// Why a change of `path` cannot be made in place, if it cannot (`None` for every path of a
+    /// kind whose owned fields can all be updated).
+    fn replace_reason(&self, path: &str) -> Option<&'static str>;
 
     /// Why a change of `path` cannot be applied at all by exai, with what to do instead (e.g. a
     /// system pool's VM size), if so.
@@ -330,10 +337,23 @@ pub trait Kind: std::fmt::Debug {
     fn observed(&self, _live: &LiveResource) -> OwnedFields {
         OwnedFields::new()
     }
+}
 
-    /// A warning to show whenever this resource is deleted or replaced.
-    fn destroy_warning(&self) -> Option<&'static str> {
-        None
+impl dyn Kind + '_ {
+    /// Returns the kind's row in the table of kinds. Facts of the row are read here, never
+    /// answered by the kind, so the table and the kind cannot disagree.
+    pub fn info(&self) -> crate::KindInfo {
+        self.name().info()
+    }
+
+    /// Returns the Azure resource type (or Graph type).
+    pub fn azure_type(&self) -> &'static str {
+        self.info().azure_type
+    }
+
+    /// Returns the warning to show whenever this resource is deleted or replaced.
+    pub fn destroy_warning(&self) -> Option<&'static str> {
+        self.info().destroy_warning
     }
 }
 

@@ -28,7 +28,7 @@
 //! resource, an application or a service principal, whose paths are short, always fits (see the
 //! test `the_longest_marks_fit_the_fields_they_go_in`).
 
-use crate::{Address, OWNER_TAG, OwnedFields};
+use crate::{Address, KindName, MarkPlace, OWNER_TAG, OwnedFields};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -177,25 +177,24 @@ impl Mark {
     /// mark (an object with no mark is adopted by the spec that declares it), as a command where
     /// one exists.
     pub fn release_hint(&self, azure_type: &str, id: &str) -> String {
-        let how = if azure_type.starts_with("microsoft.graph.") {
-            format!("remove `{}` from the {} of `{id}`", self.text(), graph_field(azure_type))
-        } else if azure_type.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments") {
-            format!("clear the description `{}` of role assignment `{id}`", self.text())
-        } else {
-            format!("`az tag update --resource-id {id} --operation Delete --tags '{OWNER_TAG}={}'`", self.tag_value())
+        let place = KindName::of_azure_type(azure_type).map_or(MarkPlace::ArmTag, |kind| kind.info().mark_place);
+        let text = self.text();
+        let how = match place {
+            MarkPlace::ArmTag => {
+                format!(
+                    "`az tag update --resource-id {id} --operation Delete --tags '{OWNER_TAG}={}'`",
+                    self.tag_value()
+                )
+            }
+            MarkPlace::RoleAssignmentDescription => format!("clear the description `{text}` of role assignment `{id}`"),
+            MarkPlace::GraphTags => format!("remove `{text}` from the tags of `{id}`"),
+            MarkPlace::GraphDescription => format!("remove `{text}` from the description of `{id}`"),
+            MarkPlace::GraphDisplayName => format!("remove `{text}` from the display name of `{id}`"),
+            MarkPlace::Unmarked => format!("remove `{text}` from `{id}`"),
         };
         format!(
             "if the object should move to this spec, release it deliberately: {how}, then plan again (an object with no mark is adopted); otherwise give this spec's block another name"
         )
-    }
-}
-
-/// Returns where a Graph object of type `azure_type` holds its mark.
-fn graph_field(azure_type: &str) -> &'static str {
-    match azure_type {
-        "microsoft.graph.federatedIdentityCredential" => "description",
-        "microsoft.graph.passwordCredential" => "display name",
-        _ => "tags",
     }
 }
 

@@ -16,8 +16,8 @@
 //! exai never guesses. An object found here is only ever deleted by the spec its mark names
 //! (see [`crate::Mark::belongs_to`]), and never while its mark says it is protected.
 
-use crate::kinds::{Cluster, DataCollectionRule, Registry, ResourceGroup, Workspace};
-use crate::{ApiRequest, LiveResource, Location, Mark, Method, OWNER_TAG, OwnedFields, ResourceId};
+use crate::kinds::ResourceGroup;
+use crate::{ApiRequest, KindName, LiveResource, Location, Mark, Method, OWNER_TAG, Orphans, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -52,8 +52,9 @@ pub fn ownership_scan(subscription: &str, group: &str) -> ApiRequest {
     .with_query("$filter", &format!("tagName eq '{OWNER_TAG}'"))
 }
 
-/// Returns the owned objects in the answer to [`ownership_scan`], of the kinds exai knows how
-/// to delete. Items of other types (a resource someone tagged by hand) are left alone.
+/// Returns the owned objects in the answer to [`ownership_scan`], of the kinds whose row in the
+/// table of kinds says the scan finds them ([`Orphans::GroupScan`]). Items of other types (a
+/// resource someone tagged by hand) are left alone.
 pub fn owned_in_scan(answer: &Value) -> Vec<OwnedObject> {
     let items = answer.get("value").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     items.iter().filter_map(owned_arm_resource).collect()
@@ -65,24 +66,9 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
     let tags = item.get("tags")?.as_object()?;
     let owner = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(OWNER_TAG))?.1.as_str()?;
     let mark = Mark::from_tag_value(owner)?;
-    let is = |t: &str| resource_type.eq_ignore_ascii_case(t);
-    let (delete, warning) = if is(Registry::AZURE_TYPE) {
-        (Registry::delete_request(&id), "deleting a registry deletes every image in it")
-    } else if is(Workspace::AZURE_TYPE) {
-        (Workspace::delete_request(&id), "deleting a workspace deletes the logs it holds")
-    } else if is(Cluster::AZURE_TYPE) {
-        (
-            Cluster::delete_request(&id),
-            "deleting a cluster deletes every workload running on it, and its node resource group",
-        )
-    } else if is(DataCollectionRule::AZURE_TYPE) {
-        (
-            DataCollectionRule::delete_request(&id),
-            "without its data collection rule, the cluster's container insights stop sending logs",
-        )
-    } else {
-        return None;
-    };
+    let info = KindName::of_azure_type(resource_type)?.info();
+    let Orphans::GroupScan(delete_request) = info.orphans else { return None };
+    let delete = vec![delete_request(&id)];
     let mut fields = OwnedFields::new();
     if let Some(location) = item.get("location").and_then(Value::as_str) {
         fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));
@@ -96,8 +82,8 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
         resource_type: resource_type.to_owned(),
         live: LiveResource { id, document: item.clone() },
         fields,
-        delete: vec![delete],
-        warning: Some(warning.to_owned()),
+        delete,
+        warning: info.destroy_warning.map(str::to_owned),
     })
 }
 

@@ -741,9 +741,19 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("deleting a cluster deletes every workload running on it, and its node resource group"),
+        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        mark_place: crate::MarkPlace::ArmTag,
+    };
+}
+
 impl Kind for Cluster {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::Cluster
     }
     fn id(&self) -> Option<ResourceId> {
         Some(Cluster::id(self))
@@ -787,9 +797,6 @@ impl Kind for Cluster {
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         Cluster::observed(self, &live.document)
-    }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("deleting a cluster deletes every workload running on it, and its node resource group")
     }
 }
 

@@ -215,9 +215,23 @@ impl ClientSecret {
     }
 }
 
+impl Application {
+    /// The Graph type.
+    pub const AZURE_TYPE: &'static str = "microsoft.graph.application";
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some(
+            "deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working",
+        ),
+        orphans: crate::Orphans::NotSought,
+        mark_place: crate::MarkPlace::GraphTags,
+    };
+}
+
 impl crate::Kind for Application {
-    fn azure_type(&self) -> &'static str {
-        "microsoft.graph.application"
+    fn name(&self) -> crate::KindName {
+        crate::KindName::Application
     }
     fn id(&self) -> Option<ResourceId> {
         None
@@ -298,7 +312,7 @@ impl crate::Kind for Application {
                     document: password.clone(),
                 };
                 Some(OwnedObject {
-                    resource_type: "microsoft.graph.passwordCredential".to_owned(),
+                    resource_type: ClientSecret::AZURE_TYPE.to_owned(),
                     fields: [mark_field(&mark)].into_iter().collect(),
                     mark,
                     delete: vec![remove_password(&live.id)],
@@ -361,16 +375,27 @@ impl crate::Kind for Application {
         }
         fields
     }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some(
-            "deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working",
-        )
+    /// Every owned field (the display name, the mark in `tags`) is written by a PATCH.
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
     }
 }
 
+impl ServicePrincipal {
+    /// The Graph type.
+    pub const AZURE_TYPE: &'static str = "microsoft.graph.servicePrincipal";
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: None,
+        orphans: crate::Orphans::NotSought,
+        mark_place: crate::MarkPlace::GraphTags,
+    };
+}
+
 impl crate::Kind for ServicePrincipal {
-    fn azure_type(&self) -> &'static str {
-        "microsoft.graph.servicePrincipal"
+    fn name(&self) -> crate::KindName {
+        crate::KindName::ServicePrincipal
     }
     fn id(&self) -> Option<ResourceId> {
         None
@@ -444,11 +469,27 @@ impl crate::Kind for ServicePrincipal {
         }
         fields
     }
+    /// Every owned field is written by a PATCH.
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
+    }
+}
+
+impl FederatedCredential {
+    /// The Graph type.
+    pub const AZURE_TYPE: &'static str = "microsoft.graph.federatedIdentityCredential";
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: None,
+        orphans: crate::Orphans::OwnedIn,
+        mark_place: crate::MarkPlace::GraphDescription,
+    };
 }
 
 impl crate::Kind for FederatedCredential {
-    fn azure_type(&self) -> &'static str {
-        "microsoft.graph.federatedIdentityCredential"
+    fn name(&self) -> crate::KindName {
+        crate::KindName::FederatedCredential
     }
     fn id(&self) -> Option<ResourceId> {
         None
@@ -485,7 +526,7 @@ impl crate::Kind for FederatedCredential {
                 let live = LiveResource { id, document: item.clone() };
                 Some(OwnedObject {
                     mark,
-                    resource_type: "microsoft.graph.federatedIdentityCredential".to_owned(),
+                    resource_type: Self::AZURE_TYPE.to_owned(),
                     fields: federated_fields(item),
                     delete: delete_object(&live),
                     warning: Some(format!(
@@ -555,6 +596,11 @@ impl crate::Kind for FederatedCredential {
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         federated_fields(&live.document)
     }
+    /// Every owned field is written by a PATCH (the immutable `name` is not an owned field: it
+    /// is how the credential is found).
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The owned fields of a federated credential's document. `description` is owned whatever it
@@ -572,9 +618,21 @@ fn federated_fields(document: &Value) -> OwnedFields {
     fields
 }
 
+impl ClientSecret {
+    /// The Graph type.
+    pub const AZURE_TYPE: &'static str = "microsoft.graph.passwordCredential";
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: None,
+        orphans: crate::Orphans::OwnedIn,
+        mark_place: crate::MarkPlace::GraphDisplayName,
+    };
+}
+
 impl crate::Kind for ClientSecret {
-    fn azure_type(&self) -> &'static str {
-        "microsoft.graph.passwordCredential"
+    fn name(&self) -> crate::KindName {
+        crate::KindName::ClientSecret
     }
     fn id(&self) -> Option<ResourceId> {
         None
@@ -657,6 +715,10 @@ impl crate::Kind for ClientSecret {
             fields.insert("endDateTime".into(), end.clone());
         }
         fields
+    }
+    /// A secret that must change is rotated ([`crate::Kind::update_requests`]), never replaced.
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
     }
 }
 
@@ -778,9 +840,21 @@ pub struct GraphPermission {
     pub app_role_id: String,
 }
 
+impl GraphPermission {
+    /// The Graph type.
+    pub const AZURE_TYPE: &'static str = "microsoft.graph.appRoleAssignment";
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: None,
+        orphans: crate::Orphans::NotSought,
+        mark_place: crate::MarkPlace::Unmarked,
+    };
+}
+
 impl crate::Kind for GraphPermission {
-    fn azure_type(&self) -> &'static str {
-        "microsoft.graph.appRoleAssignment"
+    fn name(&self) -> crate::KindName {
+        crate::KindName::GraphPermission
     }
     fn id(&self) -> Option<ResourceId> {
         None
@@ -851,6 +925,15 @@ impl crate::Kind for GraphPermission {
     // Nothing observed: the rest of an app role assignment (`resourceDisplayName` "Microsoft
     // Graph", `principalDisplayName`, `createdDateTime`) is Graph's bookkeeping, which a
     // reviewer cannot act on.
+    /// Nothing: the assignment is found by its one owned field, its role (`appRoleId`), so a
+    /// live assignment never differs from the declared one.
+    fn update_requests(&self, _live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
+        Vec::new()
+    }
+    /// None: see [`crate::Kind::update_requests`].
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The federated credentials GitHub Actions needs for `repository` (`owner/name`).

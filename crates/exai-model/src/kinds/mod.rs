@@ -10,6 +10,7 @@ mod monitoring;
 mod registry;
 mod resource_group;
 mod role_assignment;
+mod table;
 mod workspace;
 
 pub use cluster::{
@@ -27,4 +28,5 @@ pub use resource_group::ResourceGroup;
 pub use role_assignment::{
     BUILT_IN_ROLES, PrincipalRef, ROLE_ASSIGNMENT_WRITERS, RoleAssignment, built_in_role, built_in_role_name,
 };
+pub use table::{KindInfo, KindName, MarkPlace, Orphans};
 pub use workspace::{Workspace, WorkspaceSku};

@@ -359,9 +359,19 @@ impl DataCollectionRuleAssociation {
     }
 }
 
+impl DataCollectionRule {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("without its data collection rule, the cluster's container insights stop sending logs"),
+        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        mark_place: crate::MarkPlace::ArmTag,
+    };
+}
+
 impl Kind for DataCollectionRule {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::DataCollectionRule
     }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRule::id(self))
@@ -390,14 +400,21 @@ impl Kind for DataCollectionRule {
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         foreign_tags(&self.tags, &live.document)
     }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("without its data collection rule, the cluster's container insights stop sending logs")
-    }
+}
+
+impl DataCollectionRuleAssociation {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("without the association, the cluster's container insights stop sending logs"),
+        orphans: crate::Orphans::NotSought,
+        mark_place: crate::MarkPlace::Unmarked,
+    };
 }
 
 impl Kind for DataCollectionRuleAssociation {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::DataCollectionRuleAssociation
     }
     fn id(&self) -> Option<ResourceId> {
         Some(DataCollectionRuleAssociation::id(self))
@@ -420,8 +437,9 @@ impl Kind for DataCollectionRuleAssociation {
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         Self::live_fields(&live.document)
     }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("without the association, the cluster's container insights stop sending logs")
+    /// The one owned field, the rule, is written by a PUT.
+    fn replace_reason(&self, _path: &str) -> Option<&'static str> {
+        None
     }
 }
 

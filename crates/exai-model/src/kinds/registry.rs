@@ -208,9 +208,19 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("deleting a registry deletes every image in it"),
+        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        mark_place: crate::MarkPlace::ArmTag,
+    };
+}
+
 impl Kind for Registry {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::Registry
     }
     fn id(&self) -> Option<ResourceId> {
         Some(Registry::id(self))
@@ -244,9 +254,6 @@ impl Kind for Registry {
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         foreign_tags(&self.tags, &live.document)
-    }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("deleting a registry deletes every image in it")
     }
 }
 

@@ -106,9 +106,19 @@ impl ResourceGroup {
     }
 }
 
+impl ResourceGroup {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("deleting a resource group deletes every resource in it"),
+        orphans: crate::Orphans::NotSought,
+        mark_place: crate::MarkPlace::ArmTag,
+    };
+}
+
 impl Kind for ResourceGroup {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::ResourceGroup
     }
     fn id(&self) -> Option<ResourceId> {
         Some(ResourceGroup::id(self))
@@ -139,9 +149,6 @@ impl Kind for ResourceGroup {
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         ResourceGroup::observed(self, &live.document)
-    }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("deleting a resource group deletes every resource in it")
     }
 }
 

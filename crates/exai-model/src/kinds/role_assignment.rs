@@ -128,9 +128,19 @@ fn role_guid(role_definition_id: &str) -> String {
     role_definition_id.rsplit('/').next().unwrap_or(role_definition_id).to_ascii_lowercase()
 }
 
+impl RoleAssignment {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: None,
+        orphans: crate::Orphans::OwnedIn,
+        mark_place: crate::MarkPlace::RoleAssignmentDescription,
+    };
+}
+
 impl crate::Kind for RoleAssignment {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::RoleAssignment
     }
 
     fn id(&self) -> Option<ResourceId> {

@@ -167,9 +167,19 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The kind's row in the table of kinds ([`crate::KindName::info`]).
+    pub const INFO: crate::KindInfo = crate::KindInfo {
+        azure_type: Self::AZURE_TYPE,
+        destroy_warning: Some("deleting a workspace deletes the logs it holds"),
+        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        mark_place: crate::MarkPlace::ArmTag,
+    };
+}
+
 impl Kind for Workspace {
-    fn azure_type(&self) -> &'static str {
-        Self::AZURE_TYPE
+    fn name(&self) -> crate::KindName {
+        crate::KindName::Workspace
     }
     fn id(&self) -> Option<ResourceId> {
         Some(Workspace::id(self))
@@ -197,9 +207,6 @@ impl Kind for Workspace {
     }
     fn observed(&self, live: &LiveResource) -> OwnedFields {
         foreign_tags(&self.tags, &live.document)
-    }
-    fn destroy_warning(&self) -> Option<&'static str> {
-        Some("deleting a workspace deletes the logs it holds")
     }
 }
 
