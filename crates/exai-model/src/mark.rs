@@ -236,6 +236,34 @@ mod tests {
         assert_eq!(old.tag_value(), "perso.registry");
     }
 
+    /// The way to release a mark is where the kind's row says the object holds it, whatever
+    /// the casing of the type; a type exai does not manage is taken as an ARM resource.
+    #[test]
+    fn a_release_hint_names_where_the_kind_holds_its_mark() {
+        let mark = Mark::new("team-a", &address("perso.deployer.app"), false);
+        let how = |azure_type: &str| {
+            let hint = mark.release_hint(azure_type, "ID");
+            let how = hint.strip_prefix("if the object should move to this spec, release it deliberately: ");
+            how.and_then(|h| h.split_once(", then plan again")).map(|(how, _)| how.to_owned()).unwrap()
+        };
+        let text = "`exai-owner:team-a:perso.deployer.app`";
+        let tag = "`az tag update --resource-id ID --operation Delete --tags 'exai-owner=team-a:perso.deployer.app'`";
+        assert_eq!(how("Microsoft.ContainerRegistry/registries"), tag);
+        assert_eq!(how("microsoft.containerservice/managedclusters"), tag);
+        assert_eq!(how("Microsoft.Storage/storageAccounts"), tag);
+        assert_eq!(
+            how("Microsoft.Authorization/roleAssignments"),
+            format!("clear the description {text} of role assignment `ID`")
+        );
+        assert_eq!(how("microsoft.graph.application"), format!("remove {text} from the tags of `ID`"));
+        assert_eq!(how("microsoft.graph.servicePrincipal"), format!("remove {text} from the tags of `ID`"));
+        assert_eq!(
+            how("microsoft.graph.federatedIdentityCredential"),
+            format!("remove {text} from the description of `ID`")
+        );
+        assert_eq!(how("microsoft.graph.passwordCredential"), format!("remove {text} from the display name of `ID`"));
+    }
+
     #[test]
     fn anything_else_is_not_a_mark() {
         for value in
