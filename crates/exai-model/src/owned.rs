@@ -116,4 +116,61 @@ mod tests {
         assert_eq!(owned[0].delete[0].method, Method::Delete);
         assert!(owned[0].warning.as_deref().unwrap().contains("image"));
     }
+
+    /// One tagged item of every kind in the table: the scan keeps exactly the kinds whose row
+    /// says the group scan lists them, each deleted by its own api-version, with its warning.
+    #[test]
+    fn a_scan_finds_exactly_the_kinds_the_table_lists_as_group_scanned() {
+        let items: Vec<Value> = KindName::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                json!({"id": format!("/subscriptions/s/resourceGroups/rg/providers/Test.Provider/things/t{i}"),
+                       "type": kind.info().azure_type.to_ascii_lowercase(), "tags": {"exai-owner": "perso.x"}})
+            })
+            .collect();
+        let found: Vec<(String, String, String, Option<String>)> = owned_in_scan(&json!({ "value": items }))
+            .into_iter()
+            .map(|o| {
+                let delete = &o.delete[0];
+                (
+                    o.resource_type,
+                    format!("{:?} {}", delete.method, delete.path_and_query()),
+                    o.live.id.to_string(),
+                    o.warning,
+                )
+            })
+            .map(|(t, d, id, w)| (t, d.replace(&id, "ID"), id.rsplit('/').next().unwrap_or_default().to_owned(), w))
+            .collect();
+        let expected = [
+            (
+                "microsoft.containerregistry/registries",
+                "2025-11-01",
+                "t1",
+                "deleting a registry deletes every image in it",
+            ),
+            (
+                "microsoft.operationalinsights/workspaces",
+                "2026-03-01",
+                "t2",
+                "deleting a workspace deletes the logs it holds",
+            ),
+            (
+                "microsoft.insights/datacollectionrules",
+                "2022-06-01",
+                "t3",
+                "without its data collection rule, the cluster's container insights stop sending logs",
+            ),
+            (
+                "microsoft.containerservice/managedclusters",
+                "2026-08-01",
+                "t5",
+                "deleting a cluster deletes every workload running on it, and its node resource group",
+            ),
+        ]
+        .map(|(t, version, id, w)| {
+            (t.to_owned(), format!("Delete ID?api-version={version}"), id.to_owned(), Some(w.to_owned()))
+        });
+        assert_eq!(found, expected);
+    }
 }
