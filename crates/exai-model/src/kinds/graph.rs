@@ -224,6 +224,7 @@ impl Application {
         destroy_warning: Some(
             "deleting the application deletes its service principal, federated credentials and secrets: workflows that log in with it stop working",
         ),
+        // Finding an application that left the spec means scanning the whole tenant.
         orphans: crate::Orphans::NotSought,
         mark_place: crate::MarkPlace::GraphTags,
     };
@@ -388,6 +389,7 @@ impl ServicePrincipal {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
+        // Deleted with its application.
         orphans: crate::Orphans::NotSought,
         mark_place: crate::MarkPlace::GraphTags,
     };
@@ -847,6 +849,7 @@ impl GraphPermission {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
+        // Carries no mark, and is deleted with its principal.
         orphans: crate::Orphans::NotSought,
         mark_place: crate::MarkPlace::Unmarked,
     };

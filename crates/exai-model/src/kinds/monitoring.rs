@@ -407,6 +407,7 @@ impl DataCollectionRuleAssociation {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("without the association, the cluster's container insights stop sending logs"),
+        // An extension resource of the cluster: not in the group's list, and deleted with it.
         orphans: crate::Orphans::NotSought,
         mark_place: crate::MarkPlace::Unmarked,
     };

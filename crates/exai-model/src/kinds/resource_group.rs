@@ -111,6 +111,7 @@ impl ResourceGroup {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("deleting a resource group deletes every resource in it"),
+        // Finding a group that left the spec means scanning the whole subscription.
         orphans: crate::Orphans::NotSought,
         mark_place: crate::MarkPlace::ArmTag,
     };
