@@ -42,6 +42,7 @@ enum Command {
     Plan(commands::plan::PlanArgs),
     Apply(commands::apply::ApplyArgs),
     Emulator(commands::emulator::EmulatorArgs),
+    Completions(commands::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,
             Command::Apply(args) => commands::apply::run(args, &cli.target).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Completions(args) => commands::completions::run(args),
         }
     });
     match result {

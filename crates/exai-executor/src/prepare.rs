@@ -28,13 +28,14 @@
 //! The private key is written to its file and nowhere else: not in notes, errors or logs.
 
 use crate::ApplyInput;
+use crate::atomic::{Existing, write_atomically};
 use exai_model::Address;
 use exai_model::DesiredSpec;
 use exai_model::DesiredState;
 use exai_model::kinds::SshKeySource;
 use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The size of generated RSA keys, in bits.
@@ -366,21 +367,12 @@ fn create_private_dir(dir: &Path) -> Result<(), PrepareError> {
     Ok(())
 }
 
-/// Writes `contents` to a file that must not exist yet, created with `mode` (on Unix).
+/// Writes `contents` to a file that must not exist yet, created with `mode` (on Unix), in one
+/// step ([`write_atomically`]): a crash never leaves a partial key that a later apply would
+/// take for one, and an existing file is never replaced.
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), PrepareError> {
-    let write_error = |source| PrepareError::Write { path: path.to_owned(), source };
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(path).map_err(write_error)?;
-    file.write_all(contents).map_err(write_error)?;
-    file.sync_all().map_err(write_error)
+    write_atomically(path, contents, mode, Existing::Keep)
+        .map_err(|source| PrepareError::Write { path: path.to_owned(), source })
 }
 
 #[cfg(test)]
