@@ -55,8 +55,7 @@ mod tests {
             (Shell::Fish, "complete -c exai"),
             (Shell::PowerShell, "Register-ArgumentCompleter -Native -CommandName 'exai'"),
         ];
-        let commands: Vec<String> =
-            crate::Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
+        let commands: Vec<String> = crate::Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
         assert!(commands.contains(&"completions".to_owned()), "{commands:?}");
         for (shell, registration) in registrations {
             let script = script(shell);
