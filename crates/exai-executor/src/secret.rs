@@ -12,7 +12,7 @@
 //! logs the secret; errors name files and never their contents.
 //!
 //! The file holds `azure/login`'s `creds` input: `clientId`, `clientSecret`, `subscriptionId`,
-//! `tenantId` (Azure/login `src/common/LoginConfig.ts`, facts §7), ready to paste into a GitHub
+//! `tenantId` (Azure/login `src/common/LoginConfig.ts`, docs/azure-facts.md §7), ready to paste into a GitHub
 //! secret, plus the `keyId` of the secret it holds.
 
 use crate::atomic::{Existing, write_atomically};
@@ -190,7 +190,7 @@ fn creds(output: &SecretOutput, secret: Value, key: Option<Value>) -> Value {
         members.push(("keyId".to_owned(), key));
     }
     // In key order: `clientId, clientSecret, keyId, subscriptionId, tenantId`, as `az ad sp
-    // create-for-rbac --sdk-auth` printed its members (facts §7).
+    // create-for-rbac --sdk-auth` printed its members (docs/azure-facts.md §7).
     members.sort_by(|a, b| a.0.cmp(&b.0));
     Value::Object(members.into_iter().collect::<Map<String, Value>>())
 }
