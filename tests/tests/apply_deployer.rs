@@ -425,7 +425,7 @@ fn an_identity_made_by_az_ad_sp_create_for_rbac_is_adopted_not_duplicated() {
         "github: { repository: my-org/exai, branches: [production] }",
     ]);
     // What the recipe's `az ad sp create-for-rbac --name ... --role Contributor --scopes
-    // /subscriptions/<sub>` leaves (facts §7): an application with a password, its service
+    // /subscriptions/<sub>` leaves (docs/azure-facts.md §7): an application with a password, its service
     // principal, and a Contributor assignment under a random name.
     let app = w.graph(Method::Post, "/applications", Some(json!({"displayName": NAME}))).unwrap();
     let app_object = app["id"].as_str().unwrap();

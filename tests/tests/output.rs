@@ -158,3 +158,37 @@ fn a_spec_value_holding_escapes_is_shown_escaped_in_plans_and_dry_runs() {
     dry_run.expect_code(0);
     assert!(dry_run.stdout.contains(r#""project": "ex\u001b[2Jai\u{202e}""#), "{}", dry_run.stdout);
 }
+
+#[test]
+fn completions_print_each_shell_s_script_and_an_unknown_shell_is_a_usage_error() {
+    // A line by which each shell registers the script for `exai` (clap_complete's generators).
+    let shells = [
+        ("bash", "    complete -F _exai -o bashdefault -o default exai"),
+        ("zsh", "#compdef exai"),
+        (
+            "fish",
+            "complete -c exai -n \"__fish_exai_needs_command\" -f -a \"plan\" -d 'Show what apply would change: the spec against live Azure, resource by resource'",
+        ),
+        ("powershell", "Register-ArgumentCompleter -Native -CommandName 'exai' -ScriptBlock {"),
+    ];
+    for (shell, registration) in shells {
+        let run = exai_tests::run_in_repo(&["completions", shell]);
+        run.expect_code(0);
+        assert_eq!(run.stderr, "", "{shell}");
+        assert!(run.stdout.lines().any(|line| line == registration), "{shell}: no `{registration}` in\n{}", run.stdout);
+        for command in ["validate", "schema", "plan", "apply", "emulator", "completions"] {
+            assert!(run.stdout.contains(command), "{shell}: `{command}` is not completed");
+        }
+    }
+    let unknown = exai_tests::run_in_repo(&["completions", "tcsh"]);
+    unknown.expect_code(1);
+    assert_eq!(unknown.stdout, "");
+    insta::assert_snapshot!(unknown.stderr, @r"
+    error: invalid value 'tcsh' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+      tip: a similar value exists: 'zsh'
+
+    For more information, try '--help'.
+    ");
+}

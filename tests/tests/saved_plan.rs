@@ -393,3 +393,25 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     refused.expect_code(1);
     assert!(refused.stderr.contains("AADSTS"), "{}", refused.stderr);
 }
+
+#[test]
+fn a_plan_is_saved_in_one_step_over_the_old_one_and_a_missing_directory_is_an_error() {
+    let w = World::new(SPEC);
+    w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json"]).expect_code(0);
+    std::fs::write(w.s.path().join("plan.json"), "an older plan").unwrap();
+    w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json"]).expect_code(0);
+    assert_eq!(w.plan_document()["format_version"], 2, "the old file is replaced");
+    let mut files: Vec<String> =
+        std::fs::read_dir(w.s.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    assert_eq!(files, ["exai.yaml", "plan.json"], "no temporary file is left");
+
+    let missing = w.exai(&["plan", "-f", "exai.yaml", "--out", "missing/plan.json"]);
+    missing.expect_code(1);
+    let error: Vec<&str> = missing.stderr.lines().skip_while(|l| !l.starts_with("error:")).collect();
+    insta::assert_snapshot!(error.join("\n"), @r"
+    error: cannot write the plan `missing/plan.json`: No such file or directory (os error 2)
+      hint: check that the directory exists and is writable
+    ");
+    assert!(!w.s.path().join("missing").exists());
+}

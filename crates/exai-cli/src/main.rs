@@ -4,10 +4,11 @@
 //! comment is the help) and a `run` function. Everything a command does beyond parsing and
 //! printing belongs to a library crate, so it is tested there without a process.
 //!
-//! Exit codes (DESIGN §5) come from one mapping, [`exit::ExitStatus`]: 0 success (with
-//! `plan --detailed-exitcode`: no changes), 1 any error, usage errors included, 2 changes present
-//! (only with `plan --detailed-exitcode`). Errors are printed once, at the top, by
-//! [`error::report`], with every string from outside escaped for the terminal.
+//! Exit codes (README.md and docs/architecture.md, "Exit codes") come from one mapping,
+//! [`exit::ExitStatus`]: 0 success (with `plan --detailed-exitcode`: no changes), 1 any error,
+//! usage errors included, 2 changes present (only with `plan --detailed-exitcode`), 130
+//! interrupted. Errors are printed once, at the top, by [`error::report`], with every string
+//! from outside escaped for the terminal.
 
 mod color;
 mod commands;
@@ -41,6 +42,7 @@ enum Command {
     Plan(commands::plan::PlanArgs),
     Apply(commands::apply::ApplyArgs),
     Emulator(commands::emulator::EmulatorArgs),
+    Completions(commands::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,
             Command::Apply(args) => commands::apply::run(args, &cli.target).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Completions(args) => commands::completions::run(args),
         }
     });
     match result {

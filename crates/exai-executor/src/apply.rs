@@ -408,7 +408,7 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
 type Results = Mutex<HashMap<String, Value>>;
 
 /// How often, and how long apart, a write is retried when Entra has not replicated a new
-/// principal yet (`PrincipalNotFound`). The Azure CLI retries 36 × 5 s (facts §4, §7); exai
+/// principal yet (`PrincipalNotFound`). The Azure CLI retries 36 × 5 s (docs/azure-facts.md §4, §7); exai
 /// waits `base × attempt`, about 2 minutes in all by default.
 #[derive(Debug, Clone, Copy)]
 pub struct PrincipalRetry {
@@ -552,7 +552,7 @@ async fn remove_unplanned_secrets<S: Sender>(
 /// Returns true when Azure refused a write because Entra has not replicated an object created
 /// moments ago: ARM's `PrincipalNotFound` for a new principal, Graph's "does not reference a
 /// valid application object" for a service principal of a new application (the Azure CLI
-/// retries both, facts §4 and §7).
+/// retries both, docs/azure-facts.md §4 and §7).
 fn not_replicated_yet(error: &AzureError) -> bool {
     match error {
         AzureError::Api { code, message, .. } => {

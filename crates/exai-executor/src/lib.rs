@@ -26,6 +26,7 @@
 //! what a real run sends.
 
 mod apply;
+mod atomic;
 mod observe;
 mod prepare;
 mod secret;
@@ -36,6 +37,7 @@ pub use apply::{
     ApplyEvent, ApplyInput, ApplyOptions, ApplyReport, ExecutorError, InputResult, Interrupt, Outcome, PrincipalRetry,
     Recheck, apply, refuse_unsafe,
 };
+pub use atomic::{Existing, write_atomically};
 pub use observe::{ObserveError, observe};
 pub use prepare::{KeyToGenerate, PrepareError, PreparedKeys, prepare_secrets, prepare_ssh_keys};
 pub use secret::{SecretError, check_secret_files};

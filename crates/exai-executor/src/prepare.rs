@@ -9,7 +9,7 @@
 //! [`Cluster::ssh_public_key`](exai_model::kinds::Cluster) so the cluster's create body carries
 //! `linuxProfile.ssh.publicKeys[0].keyData`, the way `az aks create --generate-ssh-keys` does
 //! (azure-cli `acs/_validators.py` `validate_ssh_key` and azure-cli-core `keys.py`,
-//! `shared/reference/azure-rest-facts.md` §3b): an existing public key is reused, a public key is
+//! `docs/azure-facts.md` §3b): an existing public key is reused, a public key is
 //! re-derived from an existing private key, and only when neither exists is a new pair made.
 //!
 //! Generating an RSA-4096 pair takes seconds, so it is not done here: a key still to generate
@@ -21,20 +21,21 @@
 //!
 //! Only RSA keys are accepted: AKS refuses others ("The value of parameter
 //! linuxProfile.ssh.publicKeys.keyData is invalid" for an Ed25519 key, Azure/AKS#4431, 2024;
-//! the CLI's validator accepts only `ssh-rsa`, facts §3b). Azure's minimum is 2048 bits
+//! the CLI's validator accepts only `ssh-rsa`, docs/azure-facts.md §3b). Azure's minimum is 2048 bits
 //! (learn.microsoft.com "Detailed steps: Create and manage SSH keys", supported formats); exai
 //! generates 4096.
 //!
 //! The private key is written to its file and nowhere else: not in notes, errors or logs.
 
 use crate::ApplyInput;
+use crate::atomic::{Existing, write_atomically};
 use exai_model::Address;
 use exai_model::DesiredSpec;
 use exai_model::DesiredState;
 use exai_model::kinds::SshKeySource;
 use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The size of generated RSA keys, in bits.
@@ -264,7 +265,7 @@ fn check_public_key(path: &Path, text: &str) -> Result<String, PrepareError> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
     let line = lines.next().ok_or_else(|| not_a_key("the file is empty"))?;
     if lines.next().is_some() {
-        // `publicKeys`: "A maximum of 1 key may be specified" (swagger, facts §3).
+        // `publicKeys`: "A maximum of 1 key may be specified" (swagger, docs/azure-facts.md §3).
         return Err(not_a_key("it holds more than one key; AKS takes exactly one"));
     }
     let key = PublicKey::from_openssh(line).map_err(|_| {
@@ -366,21 +367,12 @@ fn create_private_dir(dir: &Path) -> Result<(), PrepareError> {
     Ok(())
 }
 
-/// Writes `contents` to a file that must not exist yet, created with `mode` (on Unix).
+/// Writes `contents` to a file that must not exist yet, created with `mode` (on Unix), in one
+/// step ([`write_atomically`]): a crash never leaves a partial key that a later apply would
+/// take for one, and an existing file is never replaced.
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), PrepareError> {
-    let write_error = |source| PrepareError::Write { path: path.to_owned(), source };
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(path).map_err(write_error)?;
-    file.write_all(contents).map_err(write_error)?;
-    file.sync_all().map_err(write_error)
+    write_atomically(path, contents, mode, Existing::Keep)
+        .map_err(|source| PrepareError::Write { path: path.to_owned(), source })
 }
 
 #[cfg(test)]

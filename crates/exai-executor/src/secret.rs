@@ -12,14 +12,15 @@
 //! logs the secret; errors name files and never their contents.
 //!
 //! The file holds `azure/login`'s `creds` input: `clientId`, `clientSecret`, `subscriptionId`,
-//! `tenantId` (Azure/login `src/common/LoginConfig.ts`, facts §7), ready to paste into a GitHub
+//! `tenantId` (Azure/login `src/common/LoginConfig.ts`, docs/azure-facts.md §7), ready to paste into a GitHub
 //! secret, plus the `keyId` of the secret it holds.
 
+use crate::atomic::{Existing, write_atomically};
 use exai_model::kinds::SecretHandover;
 use exai_model::{DesiredSpec, DesiredState, Kind, Known, LiveResource, LiveState, Observation, SecretOutput};
 use serde_json::{Map, Value};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -104,7 +105,7 @@ impl SecretLock {
         let prepare = |source| SecretError::Prepare { path: target.clone(), source };
         create_private_dir(dir).map_err(prepare)?;
         let lock_path = dir.join(format!(".{}.lock", output.file));
-        let lock = private_options(false).open(&lock_path).map_err(prepare)?;
+        let lock = lock_options().open(&lock_path).map_err(prepare)?;
         let started = std::time::Instant::now();
         loop {
             match lock.try_lock() {
@@ -121,7 +122,7 @@ impl SecretLock {
         Ok(this)
     }
 
-    /// Removes `.<file>.<pid>.tmp` files: only an apply holding the lock writes them, so any
+    /// Removes `.<file>.<random>.tmp` files: only an apply holding the lock writes them, so any
     /// found now were left by one that was killed.
     fn remove_temporaries(&self, output: &SecretOutput) {
         let prefix = format!(".{}.", output.file);
@@ -169,32 +170,13 @@ impl SecretLock {
         Ok(self.target.clone())
     }
 
-    /// Replaces the file with `creds`: written to a temporary file (0600), flushed to disk,
-    /// renamed into place, so a crash leaves the old file or the new one, never a part.
+    /// Replaces the file with `creds` in one step ([`write_atomically`]: a temporary file
+    /// created 0600, flushed to disk, renamed into place), so a crash leaves the old file or the
+    /// new one, never a part.
     fn replace(&self, creds: &Value) -> io::Result<()> {
-        let temporary = self.dir.join(format!(
-            ".{}.{}.tmp",
-            self.target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-            std::process::id()
-        ));
-        let _ = fs::remove_file(&temporary);
-        let written = (|| {
-            let mut file = private_options(true).open(&temporary)?;
-            let mut text = serde_json::to_vec_pretty(creds)?;
-            text.push(b'\n');
-            file.write_all(&text)?;
-            file.sync_all()?;
-            fs::rename(&temporary, &self.target)?;
-            // The rename itself is durable once the directory is.
-            if let Ok(dir) = fs::File::open(&self.dir) {
-                let _ = dir.sync_all();
-            }
-            Ok(())
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        written
+        let mut text = serde_json::to_vec_pretty(creds)?;
+        text.push(b'\n');
+        write_atomically(&self.target, &text, 0o600, Existing::Replace)
     }
 }
 
@@ -208,19 +190,15 @@ fn creds(output: &SecretOutput, secret: Value, key: Option<Value>) -> Value {
         members.push(("keyId".to_owned(), key));
     }
     // In key order: `clientId, clientSecret, keyId, subscriptionId, tenantId`, as `az ad sp
-    // create-for-rbac --sdk-auth` printed its members (facts §7).
+    // create-for-rbac --sdk-auth` printed its members (docs/azure-facts.md §7).
     members.sort_by(|a, b| a.0.cmp(&b.0));
     Value::Object(members.into_iter().collect::<Map<String, Value>>())
 }
 
-fn private_options(create_new: bool) -> fs::OpenOptions {
+/// Returns the options that open (or create, mode 0600) the lock file, never truncating it.
+fn lock_options() -> fs::OpenOptions {
     let mut options = fs::OpenOptions::new();
-    options.write(true);
-    if create_new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(false);
-    }
+    options.write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

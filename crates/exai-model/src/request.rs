@@ -303,18 +303,14 @@ impl ApiRequest {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters and `$` (which ARM's
-/// `$filter` needs as is).
+/// What a query name or value keeps as is: RFC 3986's unreserved characters and `$` (which
+/// ARM's `$filter` needs as is); every other byte is percent-encoded.
+const QUERY_KEEPS: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'$');
+
+/// Percent-encodes `text` for a query string ([`QUERY_KEEPS`]).
 fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~$".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, QUERY_KEEPS).to_string()
 }
 
 #[cfg(test)]
@@ -332,5 +328,11 @@ mod tests {
             "/subscriptions/s/resourcegroups/rg?api-version=2025-04-01&$filter=principalId%20eq%20%27x%27"
         );
         assert!(Method::Patch.is_write());
+    }
+
+    #[test]
+    fn query_values_keep_unreserved_characters_and_dollar_and_encode_the_rest_by_utf8_byte() {
+        let r = ApiRequest::arm(Method::Get, "/p", "v", None).with_query("$top", "aZ09-._~$ é/&=+%'");
+        assert_eq!(r.path_and_query(), "/p?api-version=v&$top=aZ09-._~$%20%C3%A9%2F%26%3D%2B%25%27");
     }
 }

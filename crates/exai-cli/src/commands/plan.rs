@@ -57,18 +57,13 @@ fn write_error(what: &str, path: &Path, e: impl std::fmt::Display) -> CliError {
         .hint("check that the directory exists and is writable")
 }
 
-/// Writes the plan document to `path` (a temporary file renamed into place, so a reader never
-/// sees half a plan).
+/// Writes the plan document to `path` in one step ([`exai_executor::write_atomically`]: a
+/// temporary file renamed into place), so a reader never sees half a plan.
 fn save(plan: &Plan, path: &Path) -> Result<(), CliError> {
     let mut text = serde_json::to_vec_pretty(plan).map_err(|e| write_error("the plan", path, e))?;
     text.push(b'\n');
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, &text).map_err(|e| write_error("the plan", path, e))?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        write_error("the plan", path, e)
-    })
+    exai_executor::write_atomically(path, &text, 0o666, exai_executor::Existing::Replace)
+        .map_err(|e| write_error("the plan", path, e))
 }
 
 pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {

@@ -8,7 +8,7 @@
 //! - azure-cli `acs/custom.py` and `acs/managed_cluster_decorator.py`: what `az aks create`
 //!   sends, and how `az aks scale` / `az aks upgrade` update a cluster (GET, change the model,
 //!   PUT the whole cluster back);
-//! - all of it summarized, with index ids and commits, in `shared/reference/azure-rest-facts.md` §3.
+//! - all of it summarized, with index ids and commits, in `docs/azure-facts.md` §3.
 //!
 //! # What exai owns on a cluster, and what it never compares
 //!
@@ -223,19 +223,19 @@ pub struct Cluster {
 }
 
 /// The user name `az aks create` gives the nodes' administrator (`admin_username="azureuser"`
-/// in `aks_create`'s signature; facts §3).
+/// in `aks_create`'s signature; docs/azure-facts.md §3).
 pub const ADMIN_USERNAME: &str = "azureuser";
 
 /// The monitoring add-on's key in `addonProfiles` (azure-cli `acs/_consts.py`
-/// `CONST_MONITORING_ADDON_NAME = "omsagent"`; facts §3).
+/// `CONST_MONITORING_ADDON_NAME = "omsagent"`; docs/azure-facts.md §3).
 pub const MONITORING_ADDON: &str = "omsagent";
 
 /// The add-on config key holding the workspace id (`acs/_consts.py`
-/// `CONST_MONITORING_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID`; facts §3).
+/// `CONST_MONITORING_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID`; docs/azure-facts.md §3).
 pub const MONITORING_WORKSPACE_KEY: &str = "logAnalyticsWorkspaceResourceID";
 
 /// The add-on config key selecting managed-identity authentication (`acs/_consts.py`
-/// `CONST_MONITORING_USING_AAD_MSI_AUTH`; MSI auth is `az aks create`'s default; facts §3d).
+/// `CONST_MONITORING_USING_AAD_MSI_AUTH`; MSI auth is `az aks create`'s default; docs/azure-facts.md §3d).
 pub const MONITORING_AAD_AUTH_KEY: &str = "useAADAuth";
 
 /// Members of an agent pool profile never echoed in a read-modify-write body although the
@@ -271,7 +271,7 @@ fn pool_name(pool: &Map<String, Value>) -> Option<&str> {
 impl Cluster {
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.ContainerService/managedClusters";
-    /// The api-version exai speaks for clusters (latest stable, facts §0).
+    /// The api-version exai speaks for clusters (latest stable, docs/azure-facts.md §0).
     pub const API_VERSION: &'static str = "2026-08-01";
 
     /// Returns the cluster's id.
@@ -300,7 +300,7 @@ impl Cluster {
         ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
     }
 
-    /// Returns the agent pool profile `az aks create` sends for `pool` (facts §3: `name`,
+    /// Returns the agent pool profile `az aks create` sends for `pool` (docs/azure-facts.md §3: `name`,
     /// `count`, `vmSize`, `osType: Linux`, `mode`, `type: VirtualMachineScaleSets`; with
     /// `--enable-cluster-autoscaler` also `enableAutoScaling`, `minCount`, `maxCount`, the count
     /// being the initial size).
@@ -326,7 +326,7 @@ impl Cluster {
         profile
     }
 
-    /// Returns the monitoring add-on's profile when monitoring is on (facts §3d:
+    /// Returns the monitoring add-on's profile when monitoring is on (docs/azure-facts.md §3d:
     /// `build_monitoring_addon_profile`, MSI auth on, the flag serialized as the string `"true"`).
     fn monitoring_profile(&self) -> Option<Value> {
         self.monitoring_workspace.as_ref().map(|workspace| {
@@ -337,7 +337,7 @@ impl Cluster {
         })
     }
 
-    /// Returns the body `az aks create` sends for the recipe (facts §3 "Reconstructed body"),
+    /// Returns the body `az aks create` sends for the recipe (docs/azure-facts.md §3 "Reconstructed body"),
     /// with the managed tags. `kubernetesVersion` is sent only when pinned (AKS then picks its
     /// default version); the `sku`, `networkProfile` and every other server default are left
     /// to Azure.
@@ -384,13 +384,13 @@ impl Cluster {
     }
 
     /// Returns the PUT that creates the cluster (a long-running operation: 201 +
-    /// `Azure-AsyncOperation`, facts §3).
+    /// `Azure-AsyncOperation`, docs/azure-facts.md §3).
     pub fn create_request(&self) -> ApiRequest {
         ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(self.create_body()))
     }
 
     /// Returns the entity tag of `live`, to send as `If-Match` with an update (the PUT accepts
-    /// `If-Match`, facts §3; the emulator answers a stale one with 412).
+    /// `If-Match`, docs/azure-facts.md §3; the emulator answers a stale one with 412).
     pub fn if_match(live: &LiveResource) -> Option<String> {
         live.document.get("eTag").and_then(Value::as_str).map(str::to_owned)
     }

@@ -2,7 +2,7 @@
 //! identity credentials, client secret.
 //!
 //! Source: microsoft-graph-docs-contrib `api-reference/v1.0/api/application-post-
-//! federatedidentitycredentials.md` and shared/reference/azure-rest-facts.md §7.
+//! federatedidentitycredentials.md` and docs/azure-facts.md §7.
 
 use crate::{
     Address, Adoption, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, OwnedObject, ResourceId,
@@ -88,7 +88,7 @@ const SAME_KEY: &str = "Request_MultipleObjectsWithSameKeyValue";
 const UPSERT_PREFER: &str = "create-if-missing, return=representation";
 
 /// An Entra application registration, found by its display name (as `az ad sp create-for-rbac`
-/// finds it, facts §7), so an application the recipe made by hand is adopted, not duplicated.
+/// finds it, docs/azure-facts.md §7), so an application the recipe made by hand is adopted, not duplicated.
 ///
 /// exai creates it with Graph's upsert by `uniqueName` ([`Application::unique_name`]), so two
 /// applies at once, or one retried after a lost answer, make one application, never two.
@@ -326,7 +326,7 @@ impl crate::Kind for Application {
     /// An upsert by `uniqueName` (learn.microsoft.com/graph/api/application-upsert): created
     /// when missing (201), updated when a concurrent run made it first (200 with
     /// `return=representation`), never a second application. `az ad sp create-for-rbac` sends
-    /// only the display name (facts §7); the mark makes the application exai's to delete.
+    /// only the display name (docs/azure-facts.md §7); the mark makes the application exai's to delete.
     fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "displayName": self.display_name, "tags": [self.mark.text()] });
         let path = format!("/applications(uniqueName={})", odata_literal(&self.unique_name()));
@@ -766,7 +766,7 @@ impl ClientSecret {
         if let Some(end) = &self.end_date_time {
             credential.insert("endDateTime".into(), Value::from(end.clone()));
         }
-        // `azure/login`'s `creds` input: clientId, clientSecret, subscriptionId, tenantId (facts §7).
+        // `azure/login`'s `creds` input: clientId, clientSecret, subscriptionId, tenantId (docs/azure-facts.md §7).
         let mut with = serde_json::Map::new();
         with.insert("clientId".into(), known.value(&self.application, "/appId"));
         with.insert("subscriptionId".into(), Value::from(self.subscription.clone()));

@@ -4,7 +4,7 @@
 //! Sources: azure-cli `acs/addonconfiguration.py` (rule `MSCI-<workspace region>-<cluster>`,
 //! truncated to 64 characters, body below; association `ContainerInsightsExtension` with
 //! `dataCollectionRuleId` and `description`), api-version 2022-06-01 — all quoted in
-//! shared/reference/azure-rest-facts.md §3d — and the Insights swagger for that version
+//! docs/azure-facts.md §3d — and the Insights swagger for that version
 //! (`DataCollectionRules_Create` is a synchronous PUT, 200/201; `DataCollectionRules_Update` is
 //! a PATCH of `ResourceForUpdate`, i.e. tags and identity only, so a change of the rule itself is
 //! a PUT; the association is a proxy resource: no location, no tags).
@@ -22,7 +22,7 @@ use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-/// The api-version the Azure CLI's monitoring addon uses for both resources (facts §3d).
+/// The api-version the Azure CLI's monitoring addon uses for both resources (docs/azure-facts.md §3d).
 const API_VERSION: &str = "2022-06-01";
 
 /// The rule's `kind` as the CLI sends it.

@@ -5,7 +5,7 @@
 //! body `RegistryUpdateParameters`), `Registries_Get`, `Registries_Delete`,
 //! `Registries_CheckNameAvailability`; all writes long-running) and its examples
 //! `RegistryCreate.json`, `RegistryGet.json`; the body `az acr create` sends (azure-cli
-//! `acr/custom.py` `acr_create`). All quoted in shared/reference/azure-rest-facts.md §2.
+//! `acr/custom.py` `acr_create`). All quoted in docs/azure-facts.md §2.
 //!
 //! The owned fields are `location` (create-only), `sku.name`, `properties.adminUserEnabled` and
 //! the managed tags. Everything else the GET returns — `loginServer`, `creationDate`,

@@ -1,7 +1,7 @@
 //! `Microsoft.Authorization/roleAssignments`, api-version 2022-04-01.
 //!
 //! Source: azure-rest-api-specs `Microsoft.Authorization/stable/2022-04-01/
-//! authorization-RoleAssignmentsCalls.json` (see shared/reference/azure-rest-facts.md §4).
+//! authorization-RoleAssignmentsCalls.json` (see docs/azure-facts.md §4).
 
 use crate::{Address, ApiRequest, Known, LiveResource, Mark, Method, OwnedFields, ResourceId};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6a1f_3c2e_9b7d_4e55_8f0a_e
 ///
 /// Built-in role GUIDs are the same in every tenant. Source: "Azure built-in roles"
 /// (learn.microsoft.com/azure/role-based-access-control/built-in-roles); Contributor, AcrPull
-/// and Role Based Access Control Administrator are also in shared/reference/azure-rest-facts.md §4.
+/// and Role Based Access Control Administrator are also in docs/azure-facts.md §4.
 pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
     ("AcrDelete", "c2f4ef07-c644-48eb-af81-4b1b4947fb11"),
     ("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d"),
@@ -101,7 +101,7 @@ impl RoleAssignment {
     }
 }
 
-/// The api-version of role assignments (latest stable, facts §4).
+/// The api-version of role assignments (latest stable, docs/azure-facts.md §4).
 const API_VERSION: &str = "2022-04-01";
 
 impl RoleAssignment {
@@ -111,7 +111,7 @@ impl RoleAssignment {
 
     fn role_definition_id(&self) -> String {
         // The subscription form `az role assignment create` sends; Azure answers the tenant form
-        // `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (facts §4), so only the
+        // `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (docs/azure-facts.md §4), so only the
         // trailing GUID is ever compared.
         match self.scope.segment_after("subscriptions") {
             Some(sub) => format!(
@@ -218,7 +218,7 @@ impl crate::Kind for RoleAssignment {
             "roleDefinitionId": self.role_definition_id(),
             "principalId": known.value(&self.principal.from, &self.principal.pointer()),
             // Without it, Entra's replication delay makes new principals fail intermittently
-            // (facts §4, "Always send principalType").
+            // (docs/azure-facts.md §4, "Always send principalType").
             "principalType": "ServicePrincipal",
             // Role assignments have no tags: the ownership mark goes in the description.
             "description": self.mark.text(),

@@ -6,7 +6,7 @@
 //! `WorkspacePatch`: `properties` + `tags`), `Workspaces_Get`, `Workspaces_Delete`) and its
 //! examples `WorkspacesCreate.json` (request `{"location", "properties": {"retentionInDays",
 //! "sku": {"name"}}, "tags"}`), `WorkspacesGet.json`, `WorkspacesUpdate.json` (a PATCH of
-//! `properties.retentionInDays` and `properties.sku`). See shared/reference/azure-rest-facts.md §5.
+//! `properties.retentionInDays` and `properties.sku`). See docs/azure-facts.md §5.
 //!
 //! The owned fields are `location` (create-only), `properties.sku.name`,
 //! `properties.retentionInDays` and the managed tags. `customerId`, `provisioningState`,
