@@ -20,9 +20,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::Duration;
 
-use crate::arm::{empty_response, json_response};
 use crate::auth::{ARM_AUDIENCE, TOKEN_LIFETIME_SECONDS};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
+use crate::http::{empty_response, json_response};
 use crate::state::{ProvisioningState, ResourceGroupRecord, ResourceRecord, State, SubscriptionRecord};
 
 /// The longest lifetime, either way, of a minted token.

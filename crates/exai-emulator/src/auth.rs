@@ -34,9 +34,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::context::Shared;
 use crate::graph::{FederatedCredentialRecord, PasswordCredentialRecord};
+use crate::http::Incoming;
 use crate::jwt::KEY_BYTES;
-use crate::server::{Incoming, Shared};
+use crate::state::service_principal_object_id;
 use crate::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, clock};
 
 /// How long an issued token lives, in seconds (Entra answers 3599).
@@ -170,14 +172,6 @@ impl TokenStore {
     }
 }
 
-/// Returns the object id of an application's service principal in a tenant.
-///
-/// Derived, not stored, so it is stable across restarts of the emulator.
-pub(crate) fn service_principal_object_id(tenant_id: &str, client_id: &str) -> String {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("exai-emulator/service-principal/{tenant_id}/{client_id}").as_bytes())
-        .to_string()
-}
-
 fn jwt_shaped_token(
     tenant_id: &str,
     client_id: &str,
@@ -255,7 +249,7 @@ pub(crate) fn authenticate(tokens: &TokenStore, headers: &HeaderMap) -> Result<T
 /// Returns the tenant id and, for a domain name, the lowercase domain. A domain's tenant id is
 /// derived from the name, so the same domain always means the same tenant.
 pub(crate) fn parse_tenant(tenant: &str) -> Option<(String, Option<String>)> {
-    if let Some(id) = crate::server::parse_guid(tenant) {
+    if let Some(id) = crate::http::parse_guid(tenant) {
         return Some((id, None));
     }
     let domain = tenant.to_ascii_lowercase();
@@ -320,7 +314,7 @@ impl EntraError {
         let correlation_id = headers
             .get("client-request-id")
             .and_then(|value| value.to_str().ok())
-            .and_then(crate::server::parse_guid)
+            .and_then(crate::http::parse_guid)
             .unwrap_or_else(|| Uuid::new_v4().to_string());
         let body = json!({
             "error": self.error,
@@ -553,7 +547,7 @@ fn resolve_client(
             ),
         )
     };
-    let app_id = crate::server::parse_guid(client_id).ok_or_else(unknown)?;
+    let app_id = crate::http::parse_guid(client_id).ok_or_else(unknown)?;
     if app_id == DEV_CLIENT_ID {
         return Ok(Client::Development);
     }

@@ -89,9 +89,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use uuid::Uuid;
 
-use crate::arm::{empty_response, json_response};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
+use crate::http::{empty_response, json_response};
 use crate::log::RequestKind;
-use crate::server::{Incoming, Shared, parse_guid};
 
 /// The longest latency a rule may add, so a typo cannot hang a client for hours.
 const MAX_LATENCY: Duration = Duration::from_secs(600);
@@ -789,7 +790,7 @@ impl Faults {
     #[allow(dead_code)] // called by the long-running providers as they land
     pub(crate) fn lro_failure(&self, method: &str, path: &str) -> Option<(String, String)> {
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok()?;
-        let path = decoded_path(&crate::server::path_segments(path));
+        let path = decoded_path(&crate::http::path_segments(path));
         let mut guard = self.lock();
         let inner = &mut *guard;
         let mut fired = None;

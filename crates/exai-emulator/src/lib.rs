@@ -71,9 +71,12 @@ mod admin;
 mod arm;
 mod auth;
 mod clock;
+mod context;
+mod directory;
 mod error;
 mod faults;
 mod graph;
+mod http;
 mod jwt;
 mod log;
 mod server;
@@ -94,7 +97,7 @@ pub use crate::error::EmulatorError;
 pub use crate::faults::{FaultRule, FaultSyntaxError};
 pub use crate::log::{REDACTED, RecordedRequest, RequestKind};
 
-use crate::server::Shared;
+use crate::context::Shared;
 
 /// The tenant of the development application (any other tenant works too; it is created on first
 /// use).

@@ -30,7 +30,8 @@ use super::{
     ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
 };
 use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted.

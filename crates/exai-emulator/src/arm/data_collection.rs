@@ -20,7 +20,8 @@ use super::resources::{
 use super::{
     ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
 };
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted, newest first.

@@ -29,7 +29,8 @@ use uuid::Uuid;
 
 use super::{ArmError, Subscription, check_api_version, empty_response, json_response, method_not_allowed};
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::{OperationFailure, OperationKind, OperationRecord, OperationStatus, ResourceAction, State};
 
 /// Where an operation runs: what its status URL is built from.

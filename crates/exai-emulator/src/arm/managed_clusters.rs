@@ -25,7 +25,7 @@ use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
 use crate::arm::Subscription;
-use crate::server::Shared;
+use crate::context::Shared;
 use crate::state::{PrincipalRecord, ProvisioningState, ResourceGroupRecord, State};
 
 /// The api-versions accepted.

@@ -26,7 +26,6 @@ pub(crate) mod workspaces;
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -35,7 +34,9 @@ use uuid::Uuid;
 use crate::EmulatorError;
 use crate::auth::{BearerFailure, TokenInfo};
 use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
+pub(crate) use crate::http::{empty_response, json_response};
 use crate::state::SubscriptionRecord;
 
 /// The subscription a request is for, as the gate bound it.
@@ -57,7 +58,6 @@ pub(crate) const ARM_AUDIENCES: [&str; 4] = [
 ];
 
 /// The JSON content type of every ARM body.
-const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// An ARM error: a status, `{"error":{"code","message"}}`, and any extra headers.
 #[derive(Debug)]
@@ -115,21 +115,6 @@ impl ArmError {
         }
         response
     }
-}
-
-/// Returns a JSON response with ARM's content type.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-    response
-}
-
-/// Returns a response with no body.
-pub(crate) fn empty_response(status: StatusCode) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = status;
-    response
 }
 
 /// The 405 for a method a route does not support, with the `Allow` header HTTP requires.

@@ -9,7 +9,8 @@ use axum::response::Response;
 
 use super::{ArmError, Subscription, check_api_version, empty_response, method_not_allowed, resource_groups};
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::OperationStatus;
 
 /// Returns the URL a client polls for an operation's result.

@@ -16,7 +16,8 @@ use super::resources::{
 };
 use super::{ArmError, json_object_body, json_response, method_not_allowed};
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::State;
 
 /// The api-versions accepted: the latest stable, which is also the default of the newest

@@ -17,7 +17,8 @@ use super::{
     locations, method_not_allowed,
 };
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::{OperationKind, OperationRecord, OperationStatus, ProvisioningState, ResourceGroupRecord};
 
 /// The api-versions the resource-group routes support.

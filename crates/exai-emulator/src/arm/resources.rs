@@ -23,7 +23,8 @@ use super::{
     ArmError, Subscription, authorization, data_collection, empty_response, filter, json_object_body, json_response,
     managed_clusters, method_not_allowed, registries, resource_groups, workspaces,
 };
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
 use crate::state::{ProvisioningState, ResourceAction, ResourceRecord, State};
 
 /// A resource type the emulator models, with what the framework needs to serve it.

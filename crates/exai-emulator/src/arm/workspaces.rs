@@ -15,7 +15,7 @@ use super::ArmError;
 use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, same_location, tags, wrong_type,
 };
-use crate::server::Shared;
+use crate::context::Shared;
 use crate::state::State;
 
 /// The api-versions accepted, newest first.

@@ -37,10 +37,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::directory::AppRoleAssignmentRecord;
 use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, graph_time, json_body, json_response};
 use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::directory::AppRoleAssignmentRecord;
+use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
 /// Microsoft Graph's application id, the same in every tenant.

@@ -21,7 +21,8 @@ use super::{
     json_response, no_content, secret_hash,
 };
 use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
 /// The `signInAudience` values Graph accepts (application resource type).

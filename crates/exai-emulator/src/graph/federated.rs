@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use super::applications::resolve_mut;
 use super::{Caller, FederatedCredentialRecord, GraphError, ObjectKey, context, json_body, json_response, no_content};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 
 /// The most federated identity credentials an application may have.
 pub(crate) const MAX_PER_APPLICATION: usize = 20;

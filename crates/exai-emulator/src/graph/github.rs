@@ -25,10 +25,11 @@ use serde_json::{Map, Value, json};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::arm::json_response;
 use crate::auth::{GITHUB_ISSUER, GithubRun};
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::json_response;
 
 /// The second path segment of the service's routes (`/_emulator/github/...`).
 pub(crate) const SEGMENT: &str = "github";

@@ -34,7 +34,6 @@
 
 pub(crate) mod app_roles;
 pub(crate) mod applications;
-mod directory;
 mod federated;
 pub(crate) mod github;
 mod service_principals;
@@ -46,12 +45,12 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub(crate) use self::directory::{
-    ApplicationRecord, Directory, FederatedCredentialRecord, PasswordCredentialRecord, ServicePrincipalRecord,
-    secret_hash,
-};
 use crate::auth::{BearerFailure, GRAPH_AUDIENCE};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+pub(crate) use crate::directory::{
+    ApplicationRecord, FederatedCredentialRecord, PasswordCredentialRecord, ServicePrincipalRecord, secret_hash,
+};
+use crate::http::{Incoming, parse_guid};
 
 /// The first path segment of every Graph v1.0 route.
 pub(crate) const PREFIX: &str = "v1.0";

@@ -21,7 +21,8 @@ use uuid::Uuid;
 
 use super::app_roles::{self, GRAPH_APP_ID, MICROSOFT_TENANT_ID};
 use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, json_body, json_response, no_content};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 use crate::state::{PrincipalRecord, State};
 
 fn to_json(tenant_id: &str, principal: &ServicePrincipalRecord) -> Map<String, Value> {
