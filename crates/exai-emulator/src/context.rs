@@ -11,6 +11,7 @@ use url::Url;
 use crate::EmulatorError;
 use crate::arm::RateLimits;
 use crate::auth::TokenStore;
+use crate::clock::Clock;
 use crate::log::RequestLog;
 use crate::state::{State, StateFile};
 
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     pub operation_delay: Duration,
     /// The emulator's own URL, for links when a request names no host.
     pub base_url: Url,
+    /// The time the emulator lives by (see [`crate::clock`]).
+    pub clock: Clock,
 }
 
 impl Shared {

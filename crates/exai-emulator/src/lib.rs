@@ -93,6 +93,7 @@ use axum_server::Handle;
 use tokio::task::JoinHandle;
 use url::Url;
 
+pub use crate::clock::Clock;
 pub use crate::error::EmulatorError;
 pub use crate::faults::{FaultRule, FaultSyntaxError};
 pub use crate::log::{REDACTED, RecordedRequest, RequestKind};
@@ -176,6 +177,12 @@ impl Emulator {
     ///
     /// Must be called from within a tokio runtime; the server runs as a task on it.
     pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
+        Self::start_with_clock(options, Clock::system()).await
+    }
+
+    /// Starts an emulator, as [`Emulator::start`] does, that lives by `clock`: a test gives it a
+    /// [`Clock::manual`] and advances time itself instead of sleeping.
+    pub async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Emulator, EmulatorError> {
         let certificates = tls::generate()?;
         let (state_file, state) = match &options.state_file {
             Some(path) => {
@@ -197,13 +204,14 @@ impl Emulator {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             state_file: Mutex::new(state_file),
-            tokens: Mutex::new(auth::TokenStore::default()),
+            tokens: Mutex::new(auth::TokenStore::new(clock.clone())),
             log,
             rate_limits: Mutex::new(arm::RateLimits::default()),
-            faults: faults::Faults::new(options.faults.clone(), options.fault_seed),
+            faults: faults::Faults::new(options.faults.clone(), options.fault_seed, clock.clone()),
             delete_delay: options.delete_delay,
             operation_delay: options.operation_delay,
             base_url: url.clone(),
+            clock,
         });
         let app = Router::new().fallback(server::dispatch).with_state(Arc::clone(&shared));
         let handle = Handle::new();

@@ -77,7 +77,7 @@ pub(crate) async fn dispatch(
     let mut injected = shared.faults.begin(kind, &incoming).await;
     let mut response = match (injected.response.take(), &body, kind) {
         (Some(injected), _, _) => injected,
-        (None, Err(_), RequestKind::Arm) => crate::arm::too_large(&incoming),
+        (None, Err(_), RequestKind::Arm) => crate::arm::too_large(&incoming, &shared.clock),
         (None, Err(_), _) => plain_error(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than 4 MiB"),
         (None, Ok(_), RequestKind::Token) => crate::auth::handle(&shared, &incoming),
         (None, Ok(_), RequestKind::Admin)
@@ -96,7 +96,7 @@ pub(crate) async fn dispatch(
     if let Err(error) = shared.save(false) {
         tracing::error!(%error, "could not save the emulator state");
         if kind == RequestKind::Arm {
-            response = crate::arm::state_not_saved(&incoming, &error);
+            response = crate::arm::state_not_saved(&incoming, &error, &shared.clock);
         }
     }
 
@@ -109,17 +109,20 @@ pub(crate) async fn dispatch(
         redact_json(&mut value);
         value
     });
-    shared.log.record(RequestRecord {
-        method: incoming.method.to_string(),
-        path: incoming.raw_path.clone(),
-        query: incoming.query.as_deref().map(redact_query),
-        // 0: the connection was dropped, nothing was answered.
-        status: if dropped { 0 } else { response.status().as_u16() },
-        kind,
-        client_request_id,
-        body: recorded_body,
-        fault,
-    });
+    shared.log.record(
+        RequestRecord {
+            method: incoming.method.to_string(),
+            path: incoming.raw_path.clone(),
+            query: incoming.query.as_deref().map(redact_query),
+            // 0: the connection was dropped, nothing was answered.
+            status: if dropped { 0 } else { response.status().as_u16() },
+            kind,
+            client_request_id,
+            body: recorded_body,
+            fault,
+        },
+        shared.clock.now_rfc3339(),
+    );
     response
 }
 

@@ -29,7 +29,6 @@ use super::resources::{self, key_of, only_members, optional_object, optional_str
 use super::{
     ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
 };
-use crate::clock;
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 use crate::state::{ResourceRecord, State};
@@ -552,7 +551,7 @@ fn create(
             "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
         ));
     }
-    let now = clock::now_rfc3339();
+    let now = shared.clock.now_rfc3339();
     let created_on = existing
         .as_ref()
         .and_then(|record| record.body.pointer("/properties/createdOn"))

@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 use crate::EmulatorError;
 use crate::auth::{BearerFailure, TokenInfo};
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 pub(crate) use crate::http::{empty_response, json_response};
@@ -56,8 +56,6 @@ pub(crate) const ARM_AUDIENCES: [&str; 4] = [
     "https://management.azure.com/",
     "https://management.azure.com",
 ];
-
-/// The JSON content type of every ARM body.
 
 /// An ARM error: a status, `{"error":{"code","message"}}`, and any extra headers.
 #[derive(Debug)]
@@ -244,24 +242,24 @@ struct Context {
 
 /// Answers an ARM request.
 pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
-    shared.state().advance(clock::now_unix_ms());
+    shared.state().advance(shared.clock.now_unix_ms());
     let mut context = Context::default();
     let result = route(shared, request, &mut context);
     finish(shared, request, &context, result)
 }
 
 /// Answers an ARM request whose body was too large to read.
-pub(crate) fn too_large(request: &Incoming) -> Response {
+pub(crate) fn too_large(request: &Incoming, clock: &Clock) -> Response {
     let error = ArmError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "RequestEntityTooLarge",
         "The request content size exceeds the maximum of 4194304 bytes.",
     );
-    finish_headers(request, &Context::default(), None, error.into_response())
+    finish_headers(request, &Context::default(), None, clock, error.into_response())
 }
 
 /// Answers an ARM request whose change could not be saved to the state file.
-pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError) -> Response {
+pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError, clock: &Clock) -> Response {
     let first_line = error.to_string();
     let first_line = first_line.lines().next().unwrap_or_default().to_owned();
     let error = ArmError::new(
@@ -269,22 +267,28 @@ pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError) -> Resp
         "InternalServerError",
         format!("The emulator applied the request but could not save its state file: {first_line}."),
     );
-    finish_headers(request, &Context::default(), None, error.into_response())
+    finish_headers(request, &Context::default(), None, clock, error.into_response())
 }
 
 fn finish(shared: &Shared, request: &Incoming, context: &Context, result: Result<Response, ArmError>) -> Response {
     let response = result.unwrap_or_else(ArmError::into_response);
-    finish_headers(request, context, Some(shared), response)
+    finish_headers(request, context, Some(shared), &shared.clock, response)
 }
 
-fn finish_headers(request: &Incoming, context: &Context, shared: Option<&Shared>, mut response: Response) -> Response {
+fn finish_headers(
+    request: &Incoming,
+    context: &Context,
+    shared: Option<&Shared>,
+    clock: &Clock,
+    mut response: Response,
+) -> Response {
     let request_id = Uuid::new_v4().to_string();
     // ARM keeps a client's correlation id when it is a GUID and makes one up otherwise.
     let correlation_id = request
         .header("x-ms-correlation-request-id")
         .and_then(parse_guid)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
-    let routing_id = format!("LOCALHOST:{}:{}", clock::compact(clock::now()), Uuid::new_v4());
+    let routing_id = format!("LOCALHOST:{}:{}", clock::compact(clock.now()), Uuid::new_v4());
     let mut headers: Vec<(&str, String)> = vec![
         ("x-ms-request-id", request_id),
         ("x-ms-correlation-request-id", correlation_id),
@@ -298,7 +302,7 @@ fn finish_headers(request: &Incoming, context: &Context, shared: Option<&Shared>
         let (name, remaining) = shared.rate_limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner).count(
             subscription,
             write,
-            clock::now_unix_ms(),
+            shared.clock.now_unix_ms(),
         );
         headers.push((name, remaining.to_string()));
     }

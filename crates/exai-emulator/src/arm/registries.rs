@@ -15,7 +15,6 @@ use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
 use super::{ArmError, json_object_body, json_response, method_not_allowed};
-use crate::clock;
 use crate::context::Shared;
 use crate::http::Incoming;
 use crate::state::State;
@@ -239,7 +238,7 @@ impl Provider for Registries {
 
     fn put(
         &self,
-        _shared: &Shared,
+        shared: &Shared,
         state: &mut State,
         context: &WriteContext<'_>,
         existing: Option<&Value>,
@@ -273,7 +272,7 @@ impl Provider for Registries {
             .and_then(|body| body.pointer("/properties/creationDate"))
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .unwrap_or_else(clock::now_rfc3339);
+            .unwrap_or_else(|| shared.clock.now_rfc3339());
         let mut properties = Map::new();
         properties.insert("loginServer".to_owned(), json!(format!("{}.azurecr.io", context.name.to_ascii_lowercase())));
         properties.insert("creationDate".to_owned(), json!(created));

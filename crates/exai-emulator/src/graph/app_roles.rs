@@ -38,7 +38,6 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, graph_time, json_body, json_response};
-use crate::clock;
 use crate::context::Shared;
 use crate::directory::AppRoleAssignmentRecord;
 use crate::http::{Incoming, parse_guid};
@@ -291,7 +290,7 @@ pub(crate) fn create(
     let assignment = AppRoleAssignmentRecord {
         id: URL_SAFE_NO_PAD.encode(&key_bytes),
         app_role_id,
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         principal_id: principal.id.clone(),
         principal_display_name: principal.display_name.clone(),
         resource_id: resource.id.clone(),

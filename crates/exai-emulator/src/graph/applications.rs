@@ -20,7 +20,6 @@ use super::{
     ApplicationRecord, Caller, GraphError, ObjectKey, PasswordCredentialRecord, context, graph_time, json_body,
     json_response, no_content, secret_hash,
 };
-use crate::clock;
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 use crate::state::State;
@@ -187,7 +186,7 @@ pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Re
     let application = ApplicationRecord {
         id: Uuid::new_v4().to_string(),
         app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
@@ -291,7 +290,7 @@ pub(crate) fn upsert(
     let application = ApplicationRecord {
         id: Uuid::new_v4().to_string(),
         app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
@@ -373,7 +372,7 @@ pub(crate) fn add_password(
             _ => return Err(GraphError::unknown_property(name)),
         }
     }
-    let now = clock::now();
+    let now = shared.clock.now();
     let start = date_member(&credential, "startDateTime")?.unwrap_or(now);
     let end = match date_member(&credential, "endDateTime")? {
         Some(end) => end,

@@ -200,19 +200,19 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
         .header("client-request-id")
         .filter(|value| !value.is_empty() && value.len() <= 200)
         .map_or_else(|| request_id.clone(), str::to_owned);
-    let response =
-        route(shared, request).unwrap_or_else(|error| error_response(error, &request_id, &client_request_id));
+    let response = route(shared, request)
+        .unwrap_or_else(|error| error_response(error, &request_id, &client_request_id, shared.clock.now()));
     finish(response, &request_id, &client_request_id)
 }
 
-fn error_response(error: GraphError, request_id: &str, client_request_id: &str) -> Response {
+fn error_response(error: GraphError, request_id: &str, client_request_id: &str, now: OffsetDateTime) -> Response {
     let date = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let body = json!({
         "error": {
             "code": error.code,
             "message": error.message,
             "innerError": {
-                "date": crate::clock::now().format(&date).unwrap_or_default(),
+                "date": now.format(&date).unwrap_or_default(),
                 "request-id": request_id,
                 "client-request-id": client_request_id,
             },
