@@ -37,13 +37,17 @@
 //!   `arm::resources` (registries, workspaces, data collection rules, clusters) with its
 //!   long-running operations in `arm::lro`. Graph lives in `graph`, identities in `auth` and
 //!   `jwt` (client assertions, the GitHub-like OIDC issuer).
+//! - **Shared vocabulary outside the router.** Handlers import `http` (the request as they see
+//!   it, path decoding, response builders) and `context` (the shared state), never `server`,
+//!   the front door; `state` and `directory` hold data and import no handler.
 //! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
 //!   token that uses them), then the resources and long-running operations in each. The state
 //!   is in memory, optionally persisted to a versioned JSON file written atomically after every
 //!   change and locked against a second emulator.
 //! - **Time advances lazily.** Long-running operations (resource-group deletes, resource
 //!   writes) finish when a request arrives after their configured delay; there is no background
-//!   task, so tests are deterministic and fast.
+//!   task. Every reading of the time goes through the emulator's [`Clock`], which a test can make
+//!   manual ([`Emulator::start_with_clock`]) and advance instead of sleeping.
 //! - **Errors a client causes are HTTP answers, not [`EmulatorError`]s.** The library's error
 //!   type covers only what stops the emulator itself: certificates, the listen address, the state
 //!   and log files.

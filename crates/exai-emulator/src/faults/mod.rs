@@ -35,7 +35,7 @@
 //! that matches and fires adds its latency; the first matching and firing rule with a status,
 //! `drop` or `hang` action decides the answer, and later answering rules are not tried (no draw, no count
 //! consumed). `throttle` rules are checked before the others, as ARM throttles before a request
-//! reaches a provider. Draws come from one seeded generator ([`SplitMix64`]), so a seed and a
+//! reaches a provider. Draws come from one seeded generator ([`rng::SplitMix64`]), so a seed and a
 //! sequence of requests always give the same faults.
 //!
 //! # Token buckets
