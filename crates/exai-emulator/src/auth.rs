@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use crate::clock::{self, Clock};
 use crate::context::Shared;
-use crate::graph::{FederatedCredentialRecord, PasswordCredentialRecord};
+use crate::directory::{FederatedCredentialRecord, PasswordCredentialRecord};
 use crate::http::Incoming;
 use crate::jwt::KEY_BYTES;
 use crate::state::service_principal_object_id;
@@ -169,14 +169,14 @@ impl TokenStore {
         self.runs.retain(|_, run| run.expires_at > now);
         let random: [u8; 32] = rand::random();
         let request_token = URL_SAFE_NO_PAD.encode(random);
-        self.runs.insert(crate::graph::secret_hash(&request_token), run);
+        self.runs.insert(crate::directory::secret_hash(&request_token), run);
         request_token
     }
 
     /// Returns the run a request token belongs to, if it is known and has not expired.
     pub fn run(&self, request_token: &str) -> Option<&GithubRun> {
         let now = self.clock.now();
-        self.runs.get(&crate::graph::secret_hash(request_token)).filter(|run| run.expires_at > now)
+        self.runs.get(&crate::directory::secret_hash(request_token)).filter(|run| run.expires_at > now)
     }
 }
 
@@ -638,7 +638,7 @@ fn check_secret(client: &Client, secret: &str, now: OffsetDateTime) -> Result<()
         }
         Client::Application { passwords, .. } => passwords,
     };
-    let hash = crate::graph::secret_hash(secret);
+    let hash = crate::directory::secret_hash(secret);
     let Some(password) =
         passwords.iter().find(|password| constant_time_eq(password.secret_sha256.as_bytes(), hash.as_bytes()))
     else {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::EmulatorError;
-use crate::arm::RateLimits;
+use crate::arm::toolkit::RateLimits;
 use crate::auth::TokenStore;
 use crate::clock::Clock;
 use crate::log::RequestLog;

@@ -210,7 +210,7 @@ impl Emulator {
             state_file: Mutex::new(state_file),
             tokens: Mutex::new(auth::TokenStore::new(clock.clone())),
             log,
-            rate_limits: Mutex::new(arm::RateLimits::default()),
+            rate_limits: Mutex::new(arm::toolkit::RateLimits::default()),
             faults: faults::Faults::new(options.faults.clone(), options.fault_seed, clock.clone()),
             delete_delay: options.delete_delay,
             operation_delay: options.operation_delay,

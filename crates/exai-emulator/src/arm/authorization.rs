@@ -26,11 +26,10 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::resources::{self, key_of, only_members, optional_object, optional_string};
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
-};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
+use crate::http::{empty_response, json_response};
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted.

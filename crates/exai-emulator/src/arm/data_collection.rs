@@ -17,11 +17,10 @@ use super::resources::{
     self, Provider, WriteContext, check_conditions, key_of, location, only_members, optional_object, optional_string,
     same_location, tags,
 };
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
-};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted, newest first.

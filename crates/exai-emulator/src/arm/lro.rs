@@ -27,10 +27,11 @@ use axum::response::Response;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ArmError, Subscription, check_api_version, empty_response, json_response, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
 use crate::clock;
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{OperationFailure, OperationKind, OperationRecord, OperationStatus, ResourceAction, State};
 
 /// Where an operation runs: what its status URL is built from.

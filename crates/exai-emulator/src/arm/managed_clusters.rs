@@ -20,11 +20,11 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::ArmError;
 use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
-use crate::arm::Subscription;
+use super::toolkit::ArmError;
+use crate::arm::toolkit::Subscription;
 use crate::context::Shared;
 use crate::state::{PrincipalRecord, ProvisioningState, ResourceGroupRecord, State};
 

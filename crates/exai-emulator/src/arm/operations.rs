@@ -7,9 +7,11 @@
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
-use super::{ArmError, Subscription, check_api_version, empty_response, method_not_allowed, resource_groups};
+use super::resource_groups;
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::empty_response;
 use crate::state::OperationStatus;
 
 /// Returns the URL a client polls for an operation's result.

@@ -14,9 +14,10 @@ use serde_json::{Map, Value, json};
 use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
-use super::{ArmError, json_object_body, json_response, method_not_allowed};
+use super::toolkit::{ArmError, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::json_response;
 use crate::state::State;
 
 /// The api-versions accepted: the latest stable, which is also the default of the newest
@@ -333,7 +334,7 @@ impl Provider for Registries {
 
 /// `POST /subscriptions/{id}/providers/Microsoft.ContainerRegistry/checkNameAvailability`.
 pub(crate) fn check_name_availability(shared: &Shared, request: &Incoming) -> Result<Response, ArmError> {
-    super::check_api_version(request, API_VERSIONS)?;
+    super::toolkit::check_api_version(request, API_VERSIONS)?;
     if request.method != Method::POST {
         return Err(method_not_allowed(&request.method, &[Method::POST]));
     }

@@ -12,12 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, filter, json_kind, json_object_body, json_response,
-    locations, method_not_allowed,
-};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_kind, json_object_body, method_not_allowed};
+use super::{filter, locations};
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{OperationKind, OperationRecord, OperationStatus, ProvisioningState, ResourceGroupRecord};
 
 /// The api-versions the resource-group routes support.

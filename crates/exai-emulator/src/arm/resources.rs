@@ -19,12 +19,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::lro::{self, OperationTarget};
-use super::{
-    ArmError, Subscription, authorization, data_collection, empty_response, filter, json_object_body, json_response,
-    managed_clusters, method_not_allowed, registries, resource_groups, workspaces,
-};
+use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
+use super::{authorization, data_collection, filter, managed_clusters, registries, resource_groups, workspaces};
 use crate::context::Shared;
 use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{ProvisioningState, ResourceAction, ResourceRecord, State};
 
 /// A resource type the emulator models, with what the framework needs to serve it.
@@ -451,7 +450,7 @@ fn list_generic(
     subscription: &Subscription,
     group: Option<&String>,
 ) -> Result<Response, ArmError> {
-    super::check_api_version(request, resource_groups::API_VERSIONS)?;
+    super::toolkit::check_api_version(request, resource_groups::API_VERSIONS)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
@@ -768,7 +767,7 @@ pub(crate) fn optional_string(path: &str, value: &Value) -> Result<Option<String
 pub(crate) fn wrong_type(path: &str, expected: &str, value: &Value) -> ArmError {
     ArmError::invalid_content(format!(
         "The member '{path}' must be {expected} but is {}. Path '{path}'",
-        super::json_kind(value)
+        super::toolkit::json_kind(value)
     ))
 }
 

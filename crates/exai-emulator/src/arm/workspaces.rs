@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::ArmError;
 use super::resources::{
     Provider, WriteContext, location, only_members, optional_object, same_location, tags, wrong_type,
 };
+use super::toolkit::ArmError;
 use crate::context::Shared;
 use crate::state::State;
 

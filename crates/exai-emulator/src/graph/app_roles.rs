@@ -37,9 +37,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, graph_time, json_body, json_response};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, graph_time, json_body, json_response};
 use crate::context::Shared;
 use crate::directory::AppRoleAssignmentRecord;
+use crate::directory::ServicePrincipalRecord;
 use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
@@ -328,7 +329,7 @@ pub(crate) fn delete(
         return Err(GraphError::not_found(assignment_id));
     }
     state.dirty = true;
-    Ok(super::no_content())
+    Ok(super::toolkit::no_content())
 }
 
 #[cfg(test)]

@@ -16,11 +16,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::{
-    ApplicationRecord, Caller, GraphError, ObjectKey, PasswordCredentialRecord, context, graph_time, json_body,
-    json_response, no_content, secret_hash,
-};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, graph_time, json_body, json_response, no_content};
 use crate::context::Shared;
+use crate::directory::secret_hash;
+use crate::directory::{ApplicationRecord, PasswordCredentialRecord};
 use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
@@ -153,7 +152,7 @@ pub(crate) fn resolve_mut<'a>(
 
 /// `GET /v1.0/applications[?$filter=...]`.
 pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
-    let filter = super::filter(request, "application", &["displayName", "appId"], &["displayName"])?;
+    let filter = super::toolkit::filter(request, "application", &["displayName", "appId"], &["displayName"])?;
     let state = shared.state();
     let value: Vec<Value> = state
         .directory

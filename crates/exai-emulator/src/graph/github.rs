@@ -131,7 +131,7 @@ fn is_repository_name(name: &str) -> bool {
 
 /// Returns a stable numeric id for a name (GitHub's ids are numbers; these are made up).
 fn numeric_id(kind: &str, name: &str) -> String {
-    let hash = crate::graph::secret_hash(&format!("{kind}/{}", name.to_ascii_lowercase()));
+    let hash = crate::directory::secret_hash(&format!("{kind}/{}", name.to_ascii_lowercase()));
     let digits = hash.get(..12).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or(1);
     (digits % 900_000_000 + 100_000_000).to_string()
 }
