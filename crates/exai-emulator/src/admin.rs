@@ -208,7 +208,7 @@ fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
             .iter()
             .find_map(|member| value.get(*member).and_then(Value::as_str))
             .map(str::to_owned)
-            .unwrap_or_else(crate::arm::resources::new_etag);
+            .unwrap_or_else(crate::arm::provider::new_etag);
         let Some(record) = state.subscriptions.get_mut(&subscription) else { continue };
         if let [groups_segment, group, ..] = rest.as_slice()
             && groups_segment.eq_ignore_ascii_case("resourcegroups")
@@ -228,7 +228,7 @@ fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
             });
         }
         record.resources.insert(
-            crate::arm::resources::key_of(&id),
+            crate::arm::provider::key_of(&id),
             ResourceRecord { body: value, final_body: None, etag, operation: None },
         );
     }

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
 use super::toolkit::ArmError;
@@ -350,7 +350,7 @@ fn agent_pools(
                 out.insert(member.clone(), value.clone());
             }
         }
-        out.insert("eTag".to_owned(), json!(super::resources::new_etag()));
+        out.insert("eTag".to_owned(), json!(super::provider::new_etag()));
         rendered.push(Value::Object(out));
     }
     if !rendered.iter().any(|pool| pool["mode"] == "System") {
@@ -770,7 +770,7 @@ impl Provider for Clusters {
         }
         if let Some(pools) = updated.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
             for pool in pools {
-                pool["eTag"] = json!(super::resources::new_etag());
+                pool["eTag"] = json!(super::provider::new_etag());
             }
         }
         Ok(updated)
@@ -781,7 +781,7 @@ impl Provider for Clusters {
     }
 
     fn mark(&self, body: &mut Value, state: &str) {
-        super::resources::set_provisioning_state(body, state);
+        super::provider::set_provisioning_state(body, state);
         if let Some(pools) = body.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
             for pool in pools {
                 if let Some(pool) = pool.as_object_mut() {

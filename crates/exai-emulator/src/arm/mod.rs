@@ -18,6 +18,7 @@ pub(crate) mod locations;
 pub(crate) mod lro;
 pub(crate) mod managed_clusters;
 pub(crate) mod operations;
+pub(crate) mod provider;
 pub(crate) mod registries;
 pub(crate) mod resource_groups;
 pub(crate) mod resources;

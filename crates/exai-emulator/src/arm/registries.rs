@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
 use super::toolkit::{ArmError, json_object_body, method_not_allowed};

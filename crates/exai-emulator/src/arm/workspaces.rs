@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, same_location, tags, wrong_type,
 };
 use super::toolkit::ArmError;
