@@ -39,7 +39,8 @@
 //!   `jwt` (client assertions, the GitHub-like OIDC issuer).
 //! - **Shared vocabulary outside the router.** Handlers import `http` (the request as they see
 //!   it, path decoding, response builders) and `context` (the shared state), never `server`,
-//!   the front door; `state` and `directory` hold data and import no handler.
+//!   the front door; ARM providers import `arm::toolkit` and `arm::provider`, Graph handlers
+//!   `graph::toolkit`, not their routers; `state` and `directory` hold data and import no handler.
 //! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
 //!   token that uses them), then the resources and long-running operations in each. The state
 //!   is in memory, optionally persisted to a versioned JSON file written atomically after every
