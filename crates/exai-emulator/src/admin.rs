@@ -20,9 +20,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::Duration;
 
-use crate::arm::{empty_response, json_response};
 use crate::auth::{ARM_AUDIENCE, TOKEN_LIFETIME_SECONDS};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
+use crate::http::{empty_response, json_response};
 use crate::state::{ProvisioningState, ResourceGroupRecord, ResourceRecord, State, SubscriptionRecord};
 
 /// The longest lifetime, either way, of a minted token.
@@ -207,7 +208,7 @@ fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
             .iter()
             .find_map(|member| value.get(*member).and_then(Value::as_str))
             .map(str::to_owned)
-            .unwrap_or_else(crate::arm::resources::new_etag);
+            .unwrap_or_else(crate::arm::provider::new_etag);
         let Some(record) = state.subscriptions.get_mut(&subscription) else { continue };
         if let [groups_segment, group, ..] = rest.as_slice()
             && groups_segment.eq_ignore_ascii_case("resourcegroups")
@@ -227,7 +228,7 @@ fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
             });
         }
         record.resources.insert(
-            crate::arm::resources::key_of(&id),
+            crate::arm::provider::key_of(&id),
             ResourceRecord { body: value, final_body: None, etag, operation: None },
         );
     }

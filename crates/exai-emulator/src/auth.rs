@@ -34,10 +34,13 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::graph::{FederatedCredentialRecord, PasswordCredentialRecord};
+use crate::clock::{self, Clock};
+use crate::context::Shared;
+use crate::directory::{FederatedCredentialRecord, PasswordCredentialRecord};
+use crate::http::Incoming;
 use crate::jwt::KEY_BYTES;
-use crate::server::{Incoming, Shared};
-use crate::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, clock};
+use crate::state::service_principal_object_id;
+use crate::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
 
 /// How long an issued token lives, in seconds (Entra answers 3599).
 pub(crate) const TOKEN_LIFETIME_SECONDS: i64 = 3599;
@@ -88,13 +91,13 @@ pub(crate) struct TokenStore {
     oidc_key: [u8; KEY_BYTES],
     /// Workflow runs by the SHA-256 of their request token.
     runs: HashMap<String, GithubRun>,
+    /// The emulator's clock, which issues and expires tokens.
+    clock: Clock,
 }
 
 impl Default for TokenStore {
     fn default() -> Self {
-        let mut oidc_key = [0u8; KEY_BYTES];
-        rand::fill(&mut oidc_key[..]);
-        Self { tokens: HashMap::new(), oidc_key, runs: HashMap::new() }
+        Self::new(Clock::system())
     }
 }
 
@@ -110,6 +113,13 @@ pub(crate) struct GithubRun {
 }
 
 impl TokenStore {
+    /// Creates an empty store whose tokens live by `clock`, with a new key for the OIDC issuer.
+    pub fn new(clock: Clock) -> Self {
+        let mut oidc_key = [0u8; KEY_BYTES];
+        rand::fill(&mut oidc_key[..]);
+        Self { tokens: HashMap::new(), oidc_key, runs: HashMap::new(), clock }
+    }
+
     /// Issues a token to the development application (whose service principal id is derived)
     /// and remembers it.
     pub fn issue(&mut self, tenant_id: &str, client_id: &str, audience: &str, lifetime: Duration) -> String {
@@ -126,7 +136,7 @@ impl TokenStore {
         audience: &str,
         lifetime: Duration,
     ) -> String {
-        let now = clock::now();
+        let now = self.clock.now();
         self.tokens.retain(|_, token| token.expires_at + EXPIRED_TOKEN_MEMORY > now);
         let expires_at = now.checked_add(lifetime).unwrap_or(now);
         let token = jwt_shaped_token(tenant_id, client_id, object_id, audience, now, expires_at);
@@ -155,27 +165,19 @@ impl TokenStore {
 
     /// Remembers a workflow run and returns its new request token (only its hash is kept).
     pub fn add_run(&mut self, run: GithubRun) -> String {
-        let now = clock::now();
+        let now = self.clock.now();
         self.runs.retain(|_, run| run.expires_at > now);
         let random: [u8; 32] = rand::random();
         let request_token = URL_SAFE_NO_PAD.encode(random);
-        self.runs.insert(crate::graph::secret_hash(&request_token), run);
+        self.runs.insert(crate::directory::secret_hash(&request_token), run);
         request_token
     }
 
     /// Returns the run a request token belongs to, if it is known and has not expired.
     pub fn run(&self, request_token: &str) -> Option<&GithubRun> {
-        let now = clock::now();
-        self.runs.get(&crate::graph::secret_hash(request_token)).filter(|run| run.expires_at > now)
+        let now = self.clock.now();
+        self.runs.get(&crate::directory::secret_hash(request_token)).filter(|run| run.expires_at > now)
     }
-}
-
-/// Returns the object id of an application's service principal in a tenant.
-///
-/// Derived, not stored, so it is stable across restarts of the emulator.
-pub(crate) fn service_principal_object_id(tenant_id: &str, client_id: &str) -> String {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("exai-emulator/service-principal/{tenant_id}/{client_id}").as_bytes())
-        .to_string()
 }
 
 fn jwt_shaped_token(
@@ -243,7 +245,7 @@ pub(crate) fn authenticate(tokens: &TokenStore, headers: &HeaderMap) -> Result<T
         return Err(BearerFailure::Malformed);
     }
     let info = tokens.get(token).ok_or(BearerFailure::Unknown)?;
-    let now = clock::now();
+    let now = tokens.clock.now();
     if info.expires_at <= now {
         return Err(BearerFailure::Expired { expires_at: info.expires_at, now });
     }
@@ -255,7 +257,7 @@ pub(crate) fn authenticate(tokens: &TokenStore, headers: &HeaderMap) -> Result<T
 /// Returns the tenant id and, for a domain name, the lowercase domain. A domain's tenant id is
 /// derived from the name, so the same domain always means the same tenant.
 pub(crate) fn parse_tenant(tenant: &str) -> Option<(String, Option<String>)> {
-    if let Some(id) = crate::server::parse_guid(tenant) {
+    if let Some(id) = crate::http::parse_guid(tenant) {
         return Some((id, None));
     }
     let domain = tenant.to_ascii_lowercase();
@@ -312,15 +314,14 @@ impl EntraError {
         )
     }
 
-    fn into_response(self, headers: &HeaderMap) -> Response {
-        let now = clock::now();
+    fn into_response(self, headers: &HeaderMap, now: OffsetDateTime) -> Response {
         let timestamp = clock::entra_timestamp(now);
         let trace_id = Uuid::new_v4().to_string();
         // Entra echoes the client's `client-request-id` (MSAL sends one) as the correlation id.
         let correlation_id = headers
             .get("client-request-id")
             .and_then(|value| value.to_str().ok())
-            .and_then(crate::server::parse_guid)
+            .and_then(crate::http::parse_guid)
             .unwrap_or_else(|| Uuid::new_v4().to_string());
         let body = json!({
             "error": self.error,
@@ -357,10 +358,12 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
         segments.get(index).is_some_and(|segment| segment.eq_ignore_ascii_case(expected))
     };
     if segments.len() == 4 && is(1, "oauth2") && is(2, "v2.0") && is(3, "token") {
-        return token(shared, request).unwrap_or_else(|error| error.into_response(&request.headers));
+        return token(shared, request)
+            .unwrap_or_else(|error| error.into_response(&request.headers, shared.clock.now()));
     }
     if segments.len() == 4 && is(1, "v2.0") && is(2, ".well-known") && is(3, "openid-configuration") {
-        return openid_configuration(shared, request).unwrap_or_else(|error| error.into_response(&request.headers));
+        return openid_configuration(shared, request)
+            .unwrap_or_else(|error| error.into_response(&request.headers, shared.clock.now()));
     }
     // Entra answers unknown paths with an HTML page; JSON says more to a test.
     entra_json(
@@ -553,7 +556,7 @@ fn resolve_client(
             ),
         )
     };
-    let app_id = crate::server::parse_guid(client_id).ok_or_else(unknown)?;
+    let app_id = crate::http::parse_guid(client_id).ok_or_else(unknown)?;
     if app_id == DEV_CLIENT_ID {
         return Ok(Client::Development);
     }
@@ -589,7 +592,7 @@ fn authenticate_client(shared: &Shared, form: &HashMap<String, String>, client: 
             7000218,
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_owned(),
         )),
-        (Some(secret), None) => check_secret(client, secret),
+        (Some(secret), None) => check_secret(client, secret, shared.clock.now()),
         (None, Some(assertion)) => {
             match parameter("client_assertion_type") {
                 None => return Err(EntraError::missing_parameter("client_assertion_type")),
@@ -608,7 +611,7 @@ fn authenticate_client(shared: &Shared, form: &HashMap<String, String>, client: 
                 Client::Application { federated, .. } => federated.as_slice(),
             };
             let key = *shared.tokens().oidc_key();
-            check_assertion(&key, federated, assertion, clock::now())
+            check_assertion(&key, federated, assertion, shared.clock.now())
         }
     }
 }
@@ -624,7 +627,7 @@ fn invalid_secret(app_id: &str) -> EntraError {
     )
 }
 
-fn check_secret(client: &Client, secret: &str) -> Result<(), EntraError> {
+fn check_secret(client: &Client, secret: &str, now: OffsetDateTime) -> Result<(), EntraError> {
     let passwords = match client {
         Client::Development => {
             return if constant_time_eq(secret.as_bytes(), DEV_CLIENT_SECRET.as_bytes()) {
@@ -635,13 +638,12 @@ fn check_secret(client: &Client, secret: &str) -> Result<(), EntraError> {
         }
         Client::Application { passwords, .. } => passwords,
     };
-    let hash = crate::graph::secret_hash(secret);
+    let hash = crate::directory::secret_hash(secret);
     let Some(password) =
         passwords.iter().find(|password| constant_time_eq(password.secret_sha256.as_bytes(), hash.as_bytes()))
     else {
         return Err(invalid_secret(client.app_id()));
     };
-    let now = clock::now();
     let parse = |text: &str| OffsetDateTime::parse(text, &Rfc3339).ok();
     if parse(&password.end_date_time).is_none_or(|end| end <= now) {
         return Err(EntraError::new(

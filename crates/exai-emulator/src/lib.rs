@@ -37,13 +37,18 @@
 //!   `arm::resources` (registries, workspaces, data collection rules, clusters) with its
 //!   long-running operations in `arm::lro`. Graph lives in `graph`, identities in `auth` and
 //!   `jwt` (client assertions, the GitHub-like OIDC issuer).
+//! - **Shared vocabulary outside the router.** Handlers import `http` (the request as they see
+//!   it, path decoding, response builders) and `context` (the shared state), never `server`,
+//!   the front door; ARM providers import `arm::toolkit` and `arm::provider`, Graph handlers
+//!   `graph::toolkit`, not their routers; `state` and `directory` hold data and import no handler.
 //! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
 //!   token that uses them), then the resources and long-running operations in each. The state
 //!   is in memory, optionally persisted to a versioned JSON file written atomically after every
 //!   change and locked against a second emulator.
 //! - **Time advances lazily.** Long-running operations (resource-group deletes, resource
 //!   writes) finish when a request arrives after their configured delay; there is no background
-//!   task, so tests are deterministic and fast.
+//!   task. Every reading of the time goes through the emulator's [`Clock`], which a test can make
+//!   manual ([`Emulator::start_with_clock`]) and advance instead of sleeping.
 //! - **Errors a client causes are HTTP answers, not [`EmulatorError`]s.** The library's error
 //!   type covers only what stops the emulator itself: certificates, the listen address, the state
 //!   and log files.
@@ -71,9 +76,12 @@ mod admin;
 mod arm;
 mod auth;
 mod clock;
+mod context;
+mod directory;
 mod error;
 mod faults;
 mod graph;
+mod http;
 mod jwt;
 mod log;
 mod server;
@@ -90,11 +98,12 @@ use axum_server::Handle;
 use tokio::task::JoinHandle;
 use url::Url;
 
+pub use crate::clock::Clock;
 pub use crate::error::EmulatorError;
 pub use crate::faults::{FaultRule, FaultSyntaxError};
 pub use crate::log::{REDACTED, RecordedRequest, RequestKind};
 
-use crate::server::Shared;
+use crate::context::Shared;
 
 /// The tenant of the development application (any other tenant works too; it is created on first
 /// use).
@@ -173,6 +182,12 @@ impl Emulator {
     ///
     /// Must be called from within a tokio runtime; the server runs as a task on it.
     pub async fn start(options: EmulatorOptions) -> Result<Emulator, EmulatorError> {
+        Self::start_with_clock(options, Clock::system()).await
+    }
+
+    /// Starts an emulator, as [`Emulator::start`] does, that lives by `clock`: a test gives it a
+    /// [`Clock::manual`] and advances time itself instead of sleeping.
+    pub async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Emulator, EmulatorError> {
         let certificates = tls::generate()?;
         let (state_file, state) = match &options.state_file {
             Some(path) => {
@@ -194,13 +209,14 @@ impl Emulator {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             state_file: Mutex::new(state_file),
-            tokens: Mutex::new(auth::TokenStore::default()),
+            tokens: Mutex::new(auth::TokenStore::new(clock.clone())),
             log,
-            rate_limits: Mutex::new(arm::RateLimits::default()),
-            faults: faults::Faults::new(options.faults.clone(), options.fault_seed),
+            rate_limits: Mutex::new(arm::toolkit::RateLimits::default()),
+            faults: faults::Faults::new(options.faults.clone(), options.fault_seed, clock.clone()),
             delete_delay: options.delete_delay,
             operation_delay: options.operation_delay,
             base_url: url.clone(),
+            clock,
         });
         let app = Router::new().fallback(server::dispatch).with_state(Arc::clone(&shared));
         let handle = Handle::new();

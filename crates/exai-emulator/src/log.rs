@@ -123,12 +123,13 @@ impl RequestLog {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Appends a request, giving it the next sequence number and the current time.
-    pub fn record(&self, record: RequestRecord) {
+    /// Appends a request, giving it the next sequence number and `time` (RFC 3339, the emulator's
+    /// clock).
+    pub fn record(&self, record: RequestRecord, time: String) {
         let mut inner = self.lock();
         let entry = RecordedRequest {
             seq: inner.next_seq,
-            time: crate::clock::now_rfc3339(),
+            time,
             method: record.method,
             path: record.path,
             query: record.query,

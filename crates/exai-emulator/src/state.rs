@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use crate::EmulatorError;
 
@@ -40,8 +41,8 @@ pub(crate) struct State {
     #[serde(default)]
     pub subscriptions: BTreeMap<String, SubscriptionRecord>,
     /// Microsoft Graph's directory objects (applications, service principals) per tenant.
-    #[serde(default, skip_serializing_if = "crate::graph::Directory::is_empty")]
-    pub directory: crate::graph::Directory,
+    #[serde(default, skip_serializing_if = "crate::directory::Directory::is_empty")]
+    pub directory: crate::directory::Directory,
     /// Whether the state changed since it was last saved.
     #[serde(skip)]
     pub dirty: bool,
@@ -234,7 +235,7 @@ impl Default for State {
             version: u64::from(STATE_VERSION),
             tenants: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
-            directory: crate::graph::Directory::default(),
+            directory: crate::directory::Directory::default(),
             dirty: false,
         }
     }
@@ -248,7 +249,7 @@ impl State {
             changed = true;
             // Every tenant knows the development application, so its service principal exists
             // in every tenant too, as a signed-in application's always does in Azure.
-            let object_id = crate::auth::service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
+            let object_id = service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
             let principal = PrincipalRecord {
                 object_id: object_id.clone(),
                 app_id: crate::DEV_CLIENT_ID.to_owned(),
@@ -465,6 +466,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Returns the object id of an application's service principal in a tenant.
+///
+/// Derived, not stored, so it is stable across restarts of the emulator.
+pub(crate) fn service_principal_object_id(tenant_id: &str, client_id: &str) -> String {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("exai-emulator/service-principal/{tenant_id}/{client_id}").as_bytes())
+        .to_string()
 }
 
 #[cfg(test)]

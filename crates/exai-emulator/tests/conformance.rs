@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use exai_emulator::{
-    DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorError, EmulatorOptions,
-    RequestKind,
+    Clock, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorError,
+    EmulatorOptions, RequestKind,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -71,7 +71,12 @@ struct Harness {
 
 impl Harness {
     async fn start(options: EmulatorOptions) -> Result<Self, Box<dyn Error>> {
-        let emulator = Emulator::start(options).await?;
+        Self::start_with_clock(options, Clock::system()).await
+    }
+
+    /// Starts an emulator that lives by `clock` (a manual one moves only when the test says).
+    async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Self, Box<dyn Error>> {
+        let emulator = Emulator::start_with_clock(options, clock).await?;
         let client = client_for(&emulator)?;
         Ok(Self { emulator, client })
     }
@@ -408,9 +413,11 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
 
 #[tokio::test]
 async fn shows_a_running_delete() -> TestResult {
-    let harness =
-        Harness::start(EmulatorOptions { delete_delay: Duration::from_millis(300), ..EmulatorOptions::default() })
-            .await?;
+    // On a manual clock the delete runs until the test moves time past its end, however slow
+    // the machine.
+    let clock = Clock::manual();
+    let options = EmulatorOptions { delete_delay: Duration::from_secs(300), ..EmulatorOptions::default() };
+    let harness = Harness::start_with_clock(options, clock.clone()).await?;
     let token = harness.arm_token().await?;
     let bearer = format!("Bearer {token}");
     let token = Some(token.as_str());
@@ -432,7 +439,9 @@ async fn shows_a_running_delete() -> TestResult {
     assert_eq!(running.header("location"), Some(location.as_str()));
     assert!(running.header("retry-after").is_some());
 
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(poll().await?.status, StatusCode::ACCEPTED);
+    clock.advance(Duration::from_secs(1));
     assert_eq!(poll().await?.status, StatusCode::OK);
     let gone = harness.send(Method::GET, &path, token, None).await?;
     gone.assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");

@@ -8,7 +8,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Duration;
 
-use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions};
+use exai_emulator::{Clock, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -84,7 +84,12 @@ struct Harness {
 
 impl Harness {
     async fn start(options: EmulatorOptions) -> Result<Self, Box<dyn Error>> {
-        let emulator = Emulator::start(options).await?;
+        Self::start_with_clock(options, Clock::system()).await
+    }
+
+    /// Starts as [`Harness::start`] does, on `clock` (a manual one moves only when the test says).
+    async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Self, Box<dyn Error>> {
+        let emulator = Emulator::start_with_clock(options, clock).await?;
         let ca = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
         let client = reqwest::Client::builder().tls_certs_only([ca]).build()?;
         let mut harness = Self { emulator, client, token: String::new() };
@@ -177,7 +182,7 @@ fn cluster_path(name: &str) -> String {
     )
 }
 
-/// The body `az aks create` sends for the exai recipe (facts §3).
+/// The body `az aks create` sends for the exai recipe (docs/azure-facts.md §3).
 fn cluster_body(workspace_id: &str) -> Value {
     json!({
         "location": "francecentral",
@@ -333,8 +338,9 @@ async fn keeps_registry_names_unique_across_subscriptions() -> TestResult {
 
 #[tokio::test]
 async fn shows_running_operations_and_refuses_concurrent_writes() -> TestResult {
-    let harness =
-        Harness::start(EmulatorOptions { operation_delay: Duration::from_secs(600), ..Default::default() }).await?;
+    let clock = Clock::manual();
+    let options = EmulatorOptions { operation_delay: Duration::from_secs(600), ..Default::default() };
+    let harness = Harness::start_with_clock(options, clock.clone()).await?;
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
     let created = harness.send(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
@@ -354,6 +360,15 @@ async fn shows_running_operations_and_refuses_concurrent_writes() -> TestResult 
     again.assert_arm_error(StatusCode::CONFLICT, "AnotherOperationInProgress");
     let delete = harness.send(Method::DELETE, &cluster_path("aks"), None).await?;
     delete.assert_arm_error(StatusCode::CONFLICT, "AnotherOperationInProgress");
+
+    // The operation ends when the clock reaches its end, not a moment before.
+    let operation = created.header("azure-asyncoperation").ok_or("no header")?;
+    clock.advance(Duration::from_secs(599));
+    assert_eq!(harness.follow(operation).await?.json()["status"], "InProgress");
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(harness.follow(operation).await?.json()["status"], "Succeeded");
+    let got = harness.send(Method::GET, &cluster_path("aks"), None).await?;
+    assert_eq!(got.json()["properties"]["provisioningState"], "Succeeded");
 
     // A delete of a finished resource shows `Deleting` until its operation ends.
     let registry = registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01");
@@ -578,7 +593,7 @@ async fn associates_data_collection_rules_with_clusters() -> TestResult {
     let rule_path = format!(
         "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules/MSCI-francecentral-aks?{DCR_API}"
     );
-    // The body the az CLI's monitoring addon sends (facts §3d).
+    // The body the az CLI's monitoring addon sends (docs/azure-facts.md §3d).
     let rule = json!({"location": "francecentral", "tags": {}, "kind": "Linux", "properties": {
         "dataSources": {"extensions": [{"name": "ContainerInsightsExtension", "streams": ["Microsoft-ContainerInsights-Group-Default"], "extensionName": "ContainerInsights", "extensionSettings": {"dataCollectionSettings": {"enableContainerLogV2": true}}}]},
         "dataFlows": [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]}],

@@ -5,7 +5,7 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use exai_emulator::{
-    DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions, FaultRule,
+    Clock, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions, FaultRule,
 };
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -46,8 +46,13 @@ impl Harness {
     /// Starts an emulator with `faults` and a seed, and gets an ARM token before any fault
     /// could get in the way (faults are added after the token when `late` is set).
     async fn start(faults: &[&str], seed: Option<u64>) -> Result<Self, Box<dyn Error>> {
+        Self::start_with_clock(faults, seed, Clock::system()).await
+    }
+
+    /// Starts as [`Harness::start`] does, on `clock` (a manual one moves only when the test says).
+    async fn start_with_clock(faults: &[&str], seed: Option<u64>, clock: Clock) -> Result<Self, Box<dyn Error>> {
         let options = EmulatorOptions { fault_seed: seed, ..Default::default() };
-        let emulator = Emulator::start(options).await?;
+        let emulator = Emulator::start_with_clock(options, clock).await?;
         let ca = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
         let client = reqwest::Client::builder().tls_certs_only([ca]).build()?;
         let mut harness = Self { emulator, client, token: String::new() };
@@ -249,7 +254,10 @@ async fn a_seed_reproduces_the_same_draws() -> TestResult {
 
 #[tokio::test]
 async fn token_buckets_drain_and_refill() -> TestResult {
-    let harness = Harness::start(&["* /subscriptions/** throttle writes=3 write-rate=2"], None).await?;
+    // A manual clock: no token comes back between requests, however slow the machine.
+    let clock = Clock::manual();
+    let rules = ["* /subscriptions/** throttle writes=3 write-rate=2"];
+    let harness = Harness::start_with_clock(&rules, None, clock.clone()).await?;
     for (index, left) in ["2", "1", "0"].into_iter().enumerate() {
         let reply = harness.put_group(&format!("bucket-{index}")).await?;
         assert_eq!(reply.status, StatusCode::CREATED);
@@ -271,8 +279,10 @@ async fn token_buckets_drain_and_refill() -> TestResult {
     assert_eq!(reply.header("x-ms-ratelimit-remaining-subscription-deletes"), Some("199"));
     assert_eq!(reply.header("x-ms-ratelimit-remaining-subscription-writes"), None);
 
-    // Two tokens a second: after 600 ms one write goes through again.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Two tokens a second: 499 ms give none back, 500 ms one.
+    clock.advance(Duration::from_millis(499));
+    assert_eq!(harness.put_group("bucket-3").await?.status, StatusCode::TOO_MANY_REQUESTS);
+    clock.advance(Duration::from_millis(1));
     assert_eq!(harness.put_group("bucket-3").await?.status, StatusCode::CREATED);
     assert_eq!(harness.put_group("bucket-4").await?.status, StatusCode::TOO_MANY_REQUESTS);
     Ok(())

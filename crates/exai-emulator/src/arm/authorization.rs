@@ -25,12 +25,12 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::resources::{self, key_of, only_members, optional_object, optional_string};
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
-};
-use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use super::provider;
+use super::provider::{key_of, only_members, optional_object, optional_string};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
+use crate::http::{empty_response, json_response};
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted.
@@ -162,12 +162,12 @@ fn resolve_scope(state: &State, subscription: &Subscription, segments: &[String]
     match segments {
         [] => {}
         [groups, group, rest @ ..] if is(groups, "resourcegroups") => {
-            let name = resources::existing_group(state, &subscription.id, group)?;
+            let name = provider::existing_group(state, &subscription.id, group)?;
             id = format!("{id}/resourceGroups/{name}");
             if !rest.is_empty() {
                 id = format!("{id}/{}", rest.join("/"));
                 let key = key_of(&id);
-                let known = resources::record(state, &subscription.id, &key);
+                let known = provider::record(state, &subscription.id, &key);
                 let Some(record) = known else {
                     return Err(ArmError::new(
                         StatusCode::NOT_FOUND,
@@ -363,14 +363,14 @@ fn assignment(
     })?;
     let key = format!("{}/providers/microsoft.authorization/roleassignments/{guid}", scope.key);
     match request.method {
-        Method::GET => resources::record(&shared.state(), &subscription.id, &key)
+        Method::GET => provider::record(&shared.state(), &subscription.id, &key)
             .map(|record| json_response(StatusCode::OK, &record.body))
             .ok_or_else(|| assignment_not_found(&guid)),
         Method::DELETE => {
             let mut state = shared.state();
-            match resources::record(&state, &subscription.id, &key).cloned() {
+            match provider::record(&state, &subscription.id, &key).cloned() {
                 Some(record) => {
-                    resources::remove(&mut state, &subscription.id, &key);
+                    provider::remove(&mut state, &subscription.id, &key);
                     Ok(json_response(StatusCode::OK, &record.body))
                 }
                 None => Ok(empty_response(StatusCode::NO_CONTENT)),
@@ -551,7 +551,7 @@ fn create(
             "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
         ));
     }
-    let now = clock::now_rfc3339();
+    let now = shared.clock.now_rfc3339();
     let created_on = existing
         .as_ref()
         .and_then(|record| record.body.pointer("/properties/createdOn"))
@@ -584,7 +584,7 @@ fn create(
     if let Some(record) = state.subscriptions.get_mut(&subscription.id) {
         record.resources.insert(
             key.to_owned(),
-            ResourceRecord { body: rendered.clone(), final_body: None, etag: resources::new_etag(), operation: None },
+            ResourceRecord { body: rendered.clone(), final_body: None, etag: provider::new_etag(), operation: None },
         );
     }
     state.dirty = true;

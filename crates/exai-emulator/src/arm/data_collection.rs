@@ -13,14 +13,15 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::resources::{
-    self, Provider, WriteContext, check_conditions, key_of, location, only_members, optional_object, optional_string,
+use super::provider;
+use super::provider::{
+    Provider, WriteContext, check_conditions, key_of, location, only_members, optional_object, optional_string,
     same_location, tags,
 };
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, json_object_body, json_response, method_not_allowed,
-};
-use crate::server::{Incoming, Shared};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted, newest first.
@@ -169,7 +170,7 @@ pub(crate) fn route_association(
     check_api_version(request, API_VERSIONS)?;
     let parent_id = format!("/subscriptions/{}/{}", subscription.id, parent.join("/"));
     let parent_key = key_of(&parent_id);
-    let parent_exists = resources::record(&shared.state(), &subscription.id, &parent_key).is_some();
+    let parent_exists = provider::record(&shared.state(), &subscription.id, &parent_key).is_some();
     if !parent_exists {
         let name = parent.last().map(String::as_str).unwrap_or_default();
         return Err(ArmError::new(
@@ -234,18 +235,18 @@ fn association(
         )
     };
     if request.method == Method::GET {
-        return resources::record(&shared.state(), &subscription.id, key)
+        return provider::record(&shared.state(), &subscription.id, key)
             .map(|record| json_response(StatusCode::OK, &record.body))
             .ok_or_else(not_found);
     }
     let body = if request.method == Method::PUT { Some(json_object_body(request)?) } else { None };
     let mut state = shared.state();
-    let existing = resources::record(&state, &subscription.id, key).cloned();
+    let existing = provider::record(&state, &subscription.id, key).cloned();
     check_conditions(request, existing.as_ref())?;
     let Some(body) = body else {
         return Ok(match existing {
             Some(_) => {
-                resources::remove(&mut state, &subscription.id, key);
+                provider::remove(&mut state, &subscription.id, key);
                 empty_response(StatusCode::OK)
             }
             None => empty_response(StatusCode::NO_CONTENT),
@@ -302,7 +303,7 @@ fn association(
         properties.insert("dataCollectionEndpointId".to_owned(), json!(endpoint));
     }
     properties.insert("provisioningState".to_owned(), json!("Succeeded"));
-    let etag = resources::new_etag();
+    let etag = provider::new_etag();
     let rendered = json!({
         "id": id,
         "name": name,

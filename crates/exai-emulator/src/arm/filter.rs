@@ -1,7 +1,7 @@
 //! ARM's `$filter` on list operations, as far as the emulator implements it: clauses
 //! `property eq 'literal'` joined by `and`.
 //!
-//! The query string is decoded before it gets here ([`crate::server::Incoming::query_values`]:
+//! The query string is decoded before it gets here ([`crate::http::Incoming::query_values`]:
 //! `%20` and `+` are both a space, `%27` a quote). Keywords (`eq`, `and`) and property names
 //! compare case-insensitively; a quote inside a literal is doubled (`'it''s'`), as in OData.
 //! Anything else (`ne`, `or`, functions, unquoted values) does not parse, and the caller refuses
@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::server::Incoming;
+use crate::http::Incoming;
 
 /// One `property eq 'value'` clause.
 #[derive(Debug, PartialEq, Eq)]

@@ -27,9 +27,11 @@ use axum::response::Response;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ArmError, Subscription, check_api_version, empty_response, json_response, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
 use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{OperationFailure, OperationKind, OperationRecord, OperationStatus, ResourceAction, State};
 
 /// Where an operation runs: what its status URL is built from.
@@ -81,7 +83,7 @@ pub(crate) fn start_with(
     action: ResourceAction,
     fail: Option<OperationFailure>,
 ) -> String {
-    let now_ms = clock::now_unix_ms();
+    let now_ms = shared.clock.now_unix_ms();
     let delay_ms = i64::try_from(shared.operation_delay.as_millis()).unwrap_or(i64::MAX);
     let operation_id = Uuid::new_v4().to_string();
     if let Some(subscription) = state.subscriptions.get_mut(target.subscription_id) {
@@ -197,8 +199,8 @@ fn find(
 }
 
 /// Returns the seconds left before an operation is due, rounded up.
-fn seconds_left(record: &OperationRecord) -> u64 {
-    let remaining_ms = record.completes_at_ms.saturating_sub(clock::now_unix_ms()).max(0);
+fn seconds_left(record: &OperationRecord, now_ms: i64) -> u64 {
+    let remaining_ms = record.completes_at_ms.saturating_sub(now_ms).max(0);
     u64::try_from((remaining_ms + 999) / 1000).unwrap_or(0)
 }
 
@@ -245,7 +247,9 @@ pub(crate) fn status(
     }
     let mut response = json_response(StatusCode::OK, &body);
     if polled.record.status == OperationStatus::Running {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds_left(&polled.record)));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds_left(&polled.record, shared.clock.now_unix_ms())));
     }
     Ok(response)
 }
@@ -274,7 +278,10 @@ pub(crate) fn result(
                 None => url,
             };
             insert_url(&mut response, "location", &url);
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds_left(&polled.record)));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(seconds_left(&polled.record, shared.clock.now_unix_ms())),
+            );
             Ok(response)
         }
         OperationStatus::Failed => {

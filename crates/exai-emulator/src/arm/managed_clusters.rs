@@ -20,12 +20,12 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::ArmError;
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
-use crate::arm::Subscription;
-use crate::server::Shared;
+use super::toolkit::ArmError;
+use crate::arm::toolkit::Subscription;
+use crate::context::Shared;
 use crate::state::{PrincipalRecord, ProvisioningState, ResourceGroupRecord, State};
 
 /// The api-versions accepted.
@@ -138,7 +138,7 @@ fn kubernetes_version(requested: Option<&str>) -> Result<(String, &'static str),
 /// Checks `linuxProfile`: `adminUsername` (pattern `^[A-Za-z][-A-Za-z0-9_]*$`) and exactly one
 /// SSH key (`ssh.publicKeys`, "A maximum of 1 key may be specified"; `keyData` required), which
 /// must be an RSA key: AKS refuses ed25519 keys (Azure/AKS#4431). Sources: managedClusters.json
-/// 2026-08-01 `ContainerServiceLinuxProfile`, facts §3.
+/// 2026-08-01 `ContainerServiceLinuxProfile`, docs/azure-facts.md §3.
 fn check_linux_profile(linux: &Map<String, Value>) -> Result<(), ArmError> {
     let bad = |parameter: &str| {
         ArmError::bad_request("InvalidParameter", format!("The value of parameter {parameter} is invalid."))
@@ -350,7 +350,7 @@ fn agent_pools(
                 out.insert(member.clone(), value.clone());
             }
         }
-        out.insert("eTag".to_owned(), json!(super::resources::new_etag()));
+        out.insert("eTag".to_owned(), json!(super::provider::new_etag()));
         rendered.push(Value::Object(out));
     }
     if !rendered.iter().any(|pool| pool["mode"] == "System") {
@@ -770,7 +770,7 @@ impl Provider for Clusters {
         }
         if let Some(pools) = updated.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
             for pool in pools {
-                pool["eTag"] = json!(super::resources::new_etag());
+                pool["eTag"] = json!(super::provider::new_etag());
             }
         }
         Ok(updated)
@@ -781,7 +781,7 @@ impl Provider for Clusters {
     }
 
     fn mark(&self, body: &mut Value, state: &str) {
-        super::resources::set_provisioning_state(body, state);
+        super::provider::set_provisioning_state(body, state);
         if let Some(pools) = body.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
             for pool in pools {
                 if let Some(pool) = pool.as_object_mut() {

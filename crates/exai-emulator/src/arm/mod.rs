@@ -18,237 +18,25 @@ pub(crate) mod locations;
 pub(crate) mod lro;
 pub(crate) mod managed_clusters;
 pub(crate) mod operations;
+pub(crate) mod provider;
 pub(crate) mod registries;
 pub(crate) mod resource_groups;
 pub(crate) mod resources;
 pub(crate) mod subscriptions;
+pub(crate) mod toolkit;
 pub(crate) mod workspaces;
 
-use std::collections::HashMap;
-
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
+use self::toolkit::{ARM_AUDIENCES, ArmError, Subscription, require_api_version};
 use crate::EmulatorError;
 use crate::auth::{BearerFailure, TokenInfo};
-use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::clock::{self, Clock};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 use crate::state::SubscriptionRecord;
-
-/// The subscription a request is for, as the gate bound it.
-pub(crate) struct Subscription {
-    /// The subscription id (lowercase GUID).
-    pub id: String,
-    /// The tenant it belongs to.
-    pub tenant_id: String,
-    /// Its display name.
-    pub display_name: String,
-}
-
-/// The token audiences ARM accepts, in the order its error message lists them.
-pub(crate) const ARM_AUDIENCES: [&str; 4] = [
-    "https://management.core.windows.net/",
-    "https://management.core.windows.net",
-    "https://management.azure.com/",
-    "https://management.azure.com",
-];
-
-/// The JSON content type of every ARM body.
-const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
-
-/// An ARM error: a status, `{"error":{"code","message"}}`, and any extra headers.
-#[derive(Debug)]
-pub(crate) struct ArmError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// ARM's error code (`ResourceGroupNotFound`).
-    pub code: &'static str,
-    /// ARM's message.
-    pub message: String,
-    /// Headers the error carries (`WWW-Authenticate`, `Allow`).
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl ArmError {
-    /// Creates an error with no extra headers.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), headers: Vec::new() }
-    }
-
-    /// A 400 error.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// A 401 error with ARM's `WWW-Authenticate` challenge naming the tenant to authenticate in.
-    fn unauthorized(tenant: &str, code: &'static str, message: String) -> Self {
-        let escaped = message.replace('\\', "\\\\").replace('"', "\\\"");
-        let challenge = format!(
-            "Bearer authorization_uri=\"https://login.microsoftonline.com/{tenant}\", error=\"invalid_token\", error_description=\"{escaped}\""
-        );
-        let mut error = Self::new(StatusCode::UNAUTHORIZED, code, message);
-        let value = HeaderValue::from_str(&challenge).unwrap_or_else(|_| {
-            HeaderValue::from_static(
-                "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"",
-            )
-        });
-        error.headers.push((header::WWW_AUTHENTICATE, value));
-        error
-    }
-
-    /// The request body could not be read as the JSON the route expects.
-    pub fn invalid_content(detail: impl std::fmt::Display) -> Self {
-        Self::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{detail}'."),
-        )
-    }
-
-    fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        let mut response = json_response(self.status, &body);
-        for (name, value) in self.headers {
-            response.headers_mut().insert(name, value);
-        }
-        response
-    }
-}
-
-/// Returns a JSON response with ARM's content type.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-    response
-}
-
-/// Returns a response with no body.
-pub(crate) fn empty_response(status: StatusCode) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = status;
-    response
-}
-
-/// The 405 for a method a route does not support, with the `Allow` header HTTP requires.
-pub(crate) fn method_not_allowed(method: &Method, allowed: &[Method]) -> ArmError {
-    let mut error = ArmError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!("The requested resource does not support http method '{method}'."),
-    );
-    let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-    if let Ok(value) = HeaderValue::from_str(&allow) {
-        error.headers.push((header::ALLOW, value));
-    }
-    error
-}
-
-/// Checks the `api-version` query parameter against the versions a route supports.
-pub(crate) fn check_api_version(request: &Incoming, supported: &[&str]) -> Result<(), ArmError> {
-    let values = request.query_values("api-version");
-    // A repeated parameter reaches ARM's model binder as one comma-joined value.
-    let version = values.join(",");
-    if supported.contains(&version.as_str()) {
-        return Ok(());
-    }
-    Err(ArmError::bad_request(
-        "InvalidApiVersionParameter",
-        format!("The api-version '{version}' is invalid. The supported versions are '{}'.", supported.join(",")),
-    ))
-}
-
-fn require_api_version(request: &Incoming) -> Result<(), ArmError> {
-    if request.query_values("api-version").iter().all(String::is_empty) {
-        return Err(ArmError::bad_request(
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
-    }
-    Ok(())
-}
-
-/// Checks that a write carries a JSON object body and returns it.
-pub(crate) fn json_object_body(request: &Incoming) -> Result<serde_json::Map<String, Value>, ArmError> {
-    let media_type = request
-        .header(header::CONTENT_TYPE.as_str())
-        .map(|value| value.split(';').next().unwrap_or("").trim().to_owned());
-    match media_type.as_deref() {
-        Some(media) if media.eq_ignore_ascii_case("application/json") => {}
-        other => {
-            return Err(ArmError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaType",
-                format!(
-                    "The content media type '{}' is not supported. Only 'application/json' is supported.",
-                    other.unwrap_or("<null>")
-                ),
-            ));
-        }
-    }
-    if request.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ArmError::invalid_content("The request body is empty."));
-    }
-    let value: Value = serde_json::from_slice(&request.body).map_err(ArmError::invalid_content)?;
-    match value {
-        Value::Object(members) => Ok(members),
-        other => Err(ArmError::invalid_content(format!("Expected a JSON object but found {}.", json_kind(&other)))),
-    }
-}
-
-/// Returns how a JSON value is described in error messages.
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// ARM's per-subscription request counters, shown in `x-ms-ratelimit-remaining-*` headers.
-///
-/// Modeled on ARM's historic hourly limits (12,000 reads and 1,200 writes per subscription per
-/// hour). The counters never reach 0: throttling arrives with fault injection, later.
-#[derive(Default)]
-pub(crate) struct RateLimits {
-    windows: HashMap<String, RateWindow>,
-}
-
-struct RateWindow {
-    started_ms: i64,
-    reads: u32,
-    writes: u32,
-}
-
-const READS_PER_HOUR: u32 = 12_000;
-const WRITES_PER_HOUR: u32 = 1_200;
-const HOUR_MS: i64 = 60 * 60 * 1000;
-
-impl RateLimits {
-    /// Counts a request against a subscription and returns the header to send.
-    fn count(&mut self, subscription: &str, write: bool, now_ms: i64) -> (&'static str, u32) {
-        let window = self.windows.entry(subscription.to_owned()).or_insert(RateWindow {
-            started_ms: now_ms,
-            reads: READS_PER_HOUR,
-            writes: WRITES_PER_HOUR,
-        });
-        if now_ms - window.started_ms >= HOUR_MS {
-            *window = RateWindow { started_ms: now_ms, reads: READS_PER_HOUR, writes: WRITES_PER_HOUR };
-        }
-        if write {
-            window.writes = window.writes.saturating_sub(1).max(1);
-            ("x-ms-ratelimit-remaining-subscription-writes", window.writes)
-        } else {
-            window.reads = window.reads.saturating_sub(1).max(1);
-            ("x-ms-ratelimit-remaining-subscription-reads", window.reads)
-        }
-    }
-}
 
 /// What the gate learned about a request, for the response headers.
 #[derive(Default)]
@@ -259,24 +47,24 @@ struct Context {
 
 /// Answers an ARM request.
 pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
-    shared.state().advance(clock::now_unix_ms());
+    shared.state().advance(shared.clock.now_unix_ms());
     let mut context = Context::default();
     let result = route(shared, request, &mut context);
     finish(shared, request, &context, result)
 }
 
 /// Answers an ARM request whose body was too large to read.
-pub(crate) fn too_large(request: &Incoming) -> Response {
+pub(crate) fn too_large(request: &Incoming, clock: &Clock) -> Response {
     let error = ArmError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "RequestEntityTooLarge",
         "The request content size exceeds the maximum of 4194304 bytes.",
     );
-    finish_headers(request, &Context::default(), None, error.into_response())
+    finish_headers(request, &Context::default(), None, clock, error.into_response())
 }
 
 /// Answers an ARM request whose change could not be saved to the state file.
-pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError) -> Response {
+pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError, clock: &Clock) -> Response {
     let first_line = error.to_string();
     let first_line = first_line.lines().next().unwrap_or_default().to_owned();
     let error = ArmError::new(
@@ -284,22 +72,28 @@ pub(crate) fn state_not_saved(request: &Incoming, error: &EmulatorError) -> Resp
         "InternalServerError",
         format!("The emulator applied the request but could not save its state file: {first_line}."),
     );
-    finish_headers(request, &Context::default(), None, error.into_response())
+    finish_headers(request, &Context::default(), None, clock, error.into_response())
 }
 
 fn finish(shared: &Shared, request: &Incoming, context: &Context, result: Result<Response, ArmError>) -> Response {
     let response = result.unwrap_or_else(ArmError::into_response);
-    finish_headers(request, context, Some(shared), response)
+    finish_headers(request, context, Some(shared), &shared.clock, response)
 }
 
-fn finish_headers(request: &Incoming, context: &Context, shared: Option<&Shared>, mut response: Response) -> Response {
+fn finish_headers(
+    request: &Incoming,
+    context: &Context,
+    shared: Option<&Shared>,
+    clock: &Clock,
+    mut response: Response,
+) -> Response {
     let request_id = Uuid::new_v4().to_string();
     // ARM keeps a client's correlation id when it is a GUID and makes one up otherwise.
     let correlation_id = request
         .header("x-ms-correlation-request-id")
         .and_then(parse_guid)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
-    let routing_id = format!("LOCALHOST:{}:{}", clock::compact(clock::now()), Uuid::new_v4());
+    let routing_id = format!("LOCALHOST:{}:{}", clock::compact(clock.now()), Uuid::new_v4());
     let mut headers: Vec<(&str, String)> = vec![
         ("x-ms-request-id", request_id),
         ("x-ms-correlation-request-id", correlation_id),
@@ -313,7 +107,7 @@ fn finish_headers(request: &Incoming, context: &Context, shared: Option<&Shared>
         let (name, remaining) = shared.rate_limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner).count(
             subscription,
             write,
-            clock::now_unix_ms(),
+            shared.clock.now_unix_ms(),
         );
         headers.push((name, remaining.to_string()));
     }
@@ -498,21 +292,4 @@ fn unknown_resource_type(request: &Incoming, segments: &[String]) -> ArmError {
             "The resource type '{resource_type}' could not be found in the namespace 'Microsoft.Resources' for api version '{version}'."
         ),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_limits_count_down_per_kind_and_never_reach_zero() {
-        let mut limits = RateLimits::default();
-        assert_eq!(limits.count("s", false, 0), ("x-ms-ratelimit-remaining-subscription-reads", 11_999));
-        assert_eq!(limits.count("s", true, 0), ("x-ms-ratelimit-remaining-subscription-writes", 1_199));
-        for _ in 0..2_000 {
-            limits.count("s", true, 1);
-        }
-        assert_eq!(limits.count("s", true, 2).1, 1);
-        assert_eq!(limits.count("s", true, HOUR_MS).1, 1_199);
-    }
 }

@@ -7,9 +7,11 @@
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
-use super::{ArmError, Subscription, check_api_version, empty_response, method_not_allowed, resource_groups};
-use crate::clock;
-use crate::server::{Incoming, Shared};
+use super::resource_groups;
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::empty_response;
 use crate::state::OperationStatus;
 
 /// Returns the URL a client polls for an operation's result.
@@ -48,7 +50,7 @@ pub(crate) fn result(
         // Resource-group deletes never fail; a failed one would still be over.
         OperationStatus::Succeeded | OperationStatus::Failed => Ok(empty_response(StatusCode::OK)),
         OperationStatus::Running => {
-            let remaining_ms = operation.completes_at_ms - clock::now_unix_ms();
+            let remaining_ms = operation.completes_at_ms - shared.clock.now_unix_ms();
             let retry_after = u64::try_from(remaining_ms / 1000).unwrap_or(0);
             let mut response = empty_response(StatusCode::ACCEPTED);
             let headers = response.headers_mut();

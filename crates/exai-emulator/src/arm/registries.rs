@@ -11,12 +11,13 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, optional_string, same_location, tags, wrong_type,
 };
-use super::{ArmError, json_object_body, json_response, method_not_allowed};
-use crate::clock;
-use crate::server::{Incoming, Shared};
+use super::toolkit::{ArmError, json_object_body, method_not_allowed};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::json_response;
 use crate::state::State;
 
 /// The api-versions accepted: the latest stable, which is also the default of the newest
@@ -238,7 +239,7 @@ impl Provider for Registries {
 
     fn put(
         &self,
-        _shared: &Shared,
+        shared: &Shared,
         state: &mut State,
         context: &WriteContext<'_>,
         existing: Option<&Value>,
@@ -272,7 +273,7 @@ impl Provider for Registries {
             .and_then(|body| body.pointer("/properties/creationDate"))
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .unwrap_or_else(clock::now_rfc3339);
+            .unwrap_or_else(|| shared.clock.now_rfc3339());
         let mut properties = Map::new();
         properties.insert("loginServer".to_owned(), json!(format!("{}.azurecr.io", context.name.to_ascii_lowercase())));
         properties.insert("creationDate".to_owned(), json!(created));
@@ -333,7 +334,7 @@ impl Provider for Registries {
 
 /// `POST /subscriptions/{id}/providers/Microsoft.ContainerRegistry/checkNameAvailability`.
 pub(crate) fn check_name_availability(shared: &Shared, request: &Incoming) -> Result<Response, ArmError> {
-    super::check_api_version(request, API_VERSIONS)?;
+    super::toolkit::check_api_version(request, API_VERSIONS)?;
     if request.method != Method::POST {
         return Err(method_not_allowed(&request.method, &[Method::POST]));
     }

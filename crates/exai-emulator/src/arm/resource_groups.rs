@@ -12,12 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use super::{
-    ArmError, Subscription, check_api_version, empty_response, filter, json_kind, json_object_body, json_response,
-    locations, method_not_allowed,
-};
-use crate::clock;
-use crate::server::{Incoming, Shared};
+use super::toolkit::{ArmError, Subscription, check_api_version, json_kind, json_object_body, method_not_allowed};
+use super::{filter, locations};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::{empty_response, json_response};
 use crate::state::{OperationKind, OperationRecord, OperationStatus, ProvisioningState, ResourceGroupRecord};
 
 /// The api-versions the resource-group routes support.
@@ -432,7 +431,7 @@ fn update(shared: &Shared, request: &Incoming, subscription_id: &str, name: &str
 
 fn delete(shared: &Shared, request: &Incoming, subscription_id: &str, name: &str) -> Result<Response, ArmError> {
     let delay_ms = i64::try_from(shared.delete_delay.as_millis()).unwrap_or(i64::MAX);
-    let now_ms = clock::now_unix_ms();
+    let now_ms = shared.clock.now_unix_ms();
     let mut state = shared.state();
     let subscription = state.subscriptions.get_mut(subscription_id).ok_or_else(|| not_found(name))?;
     let key = name.to_lowercase();

@@ -7,9 +7,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{ArmError, Subscription, check_api_version, json_response, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
 use crate::auth::TokenInfo;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::json_response;
 
 /// The api-versions the subscription routes support.
 pub(crate) const API_VERSIONS: &[&str] = &["2022-12-01"];

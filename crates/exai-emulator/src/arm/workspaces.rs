@@ -11,11 +11,11 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::ArmError;
-use super::resources::{
+use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, same_location, tags, wrong_type,
 };
-use crate::server::Shared;
+use super::toolkit::ArmError;
+use crate::context::Shared;
 use crate::state::State;
 
 /// The api-versions accepted, newest first.

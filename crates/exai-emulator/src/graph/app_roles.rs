@@ -37,10 +37,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::directory::AppRoleAssignmentRecord;
-use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, graph_time, json_body, json_response};
-use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, graph_time, json_body, json_response};
+use crate::context::Shared;
+use crate::directory::AppRoleAssignmentRecord;
+use crate::directory::ServicePrincipalRecord;
+use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
 /// Microsoft Graph's application id, the same in every tenant.
@@ -290,7 +291,7 @@ pub(crate) fn create(
     let assignment = AppRoleAssignmentRecord {
         id: URL_SAFE_NO_PAD.encode(&key_bytes),
         app_role_id,
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         principal_id: principal.id.clone(),
         principal_display_name: principal.display_name.clone(),
         resource_id: resource.id.clone(),
@@ -328,7 +329,7 @@ pub(crate) fn delete(
         return Err(GraphError::not_found(assignment_id));
     }
     state.dirty = true;
-    Ok(super::no_content())
+    Ok(super::toolkit::no_content())
 }
 
 #[cfg(test)]

@@ -16,12 +16,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::{
-    ApplicationRecord, Caller, GraphError, ObjectKey, PasswordCredentialRecord, context, graph_time, json_body,
-    json_response, no_content, secret_hash,
-};
-use crate::clock;
-use crate::server::{Incoming, Shared, parse_guid};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, graph_time, json_body, json_response, no_content};
+use crate::context::Shared;
+use crate::directory::secret_hash;
+use crate::directory::{ApplicationRecord, PasswordCredentialRecord};
+use crate::http::{Incoming, parse_guid};
 use crate::state::State;
 
 /// The `signInAudience` values Graph accepts (application resource type).
@@ -153,7 +152,7 @@ pub(crate) fn resolve_mut<'a>(
 
 /// `GET /v1.0/applications[?$filter=...]`.
 pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
-    let filter = super::filter(request, "application", &["displayName", "appId"], &["displayName"])?;
+    let filter = super::toolkit::filter(request, "application", &["displayName", "appId"], &["displayName"])?;
     let state = shared.state();
     let value: Vec<Value> = state
         .directory
@@ -186,7 +185,7 @@ pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Re
     let application = ApplicationRecord {
         id: Uuid::new_v4().to_string(),
         app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
@@ -290,7 +289,7 @@ pub(crate) fn upsert(
     let application = ApplicationRecord {
         id: Uuid::new_v4().to_string(),
         app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(clock::now()),
+        created_date_time: graph_time(shared.clock.now()),
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
@@ -372,7 +371,7 @@ pub(crate) fn add_password(
             _ => return Err(GraphError::unknown_property(name)),
         }
     }
-    let now = clock::now();
+    let now = shared.clock.now();
     let start = date_member(&credential, "startDateTime")?.unwrap_or(now);
     let end = match date_member(&credential, "endDateTime")? {
         Some(end) => end,

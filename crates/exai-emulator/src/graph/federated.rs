@@ -18,8 +18,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::applications::resolve_mut;
-use super::{Caller, FederatedCredentialRecord, GraphError, ObjectKey, context, json_body, json_response, no_content};
-use crate::server::{Incoming, Shared, parse_guid};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, json_body, json_response, no_content};
+use crate::context::Shared;
+use crate::directory::FederatedCredentialRecord;
+use crate::http::{Incoming, parse_guid};
 
 /// The most federated identity credentials an application may have.
 pub(crate) const MAX_PER_APPLICATION: usize = 20;

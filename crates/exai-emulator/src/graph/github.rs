@@ -25,10 +25,10 @@ use serde_json::{Map, Value, json};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::arm::json_response;
 use crate::auth::{GITHUB_ISSUER, GithubRun};
-use crate::clock;
-use crate::server::{Incoming, Shared};
+use crate::context::Shared;
+use crate::http::Incoming;
+use crate::http::json_response;
 
 /// The second path segment of the service's routes (`/_emulator/github/...`).
 pub(crate) const SEGMENT: &str = "github";
@@ -131,7 +131,7 @@ fn is_repository_name(name: &str) -> bool {
 
 /// Returns a stable numeric id for a name (GitHub's ids are numbers; these are made up).
 fn numeric_id(kind: &str, name: &str) -> String {
-    let hash = crate::graph::secret_hash(&format!("{kind}/{}", name.to_ascii_lowercase()));
+    let hash = crate::directory::secret_hash(&format!("{kind}/{}", name.to_ascii_lowercase()));
     let digits = hash.get(..12).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or(1);
     (digits % 900_000_000 + 100_000_000).to_string()
 }
@@ -237,7 +237,7 @@ fn start_run(shared: &Shared, request: &Incoming) -> Response {
     put("job_workflow_sha", json!(sha));
     put("iss", json!(GITHUB_ISSUER));
 
-    let expires_at = clock::now() + REQUEST_TOKEN_LIFETIME;
+    let expires_at = shared.clock.now() + REQUEST_TOKEN_LIFETIME;
     let token_lifetime_seconds = run.token_lifetime_seconds.unwrap_or(TOKEN_LIFETIME_SECONDS).clamp(-3600, 3600);
     let request_token = shared.tokens().add_run(GithubRun { claims, expires_at, token_lifetime_seconds });
     let request_url = format!("{}_emulator/github/oidc/token?api-version=2.0", request.base_url(shared));
@@ -267,7 +267,7 @@ fn oidc_token(shared: &Shared, request: &Incoming) -> Response {
         [audience] if !audience.is_empty() => audience.clone(),
         _ => return error(StatusCode::BAD_REQUEST, "InvalidAudience", "Give at most one non-empty audience."),
     };
-    let now = clock::now().unix_timestamp();
+    let now = shared.clock.now().unix_timestamp();
     let mut claims = run.claims.clone();
     claims.insert("jti".to_owned(), json!(Uuid::new_v4().to_string()));
     claims.insert("aud".to_owned(), json!(audience));

@@ -34,24 +34,21 @@
 
 pub(crate) mod app_roles;
 pub(crate) mod applications;
-mod directory;
 mod federated;
 pub(crate) mod github;
 mod service_principals;
+pub(crate) mod toolkit;
 
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub(crate) use self::directory::{
-    ApplicationRecord, Directory, FederatedCredentialRecord, PasswordCredentialRecord, ServicePrincipalRecord,
-    secret_hash,
-};
+use self::toolkit::{Caller, GraphError, ObjectKey, json_response, object_id};
 use crate::auth::{BearerFailure, GRAPH_AUDIENCE};
-use crate::server::{Incoming, Shared, parse_guid};
+use crate::context::Shared;
+use crate::http::{Incoming, parse_guid};
 
 /// The first path segment of every Graph v1.0 route.
 pub(crate) const PREFIX: &str = "v1.0";
@@ -61,138 +58,6 @@ pub(crate) const PREFIX: &str = "v1.0";
 const GRAPH_AUDIENCES: [&str; 3] =
     [GRAPH_AUDIENCE, "https://graph.microsoft.com/", "00000003-0000-0000-c000-000000000000"];
 
-/// The base of every `@odata.context` (Graph names itself, whatever host the client used).
-const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
-
-/// The content type of Graph's JSON answers.
-const JSON_CONTENT_TYPE: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
-
-/// A Graph error: a status, a code and a message (the `innerError` is added on the way out).
-#[derive(Debug)]
-pub(crate) struct GraphError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// Graph's error code.
-    pub code: &'static str,
-    /// Graph's message.
-    pub message: String,
-    /// Headers the error carries (`WWW-Authenticate`, `Allow`).
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl GraphError {
-    /// Creates an error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), headers: Vec::new() }
-    }
-
-    /// A 400 `Request_BadRequest`.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
-    }
-
-    /// The 404 Graph answers for an object id it does not know.
-    pub fn not_found(id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "Request_ResourceNotFound",
-            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
-        )
-    }
-
-    /// A member Graph does not know on a resource.
-    pub fn unknown_property(name: &str) -> Self {
-        Self::bad_request(format!("Property '{name}' does not exist as a declared property or extension property."))
-    }
-
-    /// A member with a value of the wrong type or out of range.
-    pub fn invalid_value(property: &str, resource: &str) -> Self {
-        Self::bad_request(format!("Invalid value specified for property '{property}' of resource '{resource}'."))
-    }
-
-    /// A read-only member in a write.
-    pub fn read_only(property: &str) -> Self {
-        Self::bad_request(format!("Property '{property}' is read-only and cannot be set."))
-    }
-
-    /// Graph's 403 for a caller without the permission a request needs.
-    pub fn insufficient_privileges() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        )
-    }
-
-    fn unauthorized(message: &str) -> Self {
-        let mut error = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
-        error.headers.push((
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(
-                "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
-            ),
-        ));
-        error
-    }
-
-    fn method_not_allowed(allowed: &[Method]) -> Self {
-        // Graph's wording for a method a route lacks; the `Allow` header is what HTTP requires.
-        let mut error = Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Request_BadRequest",
-            "Specified HTTP method is not allowed for the request uri.",
-        );
-        let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-        if let Ok(value) = HeaderValue::from_str(&allow) {
-            error.headers.push((header::ALLOW, value));
-        }
-        error
-    }
-}
-
-/// Who is calling: the tenant and application of the token.
-pub(crate) struct Caller {
-    /// The tenant the token was issued in; every object the request touches lives there.
-    pub tenant_id: String,
-    /// The application (client) id the token was issued to.
-    pub client_id: String,
-}
-
-impl Caller {
-    /// Returns whether the caller is the development application, which holds every Graph
-    /// permission (a privileged administrator's).
-    pub fn is_development(&self) -> bool {
-        self.client_id == crate::DEV_CLIENT_ID
-    }
-}
-
-/// Returns a JSON response in Graph's content type.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-    response
-}
-
-/// Returns a 204 with no body.
-pub(crate) fn no_content() -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response
-}
-
-/// Returns the `@odata.context` of a path under `$metadata#`.
-pub(crate) fn context(fragment: &str) -> String {
-    format!("{METADATA}#{fragment}")
-}
-
-/// Formats a time as Graph does (`2026-05-01T12:00:00Z`).
-pub(crate) fn graph_time(time: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time.format(&format).unwrap_or_default()
-}
-
 /// Answers a request under `/v1.0/`.
 pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
     let request_id = Uuid::new_v4().to_string();
@@ -201,19 +66,19 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
         .header("client-request-id")
         .filter(|value| !value.is_empty() && value.len() <= 200)
         .map_or_else(|| request_id.clone(), str::to_owned);
-    let response =
-        route(shared, request).unwrap_or_else(|error| error_response(error, &request_id, &client_request_id));
+    let response = route(shared, request)
+        .unwrap_or_else(|error| error_response(error, &request_id, &client_request_id, shared.clock.now()));
     finish(response, &request_id, &client_request_id)
 }
 
-fn error_response(error: GraphError, request_id: &str, client_request_id: &str) -> Response {
+fn error_response(error: GraphError, request_id: &str, client_request_id: &str, now: OffsetDateTime) -> Response {
     let date = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let body = json!({
         "error": {
             "code": error.code,
             "message": error.message,
             "innerError": {
-                "date": crate::clock::now().format(&date).unwrap_or_default(),
+                "date": now.format(&date).unwrap_or_default(),
                 "request-id": request_id,
                 "client-request-id": client_request_id,
             },
@@ -283,16 +148,6 @@ fn authorize(shared: &Shared, caller: &Caller, method: &Method) -> Result<(), Gr
     }
 }
 
-/// How a route names an application or a service principal.
-pub(crate) enum ObjectKey {
-    /// By object id (`/applications/{id}`).
-    Id(String),
-    /// By application id (`/applications(appId='{appId}')`).
-    AppId(String),
-    /// By the client-provided alternate key (`/applications(uniqueName='{uniqueName}')`).
-    UniqueName(String),
-}
-
 /// Parses `applications(uniqueName='{uniqueName}')`, case-insensitively, returning the name with
 /// OData's doubled quotes undone (application-upsert.md).
 fn unique_name_key(segment: &str) -> Option<String> {
@@ -317,11 +172,6 @@ fn alternate_key<'a>(segment: &'a str, collection: &str) -> Option<&'a str> {
         return None;
     }
     segment.get(prefix_length..)?.strip_suffix("')")
-}
-
-/// Checks an object id taken from a path.
-pub(crate) fn object_id(text: &str) -> Result<String, GraphError> {
-    parse_guid(text).ok_or_else(|| GraphError::bad_request(format!("Invalid object identifier '{text}'.")))
 }
 
 fn route(shared: &Shared, request: &Incoming) -> Result<Response, GraphError> {
@@ -464,131 +314,9 @@ fn check_query_options(request: &Incoming) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// Reads a write's body as a JSON object, as Graph requires.
-pub(crate) fn json_body(request: &Incoming) -> Result<Map<String, Value>, GraphError> {
-    let unreadable = || {
-        GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-        )
-    };
-    let is_json = request
-        .header(header::CONTENT_TYPE.as_str())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(unreadable());
-    }
-    match serde_json::from_slice(&request.body) {
-        Ok(Value::Object(members)) => Ok(members),
-        _ => Err(unreadable()),
-    }
-}
-
-/// A `$filter` the emulator implements.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Filter {
-    /// `{property} eq '{value}'`.
-    Equals(&'static str, String),
-    /// `startswith({property},'{value}')`.
-    StartsWith(&'static str, String),
-}
-
-impl Filter {
-    /// Returns whether a property's value passes the filter. Directory string comparisons are
-    /// case-insensitive.
-    pub fn matches(&self, property: &str, value: &str) -> bool {
-        match self {
-            Filter::Equals(name, expected) => *name == property && value.to_lowercase() == expected.to_lowercase(),
-            Filter::StartsWith(name, prefix) => {
-                *name == property && value.to_lowercase().starts_with(&prefix.to_lowercase())
-            }
-        }
-    }
-}
-
-/// Returns the request's `$filter`, parsed against the properties a collection supports in
-/// `eq` and in `startswith`.
-pub(crate) fn filter(
-    request: &Incoming,
-    resource: &str,
-    equals: &[&'static str],
-    starts_with: &[&'static str],
-) -> Result<Option<Filter>, GraphError> {
-    let values = request.query_values("$filter");
-    let text = match values.as_slice() {
-        [] => return Ok(None),
-        [text] => text.trim(),
-        _ => return Err(invalid_filter("the query option '$filter' was given more than once")),
-    };
-    let unsupported = |property: &str| {
-        GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            format!(
-                "Unsupported or invalid query filter clause specified for property '{property}' of resource '{resource}'."
-            ),
-        )
-    };
-    let find =
-        |list: &[&'static str], property: &str| list.iter().copied().find(|known| known.eq_ignore_ascii_case(property));
-    if let Some(arguments) = text
-        .get(.."startswith(".len())
-        .filter(|head| head.eq_ignore_ascii_case("startswith("))
-        .and_then(|_| text.get("startswith(".len()..))
-    {
-        let arguments = arguments.strip_suffix(')').ok_or_else(|| invalid_filter(text))?;
-        let (property, literal) = arguments.split_once(',').ok_or_else(|| invalid_filter(text))?;
-        let property = property.trim();
-        let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
-        let known = find(starts_with, property).ok_or_else(|| unsupported(property))?;
-        return Ok(Some(Filter::StartsWith(known, value)));
-    }
-    let mut words = text.splitn(3, ' ');
-    let (Some(property), Some(operator), Some(literal)) = (words.next(), words.next(), words.next()) else {
-        return Err(invalid_filter(text));
-    };
-    if !operator.eq_ignore_ascii_case("eq") {
-        return Err(unsupported(property));
-    }
-    let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
-    let known = find(equals, property).ok_or_else(|| unsupported(property))?;
-    Ok(Some(Filter::Equals(known, value)))
-}
-
-fn invalid_filter(text: &str) -> GraphError {
-    GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", format!("Invalid filter clause: {text}"))
-}
-
-/// Parses an OData string literal: single quotes, a quote inside doubled.
-fn string_literal(text: &str) -> Option<String> {
-    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
-    let mut value = String::with_capacity(inner.len());
-    let mut characters = inner.chars().peekable();
-    while let Some(character) = characters.next() {
-        if character == '\'' {
-            // A lone quote ends the literal early: the rest is not a literal.
-            if characters.next() != Some('\'') {
-                return None;
-            }
-        }
-        value.push(character);
-    }
-    Some(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_string_literals() {
-        assert_eq!(string_literal("'a b'").as_deref(), Some("a b"));
-        assert_eq!(string_literal("'O''Brien'").as_deref(), Some("O'Brien"));
-        assert_eq!(string_literal("'a' or 'b'"), None);
-        assert_eq!(string_literal("a"), None);
-    }
 
     #[test]
     fn parses_alternate_keys_and_actions() {
@@ -598,13 +326,5 @@ mod tests {
         assert!(is_action("addPassword", "addPassword"));
         assert!(is_action("microsoft.graph.addPassword", "addPassword"));
         assert!(!is_action("microsoft.graph.removePassword", "addPassword"));
-    }
-
-    #[test]
-    fn matches_case_insensitively() {
-        let filter = Filter::StartsWith("displayName", "Exai".to_owned());
-        assert!(filter.matches("displayName", "exai-perso"));
-        assert!(!filter.matches("appId", "exai-perso"));
-        assert!(Filter::Equals("displayName", "A".to_owned()).matches("displayName", "a"));
     }
 }

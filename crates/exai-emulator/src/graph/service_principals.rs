@@ -20,8 +20,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::app_roles::{self, GRAPH_APP_ID, MICROSOFT_TENANT_ID};
-use super::{Caller, GraphError, ObjectKey, ServicePrincipalRecord, context, json_body, json_response, no_content};
-use crate::server::{Incoming, Shared, parse_guid};
+use super::toolkit::{Caller, GraphError, ObjectKey, context, json_body, json_response, no_content};
+use crate::context::Shared;
+use crate::directory::ServicePrincipalRecord;
+use crate::http::{Incoming, parse_guid};
 use crate::state::{PrincipalRecord, State};
 
 fn to_json(tenant_id: &str, principal: &ServicePrincipalRecord) -> Map<String, Value> {
@@ -104,7 +106,7 @@ pub(crate) fn resolve(state: &State, caller: &Caller, key: &ObjectKey) -> Result
 
 /// `GET /v1.0/servicePrincipals[?$filter=...]`.
 pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
-    let filter = super::filter(request, "servicePrincipal", &["appId", "displayName"], &["displayName"])?;
+    let filter = super::toolkit::filter(request, "servicePrincipal", &["appId", "displayName"], &["displayName"])?;
     let state = shared.state();
     let graph = app_roles::graph_principal(&caller.tenant_id);
     let stored = state.directory.tenants.get(&caller.tenant_id).map(|tenant| tenant.service_principals.values());
