@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn each_outcome_has_one_exit_code_and_only_detailed_plans_exit_2() {
-        let refused = Outcome::Refused(Refusal::Environments { planned: vec!["prod".into()], now: vec!["perso".into()] });
+        let refused =
+            Outcome::Refused(Refusal::Environments { planned: vec!["prod".into()], now: vec!["perso".into()] });
         let outcomes = [
             Outcome::NoChanges,
             Outcome::Changes,

@@ -24,6 +24,6 @@ mod session;
 pub use outcome::{Outcome, Refusal};
 pub use saved::{MAX_SAVED_PLAN_BYTES, SavedPlanError, read_saved};
 pub use session::{
-    ApplyRequest, ApplyRun, Declared, Prepared, Planned, READ_PARALLELISM, SessionError, actionable_warnings,
+    ApplyRequest, ApplyRun, Declared, Planned, Prepared, READ_PARALLELISM, SessionError, actionable_warnings,
     secrets_dir,
 };

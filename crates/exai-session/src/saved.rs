@@ -113,15 +113,18 @@ mod tests {
 
     #[test]
     fn a_saved_plan_of_another_format_or_version_or_none_is_refused_by_name() {
-        let error = |text: &str| read(text).map(|_| ()).map_err(|e| e.to_string().replace(env!("CARGO_PKG_VERSION"), "X"));
+        let error =
+            |text: &str| read(text).map(|_| ()).map_err(|e| e.to_string().replace(env!("CARGO_PKG_VERSION"), "X"));
         assert!(matches!(read("{}"), Err(SavedPlanError::NotAPlan { .. })));
         assert!(matches!(read("not json"), Err(SavedPlanError::NotAPlan { .. })));
         assert!(matches!(read(r#"{"format_version": 999}"#), Err(SavedPlanError::Format { found: 999, .. })));
         let ours = format!(r#"{{"format_version": {FORMAT_VERSION}}}"#);
         assert!(matches!(read(&ours), Err(SavedPlanError::Invalid { .. })));
-        assert!(error(r#"{"format_version": 999}"#).unwrap_err().ends_with(&format!(
-            "is a plan of format 999; this exai reads format {FORMAT_VERSION}"
-        )));
+        assert!(
+            error(r#"{"format_version": 999}"#)
+                .unwrap_err()
+                .ends_with(&format!("is a plan of format 999; this exai reads format {FORMAT_VERSION}"))
+        );
         let missing = read_saved(Path::new("/nonexistent/plan.json")).map(|_| ());
         assert!(matches!(&missing, Err(SavedPlanError::Unreadable { .. })));
         assert_eq!(missing.unwrap_err().hint(), None);

@@ -47,9 +47,9 @@ impl SessionError {
     /// Returns what to do next, where something can be said.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::UnknownEnvironment(_) => Some(
-                "pass one of the declared names to `--env`, or leave it out to use every environment".to_owned(),
-            ),
+            Self::UnknownEnvironment(_) => {
+                Some("pass one of the declared names to `--env`, or leave it out to use every environment".to_owned())
+            }
             Self::Observe { error, .. } => error.hint(),
             Self::Plan(e) => Some(e.hint()),
             Self::Replan(_) => None,
@@ -154,7 +154,8 @@ impl Prepared {
             .filter(|c| matches!(c.action, Action::Create | Action::Replace))
             .map(|c| &c.address)
             .collect();
-        let prepared = exai_executor::prepare_ssh_keys(&mut desired, &creating, &self.base).map_err(SessionError::Keys)?;
+        let prepared =
+            exai_executor::prepare_ssh_keys(&mut desired, &creating, &self.base).map_err(SessionError::Keys)?;
         if !prepared.notes.is_empty() {
             plan = exai_planner::plan(&desired, &live).map_err(SessionError::Replan)?;
         }
@@ -248,7 +249,11 @@ impl Planned {
         let (file, planned) = saved.spec.as_ref().map(|s| (s.file.as_str(), s.digest.as_str())).unwrap_or_default();
         let now = self.plan.spec.as_ref().map(|s| s.digest.as_str()).unwrap_or_default();
         if planned != now {
-            return Err(Refusal::SpecChanged { file: file.to_owned(), planned: planned.to_owned(), now: now.to_owned() });
+            return Err(Refusal::SpecChanged {
+                file: file.to_owned(),
+                planned: planned.to_owned(),
+                now: now.to_owned(),
+            });
         }
         if saved.environments != self.plan.environments {
             return Err(Refusal::Environments {
@@ -314,4 +319,50 @@ fn outcome_of(report: &ApplyReport, dry_run: bool) -> Outcome {
 fn refuse_if_stale(reviewed: &Plan, fresh: &Plan, what: &'static str) -> Result<(), Refusal> {
     let changes = exai_executor::stale_changes(reviewed, fresh);
     if changes.is_empty() { Ok(()) } else { Err(Refusal::Stale { what, changes }) }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exai_model::Observation;
+
+    /// The example spec, and a plan of it where only the resources `writes` name change.
+    fn example(writes: &[&str]) -> (exai_spec::Spec, Plan) {
+        let text = include_str!("../../../specs/exai.yaml");
+        let env = |_: &str| Some(exai_emulator::DEV_SUBSCRIPTION_ID.to_owned());
+        let spec = exai_spec::parse("exai.yaml", text, &env).expect("the example is valid");
+        let desired = spec.desired_state(None).expect("every environment");
+        let mut live = LiveState::new();
+        for resource in &desired.resources {
+            live.insert(resource.address.clone(), Observation::Absent);
+        }
+        let mut plan = exai_planner::plan(&desired, &live).expect("a plan");
+        for change in &mut plan.resource_changes {
+            if !writes.contains(&change.address.as_str()) {
+                change.action = Action::NoOp;
+            }
+        }
+        (spec, plan)
+    }
+
+    fn environments(warnings: &[&exai_spec::Warning]) -> Vec<String> {
+        warnings.iter().map(|w| w.environment.clone()).collect()
+    }
+
+    #[test]
+    fn the_contributor_warning_shows_only_where_a_role_assignment_is_written() {
+        let (spec, plan) = example(&[]);
+        assert_eq!(spec.warnings.len(), 2, "the example's deployers are both Contributors");
+        assert!(actionable_warnings(&spec, None, &plan).is_empty(), "a no-op plan has nothing to act on");
+
+        let (spec, plan) = example(&["prod.registry", "perso.cluster"]);
+        assert!(actionable_warnings(&spec, None, &plan).is_empty(), "no role assignment is written");
+
+        let (spec, plan) = example(&["prod.cluster.acr-pull"]);
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["prod"]);
+        assert!(actionable_warnings(&spec, Some("perso"), &plan).is_empty(), "only the selected environments");
+
+        let (spec, plan) = example(&["perso.deployer.role", "prod.planner.role"]);
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["perso", "prod"], "once each");
+        assert_eq!(environments(&spec.warnings_for(Some("prod"))), ["prod"]);
+    }
 }
