@@ -22,7 +22,7 @@ mod saved;
 mod session;
 
 pub use outcome::{Outcome, Refusal};
-pub use saved::{MAX_SAVED_PLAN_BYTES, SavedPlanError, read_saved};
+pub use saved::{MAX_SAVED_PLAN_BYTES, SavedPlanError, SavedSelection, read_saved};
 pub use session::{
     ApplyRequest, ApplyRun, Declared, Planned, Prepared, READ_PARALLELISM, SessionError, actionable_warnings,
     secrets_dir,

@@ -1,7 +1,7 @@
 //! Reading a plan saved by `exai plan --out`.
 
 use exai_planner::{FORMAT_VERSION, Plan};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The largest saved plan exai reads: a plan of hundreds of resources is a few megabytes.
 pub const MAX_SAVED_PLAN_BYTES: u64 = 64 * 1024 * 1024;
@@ -71,6 +71,28 @@ impl SavedPlanError {
             }
         };
         Some(hint.to_owned())
+    }
+}
+
+/// What a saved plan selects when the command line does not: the spec it was made from, and
+/// the environment it planned when it planned one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SavedSelection {
+    /// The spec file the plan names.
+    pub file: Option<PathBuf>,
+    /// The plan's environment, when it covers exactly one.
+    pub environment: Option<String>,
+}
+
+impl SavedSelection {
+    /// Returns what `saved` selects.
+    pub fn of(saved: &Plan) -> Self {
+        let file = saved.spec.as_ref().map(|s| PathBuf::from(&s.file));
+        let environment = match saved.environments.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        };
+        Self { file, environment }
     }
 }
 

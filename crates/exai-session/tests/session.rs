@@ -6,7 +6,7 @@
 use exai_azure::{AzureClient, ClientConfig, CredentialChoice, Endpoints, NetworkOptions};
 use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator};
 use exai_executor::{DryRun, Interrupt, Outcome as Done};
-use exai_session::{ApplyRequest, Outcome, Planned, Prepared, Refusal, SessionError};
+use exai_session::{ApplyRequest, Outcome, Planned, Prepared, Refusal, SavedSelection, SessionError};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -145,7 +145,12 @@ async fn a_saved_plan_is_refused_when_the_spec_its_environments_or_azure_changed
         format!("the spec changed since the plan was made from `{}`", world.dir.path().join("exai.yaml").display())
     );
 
+    let selected = SavedSelection::of(&saved.plan);
+    assert_eq!(selected.file, Some(world.dir.path().join("exai.yaml")));
+    assert_eq!(selected.environment.as_deref(), Some("perso"));
+
     let wider = world.plan(None, &digest()).await;
+    assert_eq!(SavedSelection::of(&wider.plan).environment, None, "a plan of every environment selects none");
     let refusal = wider.check_saved(&saved.plan).unwrap_err();
     assert_eq!(refusal.message(), "the plan covers the environments perso, and this apply would cover perso, prod");
     assert_eq!(refusal.hint(), "leave out `--env` to apply the saved plan as it was made; nothing was changed");

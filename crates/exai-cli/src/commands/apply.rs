@@ -6,7 +6,7 @@ use crate::load::Loaded;
 use exai_executor::{ApplyEvent, ApplyReport, DryRun, Interrupt, Outcome};
 use exai_model::{DesiredSpec, DesiredState, LiveState, Observation};
 use exai_planner::{Action, Plan};
-use exai_session::{ApplyRequest, Planned, Prepared, Refusal};
+use exai_session::{ApplyRequest, Planned, Prepared, Refusal, SavedSelection};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -260,16 +260,12 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
     let armed = Arc::new(AtomicBool::new(false));
     handle_signals(interrupt.clone(), armed.clone());
     let saved = args.saved.as_deref().map(exai_session::read_saved).transpose()?;
-    let mut spec = SpecArgs { file: args.spec.file.clone(), env: args.spec.env.clone() };
-    if let Some(saved) = &saved {
-        // The spec the plan was made from, and the environments it planned.
-        if spec.file.is_none() {
-            spec.file = saved.spec.as_ref().map(|s| PathBuf::from(&s.file));
-        }
-        if spec.env.is_none() && saved.environments.len() == 1 {
-            spec.env = saved.environments.first().cloned();
-        }
-    }
+    // Without `-f` or `--env`: the spec the plan was made from, and the environment it planned.
+    let selected = saved.as_ref().map(SavedSelection::of).unwrap_or_default();
+    let spec = SpecArgs {
+        file: args.spec.file.clone().or(selected.file),
+        env: args.spec.env.clone().or(selected.environment),
+    };
     let (loaded, prepared, connection) = super::open(&spec, target).await?;
     let run = Run { args: &args, loaded: &loaded, connection: &connection, only: spec.env.as_deref(), armed };
     let outcome = run.exec(prepared, saved.as_ref(), interrupt).await;
