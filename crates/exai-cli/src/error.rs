@@ -60,6 +60,19 @@ impl From<exai_session::SessionError> for CliError {
     }
 }
 
+impl From<exai_session::LoadError> for CliError {
+    fn from(e: exai_session::LoadError) -> Self {
+        if let exai_session::LoadError::Invalid { error, text } = e {
+            return Self::Spec { error, source: text };
+        }
+        let error = Self::new(e.to_string());
+        match e.hint() {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
 impl From<exai_session::SavedPlanError> for CliError {
     fn from(e: exai_session::SavedPlanError) -> Self {
         let error = Self::new(e.to_string());

@@ -4,14 +4,14 @@
 //!
 //! # Boundaries
 //!
-//! No argument parsing, no printing, no terminal: the binary (`exai-cli`) reads the spec file,
+//! No argument parsing, no printing, no terminal: the binary (`exai-cli`) resolves variables,
 //! connects, asks for confirmation and prints; everything it decides with is here, so it is
 //! tested without a process. No Azure knowledge either: reads and writes go through
 //! `exai-executor` over an [`AzureClient`](exai_azure::AzureClient) the caller connected.
 //!
 //! # Key design decision: staged, not one call
 //!
-//! A run is a sequence of values, [`Prepared`] (the desired state, before any request) then
+//! A run is a sequence of values, [`SpecFile`] (read with [`read_spec`]), [`Prepared`] (the desired state, before any request) then
 //! [`Planned`] (the live state and the plan), rather than one `run()` taking callbacks: the
 //! caller prints the header between connecting and reading, shows the plan, asks for
 //! confirmation, and every stage between is a plain call it can test. What `plan` shows and
@@ -20,6 +20,7 @@
 mod outcome;
 mod saved;
 mod session;
+mod spec_file;
 
 pub use outcome::{Outcome, Refusal};
 pub use saved::{MAX_SAVED_PLAN_BYTES, SavedPlanError, SavedSelection, read_saved};
@@ -27,3 +28,4 @@ pub use session::{
     ApplyRequest, ApplyRun, Declared, Planned, Prepared, READ_PARALLELISM, SessionError, actionable_warnings,
     secrets_dir,
 };
+pub use spec_file::{LoadError, SpecFile, read_spec};

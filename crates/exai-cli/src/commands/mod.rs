@@ -8,7 +8,7 @@ pub mod validate;
 
 use crate::connect::{Connection, TargetArgs, connect};
 use crate::error::CliError;
-use crate::load::{Loaded, load};
+use crate::load::{Loaded, load, print_warnings};
 use exai_session::{Planned, Prepared, actionable_warnings};
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ pub async fn plan(
     for note in &planned.notes {
         eprintln!("note: {}", shown(note));
     }
-    loaded.print_warnings(&actionable_warnings(&loaded.spec, only, &planned.plan));
+    print_warnings(loaded, &actionable_warnings(&loaded.spec, only, &planned.plan));
     Ok(planned)
 }
 
