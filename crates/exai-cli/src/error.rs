@@ -50,6 +50,45 @@ impl From<exai_azure::AzureError> for CliError {
     }
 }
 
+impl From<exai_session::SessionError> for CliError {
+    fn from(e: exai_session::SessionError) -> Self {
+        let error = Self::new(e.to_string()).details(e.details());
+        match e.hint() {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
+impl From<exai_session::LoadError> for CliError {
+    fn from(e: exai_session::LoadError) -> Self {
+        if let exai_session::LoadError::Invalid { error, text } = e {
+            return Self::Spec { error, source: text };
+        }
+        let error = Self::new(e.to_string());
+        match e.hint() {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
+impl From<exai_session::SavedPlanError> for CliError {
+    fn from(e: exai_session::SavedPlanError) -> Self {
+        let error = Self::new(e.to_string());
+        match e.hint() {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
+impl From<&exai_session::Refusal> for CliError {
+    fn from(refusal: &exai_session::Refusal) -> Self {
+        Self::new(refusal.message()).details(refusal.details()).hint(refusal.hint())
+    }
+}
+
 /// Prints `error` to standard error.
 pub fn report(error: &CliError) {
     eprint!("{}", render(error));

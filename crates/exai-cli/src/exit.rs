@@ -10,6 +10,7 @@
 //! 2 never means anything else, so a workflow can read it as "changes present": clap's own
 //! usage errors (which exit 2 by default) are mapped to 1 here.
 
+use exai_session::Outcome;
 use std::process::ExitCode;
 
 /// How `exai` ends. Commands return it; `main` turns it into the process's exit code.
@@ -36,6 +37,18 @@ impl ExitStatus {
         }
     }
 
+    /// Returns the status of a `plan` or `apply` run that ended with `outcome`; `detailed`
+    /// (`plan --detailed-exitcode`) makes a plan with changes exit 2.
+    pub fn of(outcome: &Outcome, detailed: bool) -> Self {
+        match outcome {
+            Outcome::NoChanges | Outcome::Applied => Self::Success,
+            Outcome::Changes if detailed => Self::Changes,
+            Outcome::Changes => Self::Success,
+            Outcome::Cancelled | Outcome::Refused(_) | Outcome::Failed { .. } => Self::Failure,
+            Outcome::Interrupted => Self::Interrupted,
+        }
+    }
+
     /// Returns the status of a command line clap refused or answered itself: `--help` and
     /// `--version` succeed; everything else is a usage error.
     pub fn of_clap(error: &clap::Error) -> Self {
@@ -53,6 +66,25 @@ impl From<ExitStatus> for ExitCode {
 mod tests {
     use super::*;
     use clap::Parser;
+    use exai_session::Refusal;
+
+    #[test]
+    fn each_outcome_has_one_exit_code_and_only_detailed_plans_exit_2() {
+        let refused =
+            Outcome::Refused(Refusal::Environments { planned: vec!["prod".into()], now: vec!["perso".into()] });
+        let outcomes = [
+            Outcome::NoChanges,
+            Outcome::Changes,
+            Outcome::Applied,
+            Outcome::Cancelled,
+            refused,
+            Outcome::Interrupted,
+            Outcome::Failed { failed: 1, skipped: 2 },
+        ];
+        let codes = |detailed: bool| outcomes.iter().map(|o| ExitStatus::of(o, detailed).code()).collect::<Vec<_>>();
+        assert_eq!(codes(false), [0, 0, 0, 1, 1, 130, 1]);
+        assert_eq!(codes(true), [0, 2, 0, 1, 1, 130, 1]);
+    }
 
     #[derive(Debug, Parser)]
     #[command(name = "t", version)]

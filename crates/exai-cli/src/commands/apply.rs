@@ -1,12 +1,14 @@
-use super::{SpecArgs, observe_and_plan, plan_spec};
-use crate::connect::TargetArgs;
+use super::SpecArgs;
+use crate::connect::{Connection, TargetArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
-use exai_executor::{ApplyEvent, ApplyOptions, ApplyReport, DryRun, Interrupt, Outcome, Recheck, apply, refuse_unsafe};
+use crate::load::Loaded;
+use exai_executor::{ApplyEvent, ApplyReport, DryRun, Interrupt, Outcome};
 use exai_model::{DesiredSpec, DesiredState, LiveState, Observation};
 use exai_planner::{Action, Plan};
+use exai_session::{ApplyRequest, Planned, Prepared, Refusal, SavedSelection};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -189,60 +191,6 @@ fn confirm() -> Result<bool, CliError> {
     Ok(answer.trim() == "yes")
 }
 
-/// The largest saved plan exai reads: a plan of hundreds of resources is a few megabytes.
-const MAX_SAVED_PLAN_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Reads a saved plan and checks it was made by this exai, in this format.
-fn read_saved(path: &Path) -> Result<Plan, CliError> {
-    let shown = path.display();
-    let size =
-        std::fs::metadata(path).map_err(|e| CliError::new(format!("cannot read the saved plan `{shown}`: {e}")))?.len();
-    if size > MAX_SAVED_PLAN_BYTES {
-        return Err(CliError::new(format!("`{shown}` is {size} bytes, too large for a plan exai saved"))
-            .hint("pass the file `exai plan --out` wrote"));
-    }
-    let text = std::fs::read(path).map_err(|e| CliError::new(format!("cannot read the saved plan `{shown}`: {e}")))?;
-    // Parsed once: the format is checked first, so a plan of another format is named as such
-    // rather than as a malformed one.
-    let document: Option<serde_json::Value> = serde_json::from_slice(&text).ok();
-    let version = document.as_ref().and_then(|v| v.get("format_version")).and_then(serde_json::Value::as_u64);
-    match version {
-        None => {
-            return Err(CliError::new(format!("`{shown}` is not a plan exai saved (no `format_version`)"))
-                .hint("pass the file `exai plan --out plan.json` wrote"));
-        }
-        Some(v) if v != u64::from(exai_planner::FORMAT_VERSION) => {
-            return Err(CliError::new(format!(
-                "`{shown}` is a plan of format {v}; this exai reads format {}",
-                exai_planner::FORMAT_VERSION
-            ))
-            .hint("run `exai plan --out` again with this exai; nothing was changed"));
-        }
-        Some(_) => {}
-    }
-    let plan: Plan = serde_json::from_value(document.unwrap_or_default()).map_err(|e| {
-        CliError::new(format!("`{shown}` is not a valid exai plan: {e}"))
-            .hint("pass the file `exai plan --out` wrote, unedited")
-    })?;
-    let ours = env!("CARGO_PKG_VERSION");
-    if plan.exai_version != ours {
-        return Err(CliError::new(format!("`{shown}` was made by exai {}; this is exai {ours}", plan.exai_version))
-            .hint("plan and apply with the same exai version: run `exai plan --out` again; nothing was changed"));
-    }
-    Ok(plan)
-}
-
-/// Refuses, naming every difference, when `fresh` is not what `reviewed` showed.
-fn refuse_if_stale(reviewed: &Plan, fresh: &Plan, what: &str) -> Result<(), CliError> {
-    let stale = exai_executor::stale_changes(reviewed, fresh);
-    if stale.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::new(format!("{what} is stale: Azure or the spec changed since it was made"))
-        .details(stale.into_iter().map(|s| format!("{}: {}", s.address, s.what)).collect())
-        .hint("run `exai plan` again and review the new plan; nothing was changed"))
-}
-
 /// Prints, for each deployer, what GitHub Actions needs to log in as it: the values to store as
 /// repository variables (never a secret).
 fn print_deployers(desired: &DesiredState, live: &LiveState, report: Option<&exai_executor::ApplyReport>) {
@@ -311,97 +259,114 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
     let interrupt = Interrupt::default();
     let armed = Arc::new(AtomicBool::new(false));
     handle_signals(interrupt.clone(), armed.clone());
-    let command = if args.dry_run { "apply --dry-run" } else { "apply" };
-    let saved = args.saved.as_deref().map(read_saved).transpose()?;
-    let mut spec = SpecArgs { file: args.spec.file.clone(), env: args.spec.env.clone() };
-    if let Some(saved) = &saved {
-        // The spec the plan was made from, and the environments it planned.
-        if spec.file.is_none() {
-            spec.file = saved.spec.as_ref().map(|s| PathBuf::from(&s.file));
-        }
-        if spec.env.is_none() && saved.environments.len() == 1 {
-            spec.env = saved.environments.first().cloned();
-        }
-    }
-    let planned = plan_spec(&spec, target, command).await?;
-    let plan = &planned.plan;
-    if let Some(saved) = &saved {
-        let (file, digest) = saved.spec.as_ref().map(|s| (s.file.as_str(), s.digest.as_str())).unwrap_or_default();
-        let now = planned.plan.spec.as_ref().map(|s| s.digest.as_str()).unwrap_or_default();
-        if digest != now {
-            planned.connection.close().await?;
-            return Err(CliError::new(format!("the spec changed since the plan was made from `{file}`"))
-                .details(vec![format!("the plan's spec: {digest}"), format!("the spec now:   {now}")])
-                .hint("run `exai plan --out` again from this spec and review it; nothing was changed"));
-        }
-        if saved.environments != plan.environments {
-            planned.connection.close().await?;
-            return Err(CliError::new(format!(
-                "the plan covers the environments {}, and this apply would cover {}",
-                saved.environments.join(", "),
-                plan.environments.join(", ")
-            ))
-            .hint("leave out `--env` to apply the saved plan as it was made; nothing was changed"));
-        }
-        if let Err(e) = refuse_if_stale(saved, plan, "the saved plan") {
-            planned.connection.close().await?;
-            return Err(e);
-        }
-    }
-    println!();
-    let mut stdout = std::io::stdout().lock();
-    exai_planner::render_text_with(plan, &mut stdout, crate::color::text_options())
-        .map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
-    drop(stdout);
-    if plan.summary.is_empty() {
-        println!("Nothing to apply.");
-        print_deployers(&planned.desired, &planned.live, None);
-        planned.connection.close().await?;
-        return Ok(ExitStatus::Success);
-    }
-    refuse_unsafe(plan, args.allow_delete).map_err(|e| {
-        let hint = e.hint();
-        CliError::new(e.to_string()).hint(hint)
-    })?;
-
-    if !args.dry_run && !args.auto_approve && saved.is_none() {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::new("apply needs a confirmation, and standard input is not a terminal")
-                .hint("review the plan above, then run again with `--auto-approve`; nothing was changed"));
-        }
-        if !confirm()? {
-            println!("Apply cancelled; nothing was changed.");
-            planned.connection.close().await?;
-            return Ok(ExitStatus::Failure);
-        }
-        // Time passed while the plan was read: check Azure still is what was reviewed.
-        let (_, fresh) =
-            observe_and_plan(&planned.desired, &planned.base, &planned.connection, &planned.declared).await?;
-        if let Err(e) = refuse_if_stale(plan, &fresh, "the reviewed plan") {
-            planned.connection.close().await?;
-            return Err(e);
-        }
-    }
-
-    let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
-        allow_delete: args.allow_delete,
-        secrets_dir: Some(super::secrets_dir(&planned.base)),
-        // Key pairs are generated only by a real apply, on blocking threads, while the cluster's
-        // dependencies are written; only the cluster's create waits for its key.
-        inputs: if args.dry_run { Vec::new() } else { planned.keys.iter().map(|k| k.start()).collect() },
-        interrupt,
-        recheck: Some(Recheck::new(planned.desired.clone(), planned.live.clone())),
-        ..Default::default()
+    let saved = args.saved.as_deref().map(exai_session::read_saved).transpose()?;
+    // Without `-f` or `--env`: the spec the plan was made from, and the environment it planned.
+    let selected = saved.as_ref().map(SavedSelection::of).unwrap_or_default();
+    let spec = SpecArgs {
+        file: args.spec.file.clone().or(selected.file),
+        env: args.spec.env.clone().or(selected.environment),
     };
-    let print = |event: ApplyEvent| match event {
+    let (loaded, prepared, connection) = super::open(&spec, target).await?;
+    let run = Run { args: &args, loaded: &loaded, connection: &connection, only: spec.env.as_deref(), armed };
+    let outcome = run.exec(prepared, saved.as_ref(), interrupt).await;
+    let outcome = super::close(connection, outcome).await?;
+    Ok(ExitStatus::of(&outcome, false))
+}
+
+/// An apply, between connecting and closing the connection.
+struct Run<'a> {
+    args: &'a ApplyArgs,
+    loaded: &'a Loaded,
+    connection: &'a Connection,
+    /// The environment selected, if one is.
+    only: Option<&'a str>,
+    /// Set once writing starts: a signal then interrupts rather than exits.
+    armed: Arc<AtomicBool>,
+}
+
+impl Run<'_> {
+    /// Plans, checks the saved or reviewed plan, applies, and prints each step.
+    async fn exec(
+        &self,
+        prepared: Prepared,
+        saved: Option<&Plan>,
+        interrupt: Interrupt,
+    ) -> Result<exai_session::Outcome, CliError> {
+        let args = self.args;
+        let command = if args.dry_run { "apply --dry-run" } else { "apply" };
+        let planned = super::plan(self.loaded, prepared, self.connection, self.only, command).await?;
+        if let Some(refusal) = saved.and_then(|saved| planned.check_saved(saved).err()) {
+            return Ok(refused(refusal));
+        }
+        println!();
+        let mut stdout = std::io::stdout().lock();
+        exai_planner::render_text_with(&planned.plan, &mut stdout, crate::color::text_options())
+            .map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+        drop(stdout);
+        if planned.plan.summary.is_empty() {
+            println!("Nothing to apply.");
+            print_deployers(&planned.desired, &planned.live, None);
+            return Ok(exai_session::Outcome::NoChanges);
+        }
+        if let Err(refusal) = planned.check_unsafe(args.allow_delete) {
+            return Ok(refused(refusal));
+        }
+        if !args.dry_run && !args.auto_approve && saved.is_none() {
+            if !std::io::stdin().is_terminal() {
+                return Err(CliError::new("apply needs a confirmation, and standard input is not a terminal")
+                    .hint("review the plan above, then run again with `--auto-approve`; nothing was changed"));
+            }
+            if !confirm()? {
+                println!("Apply cancelled; nothing was changed.");
+                return Ok(exai_session::Outcome::Cancelled);
+            }
+            // Time passed while the plan was read: check Azure still is what was reviewed.
+            if let Err(refusal) = planned.recheck(&self.connection.client).await? {
+                return Ok(refused(refusal));
+            }
+        }
+        Ok(self.apply(&planned, interrupt).await)
+    }
+
+    /// Applies `planned` (or shows its requests) and prints what was done.
+    async fn apply(&self, planned: &Planned, interrupt: Interrupt) -> exai_session::Outcome {
+        let dry_run = self.args.dry_run;
+        let request = ApplyRequest {
+            parallelism: usize::from(self.args.parallelism),
+            allow_delete: self.args.allow_delete,
+            dry_run,
+            interrupt,
+        };
+        let print = |event: ApplyEvent| print_event(event, dry_run);
+        let run = if dry_run {
+            println!("\nDry run: these requests would be sent; nothing is written.");
+            planned.apply(&DryRun::new(&self.connection.client), request, &print).await
+        } else {
+            println!();
+            self.armed.store(true, Ordering::SeqCst);
+            planned.apply(&self.connection.client, request, &print).await
+        };
+        print_report(planned, &run.report, &run.outcome, dry_run);
+        run.outcome
+    }
+}
+
+/// Prints why the apply refuses, and returns the outcome that says so.
+fn refused(refusal: Refusal) -> exai_session::Outcome {
+    crate::error::report(&CliError::from(&refusal));
+    exai_session::Outcome::Refused(refusal)
+}
+
+/// Prints one step of an apply: progress, or with `dry_run` the requests it would send.
+fn print_event(event: ApplyEvent, dry_run: bool) {
+    match event {
         // A wait is announced by its `Waiting`, which says what Azure is doing.
         ApplyEvent::Started { action: Action::Wait, .. } => {}
-        ApplyEvent::Started { address, action } if !args.dry_run => {
+        ApplyEvent::Started { address, action } if !dry_run => {
             println!("{address}: {}…", progressive(action))
         }
         ApplyEvent::Started { .. } => {}
-        ApplyEvent::Request { method, url, body, secret_file, .. } if args.dry_run => {
+        ApplyEvent::Request { method, url, body, secret_file, .. } if dry_run => {
             println!("\nwould send: {method} {}", exai_model::escape_shown(&exai_model::describe_path(&url)));
             if let Some(body) = body {
                 let pretty =
@@ -419,7 +384,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
             }
         }
         ApplyEvent::Request { .. } => {}
-        ApplyEvent::Finished { address, action, elapsed } if !args.dry_run => {
+        ApplyEvent::Finished { address, action, elapsed } if !dry_run => {
             println!("{address}: {} in {:.1}s", past(action), elapsed.as_secs_f64())
         }
         ApplyEvent::Finished { .. } => {}
@@ -444,7 +409,7 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
         ApplyEvent::Skipped { address, because } => {
             println!("{address}: skipped, because `{because}` did not succeed")
         }
-        ApplyEvent::Waiting { address, in_progress, url } if args.dry_run => {
+        ApplyEvent::Waiting { address, in_progress, url } if dry_run => {
             println!(
                 "\nwould wait: `{address}` is {} (provisioningState `{}`): apply reads {} until it finishes, then checks its fields again",
                 in_progress.operation.phrase(),
@@ -459,48 +424,41 @@ pub async fn run(args: ApplyArgs, target: &TargetArgs) -> Result<ExitStatus, Cli
                 in_progress.provisioning_state
             )
         }
-    };
-
-    let report = if args.dry_run {
-        println!("\nDry run: these requests would be sent; nothing is written.");
-        let sender = DryRun::new(&planned.connection.client);
-        apply(plan, &sender, options, &print).await
-    } else {
-        println!();
-        armed.store(true, Ordering::SeqCst);
-        apply(plan, &planned.connection.client, options, &print).await
-    };
-    planned.connection.close().await?;
-    if report.interrupted() {
-        print_interrupted(&report);
-        return Ok(ExitStatus::Interrupted);
     }
+}
 
+/// Prints how the apply that produced `report` ended.
+fn print_report(planned: &Planned, report: &ApplyReport, outcome: &exai_session::Outcome, dry_run: bool) {
+    if let exai_session::Outcome::Interrupted = outcome {
+        print_interrupted(report);
+        return;
+    }
     let added = report.count(Action::Create);
     let changed = report.count(Action::Update);
     let replaced = report.count(Action::Replace);
     let destroyed = report.count(Action::Delete);
     let waits = report.count(Action::Wait);
-    if args.dry_run {
+    if dry_run {
         let waits = if waits == 0 { String::new() } else { format!(", {waits} to wait for") };
         println!(
             "\nDry run complete: {added} to add, {changed} to change, {replaced} to replace, {destroyed} to destroy{waits}; nothing was written."
         );
-        return Ok(ExitStatus::Success);
+        return;
     }
-    print_generated_keys(&planned.keys, &report);
+    print_generated_keys(&planned.keys, report);
     let waited = if waits == 0 { String::new() } else { format!(", {waits} finished in Azure") };
-    if report.succeeded() {
-        println!(
-            "\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed{waited}."
-        );
-        print_deployers(&planned.desired, &planned.live, Some(&report));
-        Ok(ExitStatus::Success)
-    } else {
-        let (failed, skipped) = report.failures();
-        Err(CliError::new(format!(
-            "apply did not finish: {failed} failed, {skipped} skipped; {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed"
-        ))
-        .hint("fix the cause printed above and run `exai apply` again: it plans from what now exists and converges"))
+    match outcome {
+        exai_session::Outcome::Failed { failed, skipped } => crate::error::report(
+            &CliError::new(format!(
+                "apply did not finish: {failed} failed, {skipped} skipped; {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed"
+            ))
+            .hint("fix the cause printed above and run `exai apply` again: it plans from what now exists and converges"),
+        ),
+        _ => {
+            println!(
+                "\nApply complete: {added} added, {changed} changed, {replaced} replaced, {destroyed} destroyed{waited}."
+            );
+            print_deployers(&planned.desired, &planned.live, Some(report));
+        }
     }
 }

@@ -1,4 +1,4 @@
-use super::{SpecArgs, plan_spec};
+use super::SpecArgs;
 use crate::connect::TargetArgs;
 use crate::error::CliError;
 use crate::exit::ExitStatus;
@@ -75,15 +75,16 @@ pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliE
         result = plan(args, target) => result,
         () = super::apply::signal_received() => {
             eprintln!("\ninterrupted: nothing was written");
-            Ok(ExitStatus::Interrupted)
+            Ok(ExitStatus::of(&exai_session::Outcome::Interrupted, false))
         }
     }
 }
 
 async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
-    let planned = plan_spec(&args.spec, target, "plan").await?;
-    planned.connection.close().await?;
+    let (loaded, prepared, connection) = super::open(&args.spec, target).await?;
+    let planned = super::plan(&loaded, prepared, &connection, args.spec.env.as_deref(), "plan").await;
+    let planned = super::close(connection, planned).await?;
     let plan = &planned.plan;
     if let Some(path) = &args.out {
         save(plan, path)?;
@@ -120,5 +121,5 @@ async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliErro
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
-    Ok(if args.detailed_exitcode && !plan.summary.is_empty() { ExitStatus::Changes } else { ExitStatus::Success })
+    Ok(ExitStatus::of(&planned.outcome(), args.detailed_exitcode))
 }

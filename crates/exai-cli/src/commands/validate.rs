@@ -2,7 +2,7 @@ use super::SpecArgs;
 use crate::connect::TargetArgs;
 use crate::error::CliError;
 use crate::exit::ExitStatus;
-use crate::load::load;
+use crate::load::{load, print_warnings};
 
 /// Check a spec without contacting Azure, and show what each environment becomes.
 ///
@@ -20,7 +20,7 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliErr
     let desired = loaded.spec.desired_state(args.spec.env.as_deref()).map_err(|e| CliError::new(e.to_string()))?;
     let environments = loaded.spec.select(args.spec.env.as_deref()).unwrap_or_default();
     // Checking a spec is when its advice is due: every warning of the selected environments.
-    loaded.print_warnings(&loaded.spec.warnings_for(args.spec.env.as_deref()));
+    print_warnings(&loaded, &loaded.spec.warnings_for(args.spec.env.as_deref()));
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     println!(
         "{} is valid: {} environment{}, {} resource{}",

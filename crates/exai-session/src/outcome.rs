@@ -1,0 +1,98 @@
+//! How a run ends, and why a run refuses to write.
+
+use exai_executor::{ExecutorError, StaleChange};
+
+/// How a `plan` or `apply` run ended; the command line maps each to one exit code.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The plan has no changes (for `apply`: nothing to apply).
+    NoChanges,
+    /// `plan`: the plan has changes.
+    Changes,
+    /// `apply`: every change was made (or, with `--dry-run`, every request shown).
+    Applied,
+    /// `apply`: the person asked declined; nothing was changed.
+    Cancelled,
+    /// `apply`: refused before any write.
+    Refused(Refusal),
+    /// Stopped by a signal: before any write, or with what was done reported.
+    Interrupted,
+    /// `apply`: some changes failed or were skipped.
+    Failed {
+        /// How many resources failed.
+        failed: usize,
+        /// How many were skipped because something they depend on failed.
+        skipped: usize,
+    },
+}
+
+/// Why an apply refuses to write anything.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A saved plan was made from another version of the spec.
+    SpecChanged {
+        /// The spec file the saved plan names.
+        file: String,
+        /// The digest the saved plan records.
+        planned: String,
+        /// The digest of the spec now.
+        now: String,
+    },
+    /// A saved plan covers other environments than this apply would.
+    Environments {
+        /// The saved plan's environments.
+        planned: Vec<String>,
+        /// This apply's environments.
+        now: Vec<String>,
+    },
+    /// Azure or the spec changed since the plan that was reviewed.
+    Stale {
+        /// Which plan: `the saved plan`, `the reviewed plan`.
+        what: &'static str,
+        /// Each difference.
+        changes: Vec<StaleChange>,
+    },
+    /// The plan deletes or replaces, and that was not allowed.
+    Unsafe(ExecutorError),
+}
+
+impl Refusal {
+    /// Returns the refusal's message: what is refused and why.
+    pub fn message(&self) -> String {
+        match self {
+            Self::SpecChanged { file, .. } => format!("the spec changed since the plan was made from `{file}`"),
+            Self::Environments { planned, now } => format!(
+                "the plan covers the environments {}, and this apply would cover {}",
+                planned.join(", "),
+                now.join(", ")
+            ),
+            Self::Stale { what, .. } => format!("{what} is stale: Azure or the spec changed since it was made"),
+            Self::Unsafe(e) => e.to_string(),
+        }
+    }
+
+    /// Returns the lines that detail the refusal.
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            Self::SpecChanged { planned, now, .. } => {
+                vec![format!("the plan's spec: {planned}"), format!("the spec now:   {now}")]
+            }
+            Self::Stale { changes, .. } => changes.iter().map(|s| format!("{}: {}", s.address, s.what)).collect(),
+            Self::Environments { .. } | Self::Unsafe(_) => Vec::new(),
+        }
+    }
+
+    /// Returns what to do next.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::SpecChanged { .. } => {
+                "run `exai plan --out` again from this spec and review it; nothing was changed".to_owned()
+            }
+            Self::Environments { .. } => {
+                "leave out `--env` to apply the saved plan as it was made; nothing was changed".to_owned()
+            }
+            Self::Stale { .. } => "run `exai plan` again and review the new plan; nothing was changed".to_owned(),
+            Self::Unsafe(e) => e.hint(),
+        }
+    }
+}
