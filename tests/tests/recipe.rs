@@ -106,7 +106,9 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
 
     let repair = exai(&s, &["apply", "--auto-approve"]);
     repair.expect_code(0);
-    assert!(repair.stdout.contains("perso.registry"), "{}", repair.stdout);
+    // The registry exists, its operation failed: the PUT is sent again (an update).
+    assert!(repair.stdout.contains("perso.registry: updated"), "{}", repair.stdout);
+    assert!(repair.stdout.contains("perso.cluster.acr-pull: created"), "what was skipped is done: {}", repair.stdout);
     exai(&s, &["plan", "--detailed-exitcode"]).expect_code(0);
     assert_eq!(count(&emulator, "Microsoft.ContainerRegistry/registries"), 2, "one registry per environment");
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");

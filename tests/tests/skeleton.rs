@@ -87,7 +87,9 @@ fn apply_creates_and_the_next_plan_has_no_changes() {
     assert!(again.stdout.contains("No changes. Azure matches the spec (2 resources checked)."), "{}", again.stdout);
     assert!(again.stdout.contains("= perso.resourceGroup"), "every declared resource is listed: {}", again.stdout);
     // A second apply is a no-op.
-    apply(&s, &[]).expect_code(0).stdout.contains("Nothing to apply.");
+    let second = apply(&s, &[]);
+    second.expect_code(0);
+    assert!(second.stdout.contains("Nothing to apply."), "{}", second.stdout);
 }
 
 #[test]

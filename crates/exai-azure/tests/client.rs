@@ -69,7 +69,11 @@ async fn a_404_that_is_not_an_absence_is_an_error() {
         None,
     );
     let err = azure.read(&unknown).await.unwrap_err();
-    assert!(matches!(err, AzureError::Api { status: 404, .. } | AzureError::Api { status: 400, .. }), "{err:?}");
+    // A 404 whose code is not one of absence (an unknown provider): never read as "absent".
+    assert!(
+        matches!(&err, AzureError::Api { status: 404, code, .. } if code == "NoRegisteredProviderFound"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
