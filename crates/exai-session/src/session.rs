@@ -141,11 +141,9 @@ impl Prepared {
     /// Reads the live state of every declared resource through `client` and plans. Shared by
     /// `plan` and `apply`, so what `apply` does is exactly what `plan` shows.
     pub async fn plan(self, client: &AzureClient) -> Result<Planned, SessionError> {
-        let (mut live, mut plan) = observe_and_plan(&self.desired, &self.base, client, &self.declared).await?;
-        let mut desired = self.desired;
         // What the secret files hand over is part of the desired state apply works from (a
         // recheck plans it again).
-        exai_executor::check_secret_files(&mut desired, &mut live, &secrets_dir(&self.base));
+        let (mut desired, live, mut plan) = observe_and_plan(self.desired, &self.base, client, &self.declared).await?;
         // A cluster's SSH key is an input of its creation only: resolved for the clusters this
         // plan creates, and planned again with the keys found (generating one is apply's job).
         let creating: Vec<&Address> = plan
@@ -173,15 +171,15 @@ impl Prepared {
 }
 
 /// Reads the live state of `desired` through `client` and plans against it, with what the
-/// secret files under `base` hand over. A resource Azure refuses to create (a taken registry
-/// name) is reported where the spec `declared` it.
+/// secret files under `base` hand over (recorded in the desired state it returns). A resource
+/// Azure refuses to create (a taken registry name) is reported where the spec `declared` it.
 async fn observe_and_plan(
-    desired: &DesiredState,
+    mut desired: DesiredState,
     base: &Path,
     client: &AzureClient,
     declared: &Declared,
-) -> Result<(LiveState, Plan), SessionError> {
-    let mut live = exai_executor::observe(desired, client, READ_PARALLELISM).await.map_err(|error| {
+) -> Result<(DesiredState, LiveState, Plan), SessionError> {
+    let mut live = exai_executor::observe(&desired, client, READ_PARALLELISM).await.map_err(|error| {
         let declared_at = match &error {
             ObserveError::Refused { address, .. } => {
                 Some(declared.get(address).map_or_else(|| format!("`{address}` in the spec"), Clone::clone))
@@ -190,10 +188,9 @@ async fn observe_and_plan(
         };
         SessionError::Observe { error, declared_at }
     })?;
-    let mut desired = desired.clone();
     exai_executor::check_secret_files(&mut desired, &mut live, &secrets_dir(base));
     let plan = exai_planner::plan(&desired, &live).map_err(SessionError::Plan)?;
-    Ok((live, plan))
+    Ok((desired, live, plan))
 }
 
 /// How to apply a [`Planned`].
@@ -272,7 +269,7 @@ impl Planned {
     /// Reads live state again and refuses when the plan is no longer what it shows: time
     /// passed while a person reviewed it.
     pub async fn recheck(&self, client: &AzureClient) -> Result<Result<(), Refusal>, SessionError> {
-        let (_, fresh) = observe_and_plan(&self.desired, &self.base, client, &self.declared).await?;
+        let (_, _, fresh) = observe_and_plan(self.desired.clone(), &self.base, client, &self.declared).await?;
         Ok(refuse_if_stale(&self.plan, &fresh, "the reviewed plan"))
     }
 
