@@ -374,6 +374,17 @@ fn is_terminal(state: &str) -> bool {
     ["succeeded", "failed", "canceled", "cancelled"].contains(&state.to_ascii_lowercase().as_str())
 }
 
+/// Returns true when the answer holds a resource whose `provisioningState` is not terminal: an
+/// operation Azure carries on after answering.
+fn provisioning_in_progress(response: &Response) -> bool {
+    response
+        .body
+        .as_ref()
+        .and_then(|b| b.pointer("/properties/provisioningState"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| !is_terminal(s))
+}
+
 /// 404 codes that mean "this object does not exist" (as opposed to "you asked the wrong
 /// thing"): a missing subscription or an unknown resource type is an error, not an absence.
 const ABSENT_CODES: &[&str] = &[
@@ -595,12 +606,7 @@ impl AzureClient {
             // or DELETE, 200 with the answer for an action. No operation to follow.
             return Ok(Accepted::Done(response.body));
         }
-        let still_running = response
-            .body
-            .as_ref()
-            .and_then(|b| b.pointer("/properties/provisioningState"))
-            .and_then(Value::as_str)
-            .is_some_and(|s| !is_terminal(s));
+        let still_running = provisioning_in_progress(&response);
         let long_running = matches!(response.status, 201 | 202) || still_running;
         if !long_running {
             return Ok(Accepted::Done(if request.method == Method::Delete { None } else { response.body }));
@@ -613,12 +619,7 @@ impl AzureClient {
     pub async fn follow(&self, request: &ApiRequest, operation: Operation) -> Result<Option<Value>, AzureError> {
         let Operation { resource_url: url, accepted: response } = operation;
         let started = Instant::now();
-        let still_running = response
-            .body
-            .as_ref()
-            .and_then(|b| b.pointer("/properties/provisioningState"))
-            .and_then(Value::as_str)
-            .is_some_and(|s| !is_terminal(s));
+        let still_running = provisioning_in_progress(&response);
         let mut delay = response.retry_after;
         if let Some(operation) = &response.async_operation {
             self.poll_operation(request, &url, operation, delay, started).await?;
