@@ -179,20 +179,32 @@ pub(crate) fn list(shared: &Shared, request: &Incoming, caller: &Caller) -> Resu
 /// `POST /v1.0/applications`.
 pub(crate) fn create(shared: &Shared, request: &Incoming, caller: &Caller) -> Result<Response, GraphError> {
     let properties = writable_properties(json_body(request)?)?;
+    let now = shared.clock.now();
+    insert_new(&mut shared.state(), caller, properties, None, now)
+}
+
+/// Creates an application of `properties` (which must name a `displayName`) in the caller's
+/// tenant, with `unique_name` when an upsert made it: 201 with the new object.
+fn insert_new(
+    state: &mut State,
+    caller: &Caller,
+    properties: Map<String, Value>,
+    unique_name: Option<String>,
+    now: OffsetDateTime,
+) -> Result<Response, GraphError> {
     if !properties.contains_key("displayName") {
         return Err(GraphError::invalid_value("displayName", "Application"));
     }
     let application = ApplicationRecord {
         id: Uuid::new_v4().to_string(),
         app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(shared.clock.now()),
+        created_date_time: graph_time(now),
         properties,
         password_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
-        unique_name: None,
+        unique_name,
     };
     let body = entity(&application);
-    let mut state = shared.state();
     state.ensure_tenant(&caller.tenant_id, None);
     state
         .directory
@@ -283,29 +295,8 @@ pub(crate) fn upsert(
     if !create_if_missing {
         return Err(GraphError::not_found(unique_name));
     }
-    if !properties.contains_key("displayName") {
-        return Err(GraphError::invalid_value("displayName", "Application"));
-    }
-    let application = ApplicationRecord {
-        id: Uuid::new_v4().to_string(),
-        app_id: Uuid::new_v4().to_string(),
-        created_date_time: graph_time(shared.clock.now()),
-        properties,
-        password_credentials: Vec::new(),
-        federated_identity_credentials: Vec::new(),
-        unique_name: Some(unique_name.clone()),
-    };
-    let body = entity(&application);
-    state.ensure_tenant(&caller.tenant_id, None);
-    state
-        .directory
-        .tenants
-        .entry(caller.tenant_id.clone())
-        .or_default()
-        .applications
-        .insert(application.id.clone(), application);
-    state.dirty = true;
-    Ok(json_response(StatusCode::CREATED, &body))
+    let now = shared.clock.now();
+    insert_new(&mut state, caller, properties, Some(unique_name.clone()), now)
 }
 
 /// `DELETE /v1.0/applications/{id}`: 204; its service principal goes with it.
