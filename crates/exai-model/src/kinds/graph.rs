@@ -21,12 +21,6 @@ pub const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 // secret's `displayName`. It is projected as the owned field `tags.exai-owner` in the tag form,
 // like ARM's tag, so ownership and deletes are decided the same way for every kind.
 
-/// Returns the address an ownership mark written as text names (`exai-owner:<spec>:<address>`,
-/// or an earlier exai's `exai-owner:<address>`), as [`Mark::tag_value`] holds it.
-pub fn owner_of_mark(text: &str) -> Option<String> {
-    Mark::from_text(text).map(|mark| mark.tag_value())
-}
-
 /// Returns `mark`'s projection: the owned field [`Mark::field`] and its value.
 fn mark_field(mark: &Mark) -> (String, Value) {
     (Mark::field(), Value::from(mark.tag_value()))

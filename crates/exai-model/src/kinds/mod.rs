@@ -20,7 +20,6 @@ pub use cluster::{
 pub use graph::{
     Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, GRAPH_PERMISSIONS,
     GraphPermission, MICROSOFT_GRAPH_APP_ID, SecretHandover, ServicePrincipal, github_subjects, graph_permission,
-    owner_of_mark,
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
 pub use registry::{Registry, RegistrySku};
