@@ -31,7 +31,7 @@ demo:
 
 # benchmarks: plan time against the lower bound of round trips, parse time
 bench:
-    cargo bench -p exai-tests
+    cargo bench -p exai-cli
 
 # what CI runs
 ci:

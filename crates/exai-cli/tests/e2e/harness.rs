@@ -1,0 +1,342 @@
+//! Harness for the end-to-end tests: the real `exai` binary, run in a scratch directory with a
+//! clean environment, against the emulator.
+//!
+//! The binary is the one Cargo built for this package before running its tests
+//! (`CARGO_BIN_EXE_exai`), so a test never runs a stale binary and never builds one itself.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    // crates/exai-cli → the repository.
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `exai` binary Cargo built for these tests.
+pub fn exai_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_exai"))
+}
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`; never a panic of the binary,
+    /// and never a raw control character ([`Run::expect_terminal_safe`]).
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "the binary panicked:\n{}", self.stderr);
+        self.expect_terminal_safe()
+    }
+
+    /// Panics unless both streams are safe for a terminal: no control character but the line
+    /// feed (the harness sets `NO_COLOR`, so not even colour) and no bidirectional or
+    /// zero-width formatting character, wherever the text came from (a spec, Azure's answers).
+    pub fn expect_terminal_safe(&self) -> &Self {
+        let unsafe_char = |c: &char| {
+            c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if let Some((line, raw)) =
+                text.lines().enumerate().find_map(|(i, line)| line.chars().find(unsafe_char).map(|c| (i + 1, c)))
+            {
+                panic!("{stream} line {line} holds the raw control character {raw:?}:\n{}", text.escape_debug());
+            }
+        }
+        self
+    }
+}
+
+/// Returns `text` with what changes from run to run replaced: GUIDs (`[guid]`) and each
+/// `(value, name)` of `known` (an emulator's URL, a scratch directory).
+pub fn redact(text: &str, known: &[(&str, &str)]) -> String {
+    let mut text = text.to_owned();
+    for (value, name) in known {
+        text = text.replace(value, name);
+    }
+    let is_guid = |s: &[u8]| {
+        s.iter().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(c) = rest.chars().next() {
+        if rest.len() >= 36 && is_guid(&rest.as_bytes()[..36]) {
+            out.push_str("[guid]");
+            rest = &rest[36..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// A scratch directory holding a spec, where the binary runs with a clean environment.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Scratch {
+    /// Returns a scratch directory with `spec` written to `exai.yaml`.
+    pub fn with_spec(spec: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("exai.yaml"), spec).expect("write spec");
+        Self { dir, env: Vec::new() }
+    }
+
+    /// Returns a scratch directory holding a copy of the example `specs/exai.yaml`.
+    pub fn with_example() -> Self {
+        Self::with_spec(&example_spec())
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Rewrites the spec.
+    pub fn write_spec(&self, spec: &str) {
+        std::fs::write(self.dir.path().join("exai.yaml"), spec).expect("write spec");
+    }
+
+    /// Returns the spec.
+    pub fn spec(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("exai.yaml")).expect("read spec")
+    }
+
+    /// Runs `exai ARGS` here. The environment holds nothing from the caller's but what a
+    /// process needs to run: no Azure variables, and a `PATH` with no `az` on it.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(exai_bin());
+        command.args(args).current_dir(self.dir.path()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
+    }
+}
+
+impl Scratch {
+    /// Runs `exai ARGS --endpoint URL --ca-cert FILE` here, against `emulator`.
+    pub fn run_against(&self, emulator: &InProcessEmulator, args: &[&str]) -> Run {
+        let endpoint = emulator.args();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(endpoint.iter().map(String::as_str));
+        self.run(&all)
+    }
+}
+
+impl Scratch {
+    /// Starts `exai ARGS --endpoint URL --ca-cert FILE` here, against `emulator`, without
+    /// waiting for it: for tests that watch its output and signal it.
+    pub fn spawn_against(&self, emulator: &InProcessEmulator, args: &[&str]) -> Running {
+        let mut command = Command::new(exai_bin());
+        command
+            .args(args)
+            .args(emulator.args())
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", "/nonexistent")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child =
+            command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start exai");
+        let collect = |stream: Option<Box<dyn Read + Send>>| {
+            let text = Arc::new(Mutex::new(String::new()));
+            let sink = text.clone();
+            let reader = std::thread::spawn(move || {
+                let Some(mut stream) = stream else { return };
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().expect("output lock").push_str(&String::from_utf8_lossy(&buffer[..n]));
+                }
+            });
+            (text, reader)
+        };
+        let stdout = collect(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+        let stderr = collect(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+        Running { child, stdout, stderr }
+    }
+}
+
+/// Output read from a running process, and the thread reading it.
+type Collected = (Arc<Mutex<String>>, std::thread::JoinHandle<()>);
+
+/// `exai` running in the background ([`Scratch::spawn_against`]).
+pub struct Running {
+    child: Child,
+    stdout: Collected,
+    stderr: Collected,
+}
+
+impl Running {
+    /// Returns the standard output so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.0.lock().expect("output lock").clone()
+    }
+
+    /// Returns the standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.0.lock().expect("output lock").clone()
+    }
+
+    /// Waits until standard output holds `text`; panics with the output after `timeout`.
+    pub fn wait_for_stdout(&self, text: &str, timeout: Duration) {
+        self.wait_for(text, timeout, Self::stdout);
+    }
+
+    /// Waits until standard error holds `text`; panics with the output after `timeout`.
+    pub fn wait_for_stderr(&self, text: &str, timeout: Duration) {
+        self.wait_for(text, timeout, Self::stderr);
+    }
+
+    fn wait_for(&self, text: &str, timeout: Duration, stream: fn(&Self) -> String) {
+        let deadline = Instant::now() + timeout;
+        while !stream(self).contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in the output after {timeout:?}:\n{}\n--- stderr\n{}",
+                self.stdout(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to end, at most `timeout` (then kills it and panics).
+    pub fn finish(mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for exai") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("exai did not end within {timeout:?}:\n{}", self.stdout());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = |(text, reader): Collected| {
+            let _ = reader.join();
+            let mut collected = String::new();
+            collected.push_str(&text.lock().expect("output lock"));
+            collected
+        };
+        Run { code: status.code(), stdout: text(self.stdout), stderr: text(self.stderr) }
+    }
+}
+
+/// Runs `exai ARGS` from the repository root with the same clean environment as
+/// [`Scratch::run`], so paths in its output are the repository's (`specs/...`).
+pub fn run_in_repo(args: &[&str]) -> Run {
+    let mut command = Command::new(exai_bin());
+    command.args(args).current_dir(repo_root()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+    Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
+}
+
+/// The example spec of the repository.
+pub fn example_spec() -> String {
+    std::fs::read_to_string(repo_root().join("specs/exai.yaml")).expect("read specs/exai.yaml")
+}
+
+/// An emulator running in this process, on its own runtime, for tests that need its log.
+pub struct InProcessEmulator {
+    /// The running emulator.
+    pub emulator: exai_emulator::Emulator,
+    /// Where its CA certificate was written.
+    pub ca_cert: PathBuf,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl InProcessEmulator {
+    /// Starts an emulator on 127.0.0.1 with a free port.
+    pub fn start() -> Self {
+        Self::start_with(exai_emulator::EmulatorOptions::default())
+    }
+
+    /// Starts an emulator with `options` (faults, delays), on 127.0.0.1 with a free port.
+    pub fn start_with(options: exai_emulator::EmulatorOptions) -> Self {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let emulator = runtime.block_on(exai_emulator::Emulator::start(options)).expect("start the emulator");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let ca_cert = dir.path().join("ca.pem");
+        std::fs::write(&ca_cert, emulator.ca_certificate_pem()).expect("write CA certificate");
+        Self { emulator, ca_cert, _runtime: runtime, _dir: dir }
+    }
+
+    /// Returns a client of this emulator that is not exai, signed in as the development
+    /// application: "someone else", changing things behind exai's back.
+    pub fn someone_else(&self) -> exai_azure::AzureClient {
+        exai_azure::AzureClient::new(exai_azure::ClientConfig {
+            endpoints: exai_azure::Endpoints::emulator(&self.emulator.url()),
+            tenant: exai_emulator::DEV_TENANT_ID.to_owned(),
+            credential: exai_azure::CredentialChoice::client_secret(
+                exai_emulator::DEV_CLIENT_ID,
+                exai_emulator::DEV_CLIENT_SECRET,
+                "test",
+            ),
+            extra_ca_pem: Some(self.emulator.ca_certificate_pem().to_owned()),
+            operation_timeout: std::time::Duration::from_secs(30),
+            network: exai_azure::NetworkOptions::default(),
+        })
+        .expect("a client of the emulator")
+    }
+
+    /// Returns the `--endpoint URL --ca-cert FILE` arguments that point exai at this emulator.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "--endpoint".into(),
+            self.emulator.url().to_string(),
+            "--ca-cert".into(),
+            self.ca_cert.display().to_string(),
+        ]
+    }
+}

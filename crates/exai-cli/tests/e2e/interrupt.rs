@@ -1,0 +1,207 @@
+//! Ctrl-C during apply, and resources still provisioning in Azure, end to end: the real binary
+//! against an emulator whose long-running operations take seconds.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use crate::harness::{InProcessEmulator, Run, Scratch, repo_root};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const SPEC: &str = "version: 1
+azure:
+  tenant: ${AZURE_TENANT_ID}
+  subscription: ${AZURE_SUBSCRIPTION_ID}
+defaults:
+  location: francecentral
+  tags:
+    project: exai
+environments:
+  perso:
+    resourceGroup:
+      name: exai-perso-rg
+    registry:
+      name: exaipersoacr
+      sku: Standard
+    monitoring:
+      workspace: exai-perso-logs
+";
+
+/// How long each long-running operation of the emulator takes: long enough for an
+/// interrupted apply to exit and the next plan to read the registry still `Creating`.
+const OPERATION: Duration = Duration::from_secs(8);
+
+fn emulator() -> InProcessEmulator {
+    InProcessEmulator::start_with(exai_emulator::EmulatorOptions { operation_delay: OPERATION, ..Default::default() })
+}
+
+fn scratch() -> Scratch {
+    let mut s = Scratch::with_spec(SPEC);
+    s.env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
+        .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID)
+        .env("AZURE_CLIENT_ID", exai_emulator::DEV_CLIENT_ID)
+        .env("AZURE_CLIENT_SECRET", exai_emulator::DEV_CLIENT_SECRET);
+    s
+}
+
+/// Returns `text` with what changes from run to run replaced: the emulator's URL, operation
+/// ids and durations; progress lines (`still …`), which come or not with the machine's speed,
+/// are left out.
+fn stable(text: &str, emulator: &InProcessEmulator) -> String {
+    let url = emulator.emulator.url().to_string();
+    let text = text.replace(url.trim_end_matches('/'), "https://EMULATOR");
+    let mut out = String::new();
+    for line in text.lines().filter(|line| !line.contains(": still ")) {
+        let words: Vec<String> = line
+            .split(' ')
+            .map(|word| {
+                let seconds = word.strip_suffix('s').is_some_and(|n| !n.is_empty() && n.parse::<f64>().is_ok());
+                if seconds {
+                    return "Ns".to_owned();
+                }
+                match word.find("/operationStatuses/") {
+                    Some(at) => format!("{}/operationStatuses/OPERATION{}", &word[..at], tail(&word[at..])),
+                    None => word.to_owned(),
+                }
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+/// Returns the query of an operation URL (`?api-version=...`).
+fn tail(operation: &str) -> &str {
+    operation.find('?').map_or("", |at| &operation[at..])
+}
+
+/// Applies the spec one resource at a time and interrupts it while the registry's create is in
+/// flight; returns the run.
+fn interrupted_while_creating_the_registry(s: &Scratch, emulator: &InProcessEmulator) -> Run {
+    let apply = s.spawn_against(emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
+    apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
+    apply.signal("INT");
+    let run = apply.finish(Duration::from_secs(5));
+    run.expect_code(130);
+    run
+}
+
+fn schema_errors(document: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("docs/plan.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator.iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
+
+#[test]
+fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
+    let emulator = emulator();
+    let s = scratch();
+    let run = interrupted_while_creating_the_registry(&s, &emulator);
+    insta::assert_snapshot!("interrupted_apply", stable(&run.stdout, &emulator));
+    insta::assert_snapshot!("interrupted_apply_stderr", stable(&run.stderr, &emulator));
+
+    let plan = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    insta::assert_snapshot!("plan_while_creating", stable(&plan.stdout, &emulator));
+    let json = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--format", "json"]);
+    let document: Value = serde_json::from_str(&json.expect_code(0).stdout).unwrap();
+    assert_eq!(schema_errors(&document), Vec::<String>::new());
+    let registry = &document["resource_changes"][1];
+    assert_eq!(registry["action"], "wait");
+    assert_eq!(registry["in_progress"], json!({"operation": "creating", "provisioning_state": "Creating"}));
+    assert_eq!(
+        document["summary"],
+        json!({"add": 1, "change": 0, "replace": 0, "destroy": 0, "unchanged": 1, "wait": 1})
+    );
+
+    // One at a time, so the lines come in plan order: the wait, then the create.
+    let converge = s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
+    converge.expect_code(0);
+    insta::assert_snapshot!("apply_waits_then_converges", stable(&converge.stdout, &emulator));
+
+    let after = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
+    after.expect_code(0);
+    assert!(
+        after.stdout.ends_with("\nNo changes. Azure matches the spec (3 resources checked).\n"),
+        "{}",
+        after.stdout
+    );
+}
+
+#[test]
+fn a_plan_saved_while_azure_was_creating_applies_once_it_is_done() {
+    let emulator = emulator();
+    let s = scratch();
+    interrupted_while_creating_the_registry(&s, &emulator);
+    s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--out", "plan.json", "--detailed-exitcode"]).expect_code(2);
+    // The registry's create ends in Azure.
+    std::thread::sleep(OPERATION);
+    let apply = s.run_against(&emulator, &["apply", "plan.json"]);
+    apply.expect_code(0);
+    assert!(
+        apply.stdout.ends_with("\nApply complete: 1 added, 0 changed, 0 replaced, 0 destroyed.\n"),
+        "{}\n{}",
+        apply.stdout,
+        apply.stderr
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    // The registry's PUT takes a minute to be answered: the first Ctrl-C waits for it.
+    let fault: exai_emulator::FaultRule = "PUT /subscriptions/**/registries/* latency=60s".parse().unwrap();
+    let emulator = InProcessEmulator::start_with(exai_emulator::EmulatorOptions {
+        operation_delay: OPERATION,
+        faults: vec![fault],
+        ..Default::default()
+    });
+    let s = scratch();
+    let apply = s.spawn_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
+    apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
+    apply.signal("INT");
+    apply.wait_for_stderr("interrupt again to exit at once", Duration::from_secs(5));
+    apply.signal("INT");
+    let run = apply.finish(Duration::from_secs(5));
+    run.expect_code(130);
+    assert!(!run.stdout.contains("Apply interrupted"), "no summary: it exits at once\n{}", run.stdout);
+    assert!(
+        run.stderr.ends_with(
+            "interrupted again: exiting now; requests in flight may or may not have reached Azure, `exai plan` shows where things stand\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn sigterm_mid_apply_is_an_interrupt_too() {
+    let emulator = emulator();
+    let s = scratch();
+    let apply = s.spawn_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
+    apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
+    apply.signal("TERM");
+    let run = apply.finish(Duration::from_secs(5));
+    run.expect_code(130);
+    assert!(run.stdout.contains("\nApply interrupted: 1 done, 1 in flight, 1 not started.\n"), "{}", run.stdout);
+}
+
+#[test]
+fn an_interrupted_plan_exits_at_once_and_writes_nothing() {
+    // Every read takes a minute to be answered.
+    let fault: exai_emulator::FaultRule = "GET /subscriptions/** latency=60s".parse().unwrap();
+    let emulator =
+        InProcessEmulator::start_with(exai_emulator::EmulatorOptions { faults: vec![fault], ..Default::default() });
+    let s = scratch();
+    let plan = s.spawn_against(&emulator, &["plan", "-f", "exai.yaml", "--out", "plan.json"]);
+    plan.wait_for_stderr("credential:", Duration::from_secs(60));
+    // The reads are on their way (or about to be): the plan is waiting on Azure.
+    std::thread::sleep(Duration::from_millis(300));
+    plan.signal("INT");
+    let run = plan.finish(Duration::from_secs(5));
+    run.expect_code(130);
+    assert!(run.stderr.ends_with("\ninterrupted: nothing was written\n"), "{}", run.stderr);
+    let files: Vec<String> =
+        std::fs::read_dir(s.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(files, ["exai.yaml"], "no plan, not even half of one");
+}

@@ -1,0 +1,21 @@
+//! End-to-end tests: the real `exai` binary (Cargo's `CARGO_BIN_EXE_exai`) run in a scratch
+//! directory against the emulator, one module per area. One test binary, as cargo's own
+//! `tests/testsuite`: one link step, and every test shares the harness in [`harness`].
+
+mod harness;
+
+mod apply_cluster;
+mod apply_deployer;
+mod apply_registry_monitoring;
+mod bad_input;
+mod corpus;
+mod emulator_process;
+mod interrupt;
+mod output;
+mod ownership;
+mod python_sdk;
+mod readme;
+mod recipe;
+mod resilience;
+mod saved_plan;
+mod skeleton;

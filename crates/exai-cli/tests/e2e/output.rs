@@ -1,0 +1,194 @@
+//! What exai prints and how it exits, through the real binary: exit codes from one mapping
+//! (2 only ever means "changes present"), no noise on a no-op plan (no warning, no `observed`
+//! line a reviewer can do nothing about), and nothing from outside — Azure's error messages, a
+//! spec's names — reaching the terminal raw.
+//!
+//! Every run also passes the harness's scan for raw control characters
+//! ([`crate::harness::Run::expect_terminal_safe`], called by `expect_code`).
+
+use crate::harness::{InProcessEmulator, Scratch, redact};
+use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, EmulatorOptions, FaultRule};
+
+#[test]
+fn a_usage_error_exits_1_and_help_and_version_exit_0() {
+    let s = Scratch::with_example();
+    let typo = s.run(&["plan", "--formt", "markdown"]);
+    typo.expect_code(1);
+    assert_eq!(typo.stdout, "");
+    insta::assert_snapshot!(typo.stderr, @r"
+    error: unexpected argument '--formt' found
+
+      tip: a similar argument exists: '--format'
+
+    Usage: exai plan --format <FORMAT>
+
+    For more information, try '--help'.
+    ");
+    // Usage errors of every kind: a bad value, a missing command, an invalid fault rule.
+    s.run(&["plan", "--format", "yaml"]).expect_code(1);
+    s.run(&[]).expect_code(1);
+    s.run(&["emulator", "--fault", "GET"]).expect_code(1);
+    s.run(&["plan", "--detailed-exitcode", "--formt", "json"]).expect_code(1);
+
+    let help = s.run(&["--help"]);
+    help.expect_code(0);
+    assert!(help.stdout.starts_with("A declarative desired-state reconciler for Azure"), "{}", help.stdout);
+    s.run(&["plan", "--help"]).expect_code(0);
+    s.run(&["help", "apply"]).expect_code(0);
+    let version = s.run(&["--version"]);
+    version.expect_code(0);
+    assert_eq!(version.stdout, format!("exai {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn detailed_exitcode_is_2_for_changes_0_for_none_and_1_for_any_error() {
+    let s = Scratch::with_example();
+    let plan = |s: &Scratch| s.run(&["plan", "--emulator", "--env", "perso", "--detailed-exitcode"]);
+    plan(&s).expect_code(2);
+    // Without the flag, changes are a success.
+    s.run(&["plan", "--emulator", "--env", "perso"]).expect_code(0);
+    s.run(&["apply", "--emulator", "--env", "perso", "--auto-approve"]).expect_code(0);
+    plan(&s).expect_code(0);
+
+    let spec = s.spec();
+    s.write_spec(&spec.replace("project: exai", "project: exai-2"));
+    plan(&s).expect_code(2);
+    // An invalid spec, with or without changes pending: 1, never 2.
+    s.write_spec(&spec.replace("name: exai-perso-rg", "name: exai perso rg"));
+    plan(&s).expect_code(1);
+    s.write_spec(&spec);
+    // No credentials (no emulator, no `az`): 1.
+    let mut azure = Scratch::with_example();
+    azure.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    azure.run(&["plan", "--detailed-exitcode"]).expect_code(1);
+    // A refused apply (the old branch's credential would be deleted, without `--allow-delete`): 1.
+    s.write_spec(&spec.replace("branches: [production]\n      clientSecret", "branches: [main]\n      clientSecret"));
+    plan(&s).expect_code(2);
+    let refused = s.run(&["apply", "--emulator", "--env", "perso", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("--allow-delete"), "{}", refused.stderr);
+}
+
+/// Runs `exai ARGS --emulator` in `s`, asserting the exit code, and returns stderr then stdout.
+fn both(s: &Scratch, args: &[&str], code: i32) -> String {
+    let mut all = args.to_vec();
+    all.push("--emulator");
+    let run = s.run(&all);
+    run.expect_code(code);
+    format!("--- stderr\n{}--- stdout\n{}", run.stderr, run.stdout)
+}
+
+#[test]
+fn a_no_op_plan_of_the_example_prints_no_warning_and_no_observed_line() {
+    let s = Scratch::with_example();
+    // The Contributor deployer's warning is actionable where role assignments are written: in
+    // `validate`, and in a plan that creates them, once per selected environment.
+    let validate = both(&s, &["validate", "--env", "prod"], 0);
+    assert_eq!(validate.matches("warning: ").count(), 1, "{validate}");
+    assert!(validate.contains("the deployer of `prod` gets `Contributor`"), "{validate}");
+    let first = both(&s, &["plan"], 0);
+    assert_eq!(first.matches("warning: ").count(), 2, "{first}");
+    assert_eq!(first.matches("gets `Contributor`, which cannot create role assignments").count(), 4, "{first}");
+    let perso = both(&s, &["plan", "--env", "perso"], 0);
+    assert_eq!(perso.matches("warning: ").count(), 1, "only the selected environment's: {perso}");
+    assert!(!perso.contains("`prod`"), "{perso}");
+
+    both(&s, &["apply", "--auto-approve"], 0);
+    let no_op = both(&s, &["plan"], 0);
+    insta::assert_snapshot!(no_op);
+    assert!(!no_op.contains("warning") && !no_op.contains("observed"), "{no_op}");
+}
+
+#[test]
+fn an_azure_error_holding_escape_sequences_bel_and_a_newline_prints_escaped() {
+    // An error body echoing a name (as ARM and Graph do) that holds an escape sequence, a BEL
+    // and a newline followed by a forged, green "Apply complete" line.
+    let message = "The name 'exai\u{1b}]0;pwned\u{7}' is invalid.\n\u{1b}[32mApply complete: 0 failed.\u{1b}[0m";
+    let fault: FaultRule =
+        format!("PATCH /v1.0/applications* 500 code=BadRequest message=\"{message}\"").parse().expect("a fault rule");
+    let emulator = InProcessEmulator::start_with(EmulatorOptions { faults: vec![fault], ..Default::default() });
+    let mut s = Scratch::with_example();
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let run = s.run_against(&emulator, &["apply", "--env", "perso", "--auto-approve", "-f", "exai.yaml"]);
+    run.expect_code(1);
+    assert!(!run.stdout.lines().any(|l| l.starts_with("Apply complete")), "{}", run.stdout);
+    let url = emulator.emulator.url().to_string();
+    let url = url.trim_end_matches('/');
+    let failed: Vec<&str> =
+        run.stdout.lines().filter(|l| l.contains(": failed: ") || l.contains("skipped, because")).collect();
+    let shown = format!("--- stdout (failures)\n{}\n--- stderr (the end)\n{}", failed.join("\n"), {
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        lines[lines.len().saturating_sub(2)..].join("\n")
+    });
+    insta::assert_snapshot!(redact(&shown, &[(url, "[emulator]")]));
+}
+
+#[test]
+fn an_azure_error_stopping_a_plan_prints_escaped() {
+    // Read errors are reported by `error::report`: Azure's message, then its request id and hint.
+    // `retry-after=0` lets the client's retries of a 503 run out at once.
+    let message = "Group 'exai\u{1b}[2J\u{7}' is busy.\r\nApply complete: 0 failed.";
+    let fault: FaultRule = format!(
+        "GET /subscriptions/*/resourcegroups/exai-perso-rg 503 retry-after=0 code=ServerBusy message=\"{message}\""
+    )
+    .parse()
+    .expect("a fault rule");
+    let emulator = InProcessEmulator::start_with(EmulatorOptions { faults: vec![fault], ..Default::default() });
+    let mut s = Scratch::with_example();
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let run = s.run_against(&emulator, &["plan", "--env", "perso", "--detailed-exitcode", "-f", "exai.yaml"]);
+    run.expect_code(1);
+    assert_eq!(run.stdout, "");
+    let url = emulator.emulator.url().to_string();
+    let error: Vec<&str> = run.stderr.lines().skip_while(|l| !l.starts_with("error: ")).collect();
+    insta::assert_snapshot!(redact(&error.join("\n"), &[(url.trim_end_matches('/'), "[emulator]")]));
+}
+
+#[test]
+fn a_spec_value_holding_escapes_is_shown_escaped_in_plans_and_dry_runs() {
+    // A tag value is free text: YAML's escapes put an ESC and a right-to-left override in it.
+    let s = Scratch::with_example();
+    s.write_spec(&s.spec().replacen("    project: exai\n", "    project: \"ex\\e[2Jai\\u202e\"\n", 1));
+    let plan = s.run(&["plan", "--emulator", "--env", "perso"]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains(r#"+ tags.project    = "ex\u{1b}[2Jai\u{202e}""#), "{}", plan.stdout);
+    let markdown = s.run(&["plan", "--emulator", "--env", "perso", "--format", "markdown"]);
+    markdown.expect_code(0);
+    let dry_run = s.run(&["apply", "--emulator", "--env", "perso", "--dry-run"]);
+    dry_run.expect_code(0);
+    assert!(dry_run.stdout.contains(r#""project": "ex\u001b[2Jai\u{202e}""#), "{}", dry_run.stdout);
+}
+
+#[test]
+fn completions_print_each_shell_s_script_and_an_unknown_shell_is_a_usage_error() {
+    // A line by which each shell registers the script for `exai` (clap_complete's generators).
+    let shells = [
+        ("bash", "    complete -F _exai -o bashdefault -o default exai"),
+        ("zsh", "#compdef exai"),
+        (
+            "fish",
+            "complete -c exai -n \"__fish_exai_needs_command\" -f -a \"plan\" -d 'Show what apply would change: the spec against live Azure, resource by resource'",
+        ),
+        ("powershell", "Register-ArgumentCompleter -Native -CommandName 'exai' -ScriptBlock {"),
+    ];
+    for (shell, registration) in shells {
+        let run = crate::harness::run_in_repo(&["completions", shell]);
+        run.expect_code(0);
+        assert_eq!(run.stderr, "", "{shell}");
+        assert!(run.stdout.lines().any(|line| line == registration), "{shell}: no `{registration}` in\n{}", run.stdout);
+        for command in ["validate", "schema", "plan", "apply", "emulator", "completions"] {
+            assert!(run.stdout.contains(command), "{shell}: `{command}` is not completed");
+        }
+    }
+    let unknown = crate::harness::run_in_repo(&["completions", "tcsh"]);
+    unknown.expect_code(1);
+    assert_eq!(unknown.stdout, "");
+    insta::assert_snapshot!(unknown.stderr, @r"
+    error: invalid value 'tcsh' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+      tip: a similar value exists: 'zsh'
+
+    For more information, try '--help'.
+    ");
+}
