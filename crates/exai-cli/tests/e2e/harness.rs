@@ -340,3 +340,127 @@ impl InProcessEmulator {
         ]
     }
 }
+
+impl Run {
+    /// The whole run as a snapshot shows it: the exit code, then both streams in full.
+    /// Snapshot it through [`assert_run!`], which applies a [`Filters`].
+    ///
+    /// Progress lines of operations that run at once (`perso.registry: created in 1.2 s`) come
+    /// in the order the scheduler finished them, so each block of consecutive progress lines is
+    /// sorted; the order of dependent operations is asserted by the executor's tests.
+    pub fn shown(&self) -> String {
+        let code = self.code.map_or_else(|| "killed by a signal".to_owned(), |code| code.to_string());
+        format!("exit: {code}\n--- stdout\n{}--- stderr\n{}", sort_progress(&self.stdout), sort_progress(&self.stderr))
+    }
+}
+
+/// Returns `text` with each block of consecutive progress lines (`<address>: <what happened>`,
+/// an address holding a dot) sorted.
+fn sort_progress(text: &str) -> String {
+    let progress = regex::Regex::new(r"^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9.\-]+: ").expect("a valid regular expression");
+    let mut out = String::with_capacity(text.len());
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, out: &mut String| {
+        block.sort_unstable();
+        for line in block.drain(..) {
+            out.push_str(line);
+        }
+    };
+    for line in text.split_inclusive('\n') {
+        if progress.is_match(line) {
+            block.push(line);
+        } else {
+            flush(&mut block, &mut out);
+            out.push_str(line);
+        }
+    }
+    flush(&mut block, &mut out);
+    out
+}
+
+/// What changes from one run of the same test to the next, replaced by placeholders before a
+/// whole output is compared with its snapshot: one set of filters for every end-to-end
+/// snapshot, as uv's `TestContext::filters`. Each is a regular expression and its replacement,
+/// applied in order by insta.
+#[derive(Clone, Debug)]
+pub struct Filters(Vec<(String, String)>);
+
+impl Default for Filters {
+    fn default() -> Self {
+        Self(
+            [
+                // an emulator's origin (the port is free-chosen), before the generic port rule
+                (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
+                (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+                // ids the emulator mints: object ids, operation ids, client ids
+                (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "[guid]"),
+                // RFC 3339 instants (request logs, secret end dates)
+                (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "[time]"),
+                // durations exai measures ("in 1.2 s", "after 0.35s", "12 ms")
+                (r"\b\d+(\.\d+)? ?(ms|s)\b", "[duration]"),
+            ]
+            .into_iter()
+            .map(|(from, to)| (from.to_owned(), to.to_owned()))
+            .collect(),
+        )
+    }
+}
+
+impl Filters {
+    /// Also replaces `scratch`'s directory (as given and canonicalized) with `[scratch]`.
+    pub fn scratch(mut self, scratch: &Scratch) -> Self {
+        let path = scratch.path();
+        let mut paths = vec![path.to_path_buf()];
+        if let Ok(canonical) = path.canonicalize() {
+            paths.push(canonical);
+        }
+        for path in paths {
+            // the longest first: the canonical path may extend the given one
+            self.0.insert(0, (regex::escape(&path.display().to_string()), "[scratch]".to_owned()));
+        }
+        self
+    }
+
+    /// Also replaces `value` (a literal) with `placeholder`, before the generic filters.
+    pub fn literal(mut self, value: &str, placeholder: &str) -> Self {
+        self.0.insert(0, (regex::escape(value), placeholder.to_owned()));
+        self
+    }
+
+    /// Also replaces what matches the regular expression `pattern` with `replacement`, after
+    /// the filters already added.
+    pub fn pattern(mut self, pattern: &str, replacement: &str) -> Self {
+        self.0.push((pattern.to_owned(), replacement.to_owned()));
+        self
+    }
+
+    /// The filters as insta's `filters` setting takes them.
+    pub fn settings(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(from, to)| (from.as_str(), to.as_str())).collect()
+    }
+
+    /// Applies the filters to `text`, as insta does before it compares: for a snapshot of
+    /// part of an output, or a comparison of two outputs.
+    pub fn apply(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_owned(), |text, (from, to)| {
+            let pattern = regex::Regex::new(from).expect("a filter is a valid regular expression");
+            pattern.replace_all(&text, to.as_str()).into_owned()
+        })
+    }
+}
+
+/// Asserts that a whole run (exit code, stdout, stderr: [`Run::shown`]) matches its snapshot,
+/// with `filters` ([`Filters`]) applied; an optional snapshot name comes first.
+macro_rules! assert_run {
+    ($filters:expr, $run:expr $(,)?) => {
+        insta::with_settings!({ filters => $filters.settings() }, {
+            insta::assert_snapshot!($run.shown());
+        })
+    };
+    ($name:literal, $filters:expr, $run:expr $(,)?) => {
+        insta::with_settings!({ filters => $filters.settings() }, {
+            insta::assert_snapshot!($name, $run.shown());
+        })
+    };
+}
+pub(crate) use assert_run;

@@ -1,7 +1,7 @@
 //! The walking skeleton, end to end: the real binary, one resource group per environment, from
 //! `exai.yaml` to the emulator and back. One test per behaviour the README promises.
 
-use crate::harness::{InProcessEmulator, Scratch, repo_root};
+use crate::harness::{Filters, InProcessEmulator, Scratch, assert_run, repo_root};
 
 /// The walking skeleton's spec: one resource group in each of two environments.
 const RG_ONLY: &str = "\
@@ -77,19 +77,11 @@ fn first_plan_on_a_fresh_machine_creates_the_whole_recipe() {
 #[test]
 fn apply_creates_and_the_next_plan_has_no_changes() {
     let s = Scratch::with_spec(RG_ONLY);
-    plan(&s, &["--detailed-exitcode"]).expect_code(2);
-    let run = apply(&s, &[]);
-    run.expect_code(0);
-    assert!(run.stdout.contains("perso.resourceGroup: created"), "{}", run.stdout);
-    assert!(run.stdout.contains("Apply complete: 2 added, 0 changed, 0 replaced, 0 destroyed."), "{}", run.stdout);
-    let again = plan(&s, &["--detailed-exitcode"]);
-    again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Azure matches the spec (2 resources checked)."), "{}", again.stdout);
-    assert!(again.stdout.contains("= perso.resourceGroup"), "every declared resource is listed: {}", again.stdout);
-    // A second apply is a no-op.
-    let second = apply(&s, &[]);
-    second.expect_code(0);
-    assert!(second.stdout.contains("Nothing to apply."), "{}", second.stdout);
+    let filters = Filters::default().scratch(&s);
+    assert_run!("first_plan", filters, plan(&s, &["--detailed-exitcode"]));
+    assert_run!("apply", filters, apply(&s, &[]));
+    assert_run!("plan_after_apply", filters, plan(&s, &["--detailed-exitcode"]));
+    assert_run!("second_apply", filters, apply(&s, &[]));
 }
 
 #[test]
