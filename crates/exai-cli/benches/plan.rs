@@ -14,7 +14,7 @@
 //! - **parse**: `exai_spec::parse` of `specs/exai.yaml`, per call.
 
 #[path = "../tests/e2e/harness.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports, unused_macros)]
 mod harness;
 
 use harness::{InProcessEmulator, Scratch, exai_bin};
