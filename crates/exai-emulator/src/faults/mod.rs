@@ -185,7 +185,8 @@ impl Faults {
         }
         let (mut injected, latency, drop) = self.lock().decide(kind, request, self.clock.now());
         if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
+            // On the emulator's clock, so a test on a manual clock decides when the wait ends.
+            self.clock.sleep(latency).await;
         }
         if drop {
             if self.connections.shut_down(request.peer) {
