@@ -84,6 +84,7 @@ mod graph;
 mod http;
 mod jwt;
 mod log;
+mod odata;
 mod server;
 mod state;
 mod tls;
