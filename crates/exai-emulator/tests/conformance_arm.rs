@@ -520,6 +520,21 @@ async fn assigns_roles_like_azure() -> TestResult {
         role_id,
         format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}")
     );
+    // The other documented filter of role definitions, and what is neither.
+    let harness_definitions = &harness;
+    let definitions = |filter: &str| {
+        let path = format!(
+            "subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions?$filter={filter}&{AUTH_API}"
+        );
+        async move { harness_definitions.arm(Method::GET, &path, None).await }
+    };
+    let count = |reply: &common::Reply| reply.json()["value"].as_array().map(Vec::len);
+    assert_eq!(count(&definitions("type%20eq%20%27BuiltInRole%27").await?), Some(7));
+    assert_eq!(count(&definitions("type%20eq%20%27CustomRole%27").await?), Some(0));
+    assert_eq!(count(&definitions("roleName%20eq%20%27ACRPULL%27").await?), Some(1));
+    for refused in ["roleName%20eq%20acrpull", "roleName%20eq%20%27a%27%20and%20type%20eq%20%27b%27"] {
+        definitions(refused).await?.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
+    }
     let owner = harness.arm(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635?{AUTH_API}"), None).await?;
     assert_eq!(owner.json()["properties"]["roleName"], "Owner");
 

@@ -148,20 +148,44 @@ async fn applications_are_created_read_filtered_updated_and_deleted() -> TestRes
         assert_eq!(body["value"].as_array().map(Vec::len), Some(1), "{filter}: {}", reply.text);
         assert_eq!(body["value"][0]["id"], id.as_str());
     }
-    for (query, code) in [
-        ("$filter", "Request_UnsupportedQuery"),
-        ("$top", "Request_UnsupportedQuery"),
-        ("$filter-syntax", "BadRequest"),
+    let unsupported = |property: &str| {
+        format!(
+            "Unsupported or invalid query filter clause specified for property '{property}' of resource 'application'."
+        )
+    };
+    for (name, value, code, message) in [
+        ("$filter", "notes eq 'x'", "Request_UnsupportedQuery", unsupported("notes")),
+        ("$filter", "displayName ne 'x'", "Request_UnsupportedQuery", unsupported("displayName")),
+        ("$filter", "startswith(appId,'x')", "Request_UnsupportedQuery", unsupported("appId")),
+        (
+            "$filter",
+            "displayName eq 'unterminated",
+            "BadRequest",
+            "Invalid filter clause: displayName eq 'unterminated".to_owned(),
+        ),
+        (
+            "$filter",
+            "displayName eq 'a' and appId eq 'b'",
+            "BadRequest",
+            "Invalid filter clause: displayName eq 'a' and appId eq 'b'".to_owned(),
+        ),
+        (
+            "$filter",
+            "endswith(displayName,'x')",
+            "BadRequest",
+            "Invalid filter clause: endswith(displayName,'x')".to_owned(),
+        ),
+        (
+            "$top",
+            "1",
+            "Request_UnsupportedQuery",
+            "The emulator does not implement the query option '$top'; only $filter is supported.".to_owned(),
+        ),
     ] {
-        let (name, value) = match query {
-            "$filter" => ("$filter", "notes eq 'x'"),
-            "$top" => ("$top", "1"),
-            _ => ("$filter", "displayName eq 'unterminated"),
-        };
         let reply = harness
             .send(harness.client.get(with_query(&harness.url("v1.0/applications"), name, value)).bearer_auth(&graph))
             .await?;
-        reply.assert_graph_error(StatusCode::BAD_REQUEST, code);
+        assert_eq!(reply.assert_graph_error(StatusCode::BAD_REQUEST, code), message, "{name}={value}");
     }
 
     let reply = harness
