@@ -91,12 +91,12 @@ async fn tokens_work_only_for_their_audience() -> TestResult {
         "Access token is empty."
     );
 
+    // Both forms make the same Graph token (ARM's refusal of a Graph token is asserted in
+    // conformance.rs, `refuses_unauthenticated_arm_requests`).
+    assert_eq!(claims(&cli_graph)["aud"], claims(&graph)["aud"]);
     for token in [&graph, &cli_graph] {
         let reply = harness.graph(Method::GET, "v1.0/applications", token, None).await?;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        let reply = harness.arm_get(token).await?;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
-        assert_eq!(reply.json()["error"]["code"], "InvalidAuthenticationTokenAudience");
     }
     assert_eq!(harness.arm_get(&arm).await?.status, StatusCode::OK);
     Ok(())
