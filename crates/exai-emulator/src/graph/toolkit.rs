@@ -202,7 +202,7 @@ impl Filter {
     }
 }
 
-/// Returns the request's `$filter`, parsed against the properties a collection supports in
+/// Returns the request's `$filter` ([`odata::parse`]), read against the properties a collection supports in
 /// `eq` and in `startswith`.
 pub(crate) fn filter(
     request: &Incoming,
