@@ -202,8 +202,8 @@ impl Filter {
     }
 }
 
-/// Returns the request's `$filter` ([`odata::parse`]), read against the properties a collection supports in
-/// `eq` and in `startswith`.
+/// Returns the request's `$filter` ([`odata::parse`]), read against the properties a
+/// collection supports in `eq` and in `startswith`.
 pub(crate) fn filter(
     request: &Incoming,
     resource: &str,
