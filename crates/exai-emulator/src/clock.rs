@@ -3,9 +3,16 @@
 //! Every reading of "now" goes through one [`Clock`] per emulator, so a test can run an
 //! emulator on a manual clock and move time forward itself ([`Clock::advance`]) instead of
 //! sleeping: long-running operations, token buckets, token lifetimes and timestamps all follow it.
+//! Every wait goes through it too ([`Clock::sleep`]: a fault's `latency=` and `hang`), so on a
+//! manual clock a delayed answer leaves exactly when the test has advanced the clock far enough,
+//! and a test can see how many requests are waiting ([`Clock::sleepers`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -15,8 +22,54 @@ use time::format_description::well_known::Rfc3339;
 /// Clones share one time: advancing a clone advances the emulator that was given the original.
 #[derive(Clone, Default)]
 pub struct Clock {
-    /// The manual clock's time; `None` for the system clock.
-    manual: Option<Arc<Mutex<OffsetDateTime>>>,
+    /// The manual clock; `None` for the system clock.
+    manual: Option<Arc<Manual>>,
+}
+
+/// A manual clock: its time, the sleeps waiting on it, and the signal that either changed.
+#[derive(Default)]
+struct Manual {
+    /// The time and the sleeps.
+    inner: Mutex<ManualInner>,
+    /// Woken whenever the time moves or a sleep starts or ends.
+    changed: Notify,
+}
+
+/// What a manual clock's lock guards.
+struct ManualInner {
+    /// The current time.
+    now: OffsetDateTime,
+    /// The deadline of every sleep in progress, by sleep number.
+    sleeps: BTreeMap<u64, OffsetDateTime>,
+    /// The number of the next sleep.
+    next_sleep: u64,
+}
+
+impl Default for ManualInner {
+    fn default() -> Self {
+        Self { now: OffsetDateTime::now_utc(), sleeps: BTreeMap::new(), next_sleep: 0 }
+    }
+}
+
+impl Manual {
+    fn lock(&self) -> MutexGuard<'_, ManualInner> {
+        // Nothing panics while holding the lock; if something did, the time is still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Removes a sleep from its manual clock when the sleep ends or is dropped (the client went
+/// away), so [`Clock::sleepers`] counts only the sleeps still waiting.
+struct SleepRegistration<'a> {
+    manual: &'a Manual,
+    number: u64,
+}
+
+impl Drop for SleepRegistration<'_> {
+    fn drop(&mut self) {
+        self.manual.lock().sleeps.remove(&self.number);
+        self.manual.changed.notify_waiters();
+    }
 }
 
 impl fmt::Debug for Clock {
@@ -37,14 +90,76 @@ impl Clock {
     /// Returns a manual clock, set to the current system time, that stands still until
     /// [`Clock::advance`] moves it.
     pub fn manual() -> Self {
-        Self { manual: Some(Arc::new(Mutex::new(OffsetDateTime::now_utc()))) }
+        Self { manual: Some(Arc::new(Manual::default())) }
     }
 
-    /// Moves a manual clock forward by `by`; does nothing to the system clock.
-    pub fn advance(&self, by: std::time::Duration) {
+    /// Moves a manual clock forward by `by`, waking the sleeps whose time has come; does
+    /// nothing to the system clock.
+    pub fn advance(&self, by: Duration) {
         if let Some(manual) = &self.manual {
-            let mut time = manual.lock().unwrap_or_else(PoisonError::into_inner);
-            *time = time.saturating_add(time::Duration::try_from(by).unwrap_or(time::Duration::MAX));
+            {
+                let mut inner = manual.lock();
+                inner.now = inner.now.saturating_add(time::Duration::try_from(by).unwrap_or(time::Duration::MAX));
+            }
+            manual.changed.notify_waiters();
+        }
+    }
+
+    /// Returns how many sleeps on a manual clock are still waiting for their time (requests
+    /// held by a `latency=` or `hang` fault); always 0 on the system clock.
+    ///
+    /// A sleep counts from when it starts until the clock reaches its deadline, so right after
+    /// an [`advance`](Clock::advance) the count says exactly which sleeps are still held.
+    pub fn sleepers(&self) -> usize {
+        self.manual.as_ref().map_or(0, |manual| {
+            let inner = manual.lock();
+            inner.sleeps.values().filter(|deadline| **deadline > inner.now).count()
+        })
+    }
+
+    /// Waits until at least `count` sleeps wait on a manual clock ([`Clock::sleepers`]), so a
+    /// test advances the clock only once the requests it sent are held. On the system clock it
+    /// returns at once when `count` is 0 and otherwise never: give it a timeout.
+    pub async fn until_sleepers(&self, count: usize) {
+        let Some(manual) = &self.manual else {
+            if count > 0 {
+                std::future::pending::<()>().await;
+            }
+            return;
+        };
+        loop {
+            // Registered before the check, so a change between the check and the wait wakes it.
+            let changed = manual.changed.notified();
+            if self.sleepers() >= count {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Waits for `duration` on this clock: real time on the system clock; on a manual clock,
+    /// until [`Clock::advance`] has moved it `duration` past now.
+    pub(crate) async fn sleep(&self, duration: Duration) {
+        let Some(manual) = &self.manual else {
+            tokio::time::sleep(duration).await;
+            return;
+        };
+        let (deadline, number) = {
+            let mut inner = manual.lock();
+            let deadline = inner.now.saturating_add(time::Duration::try_from(duration).unwrap_or(time::Duration::MAX));
+            let number = inner.next_sleep;
+            inner.next_sleep += 1;
+            inner.sleeps.insert(number, deadline);
+            (deadline, number)
+        };
+        let _registration = SleepRegistration { manual, number };
+        manual.changed.notify_waiters();
+        loop {
+            let changed = manual.changed.notified();
+            if manual.lock().now >= deadline {
+                return;
+            }
+            changed.await;
         }
     }
 
@@ -52,7 +167,7 @@ impl Clock {
     pub(crate) fn now(&self) -> OffsetDateTime {
         match &self.manual {
             None => OffsetDateTime::now_utc(),
-            Some(manual) => *manual.lock().unwrap_or_else(PoisonError::into_inner),
+            Some(manual) => manual.lock().now,
         }
     }
 
@@ -136,6 +251,35 @@ mod tests {
         let system = Clock::system();
         system.advance(std::time::Duration::from_secs(3600));
         assert!((system.now() - OffsetDateTime::now_utc()).abs() < time::Duration::minutes(1));
+    }
+
+    #[tokio::test]
+    async fn a_sleep_on_a_manual_clock_ends_when_the_clock_reaches_its_deadline() {
+        let clock = Clock::manual();
+        let sleeping = clock.clone();
+        let sleep = tokio::spawn(async move { sleeping.sleep(Duration::from_secs(2)).await });
+        clock.until_sleepers(1).await;
+        clock.advance(Duration::from_millis(1999));
+        assert_eq!(clock.sleepers(), 1);
+        assert!(!sleep.is_finished());
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(clock.sleepers(), 0);
+        assert!(sleep.await.is_ok());
+        clock.until_sleepers(0).await;
+        assert_eq!(Clock::system().sleepers(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_sleep_stops_counting() {
+        let clock = Clock::manual();
+        let sleeping = clock.clone();
+        let sleep = tokio::spawn(async move { sleeping.sleep(Duration::from_secs(600)).await });
+        clock.until_sleepers(1).await;
+        sleep.abort();
+        assert!(sleep.await.is_err_and(|error| error.is_cancelled()));
+        assert_eq!(clock.sleepers(), 0);
+        // A sleep of nothing ends at once, without an advance.
+        clock.sleep(Duration::ZERO).await;
     }
 
     #[test]

@@ -47,8 +47,9 @@
 //!   change and locked against a second emulator.
 //! - **Time advances lazily.** Long-running operations (resource-group deletes, resource
 //!   writes) finish when a request arrives after their configured delay; there is no background
-//!   task. Every reading of the time goes through the emulator's [`Clock`], which a test can make
-//!   manual ([`Emulator::start_with_clock`]) and advance instead of sleeping.
+//!   task. Every reading of the time, and every wait (a fault's `latency=` or `hang`), goes
+//!   through the emulator's [`Clock`], which a test can make manual
+//!   ([`Emulator::start_with_clock`]) and advance instead of sleeping.
 //! - **Errors a client causes are HTTP answers, not [`EmulatorError`]s.** The library's error
 //!   type covers only what stops the emulator itself: certificates, the listen address, the state
 //!   and log files.
@@ -84,6 +85,7 @@ mod graph;
 mod http;
 mod jwt;
 mod log;
+mod odata;
 mod server;
 mod state;
 mod tls;

@@ -1,9 +1,6 @@
 //! Conformance tests: a real emulator on `127.0.0.1:0`, spoken to over HTTPS by reqwest trusting
 //! only the emulator's CA, checked against Azure's documented shapes, codes and messages.
 
-use std::collections::BTreeSet;
-use std::error::Error;
-use std::path::Path;
 use std::time::Duration;
 
 use exai_emulator::{
@@ -15,164 +12,12 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{Reply, keys, read, set};
+use common::{API, ARM_SCOPE, Harness, Reply, TestResult, example, keys, read, set, shape};
 
-type TestResult = Result<(), Box<dyn Error>>;
-
-const API: &str = "api-version=2025-04-01";
-const ARM_SCOPE: &str = "https://management.azure.com/.default";
 const OTHER_TENANT: &str = "0a000000-0000-4000-8000-00000000000b";
-
-impl Reply {
-    /// Asserts an ARM error: status, code, and that the body is exactly `{"error":{code,message}}`.
-    fn assert_arm_error(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.text);
-        let body = self.json();
-        assert_eq!(body["error"]["code"], code, "{}", self.text);
-        assert_eq!(keys(&body), set(&["error"]));
-        assert_eq!(keys(&body["error"]), set(&["code", "message"]));
-        assert_eq!(self.header("content-type"), Some("application/json; charset=utf-8"));
-        body["error"]["message"].as_str().unwrap_or_default().to_owned()
-    }
-
-    /// Asserts an Entra error and returns its description.
-    fn assert_entra_error(&self, status: StatusCode, error: &str, code: u64) -> String {
-        assert_eq!(self.status, status, "{}", self.text);
-        let body = self.json();
-        assert_eq!(body["error"], error, "{}", self.text);
-        assert_eq!(body["error_codes"], json!([code]));
-        for member in ["timestamp", "trace_id", "correlation_id", "error_description"] {
-            assert!(body[member].is_string(), "{member} missing: {}", self.text);
-        }
-        let description = body["error_description"].as_str().unwrap_or_default();
-        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
-        description.to_owned()
-    }
-}
-
-/// Returns the member names of a JSON value at every depth, as `a`, `a.b`, ...
-fn shape(value: &Value) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
-    if let Some(members) = value.as_object() {
-        for (name, member) in members {
-            paths.insert(name.clone());
-            for inner in shape(member) {
-                paths.insert(format!("{name}.{inner}"));
-            }
-        }
-    }
-    paths
-}
-
-struct Harness {
-    emulator: Emulator,
-    client: reqwest::Client,
-}
-
-impl Harness {
-    async fn start(options: EmulatorOptions) -> Result<Self, Box<dyn Error>> {
-        Self::start_with_clock(options, Clock::system()).await
-    }
-
-    /// Starts an emulator that lives by `clock` (a manual one moves only when the test says).
-    async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Self, Box<dyn Error>> {
-        let emulator = Emulator::start_with_clock(options, clock).await?;
-        let client = client_for(&emulator)?;
-        Ok(Self { emulator, client })
-    }
-
-    async fn new() -> Result<Self, Box<dyn Error>> {
-        Self::start(EmulatorOptions::default()).await
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.emulator.url(), path.trim_start_matches('/'))
-    }
-
-    async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> Result<Reply, Box<dyn Error>> {
-        let body = form
-            .iter()
-            .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let response = self
-            .client
-            .post(self.url(&format!("{tenant}/oauth2/v2.0/token")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await?;
-        read(response).await
-    }
-
-    async fn token_for(&self, tenant: &str, scope: &str) -> Result<String, Box<dyn Error>> {
-        let reply = self
-            .token_request(
-                tenant,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", DEV_CLIENT_ID),
-                    ("client_secret", DEV_CLIENT_SECRET),
-                    ("scope", scope),
-                ],
-            )
-            .await?;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        Ok(reply.json()["access_token"].as_str().ok_or("no access_token")?.to_owned())
-    }
-
-    async fn arm_token(&self) -> Result<String, Box<dyn Error>> {
-        self.token_for(DEV_TENANT_ID, ARM_SCOPE).await
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Result<Reply, Box<dyn Error>> {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_string());
-        }
-        read(request.send().await?).await
-    }
-
-    async fn mint(&self, body: Value) -> Result<String, Box<dyn Error>> {
-        let reply = read(
-            self.client
-                .post(self.url("_emulator/tokens"))
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await?,
-        )
-        .await?;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        Ok(reply.json()["access_token"].as_str().ok_or("no access_token")?.to_owned())
-    }
-}
-
-fn client_for(emulator: &Emulator) -> Result<reqwest::Client, Box<dyn Error>> {
-    let ca = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
-    Ok(reqwest::Client::builder().tls_certs_only([ca]).build()?)
-}
-
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 fn rg_path(name: &str) -> String {
     format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/{name}?{API}")
-}
-
-fn example(name: &str) -> Result<Value, Box<dyn Error>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arm-examples").join(name);
-    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
 }
 
 #[tokio::test]
@@ -283,7 +128,7 @@ async fn refuses_unauthenticated_arm_requests() -> TestResult {
     let path = rg_path("rg");
     let challenge_of = |reply: &Reply| reply.header("www-authenticate").map(str::to_owned);
 
-    let reply = harness.send(Method::GET, &path, None, None).await?;
+    let reply = harness.send_as(Method::GET, &path, None, None).await?;
     let message = reply.assert_arm_error(StatusCode::UNAUTHORIZED, "AuthenticationFailed");
     assert_eq!(message, "Authentication failed. The 'Authorization' header is missing.");
     let challenge = challenge_of(&reply).ok_or("no WWW-Authenticate")?;
@@ -298,35 +143,35 @@ async fn refuses_unauthenticated_arm_requests() -> TestResult {
     assert!(message.ends_with("The 'Authorization' header is provided in an invalid format."), "{message}");
     assert!(challenge_of(&reply).is_some());
 
-    let reply = harness.send(Method::GET, &path, Some("not-a-token-we-issued"), None).await?;
+    let reply = harness.send_as(Method::GET, &path, Some("not-a-token-we-issued"), None).await?;
     reply.assert_arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
     assert!(challenge_of(&reply).is_some());
 
     let expired = harness.mint(json!({"tenantId": DEV_TENANT_ID, "expiresInSeconds": -60})).await?;
-    let reply = harness.send(Method::GET, &path, Some(&expired), None).await?;
+    let reply = harness.send_as(Method::GET, &path, Some(&expired), None).await?;
     let message = reply.assert_arm_error(StatusCode::UNAUTHORIZED, "ExpiredAuthenticationToken");
     assert!(message.starts_with("The access token expiry UTC time '"));
     assert!(challenge_of(&reply).is_some());
 
     let graph = harness.token_for(DEV_TENANT_ID, "https://graph.microsoft.com/.default").await?;
-    let reply = harness.send(Method::GET, &path, Some(&graph), None).await?;
+    let reply = harness.send_as(Method::GET, &path, Some(&graph), None).await?;
     let message = reply.assert_arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationTokenAudience");
     assert!(message.contains("'https://graph.microsoft.com'"));
     assert!(challenge_of(&reply).is_some());
 
     // The subscription is bound to the tenant of the first token that uses it.
     let token = harness.arm_token().await?;
-    let reply = harness.send(Method::GET, &path, Some(&token), None).await?;
+    let reply = harness.send_as(Method::GET, &path, Some(&token), None).await?;
     reply.assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     let other = harness.token_for(OTHER_TENANT, ARM_SCOPE).await?;
-    let reply = harness.send(Method::GET, &path, Some(&other), None).await?;
+    let reply = harness.send_as(Method::GET, &path, Some(&other), None).await?;
     let message = reply.assert_arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationTokenTenant");
     assert!(message.contains(&format!("https://sts.windows.net/{OTHER_TENANT}/")));
     let challenge = challenge_of(&reply).ok_or("no WWW-Authenticate")?;
     assert!(challenge.contains(&format!("https://login.microsoftonline.com/{DEV_TENANT_ID}\"")));
 
     let reply = harness
-        .send(Method::GET, &format!("subscriptions/not-a-guid/resourcegroups?{API}"), Some(&token), None)
+        .send_as(Method::GET, &format!("subscriptions/not-a-guid/resourcegroups?{API}"), Some(&token), None)
         .await?;
     let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidSubscriptionId");
     assert_eq!(message, "The provided subscription identifier 'not-a-guid' is malformed or invalid.");
@@ -341,7 +186,7 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
     let token = Some(token.as_str());
     let path = rg_path("exai-perso-rg");
 
-    let created = harness.send(Method::PUT, &path, token, Some(json!({"location": "francecentral"}))).await?;
+    let created = harness.send_as(Method::PUT, &path, token, Some(json!({"location": "francecentral"}))).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let expected = json!({
         "id": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg"),
@@ -354,7 +199,7 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
     assert_eq!(created.header("content-type"), Some("application/json; charset=utf-8"));
 
     // The GET answer has exactly the members of the official example.
-    let got = harness.send(Method::GET, &path, token, None).await?;
+    let got = harness.send_as(Method::GET, &path, token, None).await?;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json(), expected);
     let get_example = example("resourcegroups-get.json")?;
@@ -366,7 +211,7 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
     assert_eq!(shape(&created.json()), create_shape);
 
     let updated = harness
-        .send(
+        .send_as(
             Method::PUT,
             &path,
             token,
@@ -377,26 +222,26 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
     assert_eq!(updated.json()["tags"], json!({"owner": "exai", "env": "perso"}));
     assert_eq!(updated.json()["location"], "francecentral");
 
-    let head = harness.send(Method::HEAD, &path, token, None).await?;
+    let head = harness.send_as(Method::HEAD, &path, token, None).await?;
     assert_eq!(head.status, StatusCode::NO_CONTENT);
     assert!(head.text.is_empty());
 
-    let patched = harness.send(Method::PATCH, &path, token, Some(json!({"tags": {"env": "demo"}}))).await?;
+    let patched = harness.send_as(Method::PATCH, &path, token, Some(json!({"tags": {"env": "demo"}}))).await?;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
     assert_eq!(patched.json()["tags"], json!({"env": "demo"}));
     assert_eq!(patched.json()["location"], "francecentral");
 
     let list = harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups?{API}"), token, None)
+        .send_as(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups?{API}"), token, None)
         .await?;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json()["value"], json!([patched.json()]));
 
     // A PUT without tags replaces the definition: the tags are gone, and so is the member.
-    let replaced = harness.send(Method::PUT, &path, token, Some(json!({"location": "francecentral"}))).await?;
+    let replaced = harness.send_as(Method::PUT, &path, token, Some(json!({"location": "francecentral"}))).await?;
     assert_eq!(replaced.json(), expected);
 
-    let deleted = harness.send(Method::DELETE, &path, token, None).await?;
+    let deleted = harness.send_as(Method::DELETE, &path, token, None).await?;
     assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.text);
     assert_eq!(deleted.header("retry-after"), Some("0"));
     let location = deleted.header("location").ok_or("no Location")?.to_owned();
@@ -406,7 +251,7 @@ async fn manages_the_resource_group_lifecycle() -> TestResult {
 
     let polled = read(harness.client.get(&location).header("authorization", &bearer).send().await?).await?;
     assert_eq!(polled.status, StatusCode::OK);
-    let gone = harness.send(Method::GET, &path, token, None).await?;
+    let gone = harness.send_as(Method::GET, &path, token, None).await?;
     gone.assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     Ok(())
 }
@@ -422,15 +267,15 @@ async fn shows_a_running_delete() -> TestResult {
     let bearer = format!("Bearer {token}");
     let token = Some(token.as_str());
     let path = rg_path("slow");
-    harness.send(Method::PUT, &path, token, Some(json!({"location": "westeurope"}))).await?;
-    let deleted = harness.send(Method::DELETE, &path, token, None).await?;
+    harness.send_as(Method::PUT, &path, token, Some(json!({"location": "westeurope"}))).await?;
+    let deleted = harness.send_as(Method::DELETE, &path, token, None).await?;
     assert_eq!(deleted.status, StatusCode::ACCEPTED);
     let location = deleted.header("location").ok_or("no Location")?.to_owned();
 
-    let during = harness.send(Method::GET, &path, token, None).await?;
+    let during = harness.send_as(Method::GET, &path, token, None).await?;
     assert_eq!(during.status, StatusCode::OK);
     assert_eq!(during.json()["properties"]["provisioningState"], "Deleting");
-    let put = harness.send(Method::PUT, &path, token, Some(json!({"location": "westeurope"}))).await?;
+    let put = harness.send_as(Method::PUT, &path, token, Some(json!({"location": "westeurope"}))).await?;
     put.assert_arm_error(StatusCode::CONFLICT, "ResourceGroupBeingDeleted");
 
     let poll = || async { read(harness.client.get(&location).header("authorization", &bearer).send().await?).await };
@@ -443,7 +288,7 @@ async fn shows_a_running_delete() -> TestResult {
     assert_eq!(poll().await?.status, StatusCode::ACCEPTED);
     clock.advance(Duration::from_secs(1));
     assert_eq!(poll().await?.status, StatusCode::OK);
-    let gone = harness.send(Method::GET, &path, token, None).await?;
+    let gone = harness.send_as(Method::GET, &path, token, None).await?;
     gone.assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     Ok(())
 }
@@ -456,19 +301,19 @@ async fn answers_missing_groups_with_arm_404s() -> TestResult {
     let path = rg_path("missing-rg");
 
     let message = harness
-        .send(Method::GET, &path, token, None)
+        .send_as(Method::GET, &path, token, None)
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     assert_eq!(message, "Resource group 'missing-rg' could not be found.");
     harness
-        .send(Method::DELETE, &path, token, None)
+        .send_as(Method::DELETE, &path, token, None)
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     harness
-        .send(Method::PATCH, &path, token, Some(json!({"tags": {}})))
+        .send_as(Method::PATCH, &path, token, Some(json!({"tags": {}})))
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
-    let head = harness.send(Method::HEAD, &path, token, None).await?;
+    let head = harness.send_as(Method::HEAD, &path, token, None).await?;
     assert_eq!(head.status, StatusCode::NOT_FOUND);
     assert!(head.text.is_empty());
     Ok(())
@@ -480,7 +325,7 @@ async fn matches_paths_and_names_case_insensitively() -> TestResult {
     let token = harness.arm_token().await?;
     let token = Some(token.as_str());
     let created = harness
-        .send(
+        .send_as(
             Method::PUT,
             &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/MyGroup?{API}"),
             token,
@@ -489,7 +334,7 @@ async fn matches_paths_and_names_case_insensitively() -> TestResult {
         .await?;
     assert_eq!(created.status, StatusCode::CREATED);
     let got = harness
-        .send(
+        .send_as(
             Method::GET,
             &format!("SUBSCRIPTIONS/{}/RESOURCEGROUPS/mygroup?{API}", DEV_SUBSCRIPTION_ID.to_uppercase()),
             token,
@@ -499,7 +344,7 @@ async fn matches_paths_and_names_case_insensitively() -> TestResult {
     assert_eq!(got.status, StatusCode::OK, "{}", got.text);
     assert_eq!(got.json()["name"], "MyGroup");
     assert_eq!(got.json()["id"], format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/MyGroup"));
-    let again = harness.send(Method::PUT, &rg_path("MYGROUP"), token, Some(json!({"location": "eastus"}))).await?;
+    let again = harness.send_as(Method::PUT, &rg_path("MYGROUP"), token, Some(json!({"location": "eastus"}))).await?;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["name"], "MyGroup");
     Ok(())
@@ -513,18 +358,18 @@ async fn checks_the_api_version() -> TestResult {
     let base = format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/rg");
 
     let message = harness
-        .send(Method::GET, &base, token, None)
+        .send_as(Method::GET, &base, token, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "MissingApiVersionParameter");
     assert_eq!(message, "The api-version query parameter (?api-version=) is required for all requests.");
     let message = harness
-        .send(Method::GET, &format!("{base}?api-version=2021-04-01"), token, None)
+        .send_as(Method::GET, &format!("{base}?api-version=2021-04-01"), token, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     assert_eq!(message, "The api-version '2021-04-01' is invalid. The supported versions are '2025-04-01'.");
 
     let subscription = harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?api-version=2022-12-01"), token, None)
+        .send_as(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?api-version=2022-12-01"), token, None)
         .await?;
     assert_eq!(subscription.status, StatusCode::OK, "{}", subscription.text);
     let body = subscription.json();
@@ -534,7 +379,7 @@ async fn checks_the_api_version() -> TestResult {
     assert_eq!(body["id"], format!("/subscriptions/{DEV_SUBSCRIPTION_ID}"));
     assert!(body["displayName"].is_string());
     harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?{API}"), token, None)
+        .send_as(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?{API}"), token, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     Ok(())
@@ -549,7 +394,7 @@ async fn validates_resource_group_definitions() -> TestResult {
     let put = |name: &str, body: Value| {
         let path = rg_path(name);
         let harness = &harness;
-        async move { harness.send(Method::PUT, &path, token, Some(body)).await }
+        async move { harness.send_as(Method::PUT, &path, token, Some(body)).await }
     };
     let location = json!({"location": "francecentral"});
 
@@ -623,11 +468,11 @@ async fn answers_unknown_routes_and_methods_in_arm_shape() -> TestResult {
     let token = harness.arm_token().await?;
     let token = Some(token.as_str());
     harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/widgets?{API}"), token, None)
+        .send_as(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/widgets?{API}"), token, None)
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "InvalidResourceType");
     let message = harness
-        .send(
+        .send_as(
             Method::GET,
             &format!(
                 "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Widgets/widgets/w?api-version=2020-01-01"
@@ -638,7 +483,7 @@ async fn answers_unknown_routes_and_methods_in_arm_shape() -> TestResult {
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "NoRegisteredProviderFound");
     assert!(message.contains("Microsoft.Widgets"));
-    let reply = harness.send(Method::POST, &rg_path("rg"), token, Some(json!({}))).await?;
+    let reply = harness.send_as(Method::POST, &rg_path("rg"), token, Some(json!({}))).await?;
     reply.assert_arm_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed");
     assert!(reply.header("allow").is_some_and(|allow| allow.contains("PUT")));
     Ok(())
@@ -681,7 +526,7 @@ async fn sends_arm_headers_on_every_response() -> TestResult {
     let again = send(Method::GET, None, true).await?;
     assert_eq!(remaining(&again, "x-ms-ratelimit-remaining-subscription-reads"), Some(reads_before - 1));
     // Without a correlation id, ARM makes one up.
-    let plain = harness.send(Method::GET, &rg_path("headers-rg"), Some(&token), None).await?;
+    let plain = harness.send_as(Method::GET, &rg_path("headers-rg"), Some(&token), None).await?;
     assert!(plain.header("x-ms-correlation-request-id").is_some());
     assert!(plain.header("x-ms-client-request-id").is_none());
     Ok(())
@@ -708,7 +553,7 @@ async fn records_requests_without_secrets() -> TestResult {
     )
     .await?;
     assert_eq!(put.status, StatusCode::CREATED);
-    harness.send(Method::GET, &rg_path("logged-rg"), Some(&token), None).await?;
+    harness.send_as(Method::GET, &rg_path("logged-rg"), Some(&token), None).await?;
 
     let requests = harness.emulator.requests();
     assert_eq!(requests.len(), 3);
@@ -749,7 +594,7 @@ async fn records_requests_without_secrets() -> TestResult {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].kind, RequestKind::Admin);
     harness
-        .send(Method::GET, &rg_path("logged-rg"), Some(&token), None)
+        .send_as(Method::GET, &rg_path("logged-rg"), Some(&token), None)
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     Ok(())
@@ -764,7 +609,7 @@ async fn keeps_state_across_restarts() -> TestResult {
     let first = Harness::start(options.clone()).await?;
     let token = first.arm_token().await?;
     let created = first
-        .send(
+        .send_as(
             Method::PUT,
             &rg_path("durable-rg"),
             Some(&token),
@@ -776,13 +621,11 @@ async fn keeps_state_across_restarts() -> TestResult {
     assert_eq!(saved["version"], 1);
     let text = std::fs::read_to_string(&state_file)?;
     assert!(!text.contains(&token) && !text.contains(DEV_CLIENT_SECRET));
-    let Harness { emulator, client } = first;
-    drop(client);
-    emulator.shutdown().await?;
+    first.shutdown().await?;
 
     let second = Harness::start(options).await?;
     let token = second.arm_token().await?;
-    let got = second.send(Method::GET, &rg_path("durable-rg"), Some(&token), None).await?;
+    let got = second.send_as(Method::GET, &rg_path("durable-rg"), Some(&token), None).await?;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text);
     assert_eq!(got.json(), created.json());
     second.emulator.shutdown().await?;

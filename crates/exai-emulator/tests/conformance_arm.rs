@@ -5,18 +5,15 @@
 
 use std::collections::BTreeSet;
 use std::error::Error;
-use std::path::Path;
 use std::time::Duration;
 
-use exai_emulator::{Clock, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, Emulator, EmulatorOptions};
+use exai_emulator::{Clock, DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, EmulatorOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 mod common;
 
-use common::{Reply, keys, read, set};
-
-type TestResult = Result<(), Box<dyn Error>>;
+use common::{Harness, TestResult, example, is_guid, keys, set, shape};
 
 const OTHER_SUBSCRIPTION: &str = "ee000000-0000-4000-8000-0000000000aa";
 const ACR_API: &str = "api-version=2025-11-01";
@@ -25,150 +22,6 @@ const LA_API: &str = "api-version=2026-03-01";
 const DCR_API: &str = "api-version=2022-06-01";
 const AUTH_API: &str = "api-version=2022-04-01";
 const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
-
-impl Reply {
-    /// Asserts an ARM error body `{"error":{"code","message"}}` and returns the message.
-    fn assert_arm_error(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.text);
-        let body = self.json();
-        assert_eq!(body["error"]["code"], code, "{}", self.text);
-        assert_eq!(keys(&body["error"]), set(&["code", "message"]));
-        body["error"]["message"].as_str().unwrap_or_default().to_owned()
-    }
-}
-
-/// Returns the member paths of a JSON value at every depth (`a`, `a.b`, arrays as `a[]`).
-fn shape(value: &Value) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
-    match value {
-        Value::Object(members) => {
-            for (name, member) in members {
-                paths.insert(name.clone());
-                for inner in shape(member) {
-                    paths.insert(format!("{name}.{inner}"));
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                for inner in shape(item) {
-                    paths.insert(format!("[].{inner}"));
-                }
-            }
-        }
-        _ => {}
-    }
-    paths
-}
-
-fn example(name: &str) -> Result<Value, Box<dyn Error>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arm-examples").join(name);
-    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
-}
-
-fn is_guid(value: &Value) -> bool {
-    value.as_str().is_some_and(|text| {
-        text.len() == 36
-            && text
-                .chars()
-                .enumerate()
-                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
-    })
-}
-
-struct Harness {
-    emulator: Emulator,
-    client: reqwest::Client,
-    token: String,
-}
-
-impl Harness {
-    async fn start(options: EmulatorOptions) -> Result<Self, Box<dyn Error>> {
-        Self::start_with_clock(options, Clock::system()).await
-    }
-
-    /// Starts as [`Harness::start`] does, on `clock` (a manual one moves only when the test says).
-    async fn start_with_clock(options: EmulatorOptions, clock: Clock) -> Result<Self, Box<dyn Error>> {
-        let emulator = Emulator::start_with_clock(options, clock).await?;
-        let ca = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
-        let client = reqwest::Client::builder().tls_certs_only([ca]).build()?;
-        let mut harness = Self { emulator, client, token: String::new() };
-        let minted = harness.admin(Method::POST, "tokens", Some(json!({"tenantId": DEV_TENANT_ID}))).await?;
-        harness.token = minted.json()["access_token"].as_str().ok_or("no token")?.to_owned();
-        Ok(harness)
-    }
-
-    async fn new() -> Result<Self, Box<dyn Error>> {
-        Self::start(EmulatorOptions::default()).await
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.emulator.url(), path.trim_start_matches('/'))
-    }
-
-    async fn admin(&self, method: Method, route: &str, body: Option<Value>) -> Result<Reply, Box<dyn Error>> {
-        let mut request = self.client.request(method, self.url(&format!("_emulator/{route}")));
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_string());
-        }
-        read(request.send().await?).await
-    }
-
-    async fn send_with(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Result<Reply, Box<dyn Error>> {
-        let mut request =
-            self.client.request(method, self.url(path)).header("authorization", format!("Bearer {}", self.token));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_string());
-        }
-        read(request.send().await?).await
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply, Box<dyn Error>> {
-        self.send_with(method, path, body, &[]).await
-    }
-
-    /// GETs an absolute URL the emulator handed out (`Azure-AsyncOperation`, `Location`).
-    async fn follow(&self, url: &str) -> Result<Reply, Box<dyn Error>> {
-        let request = self.client.get(url).header("authorization", format!("Bearer {}", self.token));
-        read(request.send().await?).await
-    }
-
-    async fn group(&self, subscription: &str, name: &str) -> Result<(), Box<dyn Error>> {
-        let reply = self
-            .send(
-                Method::PUT,
-                &format!("subscriptions/{subscription}/resourcegroups/{name}?api-version=2025-04-01"),
-                Some(json!({"location": "francecentral"})),
-            )
-            .await?;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        Ok(())
-    }
-
-    /// Polls an `Azure-AsyncOperation` URL until the operation is over; returns its last status.
-    async fn wait(&self, reply: &Reply) -> Result<Value, Box<dyn Error>> {
-        let url = reply.header("azure-asyncoperation").ok_or("no Azure-AsyncOperation header")?.to_owned();
-        for _ in 0..50 {
-            let status = self.follow(&url).await?;
-            assert_eq!(status.status, StatusCode::OK, "{}", status.text);
-            let body = status.json();
-            if body["status"] != "InProgress" {
-                return Ok(body);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err("the operation never finished".into())
-    }
-}
 
 fn registry_path(subscription: &str, group: &str, name: &str) -> String {
     format!(
@@ -201,10 +54,10 @@ fn cluster_body(workspace_id: &str) -> Value {
 /// Creates `rg` and the cluster `aks` in it and returns the cluster's GET body.
 async fn create_cluster(harness: &Harness) -> Result<Value, Box<dyn Error>> {
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
-    let created = harness.send(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
+    let created = harness.arm(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
-    let got = harness.send(Method::GET, &cluster_path("aks"), None).await?;
+    let got = harness.arm(Method::GET, &cluster_path("aks"), None).await?;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text);
     Ok(got.json())
 }
@@ -217,7 +70,7 @@ async fn runs_a_registry_through_its_long_running_lifecycle() -> TestResult {
     let body =
         json!({"location": "francecentral", "sku": {"name": "Standard"}, "properties": {"adminUserEnabled": false}});
 
-    let created = harness.send(Method::PUT, &path, Some(body.clone())).await?;
+    let created = harness.arm(Method::PUT, &path, Some(body.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.json()["properties"]["provisioningState"], "Creating");
     assert_eq!(created.header("retry-after"), Some("0"));
@@ -227,7 +80,7 @@ async fn runs_a_registry_through_its_long_running_lifecycle() -> TestResult {
     assert_eq!(status["status"], "Succeeded");
     assert_eq!(keys(&status), set(&["id", "name", "status", "startTime", "endTime", "percentComplete"]));
 
-    let got = harness.send(Method::GET, &path, None).await?;
+    let got = harness.arm(Method::GET, &path, None).await?;
     assert_eq!(got.status, StatusCode::OK);
     let registry = got.json();
     let official = &example("registries-get.json")?["responses"]["200"]["body"];
@@ -247,19 +100,19 @@ async fn runs_a_registry_through_its_long_running_lifecycle() -> TestResult {
     }
 
     let patched =
-        harness.send(Method::PATCH, &path, Some(json!({"sku": {"name": "Premium"}, "tags": {"env": "dev"}}))).await?;
+        harness.arm(Method::PATCH, &path, Some(json!({"sku": {"name": "Premium"}, "tags": {"env": "dev"}}))).await?;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
     assert_eq!(patched.json()["properties"]["provisioningState"], "Updating");
     assert_eq!(harness.wait(&patched).await?["status"], "Succeeded");
     let listed = harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries?{ACR_API}"), None)
+        .arm(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries?{ACR_API}"), None)
         .await?;
     assert_eq!(listed.json()["value"][0]["sku"]["tier"], "Premium");
     assert_eq!(listed.json()["value"][0]["tags"], json!({"env": "dev"}));
 
     // The az CLI finds a registry by name through the generic resource list.
     let generic = harness
-        .send(
+        .arm(
             Method::GET,
             &format!(
                 "subscriptions/{DEV_SUBSCRIPTION_ID}/resources?$filter=resourceType%20eq%20%27Microsoft.ContainerRegistry%2Fregistries%27&api-version=2025-04-01"
@@ -272,23 +125,23 @@ async fn runs_a_registry_through_its_long_running_lifecycle() -> TestResult {
     assert_eq!(generic.json()["value"][0]["name"], "ExaiAcr01");
 
     let unknown = harness
-        .send(
+        .arm(
             Method::PUT,
             &registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr02"),
             Some(json!({"location": "francecentral", "sku": {"name": "Standard"}, "properties": {"bogus": 1}})),
         )
         .await?;
     unknown.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidRequestContent");
-    let short = harness.send(Method::PUT, &registry_path(DEV_SUBSCRIPTION_ID, "rg", "acr"), Some(body.clone())).await?;
+    let short = harness.arm(Method::PUT, &registry_path(DEV_SUBSCRIPTION_ID, "rg", "acr"), Some(body.clone())).await?;
     short.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidResourceName");
 
-    let deleted = harness.send(Method::DELETE, &path, None).await?;
+    let deleted = harness.arm(Method::DELETE, &path, None).await?;
     assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.text);
     let location = deleted.header("location").ok_or("no Location")?;
     assert!(location.contains("/operationResults/"), "{location}");
     assert_eq!(harness.follow(location).await?.status, StatusCode::NO_CONTENT);
-    harness.send(Method::GET, &path, None).await?.assert_arm_error(StatusCode::NOT_FOUND, "ResourceNotFound");
-    assert_eq!(harness.send(Method::DELETE, &path, None).await?.status, StatusCode::NO_CONTENT);
+    harness.arm(Method::GET, &path, None).await?.assert_arm_error(StatusCode::NOT_FOUND, "ResourceNotFound");
+    assert_eq!(harness.arm(Method::DELETE, &path, None).await?.status, StatusCode::NO_CONTENT);
     Ok(())
 }
 
@@ -304,7 +157,7 @@ async fn keeps_registry_names_unique_across_subscriptions() -> TestResult {
             "subscriptions/{subscription}/providers/Microsoft.ContainerRegistry/checkNameAvailability?{ACR_API}"
         );
         let body = json!({"name": name, "type": "Microsoft.ContainerRegistry/registries"});
-        async move { harness_ref.send(Method::POST, &path, Some(body)).await }
+        async move { harness_ref.arm(Method::POST, &path, Some(body)).await }
     };
 
     let available = check(OTHER_SUBSCRIPTION, "exaiacr01").await?;
@@ -315,7 +168,7 @@ async fn keeps_registry_names_unique_across_subscriptions() -> TestResult {
     );
 
     let created =
-        harness.send(Method::PUT, &registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01"), Some(body.clone())).await?;
+        harness.arm(Method::PUT, &registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01"), Some(body.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
 
     let taken = check(OTHER_SUBSCRIPTION, "ExaiAcr01").await?;
@@ -325,12 +178,12 @@ async fn keeps_registry_names_unique_across_subscriptions() -> TestResult {
     assert_eq!(taken.json()["message"], "The registry ExaiAcr01 is already in use.");
 
     let clash =
-        harness.send(Method::PUT, &registry_path(OTHER_SUBSCRIPTION, "other", "EXAIACR01"), Some(body.clone())).await?;
+        harness.arm(Method::PUT, &registry_path(OTHER_SUBSCRIPTION, "other", "EXAIACR01"), Some(body.clone())).await?;
     let message = clash.assert_arm_error(StatusCode::CONFLICT, "AlreadyInUse");
     assert!(message.starts_with("The registry DNS name exaiacr01.azurecr.io is already in use."), "{message}");
 
     let wrong_type = harness
-        .send(Method::POST, &format!("subscriptions/{OTHER_SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/checkNameAvailability?{ACR_API}"), Some(json!({"name": "abcde", "type": "Microsoft.Storage/storageAccounts"})))
+        .arm(Method::POST, &format!("subscriptions/{OTHER_SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/checkNameAvailability?{ACR_API}"), Some(json!({"name": "abcde", "type": "Microsoft.Storage/storageAccounts"})))
         .await?;
     wrong_type.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidParameter");
     Ok(())
@@ -342,7 +195,7 @@ async fn shows_running_operations_and_refuses_concurrent_writes() -> TestResult 
     let options = EmulatorOptions { operation_delay: Duration::from_secs(600), ..Default::default() };
     let harness = Harness::start_with_clock(options, clock.clone()).await?;
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
-    let created = harness.send(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
+    let created = harness.arm(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.header("retry-after"), Some("600"));
     let body = created.json();
@@ -354,11 +207,11 @@ async fn shows_running_operations_and_refuses_concurrent_writes() -> TestResult 
     assert_eq!(keys(&status.json()), set(&["id", "name", "status", "startTime"]));
     assert!(status.header("retry-after").is_some());
 
-    let got = harness.send(Method::GET, &cluster_path("aks"), None).await?;
+    let got = harness.arm(Method::GET, &cluster_path("aks"), None).await?;
     assert_eq!(got.json()["properties"]["provisioningState"], "Creating");
-    let again = harness.send(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
+    let again = harness.arm(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
     again.assert_arm_error(StatusCode::CONFLICT, "AnotherOperationInProgress");
-    let delete = harness.send(Method::DELETE, &cluster_path("aks"), None).await?;
+    let delete = harness.arm(Method::DELETE, &cluster_path("aks"), None).await?;
     delete.assert_arm_error(StatusCode::CONFLICT, "AnotherOperationInProgress");
 
     // The operation ends when the clock reaches its end, not a moment before.
@@ -367,12 +220,12 @@ async fn shows_running_operations_and_refuses_concurrent_writes() -> TestResult 
     assert_eq!(harness.follow(operation).await?.json()["status"], "InProgress");
     clock.advance(Duration::from_secs(1));
     assert_eq!(harness.follow(operation).await?.json()["status"], "Succeeded");
-    let got = harness.send(Method::GET, &cluster_path("aks"), None).await?;
+    let got = harness.arm(Method::GET, &cluster_path("aks"), None).await?;
     assert_eq!(got.json()["properties"]["provisioningState"], "Succeeded");
 
     // A delete of a finished resource shows `Deleting` until its operation ends.
     let registry = registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01");
-    harness.send(Method::PUT, &registry, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}}))).await?;
+    harness.arm(Method::PUT, &registry, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}}))).await?;
     let unknown = harness.follow(&harness.url(&format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.ContainerRegistry/locations/francecentral/operationStatuses/00000000-0000-4000-8000-000000000000?{ACR_API}"))).await?;
     unknown.assert_arm_error(StatusCode::NOT_FOUND, "OperationNotFound");
     Ok(())
@@ -450,7 +303,7 @@ async fn serves_a_cluster_with_every_server_filled_field() -> TestResult {
 
     // The node resource group exists, managed by the cluster.
     let group = harness
-        .send(
+        .arm(
             Method::GET,
             &format!(
                 "subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/MC_rg_aks_francecentral?api-version=2025-04-01"
@@ -462,11 +315,11 @@ async fn serves_a_cluster_with_every_server_filled_field() -> TestResult {
     assert_eq!(group.json()["managedBy"], cluster["id"]);
 
     // Updates keep server-filled values, change the eTags, and refuse a new dnsPrefix.
-    let updated = harness.send(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
+    let updated = harness.arm(Method::PUT, &cluster_path("aks"), Some(cluster_body("/subscriptions/x/ws"))).await?;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
     assert_eq!(updated.json()["properties"]["provisioningState"], "Updating");
     harness.wait(&updated).await?;
-    let after = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    let after = harness.arm(Method::GET, &cluster_path("aks"), None).await?.json();
     assert_ne!(after["eTag"], cluster["eTag"]);
     assert_ne!(after["properties"]["agentPoolProfiles"][0]["eTag"], pool["eTag"]);
     assert_eq!(after["properties"]["fqdn"], properties["fqdn"]);
@@ -475,22 +328,22 @@ async fn serves_a_cluster_with_every_server_filled_field() -> TestResult {
     let mut renamed = cluster_body("/subscriptions/x/ws");
     renamed["properties"]["dnsPrefix"] = json!("another");
     harness
-        .send(Method::PUT, &cluster_path("aks"), Some(renamed))
+        .arm(Method::PUT, &cluster_path("aks"), Some(renamed))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "PropertyChangeNotAllowed");
     let mut old = cluster_body("/subscriptions/x/ws");
     old["properties"]["kubernetesVersion"] = json!("1.20");
     harness
-        .send(Method::PUT, &cluster_path("other"), Some(old))
+        .arm(Method::PUT, &cluster_path("other"), Some(old))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "K8sVersionNotSupported");
 
     // Deleting the cluster deletes its node resource group.
-    let deleted = harness.send(Method::DELETE, &cluster_path("aks"), None).await?;
+    let deleted = harness.arm(Method::DELETE, &cluster_path("aks"), None).await?;
     assert_eq!(deleted.status, StatusCode::ACCEPTED);
     assert_eq!(harness.follow(deleted.header("location").ok_or("no Location")?).await?.status, StatusCode::NO_CONTENT);
     let gone = harness
-        .send(
+        .arm(
             Method::GET,
             &format!(
                 "subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/MC_rg_aks_francecentral?api-version=2025-04-01"
@@ -511,29 +364,29 @@ async fn honours_conditional_requests() -> TestResult {
     );
     let body = json!({"location": "francecentral", "kind": "Linux", "properties": {"description": "d"}});
 
-    let missing = harness.send_with(Method::PUT, &path, Some(body.clone()), &[("if-match", "*")]).await?;
+    let missing = harness.arm_with(Method::PUT, &path, Some(body.clone()), &[("if-match", "*")]).await?;
     missing.assert_arm_error(StatusCode::PRECONDITION_FAILED, "PreconditionFailed");
-    let created = harness.send_with(Method::PUT, &path, Some(body.clone()), &[("if-none-match", "*")]).await?;
+    let created = harness.arm_with(Method::PUT, &path, Some(body.clone()), &[("if-none-match", "*")]).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let etag = created.json()["etag"].as_str().ok_or("no etag")?.to_owned();
 
     harness
-        .send_with(Method::PUT, &path, Some(body.clone()), &[("if-none-match", "*")])
+        .arm_with(Method::PUT, &path, Some(body.clone()), &[("if-none-match", "*")])
         .await?
         .assert_arm_error(StatusCode::PRECONDITION_FAILED, "PreconditionFailed");
     harness
-        .send_with(Method::PUT, &path, Some(body.clone()), &[("if-match", "\"stale\"")])
+        .arm_with(Method::PUT, &path, Some(body.clone()), &[("if-match", "\"stale\"")])
         .await?
         .assert_arm_error(StatusCode::PRECONDITION_FAILED, "PreconditionFailed");
     let quoted = format!("\"{etag}\"");
-    let updated = harness.send_with(Method::PUT, &path, Some(body.clone()), &[("if-match", &quoted)]).await?;
+    let updated = harness.arm_with(Method::PUT, &path, Some(body.clone()), &[("if-match", &quoted)]).await?;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
     assert_ne!(updated.json()["etag"], etag.as_str());
     harness
-        .send_with(Method::DELETE, &path, None, &[("if-match", &quoted)])
+        .arm_with(Method::DELETE, &path, None, &[("if-match", &quoted)])
         .await?
         .assert_arm_error(StatusCode::PRECONDITION_FAILED, "PreconditionFailed");
-    assert_eq!(harness.send_with(Method::DELETE, &path, None, &[("if-match", "*")]).await?.status, StatusCode::OK);
+    assert_eq!(harness.arm_with(Method::DELETE, &path, None, &[("if-match", "*")]).await?.status, StatusCode::OK);
     Ok(())
 }
 
@@ -548,7 +401,7 @@ async fn creates_workspaces_like_the_official_examples() -> TestResult {
     let mut request = official["parameters"]["parameters"].clone();
     request["location"] = json!("francecentral");
 
-    let created = harness.send(Method::PUT, &path, Some(request)).await?;
+    let created = harness.arm(Method::PUT, &path, Some(request)).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let body = created.json();
     assert_eq!(shape(&body), shape(&official["responses"]["201"]["body"]));
@@ -564,7 +417,7 @@ async fn creates_workspaces_like_the_official_examples() -> TestResult {
     assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
 
     let minimal = harness
-        .send(
+        .arm(
             Method::PUT,
             &path.replace("AzTest2170", "ws-two").replace(LA_API, "api-version=2025-07-01"),
             Some(json!({"location": "francecentral"})),
@@ -574,7 +427,7 @@ async fn creates_workspaces_like_the_official_examples() -> TestResult {
     assert_eq!(minimal.json()["properties"]["retentionInDays"], 30);
     assert_eq!(minimal.json()["properties"]["sku"]["name"], "PerGB2018");
 
-    let got = harness.send(Method::GET, &path, None).await?.json();
+    let got = harness.arm(Method::GET, &path, None).await?.json();
     let mut expected = shape(&example("loganalytics-workspaces-get.json")?["responses"]["200"]["body"]);
     expected.retain(|path| !path.starts_with("properties.replication") && !path.starts_with("properties.failover"));
     expected.insert("tags".to_owned());
@@ -599,7 +452,7 @@ async fn associates_data_collection_rules_with_clusters() -> TestResult {
         "dataFlows": [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]}],
         "destinations": {"logAnalytics": [{"workspaceResourceId": "/subscriptions/x/ws", "name": "la-workspace"}]},
         "dataCollectionEndpointId": null}});
-    let created = harness.send(Method::PUT, &rule_path, Some(rule)).await?;
+    let created = harness.arm(Method::PUT, &rule_path, Some(rule)).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let rule_body = created.json();
     assert!(rule_body["properties"]["immutableId"].as_str().is_some_and(|id| id.starts_with("dcr-") && id.len() == 36));
@@ -611,22 +464,22 @@ async fn associates_data_collection_rules_with_clusters() -> TestResult {
         cluster_id.trim_start_matches('/')
     );
     let association = json!({"location": "francecentral", "properties": {"dataCollectionRuleId": rule_body["id"], "description": "associates dataCollectionRule to the AKS"}});
-    let created = harness.send(Method::PUT, &association_path, Some(association.clone())).await?;
+    let created = harness.arm(Method::PUT, &association_path, Some(association.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(keys(&created.json()), set(&["id", "name", "type", "etag", "properties"]));
     assert_eq!(
         created.json()["id"],
         format!("{cluster_id}/providers/Microsoft.Insights/dataCollectionRuleAssociations/ContainerInsightsExtension")
     );
-    assert_eq!(harness.send(Method::PUT, &association_path, Some(association.clone())).await?.status, StatusCode::OK);
+    assert_eq!(harness.arm(Method::PUT, &association_path, Some(association.clone())).await?.status, StatusCode::OK);
 
     let orphan = association_path.replace("managedClusters/aks", "managedClusters/nope");
     harness
-        .send(Method::PUT, &orphan, Some(association))
+        .arm(Method::PUT, &orphan, Some(association))
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ParentResourceNotFound");
 
-    let deleted = harness.send(Method::DELETE, &cluster_path("aks"), None).await?;
+    let deleted = harness.arm(Method::DELETE, &cluster_path("aks"), None).await?;
     harness.follow(deleted.header("location").ok_or("no Location")?).await?;
     let export = harness.admin(Method::GET, "export", None).await?.json();
     assert!(keys(&export).iter().all(|id| !id.contains("dataCollectionRuleAssociations")), "{export:#}");
@@ -642,7 +495,7 @@ async fn assigns_roles_like_azure() -> TestResult {
         .ok_or("no kubelet")?
         .to_owned();
     let registry = harness
-        .send(
+        .arm(
             Method::PUT,
             &registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01"),
             Some(json!({"location": "francecentral", "sku": {"name": "Standard"}})),
@@ -652,7 +505,7 @@ async fn assigns_roles_like_azure() -> TestResult {
 
     // The az CLI's lookup of `acrpull` at the registry's scope.
     let definitions = harness
-        .send(
+        .arm(
             Method::GET,
             &format!(
                 "{}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName%20eq%20%27acrpull%27&{AUTH_API}",
@@ -667,7 +520,22 @@ async fn assigns_roles_like_azure() -> TestResult {
         role_id,
         format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}")
     );
-    let owner = harness.send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635?{AUTH_API}"), None).await?;
+    // The other documented filter of role definitions, and what is neither.
+    let harness_definitions = &harness;
+    let definitions = |filter: &str| {
+        let path = format!(
+            "subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions?$filter={filter}&{AUTH_API}"
+        );
+        async move { harness_definitions.arm(Method::GET, &path, None).await }
+    };
+    let count = |reply: &common::Reply| reply.json()["value"].as_array().map(Vec::len);
+    assert_eq!(count(&definitions("type%20eq%20%27BuiltInRole%27").await?), Some(7));
+    assert_eq!(count(&definitions("type%20eq%20%27CustomRole%27").await?), Some(0));
+    assert_eq!(count(&definitions("roleName%20eq%20%27ACRPULL%27").await?), Some(1));
+    for refused in ["roleName%20eq%20acrpull", "roleName%20eq%20%27a%27%20and%20type%20eq%20%27b%27"] {
+        definitions(refused).await?.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
+    }
+    let owner = harness.arm(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635?{AUTH_API}"), None).await?;
     assert_eq!(owner.json()["properties"]["roleName"], "Owner");
 
     let assignment = |name: &str| {
@@ -678,7 +546,7 @@ async fn assigns_roles_like_azure() -> TestResult {
     };
     let first = "11111111-1111-4111-8111-111111111111";
     let body = json!({"properties": {"roleDefinitionId": role_id, "principalId": kubelet, "principalType": "ServicePrincipal"}});
-    let created = harness.send(Method::PUT, &assignment(first), Some(body.clone())).await?;
+    let created = harness.arm(Method::PUT, &assignment(first), Some(body.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let official = &example("roleassignments-create.json")?["responses"]["201"]["body"];
     let ours = shape(&created.json());
@@ -688,10 +556,10 @@ async fn assigns_roles_like_azure() -> TestResult {
         format!("/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}")
     );
     assert_eq!(created.json()["properties"]["scope"], registry_id);
-    assert_eq!(harness.send(Method::PUT, &assignment(first), Some(body.clone())).await?.status, StatusCode::OK);
+    assert_eq!(harness.arm(Method::PUT, &assignment(first), Some(body.clone())).await?.status, StatusCode::OK);
 
     let duplicate =
-        harness.send(Method::PUT, &assignment("22222222-2222-4222-8222-222222222222"), Some(body.clone())).await?;
+        harness.arm(Method::PUT, &assignment("22222222-2222-4222-8222-222222222222"), Some(body.clone())).await?;
     assert_eq!(
         duplicate.assert_arm_error(StatusCode::CONFLICT, "RoleAssignmentExists"),
         "The role assignment already exists."
@@ -700,24 +568,24 @@ async fn assigns_roles_like_azure() -> TestResult {
     let stranger =
         json!({"properties": {"roleDefinitionId": role_id, "principalId": "33333333-3333-4333-8333-333333333333"}});
     let message = harness
-        .send(Method::PUT, &assignment("44444444-4444-4444-8444-444444444444"), Some(stranger))
+        .arm(Method::PUT, &assignment("44444444-4444-4444-8444-444444444444"), Some(stranger))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "PrincipalNotFound");
     assert!(message.contains("replication delay") && message.contains("principalType"), "{message}");
     let mistyped =
         json!({"properties": {"roleDefinitionId": role_id, "principalId": kubelet, "principalType": "User"}});
     harness
-        .send(Method::PUT, &assignment("55555555-5555-4555-8555-555555555555"), Some(mistyped))
+        .arm(Method::PUT, &assignment("55555555-5555-4555-8555-555555555555"), Some(mistyped))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "UnmatchedPrincipalType");
     harness
-        .send(Method::PUT, &assignment("not-a-guid"), Some(body.clone()))
+        .arm(Method::PUT, &assignment("not-a-guid"), Some(body.clone()))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidRoleAssignmentId");
 
     // A subscription-scope assignment with the default principal type.
     let contributor = json!({"properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c", "principalId": kubelet}});
-    let at_subscription = harness.send(Method::PUT, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleAssignments/66666666-6666-4666-8666-666666666666?{AUTH_API}"), Some(contributor)).await?;
+    let at_subscription = harness.arm(Method::PUT, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleAssignments/66666666-6666-4666-8666-666666666666?{AUTH_API}"), Some(contributor)).await?;
     assert_eq!(at_subscription.status, StatusCode::CREATED, "{}", at_subscription.text);
     assert_eq!(at_subscription.json()["properties"]["principalType"], "User");
     let official_get = &example("roleassignments-get.json")?["responses"]["200"]["body"];
@@ -726,7 +594,7 @@ async fn assigns_roles_like_azure() -> TestResult {
     let harness_ref = &harness;
     let list = |scope: String, filter: &str| {
         let path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments?$filter={filter}&{AUTH_API}");
-        async move { harness_ref.send(Method::GET, &path, None).await }
+        async move { harness_ref.arm(Method::GET, &path, None).await }
     };
     let at_registry = list(registry_id.trim_start_matches('/').to_owned(), "atScope()").await?;
     assert_eq!(at_registry.json()["value"].as_array().map(Vec::len), Some(2), "{}", at_registry.text);
@@ -739,12 +607,12 @@ async fn assigns_roles_like_azure() -> TestResult {
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
 
-    let deleted = harness.send(Method::DELETE, &assignment(first), None).await?;
+    let deleted = harness.arm(Method::DELETE, &assignment(first), None).await?;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(deleted.json()["name"], first);
-    assert_eq!(harness.send(Method::DELETE, &assignment(first), None).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(harness.arm(Method::DELETE, &assignment(first), None).await?.status, StatusCode::NO_CONTENT);
     harness
-        .send(Method::GET, &assignment(first), None)
+        .arm(Method::GET, &assignment(first), None)
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "RoleAssignmentNotFound");
     Ok(())
@@ -756,12 +624,12 @@ async fn accepts_only_the_supported_api_versions() -> TestResult {
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
     let old = registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01").replace(ACR_API, "api-version=2019-05-01");
     let message = harness
-        .send(Method::PUT, &old, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})))
+        .arm(Method::PUT, &old, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "NoRegisteredProviderFound");
     assert!(message.contains("'2025-11-01'"), "{message}");
     let message = harness
-        .send(Method::GET, &old, None)
+        .arm(Method::GET, &old, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     assert!(message.contains("2025-11-01"), "{message}");
@@ -769,25 +637,25 @@ async fn accepts_only_the_supported_api_versions() -> TestResult {
         let path = format!(
             "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules?api-version={version}"
         );
-        assert_eq!(harness.send(Method::GET, &path, None).await?.status, StatusCode::OK, "{version}");
+        assert_eq!(harness.arm(Method::GET, &path, None).await?.status, StatusCode::OK, "{version}");
     }
     let preview = format!(
         "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces?api-version=2015-11-01-preview"
     );
     harness
-        .send(Method::GET, &preview, None)
+        .arm(Method::GET, &preview, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     let auth = format!(
         "subscriptions/{DEV_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleAssignments?api-version=2020-10-01-preview"
     );
     harness
-        .send(Method::GET, &auth, None)
+        .arm(Method::GET, &auth, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     let missing_group = registry_path(DEV_SUBSCRIPTION_ID, "nope", "exaiacr01");
     harness
-        .send(Method::PUT, &missing_group, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})))
+        .arm(Method::PUT, &missing_group, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})))
         .await?
         .assert_arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound");
     Ok(())
@@ -802,11 +670,11 @@ async fn seeds_and_exports_raw_resources() -> TestResult {
     assert_eq!(seeded.status, StatusCode::OK, "{}", seeded.text);
 
     // The example's subscription is bound to the development tenant, so the usual token reads it.
-    let got = harness.send(Method::GET, &format!("{}?{ACR_API}", id.trim_start_matches('/')), None).await?;
+    let got = harness.arm(Method::GET, &format!("{}?{ACR_API}", id.trim_start_matches('/')), None).await?;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text);
     assert_eq!(got.text, captured.to_string());
     let group = harness
-        .send(
+        .arm(
             Method::GET,
             "subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/myResourceGroup?api-version=2025-04-01",
             None,
@@ -833,16 +701,16 @@ async fn ends_an_operation_failed_when_a_fault_says_so() -> TestResult {
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
     let path = registry_path(DEV_SUBSCRIPTION_ID, "rg", "exaiacr01");
     let body = json!({"location": "francecentral", "sku": {"name": "Basic"}});
-    let created = harness.send(Method::PUT, &path, Some(body.clone())).await?;
+    let created = harness.arm(Method::PUT, &path, Some(body.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let status = harness.wait(&created).await?;
     assert_eq!(status["status"], "Failed");
     assert_eq!(status["error"], json!({"code": "QuotaExceeded", "message": "no quota left"}));
-    let got = harness.send(Method::GET, &path, None).await?;
+    let got = harness.arm(Method::GET, &path, None).await?;
     assert_eq!(got.json()["properties"]["provisioningState"], "Failed");
 
     // The rule is spent: a retry succeeds.
-    let retried = harness.send(Method::PUT, &path, Some(body)).await?;
+    let retried = harness.arm(Method::PUT, &path, Some(body)).await?;
     assert_eq!(retried.status, StatusCode::OK, "{}", retried.text);
     assert_eq!(harness.wait(&retried).await?["status"], "Succeeded");
     Ok(())
@@ -859,14 +727,14 @@ async fn refuses_what_aks_refuses_on_pools_and_ssh_keys() -> TestResult {
         .as_array_mut()
         .ok_or("pools")?
         .push(json!({"name": "work", "count": 1, "vmSize": "Standard_B2s", "mode": "User"}));
-    let added = harness.send(Method::PUT, &cluster_path("aks"), Some(body.clone())).await?;
+    let added = harness.arm(Method::PUT, &cluster_path("aks"), Some(body.clone())).await?;
     assert_eq!(added.status, StatusCode::BAD_REQUEST, "{}", added.text);
     assert!(added.text.contains("Adding agent pools to an existing cluster is not allowed"), "{}", added.text);
 
     // A pool's VM size cannot change.
     let mut resized = cluster_body("/subscriptions/x/ws");
     resized["properties"]["agentPoolProfiles"][0]["vmSize"] = json!("Standard_D4s_v5");
-    let reply = harness.send(Method::PUT, &cluster_path("aks"), Some(resized)).await?;
+    let reply = harness.arm(Method::PUT, &cluster_path("aks"), Some(resized)).await?;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     assert!(reply.text.contains("PropertyChangeNotAllowed"), "{}", reply.text);
 
@@ -874,21 +742,21 @@ async fn refuses_what_aks_refuses_on_pools_and_ssh_keys() -> TestResult {
     for key in [json!(null), json!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host"), json!("not a key")] {
         let mut fresh = cluster_body("/subscriptions/x/ws");
         fresh["properties"]["linuxProfile"]["ssh"]["publicKeys"][0]["keyData"] = key.clone();
-        let reply = harness.send(Method::PUT, &cluster_path("other"), Some(fresh)).await?;
+        let reply = harness.arm(Method::PUT, &cluster_path("other"), Some(fresh)).await?;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{key}: {}", reply.text);
         assert!(reply.text.contains("linuxProfile.ssh.publicKeys.keyData"), "{key}: {}", reply.text);
     }
     let mut two = cluster_body("/subscriptions/x/ws");
     two["properties"]["linuxProfile"]["ssh"]["publicKeys"] =
         json!([{"keyData": "ssh-rsa AAAA1"}, {"keyData": "ssh-rsa AAAA2"}]);
-    let reply = harness.send(Method::PUT, &cluster_path("other"), Some(two)).await?;
+    let reply = harness.arm(Method::PUT, &cluster_path("other"), Some(two)).await?;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     Ok(())
 }
 
 /// GETs a list and returns the `name` of each item (asserting a 200).
 async fn listed_names(harness: &Harness, path: &str) -> Result<BTreeSet<String>, Box<dyn Error>> {
-    let reply = harness.send(Method::GET, path, None).await?;
+    let reply = harness.arm(Method::GET, path, None).await?;
     assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
     let body = reply.json();
     let items = body["value"].as_array().ok_or(format!("no value array: {}", reply.text))?;
@@ -897,7 +765,7 @@ async fn listed_names(harness: &Harness, path: &str) -> Result<BTreeSet<String>,
 
 /// Creates a registry or a workspace (`path` as `registry_path` builds it) and waits for it.
 async fn create_tracked(harness: &Harness, path: &str, body: Value) -> Result<(), Box<dyn Error>> {
-    let created = harness.send(Method::PUT, path, Some(body)).await?;
+    let created = harness.arm(Method::PUT, path, Some(body)).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
     Ok(())
@@ -951,7 +819,7 @@ async fn lists_resources_by_tag_name_and_value() -> TestResult {
     assert_eq!(listed_names(&harness, &in_rg("tagName%20eq%20%27missing%27")).await?, set(&[]));
 
     // Filtered by tag name only, the items carry their tags.
-    let listed = harness.send(Method::GET, &in_rg("tagName+eq+%27exai-owner%27"), None).await?;
+    let listed = harness.arm(Method::GET, &in_rg("tagName+eq+%27exai-owner%27"), None).await?;
     for item in listed.json()["value"].as_array().ok_or("no value")? {
         let expected =
             if item["name"] == "exaiacr01" { json!({"Exai-Owner": "perso"}) } else { json!({"exai-owner": "team"}) };
@@ -963,7 +831,7 @@ async fn lists_resources_by_tag_name_and_value() -> TestResult {
     let perso = "tagName%20eq%20%27exai-owner%27%20and%20tagValue%20eq%20%27perso%27";
     assert_eq!(listed_names(&harness, &everything(perso)).await?, set(&["exaiacr01", "exaiacr02"]));
     assert_eq!(listed_names(&harness, &everything("tagName+eq+'exai-owner'+and+tagValue+eq+'PERSO'")).await?, set(&[]));
-    let listed = harness.send(Method::GET, &in_rg(perso), None).await?;
+    let listed = harness.arm(Method::GET, &in_rg(perso), None).await?;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     let items = listed.json()["value"].clone();
     assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
@@ -972,7 +840,7 @@ async fn lists_resources_by_tag_name_and_value() -> TestResult {
 
     // No filter: every resource, the tagged ones with their tags.
     let all = harness
-        .send(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resources?api-version=2025-04-01"), None)
+        .arm(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resources?api-version=2025-04-01"), None)
         .await?;
     let all = all.json()["value"].as_array().cloned().ok_or("no value")?;
     assert_eq!(all.len(), 5);
@@ -994,7 +862,7 @@ async fn refuses_tag_filters_combined_with_other_filters() -> TestResult {
             "tagName+eq+'exai-owner'+and+tagValue+eq+'perso'+and+name+eq+'exaiacr01'",
         ] {
             let reply = harness
-                .send(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={combined}"), None)
+                .arm(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={combined}"), None)
                 .await?;
             let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
             assert!(message.contains("cannot be combined"), "{message}");
@@ -1003,7 +871,7 @@ async fn refuses_tag_filters_combined_with_other_filters() -> TestResult {
             ["tagValue+eq+'perso'", "tagName+ne+'exai-owner'", "startswith(tagName,+'exai')", "tagName+eq+exai"]
         {
             let reply = harness
-                .send(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={unsupported}"), None)
+                .arm(Method::GET, &format!("{scope}/resources?api-version=2025-04-01&$filter={unsupported}"), None)
                 .await?;
             let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
             assert!(message.contains("is not supported"), "{message}");
@@ -1026,7 +894,7 @@ async fn lists_resource_groups_by_tag() -> TestResult {
         if let Some(tags) = tags {
             body["tags"] = tags;
         }
-        let created = harness.send(Method::PUT, &format!("{groups}/{name}?api-version=2025-04-01"), Some(body)).await?;
+        let created = harness.arm(Method::PUT, &format!("{groups}/{name}?api-version=2025-04-01"), Some(body)).await?;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     }
     let list = |filter: &str| format!("{groups}?api-version=2025-04-01&$filter={filter}");
@@ -1043,8 +911,8 @@ async fn lists_resource_groups_by_tag() -> TestResult {
     assert_eq!(listed_names(&harness, &format!("{groups}?api-version=2025-04-01")).await?.len(), 4);
 
     // The items are the groups as GET shows them, tags included (also when filtered by value).
-    let listed = harness.send(Method::GET, &list("tagName+eq+'exai-owner'+and+tagValue+eq+'perso'"), None).await?;
-    let got = harness.send(Method::GET, &format!("{groups}/tagged?api-version=2025-04-01"), None).await?;
+    let listed = harness.arm(Method::GET, &list("tagName+eq+'exai-owner'+and+tagValue+eq+'perso'"), None).await?;
+    let got = harness.arm(Method::GET, &format!("{groups}/tagged?api-version=2025-04-01"), None).await?;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text);
     assert_eq!(listed.json()["value"], json!([got.json()]));
     assert_eq!(got.json()["tags"], json!({"Exai-Owner": "perso"}));
@@ -1056,7 +924,7 @@ async fn lists_resource_groups_by_tag() -> TestResult {
         "tagName+eq+'exai-owner'+and+location+eq+'francecentral'",
         "startswith(tagName,+'exai')",
     ] {
-        let reply = harness.send(Method::GET, &list(refused), None).await?;
+        let reply = harness.arm(Method::GET, &list(refused), None).await?;
         let message = reply.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidFilter");
         assert!(message.contains("tagName eq"), "{message}");
     }
@@ -1072,21 +940,20 @@ async fn patches_cluster_tags_as_an_operation_and_ignores_read_only_members_of_a
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
     let mut body = cluster_body("/subscriptions/x/ws");
     body["properties"]["kubernetesVersion"] = json!("1.32.9");
-    let created = harness.send(Method::PUT, &cluster_path("aks"), Some(body)).await?;
+    let created = harness.arm(Method::PUT, &cluster_path("aks"), Some(body)).await?;
     assert_eq!(harness.wait(&created).await?["status"], "Succeeded");
-    let before = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    let before = harness.arm(Method::GET, &cluster_path("aks"), None).await?.json();
 
-    let patched =
-        harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"tags": {"tier": "platform"}}))).await?;
+    let patched = harness.arm(Method::PATCH, &cluster_path("aks"), Some(json!({"tags": {"tier": "platform"}}))).await?;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
     assert_eq!(patched.json()["properties"]["provisioningState"], "Updating");
     assert!(patched.header("azure-asyncoperation").is_some(), "a long-running operation");
     assert_eq!(harness.wait(&patched).await?["status"], "Succeeded");
-    let tagged = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    let tagged = harness.arm(Method::GET, &cluster_path("aks"), None).await?.json();
     assert_eq!(tagged["tags"], json!({"tier": "platform"}));
     assert_ne!(tagged["eTag"], before["eTag"]);
     assert_eq!(tagged["properties"]["fqdn"], before["properties"]["fqdn"]);
-    let refused = harness.send(Method::PATCH, &cluster_path("aks"), Some(json!({"properties": {}}))).await?;
+    let refused = harness.arm(Method::PATCH, &cluster_path("aks"), Some(json!({"properties": {}}))).await?;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
 
     // Sent back whole, with read-only members changed and no version: they are ignored.
@@ -1098,10 +965,10 @@ async fn patches_cluster_tags_as_an_operation_and_ignores_read_only_members_of_a
     for pool in echoed["properties"]["agentPoolProfiles"].as_array_mut().ok_or("pools")? {
         pool.as_object_mut().ok_or("pool")?.remove("orchestratorVersion");
     }
-    let put = harness.send(Method::PUT, &cluster_path("aks"), Some(echoed)).await?;
+    let put = harness.arm(Method::PUT, &cluster_path("aks"), Some(echoed)).await?;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
     assert_eq!(harness.wait(&put).await?["status"], "Succeeded");
-    let after = harness.send(Method::GET, &cluster_path("aks"), None).await?.json();
+    let after = harness.arm(Method::GET, &cluster_path("aks"), None).await?.json();
     assert_eq!(after["properties"]["kubernetesVersion"], "1.32.9");
     assert_eq!(after["properties"]["agentPoolProfiles"][0]["orchestratorVersion"], "1.32.9");
     assert_eq!(after["properties"]["fqdn"], before["properties"]["fqdn"]);

@@ -7,126 +7,20 @@ use std::error::Error;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID, Emulator, EmulatorOptions, RequestKind};
+use exai_emulator::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID, RequestKind};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 mod common;
 
-use common::{Reply, keys, read, set};
+use common::{ARM_SCOPE, GRAPH_SCOPE, Harness, Reply, TestResult, claims, keys, set, text, with_json, with_query};
 
-type TestResult = Result<(), Box<dyn Error>>;
-
-const ARM_SCOPE: &str = "https://management.azure.com/.default";
-const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 const EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SUBSCRIPTION: &str = "0c000000-0000-4000-8000-0000000000a1";
 
-impl Reply {
-    /// Asserts Graph's error shape, status and code, and returns the message.
-    fn assert_graph_error(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.text);
-        let body = self.json();
-        assert_eq!(keys(&body), set(&["error"]), "{}", self.text);
-        assert_eq!(keys(&body["error"]), set(&["code", "message", "innerError"]), "{}", self.text);
-        assert_eq!(body["error"]["code"], code, "{}", self.text);
-        assert_eq!(keys(&body["error"]["innerError"]), set(&["date", "request-id", "client-request-id"]));
-        let request_id = self.header("request-id").unwrap_or_default();
-        assert_eq!(body["error"]["innerError"]["request-id"], request_id);
-        assert!(self.header("client-request-id").is_some());
-        assert!(self.header("content-type").unwrap_or_default().starts_with("application/json"));
-        body["error"]["message"].as_str().unwrap_or_default().to_owned()
-    }
-
-    /// Asserts an Entra error and returns its description.
-    fn assert_entra_error(&self, status: StatusCode, error: &str, code: u64) -> String {
-        assert_eq!(self.status, status, "{}", self.text);
-        let body = self.json();
-        assert_eq!(body["error"], error, "{}", self.text);
-        assert_eq!(body["error_codes"], json!([code]), "{}", self.text);
-        let description = body["error_description"].as_str().unwrap_or_default();
-        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
-        description.to_owned()
-    }
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
-}
-
-/// A running emulator and a client that trusts it.
-struct Harness {
-    emulator: Emulator,
-    client: reqwest::Client,
-    _directory: tempfile::TempDir,
-    state_file: std::path::PathBuf,
-}
-
 impl Harness {
-    async fn start() -> Result<Harness, Box<dyn Error>> {
-        let directory = tempfile::tempdir()?;
-        let state_file = directory.path().join("state.json");
-        let emulator =
-            Emulator::start(EmulatorOptions { state_file: Some(state_file.clone()), ..Default::default() }).await?;
-        let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
-        let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
-        Ok(Harness { emulator, client, _directory: directory, state_file })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.emulator.url(), path.trim_start_matches('/'))
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, Box<dyn Error>> {
-        let response = request.send().await?;
-        read(response).await
-    }
-
-    /// Asks the token endpoint of `tenant` with a form.
-    async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> Result<Reply, Box<dyn Error>> {
-        let mut all = vec![("grant_type", "client_credentials")];
-        all.extend_from_slice(form);
-        let form = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(all).finish();
-        let request = self
-            .client
-            .post(self.url(&format!("{tenant}/oauth2/v2.0/token")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form);
-        self.send(request).await
-    }
-
-    /// Returns a token, failing the test if the endpoint refuses.
-    async fn token(&self, tenant: &str, form: &[(&str, &str)]) -> Result<String, Box<dyn Error>> {
-        let reply = self.token_request(tenant, form).await?;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        Ok(text(&reply.json()["access_token"]))
-    }
-
-    /// The development application's token for a scope.
-    async fn dev_token(&self, scope: &str) -> Result<String, Box<dyn Error>> {
-        self.token(
-            DEV_TENANT_ID,
-            &[("client_id", DEV_CLIENT_ID), ("client_secret", DEV_CLIENT_SECRET), ("scope", scope)],
-        )
-        .await
-    }
-
-    async fn graph(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> Result<Reply, Box<dyn Error>> {
-        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
-        if let Some(body) = body {
-            request = with_json(request, &body);
-        }
-        self.send(request).await
-    }
-
     /// Creates an application with a service principal; returns the application and the principal.
     async fn application_with_principal(&self, graph: &str, name: &str) -> Result<(Value, Value), Box<dyn Error>> {
         let application =
@@ -172,36 +66,18 @@ impl Harness {
     fn recorded_text(&self) -> Result<String, Box<dyn Error>> {
         self.emulator.save_state()?;
         let log = serde_json::to_string(&self.emulator.requests())?;
-        Ok(format!("{log}\n{}", std::fs::read_to_string(&self.state_file)?))
+        let state_file = self.state_file().ok_or("no state file")?;
+        Ok(format!("{log}\n{}", std::fs::read_to_string(state_file)?))
     }
-}
-
-/// Gives a request a JSON body.
-fn with_json(request: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
-    request.header("content-type", "application/json").body(body.to_string())
-}
-
-/// Returns `url?name=value`, the value percent-encoded.
-fn with_query(url: &str, name: &str, value: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish();
-    format!("{url}?{query}")
-}
-
-fn claims(jwt: &str) -> Value {
-    jwt.split('.')
-        .nth(1)
-        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or(Value::Null)
 }
 
 #[tokio::test]
 async fn tokens_work_only_for_their_audience() -> TestResult {
-    let harness = Harness::start().await?;
-    let arm = harness.dev_token(ARM_SCOPE).await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let arm = harness.token_for(DEV_TENANT_ID, ARM_SCOPE).await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     // The az CLI's v1-resource form of the Graph scope.
-    let cli_graph = harness.dev_token("https://graph.microsoft.com//.default").await?;
+    let cli_graph = harness.token_for(DEV_TENANT_ID, "https://graph.microsoft.com//.default").await?;
     assert_eq!(claims(&graph)["aud"], "https://graph.microsoft.com");
 
     let reply = harness.graph(Method::GET, "v1.0/applications", &arm, None).await?;
@@ -215,12 +91,12 @@ async fn tokens_work_only_for_their_audience() -> TestResult {
         "Access token is empty."
     );
 
+    // Both forms make the same Graph token (ARM's refusal of a Graph token is asserted in
+    // conformance.rs, `refuses_unauthenticated_arm_requests`).
+    assert_eq!(claims(&cli_graph)["aud"], claims(&graph)["aud"]);
     for token in [&graph, &cli_graph] {
         let reply = harness.graph(Method::GET, "v1.0/applications", token, None).await?;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        let reply = harness.arm_get(token).await?;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
-        assert_eq!(reply.json()["error"]["code"], "InvalidAuthenticationTokenAudience");
     }
     assert_eq!(harness.arm_get(&arm).await?.status, StatusCode::OK);
     Ok(())
@@ -228,8 +104,8 @@ async fn tokens_work_only_for_their_audience() -> TestResult {
 
 #[tokio::test]
 async fn applications_are_created_read_filtered_updated_and_deleted() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
 
     let reply = harness
         .graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "exai-perso-github-sp"})))
@@ -272,20 +148,44 @@ async fn applications_are_created_read_filtered_updated_and_deleted() -> TestRes
         assert_eq!(body["value"].as_array().map(Vec::len), Some(1), "{filter}: {}", reply.text);
         assert_eq!(body["value"][0]["id"], id.as_str());
     }
-    for (query, code) in [
-        ("$filter", "Request_UnsupportedQuery"),
-        ("$top", "Request_UnsupportedQuery"),
-        ("$filter-syntax", "BadRequest"),
+    let unsupported = |property: &str| {
+        format!(
+            "Unsupported or invalid query filter clause specified for property '{property}' of resource 'application'."
+        )
+    };
+    for (name, value, code, message) in [
+        ("$filter", "notes eq 'x'", "Request_UnsupportedQuery", unsupported("notes")),
+        ("$filter", "displayName ne 'x'", "Request_UnsupportedQuery", unsupported("displayName")),
+        ("$filter", "startswith(appId,'x')", "Request_UnsupportedQuery", unsupported("appId")),
+        (
+            "$filter",
+            "displayName eq 'unterminated",
+            "BadRequest",
+            "Invalid filter clause: displayName eq 'unterminated".to_owned(),
+        ),
+        (
+            "$filter",
+            "displayName eq 'a' and appId eq 'b'",
+            "BadRequest",
+            "Invalid filter clause: displayName eq 'a' and appId eq 'b'".to_owned(),
+        ),
+        (
+            "$filter",
+            "endswith(displayName,'x')",
+            "BadRequest",
+            "Invalid filter clause: endswith(displayName,'x')".to_owned(),
+        ),
+        (
+            "$top",
+            "1",
+            "Request_UnsupportedQuery",
+            "The emulator does not implement the query option '$top'; only $filter is supported.".to_owned(),
+        ),
     ] {
-        let (name, value) = match query {
-            "$filter" => ("$filter", "notes eq 'x'"),
-            "$top" => ("$top", "1"),
-            _ => ("$filter", "displayName eq 'unterminated"),
-        };
         let reply = harness
             .send(harness.client.get(with_query(&harness.url("v1.0/applications"), name, value)).bearer_auth(&graph))
             .await?;
-        reply.assert_graph_error(StatusCode::BAD_REQUEST, code);
+        assert_eq!(reply.assert_graph_error(StatusCode::BAD_REQUEST, code), message, "{name}={value}");
     }
 
     let reply = harness
@@ -338,8 +238,8 @@ async fn applications_are_created_read_filtered_updated_and_deleted() -> TestRes
 
 #[tokio::test]
 async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let reply = harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "ci"}))).await?;
     let application = reply.json();
     let (id, app_id) = (text(&application["id"]), text(&application["appId"]));
@@ -369,7 +269,7 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
 
     let login = [("client_id", app_id.as_str()), ("client_secret", secret.as_str()), ("scope", ARM_SCOPE)];
     // No service principal in the tenant yet.
-    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+    harness.client_credentials(DEV_TENANT_ID, &login).await?.assert_entra_error(
         StatusCode::BAD_REQUEST,
         "invalid_client",
         7000229,
@@ -381,7 +281,7 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
     assert_eq!(claims(&arm)["oid"], principal_id.as_str());
     assert_eq!(harness.arm_get(&arm).await?.status, StatusCode::OK);
     // Another tenant does not know the application.
-    harness.token_request("0d000000-0000-4000-8000-000000000001", &login).await?.assert_entra_error(
+    harness.client_credentials("0d000000-0000-4000-8000-000000000001", &login).await?.assert_entra_error(
         StatusCode::BAD_REQUEST,
         "unauthorized_client",
         700016,
@@ -396,7 +296,7 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
         .assert_graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
 
     let wrong = [("client_id", app_id.as_str()), ("client_secret", "not-the-secret"), ("scope", ARM_SCOPE)];
-    harness.token_request(DEV_TENANT_ID, &wrong).await?.assert_entra_error(
+    harness.client_credentials(DEV_TENANT_ID, &wrong).await?.assert_entra_error(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
         7000215,
@@ -406,7 +306,7 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
         .graph(Method::POST, &format!("v1.0/applications/{id}/removePassword"), &graph, Some(json!({"keyId": key_id})))
         .await?;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
-    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+    harness.client_credentials(DEV_TENANT_ID, &login).await?.assert_entra_error(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
         7000215,
@@ -423,7 +323,7 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
         .json();
     let expired_secret = text(&expired["secretText"]);
     let login = [("client_id", app_id.as_str()), ("client_secret", expired_secret.as_str()), ("scope", ARM_SCOPE)];
-    harness.token_request(DEV_TENANT_ID, &login).await?.assert_entra_error(
+    harness.client_credentials(DEV_TENANT_ID, &login).await?.assert_entra_error(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
         7000222,
@@ -439,8 +339,8 @@ async fn passwords_are_shown_once_and_log_the_application_in() -> TestResult {
 
 #[tokio::test]
 async fn service_principals_follow_their_application_and_register_as_principals() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let unknown = "0e000000-0000-4000-8000-000000000001";
     let reply = harness.graph(Method::POST, "v1.0/servicePrincipals", &graph, Some(json!({"appId": unknown}))).await?;
     let message = reply.assert_graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest");
@@ -476,7 +376,7 @@ async fn service_principals_follow_their_application_and_register_as_principals(
     assert_eq!(reply.status, StatusCode::OK);
 
     harness.emulator.save_state()?;
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(&harness.state_file)?)?;
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(harness.state_file().ok_or("no state file")?)?)?;
     let registered = &state["tenants"][DEV_TENANT_ID]["principals"][&id];
     assert_eq!(registered["principalType"], "ServicePrincipal");
     assert_eq!(registered["source"], "application");
@@ -489,7 +389,7 @@ async fn service_principals_follow_their_application_and_register_as_principals(
         .await?
         .assert_graph_error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     harness.emulator.save_state()?;
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(&harness.state_file)?)?;
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(harness.state_file().ok_or("no state file")?)?)?;
     assert_eq!(state["tenants"][DEV_TENANT_ID]["principals"][&id], Value::Null);
 
     // Deleting an application deletes its service principal.
@@ -508,8 +408,8 @@ fn credential(name: &str, subject: &str) -> Value {
 
 #[tokio::test]
 async fn federated_credentials_enforce_graphs_rules() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let application =
         harness.graph(Method::POST, "v1.0/applications", &graph, Some(json!({"displayName": "fic"}))).await?.json();
     let id = text(&application["id"]);
@@ -600,7 +500,7 @@ async fn federated_credentials_enforce_graphs_rules() -> TestResult {
 /// Sets up an application with a service principal and one federated credential for `subject`;
 /// returns its appId.
 async fn federated_application(harness: &Harness, subject: &str) -> Result<String, Box<dyn Error>> {
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let (application, _) = harness.application_with_principal(&graph, "github-oidc").await?;
     let path = format!("v1.0/applications/{}/federatedIdentityCredentials", text(&application["id"]));
     let reply = harness.graph(Method::POST, &path, &graph, Some(credential("github-main", subject))).await?;
@@ -610,7 +510,7 @@ async fn federated_application(harness: &Harness, subject: &str) -> Result<Strin
 
 #[tokio::test]
 async fn a_github_workflow_logs_in_with_its_oidc_token() -> TestResult {
-    let harness = Harness::start().await?;
+    let harness = Harness::persistent().await?;
     let app_id = federated_application(&harness, "repo:exai/demo:ref:refs/heads/main").await?;
 
     let (request_url, request_token) =
@@ -663,7 +563,7 @@ async fn a_github_workflow_logs_in_with_its_oidc_token() -> TestResult {
 
 #[tokio::test]
 async fn github_subjects_follow_githubs_formats() -> TestResult {
-    let harness = Harness::start().await?;
+    let harness = Harness::persistent().await?;
     for (run, subject) in [
         (json!({"repository": "exai/demo", "environment": "prod"}), "repo:exai/demo:environment:prod"),
         (json!({"repository": "exai/demo", "pullRequest": true}), "repo:exai/demo:pull_request"),
@@ -686,14 +586,14 @@ async fn github_subjects_follow_githubs_formats() -> TestResult {
 
 #[tokio::test]
 async fn client_assertions_are_refused_with_entras_codes() -> TestResult {
-    let harness = Harness::start().await?;
+    let harness = Harness::persistent().await?;
     let app_id = federated_application(&harness, "repo:exai/demo:ref:refs/heads/main").await?;
     let login = |assertion: String| {
         let app_id = app_id.clone();
         let harness = &harness;
         async move {
             harness
-                .token_request(
+                .client_credentials(
                     DEV_TENANT_ID,
                     &[
                         ("client_id", &app_id),
@@ -737,7 +637,7 @@ async fn client_assertions_are_refused_with_entras_codes() -> TestResult {
     // Both credentials, or an assertion of another type, are refused.
     let valid = harness.github_token(main, EXCHANGE_AUDIENCE).await?;
     harness
-        .token_request(
+        .client_credentials(
             DEV_TENANT_ID,
             &[
                 ("client_id", &app_id),
@@ -749,7 +649,7 @@ async fn client_assertions_are_refused_with_entras_codes() -> TestResult {
         .await?
         .assert_entra_error(StatusCode::BAD_REQUEST, "invalid_request", 900144);
     harness
-        .token_request(
+        .client_credentials(
             DEV_TENANT_ID,
             &[
                 ("client_id", &app_id),
@@ -767,18 +667,12 @@ async fn client_assertions_are_refused_with_entras_codes() -> TestResult {
 
 #[tokio::test]
 async fn applications_and_their_passwords_survive_a_restart() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let (application, principal) = harness.application_with_principal(&graph, "persisted").await?;
     let path = format!("v1.0/applications/{}/addPassword", text(&application["id"]));
     let secret = text(&harness.graph(Method::POST, &path, &graph, Some(json!({}))).await?.json()["secretText"]);
-    let Harness { emulator, _directory, state_file, .. } = harness;
-    emulator.shutdown().await?;
-
-    let emulator = Emulator::start(EmulatorOptions { state_file: Some(state_file), ..Default::default() }).await?;
-    let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
-    let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
-    let harness = Harness { emulator, client, _directory, state_file: std::path::PathBuf::new() };
+    let harness = harness.restart().await?;
     let app_id = text(&application["appId"]);
     let arm = harness
         .token(DEV_TENANT_ID, &[("client_id", &app_id), ("client_secret", &secret), ("scope", ARM_SCOPE)])
@@ -825,8 +719,8 @@ fn assignment_body(principal_id: &str, resource_id: &str, app_role_id: &str) -> 
 
 #[tokio::test]
 async fn microsoft_graphs_service_principal_is_in_every_tenant_with_its_app_roles() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let principal = harness.graph_principal(&graph).await?;
     let id = text(&principal["id"]);
     assert_eq!(principal["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity");
@@ -890,8 +784,8 @@ async fn microsoft_graphs_service_principal_is_in_every_tenant_with_its_app_role
 
 #[tokio::test]
 async fn granted_application_permissions_let_an_application_read_graph() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
     let (application, principal, secret) = harness.application_with_secret(&graph, "reader").await?;
     let (app_id, principal_id) = (text(&application["appId"]), text(&principal["id"]));
@@ -1071,8 +965,8 @@ async fn granted_application_permissions_let_an_application_read_graph() -> Test
 
 #[tokio::test]
 async fn app_role_assignments_are_validated_as_graph_does() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
     let (application, principal) = harness.application_with_principal(&graph, "client").await?;
     let principal_id = text(&principal["id"]);
@@ -1176,8 +1070,8 @@ async fn app_role_assignments_are_validated_as_graph_does() -> TestResult {
 
 #[tokio::test]
 async fn application_permissions_survive_a_restart() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let graph_id = text(&harness.graph_principal(&graph).await?["id"]);
     let (application, principal, secret) = harness.application_with_secret(&graph, "persisted-reader").await?;
     let principal_id = text(&principal["id"]);
@@ -1187,15 +1081,8 @@ async fn application_permissions_survive_a_restart() -> TestResult {
         .await?;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let assignment_id = text(&reply.json()["id"]);
-    let Harness { emulator, _directory, state_file, .. } = harness;
-    emulator.shutdown().await?;
-
-    let emulator =
-        Emulator::start(EmulatorOptions { state_file: Some(state_file.clone()), ..Default::default() }).await?;
-    let certificate = reqwest::Certificate::from_pem(emulator.ca_certificate_pem().as_bytes())?;
-    let client = reqwest::Client::builder().tls_certs_only([certificate]).build()?;
-    let harness = Harness { emulator, client, _directory, state_file };
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = harness.restart().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     assert_eq!(harness.graph_principal(&graph).await?["id"], graph_id.as_str());
     let reply = harness.graph(Method::GET, &held, &graph, None).await?;
     assert_eq!(reply.json()["value"][0]["id"], assignment_id.as_str(), "{}", reply.text);
@@ -1212,8 +1099,8 @@ async fn application_permissions_survive_a_restart() -> TestResult {
 /// (learn.microsoft.com/graph/api/application-upsert, v1.0).
 #[tokio::test]
 async fn applications_are_upserted_by_unique_name() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let upsert = |prefer: Option<&'static str>, body: Value| {
         let mut request = harness.client.patch(harness.url("v1.0/applications(uniqueName='exai-perso-app')"));
         request = request.bearer_auth(&graph);
@@ -1287,8 +1174,8 @@ async fn applications_are_upserted_by_unique_name() -> TestResult {
 /// Two upserts of one uniqueName at once make one application: the second finds the first.
 #[tokio::test]
 async fn concurrent_upserts_make_one_application() -> TestResult {
-    let harness = Harness::start().await?;
-    let graph = harness.dev_token(GRAPH_SCOPE).await?;
+    let harness = Harness::persistent().await?;
+    let graph = harness.token_for(DEV_TENANT_ID, GRAPH_SCOPE).await?;
     let send = || {
         let request = harness
             .client

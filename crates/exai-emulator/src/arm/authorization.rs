@@ -31,6 +31,7 @@ use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 use crate::http::{empty_response, json_response};
+use crate::odata;
 use crate::state::{ResourceRecord, State};
 
 /// The api-versions accepted.
@@ -239,32 +240,25 @@ fn list_definitions(request: &Incoming, subscription: &Subscription) -> Result<R
     }
     let filter = request.query_values("$filter").join(",");
     let filter = filter.trim();
-    let roles: Vec<Value> = if filter.is_empty() {
-        BUILT_IN_ROLES.iter().map(|role| role_json(&subscription.id, role)).collect()
-    } else if let Some(name) = quoted_argument(filter, "roleName eq") {
-        BUILT_IN_ROLES
-            .iter()
-            .filter(|role| role.1.eq_ignore_ascii_case(&name))
-            .map(|role| role_json(&subscription.id, role))
-            .collect()
-    } else if let Some(kind) = quoted_argument(filter, "type eq") {
-        BUILT_IN_ROLES
-            .iter()
-            .filter(|_| kind.eq_ignore_ascii_case("BuiltInRole"))
-            .map(|role| role_json(&subscription.id, role))
-            .collect()
-    } else {
-        return Err(invalid_filter(filter));
+    let clauses = odata::parse(filter).ok_or_else(|| invalid_filter(filter))?;
+    // No filter lists every role, `roleName eq '...'` the one of that name, `type eq
+    // 'BuiltInRole'` every role (the emulator knows only built-in roles) and any other type none.
+    let name = match clauses.as_slice() {
+        [] => None,
+        [clause] => match (clause.equals("roleName"), clause.equals("type")) {
+            (Some(name), _) => Some(name),
+            (None, Some(kind)) if kind.eq_ignore_ascii_case("BuiltInRole") => None,
+            (None, Some(_)) => return Ok(json_response(StatusCode::OK, &json!({"value": []}))),
+            (None, None) => return Err(invalid_filter(filter)),
+        },
+        _ => return Err(invalid_filter(filter)),
     };
+    let roles: Vec<Value> = BUILT_IN_ROLES
+        .iter()
+        .filter(|role| name.is_none_or(|name| role.1.eq_ignore_ascii_case(name)))
+        .map(|role| role_json(&subscription.id, role))
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({"value": roles})))
-}
-
-/// Returns the quoted value of a `<field> eq '<value>'` filter.
-fn quoted_argument(filter: &str, prefix: &str) -> Option<String> {
-    let rest =
-        filter.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix)).map(|_| &filter[prefix.len()..])?;
-    let rest = rest.trim();
-    rest.strip_prefix('\'').and_then(|inner| inner.strip_suffix('\'')).map(|value| value.replace("''", "'"))
 }
 
 fn invalid_filter(filter: &str) -> ArmError {
@@ -298,10 +292,10 @@ fn list_assignments(
     let filter = request.query_values("$filter").join(",");
     let mut at_scope = false;
     let mut principal: Option<String> = None;
-    for clause in filter.split(" and ").map(str::trim).filter(|clause| !clause.is_empty()) {
-        if clause.eq_ignore_ascii_case("atScope()") {
+    for clause in odata::parse(&filter).ok_or_else(|| invalid_filter(&filter))? {
+        if clause.call("atScope").is_some_and(<[_]>::is_empty) {
             at_scope = true;
-        } else if let Some(id) = quoted_argument(clause, "principalId eq") {
+        } else if let Some(id) = clause.equals("principalId") {
             principal = Some(id.to_ascii_lowercase());
         } else {
             return Err(invalid_filter(&filter));
@@ -597,10 +591,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_filters() {
-        assert_eq!(quoted_argument("roleName eq 'acrpull'", "roleName eq").as_deref(), Some("acrpull"));
-        assert_eq!(quoted_argument("ROLENAME EQ 'a''b'", "roleName eq").as_deref(), Some("a'b"));
-        assert_eq!(quoted_argument("roleName eq acrpull", "roleName eq"), None);
+    fn finds_scopes_at_or_above() {
         assert!(at_or_above("/subscriptions/s", "/subscriptions/s/resourcegroups/rg"));
         assert!(!at_or_above("/subscriptions/s/resourcegroups/rg", "/subscriptions/s/resourcegroups/rg2"));
     }

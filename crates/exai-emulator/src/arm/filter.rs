@@ -1,11 +1,11 @@
 //! ARM's `$filter` on list operations, as far as the emulator implements it: clauses
-//! `property eq 'literal'` joined by `and`.
+//! `property eq 'literal'` joined by `and`, parsed by [`crate::odata`].
 //!
 //! The query string is decoded before it gets here ([`crate::http::Incoming::query_values`]:
 //! `%20` and `+` are both a space, `%27` a quote). Keywords (`eq`, `and`) and property names
 //! compare case-insensitively; a quote inside a literal is doubled (`'it''s'`), as in OData.
-//! Anything else (`ne`, `or`, functions, unquoted values) does not parse, and the caller refuses
-//! it: the emulator is stricter than Azure rather than silently ignoring a filter.
+//! Anything else (`ne`, `or`, functions, unquoted values) is refused by the caller: the
+//! emulator is stricter than Azure rather than silently ignoring a filter.
 //!
 //! Tag filters follow `Resources_List` and `ResourceGroups_List` (Microsoft.Resources
 //! 2025-04-01): `tagName eq '{name}'` (anything carrying that tag, whatever its value) and
@@ -15,6 +15,7 @@
 use serde_json::{Map, Value};
 
 use crate::http::Incoming;
+use crate::odata;
 
 /// One `property eq 'value'` clause.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,53 +44,19 @@ pub(crate) fn text(request: &Incoming) -> String {
     request.query_values("$filter").join(",")
 }
 
-/// Returns the text after `keyword` (case-insensitive) and the whitespace that must follow it.
-fn keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
-    let rest =
-        text.get(..keyword.len()).filter(|head| head.eq_ignore_ascii_case(keyword)).map(|_| &text[keyword.len()..])?;
-    let trimmed = rest.trim_start();
-    (trimmed.len() < rest.len()).then_some(trimmed)
-}
-
-/// Parses a filter into its clauses (none for an empty filter); `None` when it is not
-/// `property eq 'literal'` clauses joined by `and`.
+/// Reads a filter as ARM's list operations accept it: `property eq 'literal'` clauses joined by
+/// `and` (none for an empty filter); `None` for anything else, including the functions and
+/// other operators [`odata`] parses.
 pub(crate) fn parse(filter: &str) -> Option<Vec<Clause>> {
-    let mut clauses = Vec::new();
-    let mut rest = filter.trim();
-    if rest.is_empty() {
-        return Some(clauses);
-    }
-    loop {
-        let (property, after) = rest.split_once(char::is_whitespace)?;
-        if property.is_empty()
-            || !property.chars().all(|character| character.is_ascii_alphanumeric() || character == '/')
-        {
-            return None;
-        }
-        let literal = keyword(after.trim_start(), "eq")?.strip_prefix('\'')?;
-        let mut value = String::new();
-        let mut characters = literal.char_indices();
-        let end = loop {
-            let (index, character) = characters.next()?;
-            if character != '\'' {
-                value.push(character);
-            } else if literal[index + 1..].starts_with('\'') {
-                value.push('\'');
-                characters.next();
-            } else {
-                break index + 1;
+    odata::parse(filter)?
+        .into_iter()
+        .map(|clause| match clause {
+            odata::Clause::Compare { property, operator: odata::Operator::Eq, value } => {
+                Some(Clause { property, value })
             }
-        };
-        clauses.push(Clause { property: property.to_owned(), value });
-        let tail = &literal[end..];
-        if tail.trim().is_empty() {
-            return Some(clauses);
-        }
-        if !tail.starts_with(char::is_whitespace) {
-            return None;
-        }
-        rest = keyword(tail.trim_start(), "and")?;
-    }
+            _ => None,
+        })
+        .collect()
 }
 
 /// A tag filter: a tag name, and the value it must have (any value when `None`).

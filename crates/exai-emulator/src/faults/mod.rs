@@ -17,13 +17,15 @@
 //! - `ACTION`, at most one: `429`, `500`, `502`, `503`, `504` (answer with that status in the
 //!   shape of the API the path belongs to, or with `body=html` as the HTML error page a gateway
 //!   or proxy in front of it sends), `drop` (close the connection without answering), `hang`
-//!   (accept the request and never answer, until the client gives up or 600 s pass),
+//!   (accept the request and never answer, until the client gives up or 600 s pass on the
+//!   emulator's clock),
 //!   `drop-answer` (handle the request, then close the connection instead of answering: the
 //!   write is made and its answer lost, as when a load balancer resets a connection after the
 //!   service processed the request),
 //!   `throttle` (ARM's token buckets, see below) or `lro-failed` (the long-running operation the
 //!   request starts ends `Failed`).
-//! - Options: `latency=200ms` (wait before answering; on its own it is the whole fault),
+//! - Options: `latency=200ms` (wait before answering, on the emulator's [`Clock`], so a test on
+//!   a manual clock decides when the answer leaves; on its own it is the whole fault),
 //!   `times=N` (fire for the next N matching requests only), `p=0.2` (fire with this
 //!   probability), `retry-after=N` (seconds, for status actions; 429 sends 1 by default),
 //!   `code=` and `message=` (the error's code and message, for status actions and `lro-failed`;
@@ -185,7 +187,8 @@ impl Faults {
         }
         let (mut injected, latency, drop) = self.lock().decide(kind, request, self.clock.now());
         if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
+            // On the emulator's clock, so a test on a manual clock decides when the wait ends.
+            self.clock.sleep(latency).await;
         }
         if drop {
             if self.connections.shut_down(request.peer) {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::http::{Incoming, parse_guid};
+use crate::odata;
 
 /// The base of every `@odata.context` (Graph names itself, whatever host the client used).
 const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
@@ -201,8 +202,8 @@ impl Filter {
     }
 }
 
-/// Returns the request's `$filter`, parsed against the properties a collection supports in
-/// `eq` and in `startswith`.
+/// Returns the request's `$filter` ([`odata::parse`]), read against the properties a
+/// collection supports in `eq` and in `startswith`.
 pub(crate) fn filter(
     request: &Incoming,
     resource: &str,
@@ -226,62 +227,33 @@ pub(crate) fn filter(
     };
     let find =
         |list: &[&'static str], property: &str| list.iter().copied().find(|known| known.eq_ignore_ascii_case(property));
-    if let Some(arguments) = text
-        .get(.."startswith(".len())
-        .filter(|head| head.eq_ignore_ascii_case("startswith("))
-        .and_then(|_| text.get("startswith(".len()..))
-    {
-        let arguments = arguments.strip_suffix(')').ok_or_else(|| invalid_filter(text))?;
-        let (property, literal) = arguments.split_once(',').ok_or_else(|| invalid_filter(text))?;
-        let property = property.trim();
-        let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
-        let known = find(starts_with, property).ok_or_else(|| unsupported(property))?;
-        return Ok(Some(Filter::StartsWith(known, value)));
+    let clauses = odata::parse(text).ok_or_else(|| invalid_filter(text))?;
+    match clauses.as_slice() {
+        [odata::Clause::Call { function, arguments }] if function.eq_ignore_ascii_case("startswith") => {
+            let [odata::Argument::Property(property), odata::Argument::Literal(value)] = arguments.as_slice() else {
+                return Err(invalid_filter(text));
+            };
+            let known = find(starts_with, property).ok_or_else(|| unsupported(property))?;
+            Ok(Some(Filter::StartsWith(known, value.clone())))
+        }
+        [odata::Clause::Compare { property, operator, value }] => {
+            if *operator != odata::Operator::Eq {
+                return Err(unsupported(property));
+            }
+            let known = find(equals, property).ok_or_else(|| unsupported(property))?;
+            Ok(Some(Filter::Equals(known, value.clone())))
+        }
+        _ => Err(invalid_filter(text)),
     }
-    let mut words = text.splitn(3, ' ');
-    let (Some(property), Some(operator), Some(literal)) = (words.next(), words.next(), words.next()) else {
-        return Err(invalid_filter(text));
-    };
-    if !operator.eq_ignore_ascii_case("eq") {
-        return Err(unsupported(property));
-    }
-    let value = string_literal(literal.trim()).ok_or_else(|| invalid_filter(text))?;
-    let known = find(equals, property).ok_or_else(|| unsupported(property))?;
-    Ok(Some(Filter::Equals(known, value)))
 }
 
 fn invalid_filter(text: &str) -> GraphError {
     GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", format!("Invalid filter clause: {text}"))
 }
 
-/// Parses an OData string literal: single quotes, a quote inside doubled.
-fn string_literal(text: &str) -> Option<String> {
-    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
-    let mut value = String::with_capacity(inner.len());
-    let mut characters = inner.chars().peekable();
-    while let Some(character) = characters.next() {
-        if character == '\'' {
-            // A lone quote ends the literal early: the rest is not a literal.
-            if characters.next() != Some('\'') {
-                return None;
-            }
-        }
-        value.push(character);
-    }
-    Some(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_string_literals() {
-        assert_eq!(string_literal("'a b'").as_deref(), Some("a b"));
-        assert_eq!(string_literal("'O''Brien'").as_deref(), Some("O'Brien"));
-        assert_eq!(string_literal("'a' or 'b'"), None);
-        assert_eq!(string_literal("a"), None);
-    }
 
     #[test]
     fn matches_case_insensitively() {
