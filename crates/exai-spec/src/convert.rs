@@ -321,78 +321,30 @@ fn environment(
         cx.resource_location(rg.location.as_ref(), &location, &format!("the resource group of `{name}`"), &rg.name);
     let rg_tags = cx.resource_tags(&tags, rg.tags.as_ref(), &rg_path, &rg.name);
 
-    let registry = section.registry.as_deref().map(|r| {
-        let path = ["environments", name, "registry"];
-        let registry_name = cx.checked(&r.name, "registry name", rules::registry_name);
-        let location =
-            cx.resource_location(r.location.as_ref(), &location, &format!("the registry of `{name}`"), &r.name);
-        let tags = cx.resource_tags(&tags, r.tags.as_ref(), &path, &r.name);
-        let resource = Registry {
-            subscription: subscription.clone()?,
-            resource_group: rg_name.clone()?,
-            name: registry_name?,
-            location: location?,
-            sku: r.sku.as_deref().copied().unwrap_or(RegistrySku::Standard),
-            admin_user_enabled: flag(&r.admin_user_enabled),
-            tags,
-        };
-        Some(Declared { resource, protect: flag(&r.protect), name_span: cx.span(&r.name) })
-    });
-
-    let monitoring = section.monitoring.as_deref().map(|m| {
-        let path = ["environments", name, "monitoring"];
-        let workspace = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
-        let location =
-            cx.resource_location(m.location.as_ref(), &location, &format!("the workspace of `{name}`"), &m.workspace);
-        let tags = cx.resource_tags(&tags, m.tags.as_ref(), &path, &m.workspace);
-        // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
-        // for the PerGB2018 tier).
-        let retention = match &m.retention_days {
-            Some(days) => cx.range(
-                days,
-                30,
-                730,
-                "`retentionDays`",
-                "Log Analytics keeps data 30 to 730 days in the PerGB2018 and commitment tiers",
-            ),
-            None => Some(30),
-        };
-        let resource = Workspace {
-            subscription: subscription.clone()?,
-            resource_group: rg_name.clone()?,
-            name: workspace?,
-            location: location?,
-            retention_days: retention?,
-            sku: m.sku.as_deref().copied().unwrap_or(WorkspaceSku::PerGB2018),
-            tags,
-        };
-        Some(Declared { resource, protect: flag(&m.protect), name_span: cx.span(&m.workspace) })
-    });
-
-    let cluster = section
-        .cluster
-        .as_deref()
-        .map(|c| cluster(cx, name, c, section, &location, &tags, rg_name.as_deref(), subscription.as_deref()));
-
+    let scope = Scope { name, section, subscription, resource_group: rg_name, location, tags };
+    let registry = section.registry.as_deref().map(|r| registry(cx, &scope, r));
+    let monitoring = section.monitoring.as_deref().map(|m| monitoring(cx, &scope, m));
+    let cluster = section.cluster.as_deref().map(|c| cluster(cx, &scope, c));
     let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, d));
     let planner = section.planner.as_deref().map(|p| planner(cx, p, deployer.as_ref()));
 
     if cx.diagnostics.len() > before {
         return None;
     }
+    let resource_group = Declared {
+        resource: ResourceGroup {
+            subscription: scope.subscription.clone()?,
+            name: scope.resource_group?,
+            location: rg_location?,
+            tags: rg_tags,
+        },
+        protect: flag(&rg.protect),
+        name_span: cx.span(&rg.name),
+    };
     Some(Environment {
         name: name.to_owned(),
-        subscription: subscription.clone()?,
-        resource_group: Declared {
-            resource: ResourceGroup {
-                subscription: subscription?,
-                name: rg_name?,
-                location: rg_location?,
-                tags: rg_tags,
-            },
-            protect: flag(&rg.protect),
-            name_span: cx.span(&rg.name),
-        },
+        subscription: scope.subscription?,
+        resource_group,
         registry: registry.flatten(),
         monitoring: monitoring.flatten(),
         cluster: cluster.flatten(),
@@ -401,17 +353,80 @@ fn environment(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cluster(
-    cx: &mut Context<'_>,
-    env: &str,
-    c: &wire::ClusterSection,
-    section: &wire::EnvironmentSection,
-    location: &Inherited,
-    tags: &Tags,
-    resource_group: Option<&str>,
-    subscription: Option<&str>,
-) -> Option<ClusterDecl> {
+/// What a section inherits from its environment, each value `None` when it is invalid (and
+/// already reported).
+struct Scope<'s> {
+    /// The environment's name.
+    name: &'s str,
+    /// The environment as written, for checks across its sections.
+    section: &'s wire::EnvironmentSection,
+    /// The subscription.
+    subscription: Option<String>,
+    /// The resource group's name.
+    resource_group: Option<String>,
+    /// The region a resource without its own gets.
+    location: Inherited,
+    /// The defaults' and the environment's tags.
+    tags: Tags,
+}
+
+/// Checks `registry:`.
+fn registry(cx: &mut Context<'_>, scope: &Scope<'_>, r: &wire::RegistrySection) -> Option<Declared<Registry>> {
+    let env = scope.name;
+    let path = ["environments", env, "registry"];
+    let name = cx.checked(&r.name, "registry name", rules::registry_name);
+    let location =
+        cx.resource_location(r.location.as_ref(), &scope.location, &format!("the registry of `{env}`"), &r.name);
+    let tags = cx.resource_tags(&scope.tags, r.tags.as_ref(), &path, &r.name);
+    let resource = Registry {
+        subscription: scope.subscription.clone()?,
+        resource_group: scope.resource_group.clone()?,
+        name: name?,
+        location: location?,
+        sku: r.sku.as_deref().copied().unwrap_or(RegistrySku::Standard),
+        admin_user_enabled: flag(&r.admin_user_enabled),
+        tags,
+    };
+    Some(Declared { resource, protect: flag(&r.protect), name_span: cx.span(&r.name) })
+}
+
+/// Checks `monitoring:`, the Log Analytics workspace.
+fn monitoring(cx: &mut Context<'_>, scope: &Scope<'_>, m: &wire::MonitoringSection) -> Option<Declared<Workspace>> {
+    let env = scope.name;
+    let path = ["environments", env, "monitoring"];
+    let name = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
+    let location =
+        cx.resource_location(m.location.as_ref(), &scope.location, &format!("the workspace of `{env}`"), &m.workspace);
+    let tags = cx.resource_tags(&scope.tags, m.tags.as_ref(), &path, &m.workspace);
+    // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
+    // for the PerGB2018 tier).
+    let retention = match &m.retention_days {
+        Some(days) => cx.range(
+            days,
+            30,
+            730,
+            "`retentionDays`",
+            "Log Analytics keeps data 30 to 730 days in the PerGB2018 and commitment tiers",
+        ),
+        None => Some(30),
+    };
+    let resource = Workspace {
+        subscription: scope.subscription.clone()?,
+        resource_group: scope.resource_group.clone()?,
+        name: name?,
+        location: location?,
+        retention_days: retention?,
+        sku: m.sku.as_deref().copied().unwrap_or(WorkspaceSku::PerGB2018),
+        tags,
+    };
+    Some(Declared { resource, protect: flag(&m.protect), name_span: cx.span(&m.workspace) })
+}
+
+/// Checks `cluster:`: its node pools, SSH key and edges to the environment's registry and
+/// workspace.
+fn cluster(cx: &mut Context<'_>, scope: &Scope<'_>, c: &wire::ClusterSection) -> Option<ClusterDecl> {
+    let (env, section, location, tags) = (scope.name, scope.section, &scope.location, &scope.tags);
+    let (resource_group, subscription) = (scope.resource_group.as_deref(), scope.subscription.as_deref());
     let path = ["environments", env, "cluster"];
     let name = cx.checked(&c.name, "cluster name", rules::cluster_name);
     let cluster_location =
