@@ -22,7 +22,9 @@
 //!   collection rule and its association) only when the whole environment is known.
 //! - **[`DeployerDecl`]**: an identity is not one kind but up to six (application, service
 //!   principal, federated credentials, secret, Graph permissions, role assignment); it holds the
-//!   validated choices they are all built from, shared by `deployer:` and `planner:`.
+//!   validated choices they are all built from, shared by `deployer:` and `planner:` (the role
+//!   resolved to its GUID, Graph permissions to their app role ids). Its [`GitHubDecl`] is the
+//!   validated `github:` block, from which the federated credentials' subjects derive.
 //!
 //! Expansion is one function per section ([`Environment::expand`] is the driver), each owning
 //! its resources and their dependency edges.
