@@ -1,19 +1,20 @@
 //! Wire form → validated [`Spec`], collecting every problem.
+//!
+//! Each section is checked once, straight into the model's type (`Registry`, `Workspace`,
+//! `Cluster`, ...) wrapped in [`Declared`]; enums are the model's, deserialized by the wire
+//! layer, so no value is mapped from one copy of a type to another.
 
 use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
-use crate::spec::{
-    ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec, SpecName, SpecNameOrigin,
-};
-use crate::wire::{self, ClientSecretSetting, Spanned, TagMap};
+use crate::spec::{ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin};
+use crate::wire::{self, ClientSecretSetting, DeployerScope, Spanned, TagMap};
 use crate::yaml::{Document, locate};
 use exai_model::kinds::{
-    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, RegistrySku, RoleAssignment, SshKeySource,
-    WorkspaceSku, built_in_role, built_in_role_name,
+    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, Registry, RegistrySku, ResourceGroup,
+    RoleAssignment, SshKeySource, Workspace, WorkspaceSku, built_in_role, built_in_role_name,
 };
-use exai_model::{Location, OWNER_TAG, Tags};
+use exai_model::{Address, Location, OWNER_TAG, Tags};
 use std::fmt::Display;
 
 /// The limit on federated identity credentials per application.
@@ -320,80 +321,30 @@ fn environment(
         cx.resource_location(rg.location.as_ref(), &location, &format!("the resource group of `{name}`"), &rg.name);
     let rg_tags = cx.resource_tags(&tags, rg.tags.as_ref(), &rg_path, &rg.name);
 
-    let registry = section.registry.as_deref().map(|r| {
-        let path = ["environments", name, "registry"];
-        let registry_name = cx.checked(&r.name, "registry name", rules::registry_name);
-        let location =
-            cx.resource_location(r.location.as_ref(), &location, &format!("the registry of `{name}`"), &r.name);
-        let tags = cx.resource_tags(&tags, r.tags.as_ref(), &path, &r.name);
-        let sku = match r.sku.as_deref() {
-            Some(wire::RegistrySku::Basic) => RegistrySku::Basic,
-            Some(wire::RegistrySku::Premium) => RegistrySku::Premium,
-            Some(wire::RegistrySku::Standard) | None => RegistrySku::Standard,
-        };
-        Some(RegistryDecl {
-            name: registry_name?,
-            name_span: cx.span(&r.name),
-            sku,
-            admin_user_enabled: flag(&r.admin_user_enabled),
-            location: location?,
-            tags,
-            protect: flag(&r.protect),
-        })
-    });
-
-    let monitoring = section.monitoring.as_deref().map(|m| {
-        let path = ["environments", name, "monitoring"];
-        let workspace = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
-        let location =
-            cx.resource_location(m.location.as_ref(), &location, &format!("the workspace of `{name}`"), &m.workspace);
-        let tags = cx.resource_tags(&tags, m.tags.as_ref(), &path, &m.workspace);
-        // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
-        // for the PerGB2018 tier).
-        let retention = match &m.retention_days {
-            Some(days) => cx.range(
-                days,
-                30,
-                730,
-                "`retentionDays`",
-                "Log Analytics keeps data 30 to 730 days in the PerGB2018 and commitment tiers",
-            ),
-            None => Some(30),
-        };
-        let sku = match m.sku.as_deref() {
-            Some(wire::WorkspaceSku::CapacityReservation) => WorkspaceSku::CapacityReservation,
-            Some(wire::WorkspaceSku::PerGB2018) | None => WorkspaceSku::PerGB2018,
-        };
-        Some(MonitoringDecl {
-            workspace: workspace?,
-            retention_days: retention?,
-            sku,
-            location: location?,
-            tags,
-            protect: flag(&m.protect),
-        })
-    });
-
-    let cluster = section
-        .cluster
-        .as_deref()
-        .map(|c| cluster(cx, name, c, section, &location, &tags, rg_name.as_deref(), subscription.as_deref()));
-
+    let scope = Scope { name, section, subscription, resource_group: rg_name, location, tags };
+    let registry = section.registry.as_deref().map(|r| registry(cx, &scope, r));
+    let monitoring = section.monitoring.as_deref().map(|m| monitoring(cx, &scope, m));
+    let cluster = section.cluster.as_deref().map(|c| cluster(cx, &scope, c));
     let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, d));
     let planner = section.planner.as_deref().map(|p| planner(cx, p, deployer.as_ref()));
 
     if cx.diagnostics.len() > before {
         return None;
     }
-    Some(Environment {
-        name: name.to_owned(),
-        subscription: subscription?,
-        resource_group: ResourceGroupDecl {
-            name: rg_name?,
+    let resource_group = Declared {
+        resource: ResourceGroup {
+            subscription: scope.subscription.clone()?,
+            name: scope.resource_group?,
             location: rg_location?,
             tags: rg_tags,
-            protect: flag(&rg.protect),
         },
+        protect: flag(&rg.protect),
+        name_span: cx.span(&rg.name),
+    };
+    Some(Environment {
+        name: name.to_owned(),
+        subscription: scope.subscription?,
+        resource_group,
         registry: registry.flatten(),
         monitoring: monitoring.flatten(),
         cluster: cluster.flatten(),
@@ -402,17 +353,80 @@ fn environment(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cluster(
-    cx: &mut Context<'_>,
-    env: &str,
-    c: &wire::ClusterSection,
-    section: &wire::EnvironmentSection,
-    location: &Inherited,
-    tags: &Tags,
-    resource_group: Option<&str>,
-    subscription: Option<&str>,
-) -> Option<ClusterDecl> {
+/// What a section inherits from its environment, each value `None` when it is invalid (and
+/// already reported).
+struct Scope<'s> {
+    /// The environment's name.
+    name: &'s str,
+    /// The environment as written, for checks across its sections.
+    section: &'s wire::EnvironmentSection,
+    /// The subscription.
+    subscription: Option<String>,
+    /// The resource group's name.
+    resource_group: Option<String>,
+    /// The region a resource without its own gets.
+    location: Inherited,
+    /// The defaults' and the environment's tags.
+    tags: Tags,
+}
+
+/// Checks `registry:`.
+fn registry(cx: &mut Context<'_>, scope: &Scope<'_>, r: &wire::RegistrySection) -> Option<Declared<Registry>> {
+    let env = scope.name;
+    let path = ["environments", env, "registry"];
+    let name = cx.checked(&r.name, "registry name", rules::registry_name);
+    let location =
+        cx.resource_location(r.location.as_ref(), &scope.location, &format!("the registry of `{env}`"), &r.name);
+    let tags = cx.resource_tags(&scope.tags, r.tags.as_ref(), &path, &r.name);
+    let resource = Registry {
+        subscription: scope.subscription.clone()?,
+        resource_group: scope.resource_group.clone()?,
+        name: name?,
+        location: location?,
+        sku: r.sku.as_deref().copied().unwrap_or(RegistrySku::Standard),
+        admin_user_enabled: flag(&r.admin_user_enabled),
+        tags,
+    };
+    Some(Declared { resource, protect: flag(&r.protect), name_span: cx.span(&r.name) })
+}
+
+/// Checks `monitoring:`, the Log Analytics workspace.
+fn monitoring(cx: &mut Context<'_>, scope: &Scope<'_>, m: &wire::MonitoringSection) -> Option<Declared<Workspace>> {
+    let env = scope.name;
+    let path = ["environments", env, "monitoring"];
+    let name = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
+    let location =
+        cx.resource_location(m.location.as_ref(), &scope.location, &format!("the workspace of `{env}`"), &m.workspace);
+    let tags = cx.resource_tags(&scope.tags, m.tags.as_ref(), &path, &m.workspace);
+    // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
+    // for the PerGB2018 tier).
+    let retention = match &m.retention_days {
+        Some(days) => cx.range(
+            days,
+            30,
+            730,
+            "`retentionDays`",
+            "Log Analytics keeps data 30 to 730 days in the PerGB2018 and commitment tiers",
+        ),
+        None => Some(30),
+    };
+    let resource = Workspace {
+        subscription: scope.subscription.clone()?,
+        resource_group: scope.resource_group.clone()?,
+        name: name?,
+        location: location?,
+        retention_days: retention?,
+        sku: m.sku.as_deref().copied().unwrap_or(WorkspaceSku::PerGB2018),
+        tags,
+    };
+    Some(Declared { resource, protect: flag(&m.protect), name_span: cx.span(&m.workspace) })
+}
+
+/// Checks `cluster:`: its node pools, SSH key and edges to the environment's registry and
+/// workspace.
+fn cluster(cx: &mut Context<'_>, scope: &Scope<'_>, c: &wire::ClusterSection) -> Option<ClusterDecl> {
+    let (env, section, location, tags) = (scope.name, scope.section, &scope.location, &scope.tags);
+    let (resource_group, subscription) = (scope.resource_group.as_deref(), scope.subscription.as_deref());
     let path = ["environments", env, "cluster"];
     let name = cx.checked(&c.name, "cluster name", rules::cluster_name);
     let cluster_location =
@@ -450,8 +464,7 @@ fn cluster(
         }
         let vm_size = cx.checked(&pool.vm_size, "VM size", rules::vm_size);
         let mode = match pool.mode.as_deref() {
-            Some(wire::PoolMode::System) => PoolMode::System,
-            Some(wire::PoolMode::User) => PoolMode::User,
+            Some(mode) => *mode,
             None if i == 0 => PoolMode::System,
             None => PoolMode::User,
         };
@@ -564,18 +577,23 @@ fn cluster(
         }
     };
 
-    Some(ClusterDecl {
+    let resource = Cluster {
+        address: Address::new(env, "cluster"),
+        subscription: subscription?.to_owned(),
+        resource_group: resource_group?.to_owned(),
         name: name?,
+        location: cluster_location?,
         kubernetes_version,
         dns_prefix: dns_prefix?,
         node_pools: pools,
-        attach_registry,
-        monitoring,
         ssh: ssh?,
-        location: cluster_location?,
+        // Set by expansion, from the environment's workspace, when `monitoring: true`.
+        monitoring_workspace: None,
         tags: cluster_tags,
-        protect: flag(&c.protect),
-    })
+        // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
+        ssh_public_key: None,
+    };
+    Some(ClusterDecl { resource, attach_registry, monitoring, protect: flag(&c.protect) })
 }
 
 fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerDecl> {
@@ -596,10 +614,7 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         cx.error(diagnostic);
         None
     });
-    let scope = match d.scope.as_deref() {
-        Some(wire::DeployerScope::Subscription) => DeployerScope::Subscription,
-        Some(wire::DeployerScope::ResourceGroup) | None => DeployerScope::ResourceGroup,
-    };
+    let scope = d.scope.as_deref().copied().unwrap_or(DeployerScope::ResourceGroup);
 
     let github = d.github.as_deref().map(|g| github(cx, g));
 
@@ -727,8 +742,7 @@ fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&Dep
     }
     let github = github(cx, &p.github);
     let scope = match p.scope.as_deref() {
-        Some(wire::DeployerScope::Subscription) => DeployerScope::Subscription,
-        Some(wire::DeployerScope::ResourceGroup) => DeployerScope::ResourceGroup,
+        Some(scope) => *scope,
         None => deployer.map_or(DeployerScope::ResourceGroup, |d| d.scope),
     };
     let (reader, reader_guid) = built_in_role("Reader")?;
@@ -751,13 +765,14 @@ fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments
     for (i, a) in environments.iter().enumerate() {
         // Two environments writing the same group would fight over it on every apply.
         if let Some(b) = environments[..i].iter().find(|b| {
-            b.subscription == a.subscription && b.resource_group.name.eq_ignore_ascii_case(&a.resource_group.name)
+            let (a, b) = (&a.resource_group.resource, &b.resource_group.resource);
+            b.subscription == a.subscription && b.name.eq_ignore_ascii_case(&a.name)
         }) {
             let span = section(&a.name).and_then(|s| cx.span(&s.resource_group.name));
             cx.error(
                 Diagnostic::new(format!(
                     "environments `{}` and `{}` declare the same resource group `{}`",
-                    b.name, a.name, a.resource_group.name
+                    b.name, a.name, a.resource_group.resource.name
                 ))
                 .at(span)
                 .label("already declared")
@@ -766,11 +781,13 @@ fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments
         }
         // Registry names are global across all of Azure (`<name>.azurecr.io`).
         if let Some(ra) = &a.registry
-            && let Some(b) = environments[..i].iter().find(|b| b.registry.as_ref().is_some_and(|rb| rb.name == ra.name))
+            && let Some(b) = environments[..i]
+                .iter()
+                .find(|b| b.registry.as_ref().is_some_and(|rb| rb.resource.name == ra.resource.name))
         {
             let span = section(&a.name).and_then(|s| s.registry.as_deref()).and_then(|r| cx.span(&r.name));
             cx.error(
-                Diagnostic::new(format!("environments `{}` and `{}` declare the same registry `{}`", b.name, a.name, ra.name))
+                Diagnostic::new(format!("environments `{}` and `{}` declare the same registry `{}`", b.name, a.name, ra.resource.name))
                     .at(span)
                     .label("registry names are global")
                     .hint("a registry name is unique across all of Azure (`<name>.azurecr.io`); give each environment its own"),

@@ -7,7 +7,9 @@
 //! converted into a validated [`Spec`] in which every value has been interpolated (`${VAR}`),
 //! normalized and checked. Validation collects every problem it finds rather than stopping at
 //! the first, and each [`Diagnostic`] names `file:line:column`, what was expected and what to do.
-//! A [`Spec`] then expands into the model's [`DesiredState`](exai_model::DesiredState).
+//! Each section is validated once, into the model's own type (see [`Declared`]); a [`Spec`]
+//! then expands into the model's [`DesiredState`](exai_model::DesiredState), one function per
+//! section.
 //!
 //! # Boundaries
 //!
@@ -34,10 +36,10 @@ mod yaml;
 
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
 pub use spec::{
-    ClusterDecl, DeployerDecl, DeployerScope, Environment, GitHubDecl, MonitoringDecl, RegistryDecl, ResourceGroupDecl,
-    Spec, SpecName, SpecNameOrigin, UnknownEnvironment, Warning,
+    ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
+    Warning,
 };
-pub use wire::schema;
+pub use wire::{DeployerScope, schema};
 
 /// The largest spec exai reads. A platform description is a few kilobytes; anything this large
 /// is a mistake (a binary, a log) and is refused before it is parsed.

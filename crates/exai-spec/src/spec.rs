@@ -1,10 +1,42 @@
-use crate::Diagnostic;
+//! The validated spec: what `convert` makes of the wire form, and how it expands into the
+//! model's [`DesiredState`].
+//!
+//! # One chain, and why this layer remains
+//!
+//! A section of `exai.yaml` is written once as a wire type ([`crate::wire`], every value with its
+//! span), validated once by `convert` into the **model's own type** ([`Registry`], [`Workspace`],
+//! [`Cluster`], [`ResourceGroup`]) wrapped in [`Declared`], and expanded here into
+//! [`DesiredResource`]s. Enums are shared, not copied: the wire layer deserializes the model's
+//! [`RegistrySku`](exai_model::kinds::RegistrySku), [`WorkspaceSku`](exai_model::kinds::WorkspaceSku)
+//! and [`PoolMode`](exai_model::kinds::PoolMode). Adding a field to the registry touches the wire
+//! type, its validation in `convert`, and the model's `Registry`.
+//!
+//! What this layer holds that neither the wire form nor the model does:
+//!
+//! - **[`Declared`]**: a model resource whose tags do not yet carry the ownership mark. The mark
+//!   names the spec's id, which may derive from an identity's GitHub repository
+//!   ([`SpecName::derived`]) and is therefore known only once every environment is validated;
+//!   plus `protect` and where the name is written.
+//! - **[`ClusterDecl`]**: the cluster and its edges to sibling sections (`attachRegistry`,
+//!   `monitoring`), which become resources of their own (an AcrPull assignment, a data
+//!   collection rule and its association) only when the whole environment is known.
+//! - **[`DeployerDecl`]**: an identity is not one kind but up to six (application, service
+//!   principal, federated credentials, secret, Graph permissions, role assignment); it holds the
+//!   validated choices they are all built from, shared by `deployer:` and `planner:` (the role
+//!   resolved to its GUID, Graph permissions to their app role ids). Its [`GitHubDecl`] is the
+//!   validated `github:` block, from which the federated credentials' subjects derive.
+//!
+//! Expansion is one function per section ([`Environment::expand`] is the driver), each owning
+//! its resources and their dependency edges.
+
+use crate::wire::DeployerScope;
+use crate::{Diagnostic, SourceSpan};
 use exai_model::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
-    FederatedCredential, GITHUB_ISSUER, GraphPermission, NodePool, PrincipalRef, Registry, RegistrySku, ResourceGroup,
-    RoleAssignment, ServicePrincipal, SshKeySource, Workspace, WorkspaceSku, github_subjects,
+    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Registry, ResourceGroup, RoleAssignment,
+    ServicePrincipal, Workspace, github_subjects,
 };
-use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Location, Mark, OWNER_TAG, ResourceId, Tags};
+use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Mark, OWNER_TAG, ResourceId, Tags};
 use std::fmt;
 
 /// A validated spec: every value interpolated, normalized and checked.
@@ -100,11 +132,11 @@ pub struct Environment {
     /// Its subscription.
     pub subscription: String,
     /// Its resource group.
-    pub resource_group: ResourceGroupDecl,
+    pub resource_group: Declared<ResourceGroup>,
     /// Its registry.
-    pub registry: Option<RegistryDecl>,
+    pub registry: Option<Declared<Registry>>,
     /// Its Log Analytics workspace.
-    pub monitoring: Option<MonitoringDecl>,
+    pub monitoring: Option<Declared<Workspace>>,
     /// Its AKS cluster.
     pub cluster: Option<ClusterDecl>,
     /// Its GitHub deployer identity.
@@ -113,87 +145,29 @@ pub struct Environment {
     pub planner: Option<DeployerDecl>,
 }
 
-/// A resource group.
+/// A resource a section declares, validated into the model's type `K`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResourceGroupDecl {
-    /// The name.
-    pub name: String,
-    /// The region.
-    pub location: Location,
-    /// The tags the spec manages (defaults, environment and own, merged).
-    pub tags: Tags,
+pub struct Declared<K> {
+    /// The resource, its location resolved and its tags merged (defaults, environment, own), but
+    /// without the ownership tag: expansion adds it, once the spec's id is known.
+    pub resource: K,
     /// Never delete or replace.
     pub protect: bool,
+    /// Where the name is written in the spec (a name Azure refuses is reported there).
+    pub name_span: Option<SourceSpan>,
 }
 
-/// A container registry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegistryDecl {
-    /// The name.
-    pub name: String,
-    /// Where the name is written in the spec (a taken name is reported there).
-    pub name_span: Option<crate::SourceSpan>,
-    /// The SKU.
-    pub sku: RegistrySku,
-    /// Whether the admin user is enabled.
-    pub admin_user_enabled: bool,
-    /// The region.
-    pub location: Location,
-    /// The managed tags.
-    pub tags: Tags,
-    /// Never delete or replace.
-    pub protect: bool,
-}
-
-/// A Log Analytics workspace.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MonitoringDecl {
-    /// The workspace's name.
-    pub workspace: String,
-    /// Days of retention.
-    pub retention_days: u32,
-    /// The pricing tier.
-    pub sku: WorkspaceSku,
-    /// The region.
-    pub location: Location,
-    /// The managed tags.
-    pub tags: Tags,
-    /// Never delete or replace.
-    pub protect: bool,
-}
-
-/// An AKS cluster.
+/// An AKS cluster, with its edges to the environment's other sections.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterDecl {
-    /// The name.
-    pub name: String,
-    /// The Kubernetes version, when pinned.
-    pub kubernetes_version: Option<String>,
-    /// The DNS prefix (derived like `az aks create` when the spec has none).
-    pub dns_prefix: String,
-    /// The node pools.
-    pub node_pools: Vec<NodePool>,
+    /// The cluster, without its ownership tag and its monitoring workspace (expansion sets both).
+    pub resource: Cluster,
     /// Grant AcrPull on the environment's registry to the kubelet identity.
     pub attach_registry: bool,
     /// Enable container insights into the environment's workspace.
     pub monitoring: bool,
-    /// The SSH key.
-    pub ssh: SshKeySource,
-    /// The region.
-    pub location: Location,
-    /// The managed tags.
-    pub tags: Tags,
     /// Never delete or replace.
     pub protect: bool,
-}
-
-/// Where the deployer's role applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeployerScope {
-    /// The subscription.
-    Subscription,
-    /// The environment's resource group.
-    ResourceGroup,
 }
 
 /// The identity GitHub Actions deploys with.
@@ -247,229 +221,226 @@ pub struct UnknownEnvironment {
     pub declared: Vec<String>,
 }
 
-fn owned(tags: &Tags, mark: &Mark) -> Tags {
-    let mut tags = tags.clone();
-    tags.insert(OWNER_TAG, mark.tag_value());
-    tags
-}
-
 impl Environment {
     /// Returns the resources this environment becomes, each with its dependencies, in an order
     /// where every resource comes after what it depends on. Each is marked as owned by the spec
     /// `spec` (its id), under its address, protected when its block says so.
     pub fn expand(&self, tenant: &str, spec: &str) -> Vec<DesiredResource> {
-        let env = self.name.as_str();
-        let mark = |path: &str, protect: bool| Mark::new(spec, &Address::new(env, path), protect);
-        let sub = self.subscription.as_str();
-        let rg = &self.resource_group;
-        let mut out = Vec::new();
-        let mut push = |path: &str, depends_on: Vec<&Address>, protect: bool, spec: DesiredSpec| -> Address {
-            let address = Address::new(env, path);
-            out.push(DesiredResource {
-                address: address.clone(),
-                depends_on: depends_on.into_iter().cloned().collect(),
-                protect,
-                spec,
-            });
-            address
-        };
-
-        let group = push(
-            "resourceGroup",
-            vec![],
-            rg.protect,
-            DesiredSpec::ResourceGroup(ResourceGroup::new(
-                sub,
-                &rg.name,
-                rg.location.clone(),
-                rg.tags.clone(),
-                &mark("resourceGroup", rg.protect).tag_value(),
-            )),
-        );
-
-        let registry = self.registry.as_ref().map(|r| {
-            let spec = Registry {
-                subscription: sub.to_owned(),
-                resource_group: rg.name.clone(),
-                name: r.name.clone(),
-                location: r.location.clone(),
-                sku: r.sku,
-                admin_user_enabled: r.admin_user_enabled,
-                tags: owned(&r.tags, &mark("registry", r.protect)),
-            };
-            let id = spec.id();
-            (push("registry", vec![&group], r.protect, DesiredSpec::Registry(spec)), id)
-        });
-
-        let workspace = self.monitoring.as_ref().map(|m| {
-            let spec = Workspace {
-                subscription: sub.to_owned(),
-                resource_group: rg.name.clone(),
-                name: m.workspace.clone(),
-                location: m.location.clone(),
-                retention_days: m.retention_days,
-                sku: m.sku,
-                tags: owned(&m.tags, &mark("monitoring", m.protect)),
-            };
-            let id = spec.id();
-            (push("monitoring", vec![&group], m.protect, DesiredSpec::Workspace(spec)), id, m.location.clone())
-        });
-
-        if let Some(c) = &self.cluster {
-            let monitoring = workspace.as_ref().filter(|_| c.monitoring);
-            let rule = monitoring.map(|(ws_address, ws_id, ws_location)| {
-                let spec = DataCollectionRule {
-                    subscription: sub.to_owned(),
-                    resource_group: rg.name.clone(),
-                    name: DataCollectionRule::default_name(ws_location, &c.name),
-                    location: ws_location.clone(),
-                    workspace_id: ws_id.clone(),
-                    tags: owned(&c.tags, &mark("cluster.dcr", c.protect)),
-                };
-                let id = spec.id();
-                (push("cluster.dcr", vec![&group, ws_address], c.protect, DesiredSpec::DataCollectionRule(spec)), id)
-            });
-            let address = Address::new(env, "cluster");
-            let cluster = Cluster {
-                address: address.clone(),
-                subscription: sub.to_owned(),
-                resource_group: rg.name.clone(),
-                name: c.name.clone(),
-                location: c.location.clone(),
-                kubernetes_version: c.kubernetes_version.clone(),
-                dns_prefix: c.dns_prefix.clone(),
-                node_pools: c.node_pools.clone(),
-                ssh: c.ssh.clone(),
-                monitoring_workspace: monitoring.map(|(_, id, _)| id.clone()),
-                tags: owned(&c.tags, &mark("cluster", c.protect)),
-                // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
-                ssh_public_key: None,
-            };
-            let cluster_id = cluster.id();
-            let mut needs = vec![&group];
-            if let Some((rule_address, _)) = &rule {
-                needs.push(rule_address);
-            }
-            let cluster_address = push("cluster", needs, c.protect, DesiredSpec::Cluster(Box::new(cluster)));
-            if let Some((rule_address, rule_id)) = &rule {
-                push(
-                    "cluster.dcr-association",
-                    vec![&cluster_address, rule_address],
-                    c.protect,
-                    DesiredSpec::DataCollectionRuleAssociation(DataCollectionRuleAssociation {
-                        cluster_id: cluster_id.clone(),
-                        rule_id: rule_id.clone(),
-                    }),
-                );
-            }
-            if let (true, Some((registry_address, registry_id))) = (c.attach_registry, &registry) {
-                let principal = PrincipalRef {
-                    from: cluster_address.clone(),
-                    field: "properties.identityProfile.kubeletidentity.objectId".to_owned(),
-                };
-                let acr_pull = exai_model::kinds::built_in_role("AcrPull").map(|(_, guid)| guid).unwrap_or_default();
-                let assignment =
-                    RoleAssignment::new(registry_id.clone(), acr_pull, principal, mark("cluster.acr-pull", c.protect));
-                push(
-                    "cluster.acr-pull",
-                    vec![&cluster_address, registry_address],
-                    c.protect,
-                    DesiredSpec::RoleAssignment(assignment),
-                );
-            }
+        let mut expansion = Expansion { environment: &self.name, spec, out: Vec::new() };
+        let group = expansion.expand_group(&self.resource_group);
+        let registry = self.registry.as_ref().map(|r| expansion.expand_registry(r, &group));
+        let workspace = self.monitoring.as_ref().map(|m| expansion.expand_monitoring(m, &group));
+        if let Some(cluster) = &self.cluster {
+            expansion.expand_cluster(cluster, &group, registry.as_ref(), workspace.as_ref());
         }
-
         // The deployer, and the read-only planner: the same kinds under their own prefixes.
-        for (who, d) in [("deployer", &self.deployer), ("planner", &self.planner)] {
-            let Some(d) = d else { continue };
-            let at = |path: &str| format!("{who}.{path}");
-            let app = push(
-                &at("app"),
-                vec![],
-                d.protect,
-                DesiredSpec::Application(Application {
-                    address: Address::new(env, &at("app")),
-                    mark: mark(&at("app"), d.protect),
-                    display_name: d.name.clone(),
-                }),
-            );
-            let sp = push(
-                &at("sp"),
-                vec![&app],
-                d.protect,
-                DesiredSpec::ServicePrincipal(ServicePrincipal {
-                    address: Address::new(env, &at("sp")),
-                    mark: mark(&at("sp"), d.protect),
-                    application: app.clone(),
-                }),
-            );
-            if let Some(github) = &d.github {
-                for (name, subject) in github.subjects() {
-                    let credential = FederatedCredential {
-                        address: Address::new(env, &at(&format!("federated.{name}"))),
-                        mark: mark(&at(&format!("federated.{name}")), d.protect),
-                        application: app.clone(),
-                        name: name.clone(),
-                        issuer: GITHUB_ISSUER.to_owned(),
-                        subject,
-                        audiences: vec![FEDERATION_AUDIENCE.to_owned()],
-                    };
-                    push(
-                        &at(&format!("federated.{name}")),
-                        vec![&app],
-                        d.protect,
-                        DesiredSpec::FederatedCredential(credential),
-                    );
-                }
+        for (who, identity) in [("deployer", &self.deployer), ("planner", &self.planner)] {
+            if let Some(identity) = identity {
+                expansion.expand_identity(who, identity, &group, tenant);
             }
-            if let Some(days) = d.client_secret_days {
-                push(
-                    &at("secret"),
-                    vec![&app],
-                    d.protect,
-                    DesiredSpec::ClientSecret(ClientSecret {
-                        address: Address::new(env, &at("secret")),
-                        mark: mark(&at("secret"), d.protect),
-                        application: app.clone(),
-                        expires_in_days: days,
-                        end_date_time: None,
-                        subscription: sub.to_owned(),
-                        tenant: tenant.to_owned(),
-                        handover: None,
-                    }),
-                );
-            }
-            for (permission, app_role_id) in &d.graph_permissions {
-                let path = at(&format!("graph.{}", permission.to_ascii_lowercase().replace('.', "-")));
-                push(
-                    &path,
-                    vec![&sp],
-                    d.protect,
-                    DesiredSpec::GraphPermission(GraphPermission {
-                        address: Address::new(env, &path),
-                        principal: sp.clone(),
-                        permission: permission.clone(),
-                        app_role_id: app_role_id.clone(),
-                    }),
-                );
-            }
-            let (scope, mut needs) = match d.scope {
-                DeployerScope::Subscription => (ResourceId::subscription(sub), vec![&sp]),
-                DeployerScope::ResourceGroup => (ResourceId::resource_group(sub, &rg.name), vec![&sp, &group]),
-            };
-            needs.dedup();
-            let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
-            let assignment = RoleAssignment::new(scope, &d.role_definition, principal, mark(&at("role"), d.protect));
-            push(&at("role"), needs, d.protect, DesiredSpec::RoleAssignment(assignment));
         }
-        out
+        expansion.out
+    }
+}
+
+/// A resource already expanded, as the sections that depend on it see it.
+struct Expanded<'d, K> {
+    /// Its address: what a dependent waits for.
+    address: Address,
+    /// Its declaration: what a dependent reads (an id, a location).
+    resource: &'d K,
+}
+
+/// One environment's resources, as each section's `expand_*` adds its own with their edges.
+struct Expansion<'a> {
+    environment: &'a str,
+    spec: &'a str,
+    out: Vec<DesiredResource>,
+}
+
+impl Expansion<'_> {
+    fn address(&self, path: &str) -> Address {
+        Address::new(self.environment, path)
+    }
+
+    fn mark(&self, path: &str, protect: bool) -> Mark {
+        Mark::new(self.spec, &self.address(path), protect)
+    }
+
+    /// Returns `tags` with the ownership tag of the ARM resource at `path`.
+    fn owned(&self, tags: &Tags, path: &str, protect: bool) -> Tags {
+        let mut tags = tags.clone();
+        tags.insert(OWNER_TAG, self.mark(path, protect).tag_value());
+        tags
+    }
+
+    /// Adds the resource at `path`, after `depends_on`, and returns its address.
+    fn push(&mut self, path: &str, depends_on: &[&Address], protect: bool, spec: DesiredSpec) -> Address {
+        let address = self.address(path);
+        let depends_on = depends_on.iter().map(|a| (*a).clone()).collect();
+        self.out.push(DesiredResource { address: address.clone(), depends_on, protect, spec });
+        address
+    }
+
+    /// `resourceGroup:`: the group, on which every ARM resource of the environment depends.
+    fn expand_group<'d>(&mut self, declared: &'d Declared<ResourceGroup>) -> Expanded<'d, ResourceGroup> {
+        const PATH: &str = "resourceGroup";
+        let mut group = declared.resource.clone();
+        group.tags = self.owned(&group.tags, PATH, declared.protect);
+        let address = self.push(PATH, &[], declared.protect, DesiredSpec::ResourceGroup(group));
+        Expanded { address, resource: &declared.resource }
+    }
+
+    /// `registry:`: the registry, in the group.
+    fn expand_registry<'d>(
+        &mut self,
+        declared: &'d Declared<Registry>,
+        group: &Expanded<'_, ResourceGroup>,
+    ) -> Expanded<'d, Registry> {
+        const PATH: &str = "registry";
+        let mut registry = declared.resource.clone();
+        registry.tags = self.owned(&registry.tags, PATH, declared.protect);
+        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry));
+        Expanded { address, resource: &declared.resource }
+    }
+
+    /// `monitoring:`: the Log Analytics workspace, in the group.
+    fn expand_monitoring<'d>(
+        &mut self,
+        declared: &'d Declared<Workspace>,
+        group: &Expanded<'_, ResourceGroup>,
+    ) -> Expanded<'d, Workspace> {
+        const PATH: &str = "monitoring";
+        let mut workspace = declared.resource.clone();
+        workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
+        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace));
+        Expanded { address, resource: &declared.resource }
+    }
+
+    /// `cluster:`: the cluster; with `monitoring: true`, a data collection rule into the
+    /// environment's workspace (created before the cluster, whose add-on names it) and its
+    /// association; with `attachRegistry: true`, AcrPull on the registry for the kubelet identity.
+    fn expand_cluster(
+        &mut self,
+        declared: &ClusterDecl,
+        group: &Expanded<'_, ResourceGroup>,
+        registry: Option<&Expanded<'_, Registry>>,
+        workspace: Option<&Expanded<'_, Workspace>>,
+    ) {
+        let protect = declared.protect;
+        let c = &declared.resource;
+        let workspace = workspace.filter(|_| declared.monitoring);
+        let rule = workspace.map(|workspace| {
+            let rule = DataCollectionRule {
+                subscription: c.subscription.clone(),
+                resource_group: c.resource_group.clone(),
+                name: DataCollectionRule::default_name(&workspace.resource.location, &c.name),
+                location: workspace.resource.location.clone(),
+                workspace_id: workspace.resource.id(),
+                tags: self.owned(&c.tags, "cluster.dcr", protect),
+            };
+            let id = rule.id();
+            let depends_on = [&group.address, &workspace.address];
+            (self.push("cluster.dcr", &depends_on, protect, DesiredSpec::DataCollectionRule(rule)), id)
+        });
+
+        let mut cluster = c.clone();
+        cluster.monitoring_workspace = workspace.map(|w| w.resource.id());
+        cluster.tags = self.owned(&c.tags, "cluster", protect);
+        let cluster_id = cluster.id();
+        let mut needs = vec![&group.address];
+        if let Some((rule_address, _)) = &rule {
+            needs.push(rule_address);
+        }
+        let cluster_address = self.push("cluster", &needs, protect, DesiredSpec::Cluster(Box::new(cluster)));
+
+        if let Some((rule_address, rule_id)) = &rule {
+            let association = DataCollectionRuleAssociation { cluster_id, rule_id: rule_id.clone() };
+            let depends_on = [&cluster_address, rule_address];
+            let spec = DesiredSpec::DataCollectionRuleAssociation(association);
+            self.push("cluster.dcr-association", &depends_on, protect, spec);
+        }
+        if let (true, Some(registry)) = (declared.attach_registry, registry) {
+            let principal = PrincipalRef {
+                from: cluster_address.clone(),
+                field: "properties.identityProfile.kubeletidentity.objectId".to_owned(),
+            };
+            let acr_pull = exai_model::kinds::built_in_role("AcrPull").map(|(_, guid)| guid).unwrap_or_default();
+            let mark = self.mark("cluster.acr-pull", protect);
+            let assignment = RoleAssignment::new(registry.resource.id(), acr_pull, principal, mark);
+            let depends_on = [&cluster_address, &registry.address];
+            self.push("cluster.acr-pull", &depends_on, protect, DesiredSpec::RoleAssignment(assignment));
+        }
+    }
+
+    /// `deployer:` or `planner:` (`who`): the application, its service principal, a federated
+    /// credential per GitHub subject, the client secret, the Graph permissions and the role
+    /// assignment (which waits for the group when scoped to it).
+    fn expand_identity(&mut self, who: &str, d: &DeployerDecl, group: &Expanded<'_, ResourceGroup>, tenant: &str) {
+        let at = |path: &str| format!("{who}.{path}");
+        let protect = d.protect;
+        let application = Application {
+            address: self.address(&at("app")),
+            mark: self.mark(&at("app"), protect),
+            display_name: d.name.clone(),
+        };
+        let app = self.push(&at("app"), &[], protect, DesiredSpec::Application(application));
+        let principal = ServicePrincipal {
+            address: self.address(&at("sp")),
+            mark: self.mark(&at("sp"), protect),
+            application: app.clone(),
+        };
+        let sp = self.push(&at("sp"), &[&app], protect, DesiredSpec::ServicePrincipal(principal));
+        for (name, subject) in d.github.iter().flat_map(GitHubDecl::subjects) {
+            let path = at(&format!("federated.{name}"));
+            let credential = FederatedCredential {
+                address: self.address(&path),
+                mark: self.mark(&path, protect),
+                application: app.clone(),
+                name,
+                issuer: GITHUB_ISSUER.to_owned(),
+                subject,
+                audiences: vec![FEDERATION_AUDIENCE.to_owned()],
+            };
+            self.push(&path, &[&app], protect, DesiredSpec::FederatedCredential(credential));
+        }
+        if let Some(days) = d.client_secret_days {
+            let secret = ClientSecret {
+                address: self.address(&at("secret")),
+                mark: self.mark(&at("secret"), protect),
+                application: app.clone(),
+                expires_in_days: days,
+                end_date_time: None,
+                subscription: group.resource.subscription.clone(),
+                tenant: tenant.to_owned(),
+                handover: None,
+            };
+            self.push(&at("secret"), &[&app], protect, DesiredSpec::ClientSecret(secret));
+        }
+        for (permission, app_role_id) in &d.graph_permissions {
+            let path = at(&format!("graph.{}", permission.to_ascii_lowercase().replace('.', "-")));
+            let grant = GraphPermission {
+                address: self.address(&path),
+                principal: sp.clone(),
+                permission: permission.clone(),
+                app_role_id: app_role_id.clone(),
+            };
+            self.push(&path, &[&sp], protect, DesiredSpec::GraphPermission(grant));
+        }
+        let (scope, needs) = match d.scope {
+            DeployerScope::Subscription => (ResourceId::subscription(&group.resource.subscription), vec![&sp]),
+            DeployerScope::ResourceGroup => (group.resource.id(), vec![&sp, &group.address]),
+        };
+        let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
+        let assignment = RoleAssignment::new(scope, &d.role_definition, principal, self.mark(&at("role"), protect));
+        self.push(&at("role"), &needs, protect, DesiredSpec::RoleAssignment(assignment));
     }
 }
 
 impl Spec {
     /// Returns, for each declared resource whose name the spec writes and Azure may refuse
     /// (a registry name is global across Azure), its address and where the name is written.
-    pub fn name_positions(&self) -> Vec<(Address, crate::SourceSpan)> {
+    pub fn name_positions(&self) -> Vec<(Address, SourceSpan)> {
         self.environments
             .iter()
             .filter_map(|env| {

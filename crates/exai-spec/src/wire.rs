@@ -4,7 +4,11 @@
 //! which can then report every problem at once. The doc comments on these types are written for
 //! the people who edit `exai.yaml`: they become the descriptions in the JSON Schema, which editors
 //! show on hover.
+//!
+//! Enums the model also uses (SKUs, pool modes) are the model's own, deserialized here directly:
+//! their doc comments in `exai-model` are the schema's descriptions.
 
+use exai_model::kinds::{PoolMode, RegistrySku, WorkspaceSku};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -211,17 +215,6 @@ pub struct ResourceGroupSection {
     pub protect: Option<Spanned<bool>>,
 }
 
-/// A registry SKU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum RegistrySku {
-    /// Basic.
-    Basic,
-    /// Standard (what the recipe uses).
-    Standard,
-    /// Premium (geo-replication, private endpoints).
-    Premium,
-}
-
 /// `environments.<name>.registry:`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -246,15 +239,6 @@ pub struct RegistrySection {
     /// Never delete or replace this resource.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,
-}
-
-/// A Log Analytics pricing tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum WorkspaceSku {
-    /// Pay-as-you-go per GB (the default and the current tier).
-    PerGB2018,
-    /// A daily commitment tier.
-    CapacityReservation,
 }
 
 /// `environments.<name>.monitoring:`.
@@ -287,15 +271,6 @@ pub struct MonitoringSection {
 pub enum ClusterIdentity {
     /// A system-assigned managed identity (`--enable-managed-identity`).
     SystemAssigned,
-}
-
-/// A node pool's mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum PoolMode {
-    /// Runs system pods; a cluster needs at least one.
-    System,
-    /// Runs workloads only.
-    User,
 }
 
 /// `environments.<name>.cluster:`.

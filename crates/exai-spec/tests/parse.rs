@@ -40,7 +40,7 @@ fn valid_spec_expands_with_defaults_and_overrides() {
     assert_eq!(spec.environments[0].subscription, "ee000000-0000-4000-8000-000000000002");
     let names: Vec<_> = spec.environments.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["perso", "prod"], "file order is kept");
-    let prod = &spec.environments[1].resource_group;
+    let prod = &spec.environments[1].resource_group.resource;
     assert_eq!(prod.location.as_str(), "westeurope");
     assert_eq!(prod.tags.get("project"), Some("exai"));
     assert_eq!(prod.tags.get("env"), Some("prod"));

@@ -43,6 +43,7 @@
 
 use super::common::{foreign_tags, insert_desired_tags, insert_live_tags, live_tags};
 use crate::{Address, ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -121,11 +122,13 @@ fn find_path(value: &Value, segments: &[&str], at: String, found: &mut Vec<Strin
 }
 
 /// A node pool's mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+// exai-spec deserializes it directly (`nodePools[].mode`): these doc comments are the descriptions
+// in the spec's JSON Schema, written for people who edit `exai.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PoolMode {
-    /// System pods.
+    /// Runs system pods; a cluster needs at least one.
     System,
-    /// Workloads only.
+    /// Runs workloads only.
     User,
 }
 

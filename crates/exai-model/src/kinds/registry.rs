@@ -20,17 +20,20 @@ use super::common::{
     canonical_enum, foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags, live_tags, tags_differ,
 };
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// A registry SKU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+// exai-spec deserializes it directly (`registry.sku`): these doc comments are the descriptions
+// in the spec's JSON Schema, written for people who edit `exai.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RegistrySku {
     /// Basic.
     Basic,
-    /// Standard.
+    /// Standard (what the recipe uses).
     Standard,
-    /// Premium.
+    /// Premium (geo-replication, private endpoints).
     Premium,
 }
 

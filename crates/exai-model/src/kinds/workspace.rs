@@ -18,15 +18,18 @@
 use super::common::{canonical_enum, foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags};
 use super::common::{live_tags, tags_differ};
 use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// A Log Analytics pricing tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+// exai-spec deserializes it directly (`monitoring.sku`): these doc comments are the descriptions
+// in the spec's JSON Schema, written for people who edit `exai.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum WorkspaceSku {
-    /// Pay-as-you-go per GB.
+    /// Pay-as-you-go per GB (the default and the current tier).
     PerGB2018,
-    /// A commitment tier.
+    /// A daily commitment tier.
     CapacityReservation,
 }
 
