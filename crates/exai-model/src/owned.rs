@@ -67,8 +67,8 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
     let owner = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(OWNER_TAG))?.1.as_str()?;
     let mark = Mark::from_tag_value(owner)?;
     let info = KindName::of_azure_type(resource_type)?.info();
-    let Orphans::GroupScan(delete_request) = info.orphans else { return None };
-    let delete = vec![delete_request(&id)];
+    let Orphans::GroupScan = info.orphans else { return None };
+    let delete = vec![info.deletion.request(&id)];
     let mut fields = OwnedFields::new();
     if let Some(location) = item.get("location").and_then(Value::as_str) {
         fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));

@@ -55,18 +55,6 @@ fn tags_with_mark(document: &Value, mark: &Mark) -> Value {
     Value::Array(tags)
 }
 
-/// Returns the `removePassword` of the client secret whose id is
-/// `/applications/{app}/passwordCredentials/{keyId}`.
-fn remove_password(id: &ResourceId) -> ApiRequest {
-    let (application, key) = id.as_str().rsplit_once("/passwordCredentials/").unwrap_or_default();
-    ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))
-}
-
-/// Returns the DELETE of a Graph object, addressed by its path.
-fn delete_object(live: &LiveResource) -> Vec<ApiRequest> {
-    vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
-}
-
 fn object_id(document: &Value) -> Option<&str> {
     document.get("id").and_then(Value::as_str)
 }
@@ -220,6 +208,7 @@ impl Application {
         ),
         // Finding an application that left the spec means scanning the whole tenant.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphTags,
     };
 }
@@ -310,7 +299,7 @@ impl crate::Kind for Application {
                     resource_type: ClientSecret::AZURE_TYPE.to_owned(),
                     fields: [mark_field(&mark)].into_iter().collect(),
                     mark,
-                    delete: vec![remove_password(&live.id)],
+                    delete: vec![Self::INFO.deletion.request(&live.id)],
                     warning: Some("workflows that log in with this client secret stop working".to_owned()),
                     live,
                 })
@@ -329,9 +318,6 @@ impl crate::Kind for Application {
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -385,6 +371,7 @@ impl ServicePrincipal {
         destroy_warning: None,
         // Deleted with its application.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphTags,
     };
 }
@@ -447,9 +434,6 @@ impl crate::Kind for ServicePrincipal {
         let body = json!({ "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
-    }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         [mark_field(&self.mark)].into_iter().collect()
     }
@@ -479,6 +463,7 @@ impl FederatedCredential {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphDescription,
     };
 }
@@ -524,7 +509,7 @@ impl crate::Kind for FederatedCredential {
                     mark,
                     resource_type: Self::AZURE_TYPE.to_owned(),
                     fields: federated_fields(item),
-                    delete: delete_object(&live),
+                    delete: vec![Self::INFO.deletion.request(&live.id)],
                     warning: Some(format!(
                         "workflows whose token subject is `{}` can no longer log in",
                         item.get("subject").and_then(Value::as_str).unwrap_or("?")
@@ -576,9 +561,6 @@ impl crate::Kind for FederatedCredential {
         });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
-    }
     /// The mark is listed where the credential holds it, its `description`: a federated
     /// credential has no tags, and a plan must not show a field the object cannot have.
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
@@ -622,6 +604,7 @@ impl ClientSecret {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::GraphPassword,
         mark_place: crate::MarkPlace::GraphDisplayName,
     };
 }
@@ -667,7 +650,7 @@ impl crate::Kind for ClientSecret {
     /// apply, a deleted file), so nobody can use it. A new one is added into the file first,
     /// then the orphan is removed (it logs nobody in: no `--allow-delete` needed).
     fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.add_password(known), remove_password(&live.id)]
+        vec![self.add_password(known), Self::INFO.deletion.request(&live.id)]
     }
     fn update_reason(&self, live: &LiveResource) -> Option<String> {
         let verdict = self.handover_verdict(&live.document)?;
@@ -678,9 +661,6 @@ impl crate::Kind for ClientSecret {
                 key_of(&live.document).unwrap_or("?"),
             )
         })
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![remove_password(&live.id)]
     }
     /// The mark is not compared: Graph cannot rewrite a password credential's `displayName`,
     /// so a secret keeps the mark it was created with (an earlier exai's included) until it is
@@ -845,6 +825,7 @@ impl GraphPermission {
         destroy_warning: None,
         // Carries no mark, and is deleted with its principal.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::Unmarked,
     };
 }
@@ -903,9 +884,6 @@ impl crate::Kind for GraphPermission {
         });
         let path = format!("/servicePrincipals/{}/appRoleAssignments", known.path_value(&self.principal, "/id"));
         vec![lookup, ApiRequest::graph(Method::Post, path, Some(body))]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();

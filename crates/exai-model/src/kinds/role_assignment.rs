@@ -134,6 +134,7 @@ impl RoleAssignment {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::Arm(API_VERSION),
         mark_place: crate::MarkPlace::RoleAssignmentDescription,
     };
 }
@@ -205,7 +206,7 @@ impl crate::Kind for RoleAssignment {
                     mark,
                     resource_type: Self::AZURE_TYPE.to_owned(),
                     fields: self.live_fields(&live),
-                    delete: self.delete_requests(&live),
+                    delete: vec![Self::INFO.deletion.request(&live.id)],
                     warning: Some(format!("the principal loses the role `{role}` at this scope")),
                     live,
                 })
@@ -260,10 +261,6 @@ impl crate::Kind for RoleAssignment {
             "description": self.mark.text(),
         }});
         vec![ApiRequest::arm(Method::Put, live.id.as_str(), API_VERSION, Some(body))]
-    }
-
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![ApiRequest::arm(Method::Delete, live.id.as_str(), API_VERSION, None)]
     }
 
     fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
