@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{Answer, FakeAzure, Refusal, change, outcome, plan};
+use common::{Answer, FakeAzure, Refusal, change, outcome};
 use exai_executor::{ApplyEvent, ApplyOptions, ExecutorError, Outcome, apply, refuse_unsafe};
 use exai_model::{Address, ApiRequest, Method, OwnedFields};
-use exai_planner::{Action, Change};
+use exai_planner::{Action, Change, Plan};
 use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn dependencies_come_first() {
     let sender = FakeAzure::default();
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("cluster", Action::Create, &["rg", "registry"]),
         change("registry", Action::Create, &["rg"]),
         change("rg", Action::Create, &[]),
@@ -33,7 +33,7 @@ async fn dependencies_come_first() {
 async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
     let error = Refusal { status: 500, code: "InternalServerError", message: "boom" };
     let sender = FakeAzure::default().answering("PUT /registry", Answer::Fail(error));
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         change("registry", Action::Create, &["rg"]),
         change("acr-pull", Action::Create, &["registry"]),
@@ -62,7 +62,7 @@ async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
 /// in flight are: returns the most writes that were ever in flight at once.
 async fn most_in_flight(parallelism: usize) -> usize {
     let sender = FakeAzure::default().holding_writes();
-    let p = plan((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
+    let p = Plan::new((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
     let writes = &sender.writes;
     // One write is let through only once `parallelism` are held (or all that are left): an
     // apply that started fewer would never end (and time out), one that starts more is counted.
@@ -92,7 +92,7 @@ async fn parallelism_is_bounded_and_used() {
 #[tokio::test]
 async fn no_ops_send_nothing_and_a_cycle_is_skipped_not_hung() {
     let sender = FakeAzure::default();
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("same", Action::NoOp, &[]),
         change("a", Action::Create, &["b"]),
         change("b", Action::Create, &["a"]),
@@ -118,24 +118,30 @@ fn owned_by(mut c: Change, owner: Option<&str>) -> Change {
 #[test]
 fn deletes_need_permission_ownership_and_no_protection() {
     let replace = owned_by(change("rg", Action::Replace, &[]), Some("perso.rg"));
-    assert!(matches!(refuse_unsafe(&plan(vec![replace.clone()]), false), Err(ExecutorError::DeleteNotAllowed { .. })));
-    assert_eq!(refuse_unsafe(&plan(vec![replace.clone()]), true), Ok(()));
+    assert!(matches!(
+        refuse_unsafe(&Plan::new(vec![replace.clone()]), false),
+        Err(ExecutorError::DeleteNotAllowed { .. })
+    ));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![replace.clone()]), true), Ok(()));
 
     let foreign = owned_by(change("rg", Action::Delete, &[]), Some("someone-else"));
-    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
     // A mark naming the spec as well: its address is what must match.
     let marked = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.rg"));
-    assert_eq!(refuse_unsafe(&plan(vec![marked]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![marked]), true), Ok(()));
     let elsewhere = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.other"));
-    assert!(matches!(refuse_unsafe(&plan(vec![elsewhere]), true), Err(ExecutorError::NotOwned { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![elsewhere]), true), Err(ExecutorError::NotOwned { .. })));
     let untagged = owned_by(change("rg", Action::Delete, &[]), None);
-    assert!(matches!(refuse_unsafe(&plan(vec![untagged]), true), Err(ExecutorError::NotOwned { owner: None, .. })));
+    assert!(matches!(
+        refuse_unsafe(&Plan::new(vec![untagged]), true),
+        Err(ExecutorError::NotOwned { owner: None, .. })
+    ));
 
     let mut protected = replace;
     protected.protect = true;
-    assert!(matches!(refuse_unsafe(&plan(vec![protected]), true), Err(ExecutorError::Protected { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![protected]), true), Err(ExecutorError::Protected { .. })));
 
-    assert_eq!(refuse_unsafe(&plan(vec![change("rg", Action::Create, &[])]), false), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![change("rg", Action::Create, &[])]), false), Ok(()));
 
     // A federated credential lists its mark as the `description` that holds it.
     let described = |text: &str| {
@@ -143,9 +149,9 @@ fn deletes_need_permission_ownership_and_no_protection() {
         c.before = Some([("description".to_owned(), Value::from(text))].into_iter().collect());
         c
     };
-    assert_eq!(refuse_unsafe(&plan(vec![described("exai-owner:perso.cred")]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![described("exai-owner:perso.cred")]), true), Ok(()));
     assert!(matches!(
-        refuse_unsafe(&plan(vec![described("made by hand")]), true),
+        refuse_unsafe(&Plan::new(vec![described("made by hand")]), true),
         Err(ExecutorError::NotOwned { owner: None, .. })
     ));
 }
@@ -154,7 +160,7 @@ fn deletes_need_permission_ownership_and_no_protection() {
 async fn a_long_write_reports_progress_while_it_runs() {
     // The write is held until two progress reports were made while it ran.
     let sender = FakeAzure::default().holding_writes();
-    let p = plan(vec![change("cluster", Action::Create, &[])]);
+    let p = Plan::new(vec![change("cluster", Action::Create, &[])]);
     let events = Mutex::new(Vec::new());
     let on_event = |event: ApplyEvent| {
         let mut events = events.lock().unwrap();
@@ -188,10 +194,10 @@ async fn a_long_write_reports_progress_while_it_runs() {
 fn a_superseded_object_is_owned_by_the_address_before_its_tilde() {
     let mut old = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.deployer.role"));
     old.address = Address::parse("perso.deployer.role~1f0c3a9b").unwrap();
-    assert_eq!(refuse_unsafe(&plan(vec![old.clone()]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![old.clone()]), true), Ok(()));
     let mut foreign = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.other"));
     foreign.address = old.address.clone();
-    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
 }
 
 #[tokio::test]
@@ -231,7 +237,7 @@ async fn values_known_after_apply_fill_paths_and_bodies_and_replication_delays_a
         principal_retry: exai_executor::PrincipalRetry { retries: 2, base: Duration::from_millis(10) },
         ..Default::default()
     };
-    let report = apply(&plan(vec![app, sp, credential]), &sender, options, &|_| {}).await;
+    let report = apply(&Plan::new(vec![app, sp, credential]), &sender, options, &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
     let mut sent = sender.sent_with_bodies();
     // The credential and the principal both follow the application, in either order.
@@ -259,7 +265,7 @@ fn cluster_waiting_for_its_key() -> Change {
 #[tokio::test]
 async fn an_input_is_awaited_only_by_the_request_that_names_it() {
     let sender = FakeAzure::default();
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         cluster_waiting_for_its_key(),
         change("other", Action::Create, &[]),
@@ -302,7 +308,7 @@ async fn an_input_is_awaited_only_by_the_request_that_names_it() {
 #[tokio::test]
 async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
     let sender = FakeAzure::default();
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         cluster_waiting_for_its_key(),
         change("other", Action::Create, &[]),
@@ -380,7 +386,7 @@ async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_w
     credential.depends_on = vec![Address::new("perso", "deployer.app")];
     let sender = taken_key(&existing);
     let events = Mutex::new(Vec::new());
-    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|e| {
+    let report = apply(&Plan::new(vec![created_app, credential]), &sender, ApplyOptions::default(), &|e| {
         events.lock().unwrap().push(e)
     })
     .await;
@@ -403,7 +409,7 @@ async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_w
     let mut credential = credential_create("repo:a/b:ref:refs/heads/production");
     credential.depends_on = vec![Address::new("perso", "deployer.app")];
     let sender = taken_key(&existing);
-    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|_| {}).await;
+    let report = apply(&Plan::new(vec![created_app, credential]), &sender, ApplyOptions::default(), &|_| {}).await;
     assert_eq!(
         outcome(&report, "deployer.federated.main"),
         &Outcome::Failed {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Answer, FakeAzure, change, outcomes, plan};
+use common::{Answer, FakeAzure, change, outcomes};
 use exai_executor::{ApplyEvent, ApplyOptions, ApplyReport, Interrupt, Outcome, Recheck, apply};
 use exai_model::kinds::ResourceGroup;
 use exai_model::{
@@ -57,7 +57,7 @@ async fn interrupted_at(plan: &Plan, sender: &FakeAzure, path: &str) -> ApplyRep
 #[tokio::test]
 async fn an_interrupt_lets_the_round_trip_finish_follows_no_operation_and_starts_nothing() {
     let sender = long_running(&["/registry"]);
-    let p = plan(vec![
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         change("registry", Action::Create, &["rg"]),
         change("cluster", Action::Create, &["registry"]),
@@ -82,7 +82,7 @@ async fn an_interrupt_lets_the_round_trip_finish_follows_no_operation_and_starts
 #[tokio::test]
 async fn an_interrupt_while_an_operation_is_followed_stops_following_it() {
     let sender = long_running(&["/registry"]);
-    let p = plan(vec![change("registry", Action::Create, &[]), change("cluster", Action::Create, &["registry"])]);
+    let p = Plan::new(vec![change("registry", Action::Create, &[]), change("cluster", Action::Create, &["registry"])]);
     let report = interrupted_while_busy(&p, &sender, ApplyOptions::default()).await;
     assert_eq!(sender.sent(), ["PUT /registry"]);
     assert_eq!(
@@ -102,7 +102,7 @@ async fn a_change_interrupted_between_its_requests_is_in_flight_without_an_opera
     let sender = FakeAzure::default();
     let mut app = change("deployer.app", Action::Create, &[]);
     app.requests = ["/lookup", "/write"].map(|p| ApiRequest::arm(Method::Put, p, "2025-04-01", None)).to_vec();
-    let p = plan(vec![app]);
+    let p = Plan::new(vec![app]);
     let report = interrupted_at(&p, &sender, "/lookup").await;
     assert_eq!(sender.sent(), ["PUT /lookup"]);
     assert_eq!(outcomes(&report), [("perso.deployer.app".to_owned(), Outcome::Interrupted { operation: None })]);
@@ -111,7 +111,7 @@ async fn a_change_interrupted_between_its_requests_is_in_flight_without_an_opera
 #[tokio::test]
 async fn without_an_interrupt_every_operation_is_followed_to_its_end() {
     let sender = FakeAzure::default().answering("PUT /registry", Answer::Running);
-    let p = plan(vec![change("registry", Action::Create, &[]), change("cluster", Action::Create, &["registry"])]);
+    let p = Plan::new(vec![change("registry", Action::Create, &[]), change("cluster", Action::Create, &["registry"])]);
     let report = apply(&p, &sender, ApplyOptions::default(), &|_| {}).await;
     assert!(report.succeeded() && !report.interrupted(), "{report:?}");
     assert_eq!(sender.sent(), ["PUT /registry", "PUT /cluster"]);

@@ -1,4 +1,4 @@
-//! What the executor's tests share: plans built from a few changes, and [`FakeAzure`], a sender
+//! What the executor's tests share: changes to build plans of ([`exai_planner::Plan::new`]), and [`FakeAzure`], a sender
 //! whose answers, failures and pauses the test decides.
 //!
 //! Nothing here measures time. Where a test needs a write (or an operation Azure carries on) to
@@ -11,8 +11,8 @@
 
 use exai_azure::{Accepted, AzureError, Operation, Response};
 use exai_executor::{ApplyReport, Outcome, Sender};
-use exai_model::{Address, ApiRequest, Method, OwnedFields, ResourceId};
-use exai_planner::{Action, Change, FORMAT_VERSION, Plan, Summary};
+use exai_model::{Address, ApiRequest, Method, ResourceId};
+use exai_planner::{Action, Change};
 use serde_json::Value;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,36 +22,10 @@ use tokio::sync::{Notify, Semaphore, watch};
 /// `PUT /<name>`.
 pub fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
     Change {
-        address: Address::new("perso", name),
-        resource_type: "Test/things".into(),
         id: ResourceId::parse(&format!("/subscriptions/s/resourceGroups/rg/providers/Test/things/{name}")).ok(),
-        id_note: None,
-        action,
-        reason: None,
-        in_progress: None,
-        warning: None,
-        before: None,
-        after: None,
-        after_unknown: Default::default(),
-        protect: false,
-        blocked: None,
-        diffs: vec![],
-        observed: OwnedFields::new(),
-        fingerprint: None,
         depends_on: depends_on.iter().map(|d| Address::new("perso", d)).collect(),
         requests: vec![ApiRequest::arm(Method::Put, format!("/{name}"), "2025-04-01", None)],
-    }
-}
-
-/// Returns a plan of `changes`, in that order.
-pub fn plan(changes: Vec<Change>) -> Plan {
-    Plan {
-        format_version: FORMAT_VERSION,
-        exai_version: String::new(),
-        spec: None,
-        environments: Vec::new(),
-        resource_changes: changes,
-        summary: Summary::default(),
+        ..Change::new(Address::new("perso", name), "Test/things", action)
     }
 }
 
