@@ -39,6 +39,22 @@ pub struct OwnedObject {
     pub warning: Option<String>,
 }
 
+impl OwnedObject {
+    /// Returns the object of kind `kind` found as `live`: its type and the request that deletes
+    /// it both come from the kind's row of the table, so they cannot name two kinds.
+    pub fn found(kind: KindName, mark: Mark, live: LiveResource, fields: OwnedFields, warning: Option<String>) -> Self {
+        let info = kind.info();
+        Self {
+            mark,
+            resource_type: info.azure_type.to_owned(),
+            delete: vec![info.deletion.request(&live.id)],
+            live,
+            fields,
+            warning,
+        }
+    }
+}
+
 /// Returns the read that lists the ARM resources carrying exai's ownership tag in resource group
 /// `group` of `subscription` (`Resources_ListByResourceGroup` with `$filter=tagName eq
 /// 'exai-owner'`, 2025-04-01; tag filters cannot be combined with others).

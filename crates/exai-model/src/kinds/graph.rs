@@ -295,14 +295,9 @@ impl crate::Kind for Application {
                     id: ResourceId::graph(format!("/applications/{app}/passwordCredentials/{key}")),
                     document: password.clone(),
                 };
-                Some(OwnedObject {
-                    resource_type: ClientSecret::AZURE_TYPE.to_owned(),
-                    fields: [mark_field(&mark)].into_iter().collect(),
-                    mark,
-                    delete: vec![Self::INFO.deletion.request(&live.id)],
-                    warning: Some("workflows that log in with this client secret stop working".to_owned()),
-                    live,
-                })
+                let fields = [mark_field(&mark)].into_iter().collect();
+                let warning = "workflows that log in with this client secret stop working".to_owned();
+                Some(OwnedObject::found(crate::KindName::ClientSecret, mark, live, fields, Some(warning)))
             })
             .collect()
     }
@@ -505,17 +500,17 @@ impl crate::Kind for FederatedCredential {
                 let id =
                     ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
                 let live = LiveResource { id, document: item.clone() };
-                Some(OwnedObject {
+                let warning = format!(
+                    "workflows whose token subject is `{}` can no longer log in",
+                    item.get("subject").and_then(Value::as_str).unwrap_or("?")
+                );
+                Some(OwnedObject::found(
+                    crate::KindName::FederatedCredential,
                     mark,
-                    resource_type: Self::AZURE_TYPE.to_owned(),
-                    fields: federated_fields(item),
-                    delete: vec![Self::INFO.deletion.request(&live.id)],
-                    warning: Some(format!(
-                        "workflows whose token subject is `{}` can no longer log in",
-                        item.get("subject").and_then(Value::as_str).unwrap_or("?")
-                    )),
                     live,
-                })
+                    federated_fields(item),
+                    Some(warning),
+                ))
             })
             .collect()
     }
@@ -976,6 +971,27 @@ mod tests {
         ]});
         assert_eq!(permission.select_live(answer).unwrap().unwrap()["id"], "a2");
         assert!(graph_permission("Mail.Send").is_none(), "only the permissions exai knows");
+    }
+
+    /// A secret found in the application's read is a client secret, removed through its
+    /// application as a declared one is, never deleted as the application would be.
+    #[test]
+    fn an_orphaned_client_secret_is_removed_as_a_declared_one_is() {
+        use crate::Kind;
+        let mark = Mark::new("my-org/exai", &Address::new("perso", "deployer.secret"), false);
+        let answer = json!({"value": [{"id": "a1", "displayName": "exai-perso-github-sp", "passwordCredentials": [
+            {"keyId": "k1", "displayName": mark.text()},
+            {"keyId": "k2", "displayName": "made by hand"},
+        ]}]});
+        let found = application().owned_in(&answer, Known::nothing());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].resource_type, ClientSecret::AZURE_TYPE);
+        let declared = crate::KindName::ClientSecret.info().deletion.request(&found[0].live.id);
+        assert_eq!(found[0].delete, [declared.clone()]);
+        assert_eq!(
+            (declared.method, declared.path.as_str(), declared.body),
+            (Method::Post, "/v1.0/applications/a1/removePassword", Some(json!({"keyId": "k1"})))
+        );
     }
 
     fn application() -> Application {

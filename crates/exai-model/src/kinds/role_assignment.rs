@@ -202,14 +202,9 @@ impl crate::Kind for RoleAssignment {
                 let live = LiveResource { id, document: item.clone() };
                 let role = item.pointer("/properties/roleDefinitionId").and_then(Value::as_str).map(role_guid)?;
                 let role = built_in_role_name(&role).map_or(role.clone(), str::to_owned);
-                Some(crate::OwnedObject {
-                    mark,
-                    resource_type: Self::AZURE_TYPE.to_owned(),
-                    fields: self.live_fields(&live),
-                    delete: vec![Self::INFO.deletion.request(&live.id)],
-                    warning: Some(format!("the principal loses the role `{role}` at this scope")),
-                    live,
-                })
+                let warning = format!("the principal loses the role `{role}` at this scope");
+                let fields = self.live_fields(&live);
+                Some(crate::OwnedObject::found(crate::KindName::RoleAssignment, mark, live, fields, Some(warning)))
             })
             .collect()
     }
