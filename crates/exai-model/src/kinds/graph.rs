@@ -987,7 +987,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].resource_type, ClientSecret::AZURE_TYPE);
         let declared = crate::KindName::ClientSecret.info().deletion.request(&found[0].live.id);
-        assert_eq!(found[0].delete, [declared.clone()]);
+        assert_eq!(found[0].delete, std::slice::from_ref(&declared));
         assert_eq!(
             (declared.method, declared.path.as_str(), declared.body),
             (Method::Post, "/v1.0/applications/a1/removePassword", Some(json!({"keyId": "k1"})))
