@@ -127,59 +127,35 @@ fn operation_ended(old: &Change, new: &Change) -> bool {
 mod tests {
     use super::*;
     use exai_model::{OwnedFields, ResourceId};
-    use exai_planner::{FORMAT_VERSION, Summary};
 
     fn change(name: &str, action: Action, before: &[(&str, &str)]) -> Change {
         let before: OwnedFields =
             before.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect::<OwnedFields>();
         Change {
-            address: Address::new("perso", name),
-            resource_type: "Test/things".into(),
             id: ResourceId::parse(&format!("/subscriptions/s/resourceGroups/{name}")).ok(),
-            id_note: None,
-            action,
-            reason: None,
-            in_progress: None,
-            warning: None,
             fingerprint: (!before.is_empty()).then(|| exai_model::fingerprint(&before)),
             before: (!before.is_empty()).then_some(before),
-            after: None,
-            after_unknown: Default::default(),
-            blocked: None,
-            protect: false,
-            diffs: vec![],
-            observed: OwnedFields::new(),
-            depends_on: vec![],
-            requests: vec![],
-        }
-    }
-
-    fn plan(changes: Vec<Change>) -> Plan {
-        Plan {
-            format_version: FORMAT_VERSION,
-            exai_version: String::new(),
-            spec: None,
-            environments: vec![],
-            resource_changes: changes,
-            summary: Summary::default(),
+            ..Change::new(Address::new("perso", name), "Test/things", action)
         }
     }
 
     #[test]
     fn the_same_plan_is_not_stale() {
-        let p =
-            plan(vec![change("rg", Action::Update, &[("tags.project", "exai")]), change("new", Action::Create, &[])]);
+        let p = Plan::new(vec![
+            change("rg", Action::Update, &[("tags.project", "exai")]),
+            change("new", Action::Create, &[]),
+        ]);
         assert_eq!(stale_changes(&p, &p.clone()), vec![]);
     }
 
     #[test]
     fn each_difference_is_named_with_its_field() {
-        let reviewed = plan(vec![
+        let reviewed = Plan::new(vec![
             change("rg", Action::Update, &[("tags.project", "exai")]),
             change("new", Action::Create, &[]),
             change("gone", Action::Update, &[("location", "francecentral")]),
         ]);
-        let fresh = plan(vec![
+        let fresh = Plan::new(vec![
             change("rg", Action::Update, &[("tags.project", "other")]),
             change("new", Action::NoOp, &[("location", "francecentral")]),
             change("extra", Action::Delete, &[("tags.exai-owner", "perso.extra")]),
@@ -208,13 +184,13 @@ mod tests {
     fn a_plan_made_while_azure_worked_is_not_stale_once_it_is_done() {
         use exai_planner::Operation::{Creating, Deleting};
         let fields = [("tags.project", "exai")];
-        let reviewed = plan(vec![
+        let reviewed = Plan::new(vec![
             waiting("created", Creating, &fields),
             waiting("failed", Creating, &fields),
             waiting("still", Creating, &fields),
             waiting("deleted", Deleting, &fields),
         ]);
-        let fresh = plan(vec![
+        let fresh = Plan::new(vec![
             change("created", Action::NoOp, &fields),
             change("failed", Action::Update, &fields),
             waiting("still", Creating, &fields),
@@ -226,13 +202,13 @@ mod tests {
     #[test]
     fn what_changed_while_azure_worked_still_makes_a_plan_stale() {
         use exai_planner::Operation::Creating;
-        let reviewed = plan(vec![
+        let reviewed = Plan::new(vec![
             waiting("changed", Creating, &[("tags.project", "exai")]),
             waiting("replaced", Creating, &[("location", "francecentral")]),
             change("started", Action::NoOp, &[("tags.project", "exai")]),
             waiting("gone", Creating, &[("tags.project", "exai")]),
         ]);
-        let fresh = plan(vec![
+        let fresh = Plan::new(vec![
             change("changed", Action::Update, &[("tags.project", "other")]),
             change("replaced", Action::Replace, &[("location", "francecentral")]),
             waiting("started", Creating, &[("tags.project", "exai")]),

@@ -3,115 +3,27 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_azure::{Accepted, AzureError, Operation};
-use exai_executor::{ApplyEvent, ApplyOptions, ExecutorError, Outcome, Sender, apply, refuse_unsafe};
-use exai_model::{Address, ApiRequest, Method, OwnedFields, ResourceId};
-use exai_planner::{Action, Change, FORMAT_VERSION, Plan, Summary};
+mod common;
+
+use common::{Answer, FakeAzure, Refusal, change, outcome};
+use exai_executor::{ApplyEvent, ApplyOptions, ExecutorError, Outcome, apply, refuse_unsafe};
+use exai_model::{Address, ApiRequest, Method, OwnedFields};
+use exai_planner::{Action, Change, Plan};
 use serde_json::Value;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-/// Records writes in order, fails the paths it is told to, and measures concurrency.
-#[derive(Default)]
-struct FakeSender {
-    sent: Mutex<Vec<String>>,
-    failing: Vec<String>,
-    /// How long each write takes (20 ms when zero).
-    latency: Duration,
-    running: AtomicUsize,
-    most_at_once: AtomicUsize,
-}
-
-impl FakeSender {
-    async fn round_trip(&self, path: String, fail: bool) -> Result<(), AzureError> {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most_at_once.fetch_max(now, Ordering::SeqCst);
-        tokio::time::sleep(if self.latency.is_zero() { Duration::from_millis(20) } else { self.latency }).await;
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        self.sent.lock().unwrap().push(path.clone());
-        if fail {
-            return Err(AzureError::Api {
-                method: "PUT".into(),
-                url: path,
-                status: 500,
-                code: "InternalServerError".into(),
-                message: "boom".into(),
-                request_id: Some("req-1".into()),
-            });
-        }
-        Ok(())
-    }
-}
-
-impl Sender for FakeSender {
-    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
-        let path = request.path.clone();
-        let fail = self.failing.contains(&path);
-        async move { self.round_trip(path, fail).await.map(|()| Accepted::Done(None)) }
-    }
-    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    fn url(&self, request: &ApiRequest) -> String {
-        request.path.clone()
-    }
-}
-
-fn change(name: &str, action: Action, depends_on: &[&str]) -> Change {
-    Change {
-        address: Address::new("perso", name),
-        resource_type: "Test/things".into(),
-        id: Some(
-            ResourceId::parse(&format!("/subscriptions/s/resourceGroups/rg/providers/Test/things/{name}")).unwrap(),
-        ),
-        id_note: None,
-        action,
-        reason: None,
-        in_progress: None,
-        warning: None,
-        before: None,
-        after: None,
-        after_unknown: Default::default(),
-        protect: false,
-        blocked: None,
-        diffs: vec![],
-        observed: OwnedFields::new(),
-        fingerprint: None,
-        depends_on: depends_on.iter().map(|d| Address::new("perso", d)).collect(),
-        requests: vec![ApiRequest::arm(Method::Put, format!("/{name}"), "2025-04-01", None)],
-    }
-}
-
-fn plan(changes: Vec<Change>) -> Plan {
-    Plan {
-        format_version: FORMAT_VERSION,
-        exai_version: String::new(),
-        spec: None,
-        environments: Vec::new(),
-        resource_changes: changes,
-        summary: Summary::default(),
-    }
-}
-
-fn outcome<'a>(report: &'a exai_executor::ApplyReport, name: &str) -> &'a Outcome {
-    &report.outcomes.iter().find(|(a, _)| a.as_str() == format!("perso.{name}")).unwrap().1
-}
 
 #[tokio::test]
 async fn dependencies_come_first() {
-    let sender = FakeSender::default();
-    let p = plan(vec![
+    let sender = FakeAzure::default();
+    let p = Plan::new(vec![
         change("cluster", Action::Create, &["rg", "registry"]),
         change("registry", Action::Create, &["rg"]),
         change("rg", Action::Create, &[]),
     ]);
     let report = apply(&p, &sender, ApplyOptions::default(), &|_| {}).await;
     assert!(report.succeeded());
-    assert_eq!(*sender.sent.lock().unwrap(), ["/rg", "/registry", "/cluster"]);
+    assert_eq!(sender.sent(), ["PUT /rg", "PUT /registry", "PUT /cluster"]);
     // The report lists resources in plan order.
     let order: Vec<&str> = report.outcomes.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(order, ["perso.cluster", "perso.registry", "perso.rg"]);
@@ -119,8 +31,9 @@ async fn dependencies_come_first() {
 
 #[tokio::test]
 async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
-    let sender = FakeSender { failing: vec!["/registry".into()], ..Default::default() };
-    let p = plan(vec![
+    let error = Refusal { status: 500, code: "InternalServerError", message: "boom" };
+    let sender = FakeAzure::default().answering("PUT /registry", Answer::Fail(error));
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         change("registry", Action::Create, &["rg"]),
         change("acr-pull", Action::Create, &["registry"]),
@@ -145,21 +58,41 @@ async fn a_failure_skips_its_dependants_and_lets_independent_branches_finish() {
     assert!(hint.is_some(), "a 500 comes with a hint");
 }
 
+/// Applies 8 independent creates with `parallelism`, holding every write until as many as can be
+/// in flight are: returns the most writes that were ever in flight at once.
+async fn most_in_flight(parallelism: usize) -> usize {
+    let sender = FakeAzure::default().holding_writes();
+    let p = Plan::new((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
+    let writes = &sender.writes;
+    // One write is let through only once `parallelism` are held (or all that are left): an
+    // apply that started fewer would never end (and time out), one that starts more is counted.
+    let release = async {
+        for left in (1..=8).rev() {
+            writes.until_held(parallelism.min(left)).await;
+            writes.let_through(1);
+        }
+    };
+    let options = ApplyOptions { parallelism, ..Default::default() };
+    let (report, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(apply(&p, &sender, options, &|_| {}), release)
+    })
+    .await
+    .expect("the apply starts as many writes as its parallelism allows");
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(sender.sent().len(), 8);
+    writes.most_at_once()
+}
+
 #[tokio::test]
 async fn parallelism_is_bounded_and_used() {
-    let sender = FakeSender::default();
-    let p = plan((0..8).map(|i| change(&format!("r{i}"), Action::Create, &[])).collect());
-    apply(&p, &sender, ApplyOptions { parallelism: 3, ..Default::default() }, &|_| {}).await;
-    assert_eq!(sender.most_at_once.load(Ordering::SeqCst), 3);
-    let serial = FakeSender::default();
-    apply(&p, &serial, ApplyOptions { parallelism: 1, ..Default::default() }, &|_| {}).await;
-    assert_eq!(serial.most_at_once.load(Ordering::SeqCst), 1);
+    assert_eq!(most_in_flight(3).await, 3);
+    assert_eq!(most_in_flight(1).await, 1);
 }
 
 #[tokio::test]
 async fn no_ops_send_nothing_and_a_cycle_is_skipped_not_hung() {
-    let sender = FakeSender::default();
-    let p = plan(vec![
+    let sender = FakeAzure::default();
+    let p = Plan::new(vec![
         change("same", Action::NoOp, &[]),
         change("a", Action::Create, &["b"]),
         change("b", Action::Create, &["a"]),
@@ -167,7 +100,7 @@ async fn no_ops_send_nothing_and_a_cycle_is_skipped_not_hung() {
     let report = tokio::time::timeout(Duration::from_secs(5), apply(&p, &sender, ApplyOptions::default(), &|_| {}))
         .await
         .unwrap();
-    assert!(sender.sent.lock().unwrap().is_empty());
+    assert!(sender.sent().is_empty());
     assert_eq!(outcome(&report, "same"), &Outcome::Unchanged);
     assert!(matches!(outcome(&report, "a"), Outcome::Skipped { .. }));
     assert!(matches!(outcome(&report, "b"), Outcome::Skipped { .. }));
@@ -185,24 +118,30 @@ fn owned_by(mut c: Change, owner: Option<&str>) -> Change {
 #[test]
 fn deletes_need_permission_ownership_and_no_protection() {
     let replace = owned_by(change("rg", Action::Replace, &[]), Some("perso.rg"));
-    assert!(matches!(refuse_unsafe(&plan(vec![replace.clone()]), false), Err(ExecutorError::DeleteNotAllowed { .. })));
-    assert_eq!(refuse_unsafe(&plan(vec![replace.clone()]), true), Ok(()));
+    assert!(matches!(
+        refuse_unsafe(&Plan::new(vec![replace.clone()]), false),
+        Err(ExecutorError::DeleteNotAllowed { .. })
+    ));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![replace.clone()]), true), Ok(()));
 
     let foreign = owned_by(change("rg", Action::Delete, &[]), Some("someone-else"));
-    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
     // A mark naming the spec as well: its address is what must match.
     let marked = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.rg"));
-    assert_eq!(refuse_unsafe(&plan(vec![marked]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![marked]), true), Ok(()));
     let elsewhere = owned_by(change("rg", Action::Delete, &[]), Some("my-org/exai:perso.other"));
-    assert!(matches!(refuse_unsafe(&plan(vec![elsewhere]), true), Err(ExecutorError::NotOwned { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![elsewhere]), true), Err(ExecutorError::NotOwned { .. })));
     let untagged = owned_by(change("rg", Action::Delete, &[]), None);
-    assert!(matches!(refuse_unsafe(&plan(vec![untagged]), true), Err(ExecutorError::NotOwned { owner: None, .. })));
+    assert!(matches!(
+        refuse_unsafe(&Plan::new(vec![untagged]), true),
+        Err(ExecutorError::NotOwned { owner: None, .. })
+    ));
 
     let mut protected = replace;
     protected.protect = true;
-    assert!(matches!(refuse_unsafe(&plan(vec![protected]), true), Err(ExecutorError::Protected { .. })));
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![protected]), true), Err(ExecutorError::Protected { .. })));
 
-    assert_eq!(refuse_unsafe(&plan(vec![change("rg", Action::Create, &[])]), false), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![change("rg", Action::Create, &[])]), false), Ok(()));
 
     // A federated credential lists its mark as the `description` that holds it.
     let described = |text: &str| {
@@ -210,79 +149,55 @@ fn deletes_need_permission_ownership_and_no_protection() {
         c.before = Some([("description".to_owned(), Value::from(text))].into_iter().collect());
         c
     };
-    assert_eq!(refuse_unsafe(&plan(vec![described("exai-owner:perso.cred")]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![described("exai-owner:perso.cred")]), true), Ok(()));
     assert!(matches!(
-        refuse_unsafe(&plan(vec![described("made by hand")]), true),
+        refuse_unsafe(&Plan::new(vec![described("made by hand")]), true),
         Err(ExecutorError::NotOwned { owner: None, .. })
     ));
 }
 
 #[tokio::test]
 async fn a_long_write_reports_progress_while_it_runs() {
-    let sender = FakeSender { latency: Duration::from_millis(300), ..Default::default() };
-    let p = plan(vec![change("cluster", Action::Create, &[])]);
+    // The write is held until two progress reports were made while it ran.
+    let sender = FakeAzure::default().holding_writes();
+    let p = Plan::new(vec![change("cluster", Action::Create, &[])]);
     let events = Mutex::new(Vec::new());
-    let options = ApplyOptions { progress_every: Duration::from_millis(50), ..Default::default() };
-    apply(&p, &sender, options, &|e| events.lock().unwrap().push(e)).await;
-    let events = events.into_inner().unwrap();
-    let progress = events.iter().filter(|e| matches!(e, ApplyEvent::StillRunning { .. })).count();
-    assert!(progress >= 2, "{events:?}");
+    let on_event = |event: ApplyEvent| {
+        let mut events = events.lock().unwrap();
+        events.push(event);
+        if events.iter().filter(|e| matches!(e, ApplyEvent::StillRunning { .. })).count() == 2 {
+            sender.writes.let_through(1);
+        }
+    };
+    let options = ApplyOptions { progress_every: Duration::from_millis(1), ..Default::default() };
+    let report = tokio::time::timeout(Duration::from_secs(10), apply(&p, &sender, options, &on_event))
+        .await
+        .expect("the write is let through after two reports");
+    assert!(report.succeeded(), "{report:?}");
     // Progress comes between the request and the end, never after.
-    let finished = events.iter().position(|e| matches!(e, ApplyEvent::Finished { .. })).unwrap();
-    assert!(events[finished..].iter().all(|e| !matches!(e, ApplyEvent::StillRunning { .. })));
+    let kinds: Vec<&str> = events
+        .into_inner()
+        .unwrap()
+        .iter()
+        .map(|e| match e {
+            ApplyEvent::Started { .. } => "started",
+            ApplyEvent::Request { .. } => "request",
+            ApplyEvent::StillRunning { .. } => "still running",
+            ApplyEvent::Finished { .. } => "finished",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["started", "request", "still running", "still running", "finished"]);
 }
 
 #[test]
 fn a_superseded_object_is_owned_by_the_address_before_its_tilde() {
     let mut old = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.deployer.role"));
     old.address = Address::parse("perso.deployer.role~1f0c3a9b").unwrap();
-    assert_eq!(refuse_unsafe(&plan(vec![old.clone()]), true), Ok(()));
+    assert_eq!(refuse_unsafe(&Plan::new(vec![old.clone()]), true), Ok(()));
     let mut foreign = owned_by(change("deployer.role", Action::Delete, &[]), Some("perso.other"));
     foreign.address = old.address.clone();
-    assert!(matches!(refuse_unsafe(&plan(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
-}
-
-/// Answers like Graph: a created application with an id; the first service principal creation
-/// refused as Entra does while it replicates a new application.
-#[derive(Default)]
-struct GraphLike {
-    sent: Mutex<Vec<String>>,
-    refused_once: AtomicUsize,
-}
-
-impl Sender for GraphLike {
-    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
-        let path = request.path.clone();
-        let body = request.body.clone();
-        async move {
-            self.sent.lock().unwrap().push(format!("{path} {}", body.clone().unwrap_or_default()));
-            if path == "/v1.0/applications" {
-                return Ok(Accepted::Done(Some(serde_json::json!({"id": "app-object-id", "appId": "app-id"}))));
-            }
-            if path == "/v1.0/servicePrincipals" && self.refused_once.fetch_add(1, Ordering::SeqCst) == 0 {
-                return Err(AzureError::Api {
-                    method: "POST".into(),
-                    url: path,
-                    status: 400,
-                    code: "Request_BadRequest".into(),
-                    message:
-                        "The appId 'app-id' of the service principal does not reference a valid application object."
-                            .into(),
-                    request_id: None,
-                });
-            }
-            Ok(Accepted::Done(body))
-        }
-    }
-    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    fn url(&self, request: &ApiRequest) -> String {
-        request.path.clone()
-    }
+    assert!(matches!(refuse_unsafe(&Plan::new(vec![foreign]), true), Err(ExecutorError::NotOwned { .. })));
 }
 
 #[tokio::test]
@@ -305,21 +220,38 @@ async fn values_known_after_apply_fill_paths_and_bodies_and_replication_delays_a
         ),
         Some(serde_json::json!({"name": "main"})),
     )];
-    let sender = GraphLike::default();
+    // Graph answers a created application with its ids, and refuses the first service principal
+    // creation as Entra does while it replicates a new application.
+    let replicating = Refusal {
+        status: 400,
+        code: "Request_BadRequest",
+        message: "The appId 'app-id' of the service principal does not reference a valid application object.",
+    };
+    let sender = FakeAzure::default()
+        .answering(
+            "POST /v1.0/applications",
+            Answer::Document(serde_json::json!({"id": "app-object-id", "appId": "app-id"})),
+        )
+        .answering("POST /v1.0/servicePrincipals", Answer::FailFirst(replicating));
     let options = ApplyOptions {
         principal_retry: exai_executor::PrincipalRetry { retries: 2, base: Duration::from_millis(10) },
         ..Default::default()
     };
-    let report = apply(&plan(vec![app, sp, credential]), &sender, options, &|_| {}).await;
+    let report = apply(&Plan::new(vec![app, sp, credential]), &sender, options, &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
-    let sent = sender.sent.into_inner().unwrap();
-    assert!(
-        sent.contains(&"/v1.0/applications/app-object-id/federatedIdentityCredentials {\"name\":\"main\"}".to_owned()),
-        "{sent:#?}"
+    let mut sent = sender.sent_with_bodies();
+    // The credential and the principal both follow the application, in either order.
+    sent[1..].sort();
+    assert_eq!(
+        sent,
+        [
+            r#"POST /v1.0/applications {"displayName":"x"}"#,
+            r#"POST /v1.0/applications/app-object-id/federatedIdentityCredentials {"name":"main"}"#,
+            // Refused once while Entra replicates, then sent again.
+            r#"POST /v1.0/servicePrincipals {"appId":"app-id"}"#,
+            r#"POST /v1.0/servicePrincipals {"appId":"app-id"}"#,
+        ]
     );
-    let principals: Vec<&String> = sent.iter().filter(|s| s.starts_with("/v1.0/servicePrincipals")).collect();
-    assert_eq!(principals.len(), 2, "refused once while Entra replicates, then sent again: {sent:#?}");
-    assert!(principals.iter().all(|s| s.ends_with("{\"appId\":\"app-id\"}")), "{principals:?}");
 }
 
 /// A cluster whose create body waits for the input `perso.cluster.ssh-key`.
@@ -332,8 +264,8 @@ fn cluster_waiting_for_its_key() -> Change {
 
 #[tokio::test]
 async fn an_input_is_awaited_only_by_the_request_that_names_it() {
-    let sender = FakeSender::default();
-    let p = plan(vec![
+    let sender = FakeAzure::default();
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         cluster_waiting_for_its_key(),
         change("other", Action::Create, &[]),
@@ -367,7 +299,7 @@ async fn an_input_is_awaited_only_by_the_request_that_names_it() {
         .await
         .expect("nothing but the cluster waits for the key");
     assert!(report.succeeded(), "{report:?}");
-    assert_eq!(sender.sent.lock().unwrap().last().map(String::as_str), Some("/cluster"));
+    assert_eq!(sender.sent().last().map(String::as_str), Some("PUT /cluster"));
     let bodies = bodies.lock().unwrap();
     let (_, body) = bodies.iter().find(|(a, _)| a == "perso.cluster").unwrap();
     assert_eq!(body, &Some(serde_json::json!({"properties": {"keyData": "ssh-rsa KEY"}})));
@@ -375,8 +307,8 @@ async fn an_input_is_awaited_only_by_the_request_that_names_it() {
 
 #[tokio::test]
 async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
-    let sender = FakeSender::default();
-    let p = plan(vec![
+    let sender = FakeAzure::default();
+    let p = Plan::new(vec![
         change("rg", Action::Create, &[]),
         cluster_waiting_for_its_key(),
         change("other", Action::Create, &[]),
@@ -397,48 +329,27 @@ async fn a_failed_input_fails_the_resource_that_needs_it_and_nothing_else() {
         Outcome::Failed { error: "cannot write the SSH key file `k`: denied".into() }
     );
     assert_eq!(*outcome(&report, "other"), Outcome::Done(Action::Create));
-    assert!(!sender.sent.lock().unwrap().iter().any(|p| p == "/cluster"), "the create was not sent");
+    assert!(!sender.sent().iter().any(|p| p == "PUT /cluster"), "the create was not sent");
     assert_eq!(
         *hints.lock().unwrap(),
         [("perso.cluster".to_owned(), Some("check that the directory is writable".to_owned()))]
     );
 }
 
-/// Answers every POST with Graph's 409 for a duplicate key, and every GET with `existing`.
-struct TakenKey {
-    existing: Value,
-    sent: Mutex<Vec<String>>,
-}
-
-impl Sender for TakenKey {
-    fn start(&self, request: &ApiRequest) -> impl std::future::Future<Output = Result<Accepted, AzureError>> + Send {
-        let line = format!("{} {}", request.method, request.path_and_query());
-        let method = request.method;
-        let path = request.path.clone();
-        async move {
-            self.sent.lock().unwrap().push(line);
-            match method {
-                Method::Get => Ok(Accepted::Done(Some(self.existing.clone()))),
-                _ => Err(AzureError::Api {
-                    method: "POST".into(),
-                    url: path,
-                    status: 409,
-                    code: "Request_MultipleObjectsWithSameKeyValue".into(),
-                    message: "FederatedIdentityCredential with name main already exists.".into(),
-                    request_id: None,
-                }),
-            }
-        }
-    }
-    async fn follow(&self, _request: &ApiRequest, _operation: Operation) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    async fn wait_until_settled(&self, _read: &ApiRequest) -> Result<Option<Value>, AzureError> {
-        Ok(None)
-    }
-    fn url(&self, request: &ApiRequest) -> String {
-        request.path.clone()
-    }
+/// Answers the create of the credential `main` with Graph's 409 for a duplicate key, and the
+/// application's read and its credentials' list with `existing`.
+fn taken_key(existing: &Value) -> FakeAzure {
+    let credentials = "/v1.0/applications/a1/federatedIdentityCredentials";
+    let duplicate = Refusal {
+        status: 409,
+        code: "Request_MultipleObjectsWithSameKeyValue",
+        message: "FederatedIdentityCredential with name main already exists.",
+    };
+    let document = serde_json::json!({"id": "a1", "value": existing["value"].clone()});
+    FakeAzure::default()
+        .answering("GET /v1.0/app", Answer::Document(document.clone()))
+        .answering(&format!("POST {credentials}"), Answer::Fail(duplicate))
+        .answering(&format!("GET {credentials}"), Answer::Document(document))
 }
 
 /// A federated credential's create, adopted on a 409 when it names `subject`.
@@ -473,18 +384,15 @@ async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_w
     created_app.requests = vec![ApiRequest::graph(Method::Get, "/app", None)];
     let mut credential = credential_create("repo:a/b:ref:refs/heads/main");
     credential.depends_on = vec![Address::new("perso", "deployer.app")];
-    let sender = TakenKey {
-        existing: serde_json::json!({"id": "a1", "value": existing["value"].clone()}),
-        sent: Mutex::new(Vec::new()),
-    };
+    let sender = taken_key(&existing);
     let events = Mutex::new(Vec::new());
-    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|e| {
+    let report = apply(&Plan::new(vec![created_app, credential]), &sender, ApplyOptions::default(), &|e| {
         events.lock().unwrap().push(e)
     })
     .await;
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(
-        sender.sent.into_inner().unwrap(),
+        sender.sent(),
         [
             "GET /v1.0/app",
             "POST /v1.0/applications/a1/federatedIdentityCredentials",
@@ -500,11 +408,8 @@ async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_w
     created_app.requests = vec![ApiRequest::graph(Method::Get, "/app", None)];
     let mut credential = credential_create("repo:a/b:ref:refs/heads/production");
     credential.depends_on = vec![Address::new("perso", "deployer.app")];
-    let sender = TakenKey {
-        existing: serde_json::json!({"id": "a1", "value": existing["value"].clone()}),
-        sent: Mutex::new(Vec::new()),
-    };
-    let report = apply(&plan(vec![created_app, credential]), &sender, ApplyOptions::default(), &|_| {}).await;
+    let sender = taken_key(&existing);
+    let report = apply(&Plan::new(vec![created_app, credential]), &sender, ApplyOptions::default(), &|_| {}).await;
     assert_eq!(
         outcome(&report, "deployer.federated.main"),
         &Outcome::Failed {

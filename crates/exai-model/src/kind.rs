@@ -206,8 +206,8 @@ impl<'a> Known<'a> {
 /// observed by every plan that declares it.
 ///
 /// What is known of a kind without an object of it (its Azure type, its destroy warning, how
-/// its orphans are found) lives in its row of the table ([`crate::KindInfo`]), read through
-/// `<dyn Kind>::info`.
+/// its orphans are found, how one is deleted) lives in its row of the table
+/// ([`crate::KindInfo`]), read through `<dyn Kind>::info`.
 pub trait Kind: std::fmt::Debug {
     /// The kind's row in the table of kinds.
     fn name(&self) -> crate::KindName;
@@ -306,9 +306,6 @@ pub trait Kind: std::fmt::Debug {
         None
     }
 
-    /// The requests that delete `live`.
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest>;
-
     /// The owned fields as declared (values not known yet are left out; see
     /// [`Kind::unknown_values`]).
     fn desired_fields(&self, known: Known<'_>) -> OwnedFields;
@@ -354,6 +351,12 @@ impl dyn Kind + '_ {
     /// Returns the warning to show whenever this resource is deleted or replaced.
     pub fn destroy_warning(&self) -> Option<&'static str> {
         self.info().destroy_warning
+    }
+
+    /// Returns the requests that delete `live`, built from the kind's row
+    /// ([`crate::KindInfo::deletion`]) as an orphan's delete is, so the two cannot differ.
+    pub fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
+        vec![self.info().deletion.request(&live.id)]
     }
 }
 

@@ -44,7 +44,7 @@ pub use kind::{
     KNOWN_AFTER_APPLY, Kind, Known, PreflightRefusal, Unresolved, as_placeholder, describe_path, describe_placeholders,
     path_placeholder, placeholder, placeholder_addresses, resolve_path, resolve_placeholders,
 };
-pub use kinds::{KindInfo, KindName, MarkPlace, Orphans};
+pub use kinds::{Deletion, KindInfo, KindName, MarkPlace, Orphans};
 pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use mark::{Mark, SpecIdError};
 pub use owned::{OwnedObject, owned_in_scan, ownership_scan};

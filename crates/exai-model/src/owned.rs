@@ -39,6 +39,22 @@ pub struct OwnedObject {
     pub warning: Option<String>,
 }
 
+impl OwnedObject {
+    /// Returns the object of kind `kind` found as `live`: its type and the request that deletes
+    /// it both come from the kind's row of the table, so they cannot name two kinds.
+    pub fn found(kind: KindName, mark: Mark, live: LiveResource, fields: OwnedFields, warning: Option<String>) -> Self {
+        let info = kind.info();
+        Self {
+            mark,
+            resource_type: info.azure_type.to_owned(),
+            delete: vec![info.deletion.request(&live.id)],
+            live,
+            fields,
+            warning,
+        }
+    }
+}
+
 /// Returns the read that lists the ARM resources carrying exai's ownership tag in resource group
 /// `group` of `subscription` (`Resources_ListByResourceGroup` with `$filter=tagName eq
 /// 'exai-owner'`, 2025-04-01; tag filters cannot be combined with others).
@@ -67,8 +83,8 @@ fn owned_arm_resource(item: &Value) -> Option<OwnedObject> {
     let owner = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(OWNER_TAG))?.1.as_str()?;
     let mark = Mark::from_tag_value(owner)?;
     let info = KindName::of_azure_type(resource_type)?.info();
-    let Orphans::GroupScan(delete_request) = info.orphans else { return None };
-    let delete = vec![delete_request(&id)];
+    let Orphans::GroupScan = info.orphans else { return None };
+    let delete = vec![info.deletion.request(&id)];
     let mut fields = OwnedFields::new();
     if let Some(location) = item.get("location").and_then(Value::as_str) {
         fields.insert("location".into(), Value::from(Location::from_azure(location).as_str()));

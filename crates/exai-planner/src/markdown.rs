@@ -624,14 +624,7 @@ mod tests {
 
     #[test]
     fn the_smallest_budgets_get_what_fits_of_the_first_line() {
-        let plan = Plan {
-            format_version: crate::FORMAT_VERSION,
-            exai_version: String::new(),
-            spec: None,
-            environments: vec!["perso".into()],
-            resource_changes: Vec::new(),
-            summary: crate::Summary::default(),
-        };
+        let plan = Plan { environments: vec!["perso".into()], ..Plan::new(Vec::new()) };
         let first = "No changes. Azure matches the spec (0 resources checked).";
         for budget in 0..120 {
             let options = MarkdownOptions { budget, marker: Some("<!-- exai:plan -->".into()), ..Default::default() };

@@ -235,7 +235,65 @@ pub struct SpecRef {
     pub digest: String,
 }
 
+impl Change {
+    /// Returns a change of `address` (of Azure type `resource_type`) doing `action`, and nothing
+    /// else known yet: no id, fields, diffs, dependencies or requests.
+    pub fn new(address: Address, resource_type: impl Into<String>, action: Action) -> Self {
+        Self {
+            address,
+            resource_type: resource_type.into(),
+            id: None,
+            id_note: None,
+            action,
+            reason: None,
+            in_progress: None,
+            warning: None,
+            before: None,
+            after: None,
+            after_unknown: BTreeMap::new(),
+            blocked: None,
+            protect: false,
+            diffs: Vec::new(),
+            observed: OwnedFields::new(),
+            fingerprint: None,
+            depends_on: Vec::new(),
+            requests: Vec::new(),
+        }
+    }
+}
+
+impl Summary {
+    /// Returns the counts of `changes` by action.
+    pub fn of_changes(changes: &[Change]) -> Self {
+        let mut summary = Self::default();
+        for change in changes {
+            match change.action {
+                Action::NoOp => summary.unchanged += 1,
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.destroy += 1,
+                Action::Wait => summary.wait += 1,
+            }
+        }
+        summary
+    }
+}
+
 impl Plan {
+    /// Returns the plan of `resource_changes`, counted by action, with no origin yet (see
+    /// [`Plan::with_origin`]).
+    pub fn new(resource_changes: Vec<Change>) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            exai_version: String::new(),
+            spec: None,
+            environments: Vec::new(),
+            summary: Summary::of_changes(&resource_changes),
+            resource_changes,
+        }
+    }
+
     /// Returns the plan with where it comes from: the exai version, the spec and the
     /// environments planned.
     pub fn with_origin(mut self, exai_version: &str, spec: SpecRef, environments: Vec<String>) -> Self {
@@ -321,31 +379,19 @@ impl PlanError {
 /// Plans `desired` against `live`.
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError> {
     let mut changes = Vec::with_capacity(desired.resources.len());
-    let mut summary = Summary::default();
     let mut conflicts = Vec::new();
     for resource in &desired.resources {
         let spec = resource.spec.as_kind();
         let known = Known::from(live);
         let after = spec.desired_fields(known);
         let mut change = Change {
-            address: resource.address.clone(),
-            resource_type: spec.azure_type().to_owned(),
             id: spec.id(),
             id_note: spec.id_note(),
             after_unknown: spec.unknown_values(known).into_iter().collect(),
             protect: resource.protect,
-            blocked: None,
-            action: Action::NoOp,
-            reason: None,
-            in_progress: None,
-            warning: None,
-            before: None,
             after: Some(after.clone()),
-            diffs: Vec::new(),
-            observed: OwnedFields::new(),
-            fingerprint: None,
             depends_on: resource.depends_on.clone(),
-            requests: Vec::new(),
+            ..Change::new(resource.address.clone(), spec.azure_type(), Action::NoOp)
         };
         let observation =
             live.get(&resource.address).ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
@@ -440,34 +486,13 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 }
             }
         }
-        match change.action {
-            Action::NoOp => summary.unchanged += 1,
-            Action::Create => summary.add += 1,
-            Action::Update => summary.change += 1,
-            Action::Replace => summary.replace += 1,
-            Action::Delete => summary.destroy += 1,
-            Action::Wait => summary.wait += 1,
-        }
         changes.push(change);
     }
     if !conflicts.is_empty() {
         return Err(PlanError::OwnedElsewhere { conflicts });
     }
-    for change in deletions(desired, live) {
-        match change.action {
-            Action::Delete => summary.destroy += 1,
-            _ => summary.unchanged += 1,
-        }
-        changes.push(change);
-    }
-    Ok(Plan {
-        format_version: FORMAT_VERSION,
-        exai_version: String::new(),
-        spec: None,
-        environments: Vec::new(),
-        resource_changes: changes,
-        summary,
-    })
+    changes.extend(deletions(desired, live));
+    Ok(Plan::new(changes))
 }
 
 /// Returns why the ownership mark of an object is rewritten, when it is: an earlier exai's mark
@@ -543,19 +568,10 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
                 return kept(o, address, &reason);
             }
             Change {
-                address,
-                resource_type: o.resource_type.clone(),
                 id: Some(o.live.id.clone()),
-                id_note: None,
-                action: Action::Delete,
                 reason: Some(reason),
-                in_progress: None,
                 warning: o.warning.clone(),
                 before: Some(o.fields.clone()),
-                after: None,
-                after_unknown: BTreeMap::new(),
-                blocked: None,
-                protect: false,
                 diffs: o
                     .fields
                     .iter()
@@ -566,10 +582,10 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
                         forces_replacement: None,
                     })
                     .collect(),
-                observed: OwnedFields::new(),
                 fingerprint: Some(fingerprint(&o.fields)),
                 depends_on,
                 requests: o.delete.clone(),
+                ..Change::new(address, o.resource_type.clone(), Action::Delete)
             }
         })
         .collect()
@@ -579,26 +595,15 @@ fn deletions(desired: &DesiredState, live: &LiveState) -> Vec<Change> {
 /// mark says it is protected: nothing is done to it.
 fn kept(o: &exai_model::OwnedObject, address: Address, left: &str) -> Change {
     Change {
-        address,
-        resource_type: o.resource_type.clone(),
         id: Some(o.live.id.clone()),
-        id_note: None,
-        action: Action::NoOp,
         reason: Some(format!(
             "{left}, but kept: its ownership mark says it is protected, whatever `--allow-delete` says; to delete it, declare it again with `protect: false`, apply, then remove it"
         )),
-        warning: None,
         before: Some(o.fields.clone()),
         after: Some(o.fields.clone()),
-        after_unknown: BTreeMap::new(),
-        blocked: None,
         protect: true,
-        in_progress: None,
-        diffs: Vec::new(),
-        observed: OwnedFields::new(),
         fingerprint: Some(fingerprint(&o.fields)),
-        depends_on: Vec::new(),
-        requests: Vec::new(),
+        ..Change::new(address, o.resource_type.clone(), Action::NoOp)
     }
 }
 

@@ -147,3 +147,21 @@ fn a_resource_whose_last_operation_failed_is_sent_again() {
     assert!(c.reason.as_deref().unwrap().contains("Failed"));
     assert_eq!(c.requests[0].method.as_str(), "PUT");
 }
+
+/// A plan built from changes (as tests and tools build one) counts them as `plan` does: each by
+/// its action, a protected orphan kept as unchanged.
+#[test]
+fn a_plan_of_changes_counts_each_by_its_action() {
+    use exai_planner::{Change, Plan, Summary};
+    let actions =
+        [Action::NoOp, Action::Create, Action::Update, Action::Replace, Action::Delete, Action::Wait, Action::Create];
+    let changes = actions
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| Change::new(Address::new("perso", &format!("r{i}")), "T/t", a))
+        .collect();
+    let p = Plan::new(changes);
+    assert_eq!(p.summary, Summary { add: 2, change: 1, replace: 1, destroy: 1, unchanged: 1, wait: 1 });
+    assert_eq!(p.format_version, exai_planner::FORMAT_VERSION);
+    assert!(p.spec.is_none() && p.environments.is_empty());
+}

@@ -549,12 +549,6 @@ impl Cluster {
         }
     }
 
-    /// Returns the DELETE of the cluster with id `id` (asynchronous; the node resource group
-    /// goes with it).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the sorted names of the declared pools.
     fn pool_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.node_pools.iter().map(|p| p.name.clone()).collect();
@@ -749,7 +743,9 @@ impl Cluster {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("deleting a cluster deletes every workload running on it, and its node resource group"),
-        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        orphans: crate::Orphans::GroupScan,
+        // Asynchronous; the node resource group goes with the cluster.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::ArmTag,
     };
 }
@@ -782,9 +778,6 @@ impl Kind for Cluster {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.update_request(live)]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         Cluster::desired_fields(self)

@@ -55,18 +55,6 @@ fn tags_with_mark(document: &Value, mark: &Mark) -> Value {
     Value::Array(tags)
 }
 
-/// Returns the `removePassword` of the client secret whose id is
-/// `/applications/{app}/passwordCredentials/{keyId}`.
-fn remove_password(id: &ResourceId) -> ApiRequest {
-    let (application, key) = id.as_str().rsplit_once("/passwordCredentials/").unwrap_or_default();
-    ApiRequest::graph(Method::Post, format!("{application}/removePassword"), Some(json!({ "keyId": key })))
-}
-
-/// Returns the DELETE of a Graph object, addressed by its path.
-fn delete_object(live: &LiveResource) -> Vec<ApiRequest> {
-    vec![ApiRequest::graph(Method::Delete, live.id.as_str(), None)]
-}
-
 fn object_id(document: &Value) -> Option<&str> {
     document.get("id").and_then(Value::as_str)
 }
@@ -220,6 +208,7 @@ impl Application {
         ),
         // Finding an application that left the spec means scanning the whole tenant.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphTags,
     };
 }
@@ -306,14 +295,9 @@ impl crate::Kind for Application {
                     id: ResourceId::graph(format!("/applications/{app}/passwordCredentials/{key}")),
                     document: password.clone(),
                 };
-                Some(OwnedObject {
-                    resource_type: ClientSecret::AZURE_TYPE.to_owned(),
-                    fields: [mark_field(&mark)].into_iter().collect(),
-                    mark,
-                    delete: vec![remove_password(&live.id)],
-                    warning: Some("workflows that log in with this client secret stop working".to_owned()),
-                    live,
-                })
+                let fields = [mark_field(&mark)].into_iter().collect();
+                let warning = "workflows that log in with this client secret stop working".to_owned();
+                Some(OwnedObject::found(crate::KindName::ClientSecret, mark, live, fields, Some(warning)))
             })
             .collect()
     }
@@ -329,9 +313,6 @@ impl crate::Kind for Application {
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         let body = json!({ "displayName": self.display_name, "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -385,6 +366,7 @@ impl ServicePrincipal {
         destroy_warning: None,
         // Deleted with its application.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphTags,
     };
 }
@@ -447,9 +429,6 @@ impl crate::Kind for ServicePrincipal {
         let body = json!({ "tags": tags_with_mark(&live.document, &self.mark) });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
-    }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         [mark_field(&self.mark)].into_iter().collect()
     }
@@ -479,6 +458,7 @@ impl FederatedCredential {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::GraphDescription,
     };
 }
@@ -520,17 +500,17 @@ impl crate::Kind for FederatedCredential {
                 let id =
                     ResourceId::graph(format!("/applications/{app}/federatedIdentityCredentials/{}", object_id(item)?));
                 let live = LiveResource { id, document: item.clone() };
-                Some(OwnedObject {
+                let warning = format!(
+                    "workflows whose token subject is `{}` can no longer log in",
+                    item.get("subject").and_then(Value::as_str).unwrap_or("?")
+                );
+                Some(OwnedObject::found(
+                    crate::KindName::FederatedCredential,
                     mark,
-                    resource_type: Self::AZURE_TYPE.to_owned(),
-                    fields: federated_fields(item),
-                    delete: delete_object(&live),
-                    warning: Some(format!(
-                        "workflows whose token subject is `{}` can no longer log in",
-                        item.get("subject").and_then(Value::as_str).unwrap_or("?")
-                    )),
                     live,
-                })
+                    federated_fields(item),
+                    Some(warning),
+                ))
             })
             .collect()
     }
@@ -576,9 +556,6 @@ impl crate::Kind for FederatedCredential {
         });
         vec![ApiRequest::graph(Method::Patch, live.id.as_str(), Some(body))]
     }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
-    }
     /// The mark is listed where the credential holds it, its `description`: a federated
     /// credential has no tags, and a plan must not show a field the object cannot have.
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
@@ -622,6 +599,7 @@ impl ClientSecret {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::GraphPassword,
         mark_place: crate::MarkPlace::GraphDisplayName,
     };
 }
@@ -667,7 +645,7 @@ impl crate::Kind for ClientSecret {
     /// apply, a deleted file), so nobody can use it. A new one is added into the file first,
     /// then the orphan is removed (it logs nobody in: no `--allow-delete` needed).
     fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.add_password(known), remove_password(&live.id)]
+        vec![self.add_password(known), Self::INFO.deletion.request(&live.id)]
     }
     fn update_reason(&self, live: &LiveResource) -> Option<String> {
         let verdict = self.handover_verdict(&live.document)?;
@@ -678,9 +656,6 @@ impl crate::Kind for ClientSecret {
                 key_of(&live.document).unwrap_or("?"),
             )
         })
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![remove_password(&live.id)]
     }
     /// The mark is not compared: Graph cannot rewrite a password credential's `displayName`,
     /// so a secret keeps the mark it was created with (an earlier exai's included) until it is
@@ -845,6 +820,7 @@ impl GraphPermission {
         destroy_warning: None,
         // Carries no mark, and is deleted with its principal.
         orphans: crate::Orphans::NotSought,
+        deletion: crate::Deletion::GraphObject,
         mark_place: crate::MarkPlace::Unmarked,
     };
 }
@@ -903,9 +879,6 @@ impl crate::Kind for GraphPermission {
         });
         let path = format!("/servicePrincipals/{}/appRoleAssignments", known.path_value(&self.principal, "/id"));
         vec![lookup, ApiRequest::graph(Method::Post, path, Some(body))]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        delete_object(live)
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -998,6 +971,27 @@ mod tests {
         ]});
         assert_eq!(permission.select_live(answer).unwrap().unwrap()["id"], "a2");
         assert!(graph_permission("Mail.Send").is_none(), "only the permissions exai knows");
+    }
+
+    /// A secret found in the application's read is a client secret, removed through its
+    /// application as a declared one is, never deleted as the application would be.
+    #[test]
+    fn an_orphaned_client_secret_is_removed_as_a_declared_one_is() {
+        use crate::Kind;
+        let mark = Mark::new("my-org/exai", &Address::new("perso", "deployer.secret"), false);
+        let answer = json!({"value": [{"id": "a1", "displayName": "exai-perso-github-sp", "passwordCredentials": [
+            {"keyId": "k1", "displayName": mark.text()},
+            {"keyId": "k2", "displayName": "made by hand"},
+        ]}]});
+        let found = application().owned_in(&answer, Known::nothing());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].resource_type, ClientSecret::AZURE_TYPE);
+        let declared = crate::KindName::ClientSecret.info().deletion.request(&found[0].live.id);
+        assert_eq!(found[0].delete, std::slice::from_ref(&declared));
+        assert_eq!(
+            (declared.method, declared.path.as_str(), declared.body),
+            (Method::Post, "/v1.0/applications/a1/removePassword", Some(json!({"keyId": "k1"})))
+        );
     }
 
     fn application() -> Application {

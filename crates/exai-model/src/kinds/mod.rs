@@ -27,5 +27,5 @@ pub use resource_group::ResourceGroup;
 pub use role_assignment::{
     BUILT_IN_ROLES, PrincipalRef, ROLE_ASSIGNMENT_WRITERS, RoleAssignment, built_in_role, built_in_role_name,
 };
-pub use table::{KindInfo, KindName, MarkPlace, Orphans};
+pub use table::{Deletion, KindInfo, KindName, MarkPlace, Orphans};
 pub use workspace::{Workspace, WorkspaceSku};

@@ -168,11 +168,6 @@ impl DataCollectionRule {
         }
     }
 
-    /// Returns the DELETE of the rule with id `id` (synchronous: 200, or 204 when absent).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the owned fields as declared.
     pub fn desired_fields(&self) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -339,11 +334,6 @@ impl DataCollectionRuleAssociation {
         ApiRequest::arm(Method::Put, self.id().as_str(), Self::API_VERSION, Some(body))
     }
 
-    /// Returns the DELETE of the association with id `id` (synchronous).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the owned fields as declared: the rule's id, lower-cased.
     pub fn desired_fields(&self) -> OwnedFields {
         OwnedFields::from([(RULE_ID.to_owned(), Value::from(self.rule_id.as_str().to_ascii_lowercase()))])
@@ -364,7 +354,9 @@ impl DataCollectionRule {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("without its data collection rule, the cluster's container insights stop sending logs"),
-        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        orphans: crate::Orphans::GroupScan,
+        // Synchronous: 200, or 204 when absent.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::ArmTag,
     };
 }
@@ -384,9 +376,6 @@ impl Kind for DataCollectionRule {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.update_request(&live.document)]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         DataCollectionRule::desired_fields(self)
@@ -409,6 +398,8 @@ impl DataCollectionRuleAssociation {
         destroy_warning: Some("without the association, the cluster's container insights stop sending logs"),
         // An extension resource of the cluster: not in the group's list, and deleted with it.
         orphans: crate::Orphans::NotSought,
+        // Synchronous.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::Unmarked,
     };
 }
@@ -428,9 +419,6 @@ impl Kind for DataCollectionRuleAssociation {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.update_request(&live.document)]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         DataCollectionRuleAssociation::desired_fields(self)

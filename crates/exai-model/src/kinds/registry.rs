@@ -128,11 +128,6 @@ impl Registry {
             .then(|| ApiRequest::arm(Method::Patch, self.id().as_str(), Self::API_VERSION, Some(Value::Object(body))))
     }
 
-    /// Returns the DELETE of the registry with id `id` (long-running: 202 + `Location`).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the POST that asks whether the registry's name is free across Azure
     /// (`Registries_CheckNameAvailability`: 200 `{"nameAvailable": bool, "reason", "message"}`).
     ///
@@ -216,7 +211,9 @@ impl Registry {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("deleting a registry deletes every image in it"),
-        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        orphans: crate::Orphans::GroupScan,
+        // Long-running: 202 + `Location`.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::ArmTag,
     };
 }
@@ -242,9 +239,6 @@ impl Kind for Registry {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         self.update_request(&live.document).into_iter().collect()
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         Registry::desired_fields(self)

@@ -69,11 +69,6 @@ impl ResourceGroup {
         ApiRequest::arm(Method::Patch, self.path(), Self::API_VERSION, Some(json!({ "tags": merged })))
     }
 
-    /// Returns the DELETE of the group with id `id` (asynchronous: 202 + `Location`).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the owned fields as declared.
     pub fn desired_fields(&self) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -113,6 +108,8 @@ impl ResourceGroup {
         destroy_warning: Some("deleting a resource group deletes every resource in it"),
         // Finding a group that left the spec means scanning the whole subscription.
         orphans: crate::Orphans::NotSought,
+        // Asynchronous: 202 + `Location`.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::ArmTag,
     };
 }
@@ -135,9 +132,6 @@ impl Kind for ResourceGroup {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         vec![self.update_request(live)]
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         ResourceGroup::desired_fields(self)

@@ -134,6 +134,7 @@ impl RoleAssignment {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: None,
         orphans: crate::Orphans::OwnedIn,
+        deletion: crate::Deletion::Arm(API_VERSION),
         mark_place: crate::MarkPlace::RoleAssignmentDescription,
     };
 }
@@ -201,14 +202,9 @@ impl crate::Kind for RoleAssignment {
                 let live = LiveResource { id, document: item.clone() };
                 let role = item.pointer("/properties/roleDefinitionId").and_then(Value::as_str).map(role_guid)?;
                 let role = built_in_role_name(&role).map_or(role.clone(), str::to_owned);
-                Some(crate::OwnedObject {
-                    mark,
-                    resource_type: Self::AZURE_TYPE.to_owned(),
-                    fields: self.live_fields(&live),
-                    delete: self.delete_requests(&live),
-                    warning: Some(format!("the principal loses the role `{role}` at this scope")),
-                    live,
-                })
+                let warning = format!("the principal loses the role `{role}` at this scope");
+                let fields = self.live_fields(&live);
+                Some(crate::OwnedObject::found(crate::KindName::RoleAssignment, mark, live, fields, Some(warning)))
             })
             .collect()
     }
@@ -260,10 +256,6 @@ impl crate::Kind for RoleAssignment {
             "description": self.mark.text(),
         }});
         vec![ApiRequest::arm(Method::Put, live.id.as_str(), API_VERSION, Some(body))]
-    }
-
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![ApiRequest::arm(Method::Delete, live.id.as_str(), API_VERSION, None)]
     }
 
     fn desired_fields(&self, known: Known<'_>) -> OwnedFields {

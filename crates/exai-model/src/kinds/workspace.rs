@@ -133,11 +133,6 @@ impl Workspace {
             .then(|| ApiRequest::arm(Method::Patch, self.id().as_str(), Self::API_VERSION, Some(Value::Object(body))))
     }
 
-    /// Returns the DELETE of the workspace with id `id` (long-running).
-    pub fn delete_request(id: &ResourceId) -> ApiRequest {
-        ApiRequest::arm(Method::Delete, id.as_str(), Self::API_VERSION, None)
-    }
-
     /// Returns the owned fields as declared.
     pub fn desired_fields(&self) -> OwnedFields {
         let mut fields = OwnedFields::new();
@@ -175,7 +170,9 @@ impl Workspace {
     pub const INFO: crate::KindInfo = crate::KindInfo {
         azure_type: Self::AZURE_TYPE,
         destroy_warning: Some("deleting a workspace deletes the logs it holds"),
-        orphans: crate::Orphans::GroupScan(Self::delete_request),
+        orphans: crate::Orphans::GroupScan,
+        // Long-running.
+        deletion: crate::Deletion::Arm(Self::API_VERSION),
         mark_place: crate::MarkPlace::ArmTag,
     };
 }
@@ -195,9 +192,6 @@ impl Kind for Workspace {
     }
     fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
         self.update_request(&live.document).into_iter().collect()
-    }
-    fn delete_requests(&self, live: &LiveResource) -> Vec<ApiRequest> {
-        vec![Self::delete_request(&live.id)]
     }
     fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
         Workspace::desired_fields(self)
