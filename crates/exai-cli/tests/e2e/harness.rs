@@ -331,20 +331,23 @@ impl Run {
 }
 
 /// Returns `text` with each block of consecutive progress lines (`<address>: <what happened>`,
-/// an address holding a dot) sorted.
+/// an address holding a dot) sorted. The indented lines right after a progress line (the
+/// `hint:` of a failure) belong to it and move with it.
 fn sort_progress(text: &str) -> String {
     let progress = regex::Regex::new(r"^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9.\-]+: ").expect("a valid regular expression");
     let mut out = String::with_capacity(text.len());
-    let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, out: &mut String| {
+    let mut block: Vec<String> = Vec::new();
+    let flush = |block: &mut Vec<String>, out: &mut String| {
         block.sort_unstable();
-        for line in block.drain(..) {
-            out.push_str(line);
+        for entry in block.drain(..) {
+            out.push_str(&entry);
         }
     };
     for line in text.split_inclusive('\n') {
         if progress.is_match(line) {
-            block.push(line);
+            block.push(line.to_owned());
+        } else if let Some(entry) = block.last_mut().filter(|_| line.starts_with(' ') && !line.trim().is_empty()) {
+            entry.push_str(line);
         } else {
             flush(&mut block, &mut out);
             out.push_str(line);
