@@ -73,30 +73,6 @@ impl Run {
     }
 }
 
-/// Returns `text` with what changes from run to run replaced: GUIDs (`[guid]`) and each
-/// `(value, name)` of `known` (an emulator's URL, a scratch directory).
-pub fn redact(text: &str, known: &[(&str, &str)]) -> String {
-    let mut text = text.to_owned();
-    for (value, name) in known {
-        text = text.replace(value, name);
-    }
-    let is_guid = |s: &[u8]| {
-        s.iter().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() })
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(c) = rest.chars().next() {
-        if rest.len() >= 36 && is_guid(&rest.as_bytes()[..36]) {
-            out.push_str("[guid]");
-            rest = &rest[36..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
-}
-
 /// A scratch directory holding a spec, where the binary runs with a clean environment.
 pub struct Scratch {
     dir: tempfile::TempDir,
@@ -355,20 +331,23 @@ impl Run {
 }
 
 /// Returns `text` with each block of consecutive progress lines (`<address>: <what happened>`,
-/// an address holding a dot) sorted.
+/// an address holding a dot) sorted. The indented lines right after a progress line (the
+/// `hint:` of a failure) belong to it and move with it.
 fn sort_progress(text: &str) -> String {
     let progress = regex::Regex::new(r"^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9.\-]+: ").expect("a valid regular expression");
     let mut out = String::with_capacity(text.len());
-    let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, out: &mut String| {
+    let mut block: Vec<String> = Vec::new();
+    let flush = |block: &mut Vec<String>, out: &mut String| {
         block.sort_unstable();
-        for line in block.drain(..) {
-            out.push_str(line);
+        for entry in block.drain(..) {
+            out.push_str(&entry);
         }
     };
     for line in text.split_inclusive('\n') {
         if progress.is_match(line) {
-            block.push(line);
+            block.push(line.to_owned());
+        } else if let Some(entry) = block.last_mut().filter(|_| line.starts_with(' ') && !line.trim().is_empty()) {
+            entry.push_str(line);
         } else {
             flush(&mut block, &mut out);
             out.push_str(line);
@@ -451,16 +430,20 @@ impl Filters {
 
 /// Asserts that a whole run (exit code, stdout, stderr: [`Run::shown`]) matches its snapshot,
 /// with `filters` ([`Filters`]) applied; an optional snapshot name comes first.
+/// Like `expect_code`, it also asserts the run is safe for a terminal
+/// ([`Run::expect_terminal_safe`]).
 macro_rules! assert_run {
-    ($filters:expr, $run:expr $(,)?) => {
+    ($filters:expr, $run:expr $(,)?) => {{
+        let shown = $run.expect_terminal_safe().shown();
         insta::with_settings!({ filters => $filters.settings() }, {
-            insta::assert_snapshot!($run.shown());
+            insta::assert_snapshot!(shown);
         })
-    };
-    ($name:literal, $filters:expr, $run:expr $(,)?) => {
+    }};
+    ($name:literal, $filters:expr, $run:expr $(,)?) => {{
+        let shown = $run.expect_terminal_safe().shown();
         insta::with_settings!({ filters => $filters.settings() }, {
-            insta::assert_snapshot!($name, $run.shown());
+            insta::assert_snapshot!($name, shown);
         })
-    };
+    }};
 }
 pub(crate) use assert_run;

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch, repo_root};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run, repo_root};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -43,36 +43,10 @@ fn scratch() -> Scratch {
     s
 }
 
-/// Returns `text` with what changes from run to run replaced: the emulator's URL, operation
-/// ids and durations; progress lines (`still …`), which come or not with the machine's speed,
-/// are left out.
-fn stable(text: &str, emulator: &InProcessEmulator) -> String {
-    let url = emulator.emulator.url().to_string();
-    let text = text.replace(url.trim_end_matches('/'), "https://EMULATOR");
-    let mut out = String::new();
-    for line in text.lines().filter(|line| !line.contains(": still ")) {
-        let words: Vec<String> = line
-            .split(' ')
-            .map(|word| {
-                let seconds = word.strip_suffix('s').is_some_and(|n| !n.is_empty() && n.parse::<f64>().is_ok());
-                if seconds {
-                    return "Ns".to_owned();
-                }
-                match word.find("/operationStatuses/") {
-                    Some(at) => format!("{}/operationStatuses/OPERATION{}", &word[..at], tail(&word[at..])),
-                    None => word.to_owned(),
-                }
-            })
-            .collect();
-        out.push_str(&words.join(" "));
-        out.push('\n');
-    }
-    out
-}
-
-/// Returns the query of an operation URL (`?api-version=...`).
-fn tail(operation: &str) -> &str {
-    operation.find('?').map_or("", |at| &operation[at..])
+/// The filters of this module's snapshots: the harness's, and progress lines (`still …`),
+/// which come or not with the machine's speed, left out.
+fn filters() -> Filters {
+    Filters::default().pattern(r"(?m)^.*: still .*\n", "")
 }
 
 /// Applies the spec one resource at a time and interrupts it while the registry's create is in
@@ -98,12 +72,10 @@ fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
     let emulator = emulator();
     let s = scratch();
     let run = interrupted_while_creating_the_registry(&s, &emulator);
-    insta::assert_snapshot!("interrupted_apply", stable(&run.stdout, &emulator));
-    insta::assert_snapshot!("interrupted_apply_stderr", stable(&run.stderr, &emulator));
+    assert_run!("interrupted_apply", filters(), run);
 
     let plan = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
-    plan.expect_code(2);
-    insta::assert_snapshot!("plan_while_creating", stable(&plan.stdout, &emulator));
+    assert_run!("plan_while_creating", filters(), plan);
     let json = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--format", "json"]);
     let document: Value = serde_json::from_str(&json.expect_code(0).stdout).unwrap();
     assert_eq!(schema_errors(&document), Vec::<String>::new());
@@ -117,16 +89,10 @@ fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
 
     // One at a time, so the lines come in plan order: the wait, then the create.
     let converge = s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
-    converge.expect_code(0);
-    insta::assert_snapshot!("apply_waits_then_converges", stable(&converge.stdout, &emulator));
+    assert_run!("apply_waits_then_converges", filters(), converge);
 
     let after = s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
-    after.expect_code(0);
-    assert!(
-        after.stdout.ends_with("\nNo changes. Azure matches the spec (3 resources checked).\n"),
-        "{}",
-        after.stdout
-    );
+    assert_run!("plan_after_converging", filters(), after);
 }
 
 #[test]
@@ -137,14 +103,7 @@ fn a_plan_saved_while_azure_was_creating_applies_once_it_is_done() {
     s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--out", "plan.json", "--detailed-exitcode"]).expect_code(2);
     // The registry's create ends in Azure.
     std::thread::sleep(OPERATION);
-    let apply = s.run_against(&emulator, &["apply", "plan.json"]);
-    apply.expect_code(0);
-    assert!(
-        apply.stdout.ends_with("\nApply complete: 1 added, 0 changed, 0 replaced, 0 destroyed.\n"),
-        "{}\n{}",
-        apply.stdout,
-        apply.stderr
-    );
+    assert_run!("saved_plan_applied", filters().scratch(&s), s.run_against(&emulator, &["apply", "plan.json"]));
 }
 
 #[test]
@@ -162,16 +121,8 @@ fn a_second_ctrl_c_exits_at_once() {
     apply.signal("INT");
     apply.wait_for_stderr("interrupt again to exit at once", Duration::from_secs(5));
     apply.signal("INT");
-    let run = apply.finish(Duration::from_secs(5));
-    run.expect_code(130);
-    assert!(!run.stdout.contains("Apply interrupted"), "no summary: it exits at once\n{}", run.stdout);
-    assert!(
-        run.stderr.ends_with(
-            "interrupted again: exiting now; requests in flight may or may not have reached Azure, `exai plan` shows where things stand\n"
-        ),
-        "{}",
-        run.stderr
-    );
+    // No summary: it exits at once.
+    assert_run!("second_interrupt", filters(), apply.finish(Duration::from_secs(5)));
 }
 
 #[test]
@@ -181,9 +132,7 @@ fn sigterm_mid_apply_is_an_interrupt_too() {
     let apply = s.spawn_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
     apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
     apply.signal("TERM");
-    let run = apply.finish(Duration::from_secs(5));
-    run.expect_code(130);
-    assert!(run.stdout.contains("\nApply interrupted: 1 done, 1 in flight, 1 not started.\n"), "{}", run.stdout);
+    assert_run!("terminated_apply", filters(), apply.finish(Duration::from_secs(5)));
 }
 
 #[test]
@@ -198,9 +147,7 @@ fn an_interrupted_plan_exits_at_once_and_writes_nothing() {
     // The reads are on their way (or about to be): the plan is waiting on Azure.
     std::thread::sleep(Duration::from_millis(300));
     plan.signal("INT");
-    let run = plan.finish(Duration::from_secs(5));
-    run.expect_code(130);
-    assert!(run.stderr.ends_with("\ninterrupted: nothing was written\n"), "{}", run.stderr);
+    assert_run!("interrupted_plan", filters(), plan.finish(Duration::from_secs(5)));
     let files: Vec<String> =
         std::fs::read_dir(s.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(files, ["exai.yaml"], "no plan, not even half of one");

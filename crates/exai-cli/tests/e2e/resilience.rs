@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run};
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, EmulatorOptions};
 use std::time::{Duration, Instant};
 
@@ -61,17 +61,6 @@ fn timed(f: impl FnOnce() -> Run) -> (Run, Duration) {
     (run, started.elapsed())
 }
 
-/// The `error:` line and what follows it, with the emulator's port and the test's paths
-/// replaced, so whole messages can be compared.
-fn error_of(run: &Run, replace: &[(&str, &str)]) -> String {
-    let at = run.stderr.find("error:").unwrap_or_else(|| panic!("no error in:\n{}", run.stderr));
-    let mut text = run.stderr[at..].to_owned();
-    for (from, to) in replace {
-        text = text.replace(from, to);
-    }
-    text
-}
-
 /// The lines exai printed while waiting.
 fn waits(run: &Run) -> Vec<&str> {
     run.stderr.lines().filter(|l| l.starts_with("waiting: ")).collect()
@@ -92,15 +81,9 @@ fn an_endpoint_at_a_closed_port_fails_within_20_s_saying_so() {
     let s = scratch(SPEC);
     let ca = emulator.ca_cert.display().to_string();
     let (run, took) = timed(|| s.run(&["plan", "--endpoint", &url, "--ca-cert", &ca]));
-    run.expect_code(1);
     assert!(took < Duration::from_secs(20), "took {took:?}");
-    insta::assert_snapshot!(error_of(&run, &[(&url, "https://127.0.0.1:PORT/")]), @r"
-    error: cannot read `perso.resourceGroup`: cannot connect to the token endpoint at `https://127.0.0.1:PORT/ee000000-0000-4000-8000-000000000001/oauth2/v2.0/token`: connection refused (5 attempts in 11 s)
-      hint: nothing accepts connections there: check the URL (`--endpoint`) and that the server (an emulator, a proxy) is running; `--retry-timeout 2m` waits longer for one that is starting
-    ");
-    // Each retry was announced, the token endpoint's only once for all the reads.
-    assert_eq!(waits(&run).len(), 4, "{}", run.stderr);
-    assert!(waits(&run)[0].contains("connection refused: trying again in 1 s (attempt 2)"), "{}", run.stderr);
+    // Each retry is announced, the token endpoint's only once for all the reads.
+    assert_run!(Filters::default().literal(&url, "https://127.0.0.1:[closed-port]/").scratch(&s), run);
 }
 
 #[test]
@@ -111,13 +94,9 @@ fn a_wrong_ca_fails_within_5_s_naming_the_ca_and_the_flag() {
     let url = emulator.emulator.url().to_string();
     let foreign = other.ca_cert.display().to_string();
     let (run, took) = timed(|| s.run(&["plan", "--endpoint", &url, "--ca-cert", &foreign]));
-    run.expect_code(1);
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    insta::assert_snapshot!(error_of(&run, &[(&url, "https://127.0.0.1:PORT/"), (&foreign, "FOREIGN.pem")]), @r"
-    error: cannot read `perso.resourceGroup`: cannot connect to the token endpoint at `https://127.0.0.1:PORT/ee000000-0000-4000-8000-000000000001/oauth2/v2.0/token`: TLS handshake failed: the server's certificate is not signed by the trusted CA of the same name (BadSignature): another CA with that name signed it
-      hint: exai trusted the system's CAs and `FOREIGN.pem` (--ca-cert); pass the CA that signed the server's certificate with `--ca-cert FILE` (`exai emulator` prints the path of its own on its `ca-certificate:` line; behind a TLS-inspecting proxy, the proxy's CA); exai never skips the check
-    ");
-    assert!(waits(&run).is_empty(), "a certificate error is not retried:\n{}", run.stderr);
+    // A certificate error is not retried: no `waiting:` line.
+    assert_run!(Filters::default().literal(&foreign, "[foreign-ca]").scratch(&s), run);
 }
 
 #[test]
@@ -127,11 +106,7 @@ fn a_garbage_ca_file_is_refused_before_any_request() {
     std::fs::write(s.path().join("garbage.pem"), "this is not a certificate\n").unwrap();
     let url = emulator.emulator.url().to_string();
     let run = s.run(&["plan", "--endpoint", &url, "--ca-cert", "garbage.pem"]);
-    run.expect_code(1);
-    insta::assert_snapshot!(error_of(&run, &[]), @r"
-    error: the CA certificate `garbage.pem` (--ca-cert) cannot be used: it holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)
-      hint: give `--ca-cert` a PEM file holding at least one `-----BEGIN CERTIFICATE-----` block, such as the `ca-certificate:` file `exai emulator` prints
-    ");
+    assert_run!(Filters::default().scratch(&s), run);
     assert!(emulator.emulator.requests().is_empty(), "nothing was sent: {:?}", emulator.emulator.requests());
 }
 
@@ -139,25 +114,16 @@ fn a_garbage_ca_file_is_refused_before_any_request() {
 fn a_plain_http_endpoint_is_refused_with_the_reason() {
     let s = scratch(SPEC);
     let run = s.run(&["plan", "--endpoint", "http://127.0.0.1:8443/"]);
-    run.expect_code(1);
-    insta::assert_snapshot!(error_of(&run, &[]), @r"
-    error: the endpoint `http://127.0.0.1:8443/` is not HTTPS
-      hint: Azure clients refuse to send bearer tokens over plain HTTP: use the `https://` URL (`exai emulator` serves HTTPS and prints its URL and CA certificate)
-    ");
+    assert_run!(Filters::default().scratch(&s), run);
 }
 
 #[test]
 fn a_token_endpoint_answering_an_html_502_fails_within_a_minute_naming_it() {
     let emulator = emulator_with(&["POST /*/oauth2/v2.0/token 502 body=html"]);
     let s = scratch(SPEC);
-    let url = emulator.emulator.url().to_string();
     let (run, took) = timed(|| s.run_against(&emulator, &["plan"]));
-    run.expect_code(1);
     assert!(took < Duration::from_secs(60), "took {took:?}");
-    insta::assert_snapshot!(error_of(&run, &[(&url, "https://127.0.0.1:PORT/")]), @r"
-    error: cannot read `perso.resourceGroup`: the token endpoint answered an HTML page with 502 Bad Gateway to POST `https://127.0.0.1:PORT/ee000000-0000-4000-8000-000000000001/oauth2/v2.0/token` (5 attempts in 11 s)
-      hint: an HTML page comes from a proxy, gateway or captive portal in front of the token endpoint, not from Azure, so the credential was not checked: check the endpoint and any proxy (HTTPS_PROXY), then run the command again
-    ");
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
     let tokens = emulator.emulator.requests().iter().filter(|r| r.path.ends_with("/oauth2/v2.0/token")).count();
     assert_eq!(tokens, 5, "one series of attempts for all the reads");
 }
@@ -166,28 +132,18 @@ fn a_token_endpoint_answering_an_html_502_fails_within_a_minute_naming_it() {
 fn a_token_endpoint_that_never_answers_fails_within_a_minute_naming_it() {
     let emulator = emulator_with(&["POST /*/oauth2/v2.0/token hang"]);
     let s = scratch(SPEC);
-    let url = emulator.emulator.url().to_string();
     let (run, took) = timed(|| s.run_against(&emulator, &["plan"]));
-    run.expect_code(1);
     assert!(took < Duration::from_secs(60), "took {took:?}");
-    insta::assert_snapshot!(error_of(&run, &[(&url, "https://127.0.0.1:PORT/")]), @r"
-    error: cannot read `perso.resourceGroup`: the token endpoint did not answer POST `https://127.0.0.1:PORT/ee000000-0000-4000-8000-000000000001/oauth2/v2.0/token` within 30 s
-      hint: the token endpoint or a proxy in front of it is holding the request; run the command again later, or allow more time with `--request-timeout 2m`
-    ");
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
 }
 
 #[test]
 fn an_arm_read_that_never_answers_fails_at_the_request_timeout() {
     let emulator = emulator_with(&["GET /subscriptions/** hang"]);
     let s = scratch(SPEC);
-    let url = emulator.emulator.url().to_string();
     let (run, took) = timed(|| s.run_against(&emulator, &["plan", "--request-timeout", "2s", "--retry-timeout", "3s"]));
-    run.expect_code(1);
     assert!(took < Duration::from_secs(15), "took {took:?}");
-    let error = error_of(&run, &[(&url, "https://127.0.0.1:PORT/")]);
-    assert!(error.starts_with("error: cannot read `perso."), "{error}");
-    assert!(error.contains("ARM did not answer GET `https://127.0.0.1:PORT/subscriptions/"), "{error}");
-    assert!(error.contains("within 2 s"), "{error}");
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
 }
 
 #[test]
@@ -197,21 +153,9 @@ fn a_429_wait_is_printed_and_a_graph_post_is_sent_again_after_its_retry_after() 
         "GET /subscriptions/*/resourcegroups/* 429 retry-after=1 times=1",
     ]);
     let s = scratch(DEPLOYER_SPEC);
-    let url = emulator.emulator.url().to_string();
     let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
-    run.expect_code(0);
-    let waits: Vec<String> = waits(&run).iter().map(|l| l.replace(&url, "https://127.0.0.1:PORT/")).collect();
-    assert_eq!(
-        waits,
-        [
-            format!(
-                "waiting: ARM is throttling: waiting 1 s (its Retry-After) before sending GET https://127.0.0.1:PORT/subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/exai-perso-rg again"
-            ),
-            "waiting: Microsoft Graph is throttling: waiting 1 s (its Retry-After) before sending POST https://127.0.0.1:PORT/v1.0/servicePrincipals again".to_owned(),
-        ],
-        "{}",
-        run.stderr
-    );
+    // Both waits are printed, each with its Retry-After.
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
     let posts: Vec<_> = emulator
         .emulator
         .requests()
@@ -219,8 +163,10 @@ fn a_429_wait_is_printed_and_a_graph_post_is_sent_again_after_its_retry_after() 
         .filter(|r| r.method == "POST" && r.path == "/v1.0/servicePrincipals")
         .collect();
     assert_eq!(posts.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 201]);
+    // A lower bound only: exai waits at least the Retry-After; how much longer depends on the
+    // machine's load, so no upper bound (which could fail on a busy machine).
     let gap = seconds_of(&posts[1].time) - seconds_of(&posts[0].time);
-    assert!((0.9..1.9).contains(&gap), "sent again {gap:.3} s after the 429, not after its Retry-After of 1 s");
+    assert!(gap >= 0.95, "sent again {gap:.3} s after the 429, before its Retry-After of 1 s");
 }
 
 #[test]
@@ -259,14 +205,9 @@ fn an_answer_about_another_object_is_refused() {
     assert!(seeded.status().is_success(), "{seeded:?}");
 
     let s = scratch(SPEC);
-    let url = emulator.emulator.url().to_string();
     let run = s.run_against(&emulator, &["plan"]);
-    run.expect_code(1);
-    insta::assert_snapshot!(error_of(&run, &[(&url, "https://127.0.0.1:PORT/")]), @r"
-    error: cannot read `perso.registry`: `https://127.0.0.1:PORT/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr?api-version=2025-11-01` answered with the object `/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/someoneelsesacr`, not the one asked for; exai does not take it as live state
-      hint: Azure never answers a GET with another object: something between exai and Azure (a proxy, a wrong `--endpoint`) answered instead; check the endpoint
-    ");
-    assert!(!run.stdout.contains("someoneelsesacr"), "nothing of it is printed as live state:\n{}", run.stdout);
+    // Nothing of it is printed as live state.
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
 }
 
 #[cfg(unix)]
@@ -281,18 +222,7 @@ fn azure_cli_installed_but_not_logged_in_says_run_az_login() {
     std::fs::write(&az, "#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n").unwrap();
     std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
     s.env("PATH", &format!("{}:/bin:/usr/bin", bin.display()));
-    let run = s.run(&["plan"]);
-    run.expect_code(1);
-    let error = error_of(&run, &[]);
-    assert!(error.starts_with("error: cannot read `perso."), "{error}");
-    assert!(error.contains("Please run 'az login' to setup account."), "{error}");
-    assert!(
-        error.contains(
-            "hint: the Azure CLI is installed but not logged in: run `az login` (and `az account set --subscription <id>`)"
-        ),
-        "{error}"
-    );
-    assert!(!error.contains("secret may have expired"), "{error}");
+    assert_run!(Filters::default().scratch(&s), s.run(&["plan"]));
 }
 
 #[test]
@@ -321,9 +251,9 @@ fn a_dropped_connection_fails_no_read_that_can_be_sent_again() {
 fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
     let emulator = emulator_with(&["POST /v1.0/servicePrincipals drop times=1"]);
     let s = scratch(DEPLOYER_SPEC);
-    let url = emulator.emulator.url().to_string();
-    let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
-    run.expect_code(1);
+    // One request at a time: the drop closes the shared HTTP/2 connection under every request
+    // in flight, so which other creates fail with it would depend on timing.
+    let run = s.run_against(&emulator, &["apply", "--auto-approve", "--parallelism", "1"]);
     let posts = || {
         emulator
             .emulator
@@ -333,14 +263,7 @@ fn a_graph_create_whose_connection_drops_is_not_sent_blindly_again() {
             .count()
     };
     assert_eq!(posts(), 1, "sent once: the service principal may have been created");
-    let stderr = format!("{}{}", run.stdout, run.stderr).replace(&url, "https://127.0.0.1:PORT/");
-    assert!(
-        stderr.contains(
-            "Microsoft Graph closed the connection before answering POST `https://127.0.0.1:PORT/v1.0/servicePrincipals`"
-        ),
-        "{stderr}"
-    );
-    assert!(stderr.contains("the object may or may not have been created"), "{stderr}");
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&s), run);
     // The next apply finds what exists and converges.
     s.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(posts(), 2);
@@ -382,13 +305,5 @@ fn a_github_job_whose_subject_the_application_does_not_trust_is_told_which_subje
         .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", job["requestToken"].as_str().unwrap());
     let run = ci.run_against(&emulator, &["plan"]);
-    run.expect_code(1);
-    let error = error_of(&run, &[]);
-    assert!(error.contains("AADSTS70021: No matching federated identity record found"), "{error}");
-    assert!(
-        error.contains(
-            "hint: the application trusts no federated credential for the subject `repo:my-org/exai:ref:refs/heads/main` (issuer `https://token.actions.githubusercontent.com`)"
-        ),
-        "{error}"
-    );
+    assert_run!(Filters::default().literal(&emulator.ca_cert.display().to_string(), "[ca]").scratch(&ci), run);
 }

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch, repo_root};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run, repo_root};
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use serde_json::{Value, json};
@@ -46,6 +46,17 @@ impl World {
 
     fn exai(&self, args: &[&str]) -> Run {
         self.s.run_against(&self.emulator, args)
+    }
+
+    /// The filters of this world's snapshots: the harness's, the emulator's CA file, the
+    /// scratch directory, and the development tenant and subscription by name.
+    fn filters(&self) -> Filters {
+        Filters::default()
+            .literal(&self.emulator.ca_cert.display().to_string(), "[ca]")
+            .literal(DEV_TENANT_ID, "[tenant]")
+            .literal(DEV_SUBSCRIPTION_ID, "[subscription]")
+            .literal(&format!("exai {}", env!("CARGO_PKG_VERSION")), "exai [version]")
+            .scratch(&self.s)
     }
 
     fn writes_since(&self, before: usize) -> Vec<String> {
@@ -113,8 +124,7 @@ fn schema_errors(document: &Value) -> Vec<String> {
 fn a_saved_plan_matches_its_schema_and_applies_exactly_as_reviewed() {
     let w = World::new(SPEC);
     let run = w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json", "--detailed-exitcode"]);
-    run.expect_code(2);
-    assert!(run.stderr.contains("plan saved to `plan.json`"), "{}", run.stderr);
+    assert_run!("saved", w.filters(), run);
     let document = w.plan_document();
     assert_eq!(schema_errors(&document), Vec::<String>::new());
     assert_eq!(document["format_version"], 2);
@@ -128,22 +138,14 @@ fn a_saved_plan_matches_its_schema_and_applies_exactly_as_reviewed() {
     assert_eq!(serde_json::from_str::<Value>(&printed.stdout).unwrap(), document);
 
     // Applied as saved: no question, no `-f` (the plan names its spec).
-    let applied = w.exai(&["apply", "plan.json"]);
-    applied.expect_code(0);
-    assert!(
-        applied.stdout.contains("Apply complete: 2 added, 0 changed, 0 replaced, 0 destroyed."),
-        "{}",
-        applied.stdout
-    );
+    assert_run!("applied_as_reviewed", w.filters(), w.exai(&["apply", "plan.json"]));
 
     // A plan of no changes, saved and applied, is a no-op.
     w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json", "--detailed-exitcode"]).expect_code(0);
     let document = w.plan_document();
     assert_eq!(schema_errors(&document), Vec::<String>::new());
     let before = w.emulator.emulator.requests().len();
-    let noop = w.exai(&["apply", "plan.json"]);
-    noop.expect_code(0);
-    assert!(noop.stdout.contains("Nothing to apply."), "{}", noop.stdout);
+    assert_run!("no_op", w.filters(), w.exai(&["apply", "plan.json"]));
     assert_eq!(w.writes_since(before), Vec::<String>::new());
 }
 
@@ -162,25 +164,13 @@ fn a_stale_saved_plan_is_refused_before_any_write_naming_what_changed() {
     // ... a change to what it owns does.
     w.someone_sets(json!({"properties": {"adminUserEnabled": true}}));
     let before = w.emulator.emulator.requests().len();
-    let refused = w.exai(&["apply", "plan.json"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("the saved plan is stale"), "{}", refused.stderr);
-    assert!(
-        refused
-            .stderr
-            .contains("perso.registry: changed in Azure since the plan: `properties.adminUserEnabled` false → true"),
-        "the resource and field are named: {}",
-        refused.stderr
-    );
-    assert!(!refused.stderr.contains("costCenter"), "foreign tags are not staleness: {}", refused.stderr);
-    assert!(refused.stderr.contains("run `exai plan` again"), "{}", refused.stderr);
+    // The resource and the field are named; foreign tags are not staleness.
+    assert_run!("refused", w.filters(), w.exai(&["apply", "plan.json"]));
     assert_eq!(w.writes_since(before), Vec::<String>::new(), "nothing was written");
 
     // Planned again, reviewed, applied.
     w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json"]).expect_code(0);
-    let applied = w.exai(&["apply", "plan.json"]);
-    applied.expect_code(0);
-    assert!(applied.stdout.contains("Apply complete: 0 added, 1 changed"), "{}", applied.stdout);
+    assert_run!("applied_after_planning_again", w.filters(), w.exai(&["apply", "plan.json"]));
     w.exai(&["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
 }
 
@@ -191,29 +181,21 @@ fn a_saved_plan_from_another_spec_or_exai_version_is_refused() {
 
     w.s.write_spec(&SPEC.replace("project: exai", "project: other"));
     let before = w.emulator.emulator.requests().len();
-    let refused = w.exai(&["apply", "plan.json"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("the spec changed since the plan was made from `exai.yaml`"), "{}", refused.stderr);
+    assert_run!("another_spec", w.filters(), w.exai(&["apply", "plan.json"]));
     assert_eq!(w.writes_since(before), Vec::<String>::new());
     w.s.write_spec(SPEC);
 
     let mut document = w.plan_document();
     document["exai_version"] = json!("0.0.1");
     std::fs::write(w.s.path().join("old.json"), document.to_string()).unwrap();
-    let refused = w.exai(&["apply", "old.json"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("was made by exai 0.0.1"), "{}", refused.stderr);
+    assert_run!("another_exai_version", w.filters(), w.exai(&["apply", "old.json"]));
 
     document["format_version"] = json!(99);
     std::fs::write(w.s.path().join("future.json"), document.to_string()).unwrap();
-    let refused = w.exai(&["apply", "future.json"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("a plan of format 99"), "{}", refused.stderr);
+    assert_run!("another_format", w.filters(), w.exai(&["apply", "future.json"]));
 
     std::fs::write(w.s.path().join("junk.json"), "not json at all").unwrap();
-    let refused = w.exai(&["apply", "junk.json"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("is not a plan exai saved"), "{}", refused.stderr);
+    assert_run!("not_a_plan", w.filters(), w.exai(&["apply", "junk.json"]));
     assert_eq!(w.writes_since(before), Vec::<String>::new());
 }
 
@@ -234,13 +216,8 @@ fn markdown_for_a_pull_request_fits_a_comment_and_the_summary_file_has_it_all() 
         "--marker",
         "<!-- exai:plan -->",
     ]);
-    run.expect_code(0);
-    assert!(run.stdout.starts_with("Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", run.stdout);
-    assert_eq!(run.stdout.trim_end().lines().last(), Some("<!-- exai:plan -->"));
-    assert!(run.stdout.contains("perso.registry"), "{}", run.stdout);
-    let full = std::fs::read_to_string(&summary).unwrap();
-    assert!(full.starts_with("Plan: 2 to add"), "{full}");
-    assert!(full.contains("perso.resourceGroup"), "{full}");
+    assert_run!("comment", w.filters(), run);
+    insta::assert_snapshot!("summary_file", w.filters().apply(&std::fs::read_to_string(&summary).unwrap()));
 }
 
 /// A bootstrap spec with the deployer, applied once by an admin.
@@ -266,30 +243,16 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     let w = World::new(BOOTSTRAP);
     // The one-time bootstrap by an admin prints what the workflow needs, and no secret.
     let bootstrap = w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]);
-    bootstrap.expect_code(0);
-    assert!(
-        bootstrap
-            .stdout
-            .contains("GitHub Actions (perso): store these as repository variables; no secret is needed with OIDC:"),
-        "{}",
-        bootstrap.stdout
-    );
     let client_id = printed_variable(&bootstrap.stdout, "AZURE_CLIENT_ID");
-    assert!(bootstrap.stdout.contains(&format!("AZURE_TENANT_ID={DEV_TENANT_ID}")), "{}", bootstrap.stdout);
-    assert!(bootstrap.stdout.contains(&format!("AZURE_SUBSCRIPTION_ID={DEV_SUBSCRIPTION_ID}")), "{}", bootstrap.stdout);
+    let filters = w.filters().literal(&client_id, "[deployer-client-id]");
+    assert_run!("oidc_bootstrap", filters, bootstrap);
 
     // A pull-request job of my-org/exai: the runner gives it an OIDC request URL and token; the
     // workflow plans the platform spec as the deployer.
     let ci = w.github_job(json!({"repository": "my-org/exai", "pullRequest": true}), SPEC, &client_id);
     let before = w.emulator.emulator.requests().len();
-    let run = w.plan_from(&ci);
-    run.expect_code(2);
-    assert!(
-        run.stderr.contains(&format!("credential: GitHub Actions OIDC token exchanged for application {client_id}")),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stdout.contains("+ perso.registry"), "{}", run.stdout);
+    let filters = filters.scratch(&ci);
+    assert_run!("oidc_pull_request_plan", filters, w.plan_from(&ci));
     // The token Entra issued went to the deployer: the login used the federated credential.
     let token_requests: Vec<_> = w
         .emulator
@@ -305,36 +268,22 @@ fn github_actions_logs_in_with_its_oidc_token_through_the_federated_credential_a
     // The deployer's own Entra objects: without a Graph permission it cannot read them, and
     // exai says what to grant...
     ci.write_spec(BOOTSTRAP);
-    let denied = w.plan_from(&ci);
-    denied.expect_code(1);
-    assert!(denied.stderr.contains("Authorization_RequestDenied"), "{}", denied.stderr);
-    assert!(
-        denied.stderr.contains("graphPermissions: [Application.Read.All]"),
-        "the hint names the fix: {}",
-        denied.stderr
-    );
+    assert_run!("denied", filters, w.plan_from(&ci));
     // ... the admin grants it through the spec, once...
     let granted = BOOTSTRAP.replace(
         "      github: { repository: my-org/exai, pullRequests: true }\n",
         "      github: { repository: my-org/exai, pullRequests: true }\n      graphPermissions: [Application.Read.All]\n",
     );
     w.s.write_spec(&granted);
-    let grant = w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]);
-    grant.expect_code(0);
-    assert!(grant.stdout.contains("perso.deployer.graph.application-read-all: created"), "{}", grant.stdout);
+    assert_run!("grant", filters, w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]));
     w.exai(&["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
     // ... and the pull-request job plans the whole spec, its own identity included: no change.
     ci.write_spec(&granted);
-    let own = w.plan_from(&ci);
-    own.expect_code(0);
-    assert!(own.stdout.contains("No changes."), "{}", own.stdout);
-    assert!(own.stdout.contains("= perso.deployer.graph.application-read-all"), "{}", own.stdout);
+    assert_run!("own_identity_no_change", filters, w.plan_from(&ci));
 
     // A job of another repository has no federated credential: Entra refuses, and exai says so.
     let other = w.github_job(json!({"repository": "someone/else", "ref": "refs/heads/main"}), SPEC, &client_id);
-    let refused = w.plan_from(&other);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("AADSTS"), "Entra's reason is shown: {}", refused.stderr);
+    assert_run!("another_repository", filters.scratch(&other), w.plan_from(&other));
 }
 
 /// The bootstrap with a read-only planner for pull requests; the deployer keeps the branch.
@@ -363,17 +312,12 @@ environments:
 fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     let w = World::new(WITH_PLANNER);
     let bootstrap = w.exai(&["apply", "-f", "exai.yaml", "--auto-approve"]);
-    bootstrap.expect_code(0);
-    for line in [
-        "perso.planner.role: created",
-        "perso.planner.graph.application-read-all: created",
-        "perso.planner.federated.github-pull-request: created",
-    ] {
-        assert!(bootstrap.stdout.contains(line), "missing {line:?}: {}", bootstrap.stdout);
-    }
     let variable = |name: &str| printed_variable(&bootstrap.stdout, name);
     let planner = variable("AZURE_PLANNER_CLIENT_ID");
-    assert_ne!(planner, variable("AZURE_CLIENT_ID"), "two identities");
+    let deployer = variable("AZURE_CLIENT_ID");
+    assert_ne!(planner, deployer, "two identities");
+    let filters = w.filters().literal(&planner, "[planner-client-id]").literal(&deployer, "[deployer-client-id]");
+    assert_run!("planner_bootstrap", filters, bootstrap);
     // The planner is Reader at the group; the deployer keeps Contributor.
     let plan = serde_json::from_str::<Value>(&w.exai(&["plan", "-f", "exai.yaml", "--format", "json"]).stdout).unwrap();
     let role =
@@ -383,15 +327,10 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     // A pull-request job logs in as the planner and plans the whole spec: nothing to change.
     let pull_request = json!({"repository": "my-org/exai", "pullRequest": true});
     let ci = w.github_job(pull_request.clone(), WITH_PLANNER, &planner);
-    let run = w.plan_from(&ci);
-    run.expect_code(0);
-    assert!(run.stderr.contains(&format!("exchanged for application {planner}")), "{}", run.stderr);
-    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    assert_run!("planner_pull_request_plan", filters.clone().scratch(&ci), w.plan_from(&ci));
     // The deployer's credentials do not answer to pull requests: only the planner's do.
-    let as_deployer = w.github_job(pull_request, WITH_PLANNER, &variable("AZURE_CLIENT_ID"));
-    let refused = w.plan_from(&as_deployer);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("AADSTS"), "{}", refused.stderr);
+    let as_deployer = w.github_job(pull_request, WITH_PLANNER, &deployer);
+    assert_run!("deployer_refused", filters.scratch(&as_deployer), w.plan_from(&as_deployer));
 }
 
 #[test]
@@ -406,12 +345,6 @@ fn a_plan_is_saved_in_one_step_over_the_old_one_and_a_missing_directory_is_an_er
     files.sort();
     assert_eq!(files, ["exai.yaml", "plan.json"], "no temporary file is left");
 
-    let missing = w.exai(&["plan", "-f", "exai.yaml", "--out", "missing/plan.json"]);
-    missing.expect_code(1);
-    let error: Vec<&str> = missing.stderr.lines().skip_while(|l| !l.starts_with("error:")).collect();
-    insta::assert_snapshot!(error.join("\n"), @r"
-    error: cannot write the plan `missing/plan.json`: No such file or directory (os error 2)
-      hint: check that the directory exists and is writable
-    ");
+    assert_run!("missing_directory", w.filters(), w.exai(&["plan", "-f", "exai.yaml", "--out", "missing/plan.json"]));
     assert!(!w.s.path().join("missing").exists());
 }

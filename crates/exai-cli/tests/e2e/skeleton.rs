@@ -49,28 +49,9 @@ fn readme_first_command_is_the_one_tested_here() {
 #[test]
 fn first_plan_on_a_fresh_machine_creates_the_whole_recipe() {
     let s = Scratch::with_example();
-    let run = plan(&s, &[]);
-    run.expect_code(0);
-    for line in [
-        "+ perso.resourceGroup (Microsoft.Resources/resourceGroups) will be created",
-        "+ perso.registry (Microsoft.ContainerRegistry/registries) will be created",
-        "+ perso.cluster (Microsoft.ContainerService/managedClusters) will be created",
-        "+ perso.cluster.acr-pull (Microsoft.Authorization/roleAssignments) will be created",
-        "+ perso.deployer.app (microsoft.graph.application) will be created",
-        "+ prod.planner.federated.github-pull-request (microsoft.graph.federatedIdentityCredential) will be created",
-        "+ prod.deployer.role (Microsoft.Authorization/roleAssignments) will be created",
-        "Plan: 29 to add, 0 to change, 0 to replace, 0 to destroy.",
-    ] {
-        assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
-    }
-    assert!(
-        run.stdout.contains(
-            "+ principalId = (known after apply: perso.cluster → properties.identityProfile.kubeletidentity.objectId)"
-        ),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stderr.contains("embedded emulator"), "{}", run.stderr);
+    // Every resource of the recipe, values known after apply named as such, and the embedded
+    // emulator announced.
+    assert_run!(Filters::default().scratch(&s), plan(&s, &[]));
     assert!(!s.path().join(".exai/ssh").exists(), "a plan generated an SSH key");
 }
 
@@ -90,12 +71,8 @@ fn an_edited_tag_is_an_in_place_update_of_exactly_that_tag() {
     apply(&s, &[]).expect_code(0);
     s.write_spec(&s.spec().replace("project: exai", "project: exai-platform"));
 
-    let run = plan(&s, &["--env", "perso", "--detailed-exitcode"]);
-    run.expect_code(2);
-    assert!(run.stdout.contains("~ perso.resourceGroup (Microsoft.Resources/resourceGroups) will be updated in place"));
-    let diff_lines: Vec<&str> =
-        run.stdout.lines().filter(|l| l.trim_start().starts_with(['~', '+', '-']) && l.contains(" = ")).collect();
-    assert_eq!(diff_lines, ["      ~ tags.project = \"exai\" → \"exai-platform\""], "{}", run.stdout);
+    let filters = Filters::default().scratch(&s);
+    assert_run!("tag_update", filters, plan(&s, &["--env", "perso", "--detailed-exitcode"]));
 
     let json = plan(&s, &["--env", "perso", "--format", "json"]);
     json.expect_code(0);
@@ -107,7 +84,8 @@ fn an_edited_tag_is_an_in_place_update_of_exactly_that_tag() {
     assert_eq!(change["requests"][0]["method"], "PATCH");
 
     apply(&s, &["--env", "perso"]).expect_code(0);
-    plan(&s, &["--detailed-exitcode"]).expect_code(2); // prod still has the old tag
+    // prod still has the old tag
+    assert_run!("prod_still_has_the_old_tag", filters, plan(&s, &["--detailed-exitcode"]));
     apply(&s, &[]).expect_code(0);
     plan(&s, &["--detailed-exitcode"]).expect_code(0);
 }
@@ -122,17 +100,8 @@ fn dry_run_prints_the_requests_and_the_emulator_sees_no_write() {
     let mut s = s;
     s.env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
         .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
-    let run = s.run(&args);
-    run.expect_code(0);
-    let url = emulator.emulator.url().to_string();
-    let expected = format!(
-        "would send: PUT {}subscriptions/{}/resourcegroups/exai-perso-rg?api-version=2025-04-01",
-        url,
-        exai_emulator::DEV_SUBSCRIPTION_ID
-    );
-    assert!(run.stdout.contains(&expected), "{}", run.stdout);
-    assert!(run.stdout.contains("\"location\": \"francecentral\""), "{}", run.stdout);
-    assert!(run.stdout.contains("nothing was written"), "{}", run.stdout);
+    let ca = emulator.ca_cert.display().to_string();
+    assert_run!(Filters::default().literal(&ca, "[ca]").scratch(&s), s.run(&args));
 
     let log = emulator.emulator.requests();
     assert!(log.iter().any(|r| r.method == "GET"), "the dry run read live state: {log:?}");
@@ -189,14 +158,9 @@ fn a_location_change_is_a_replace_that_apply_refuses_without_allow_delete() {
     let s = Scratch::with_spec(RG_ONLY);
     apply(&s, &[]).expect_code(0);
     s.write_spec(&s.spec().replace("location: francecentral", "location: westeurope"));
-    let run = plan(&s, &["--env", "perso"]);
-    run.expect_code(0);
-    assert!(run.stdout.contains("-/+ perso.resourceGroup"), "{}", run.stdout);
-    assert!(run.stdout.contains("`location` forces replacement"), "{}", run.stdout);
-    assert!(run.stdout.contains("deletes every resource in it"), "{}", run.stdout);
-    let refused = apply(&s, &["--env", "perso"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("--allow-delete"), "{}", refused.stderr);
+    let filters = Filters::default().scratch(&s);
+    assert_run!("replace_plan", filters, plan(&s, &["--env", "perso"]));
+    assert_run!("refused_apply", filters, apply(&s, &["--env", "perso"]));
     // Nothing was changed: the group is still in francecentral.
     s.write_spec(&s.spec().replace("location: westeurope", "location: francecentral"));
     plan(&s, &["--detailed-exitcode"]).expect_code(0);
@@ -205,9 +169,7 @@ fn a_location_change_is_a_replace_that_apply_refuses_without_allow_delete() {
 #[test]
 fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
     let s = Scratch::with_spec(RG_ONLY);
-    let run = s.run(&["apply", "--emulator", "-f", "exai.yaml"]);
-    run.expect_code(1);
-    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert_run!(Filters::default().scratch(&s), s.run(&["apply", "--emulator", "-f", "exai.yaml"]));
     plan(&s, &["--detailed-exitcode"]).expect_code(2);
 }
 
@@ -216,10 +178,7 @@ fn a_replacement_with_allow_delete_deletes_then_creates_and_converges() {
     let s = Scratch::with_spec(RG_ONLY);
     apply(&s, &[]).expect_code(0);
     s.write_spec(&s.spec().replace("location: francecentral", "location: westeurope"));
-    let run = apply(&s, &["--env", "perso", "--allow-delete"]);
-    run.expect_code(0);
-    assert!(run.stdout.contains("perso.resourceGroup: replaced"), "{}", run.stdout);
-    assert!(run.stdout.contains("1 replaced"), "{}", run.stdout);
+    assert_run!(Filters::default().scratch(&s), apply(&s, &["--env", "perso", "--allow-delete"]));
     let again = plan(&s, &["--env", "perso", "--detailed-exitcode"]);
     again.expect_code(0);
 }
@@ -236,9 +195,7 @@ fn exai_never_deletes_what_it_did_not_create() {
     assert!(state.contains("\"perso:perso.resourceGroup\""), "{state}");
     std::fs::write(&state_path, state.replace("\"perso:perso.resourceGroup\"", "\"someone-else\""))
         .expect("edit state");
-    let refused = apply(&s, &["--env", "perso", "--allow-delete"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("exai does not own it"), "{}", refused.stderr);
+    assert_run!(Filters::default().scratch(&s), apply(&s, &["--env", "perso", "--allow-delete"]));
 }
 
 #[test]
