@@ -355,20 +355,23 @@ impl Run {
 }
 
 /// Returns `text` with each block of consecutive progress lines (`<address>: <what happened>`,
-/// an address holding a dot) sorted.
+/// an address holding a dot) sorted; an indented line right after a progress line (a failure's
+/// `  hint: ...`) is part of it and moves with it.
 fn sort_progress(text: &str) -> String {
     let progress = regex::Regex::new(r"^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9.\-]+: ").expect("a valid regular expression");
     let mut out = String::with_capacity(text.len());
-    let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, out: &mut String| {
+    let mut block: Vec<String> = Vec::new();
+    let flush = |block: &mut Vec<String>, out: &mut String| {
         block.sort_unstable();
         for line in block.drain(..) {
-            out.push_str(line);
+            out.push_str(&line);
         }
     };
     for line in text.split_inclusive('\n') {
         if progress.is_match(line) {
-            block.push(line);
+            block.push(line.to_owned());
+        } else if let Some(last) = block.last_mut().filter(|_| line.starts_with(' ')) {
+            last.push_str(line);
         } else {
             flush(&mut block, &mut out);
             out.push_str(line);
