@@ -212,7 +212,9 @@ fn an_apply_in_a_fresh_checkout_against_an_existing_cluster_generates_no_key_and
 
     // Another checkout (a CI run): no `.exai/ssh/`, a spec that changes the cluster's tags, and
     // one that names a key file this machine does not have.
-    for (case, ssh) in [("generate", "ssh: { generate: true }"), ("missing_file", "ssh: { publicKeyFile: ~/.ssh/missing.pub }")] {
+    for (case, ssh) in
+        [("generate", "ssh: { generate: true }"), ("missing_file", "ssh: { publicKeyFile: ~/.ssh/missing.pub }")]
+    {
         let mut ci = Scratch::with_spec(&SPEC.replace("ssh: { generate: true }", ssh));
         ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
             .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)

@@ -82,7 +82,11 @@ fn a_second_spec_declaring_the_same_group_is_refused_and_the_first_keeps_it() {
 
     let group = read(&emulator, &group(), "2025-04-01").unwrap();
     assert_eq!(group["tags"]["exai-owner"], "team-a:perso.resourceGroup");
-    assert_run!("first_spec_keeps_the_group", Filters::default(), exai(&first, &emulator, &["plan", "--detailed-exitcode"]));
+    assert_run!(
+        "first_spec_keeps_the_group",
+        Filters::default(),
+        exai(&first, &emulator, &["plan", "--detailed-exitcode"])
+    );
 }
 
 #[test]
@@ -111,7 +115,11 @@ fn a_protected_registry_survives_its_removal_until_protect_false_is_applied() {
     // Now removing the block deletes it, with `--allow-delete`.
     s.write_spec(&spec(Some("team-a"), "prod", &[]));
     assert_run!("unprotected_delete_refused", Filters::default(), exai(&s, &emulator, &["apply", "--auto-approve"]));
-    assert_run!("unprotected_deleted", Filters::default(), exai(&s, &emulator, &["apply", "--auto-approve", "--allow-delete"]));
+    assert_run!(
+        "unprotected_deleted",
+        Filters::default(),
+        exai(&s, &emulator, &["apply", "--auto-approve", "--allow-delete"])
+    );
     assert!(read(&emulator, &registry(), "2025-11-01").is_none(), "the registry is deleted");
     exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }
