@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run};
 use exai_azure::AzureClient;
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
@@ -93,10 +93,14 @@ impl World {
         serde_json::from_str(&run.stdout).unwrap()
     }
 
+    /// Asserts the next plan has no change (`--detailed-exitcode` exits 0 only then).
     fn assert_clean(&self) {
-        let run = self.exai(&["plan", "--detailed-exitcode"]);
-        run.expect_code(0);
-        assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+        self.exai(&["plan", "--detailed-exitcode"]).expect_code(0);
+    }
+
+    /// The snapshot filters of this world's runs.
+    fn filters(&self) -> Filters {
+        Filters::default().scratch(&self.s)
     }
 
     fn rewrite(&self, deployer: &[&str]) {
@@ -207,43 +211,15 @@ fn rg_scope() -> String {
 fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_only() {
     let w = World::new(FULL);
     let mut outputs = Vec::new();
+    // The principal's id is known after apply.
     let first = w.exai(&["plan", "--detailed-exitcode"]);
-    first.expect_code(2);
-    assert!(
-        first.stdout.contains("+ perso.deployer.app (microsoft.graph.application) will be created"),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        first.stdout.contains("+ principalId = (known after apply: perso.deployer.sp → id)"),
-        "the SP's id is shown as known after apply: {}",
-        first.stdout
-    );
+    assert_run!("deployer_first_plan", w.filters(), first);
+    // Paths known after apply are shown as such; the secret's answer goes to a file only.
     let dry = w.exai(&["apply", "--dry-run"]);
-    dry.expect_code(0);
-    assert!(
-        dry.stdout.contains("would send: POST https://")
-            && dry.stdout.contains(
-                "/v1.0/applications/(known after apply: perso.deployer.app → /id)/federatedIdentityCredentials"
-            ),
-        "a path known after apply is shown as such: {}",
-        dry.stdout
-    );
-    assert!(
-        dry.stdout.contains("(the answer holds a secret: it would be written to `")
-            && dry.stdout.contains("perso.deployer.secret.json`, mode 0600, and shown nowhere)"),
-        "{}",
-        dry.stdout
-    );
+    assert_run!("deployer_dry_run", w.filters(), dry);
     assert!(!w.s.path().join(".exai/secrets").exists(), "a dry run writes no secret file");
     let applied = w.apply(&[]);
-    applied.expect_code(0);
-    assert!(
-        applied.stdout.contains("Apply complete: 8 added, 0 changed, 0 replaced, 0 destroyed."),
-        "{}",
-        applied.stdout
-    );
-    assert!(applied.stdout.contains("perso.deployer.secret: client secret written to"), "{}", applied.stdout);
+    assert_run!("deployer_apply", w.filters(), applied);
     outputs.extend([first, dry, applied]);
 
     // The secret: one file, private, in azure/login's `creds` shape, naming this application.
@@ -289,8 +265,7 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     // Plan again: no change, and each object read once — the three credentials share one list.
     let before = w.emulator.emulator.requests().len();
     let clean = w.exai(&["plan", "--detailed-exitcode"]);
-    clean.expect_code(0);
-    assert!(clean.stdout.contains("No changes. Azure matches the spec (8 resources checked)."), "{}", clean.stdout);
+    assert_run!("deployer_plan_after_apply", w.filters(), clean);
     let reads = w.requests_since(before);
     let mut paths: Vec<String> =
         reads.iter().map(|r| format!("{} {}", r.method, r.path.to_ascii_lowercase())).collect();
@@ -310,8 +285,7 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     // Apply again: no write, and the secret file is left as it is.
     let before = w.emulator.emulator.requests().len();
     let noop = w.apply(&[]);
-    noop.expect_code(0);
-    assert!(noop.stdout.contains("Nothing to apply."), "{}", noop.stdout);
+    assert_run!("deployer_second_apply", w.filters(), noop);
     assert!(w.requests_since(before).iter().all(|r| !r.is_write()));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     outputs.push(noop);
@@ -383,9 +357,7 @@ fn each_deployer_field_changed_alone_plans_as_exactly_that_change_and_applies() 
     assert_eq!(c["reason"], "no longer in the spec");
     assert_eq!(c["before"]["subject"], "repo:my-org/exai-platform:pull_request");
     let before = w.emulator.emulator.requests().len();
-    let refused = w.apply(&[]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("--allow-delete"), "{}", refused.stderr);
+    assert_run!("credential_delete_refused", w.filters(), w.apply(&[]));
     assert!(w.requests_since(before).iter().all(|r| !r.is_write()), "nothing was written");
     w.apply(&["--allow-delete"]).expect_code(0);
     w.assert_clean();
@@ -528,11 +500,8 @@ fn two_applications_with_the_deployer_name_stop_the_plan_before_anything_is_writ
         w.graph(Method::Post, "/applications", Some(json!({"displayName": NAME})));
     }
     let before = w.emulator.emulator.requests().len();
-    let run = w.exai(&["apply", "--auto-approve"]);
-    run.expect_code(1);
-    assert!(run.stderr.contains("cannot tell which object is `perso.deployer.app`"), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("2 applications are named `{NAME}`")), "{}", run.stderr);
-    assert!(run.stderr.contains("az ad app list"), "the hint says how to find them: {}", run.stderr);
+    // The error names both, and the hint says how to find them.
+    assert_run!("two_applications_named_alike", w.filters(), w.exai(&["apply", "--auto-approve"]));
     assert!(w.requests_since(before).iter().all(|r| !r.is_write()), "nothing was written");
 }
 
@@ -545,19 +514,10 @@ fn a_failure_in_the_middle_of_the_deployer_is_repaired_by_the_next_apply_without
     let emulator =
         InProcessEmulator::start_with(exai_emulator::EmulatorOptions { faults: vec![fault], ..Default::default() });
     let w = World::with(emulator, FULL);
-    let failed = w.apply(&[]);
-    failed.expect_code(1);
-    assert!(failed.stdout.contains("perso.deployer.sp: failed"), "{}", failed.stdout);
-    assert!(
-        failed.stdout.contains("perso.deployer.role: skipped, because `perso.deployer.sp` did not succeed"),
-        "{}",
-        failed.stdout
-    );
-    assert!(failed.stdout.contains("perso.deployer.federated.github-pull-request: created"), "{}", failed.stdout);
-
-    let repaired = w.apply(&[]);
-    repaired.expect_code(0);
-    assert!(repaired.stdout.contains("Apply complete: 2 added"), "only what was missing: {}", repaired.stdout);
+    // The principal fails, its role is skipped, the credentials are created.
+    assert_run!("principal_failed", w.filters(), w.apply(&[]));
+    // Only what was missing is created.
+    assert_run!("principal_repaired", w.filters(), w.apply(&[]));
     w.assert_clean();
     w.application();
     assert_eq!(w.federated_names().len(), 3);
@@ -785,17 +745,14 @@ fn a_lost_add_password_answer_is_planned_as_a_rotation_and_repaired() {
     // Graph creates the secret, and the answer carrying it is lost with the connection.
     let emulator = emulator_with(&["POST /v1.0/applications/*/addPassword drop-answer times=1"]);
     let w = World::with(emulator, FULL);
-    let failed = w.apply(&[]);
-    failed.expect_code(1);
-    assert!(failed.stdout.contains("perso.deployer.secret: failed"), "{}", failed.stdout);
+    assert_run!("add_password_answer_lost", w.filters(), w.apply(&[]));
     assert_eq!(w.marked_secrets().len(), 1, "Graph made the secret");
     let file = w.s.path().join(".exai/secrets/perso.deployer.secret.json");
     let reserved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(reserved["clientSecret"], "", "the file is the reservation, never a partial secret");
 
     // Never "no changes": the secret nobody holds is rotated, and the plan says why.
-    let plan = w.exai(&["plan", "--detailed-exitcode"]);
-    plan.expect_code(2);
+    assert_run!("rotation_planned", w.filters(), w.exai(&["plan", "--detailed-exitcode"]));
     let json = w.plan_json();
     assert_eq!(changes(&json), [("perso.deployer.secret".to_owned(), "update".to_owned())]);
     let secret = change(&json, "perso.deployer.secret");
@@ -810,11 +767,8 @@ fn a_lost_add_password_answer_is_planned_as_a_rotation_and_repaired() {
         secret["diffs"],
         json!([{"path": "secretFile", "before": "empty: the secret was created but never written to it (a lost answer or an interrupted apply)", "after": "holds this secret"}])
     );
-    assert!(plan.stdout.contains("~ perso.deployer.secret"), "{}", plan.stdout);
 
-    let repaired = w.apply(&[]);
-    repaired.expect_code(0);
-    assert!(repaired.stdout.contains("Apply complete: 0 added, 1 changed"), "{}", repaired.stdout);
+    assert_run!("rotated", w.filters(), w.apply(&[]));
     w.assert_secret_file_logs_in();
     assert_ne!(w.marked_secrets()[0]["keyId"], orphan.as_str(), "the orphan was removed");
     w.assert_clean();

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run};
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use serde_json::{Value, json};
@@ -258,9 +258,8 @@ fn changes_behind_exais_back_are_observed_when_unmanaged_and_planned_when_owned(
         args.extend_from_slice(extra);
         against(&emulator, &s, &args)
     };
-    plan(&["--detailed-exitcode"]).expect_code(0);
-    let text = plan(&[]);
-    assert!(text.stdout.contains("costCenter"), "the foreign tag is shown: {}", text.stdout);
+    // No change; the foreign tag is shown as observed, the unowned setting not at all.
+    assert_run!("unmanaged_changes_observed", Filters::default(), plan(&["--detailed-exitcode"]));
     let run = plan(&["--format", "json"]);
     run.expect_code(0);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -311,27 +310,14 @@ fn a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete_and_only_i
     assert_eq!(c["reason"], "no longer in the spec");
     assert_eq!(c["warning"], "deleting a workspace deletes the logs it holds");
     assert_eq!(c["before"]["tags.exai-owner"], "perso:perso.monitoring");
-    let text = against(&emulator, &s, &["plan", "-f", "exai.yaml"]);
-    assert!(
-        text.stdout.contains("  - perso.monitoring (Microsoft.OperationalInsights/workspaces) will be deleted"),
-        "{}",
-        text.stdout
-    );
-    assert!(text.stdout.contains("apply deletes only with `--allow-delete`"), "{}", text.stdout);
-
+    // The plan an apply without `--allow-delete` shows, and its refusal.
     let before = emulator.emulator.requests().len();
     let refused = against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve"]);
-    refused.expect_code(1);
-    assert!(refused.stderr.contains("deletes were not allowed"), "{}", refused.stderr);
+    assert_run!("workspace_delete_refused", Filters::default(), refused);
     assert!(emulator.emulator.requests().into_iter().skip(before).all(|r| !r.is_write()));
 
     let applied = against(&emulator, &s, &["apply", "-f", "exai.yaml", "--auto-approve", "--allow-delete"]);
-    applied.expect_code(0);
-    assert!(
-        applied.stdout.contains("Apply complete: 0 added, 0 changed, 0 replaced, 1 destroyed."),
-        "{}",
-        applied.stdout
-    );
+    assert_run!("workspace_deleted", Filters::default(), applied);
     against(&emulator, &s, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
     let read = |path: &str, version: &'static str| {
         runtime.block_on(azure.read(&ApiRequest::arm(Method::Get, path, version, None))).unwrap()
@@ -361,17 +347,10 @@ fn a_registry_name_taken_elsewhere_in_azure_fails_the_plan_before_any_write_wher
     let plan: &[&str] = &["plan", "-f", "exai.yaml"];
     let apply: &[&str] = &["apply", "-f", "exai.yaml", "--auto-approve"];
     for (command, args) in [("plan", plan), ("apply", apply)] {
-        let run = against(&emulator, &s, args);
-        run.expect_code(1);
-        let error = run.stderr.lines().skip_while(|l| !l.starts_with("error:")).collect::<Vec<_>>().join("\n");
-        assert_eq!(
-            error,
-            "error: `perso.registry` cannot be created: the registry name `exaipersoacr` is already in use: Azure says \"The registry exaipersoacr is already in use.\"
-  declared at exai.yaml:14:13
-  hint: a registry name is global across all of Azure (`<name>.azurecr.io`), not only your subscription: choose another `registry.name` in the spec; nothing was changed",
-            "{command}"
-        );
-        assert!(run.stdout.is_empty(), "no plan is shown: {}", run.stdout);
+        // No plan is shown; the error says where the name is declared.
+        insta::with_settings!({ filters => Filters::default().settings(), snapshot_suffix => command }, {
+            insta::assert_snapshot!("registry_name_taken", against(&emulator, &s, args).shown());
+        });
     }
     let sent: Vec<_> = emulator
         .emulator

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{InProcessEmulator, Run, Scratch};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run};
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use serde_json::{Value, json};
@@ -51,11 +51,6 @@ fn exai(s: &Scratch, emulator: &InProcessEmulator, args: &[&str]) -> Run {
     s.run_against(emulator, &all)
 }
 
-/// Standard error without the line naming the emulator's port.
-fn stderr(run: &Run) -> String {
-    run.stderr.lines().filter(|l| !l.starts_with("target: ")).map(|l| format!("{l}\n")).collect()
-}
-
 /// Sends `request` as someone other than exai; returns the answer.
 fn someone(emulator: &InProcessEmulator, request: ApiRequest) -> Option<Value> {
     let azure = emulator.someone_else();
@@ -81,16 +76,17 @@ fn a_second_spec_declaring_the_same_group_is_refused_and_the_first_keeps_it() {
     let before = emulator.emulator.requests().len();
     let refused = exai(&second, &emulator, &["apply", "--auto-approve", "--allow-delete"]);
     refused.expect_code(1);
-    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
-    insta::assert_snapshot!(stderr(&refused));
+    assert_run!("second_spec_refused", Filters::default(), refused);
     let writes: Vec<_> = emulator.emulator.requests().into_iter().skip(before).filter(|r| r.is_write()).collect();
     assert!(writes.is_empty(), "nothing was written: {writes:#?}");
 
     let group = read(&emulator, &group(), "2025-04-01").unwrap();
     assert_eq!(group["tags"]["exai-owner"], "team-a:perso.resourceGroup");
-    let plan = exai(&first, &emulator, &["plan", "--detailed-exitcode"]);
-    plan.expect_code(0);
-    insta::assert_snapshot!(plan.stdout);
+    assert_run!(
+        "first_spec_keeps_the_group",
+        Filters::default(),
+        exai(&first, &emulator, &["plan", "--detailed-exitcode"])
+    );
 }
 
 #[test]
@@ -105,25 +101,25 @@ fn a_protected_registry_survives_its_removal_until_protect_false_is_applied() {
 
     // The block removed: kept, and the plan says why, whatever `--allow-delete` says.
     s.write_spec(&spec(Some("team-a"), "prod", &[]));
-    let kept = exai(&s, &emulator, &["plan"]);
-    kept.expect_code(0);
-    insta::assert_snapshot!("kept", kept.stdout);
+    assert_run!("kept", Filters::default(), exai(&s, &emulator, &["plan"]));
     exai(&s, &emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
     assert!(read(&emulator, &registry(), "2025-11-01").is_some(), "the registry is still there");
 
     // `protect: false` applied lifts it; the plan says so.
     let lifted = [&registry_lines[..], &["protect: false"]].concat();
     s.write_spec(&spec(Some("team-a"), "prod", &lifted));
-    let lift = exai(&s, &emulator, &["plan"]);
-    lift.expect_code(0);
-    insta::assert_snapshot!("lift", lift.stdout);
+    assert_run!("lift", Filters::default(), exai(&s, &emulator, &["plan"]));
     exai(&s, &emulator, &["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(read(&emulator, &registry(), "2025-11-01").unwrap()["tags"]["exai-owner"], "team-a:prod.registry");
 
     // Now removing the block deletes it, with `--allow-delete`.
     s.write_spec(&spec(Some("team-a"), "prod", &[]));
-    exai(&s, &emulator, &["apply", "--auto-approve"]).expect_code(1);
-    exai(&s, &emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
+    assert_run!("unprotected_delete_refused", Filters::default(), exai(&s, &emulator, &["apply", "--auto-approve"]));
+    assert_run!(
+        "unprotected_deleted",
+        Filters::default(),
+        exai(&s, &emulator, &["apply", "--auto-approve", "--allow-delete"])
+    );
     assert!(read(&emulator, &registry(), "2025-11-01").is_none(), "the registry is deleted");
     exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }
@@ -138,14 +134,10 @@ fn marks_an_earlier_exai_wrote_are_migrated_by_the_next_apply() {
     someone(&emulator, ApiRequest::arm(Method::Patch, group(), "2025-04-01", Some(old("perso.resourceGroup"))));
     someone(&emulator, ApiRequest::arm(Method::Patch, registry(), "2025-11-01", Some(old("perso.registry"))));
 
-    let plan = exai(&s, &emulator, &["plan", "--detailed-exitcode"]);
-    plan.expect_code(2);
-    insta::assert_snapshot!(plan.stdout);
-    exai(&s, &emulator, &["apply", "--auto-approve"]).expect_code(0);
+    assert_run!("old_marks_planned", Filters::default(), exai(&s, &emulator, &["plan", "--detailed-exitcode"]));
+    assert_run!("old_marks_migrated", Filters::default(), exai(&s, &emulator, &["apply", "--auto-approve"]));
     assert_eq!(read(&emulator, &registry(), "2025-11-01").unwrap()["tags"]["exai-owner"], "perso:perso.registry");
-    let after = exai(&s, &emulator, &["plan", "--detailed-exitcode"]);
-    after.expect_code(0);
-    assert!(after.stdout.contains("No changes."), "{}", after.stdout);
+    exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }
 
 /// A spec named `name` whose environment `environment` has its own group and a deployer whose
@@ -178,17 +170,6 @@ fn another_spec_cannot_take_over_a_deployer_found_by_its_display_name() {
     exai(&first, &emulator, &["apply", "--auto-approve"]).expect_code(0);
 
     let second = scratch(&deployer_spec("team-b", "team2"));
-    let refused = exai(&second, &emulator, &["plan"]);
-    refused.expect_code(1);
-    let error = refused.stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
-    for owned in ["app", "sp", "federated.github-branch-main"] {
-        assert!(
-            error.contains(&format!("`team2.deployer.{owned}` is `"))
-                && error.contains(&format!("which belongs to `perso.deployer.{owned}` of spec `team-a`")),
-            "{owned}: {error}"
-        );
-    }
-    assert!(error.starts_with("error: 3 objects declared in this spec are owned elsewhere: "), "{error}");
-    assert!(refused.stderr.contains("  hint: nothing was changed; if the object should move"), "{}", refused.stderr);
+    assert_run!("deployer_takeover_refused", Filters::default(), exai(&second, &emulator, &["plan"]));
     exai(&first, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }

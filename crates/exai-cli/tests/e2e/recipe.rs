@@ -2,7 +2,7 @@
 //! plan again with no changes; a no-op plan that reads each object once; a failure in the middle
 //! of an apply that the next apply repairs without duplicating anything; and no secret anywhere.
 
-use crate::harness::{InProcessEmulator, Scratch, example_spec};
+use crate::harness::{Filters, InProcessEmulator, Scratch, assert_run, example_spec};
 
 /// A scratch copy of the example pointed at `emulator`, with the development tenant and
 /// subscription.
@@ -41,20 +41,13 @@ fn count(emulator: &InProcessEmulator, azure_type: &str) -> usize {
 fn the_whole_recipe_applies_and_then_plans_clean() {
     let emulator = InProcessEmulator::start();
     let (s, exai) = recipe(&emulator);
+    let filters = Filters::default().scratch(&s);
+    // The first plan of the whole recipe is `skeleton`'s snapshot.
     exai(&s, &["plan", "--detailed-exitcode"]).expect_code(2);
-    let applied = exai(&s, &["apply", "--auto-approve"]);
-    applied.expect_code(0);
-    assert!(
-        applied.stdout.contains("Apply complete: 29 added, 0 changed, 0 replaced, 0 destroyed."),
-        "{}",
-        applied.stdout
-    );
-    assert!(applied.stdout.contains("perso.cluster.acr-pull: created"), "{}", applied.stdout);
+    assert_run!("whole_recipe_apply", filters, exai(&s, &["apply", "--auto-approve"]));
 
     let before = emulator.emulator.requests().len();
-    let again = exai(&s, &["plan", "--detailed-exitcode"]);
-    again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Azure matches the spec (29 resources checked)."), "{}", again.stdout);
+    assert_run!("whole_recipe_plan_after_apply", filters, exai(&s, &["plan", "--detailed-exitcode"]));
     // A no-op plan reads each object once and writes nothing (plus its tokens): 29 objects,
     // of which the 2 federated credentials of prod's deployer share one list (so 28 reads),
     // and one ownership scan per resource group.
@@ -76,9 +69,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
 
     // A no-op apply sends no write.
     let before = emulator.emulator.requests().len();
-    let noop = exai(&s, &["apply", "--auto-approve"]);
-    noop.expect_code(0);
-    assert!(noop.stdout.contains("Nothing to apply."), "{}", noop.stdout);
+    assert_run!("whole_recipe_second_apply", filters, exai(&s, &["apply", "--auto-approve"]));
     assert!(emulator.emulator.requests().into_iter().skip(before).all(|r| !r.is_write()));
 }
 
@@ -93,22 +84,12 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
     let emulator =
         InProcessEmulator::start_with(exai_emulator::EmulatorOptions { faults: vec![fault], ..Default::default() });
     let (s, exai) = recipe(&emulator);
-    let failed = exai(&s, &["apply", "--auto-approve"]);
-    failed.expect_code(1);
-    assert!(failed.stdout.contains("perso.registry: failed"), "{}", failed.stdout);
-    assert!(
-        failed.stdout.contains("perso.cluster.acr-pull: skipped, because `perso.registry` did not succeed"),
-        "{}",
-        failed.stdout
-    );
-    assert!(failed.stdout.contains("prod.cluster.acr-pull: created"), "independent branches finish: {}", failed.stdout);
-    assert!(failed.stderr.contains("1 failed, 1 skipped"), "{}", failed.stderr);
-
-    let repair = exai(&s, &["apply", "--auto-approve"]);
-    repair.expect_code(0);
-    // The registry exists, its operation failed: the PUT is sent again (an update).
-    assert!(repair.stdout.contains("perso.registry: updated"), "{}", repair.stdout);
-    assert!(repair.stdout.contains("perso.cluster.acr-pull: created"), "what was skipped is done: {}", repair.stdout);
+    let filters = Filters::default().scratch(&s);
+    // `perso.registry` fails, `perso.cluster.acr-pull` is skipped, independent branches finish.
+    assert_run!("registry_failed", filters, exai(&s, &["apply", "--auto-approve"]));
+    // The registry exists, its operation failed: the PUT is sent again (an update), and what
+    // was skipped is created.
+    assert_run!("repaired", filters, exai(&s, &["apply", "--auto-approve"]));
     exai(&s, &["plan", "--detailed-exitcode"]).expect_code(0);
     assert_eq!(count(&emulator, "Microsoft.ContainerRegistry/registries"), 2, "one registry per environment");
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");
