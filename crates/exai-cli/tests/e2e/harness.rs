@@ -376,7 +376,8 @@ impl Default for Filters {
                 // RFC 3339 instants (request logs, secret end dates)
                 (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "[time]"),
                 // durations exai measures ("in 1.2 s", "after 0.35s", "12 ms")
-                (r"\b\d+(\.\d+)? ?(ms|s)\b", "[duration]"),
+                // (after a space or a parenthesis: a `latency=2s` or `` `30s` `` in a usage text stays)
+                (r"(^|[\s(])\d+(\.\d+)? ?(ms|s)\b", "$1[duration]"),
             ]
             .into_iter()
             .map(|(from, to)| (from.to_owned(), to.to_owned()))
