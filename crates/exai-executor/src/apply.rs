@@ -392,7 +392,13 @@ pub fn refuse_unsafe(plan: &Plan, allow_delete: bool) -> Result<(), ExecutorErro
     for change in destructive {
         // `tags.exai-owner`, or the `description` of a federated credential, which has no tags.
         let marked = change.before.as_ref().and_then(exai_model::Mark::from_fields);
-        let owner = marked.as_ref().map(exai_model::Mark::tag_value);
+        // What the object holds, shown as it is when it is not a mark exai can read.
+        let owner = marked.as_ref().map(exai_model::Mark::tag_value).or_else(|| {
+            change
+                .before
+                .as_ref()
+                .and_then(|fields| fields.get(&exai_model::Mark::field())?.as_str().map(str::to_owned))
+        });
         // A superseded object's change is `<address>~<its name>`: its mark names `<address>`.
         let address = change.address.as_str();
         let owned_by = address.split_once('~').map_or(address, |(declared, _)| declared);
