@@ -193,7 +193,9 @@ impl Emulator {
         let certificates = tls::generate()?;
         let (state_file, state) = match &options.state_file {
             Some(path) => {
-                let (file, state) = state::StateFile::open(path)?;
+                let (file, mut state) = state::StateFile::open(path)?;
+                // State files from before RBAC was enforced have subscriptions nobody owns.
+                arm::rbac::adopt_unowned_subscriptions(&mut state, &clock.now_rfc3339());
                 (Some(file), state)
             }
             None => (None, state::State::default()),
