@@ -10,7 +10,8 @@
 //! - **Actions** ("Azure resource provider operations", learn.microsoft.com
 //!   /azure/role-based-access-control/resource-provider-operations) are
 //!   `{Namespace}/{type}[/{child type}...]/{read|write|delete|action}`: GET reads, PUT and PATCH
-//!   write, DELETE deletes, a POST to `.../{name}/{verb}` is `.../{verb}/action`. Resource
+//!   write, DELETE deletes, a POST to `.../{name}/{verb}` is `.../{verb}/action` (but the name
+//!   checks its provider registers as reads, see [`PROVIDER_READS`]). Resource
 //!   groups are `Microsoft.Resources/subscriptions/resourceGroups/...`; an extension resource
 //!   (`{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`) takes the namespace of
 //!   its last `providers` segment.
@@ -160,6 +161,13 @@ pub(crate) fn matches(pattern: &str, action: &str) -> bool {
     pattern[p..].iter().all(|character| *character == '*')
 }
 
+/// Provider-level POSTs that their resource provider registers as reads, not actions: the name
+/// checks ("Azure resource provider operations" lists
+/// `Microsoft.ContainerRegistry/checkNameAvailability/read`, "Checks whether the container
+/// registry name is available for use"; ARM's denials of them quote `.../checkNameAvailability/read`
+/// over the subscription's scope).
+const PROVIDER_READS: [(&str, &str); 1] = [("Microsoft.ContainerRegistry", "checkNameAvailability")];
+
 /// What a request does, as RBAC sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Operation {
@@ -209,6 +217,16 @@ pub(crate) fn operation(state: &State, method: &Method, subscription_id: &str, r
             }
         }
         index += 2;
+    }
+    // A provider-level POST its provider registers as a read (see [`PROVIDER_READS`]).
+    if *method == Method::POST
+        && types.len() == 1
+        && pending.starts_with("/providers/")
+        && PROVIDER_READS.iter().any(|(provider, operation)| {
+            provider.eq_ignore_ascii_case(&namespace) && operation.eq_ignore_ascii_case(&types[0])
+        })
+    {
+        return Operation { action: format!("{namespace}/{}/read", types[0]), scope, list: false };
     }
     let action = if types.is_empty() {
         format!("{namespace}/{verb}")
@@ -577,7 +595,7 @@ mod tests {
         );
         assert_eq!(
             op(Method::POST, "providers/Microsoft.ContainerRegistry/checkNameAvailability"),
-            owned(("Microsoft.ContainerRegistry/checkNameAvailability/action", "/subscriptions/s", false))
+            owned(("Microsoft.ContainerRegistry/checkNameAvailability/read", "/subscriptions/s", false))
         );
         assert_eq!(
             op(Method::PATCH, "resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p"),
