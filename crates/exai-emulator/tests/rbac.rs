@@ -142,7 +142,8 @@ async fn a_contributor_writes_a_registry_but_not_a_role_assignment_which_user_ac
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     // The deployer follows its own long-running operation.
     let status_url = created.header("azure-asyncoperation").ok_or("no Azure-AsyncOperation")?.to_owned();
-    let polled = harness.send(harness.request(Method::GET, &status_url).bearer_auth(&deployer.token)).await?;
+    let status_path = status_url.strip_prefix(&harness.url("")).ok_or("a status URL on another origin")?;
+    let polled = deployer.arm(&harness, Method::GET, status_path, None).await?;
     assert_eq!(polled.status, StatusCode::OK, "{}", polled.text);
 
     let kubelet = Principal::new(&harness, "kubelet", &[]).await?;
@@ -189,7 +190,9 @@ async fn a_role_at_a_group_applies_below_it_only() -> TestResult {
         .arm(&harness, Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups?{RG_API}"), None)
         .await?;
     assert_eq!(groups.status, StatusCode::OK, "{}", groups.text);
-    let names: Vec<&str> = groups.json()["value"].as_array().ok_or("no value")?.iter().filter_map(|group| group["name"].as_str()).collect::<Vec<_>>().into_iter().collect();
+    let groups = groups.json();
+    let names: Vec<&str> =
+        groups["value"].as_array().ok_or("no value")?.iter().filter_map(|group| group["name"].as_str()).collect();
     assert_eq!(names, ["rg"]);
     let message = deployer
         .arm(&harness, Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?{SUBSCRIPTION_API}"), None)
