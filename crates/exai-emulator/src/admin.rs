@@ -347,9 +347,7 @@ fn create_principal(shared: &Shared, request: &Incoming) -> Response {
             return error(
                 StatusCode::BAD_REQUEST,
                 "InvalidRequestContent",
-                format!(
-                    "The body must be {{\"displayName\", \"roles\"?: [{{\"role\", \"scope\"}}]}}: {failure}"
-                ),
+                format!("The body must be {{\"displayName\", \"roles\"?: [{{\"role\", \"scope\"}}]}}: {failure}"),
             );
         }
     };

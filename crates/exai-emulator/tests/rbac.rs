@@ -62,7 +62,8 @@ impl Principal {
     /// Creates a principal holding `roles` (`(role, scope)`) and signs it in with its secret.
     async fn new(harness: &Harness, name: &str, roles: &[(&str, &str)]) -> Result<Self, Box<dyn Error>> {
         let roles: Vec<Value> = roles.iter().map(|(role, scope)| json!({"role": role, "scope": scope})).collect();
-        let made = harness.admin(Method::POST, "principals", Some(json!({"displayName": name, "roles": roles}))).await?;
+        let made =
+            harness.admin(Method::POST, "principals", Some(json!({"displayName": name, "roles": roles}))).await?;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
         let answer = made.json();
         let text = |member: &str| answer[member].as_str().map(str::to_owned).ok_or(format!("no {member}"));
@@ -74,7 +75,13 @@ impl Principal {
         Ok(Self { app_id, object_id: text("objectId")?, token })
     }
 
-    async fn arm(&self, harness: &Harness, method: Method, path: &str, body: Option<Value>) -> Result<common::Reply, Box<dyn Error>> {
+    async fn arm(
+        &self,
+        harness: &Harness,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<common::Reply, Box<dyn Error>> {
         harness.send_as(method, path, Some(&self.token), body).await
     }
 
@@ -161,7 +168,12 @@ async fn a_contributor_writes_a_registry_but_not_a_role_assignment_which_user_ac
     assert_eq!(granted.status, StatusCode::CREATED, "{}", granted.text);
     // ... which in turn cannot write the registry.
     let message = admin
-        .arm(&harness, Method::PATCH, &format!("{}?{ACR_API}", registry_id("rg", "exaiacr01")), Some(json!({"tags": {}})))
+        .arm(
+            &harness,
+            Method::PATCH,
+            &format!("{}?{ACR_API}", registry_id("rg", "exaiacr01")),
+            Some(json!({"tags": {}})),
+        )
         .await?
         .assert_arm_error(StatusCode::FORBIDDEN, "AuthorizationFailed");
     assert_eq!(message, admin.refusal("Microsoft.ContainerRegistry/registries/write", &registry_id("rg", "exaiacr01")));
@@ -251,7 +263,12 @@ async fn permissions_are_the_caller_s_assignments_at_the_scope_and_above() -> Te
     // A principal with no role at all may still ask, and holds nothing.
     let nobody = Principal::new(&harness, "nobody", &[]).await?;
     let nothing = nobody
-        .arm(&harness, Method::GET, &format!("{}/providers/Microsoft.Authorization/permissions?{AUTH_API}", group_id("rg")), None)
+        .arm(
+            &harness,
+            Method::GET,
+            &format!("{}/providers/Microsoft.Authorization/permissions?{AUTH_API}", group_id("rg")),
+            None,
+        )
         .await?;
     assert_eq!(nothing.json(), json!({"value": []}));
     Ok(())
@@ -267,7 +284,11 @@ fn sort_values(value: &mut Value) {
 async fn the_served_role_definitions_are_the_checked_in_ones() -> TestResult {
     let harness = world().await?;
     let listed = harness
-        .arm(Method::GET, &format!("{}/providers/Microsoft.Authorization/roleDefinitions?{AUTH_API}", subscription()), None)
+        .arm(
+            Method::GET,
+            &format!("{}/providers/Microsoft.Authorization/roleDefinitions?{AUTH_API}", subscription()),
+            None,
+        )
         .await?;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     let listed = listed.json();
@@ -277,7 +298,11 @@ async fn the_served_role_definitions_are_the_checked_in_ones() -> TestResult {
     for role in &checked_in {
         let id = role["id"].as_str().ok_or("no id")?;
         let one = harness
-            .arm(Method::GET, &format!("{}/providers/Microsoft.Authorization/roleDefinitions/{id}?{AUTH_API}", subscription()), None)
+            .arm(
+                Method::GET,
+                &format!("{}/providers/Microsoft.Authorization/roleDefinitions/{id}?{AUTH_API}", subscription()),
+                None,
+            )
             .await?
             .json();
         assert_eq!(one["name"], role["id"]);
@@ -307,7 +332,10 @@ async fn the_development_application_owns_the_subscription_it_used_first() -> Te
         .json();
     let value = assignments["value"].as_array().ok_or("no value")?;
     assert_eq!(value.len(), 1, "{assignments}");
-    assert_eq!(value[0]["properties"]["roleDefinitionId"], format!("/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"));
+    assert_eq!(
+        value[0]["properties"]["roleDefinitionId"],
+        format!("/providers/Microsoft.Authorization/roleDefinitions/{OWNER}")
+    );
     assert_eq!(value[0]["properties"]["scope"], subscription());
     assert_eq!(value[0]["properties"]["principalType"], "ServicePrincipal");
 
@@ -363,8 +391,12 @@ async fn the_principals_route_refuses_what_it_cannot_make() -> TestResult {
     }
     // A role by GUID works as by name, and a subscription nobody used yet is created for it.
     let other = "ee000000-0000-4000-8000-0000000000bb";
-    let principal =
-        Principal::new(&harness, "by-guid", &[("acdd72a7-3385-48ef-bd42-f606fba81ae7", &format!("/subscriptions/{other}"))]).await?;
+    let principal = Principal::new(
+        &harness,
+        "by-guid",
+        &[("acdd72a7-3385-48ef-bd42-f606fba81ae7", &format!("/subscriptions/{other}"))],
+    )
+    .await?;
     let read = principal.arm(&harness, Method::GET, &format!("subscriptions/{other}?{SUBSCRIPTION_API}"), None).await?;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
     Ok(())

@@ -26,8 +26,8 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::provider;
-use super::rbac::{self, RoleDefinition};
 use super::provider::{key_of, only_members, optional_object, optional_string};
+use super::rbac::{self, RoleDefinition};
 use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
@@ -82,7 +82,11 @@ pub(crate) struct Scope {
 
 /// Returns the scope named by the segments after `/subscriptions/{id}`, checked to exist (404
 /// `ResourceGroupNotFound` / `ResourceNotFound` as ARM answers otherwise).
-pub(crate) fn resolve_scope(state: &State, subscription: &Subscription, segments: &[String]) -> Result<Scope, ArmError> {
+pub(crate) fn resolve_scope(
+    state: &State,
+    subscription: &Subscription,
+    segments: &[String],
+) -> Result<Scope, ArmError> {
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
     let mut id = format!("/subscriptions/{}", subscription.id);
     match segments {

@@ -74,9 +74,9 @@ async fn trim_list(
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|error| {
-        ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", format!("{error}"))
-    })?;
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", format!("{error}")))?;
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return Ok(Response::from_parts(parts, axum::body::Body::from(bytes)));
     };

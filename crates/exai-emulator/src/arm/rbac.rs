@@ -112,13 +112,14 @@ struct Catalog {
 
 /// The built-in roles, parsed once. A file that does not parse leaves no role (and every ARM
 /// request is then refused); a unit test parses it, so it never ships so.
-static ROLES: LazyLock<Vec<RoleDefinition>> = LazyLock::new(|| match serde_json::from_str::<Catalog>(BUILT_IN_ROLES_JSON) {
-    Ok(catalog) => catalog.roles,
-    Err(error) => {
-        tracing::error!(%error, "the emulator's built-in role definitions do not parse");
-        Vec::new()
-    }
-});
+static ROLES: LazyLock<Vec<RoleDefinition>> =
+    LazyLock::new(|| match serde_json::from_str::<Catalog>(BUILT_IN_ROLES_JSON) {
+        Ok(catalog) => catalog.roles,
+        Err(error) => {
+            tracing::error!(%error, "the emulator's built-in role definitions do not parse");
+            Vec::new()
+        }
+    });
 
 /// Returns every built-in role, in the order of the checked-in file.
 pub(crate) fn built_in_roles() -> &'static [RoleDefinition] {
@@ -533,7 +534,10 @@ mod tests {
         assert!(!matches("Microsoft.Authorization/*/Write", "Microsoft.Authorization/roleAssignments/read"));
         assert!(matches("Microsoft.Authorization/*", "Microsoft.Authorization/roleAssignments/delete"));
         assert!(!matches("Microsoft.Authorization/*", "Microsoft.AuthorizationX/roleAssignments/delete"));
-        assert!(matches("Microsoft.ContainerService/managedClusters/*", "Microsoft.ContainerService/managedClusters/pods/read"));
+        assert!(matches(
+            "Microsoft.ContainerService/managedClusters/*",
+            "Microsoft.ContainerService/managedClusters/pods/read"
+        ));
         assert!(matches("a*b*c", "aXXbYYbZc"));
         assert!(!matches("a*b*c", "aXXbYYbZ"));
         assert!(!matches("", "x"));
@@ -573,7 +577,11 @@ mod tests {
         );
         assert_eq!(
             op(Method::PUT, "resourceGroups/rg"),
-            owned(("Microsoft.Resources/subscriptions/resourceGroups/write", "/subscriptions/s/resourceGroups/rg", false))
+            owned((
+                "Microsoft.Resources/subscriptions/resourceGroups/write",
+                "/subscriptions/s/resourceGroups/rg",
+                false
+            ))
         );
         let registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/r";
         assert_eq!(
