@@ -3,8 +3,9 @@
 //!
 //! Every ARM request passes the same gate, in ARM's order: bearer token (present, issued here, not
 //! expired, for ARM's audience), subscription id (a GUID, bound to the token's tenant on first
-//! use), `api-version` (present), then the route, whose provider checks the api-version it
-//! supports, the method and the body. Each provider is one module with its own router
+//! use, its first user becoming its Owner), `api-version` (present), authorization (the caller's
+//! role assignments must grant the request's action over its scope, see `rbac`), then the route,
+//! whose provider checks the api-version it supports, the method and the body. Each provider is one module with its own router
 //! (`resource_groups`, `operations`, `subscriptions`); providers below resource groups
 //! (`registries`, `workspaces`, `data_collection`, `managed_clusters`) share the tracked-resource
 //! framework of `resources` and the long-running operations of `lro`, and `authorization` serves
