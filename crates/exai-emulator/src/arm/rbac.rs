@@ -561,6 +561,38 @@ mod tests {
             && !reader.grants("Microsoft.Insights/dataCollectionRules/write")));
     }
 
+    #[test]
+    fn roles_add_up_and_apply_below_their_scope_only() {
+        let mut state = State::default();
+        state.subscriptions.insert(
+            "s".to_owned(),
+            crate::state::SubscriptionRecord {
+                subscription_id: "s".to_owned(),
+                tenant_id: "t".to_owned(),
+                display_name: "d".to_owned(),
+                resource_groups: Default::default(),
+                operations: Default::default(),
+                resources: Default::default(),
+            },
+        );
+        let contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+        let access_admin = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9";
+        grant(&mut state, "s", "/subscriptions/s", contributor, "p", "now");
+        grant(&mut state, "s", "/subscriptions/s", contributor, "p", "now");
+        let registry = "/subscriptions/s/resourceGroups/RG/providers/Microsoft.ContainerRegistry/registries/r";
+        let write = "Microsoft.Authorization/roleAssignments/write";
+        assert!(allows(&state, "s", "p", "Microsoft.ContainerRegistry/registries/write", registry));
+        assert!(!allows(&state, "s", "p", write, registry));
+        assert!(!allows(&state, "s", "q", "Microsoft.ContainerRegistry/registries/read", registry));
+        // User Access Administrator at the group grants what Contributor's notActions took out,
+        // there and below, not above.
+        grant(&mut state, "s", "/subscriptions/s/resourceGroups/rg", access_admin, "p", "now");
+        assert!(allows(&state, "s", "p", write, registry));
+        assert!(!allows(&state, "s", "p", write, "/subscriptions/s"));
+        assert!(!allows(&state, "s", "p", write, "/subscriptions/s/resourceGroups/rg2"));
+        assert_eq!(assigned_roles(&state, "s", "p", registry).len(), 2, "the same grant twice is stored once");
+    }
+
     fn op(method: Method, rest: &str) -> (String, String, bool) {
         let segments: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         let operation = operation(&State::default(), &method, "s", &segments);
