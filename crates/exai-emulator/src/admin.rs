@@ -11,6 +11,10 @@
 //!   to `?tenantId=`) and missing resource groups (in the resource's location) are created as
 //!   needed. Resource groups are stored as records, so their GET is rendered, not verbatim.
 //!
+//! - `POST /_emulator/principals`: creates an application and its service principal in the
+//!   development tenant, with a client secret and role assignments, so a test can sign in as a
+//!   Reader, a Contributor, ... (see [`create_principal`]).
+//!
 //! They need no token, but answer only clients on the emulator's own machine (a loopback peer):
 //! an emulator listening on a public address must not let the network reset it.
 
@@ -95,6 +99,12 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
                 Err(message) => error(StatusCode::BAD_REQUEST, "InvalidSeed", message),
             }
         }
+        [route] if route == "principals" => {
+            if request.method != Method::POST {
+                return method_not_allowed(request, Method::POST);
+            }
+            create_principal(shared, request)
+        }
         [route] if route == "tokens" => {
             if request.method != Method::POST {
                 return method_not_allowed(request, Method::POST);
@@ -105,7 +115,7 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset, POST /_emulator/tokens, GET /_emulator/export and POST /_emulator/seed.",
+                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset, POST /_emulator/tokens, POST /_emulator/principals, GET /_emulator/export and POST /_emulator/seed.",
                 request.raw_path
             ),
         ),
@@ -232,6 +242,8 @@ fn seed(shared: &Shared, request: &Incoming) -> Result<usize, String> {
             ResourceRecord { body: value, final_body: None, etag, operation: None },
         );
     }
+    // Seeded subscriptions nobody owns belong to the development application, as before RBAC.
+    crate::arm::rbac::adopt_unowned_subscriptions(&mut state, &shared.clock.now_rfc3339());
     state.dirty = true;
     Ok(count)
 }
@@ -297,4 +309,139 @@ fn mint_token(shared: &Shared, request: &Incoming) -> Response {
             "access_token": token,
         }),
     )
+}
+
+/// The body of `POST /_emulator/principals`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PrincipalRequest {
+    /// The display name of the application and its service principal.
+    display_name: String,
+    /// The role assignments to make.
+    #[serde(default)]
+    roles: Vec<RoleRequest>,
+}
+
+/// A role assignment of `POST /_emulator/principals`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleRequest {
+    /// A built-in role, by name (`Contributor`) or GUID.
+    role: String,
+    /// The scope: `/subscriptions/{id}`, optionally followed by a resource group or resource.
+    scope: String,
+}
+
+/// Creates an application, its service principal (in the development tenant) and a client
+/// secret, and assigns it the roles asked for; answers 201 `{appId, objectId, tenantId,
+/// clientSecret}`, `objectId` being the service principal's.
+///
+/// A subscription named by a scope that does not exist yet is created, bound to the development
+/// tenant and owned by the development application (as if it had used it first). Role
+/// assignments are stored as a PUT would store them, so ARM reads and the permissions endpoint
+/// see them. Everything is checked before anything is created.
+fn create_principal(shared: &Shared, request: &Incoming) -> Response {
+    let body: PrincipalRequest = match serde_json::from_slice(&request.body) {
+        Ok(body) => body,
+        Err(failure) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContent",
+                format!("The body must be {{\"displayName\", \"roles\"?: [{{\"role\", \"scope\"}}]}}: {failure}"),
+            );
+        }
+    };
+    if body.display_name.trim().is_empty() {
+        return error(StatusCode::BAD_REQUEST, "InvalidDisplayName", "The displayName must not be empty.");
+    }
+    let mut grants = Vec::new();
+    for wanted in &body.roles {
+        let Some(role) = crate::arm::rbac::role_by_name_or_id(&wanted.role) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "UnknownRole",
+                format!("The emulator knows no built-in role '{}' (by name or GUID).", wanted.role),
+            );
+        };
+        let scope = wanted.scope.trim_end_matches('/');
+        let subscription = match split_id(scope) {
+            Ok((subscription, _)) => subscription,
+            Err(message) => return error(StatusCode::BAD_REQUEST, "InvalidScope", message),
+        };
+        grants.push((subscription, scope.to_owned(), role.id.clone()));
+    }
+
+    let tenant_id = crate::DEV_TENANT_ID;
+    let now = shared.clock.now();
+    let now_text = shared.clock.now_rfc3339();
+    let secret = crate::graph::applications::new_secret();
+    let end = now.replace_year(now.year() + 2).unwrap_or(now + Duration::days(730));
+    let application = crate::directory::ApplicationRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: uuid::Uuid::new_v4().to_string(),
+        created_date_time: crate::graph::toolkit::graph_time(now),
+        properties: Map::from_iter([("displayName".to_owned(), json!(body.display_name))]),
+        password_credentials: vec![crate::directory::PasswordCredentialRecord {
+            key_id: uuid::Uuid::new_v4().to_string(),
+            display_name: Some("exai emulator admin route".to_owned()),
+            hint: secret.chars().take(3).collect(),
+            start_date_time: crate::graph::toolkit::graph_time(now),
+            end_date_time: crate::graph::toolkit::graph_time(end),
+            secret_sha256: crate::directory::secret_hash(&secret),
+        }],
+        federated_identity_credentials: Vec::new(),
+        unique_name: None,
+    };
+    let principal = crate::directory::ServicePrincipalRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: application.app_id.clone(),
+        display_name: body.display_name.clone(),
+        account_enabled: true,
+        tags: Vec::new(),
+    };
+    let answer = json!({
+        "appId": application.app_id,
+        "objectId": principal.id,
+        "tenantId": tenant_id,
+        "clientSecret": secret,
+    });
+
+    let mut state = shared.state();
+    state.ensure_tenant(tenant_id, None);
+    if let Some(tenant) = state.tenants.get_mut(tenant_id) {
+        tenant.principals.insert(
+            principal.id.clone(),
+            crate::state::PrincipalRecord {
+                object_id: principal.id.clone(),
+                app_id: principal.app_id.clone(),
+                principal_type: "ServicePrincipal".to_owned(),
+                display_name: principal.display_name.clone(),
+                source: "application".to_owned(),
+            },
+        );
+    }
+    let directory = state.directory.tenants.entry(tenant_id.to_owned()).or_default();
+    directory.applications.insert(application.id.clone(), application);
+    let principal_id = principal.id.clone();
+    directory.service_principals.insert(principal.id.clone(), principal);
+    for (subscription, scope, role_guid) in grants {
+        if !state.subscriptions.contains_key(&subscription) {
+            state.subscriptions.insert(
+                subscription.clone(),
+                SubscriptionRecord {
+                    subscription_id: subscription.clone(),
+                    tenant_id: tenant_id.to_owned(),
+                    display_name: crate::arm::subscriptions::default_display_name(&subscription),
+                    resource_groups: Default::default(),
+                    operations: Default::default(),
+                    resources: Default::default(),
+                },
+            );
+            let owner = crate::state::service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
+            crate::arm::rbac::grant_owner(&mut state, &subscription, &owner, &now_text);
+        }
+        crate::arm::rbac::grant(&mut state, &subscription, &scope, &role_guid, &principal_id, &now_text);
+    }
+    state.dirty = true;
+    json_response(StatusCode::CREATED, &answer)
 }

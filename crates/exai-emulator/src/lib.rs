@@ -32,7 +32,9 @@
 //!   routes), applies any configured fault (`faults`), and routes on
 //!   percent-decoded, case-insensitive path segments, because ARM paths are case-insensitive and
 //!   every miss must be answered in ARM's own error shape. ARM routing goes through one gate
-//!   (token, subscription, `api-version`) and then to one module per provider, each with its own
+//!   (token, subscription, `api-version`, then Azure RBAC: `arm::rbac` checks the caller's role
+//!   assignments against the built-in roles' real permissions) and then to one module per
+//!   provider, each with its own
 //!   router: `arm::resource_groups`, `arm::authorization`, and the tracked-resource framework
 //!   `arm::resources` (registries, workspaces, data collection rules, clusters) with its
 //!   long-running operations in `arm::lro`. Graph lives in `graph`, identities in `auth` and
@@ -193,7 +195,9 @@ impl Emulator {
         let certificates = tls::generate()?;
         let (state_file, state) = match &options.state_file {
             Some(path) => {
-                let (file, state) = state::StateFile::open(path)?;
+                let (file, mut state) = state::StateFile::open(path)?;
+                // State files from before RBAC was enforced have subscriptions nobody owns.
+                arm::rbac::adopt_unowned_subscriptions(&mut state, &clock.now_rfc3339());
                 (Some(file), state)
             }
             None => (None, state::State::default()),

@@ -87,7 +87,7 @@ pub(crate) async fn dispatch(
         }
         (None, Ok(_), RequestKind::Admin) => crate::admin::handle(&shared, &incoming),
         (None, Ok(_), RequestKind::Graph) => crate::graph::handle(&shared, &incoming),
-        (None, Ok(_), RequestKind::Arm) => crate::arm::handle(&shared, &incoming),
+        (None, Ok(_), RequestKind::Arm) => crate::arm::handle(&shared, &incoming).await,
     };
     // A `drop-answer` fault: the request was handled, its answer is lost with the connection.
     let dropped = injected.dropped || (injected.drop_answer && shared.faults.drop_answer(incoming.peer));

@@ -14,6 +14,7 @@ mod interrupt;
 mod output;
 mod ownership;
 mod python_sdk;
+mod rbac;
 mod readme;
 mod recipe;
 mod resilience;

@@ -95,8 +95,9 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");
     assert_eq!(
         count(&emulator, "Microsoft.Authorization/roleAssignments"),
-        5,
-        "one AcrPull and one deployer role per environment, and prod's planner's Reader"
+        6,
+        "one AcrPull and one deployer role per environment, prod's planner's Reader, and the \
+         subscription's Owner (the development application, which used it first)"
     );
 }
 

@@ -220,7 +220,10 @@ fn markdown_for_a_pull_request_fits_a_comment_and_the_summary_file_has_it_all() 
     insta::assert_snapshot!("summary_file", w.filters().apply(&std::fs::read_to_string(&summary).unwrap()));
 }
 
-/// A bootstrap spec with the deployer, applied once by an admin.
+/// A bootstrap spec with the deployer, applied once by an admin. The deployer is Contributor of
+/// the subscription: planning a new registry checks its name at the subscription's scope
+/// (`Microsoft.ContainerRegistry/checkNameAvailability/read`), which a role at the group does
+/// not grant, in Azure as in the emulator.
 const BOOTSTRAP: &str = "version: 1
 azure:
   tenant: ${AZURE_TENANT_ID}
@@ -234,7 +237,7 @@ environments:
     deployer:
       name: exai-perso-github-sp
       role: Contributor
-      scope: resourceGroup
+      scope: subscription
       github: { repository: my-org/exai, pullRequests: true }
 ";
 

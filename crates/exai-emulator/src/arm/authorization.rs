@@ -17,9 +17,9 @@
 //! - `principalType` defaults to `User` and is stored as sent; an explicit type that differs from
 //!   the principal's is refused (`UnmatchedPrincipalType`).
 //!
-//! Role definitions are the built-in roles exai needs, answered at any scope with a
-//! subscription-form id, and listed with `$filter=roleName eq '...'` (case-insensitive, as the
-//! az CLI's `acrpull` lookup relies on).
+//! Role definitions are the built-in roles of `data/built-in-roles.json` (see [`super::rbac`],
+//! which also enforces them), answered at any scope with a subscription-form id, and listed with
+//! `$filter=roleName eq '...'` (case-insensitive, as the az CLI's `acrpull` lookup relies on).
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::provider;
 use super::provider::{key_of, only_members, optional_object, optional_string};
+use super::rbac::{self, RoleDefinition};
 use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
@@ -37,102 +38,24 @@ use crate::state::{ResourceRecord, State};
 /// The api-versions accepted.
 pub(crate) const API_VERSIONS: &[&str] = &["2022-04-01"];
 
-/// A built-in role: `(guid, roleName, description, actions, notActions)`.
-type BuiltInRole = (&'static str, &'static str, &'static str, &'static [&'static str], &'static [&'static str]);
-
-/// The built-in roles the emulator knows (GUIDs from "Azure built-in roles",
-/// learn.microsoft.com, and Azure/oav `azureBuiltInRoles.ts`).
-const BUILT_IN_ROLES: [BuiltInRole; 7] = [
-    (
-        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-        "Owner",
-        "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
-        &["*"],
-        &[],
-    ),
-    (
-        "b24988ac-6180-42a0-ab88-20f7382dd24c",
-        "Contributor",
-        "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
-        &["*"],
-        &[
-            "Microsoft.Authorization/*/Delete",
-            "Microsoft.Authorization/*/Write",
-            "Microsoft.Authorization/elevateAccess/Action",
-            "Microsoft.Blueprint/blueprintAssignments/write",
-            "Microsoft.Blueprint/blueprintAssignments/delete",
-            "Microsoft.Compute/galleries/share/action",
-            "Microsoft.Purview/consents/write",
-            "Microsoft.Purview/consents/delete",
-            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
-            "Microsoft.Subscription/cancel/action",
-            "Microsoft.Subscription/enable/action",
-        ],
-    ),
-    (
-        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-        "Reader",
-        "View all resources, but does not allow you to make any changes.",
-        &["*/read"],
-        &[],
-    ),
-    (
-        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-        "User Access Administrator",
-        "Lets you manage user access to Azure resources.",
-        &["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
-        &[],
-    ),
-    (
-        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-        "Role Based Access Control Administrator",
-        "Manage access to Azure resources by assigning roles using Azure RBAC. This role does not allow you to manage access using other ways, such as Azure Policy.",
-        &[
-            "Microsoft.Authorization/roleAssignments/write",
-            "Microsoft.Authorization/roleAssignments/delete",
-            "*/read",
-            "Microsoft.Support/*",
-        ],
-        &[],
-    ),
-    (
-        "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-        "AcrPull",
-        "acr pull",
-        &["Microsoft.ContainerRegistry/registries/pull/read"],
-        &[],
-    ),
-    (
-        "8311e382-0749-4cb8-b61a-304f252e45ec",
-        "AcrPush",
-        "acr push",
-        &["Microsoft.ContainerRegistry/registries/pull/read", "Microsoft.ContainerRegistry/registries/push/write"],
-        &[],
-    ),
-];
-
 /// The principal types of `RoleAssignmentProperties.principalType`.
 const PRINCIPAL_TYPES: [&str; 4] = ["User", "Group", "ServicePrincipal", "ForeignGroup"];
 
 const ROLE_DEFINITION_PREFIX: &str = "/providers/Microsoft.Authorization/roleDefinitions/";
 
-fn role(guid: &str) -> Option<&'static BuiltInRole> {
-    BUILT_IN_ROLES.iter().find(|role| role.0 == guid)
-}
-
 /// Returns a role definition as ARM shows it at a subscription.
-fn role_json(subscription_id: &str, role: &BuiltInRole) -> Value {
-    let (guid, name, description, actions, not_actions) = role;
+pub(crate) fn role_json(subscription_id: &str, role: &RoleDefinition) -> Value {
+    let guid = &role.id;
     json!({
         "id": format!("/subscriptions/{subscription_id}{ROLE_DEFINITION_PREFIX}{guid}"),
         "name": guid,
         "type": "Microsoft.Authorization/roleDefinitions",
         "properties": {
-            "roleName": name,
+            "roleName": role.role_name,
             "type": "BuiltInRole",
-            "description": description,
+            "description": role.description,
             "assignableScopes": ["/"],
-            "permissions": [{"actions": actions, "notActions": not_actions, "dataActions": [], "notDataActions": []}],
+            "permissions": [role.permissions],
             "createdOn": "2015-02-02T21:55:09.8806423Z",
             "updatedOn": "2024-01-01T00:00:00.0000000Z",
             "createdBy": null,
@@ -150,14 +73,20 @@ fn role_not_found(id: &str) -> ArmError {
 }
 
 /// The scope a request names, checked to exist.
-struct Scope {
+pub(crate) struct Scope {
     /// The scope as answered (`/subscriptions/{sub}/resourceGroups/{rg}/...`).
-    id: String,
+    pub id: String,
     /// Its lowercase key.
-    key: String,
+    pub key: String,
 }
 
-fn resolve_scope(state: &State, subscription: &Subscription, segments: &[String]) -> Result<Scope, ArmError> {
+/// Returns the scope named by the segments after `/subscriptions/{id}`, checked to exist (404
+/// `ResourceGroupNotFound` / `ResourceNotFound` as ARM answers otherwise).
+pub(crate) fn resolve_scope(
+    state: &State,
+    subscription: &Subscription,
+    segments: &[String],
+) -> Result<Scope, ArmError> {
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
     let mut id = format!("/subscriptions/{}", subscription.id);
     match segments {
@@ -219,7 +148,7 @@ pub(crate) fn route(
                 return Err(method_not_allowed(&request.method, &[Method::GET]));
             }
             let guid = parse_guid(id).ok_or_else(|| role_not_found(id))?;
-            let role = role(&guid).ok_or_else(|| role_not_found(&guid))?;
+            let role = rbac::role(&guid).ok_or_else(|| role_not_found(&guid))?;
             Ok(json_response(StatusCode::OK, &role_json(&subscription.id, role)))
         }
         _ => Err(ArmError::new(
@@ -253,9 +182,9 @@ fn list_definitions(request: &Incoming, subscription: &Subscription) -> Result<R
         },
         _ => return Err(invalid_filter(filter)),
     };
-    let roles: Vec<Value> = BUILT_IN_ROLES
+    let roles: Vec<Value> = rbac::built_in_roles()
         .iter()
-        .filter(|role| name.is_none_or(|name| role.1.eq_ignore_ascii_case(name)))
+        .filter(|role| name.is_none_or(|name| role.role_name.eq_ignore_ascii_case(name)))
         .map(|role| role_json(&subscription.id, role))
         .collect();
     Ok(json_response(StatusCode::OK, &json!({"value": roles})))
@@ -432,7 +361,7 @@ fn parse(body: &Map<String, Value>, subscription: &Subscription) -> Result<Defin
             format!("The role definition ID '{role_definition_id}' is not valid."),
         )
     })?;
-    if role(&role_guid).is_none() {
+    if rbac::role(&role_guid).is_none() {
         return Err(ArmError::bad_request(
             "RoleDefinitionDoesNotExist",
             format!("The specified role definition with ID '{role_guid}' does not exist."),

@@ -3,8 +3,9 @@
 //!
 //! Every ARM request passes the same gate, in ARM's order: bearer token (present, issued here, not
 //! expired, for ARM's audience), subscription id (a GUID, bound to the token's tenant on first
-//! use), `api-version` (present), then the route, whose provider checks the api-version it
-//! supports, the method and the body. Each provider is one module with its own router
+//! use, its first user becoming its Owner), `api-version` (present), authorization (the caller's
+//! role assignments must grant the request's action over its scope, see `rbac`), then the route,
+//! whose provider checks the api-version it supports, the method and the body. Each provider is one module with its own router
 //! (`resource_groups`, `operations`, `subscriptions`); providers below resource groups
 //! (`registries`, `workspaces`, `data_collection`, `managed_clusters`) share the tracked-resource
 //! framework of `resources` and the long-running operations of `lro`, and `authorization` serves
@@ -19,6 +20,7 @@ pub(crate) mod lro;
 pub(crate) mod managed_clusters;
 pub(crate) mod operations;
 pub(crate) mod provider;
+pub(crate) mod rbac;
 pub(crate) mod registries;
 pub(crate) mod resource_groups;
 pub(crate) mod resources;
@@ -43,14 +45,44 @@ use crate::state::SubscriptionRecord;
 struct Context {
     /// The subscription the request was counted against.
     subscription: Option<String>,
+    /// Set when the answer is a list to trim to what a principal may read: the subscription and
+    /// the principal's object id.
+    trim_for: Option<(String, String)>,
 }
 
 /// Answers an ARM request.
-pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
+pub(crate) async fn handle(shared: &Shared, request: &Incoming) -> Response {
     shared.state().advance(shared.clock.now_unix_ms());
     let mut context = Context::default();
     let result = route(shared, request, &mut context);
+    let result = match (result, context.trim_for.take()) {
+        (Ok(response), Some((subscription_id, principal_id))) => {
+            trim_list(shared, &subscription_id, &principal_id, response).await
+        }
+        (result, _) => result,
+    };
     finish(shared, request, &context, result)
+}
+
+/// Trims a list answer to the items a caller may read (see [`rbac`]).
+async fn trim_list(
+    shared: &Shared,
+    subscription_id: &str,
+    principal_id: &str,
+    response: Response,
+) -> Result<Response, ArmError> {
+    if !response.status().is_success() {
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", format!("{error}")))?;
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(Response::from_parts(parts, axum::body::Body::from(bytes)));
+    };
+    rbac::trim_list(&shared.state(), subscription_id, principal_id, &mut value);
+    Ok(Response::from_parts(parts, axum::body::Body::from(value.to_string())))
 }
 
 /// Answers an ARM request whose body was too large to read.
@@ -194,6 +226,11 @@ fn bind_subscription(shared: &Shared, token: &TokenInfo, subscription_id: &str) 
         display_name: record.display_name.clone(),
     };
     state.dirty |= created;
+    if created {
+        // The principal that brings a subscription into being owns it, as the account admin of a
+        // new subscription does: a real, readable role assignment at the subscription.
+        rbac::grant_owner(&mut state, subscription_id, &token.object_id, &shared.clock.now_rfc3339());
+    }
     drop(state);
     if record.tenant_id != token.tenant_id {
         let expected = &record.tenant_id;
@@ -229,6 +266,13 @@ fn route(shared: &Shared, request: &Incoming, context: &mut Context) -> Result<R
             let record = bind_subscription(shared, &token, &subscription_id)?;
             context.subscription = Some(subscription_id);
             require_api_version(request)?;
+            if let Some(answer) = rbac::permissions(shared, request, &record, &token, rest) {
+                return answer;
+            }
+            let decision = rbac::authorize(&shared.state(), &request.method, &record.id, &token, rest)?;
+            if matches!(decision, rbac::Decision::TrimList) {
+                context.trim_for = Some((record.id.clone(), token.object_id.clone()));
+            }
             route_subscription(shared, request, &record, rest)
         }
         _ => {

@@ -52,17 +52,19 @@ pub(crate) fn get(request: &Incoming, subscription: &Subscription) -> Result<Res
     Ok(json_response(StatusCode::OK, &to_json(subscription)))
 }
 
-/// `GET /subscriptions`: the subscriptions of the token's tenant.
+/// `GET /subscriptions`: the subscriptions of the token's tenant in which its principal holds a
+/// role assignment (at any scope), as ARM lists only the subscriptions a caller has access to.
 pub(crate) fn list(shared: &Shared, request: &Incoming, token: &TokenInfo) -> Result<Response, ArmError> {
     check_api_version(request, API_VERSIONS)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
-    let value: Vec<Value> = shared
-        .state()
+    let state = shared.state();
+    let value: Vec<Value> = state
         .subscriptions
         .values()
         .filter(|record| record.tenant_id == token.tenant_id)
+        .filter(|record| super::rbac::has_any_assignment(&state, &record.subscription_id, &token.object_id))
         .map(|record| {
             to_json(&Subscription {
                 id: record.subscription_id.clone(),

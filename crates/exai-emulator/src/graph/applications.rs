@@ -324,7 +324,7 @@ fn date_member(credential: &Map<String, Value>, name: &str) -> Result<Option<Off
 
 /// Returns a new client secret in Entra's form: 40 characters of `[A-Za-z0-9~._-]` with `Q~` at
 /// positions 4 and 5 (the form Entra has issued since 2021), its first three characters the hint.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
     let random: [u8; 38] = rand::random();
     let mut secret: String =
