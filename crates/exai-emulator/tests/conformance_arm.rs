@@ -33,8 +33,7 @@ fn registry_path(subscription: &str, group: &str, name: &str) -> String {
 /// definitions carry (`TrackedResource` of common-types v6 for registries, `Workspace`, and the
 /// data collection resources; see the emulator's `arm/system_data.rs`).
 fn system_data_shape() -> Vec<String> {
-    let members =
-        ["createdBy", "createdByType", "createdAt", "lastModifiedBy", "lastModifiedByType", "lastModifiedAt"];
+    let members = ["createdBy", "createdByType", "createdAt", "lastModifiedBy", "lastModifiedByType", "lastModifiedAt"];
     std::iter::once("systemData".to_owned()).chain(members.iter().map(|m| format!("systemData.{m}"))).collect()
 }
 

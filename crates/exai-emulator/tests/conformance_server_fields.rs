@@ -63,7 +63,8 @@ async fn stamps_system_data_on_each_write_of_the_types_that_carry_it() -> TestRe
     let registry = path("Microsoft.ContainerRegistry/registries/exaiacr01", "2025-11-01");
     let rule = path("Microsoft.Insights/dataCollectionRules/rule", "2022-06-01");
     let workspace_body = put(&harness, &workspace, json!({"location": "francecentral"})).await?;
-    let registry_body = put(&harness, &registry, json!({"location": "francecentral", "sku": {"name": "Standard"}})).await?;
+    let registry_body =
+        put(&harness, &registry, json!({"location": "francecentral", "sku": {"name": "Standard"}})).await?;
     let rule_body = put(&harness, &rule, json!({"location": "francecentral", "properties": {}})).await?;
     let cluster_body_got = put(&harness, &cluster("aks"), cluster_body("")).await?;
     let association = format!(
@@ -88,7 +89,13 @@ async fn stamps_system_data_on_each_write_of_the_types_that_carry_it() -> TestRe
         assert_eq!(body["systemData"], created, "{}", body["type"]);
     }
     // `ResourceGroup` (resources.json 2025-04-01) has no `systemData`.
-    let group = harness.arm(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/rg?api-version=2025-04-01"), None).await?;
+    let group = harness
+        .arm(
+            Method::GET,
+            &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/rg?api-version=2025-04-01"),
+            None,
+        )
+        .await?;
     assert_eq!(keys(&group.json()), set(&["id", "name", "type", "location", "properties"]));
 
     // A later write keeps who created it and when, and records the change; a `systemData`
@@ -193,11 +200,11 @@ async fn fills_each_log_analytics_destination_with_its_workspace_customer_id() -
     // The az CLI's body, with a `workspaceId` sent too: it is read-only, so replaced; a
     // destination naming no workspace the emulator holds gets none.
     let rule = json!({"location": "francecentral", "kind": "Linux", "properties": {
-        "dataFlows": [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]}],
-        "destinations": {"logAnalytics": [
-            {"workspaceResourceId": workspace["id"], "name": "la-workspace", "workspaceId": "forged"},
-            {"workspaceResourceId": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/gone"), "name": "other"}
-        ]}}});
+    "dataFlows": [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]}],
+    "destinations": {"logAnalytics": [
+        {"workspaceResourceId": workspace["id"], "name": "la-workspace", "workspaceId": "forged"},
+        {"workspaceResourceId": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/gone"), "name": "other"}
+    ]}}});
     let rule_path = path("Microsoft.Insights/dataCollectionRules/rule", "2022-06-01");
     let got = put(&harness, &rule_path, rule).await?;
     assert_eq!(
