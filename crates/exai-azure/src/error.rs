@@ -19,8 +19,9 @@ pub enum AzureError {
         /// Entra's (or the tool's) explanation.
         message: String,
     },
-    /// Azure answered with an error.
-    #[error("{method} {url} failed: {status} {code}: {message}")]
+    /// Azure answered with an error. An `AuthorizationFailed` whose message ARM worded as
+    /// usual ([`AuthorizationDenial`]) is shown as what was refused: the action and the scope.
+    #[error("{}", api_message(.method, .url, *.status, .code, .message))]
     Api {
         /// The request method.
         method: String,
@@ -123,7 +124,10 @@ impl AzureError {
                     .to_owned(),
             ),
             Self::Credential { credential, message } => Some(credential_hint(credential, message)),
-            Self::Api { code, status, .. } => hint_for(code, *status),
+            Self::Api { code, status, message, .. } => match AuthorizationDenial::parse(code, message) {
+                Some(denial) => Some(denial.hint()),
+                None => hint_for(code, *status),
+            },
             Self::OperationFailed { .. } => Some("run the same command again once the cause is fixed: exai resumes from what exists".to_owned()),
             Self::OperationTimeout { .. } => Some("the operation may still finish in Azure; run `exai plan` to see where it stands".to_owned()),
             Self::Transport { .. } => Some("check the network and the endpoint; exai already retried transient failures".to_owned()),
@@ -150,6 +154,85 @@ impl AzureError {
             Self::Api { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
+    }
+}
+
+/// Returns the message of an ARM or Graph error answer.
+fn api_message(method: &str, url: &str, status: u16, code: &str, message: &str) -> String {
+    match AuthorizationDenial::parse(code, message) {
+        Some(AuthorizationDenial { client, object_id, action, scope }) => {
+            let caller = match client {
+                Some(client) => format!("the client `{client}` (object id `{object_id}`)"),
+                None => format!("the principal with object id `{object_id}`"),
+            };
+            format!("{method} {url} was refused: {caller} may not perform `{action}` on `{scope}` ({status} {code})")
+        }
+        None => format!("{method} {url} failed: {status} {code}: {message}"),
+    }
+}
+
+/// What ARM's `AuthorizationFailed` answer says was refused, read from its message:
+/// "The client '<client>' with object id '<object id>' does not have authorization to perform
+/// action '<action>' over scope '<scope>' or the scope is invalid. If access was recently
+/// granted, please refresh your credentials." (ARM's answer quoted whole in Azure/ARO-RP#66, and
+/// the shape the emulator answers). Some callers' messages name no client ("The client with
+/// object id '...'"): the object id then stands for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationDenial {
+    /// The caller as ARM names it: an application (client) id, or a user's sign-in name; `None`
+    /// when the message names none.
+    pub client: Option<String>,
+    /// The caller's object id in Entra.
+    pub object_id: String,
+    /// The operation refused (`Microsoft.Authorization/roleAssignments/write`).
+    pub action: String,
+    /// The scope it was refused at (a subscription, resource group or resource id).
+    pub scope: String,
+}
+
+impl AuthorizationDenial {
+    /// Reads an `AuthorizationFailed` answer's message; `None` for another code, or a message
+    /// not worded as ARM words it.
+    pub fn parse(code: &str, message: &str) -> Option<Self> {
+        if code != "AuthorizationFailed" {
+            return None;
+        }
+        Some(Self {
+            client: quoted_after(message, "The client").map(str::to_owned),
+            object_id: quoted_after(message, "with object id")?.to_owned(),
+            action: quoted_after(message, "to perform action")?.to_owned(),
+            scope: quoted_after(message, "over scope")?.to_owned(),
+        })
+    }
+
+    /// Returns the smallest built-in role that grants the action, as exai would suggest it.
+    ///
+    /// From the built-in roles' permissions ("Azure built-in roles",
+    /// learn.microsoft.com/azure/role-based-access-control/built-in-roles): Reader grants
+    /// `*/read`; Contributor grants `*` but not `Microsoft.Authorization/*/Write`,
+    /// `Microsoft.Authorization/*/Delete` (its `notActions`), which Role Based Access Control
+    /// Administrator grants for role assignments (and User Access Administrator and Owner do).
+    fn role(&self) -> &'static str {
+        let action = self.action.to_ascii_lowercase();
+        if action.ends_with("/read") {
+            "Reader"
+        } else if action.starts_with("microsoft.authorization/")
+            && (action.ends_with("/write") || action.ends_with("/delete"))
+        {
+            "Role Based Access Control Administrator"
+        } else {
+            "Contributor"
+        }
+    }
+
+    /// Returns what to do: the role to grant, who can grant it, and how.
+    pub fn hint(&self) -> String {
+        let Self { client, object_id, action, scope } = self;
+        let assignee = client.as_deref().unwrap_or(object_id);
+        let role = self.role();
+        format!(
+            "the identity needs a role granting `{action}` at `{scope}` or above ({role} does); an Owner or User Access Administrator of that scope can grant it: `az role assignment create --assignee {assignee} --role \"{role}\" --scope {scope}` (a role granted minutes ago may need a new sign-in). `exai plan` lists every permission the plan needs and the caller lacks, before any apply"
+        )
     }
 }
 
@@ -468,6 +551,71 @@ mod tests {
             failure(NetworkFailure::NoAnswer { seconds: 30 }).hint().unwrap_or_default().contains("--request-timeout")
         );
         assert!(failure(NetworkFailure::Refused).hint().unwrap_or_default().contains("--retry-timeout"));
+    }
+
+    /// ARM's answer to a Reader's PUT of a registry, as the emulator words it (contract 3 of
+    /// issue 12) and as ARM does.
+    const DENIED: &str = "The client 'aa000000-0000-4000-8000-000000000001' with object id 'bb000000-0000-4000-8000-000000000002' does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/write' over scope '/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr' or the scope is invalid. If access was recently granted, please refresh your credentials.";
+
+    fn denied(message: &str) -> AzureError {
+        AzureError::Api {
+            method: "PUT".into(),
+            url: "https://management.azure.com/subscriptions/s/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr?api-version=2025-11-01".into(),
+            status: 403,
+            code: "AuthorizationFailed".into(),
+            message: message.into(),
+            request_id: Some("r".into()),
+        }
+    }
+
+    #[test]
+    fn an_authorization_failure_names_the_request_the_action_the_scope_and_the_role_to_grant() {
+        let error = denied(DENIED);
+        assert_eq!(
+            error.to_string(),
+            "PUT https://management.azure.com/subscriptions/s/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr?api-version=2025-11-01 was refused: the client `aa000000-0000-4000-8000-000000000001` (object id `bb000000-0000-4000-8000-000000000002`) may not perform `Microsoft.ContainerRegistry/registries/write` on `/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr` (403 AuthorizationFailed)"
+        );
+        assert_eq!(
+            error.hint().unwrap_or_default(),
+            "the identity needs a role granting `Microsoft.ContainerRegistry/registries/write` at `/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr` or above (Contributor does); an Owner or User Access Administrator of that scope can grant it: `az role assignment create --assignee aa000000-0000-4000-8000-000000000001 --role \"Contributor\" --scope /subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr` (a role granted minutes ago may need a new sign-in). `exai plan` lists every permission the plan needs and the caller lacks, before any apply"
+        );
+    }
+
+    #[test]
+    fn the_role_suggested_is_the_smallest_built_in_one_that_grants_the_action() {
+        let role = |action: &str| {
+            let message = DENIED.replace("Microsoft.ContainerRegistry/registries/write", action);
+            AuthorizationDenial::parse("AuthorizationFailed", &message).map(|denial| denial.role())
+        };
+        assert_eq!(role("Microsoft.Resources/subscriptions/resourceGroups/read"), Some("Reader"));
+        assert_eq!(
+            role("Microsoft.Authorization/roleAssignments/write"),
+            Some("Role Based Access Control Administrator")
+        );
+        assert_eq!(
+            role("Microsoft.Authorization/roleAssignments/delete"),
+            Some("Role Based Access Control Administrator")
+        );
+        assert_eq!(role("Microsoft.ContainerService/managedClusters/delete"), Some("Contributor"));
+        assert_eq!(role("Microsoft.ContainerRegistry/registries/listCredentials/action"), Some("Contributor"));
+    }
+
+    #[test]
+    fn an_authorization_failure_worded_otherwise_keeps_azure_s_message_and_the_general_hint() {
+        let error = denied("Access denied.");
+        assert!(error.to_string().ends_with("failed: 403 AuthorizationFailed: Access denied."), "{error}");
+        assert!(error.hint().unwrap_or_default().starts_with("the identity lacks a role on this scope"));
+        assert_eq!(AuthorizationDenial::parse("LinkedAuthorizationFailed", DENIED), None);
+        // A message naming no client: the object id stands for it.
+        let anonymous =
+            denied(&DENIED.replace("The client 'aa000000-0000-4000-8000-000000000001' with", "The client with"));
+        assert!(
+            anonymous.to_string().contains(
+                "was refused: the principal with object id `bb000000-0000-4000-8000-000000000002` may not perform"
+            ),
+            "{anonymous}"
+        );
+        assert!(anonymous.hint().unwrap_or_default().contains("--assignee bb000000-0000-4000-8000-000000000002 "));
     }
 
     #[test]

@@ -30,5 +30,5 @@ pub mod network;
 
 pub use client::{Accepted, AzureClient, ClientConfig, Endpoints, Operation, Response};
 pub use credential::{CredentialChoice, CredentialKind, choose_credential};
-pub use error::{AzureError, hint_for};
+pub use error::{AuthorizationDenial, AzureError, hint_for};
 pub use network::{NetworkOptions, Wait, WaitHook};

@@ -29,6 +29,14 @@ fn registry_path(subscription: &str, group: &str, name: &str) -> String {
     )
 }
 
+/// The member paths of `systemData`, which the official examples leave out but the swagger
+/// definitions carry (`TrackedResource` of common-types v6 for registries, `Workspace`, and the
+/// data collection resources; see the emulator's `arm/system_data.rs`).
+fn system_data_shape() -> Vec<String> {
+    let members = ["createdBy", "createdByType", "createdAt", "lastModifiedBy", "lastModifiedByType", "lastModifiedAt"];
+    std::iter::once("systemData".to_owned()).chain(members.iter().map(|m| format!("systemData.{m}"))).collect()
+}
+
 fn cluster_path(name: &str) -> String {
     format!(
         "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/{name}?{AKS_API}"
@@ -86,6 +94,7 @@ async fn runs_a_registry_through_its_long_running_lifecycle() -> TestResult {
     let official = &example("registries-get.json")?["responses"]["200"]["body"];
     let mut expected = shape(official);
     expected.retain(|path| !path.starts_with("tags"));
+    expected.extend(system_data_shape());
     assert_eq!(shape(&registry), expected, "{registry:#}");
     assert_eq!(registry["properties"]["loginServer"], "exaiacr01.azurecr.io");
     assert_eq!(registry["sku"], json!({"name": "Standard", "tier": "Standard"}));
@@ -404,7 +413,9 @@ async fn creates_workspaces_like_the_official_examples() -> TestResult {
     let created = harness.arm(Method::PUT, &path, Some(request)).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let body = created.json();
-    assert_eq!(shape(&body), shape(&official["responses"]["201"]["body"]));
+    let mut expected = shape(&official["responses"]["201"]["body"]);
+    expected.extend(system_data_shape());
+    assert_eq!(shape(&body), expected);
     assert_eq!(body["properties"]["provisioningState"], "Creating");
     assert_eq!(
         body["id"],
@@ -432,6 +443,7 @@ async fn creates_workspaces_like_the_official_examples() -> TestResult {
     expected.retain(|path| !path.starts_with("properties.replication") && !path.starts_with("properties.failover"));
     expected.insert("tags".to_owned());
     expected.insert("tags.tag1".to_owned());
+    expected.extend(system_data_shape());
     assert_eq!(shape(&got), expected);
     assert_eq!(got["properties"]["provisioningState"], "Succeeded");
     assert_eq!(got["properties"]["customerId"], body["properties"]["customerId"]);
@@ -466,7 +478,7 @@ async fn associates_data_collection_rules_with_clusters() -> TestResult {
     let association = json!({"location": "francecentral", "properties": {"dataCollectionRuleId": rule_body["id"], "description": "associates dataCollectionRule to the AKS"}});
     let created = harness.arm(Method::PUT, &association_path, Some(association.clone())).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    assert_eq!(keys(&created.json()), set(&["id", "name", "type", "etag", "properties"]));
+    assert_eq!(keys(&created.json()), set(&["id", "name", "type", "etag", "properties", "systemData"]));
     assert_eq!(
         created.json()["id"],
         format!("{cluster_id}/providers/Microsoft.Insights/dataCollectionRuleAssociations/ContainerInsightsExtension")

@@ -15,7 +15,7 @@ use std::time::Duration;
 ///
 /// Faults (`--fault`, repeatable; also `GET/POST/DELETE /_emulator/faults` while it runs) are
 /// `METHOD PATH [ACTION] [OPTION=VALUE]...`: METHOD is `*` or `GET,PUT,...`; PATH is `*` or a
-/// case-insensitive glob (`*` within a segment, `**` across); ACTION is `429`, `500`, `502`,
+/// case-insensitive glob (`*` within a segment, `**` across); ACTION is `403`, `429`, `500`, `502`,
 /// `503`, `504`, `drop` (close the connection unanswered), `drop-answer` (handle the request,
 /// then close the connection: the write is made, its answer lost), `hang` (never answer),
 /// `throttle` (ARM's token buckets) or `lro-failed` (the long-running operation ends `Failed`);

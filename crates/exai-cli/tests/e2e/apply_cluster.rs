@@ -244,40 +244,113 @@ fn an_apply_in_a_fresh_checkout_against_an_existing_cluster_generates_no_key_and
 }
 
 #[test]
-fn no_body_sent_to_arm_by_the_recipe_and_a_cluster_update_holds_a_read_only_member() {
-    let emulator = InProcessEmulator::start();
+fn no_body_sent_to_arm_by_the_recipe_and_an_update_of_each_kind_holds_a_read_only_member() {
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let state_file = state.path().join("state.json");
+    let emulator = InProcessEmulator::start_with(exai_emulator::EmulatorOptions {
+        state_file: Some(state_file.clone()),
+        ..Default::default()
+    });
     let mut s = Scratch::with_example();
     s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
     s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]).expect_code(0);
-    // A change of a pool (a PUT of the whole cluster), then of the tags (the tags PATCH).
-    let spec = s.spec();
-    assert!(spec.contains("count: 1                        # --node-count 1"));
-    s.write_spec(&spec.replacen("count: 1                        # --node-count 1", "count: 2", 1));
-    s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--env", "perso"]).expect_code(0);
-    s.write_spec(&s.spec().replacen(
-        "    cluster:\n      name: exai-perso-aks\n",
-        "    cluster:\n      name: exai-perso-aks\n      tags: { tier: compute }\n",
-        1,
-    ));
-    s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--env", "perso"]).expect_code(0);
+    // The server fields a read-modify-write must survive are there (the emulator's own tests
+    // check their values), and the next plan is empty with them.
+    emulator.emulator.save_state().expect("the state saved");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state_file).expect("the state file"))
+        .expect("the state file is JSON");
+    let served = |kind: &str| bodies_of_type(&saved, kind);
+    let clusters = served("Microsoft.ContainerService/managedClusters");
+    assert_eq!(clusters.len(), 2, "{saved:#}");
+    for cluster in clusters {
+        for pointer in
+            ["/systemData/lastModifiedBy", "/properties/resourceUID", "/properties/oidcIssuerProfile/enabled"]
+        {
+            assert!(cluster.pointer(pointer).is_some(), "{pointer} in {cluster:#}");
+        }
+    }
+    let rules = served("Microsoft.Insights/dataCollectionRules");
+    assert!(!rules.is_empty());
+    for rule in rules {
+        assert!(rule.pointer("/properties/destinations/logAnalytics/0/workspaceId").is_some(), "{rule:#}");
+    }
     s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]).expect_code(0);
+
+    // An update of each kind exai writes: new default tags (the group, registry, workspace and
+    // rule, and the cluster's tags PATCH), a pool count (a PUT of the whole cluster), the
+    // registry's SKU, the workspace's retention, and the deployer's role (a new role
+    // assignment).
+    let spec = s.spec();
+    let edits = [
+        ("  tags:\n    project: exai\n", "  tags:\n    project: exai\n    cost-center: platform\n"),
+        ("count: 1                        # --node-count 1", "count: 2"),
+        ("      name: exaipersoacr\n      sku: Standard\n", "      name: exaipersoacr\n      sku: Premium\n"),
+        ("      workspace: exai-perso-logs\n", "      workspace: exai-perso-logs\n      retentionDays: 60\n"),
+        (
+            "      name: exai-perso-github-sp\n      role: Contributor\n",
+            "      name: exai-perso-github-sp\n      role: Reader\n",
+        ),
+    ];
+    let mut edited = spec.clone();
+    for (from, to) in edits {
+        assert!(edited.contains(from), "the example spec holds {from:?}");
+        edited = edited.replacen(from, to, 1);
+    }
+    s.write_spec(&edited);
+    let before = emulator.emulator.requests().len();
+    s.run_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--env", "perso", "--allow-delete"])
+        .expect_code(0);
+    s.run_against(&emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode", "--env", "perso"]).expect_code(0);
 
     let writes: Vec<_> = emulator
         .emulator
         .requests()
         .into_iter()
-        .filter(|r| r.is_write() && r.path.starts_with("/subscriptions/"))
+        .filter(|r| matches!(r.method.as_str(), "PUT" | "PATCH") && r.path.starts_with("/subscriptions/"))
         .collect();
-    let cluster_writes: Vec<&str> = writes
+    let updated: std::collections::BTreeSet<String> = writes[..]
         .iter()
-        .filter(|r| r.path.ends_with("/managedClusters/exai-perso-aks"))
-        .map(|r| r.method.as_str())
+        .filter(|r| r.seq >= before as u64)
+        .filter_map(|r| exai_model::kinds::resource_type_of(&r.path))
         .collect();
-    assert_eq!(cluster_writes, ["PUT", "PUT", "PATCH"], "create, pool change, tag change");
-    // Every resource written (the cluster, and the ARM envelope `id`/`name`/`type`/`systemData`/
-    // `eTag` of the others); POST actions have bodies of their own.
-    for write in writes.iter().filter(|r| matches!(r.method.as_str(), "PUT" | "PATCH")) {
-        let found = write.body.as_ref().map(exai_model::kinds::read_only_members_in).unwrap_or_default();
+    for kind in [
+        "Microsoft.Resources/resourceGroups",
+        "Microsoft.ContainerRegistry/registries",
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.Insights/dataCollectionRules",
+        "Microsoft.ContainerService/managedClusters",
+        "Microsoft.Authorization/roleAssignments",
+    ] {
+        assert!(updated.iter().any(|written| written.eq_ignore_ascii_case(kind)), "no update of {kind}: {updated:?}");
+    }
+    // Every body exai sent to ARM, checked against its type's list (a type written with no
+    // list fails: a new kind comes with its sourced read-only members); POST actions have
+    // bodies of their own.
+    let listed: Vec<&str> = exai_model::kinds::read_only_types().collect();
+    for write in &writes {
+        let kind = exai_model::kinds::resource_type_of(&write.path).unwrap_or_default();
+        assert!(
+            listed.iter().any(|l| l.eq_ignore_ascii_case(&kind)),
+            "no read-only list for `{kind}` ({})",
+            write.path
+        );
+        let found =
+            write.body.as_ref().map(|body| exai_model::kinds::read_only_members_of(&kind, body)).unwrap_or_default();
         assert_eq!(found, Vec::<String>::new(), "{} {}", write.method, write.path);
+    }
+}
+
+/// Returns every resource body of ARM type `kind` found anywhere in `value` (the emulator's
+/// saved state).
+fn bodies_of_type<'a>(value: &'a Value, kind: &str) -> Vec<&'a Value> {
+    match value {
+        Value::Object(members)
+            if members.get("type").and_then(Value::as_str) == Some(kind) && members.contains_key("id") =>
+        {
+            vec![value]
+        }
+        Value::Object(members) => members.values().flat_map(|member| bodies_of_type(member, kind)).collect(),
+        Value::Array(items) => items.iter().flat_map(|item| bodies_of_type(item, kind)).collect(),
+        _ => Vec::new(),
     }
 }

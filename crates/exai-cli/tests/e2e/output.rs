@@ -104,6 +104,33 @@ fn an_azure_error_holding_escape_sequences_bel_and_a_newline_prints_escaped() {
 }
 
 #[test]
+fn a_write_refused_with_authorization_failed_names_the_action_the_scope_and_the_role_to_grant() {
+    // ARM's answer to a principal whose roles do not grant the write (issue 12, contract 3),
+    // given by a fault rule here; the emulator's own RBAC answers the same shape.
+    let scope = format!(
+        "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr"
+    );
+    let message = format!(
+        "The client 'aa000000-0000-4000-8000-000000000001' with object id 'bb000000-0000-4000-8000-000000000002' does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/write' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+    );
+    let fault: FaultRule = format!(
+        "PUT /subscriptions/*/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr 403 code=AuthorizationFailed message=\"{message}\""
+    )
+    .parse()
+    .expect("a fault rule");
+    let emulator = InProcessEmulator::start_with(EmulatorOptions { faults: vec![fault], ..Default::default() });
+    // A group and its registry: one written after the other, so the whole output is the same
+    // from run to run.
+    let mut s = Scratch::with_spec(
+        "version: 1\nazure:\n  tenant: ${AZURE_TENANT_ID}\n  subscription: ${AZURE_SUBSCRIPTION_ID}\ndefaults:\n  location: francecentral\nenvironments:\n  perso:\n    resourceGroup: { name: exai-perso-rg }\n    registry: { name: exaipersoacr, sku: Standard }\n",
+    );
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let run = s.run_against(&emulator, &["apply", "--auto-approve", "-f", "exai.yaml"]);
+    run.expect_code(1);
+    assert_run!(Filters::default().scratch(&s), run);
+}
+
+#[test]
 fn an_azure_error_stopping_a_plan_prints_escaped() {
     // Read errors are reported by `error::report`: Azure's message, then its request id and hint.
     // `retry-after=0` lets the client's retries of a 503 run out at once.

@@ -4,7 +4,8 @@
 //! (`Insights/stable/2024-03-11/dataCollectionRules_API.json`, the newest stable in the specs).
 //!
 //! Both are synchronous (swagger: PUT 200/201, DELETE 200/204). A rule gets a server-filled
-//! `immutableId` (`dcr-` and 32 hex digits), `provisioningState` and `etag`. An association is
+//! `immutableId` (`dcr-` and 32 hex digits), `provisioningState`, `etag`, `systemData` and, on
+//! each Log Analytics destination, the workspace's `workspaceId`. An association is
 //! an extension resource stored under its parent's id (a cluster's, typically), with no
 //! location: the `location` the az CLI sends in it is accepted and dropped.
 
@@ -68,7 +69,7 @@ impl Provider for Rules {
     fn put(
         &self,
         _shared: &Shared,
-        _state: &mut State,
+        state: &mut State,
         context: &WriteContext<'_>,
         existing: Option<&Value>,
         body: Map<String, Value>,
@@ -110,6 +111,9 @@ impl Provider for Rules {
             if let Some(value) = sent.get(name).filter(|value| !value.is_null()) {
                 properties.insert(name.to_owned(), value.clone());
             }
+        }
+        if let Some(destinations) = properties.get_mut("destinations") {
+            fill_workspace_ids(state, destinations);
         }
         properties.insert("immutableId".to_owned(), immutable_id);
         properties.insert("provisioningState".to_owned(), json!("Succeeded"));
@@ -156,6 +160,29 @@ impl Provider for Rules {
 
     fn etag_member(&self) -> Option<&'static str> {
         Some("etag")
+    }
+}
+
+/// Sets `workspaceId` on each `destinations.logAnalytics[]` item: swagger
+/// `LogAnalyticsDestination.workspaceId`, "The Customer ID of the Log Analytics workspace.",
+/// `readOnly` (`dataCollectionRules_API.json` 2022-06-01, the same in 2023-03-11 and
+/// 2024-03-11), filled by the service from the workspace `workspaceResourceId` names: its
+/// `properties.customerId`. A value a client sends is replaced (read-only members are ignored on
+/// writes), and left out when the workspace is not one the emulator holds.
+fn fill_workspace_ids(state: &State, destinations: &mut Value) {
+    let Some(items) = destinations.get_mut("logAnalytics").and_then(Value::as_array_mut) else { return };
+    for item in items.iter_mut().filter_map(Value::as_object_mut) {
+        item.remove("workspaceId");
+        let customer_id = item
+            .get("workspaceResourceId")
+            .and_then(Value::as_str)
+            .map(key_of)
+            .and_then(|key| state.subscriptions.values().find_map(|record| record.resources.get(&key)))
+            .and_then(|record| record.final_body.as_ref().unwrap_or(&record.body).pointer("/properties/customerId"))
+            .cloned();
+        if let Some(customer_id) = customer_id {
+            item.insert("workspaceId".to_owned(), customer_id);
+        }
     }
 }
 
@@ -240,6 +267,8 @@ fn association(
             .ok_or_else(not_found);
     }
     let body = if request.method == Method::PUT { Some(json_object_body(request)?) } else { None };
+    // Read before the state is locked: the token store has a lock of its own.
+    let caller = super::system_data::caller(shared, request);
     let mut state = shared.state();
     let existing = provider::record(&state, &subscription.id, key).cloned();
     check_conditions(request, existing.as_ref())?;
@@ -304,13 +333,17 @@ fn association(
     }
     properties.insert("provisioningState".to_owned(), json!("Succeeded"));
     let etag = provider::new_etag();
-    let rendered = json!({
+    let mut rendered = json!({
         "id": id,
         "name": name,
         "type": ASSOCIATION_TYPE,
         "etag": etag,
         "properties": properties,
     });
+    // `DataCollectionRuleAssociationProxyOnlyResource` carries `systemData` (see `system_data`).
+    if let Some(caller) = &caller {
+        super::system_data::stamp(shared, &mut rendered, existing.as_ref().map(|record| &record.body), caller);
+    }
     let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     if let Some(record) = state.subscriptions.get_mut(&subscription.id) {
         record

@@ -8,8 +8,9 @@
 //! `MC_<rg>_<name>_<location>` (created, managed by the cluster, deleted with it), the system
 //! identity's `principalId`/`tenantId`, the kubelet identity `<cluster>-agentpool` in the node
 //! resource group (`identityProfile.kubeletidentity`), addon identities, network and agent-pool
-//! defaults, the current Kubernetes version, `powerState`, `maxAgentPools`, `supportPlan` and a
-//! new `eTag` (and per-pool `eTag`) on every write. The identities are registered as principals
+//! defaults, the current Kubernetes version, `powerState`, `maxAgentPools`, `supportPlan`, the
+//! `resourceUID`, the `oidcIssuerProfile` (with its `issuerURL` once enabled), `systemData` (see
+//! `system_data`) and a new `eTag` (and per-pool `eTag`) on every write. The identities are registered as principals
 //! of the subscription's tenant (source `managedIdentity`), so role assignments can name them.
 //!
 //! Only managed-identity clusters are modeled: a body without `identity` is refused (stricter
@@ -132,6 +133,57 @@ fn kubernetes_version(requested: Option<&str>) -> Result<(String, &'static str),
             ),
         )),
     }
+}
+
+/// Returns a new `resourceUID`: swagger 2026-08-01 `ManagedClusterProperties.resourceUID`
+/// ("uniquely identifies ManagedClusters that reuse ARM ResourceIds (i.e: create, delete, create
+/// sequence)", `readOnly`), so it is kept by updates and new for each creation. Its form, 24
+/// lowercase hex digits whose first 8 are the creation time in Unix seconds, is the one
+/// `az aks show` prints (`"resourceUid": "661cf1d2d0847d0001e6fa05"` in a public cluster dump).
+fn new_resource_uid(shared: &Shared) -> String {
+    let seconds = u32::try_from(shared.clock.now_unix_ms() / 1000).unwrap_or(u32::MAX);
+    format!("{seconds:08x}0001{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
+}
+
+/// Returns the `oidcIssuerProfile` a cluster answers (`ManagedClusterOIDCIssuerProfile`:
+/// `enabled`, and `issuerURL`, `readOnly`, "The OIDC issuer url of the Managed Cluster").
+///
+/// From AKS's "Create an OpenID Connect provider on AKS" (learn.microsoft.com/azure/aks/use-oidc-issuer):
+/// the issuer is enabled by default for new clusters of Kubernetes 1.34 and later, must be
+/// enabled by hand below that, and "You can't disable OIDC issuer once enabled". When enabled,
+/// AKS answers `issuerURL` in the form the same page shows,
+/// `https://<region>.oic.prod-aks.azure.com/<tenant id>/<GUID>/`, kept for the cluster's life.
+fn oidc_issuer_profile(
+    sent: Option<&Value>,
+    existing: Option<&Value>,
+    current_version: &str,
+    location: &str,
+    tenant_id: &str,
+) -> Result<Value, ArmError> {
+    let sent = optional_object("properties.oidcIssuerProfile", sent.unwrap_or(&Value::Null))?.unwrap_or_default();
+    only_members(&sent, "properties.oidcIssuerProfile.", "ManagedClusterOIDCIssuerProfile", &["enabled", "issuerURL"])?;
+    let asked = match sent.get("enabled") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(enabled)) => Some(*enabled),
+        Some(other) => return Err(wrong_type("properties.oidcIssuerProfile.enabled", "a boolean", other)),
+    };
+    let had_url = existing.and_then(|profile| profile.get("issuerURL")).and_then(Value::as_str);
+    let was_enabled = existing.and_then(|profile| profile.get("enabled")).and_then(Value::as_bool);
+    if was_enabled == Some(true) && asked == Some(false) {
+        // The refusal's wording is the emulator's (UNVERIFIED against AKS's own message).
+        return Err(invalid("The OIDC issuer cannot be disabled once it is enabled on a cluster."));
+    }
+    let default = was_enabled.unwrap_or_else(|| {
+        let minor = current_version.split('.').nth(1).and_then(|minor| minor.parse::<u32>().ok());
+        current_version.starts_with("1.") && minor.is_some_and(|minor| minor >= 34)
+    });
+    if !asked.unwrap_or(default) {
+        return Ok(json!({"enabled": false}));
+    }
+    let url = had_url.map(str::to_owned).unwrap_or_else(|| {
+        format!("https://{}.oic.prod-aks.azure.com/{tenant_id}/{}/", location.to_lowercase(), Uuid::new_v4())
+    });
+    Ok(json!({"enabled": true, "issuerURL": url}))
 }
 
 /// Checks a DNS prefix against the swagger pattern `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$`.
@@ -469,7 +521,7 @@ impl Provider for Clusters {
 
     fn put(
         &self,
-        _shared: &Shared,
+        shared: &Shared,
         state: &mut State,
         context: &WriteContext<'_>,
         existing: Option<&Value>,
@@ -709,6 +761,18 @@ impl Provider for Clusters {
                 .unwrap_or(json!({"upgradeChannel": "none", "nodeOSUpgradeChannel": "NodeImage"})),
         );
         properties.insert("identityProfile".to_owned(), json!({"kubeletidentity": kubelet}));
+        properties.insert(
+            "resourceUID".to_owned(),
+            json!(previous("/properties/resourceUID").unwrap_or_else(|| new_resource_uid(shared))),
+        );
+        let oidc_issuer = oidc_issuer_profile(
+            sent.get("oidcIssuerProfile"),
+            existing.and_then(|body| body.pointer("/properties/oidcIssuerProfile")),
+            current_version,
+            location,
+            tenant_id,
+        )?;
+        properties.insert("oidcIssuerProfile".to_owned(), oidc_issuer);
         for (member, value) in &sent {
             if !properties.contains_key(member) && !READ_ONLY.contains(&member.as_str()) && !value.is_null() {
                 properties.insert(member.clone(), value.clone());

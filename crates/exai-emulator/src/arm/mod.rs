@@ -25,6 +25,7 @@ pub(crate) mod registries;
 pub(crate) mod resource_groups;
 pub(crate) mod resources;
 pub(crate) mod subscriptions;
+pub(crate) mod system_data;
 pub(crate) mod toolkit;
 pub(crate) mod workspaces;
 

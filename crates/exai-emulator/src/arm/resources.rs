@@ -23,7 +23,9 @@ use super::provider::{
     record, remove,
 };
 use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
-use super::{authorization, data_collection, filter, managed_clusters, registries, resource_groups, workspaces};
+use super::{
+    authorization, data_collection, filter, managed_clusters, registries, resource_groups, system_data, workspaces,
+};
 use crate::context::Shared;
 use crate::http::Incoming;
 use crate::http::{empty_response, json_response};
@@ -418,6 +420,8 @@ fn write(
     if is_put {
         kind.provider.validate_name(name)?;
     }
+    // Read before the state is locked: the token store has a lock of its own.
+    let caller = system_data::caller(shared, request);
     let mut guard = shared.state();
     let state = &mut *guard;
     let group_name = existing_group(state, &subscription.id, group)?;
@@ -441,6 +445,10 @@ fn write(
         (Some(record), false) => kind.provider.patch(shared, state, &context, &record.body, body)?,
         (None, false) => return Err(not_found(kind, &group_name, name)),
     };
+    // Every type served here carries `systemData` in its swagger definition (see `system_data`).
+    if let Some(caller) = &caller {
+        system_data::stamp(shared, &mut final_body, existing.as_ref().map(|record| &record.body), caller);
+    }
     let etag = new_etag();
     if let Some(member) = kind.provider.etag_member()
         && let Some(object) = final_body.as_object_mut()

@@ -104,6 +104,9 @@ pub(super) fn status_answer(
     let mut response = match surface {
         Surface::Arm => {
             let (default_code, default_message) = match status {
+                // ARM's code for a caller whose roles do not grant the action; its real message
+                // names the client, action and scope (give them with `message=`).
+                403 => ("AuthorizationFailed", "The client does not have authorization to perform this action."),
                 429 => ("TooManyRequests", "The request is being throttled."),
                 502 => ("BadGateway", "The gateway did not receive a response from the service."),
                 503 => ("ServiceUnavailable", "The service is temporarily unavailable. Please retry the request."),
@@ -118,6 +121,7 @@ pub(super) fn status_answer(
         }
         Surface::Graph => {
             let (default_code, default_message) = match status {
+                403 => ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
                 429 => ("TooManyRequests", "Please retry again later."),
                 503 => ("serviceNotAvailable", "Service unavailable"),
                 _ => ("generalException", "An unspecified error has occurred."),

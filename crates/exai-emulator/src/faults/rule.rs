@@ -16,7 +16,7 @@ pub(super) const MAX_LATENCY: Duration = Duration::from_secs(600);
 const MAX_RETRY_AFTER_SECONDS: u64 = 3600;
 
 /// The syntax, shown under every parse error.
-const SYNTAX_HINT: &str = "a fault is `METHOD PATH [429|500|502|503|504|drop|drop-answer|hang|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"] [body=html]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
+const SYNTAX_HINT: &str = "a fault is `METHOD PATH [403|429|500|502|503|504|drop|drop-answer|hang|throttle|lro-failed] [latency=200ms] [times=N] [p=0.5] [retry-after=N] [code=X] [message=\"...\"] [body=html]`, e.g. `PUT /subscriptions/*/resourcegroups/* 500 times=1`";
 
 /// A fault rule that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,7 +153,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
             continue;
         }
         let parsed = match word.to_ascii_lowercase().as_str() {
-            "429" | "500" | "502" | "503" | "504" => Action::Status {
+            "403" | "429" | "500" | "502" | "503" | "504" => Action::Status {
                 status: word.parse().unwrap_or(500),
                 retry_after: None,
                 code: None,
@@ -167,7 +167,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
             "lro-failed" => Action::LroFailed { code: None, message: None },
             _ => {
                 return Err(error(format!(
-                    "`{word}` is not an action (429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed) nor an option (name=value)"
+                    "`{word}` is not an action (403, 429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed) nor an option (name=value)"
                 )));
             }
         };
@@ -191,7 +191,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, FaultSyntaxError> {
     }
     if rule.action == Action::LatencyOnly && rule.latency.is_zero() {
         return Err(error(
-            "it has no action: give one of 429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed, or a latency="
+            "it has no action: give one of 403, 429, 500, 502, 503, 504, drop, drop-answer, hang, throttle, lro-failed, or a latency="
                 .to_owned(),
         ));
     }
@@ -279,7 +279,7 @@ fn apply_option(rule: &mut FaultRule, name: &str, value: &str) -> Result<(), Str
             *slot = number.ok_or_else(|| bad("expected a positive number"))?;
         }
         ("retry-after" | "code" | "message" | "body", _) => {
-            return Err(bad("this option needs a status action (429, 500, 502, 503, 504) or lro-failed"));
+            return Err(bad("this option needs a status action (403, 429, 500, 502, 503, 504) or lro-failed"));
         }
         _ => {
             return Err(bad(
@@ -332,6 +332,9 @@ mod tests {
         assert_eq!(parsed.methods, Some(vec![Method::PUT]));
         assert_eq!(parsed.times, Some(1));
         assert!(matches!(parsed.action, Action::Status { status: 500, .. }));
+        // A permission withdrawn between a plan and its apply: ARM's 403, with its message.
+        let parsed = rule("PUT /subscriptions/** 403 code=AuthorizationFailed message=\"The client 'x' ...\"");
+        assert!(matches!(parsed.action, Action::Status { status: 403, code: Some(_), message: Some(_), .. }));
         let parsed = rule("* * 429 p=0.2 retry-after=3");
         assert_eq!(parsed.probability, Some(0.2));
         assert!(matches!(parsed.action, Action::Status { status: 429, retry_after: Some(3), .. }));

@@ -35,7 +35,7 @@
 //! Any other change is a read-modify-write, like `az aks scale` and `az aks upgrade`: the live
 //! GET document projected onto its *writable* members ([`writable_members`]: every member the
 //! swagger marks `readOnly` is left out, from the sourced list in
-//! `fixtures/managed_cluster_read_only.txt`), with the owned fields set, PUT back whole. Every
+//! `fixtures/read_only.txt`), with the owned fields set, PUT back whole. Every
 //! field exai does not own keeps the value Azure holds, so nothing set outside exai is reset;
 //! `kubernetesVersion` is written only when the spec pins one. The PUT carries
 //! `If-Match: <live eTag>` ([`Cluster::if_match`]) so a change made between the read and the
@@ -51,15 +51,15 @@ use serde_json::{Map, Value, json};
 /// ([`Cluster::ssh_key_input`]): `{"publicKey": "ssh-rsa AAAA..."}`.
 pub const SSH_PUBLIC_KEY_POINTER: &str = "/publicKey";
 
-/// The swagger's `readOnly` members of a `ManagedCluster` (2026-08-01), one JSON path a line,
-/// `*` for every item of an array or value of a map; the source is cited in the file.
-const READ_ONLY_FIXTURE: &str = include_str!("fixtures/managed_cluster_read_only.txt");
+/// The ARM type of a managed cluster, as `fixtures/read_only.txt` names its section.
+const RESOURCE_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 
 /// Returns the paths of the members of a `ManagedCluster` the swagger marks `readOnly`
 /// (api-version 2026-08-01), e.g. `properties.networkProfile.loadBalancerProfile.effectiveOutboundIPs`;
-/// `*` stands for every item of an array or value of a map.
+/// `*` stands for every item of an array or value of a map. The sourced list is the cluster's
+/// section of `fixtures/read_only.txt` ([`super::read_only_paths_of`]).
 pub fn read_only_paths() -> impl Iterator<Item = &'static str> {
-    READ_ONLY_FIXTURE.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'))
+    super::read_only_paths_of(RESOURCE_TYPE)
 }
 
 /// Returns `document` (a managed cluster as a GET returns it) without the members the swagger
@@ -73,15 +73,10 @@ pub fn writable_members(document: &Value) -> Value {
     body
 }
 
-/// Returns the read-only paths ([`read_only_paths`]) that `body` holds, spelled with the array
-/// index or map key found (`properties.agentPoolProfiles.0.eTag`).
+/// Returns the read-only paths of a managed cluster ([`read_only_paths`]) that `body` holds,
+/// spelled with the array index or map key found (`properties.agentPoolProfiles.0.eTag`).
 pub fn read_only_members_in(body: &Value) -> Vec<String> {
-    let mut found = Vec::new();
-    for path in read_only_paths() {
-        let segments: Vec<&str> = path.split('.').collect();
-        find_path(body, &segments, String::new(), &mut found);
-    }
-    found
+    super::read_only_members_of(RESOURCE_TYPE, body)
 }
 
 fn remove_path(value: &mut Value, segments: &[&str]) {
@@ -101,7 +96,7 @@ fn remove_path(value: &mut Value, segments: &[&str]) {
     }
 }
 
-fn find_path(value: &Value, segments: &[&str], at: String, found: &mut Vec<String>) {
+pub(super) fn find_path(value: &Value, segments: &[&str], at: String, found: &mut Vec<String>) {
     let [first, rest @ ..] = segments else {
         found.push(at);
         return;

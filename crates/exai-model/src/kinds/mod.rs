@@ -7,6 +7,7 @@ mod cluster;
 mod common;
 mod graph;
 mod monitoring;
+mod read_only;
 mod registry;
 mod resource_group;
 mod role_assignment;
@@ -22,6 +23,7 @@ pub use graph::{
     GraphPermission, MICROSOFT_GRAPH_APP_ID, SecretHandover, ServicePrincipal, github_subjects, graph_permission,
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
+pub use read_only::{read_only_members_of, read_only_paths_of, read_only_types, resource_type_of};
 pub use registry::{Registry, RegistrySku};
 pub use resource_group::ResourceGroup;
 pub use role_assignment::{
