@@ -162,6 +162,7 @@ mod tests {
             environments: vec![],
             resource_changes: changes,
             summary: Summary::default(),
+            permissions: None,
         }
     }
 

@@ -85,7 +85,8 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-/// The action a request needs, and the scope it is performed at.
+/// The action a request needs, and the scope it is performed at (for a role assignment, the
+/// scope it is assigned at).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequiredAction {
     /// The ARM action, e.g. `Microsoft.Authorization/roleAssignments/write`.
@@ -134,7 +135,10 @@ pub fn required_action(request: &ApiRequest) -> Option<RequiredAction> {
     });
     // The scope: everything before the collection or action name at the end.
     // (`{scope}/providers/{Namespace}/{collection}` leaves `providers/{Namespace}` out too.)
+    // Role assignments (and Microsoft.Authorization's other objects) are made *at* a scope: the
+    // one before their `providers` segment is where they act.
     let kept = match (odd, providers) {
+        (_, Some(at)) if namespace.eq_ignore_ascii_case("Microsoft.Authorization") => at,
         (false, _) => segments.len(),
         (true, Some(at)) if typed.len() == 1 => at,
         (true, _) => start + typed.len() - 1,
@@ -426,8 +430,8 @@ mod tests {
             (Method::Get, format!("{rg}/resources"), "Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg.clone()),
             (Method::Put, acr.clone(), "Microsoft.ContainerRegistry/registries/write", acr.clone()),
             (Method::Get, acr.clone(), "Microsoft.ContainerRegistry/registries/read", acr.clone()),
-            (Method::Put, assignment.clone(), "Microsoft.Authorization/roleAssignments/write", assignment.clone()),
-            (Method::Delete, assignment.clone(), "Microsoft.Authorization/roleAssignments/delete", assignment.clone()),
+            (Method::Put, assignment.clone(), "Microsoft.Authorization/roleAssignments/write", acr.clone()),
+            (Method::Delete, assignment.clone(), "Microsoft.Authorization/roleAssignments/delete", acr.clone()),
             (
                 Method::Get,
                 format!("{acr}/providers/Microsoft.Authorization/roleAssignments"),

@@ -178,6 +178,11 @@ impl LiveState {
         self.permissions.insert(scope.as_str().to_ascii_lowercase(), permissions);
     }
 
+    /// Returns true when the caller's effective permissions were read at some scope.
+    pub fn has_permissions(&self) -> bool {
+        !self.permissions.is_empty()
+    }
+
     /// Returns the caller's effective permissions as read at `scope`, if they were read there.
     pub fn permissions_at(&self, scope: &ResourceId) -> Option<&ScopePermissions> {
         self.permissions.get(&scope.as_str().to_ascii_lowercase())

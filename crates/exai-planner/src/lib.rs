@@ -23,6 +23,7 @@
 //! comment, what it left out and where the full plan is.
 
 mod markdown;
+mod permissions;
 mod plan;
 mod render;
 
@@ -31,4 +32,5 @@ pub use plan::{
     Action, Change, FORMAT_VERSION, FieldDiff, InProgress, Operation, OwnershipConflict, Plan, PlanError, SpecRef,
     Summary, plan,
 };
+pub use permissions::{PermissionCheck, PermissionFinding, UncheckedScope};
 pub use render::{TextOptions, render_text, render_text_with};

@@ -1,6 +1,7 @@
 use exai_model::{
     Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
+use crate::PermissionCheck;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -224,6 +225,9 @@ pub struct Plan {
     pub resource_changes: Vec<Change>,
     /// Counts by action.
     pub summary: Summary,
+    /// What the check of the caller's permissions found; absent when they were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionCheck>,
 }
 
 /// The spec a plan was made from.
@@ -460,6 +464,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         }
         changes.push(change);
     }
+    let permissions = crate::permissions::check(&changes, live);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         exai_version: String::new(),
@@ -467,6 +472,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         environments: Vec::new(),
         resource_changes: changes,
         summary,
+        permissions,
     })
 }
 
