@@ -80,7 +80,8 @@ pub fn secrets_dir(base: &Path) -> PathBuf {
 /// Returns the warnings of the selected environments that `plan` makes actionable: those about
 /// no particular write, and those about writes of a type the plan creates, changes or deletes
 /// in their environment (the Contributor deployer's warning only when the plan writes a role
-/// assignment: it then must be applied by an admin). A no-op plan has nothing to act on.
+/// assignment: it then must be applied by an admin). A no-op plan has nothing to act on, and
+/// a plan whose permission check covered those writes says it from Azure's answer instead.
 pub fn actionable_warnings<'s>(
     spec: &'s exai_spec::Spec,
     only: Option<&str>,
@@ -93,9 +94,23 @@ pub fn actionable_warnings<'s>(
                 && c.resource_type.eq_ignore_ascii_case(azure_type)
         })
     };
+    // The plan's permission check answers from Azure what a warning about writes guesses from
+    // the spec: once it checked every such write, the warning would say it a second time.
+    let checked = |environment: &str, azure_type: &str| {
+        plan.permissions.as_ref().is_some_and(|check| {
+            plan.resource_changes
+                .iter()
+                .filter(|c| c.address.environment() == environment && c.resource_type.eq_ignore_ascii_case(azure_type))
+                .all(|c| check.checked(&c.address))
+        })
+    };
     spec.warnings_for(only)
         .into_iter()
-        .filter(|w| w.writes_of.is_none_or(|azure_type| writes(&w.environment, azure_type)))
+        .filter(|w| {
+            w.writes_of.is_none_or(|azure_type| {
+                writes(&w.environment, azure_type) && !checked(&w.environment, azure_type)
+            })
+        })
         .collect()
 }
 
@@ -261,9 +276,25 @@ impl Planned {
         refuse_if_stale(saved, &self.plan, "the saved plan")
     }
 
-    /// Refuses a plan that deletes or replaces when that is not allowed.
+    /// Refuses a plan that deletes or replaces when that is not allowed, or that needs actions
+    /// the caller's roles do not grant ([`Planned::check_permissions`]).
     pub fn check_unsafe(&self, allow_delete: bool) -> Result<(), Refusal> {
-        exai_executor::refuse_unsafe(&self.plan, allow_delete).map_err(Refusal::Unsafe)
+        exai_executor::refuse_unsafe(&self.plan, allow_delete).map_err(Refusal::Unsafe)?;
+        self.check_permissions(false)
+    }
+
+    /// Refuses a plan whose permission check found actions the caller is not granted; with
+    /// `require_checked` (`exai plan --require-permissions`), also one whose permissions could
+    /// not be read at some scope. A plan made without reading permissions passes.
+    pub fn check_permissions(&self, require_checked: bool) -> Result<(), Refusal> {
+        let Some(check) = &self.plan.permissions else { return Ok(()) };
+        if check.has_findings() || (require_checked && !check.unchecked.is_empty()) {
+            return Err(Refusal::Permissions {
+                findings: check.findings.clone(),
+                unchecked: if require_checked { check.unchecked.clone() } else { Vec::new() },
+            });
+        }
+        Ok(())
     }
 
     /// Reads live state again and refuses when the plan is no longer what it shows: time

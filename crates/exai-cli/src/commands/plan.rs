@@ -25,6 +25,12 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
+    /// Exit 1 when the identity running the plan could not apply it: a change needs an action
+    /// its roles do not grant, or its permissions could not be read (the plan names each).
+    /// Otherwise the exit code is as without it.
+    #[arg(long)]
+    require_permissions: bool,
+
     /// Output format: `text` for people, `markdown` for a pull-request comment (always under
     /// GitHub's 65,536 characters), `json` for programs (the plan document).
     #[arg(long, value_enum, default_value = "text")]
@@ -121,5 +127,11 @@ async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliErro
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+    if args.require_permissions
+        && let Err(refusal) = planned.check_permissions(true)
+    {
+        crate::error::report(&CliError::from(&refusal));
+        return Ok(ExitStatus::of(&exai_session::Outcome::Refused(refusal), args.detailed_exitcode));
+    }
     Ok(ExitStatus::of(&planned.outcome(), args.detailed_exitcode))
 }
