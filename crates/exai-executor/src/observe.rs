@@ -192,6 +192,10 @@ async fn read_permissions(
             let found = match answer {
                 Ok(Some(answer)) => ScopePermissions::from_answer(&answer),
                 Ok(None) => ScopePermissions::Absent,
+                // Azure's own words; the URL is the scope's, named beside the reason.
+                Err(AzureError::Api { status, code, message, .. }) => {
+                    ScopePermissions::Unknown { reason: format!("{status} {code}: {message}") }
+                }
                 Err(error) => ScopePermissions::Unknown { reason: error.to_string() },
             };
             (scope.clone(), found)
