@@ -121,7 +121,7 @@ impl Refusal {
             Self::Stale { .. } => "run `exai plan` again and review the new plan; nothing was changed".to_owned(),
             Self::Unsafe(e) => e.hint(),
             Self::Permissions { findings, .. } if findings.is_empty() => {
-                "give the identity `Microsoft.Authorization/permissions/read` (every built-in role has it: `*/read`), or plan without `--require-permissions`; nothing was changed".to_owned()
+                "plan again if the error is passing; a 403 means the identity has no role granting `Microsoft.Authorization/permissions/read` there (every role with `*/read` does); or plan without `--require-permissions`, which then only says what it could not check".to_owned()
             }
             Self::Permissions { .. } => {
                 "have an administrator grant the identity one of the roles named at each scope (or apply these changes as an identity that has them), then plan again; nothing was changed".to_owned()
