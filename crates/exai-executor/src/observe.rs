@@ -1,7 +1,8 @@
 use exai_azure::{AzureClient, AzureError};
 use exai_model::permissions::ScopePermissions;
 use exai_model::{
-    Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId, Service,
+    Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId,
+    Service,
 };
 use futures::stream::{self, StreamExt};
 use serde_json::Value;

@@ -94,6 +94,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         environments: Vec::new(),
         resource_changes: changes,
         summary: Summary::default(),
+        permissions: None,
     }
 }
 

@@ -323,7 +323,10 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     BuiltinRole {
         name: "AcrPush",
         id: "8311e382-0749-4cb8-b61a-304f252e45ec",
-        actions: &["Microsoft.ContainerRegistry/registries/pull/read", "Microsoft.ContainerRegistry/registries/push/write"],
+        actions: &[
+            "Microsoft.ContainerRegistry/registries/pull/read",
+            "Microsoft.ContainerRegistry/registries/push/write",
+        ],
         not_actions: &[],
         source: CONTAINERS,
         note: None,
@@ -349,9 +352,8 @@ pub fn builtin_role(id: &str) -> Option<&'static BuiltinRole> {
 /// Returns the built-in role whose definition `set` is, if the table has one: the effective
 /// permissions name no role, so a hint recognizes roles by their actions.
 pub fn builtin_role_of(set: &PermissionSet) -> Option<&'static BuiltinRole> {
-    let same = |a: &[String], b: &[&str]| {
-        a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
-    };
+    let same =
+        |a: &[String], b: &[&str]| a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)));
     BUILTIN_ROLES.iter().find(|r| same(&set.actions, r.actions) && same(&set.not_actions, r.not_actions))
 }
 
@@ -418,7 +420,8 @@ mod tests {
     #[test]
     fn actions_come_from_the_method_and_the_last_provider_of_the_path() {
         let rg = format!("{SUB}/resourcegroups/exai-perso-rg");
-        let acr = format!("{SUB}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr");
+        let acr =
+            format!("{SUB}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr");
         let assignment = format!("{acr}/providers/Microsoft.Authorization/roleAssignments/0f0e");
         let cluster = format!("{SUB}/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c");
         for (method, path, action, scope) in [
@@ -427,7 +430,12 @@ mod tests {
             (Method::Delete, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/delete", rg.clone()),
             (Method::Head, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/read", rg.clone()),
             (Method::Get, SUB.to_owned(), "Microsoft.Resources/subscriptions/read", SUB.to_owned()),
-            (Method::Get, format!("{rg}/resources"), "Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg.clone()),
+            (
+                Method::Get,
+                format!("{rg}/resources"),
+                "Microsoft.Resources/subscriptions/resourceGroups/resources/read",
+                rg.clone(),
+            ),
             (Method::Put, acr.clone(), "Microsoft.ContainerRegistry/registries/write", acr.clone()),
             (Method::Get, acr.clone(), "Microsoft.ContainerRegistry/registries/read", acr.clone()),
             (Method::Put, assignment.clone(), "Microsoft.Authorization/roleAssignments/write", acr.clone()),
@@ -473,7 +481,8 @@ mod tests {
         let target = ResourceId::parse(&format!("{SUB}/resourceGroups/g/providers/A.B/c/d")).unwrap();
         let scopes: Vec<String> = permission_scopes(&target).iter().map(|s| s.as_str().to_owned()).collect();
         assert_eq!(scopes, [format!("{SUB}/resourceGroups/g"), SUB.to_owned()]);
-        let at_subscription = ResourceId::parse(&format!("{SUB}/providers/Microsoft.Authorization/roleAssignments/x")).unwrap();
+        let at_subscription =
+            ResourceId::parse(&format!("{SUB}/providers/Microsoft.Authorization/roleAssignments/x")).unwrap();
         assert_eq!(permission_scopes(&at_subscription), [ResourceId::parse(SUB).unwrap()]);
         assert_eq!(
             permissions_request(&ResourceId::parse(SUB).unwrap()).path_and_query(),

@@ -159,7 +159,9 @@ fn describe(role: &BuiltinRole, action: &str, request: &ApiRequest) -> String {
         .and_then(|id| id.rsplit('/').next())
         .and_then(builtin_role);
     match (role.note, assigns) {
-        (Some(note), Some(assigned)) if action.to_ascii_lowercase().starts_with("microsoft.authorization/roleassignments/") => {
+        (Some(note), Some(assigned))
+            if action.to_ascii_lowercase().starts_with("microsoft.authorization/roleassignments/") =>
+        {
             format!("{} ({note}: {} only)", role.name, assigned.name)
         }
         _ => role.name.to_owned(),

@@ -1,7 +1,7 @@
+use crate::PermissionCheck;
 use exai_model::{
     Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
-use crate::PermissionCheck;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;

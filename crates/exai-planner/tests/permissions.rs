@@ -36,7 +36,8 @@ fn desired() -> DesiredState {
         PrincipalRef { from: address("cluster"), field: "properties.identityProfile.kubeletidentity.objectId".into() },
         Mark::new("my-org/exai", &address("cluster.acr-pull"), false),
     );
-    let resource = |path: &str, spec| DesiredResource { address: address(path), depends_on: vec![], protect: false, spec };
+    let resource =
+        |path: &str, spec| DesiredResource { address: address(path), depends_on: vec![], protect: false, spec };
     DesiredState {
         tenant: "t".into(),
         resources: vec![
@@ -97,13 +98,8 @@ fn a_second_role_that_grants_the_action_clears_the_finding() {
 #[test]
 fn a_reader_is_denied_every_write_and_an_identity_without_roles_is_told_so() {
     let plan = plan(&desired(), &live(ScopePermissions::Read { sets: vec![role("Reader")] })).unwrap();
-    let found: Vec<(String, String)> = plan
-        .permissions
-        .unwrap()
-        .findings
-        .into_iter()
-        .map(|f| (f.address.to_string(), f.action))
-        .collect();
+    let found: Vec<(String, String)> =
+        plan.permissions.unwrap().findings.into_iter().map(|f| (f.address.to_string(), f.action)).collect();
     assert_eq!(
         found,
         [

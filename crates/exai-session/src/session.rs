@@ -107,9 +107,8 @@ pub fn actionable_warnings<'s>(
     spec.warnings_for(only)
         .into_iter()
         .filter(|w| {
-            w.writes_of.is_none_or(|azure_type| {
-                writes(&w.environment, azure_type) && !checked(&w.environment, azure_type)
-            })
+            w.writes_of
+                .is_none_or(|azure_type| writes(&w.environment, azure_type) && !checked(&w.environment, azure_type))
         })
         .collect()
 }

@@ -246,8 +246,12 @@ fn apply_refuses_a_plan_its_caller_is_not_allowed_to_carry_out_naming_each_actio
     assert_eq!(
         refusal.details(),
         [
-            format!("perso.resourceGroup needs Microsoft.Resources/subscriptions/resourceGroups/write on `{sub}/resourceGroups/exai-perso-rg`: Reader does not grant it; Contributor or Owner do"),
-            format!("perso.registry needs Microsoft.ContainerRegistry/registries/write on `{sub}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr`: Reader does not grant it; Contributor or Owner do"),
+            format!(
+                "perso.resourceGroup needs Microsoft.Resources/subscriptions/resourceGroups/write on `{sub}/resourceGroups/exai-perso-rg`: Reader does not grant it; Contributor or Owner do"
+            ),
+            format!(
+                "perso.registry needs Microsoft.ContainerRegistry/registries/write on `{sub}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr`: Reader does not grant it; Contributor or Owner do"
+            ),
         ]
     );
     assert!(refusal.hint().ends_with("nothing was changed"));

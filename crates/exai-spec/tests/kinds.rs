@@ -61,8 +61,9 @@ fn every_arm_request_of_every_kind_needs_an_action_the_check_can_name() {
                 .chain(kind.update_requests(&live, Known::nothing()))
                 .chain(kind.delete_requests(&live));
             for request in requests.filter(|r| r.service == Service::Arm) {
-                let needed = required_action(&request)
-                    .unwrap_or_else(|| panic!("{}: no action for {} {}", resource.address, request.method, request.path));
+                let needed = required_action(&request).unwrap_or_else(|| {
+                    panic!("{}: no action for {} {}", resource.address, request.method, request.path)
+                });
                 let verb = needed.action.rsplit('/').next().unwrap();
                 assert!(
                     ["read", "write", "delete", "action"].contains(&verb) && needed.action.matches('/').count() >= 2,

@@ -307,7 +307,10 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
         format!("GET /v1.0/applications/{app_id}/federatedidentitycredentials"),
         "GET /v1.0/serviceprincipals".to_owned(),
     ];
-    assert_eq!(paths, expected, "one read per object (the credentials share one), plus the group's ownership scan and the caller's permissions at the group and the subscription");
+    assert_eq!(
+        paths, expected,
+        "one read per object (the credentials share one), plus the group's ownership scan and the caller's permissions at the group and the subscription"
+    );
     outputs.push(clean);
 
     // Apply again: no write, and the secret file is left as it is.
