@@ -143,11 +143,13 @@ pub fn required_action(request: &ApiRequest) -> Option<RequiredAction> {
         (true, Some(at)) if typed.len() == 1 => at,
         (true, _) => start + typed.len() - 1,
     };
-    let scope = ResourceId::parse(&format!("/{}", segments.get(..kept)?.join("/"))).ok()?;
+    let kept: Vec<String> = segments.get(..kept)?.iter().map(|s| canonical_type(s)).collect();
+    let scope = ResourceId::parse(&format!("/{}", kept.join("/"))).ok()?;
     Some(RequiredAction { action: action.join("/"), scope })
 }
 
-/// ARM's spelling of `Microsoft.Resources` types written lower-cased in request paths.
+/// ARM's spelling of `Microsoft.Resources` types written lower-cased in request paths (an
+/// object named `resourcegroups` would be shown `resourceGroups`, which ARM reads the same).
 fn canonical_type(segment: &str) -> String {
     if segment.eq_ignore_ascii_case("resourcegroups") { "resourceGroups".to_owned() } else { segment.to_owned() }
 }
@@ -420,21 +422,22 @@ mod tests {
     #[test]
     fn actions_come_from_the_method_and_the_last_provider_of_the_path() {
         let rg = format!("{SUB}/resourcegroups/exai-perso-rg");
+        let group = format!("{SUB}/resourceGroups/exai-perso-rg");
         let acr =
             format!("{SUB}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr");
         let assignment = format!("{acr}/providers/Microsoft.Authorization/roleAssignments/0f0e");
         let cluster = format!("{SUB}/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c");
         for (method, path, action, scope) in [
-            (Method::Put, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/write", rg.clone()),
-            (Method::Patch, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/write", rg.clone()),
-            (Method::Delete, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/delete", rg.clone()),
-            (Method::Head, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/read", rg.clone()),
+            (Method::Put, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/write", group.clone()),
+            (Method::Patch, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/write", group.clone()),
+            (Method::Delete, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/delete", group.clone()),
+            (Method::Head, rg.clone(), "Microsoft.Resources/subscriptions/resourceGroups/read", group.clone()),
             (Method::Get, SUB.to_owned(), "Microsoft.Resources/subscriptions/read", SUB.to_owned()),
             (
                 Method::Get,
                 format!("{rg}/resources"),
                 "Microsoft.Resources/subscriptions/resourceGroups/resources/read",
-                rg.clone(),
+                group.clone(),
             ),
             (Method::Put, acr.clone(), "Microsoft.ContainerRegistry/registries/write", acr.clone()),
             (Method::Get, acr.clone(), "Microsoft.ContainerRegistry/registries/read", acr.clone()),
