@@ -392,4 +392,22 @@ mod tests {
         assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["perso", "prod"], "once each");
         assert_eq!(environments(&spec.warnings_for(Some("prod"))), ["prod"]);
     }
+
+    #[test]
+    fn a_plan_whose_permission_check_covered_the_role_assignments_does_not_warn_from_the_spec_too() {
+        let (spec, mut plan) = example(&["perso.cluster.acr-pull", "prod.cluster.acr-pull"]);
+        let unchecked = |addresses: Vec<exai_model::Address>| exai_planner::UncheckedScope {
+            scope: exai_model::ResourceId::subscription(exai_emulator::DEV_SUBSCRIPTION_ID),
+            reason: "503".into(),
+            addresses,
+        };
+        // Checked in `perso` (granted or found missing: the plan says which), not in `prod`.
+        plan.permissions = Some(exai_planner::PermissionCheck {
+            findings: Vec::new(),
+            unchecked: vec![unchecked(vec![exai_model::Address::new("prod", "cluster.acr-pull")])],
+        });
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["prod"]);
+        plan.permissions = Some(exai_planner::PermissionCheck::default());
+        assert!(actionable_warnings(&spec, None, &plan).is_empty());
+    }
 }
