@@ -138,12 +138,12 @@ pub enum EffectivePermissions<'a> {
         /// One set per role assignment that applies there.
         sets: &'a [PermissionSet],
     },
-    /// The read at `scope` failed.
+    /// The read at `scope` failed, or answered that every scope up to it does not exist.
     Unknown {
         /// The scope.
         scope: ResourceId,
         /// Why.
-        reason: &'a str,
+        reason: String,
     },
     /// No scope above the target was read (Microsoft Graph, or a plan made without reading
     /// permissions): nothing is checked.
@@ -192,14 +192,24 @@ impl LiveState {
     /// nearest scope above it that exists ([`crate::permissions::permission_scopes`]); a scope
     /// Azure says does not exist yet (a group the plan creates) passes to the next one up.
     pub fn effective_permissions(&self, target: &ResourceId) -> EffectivePermissions<'_> {
+        let mut absent = None;
         for scope in crate::permissions::permission_scopes(target) {
             match self.permissions_at(&scope) {
                 Some(ScopePermissions::Read { sets }) => return EffectivePermissions::Read { scope, sets },
-                Some(ScopePermissions::Unknown { reason }) => return EffectivePermissions::Unknown { scope, reason },
-                Some(ScopePermissions::Absent) | None => {}
+                Some(ScopePermissions::Unknown { reason }) => {
+                    return EffectivePermissions::Unknown { scope, reason: reason.clone() };
+                }
+                Some(ScopePermissions::Absent) => absent = Some(scope),
+                None => {}
             }
         }
-        EffectivePermissions::NotRead
+        // Not even the subscription exists, as far as its read says: nothing decides.
+        match absent {
+            Some(scope) => {
+                EffectivePermissions::Unknown { reason: format!("Azure answered that `{scope}` does not exist"), scope }
+            }
+            None => EffectivePermissions::NotRead,
+        }
     }
 
     /// Returns what reading `address` found, if it was read.

@@ -92,7 +92,7 @@ pub(crate) fn check(changes: &[Change], live: &LiveState) -> Option<PermissionCh
                         Some(u) => u.addresses.push(change.address.clone()),
                         None => result.unchecked.push(UncheckedScope {
                             scope,
-                            reason: reason.to_owned(),
+                            reason,
                             addresses: vec![change.address.clone()],
                         }),
                     }

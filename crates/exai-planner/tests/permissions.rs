@@ -139,3 +139,12 @@ fn a_plan_made_without_reading_permissions_claims_no_check() {
     assert_eq!(plan.permissions, None);
     assert!(!serde_json::to_string(&plan).unwrap().contains("permissions"));
 }
+
+#[test]
+fn a_subscription_azure_says_does_not_exist_leaves_the_changes_unchecked_not_granted() {
+    let plan = plan_of(ScopePermissions::Absent);
+    let check = plan.permissions.unwrap();
+    assert!(check.findings.is_empty());
+    assert_eq!(check.unchecked.len(), 1);
+    assert_eq!(check.unchecked[0].reason, format!("Azure answered that `/subscriptions/{SUB}` does not exist"));
+}
