@@ -230,7 +230,7 @@ pub(crate) fn permissions_headline(check: &crate::PermissionCheck) -> String {
     let changes: std::collections::BTreeSet<&exai_model::Address> = check.findings.iter().map(|f| &f.address).collect();
     let n = changes.len();
     format!(
-        "Permissions: {n} change{} need{} what this identity is not granted: `exai apply` refuses this plan before any write.",
+        "Permissions: {n} change{} need{} what the identity that made this plan is not granted: `exai apply` run as it refuses this plan before any write.",
         if n == 1 { "" } else { "s" },
         if n == 1 { "s" } else { "" }
     )
