@@ -226,10 +226,21 @@ pub async fn observe(
     client: &AzureClient,
     parallelism: usize,
 ) -> Result<LiveState, ObserveError> {
+    observe_with(desired, client, parallelism, true).await
+}
+
+/// Reads every declared resource as [`observe`] does; the caller's permissions only when
+/// `permissions` is set.
+pub async fn observe_with(
+    desired: &DesiredState,
+    client: &AzureClient,
+    parallelism: usize,
+    permissions: bool,
+) -> Result<LiveState, ObserveError> {
     let mut live = LiveState::new();
     let declared: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
     let mut pending: Vec<&DesiredResource> = desired.resources.iter().collect();
-    let mut scopes = permission_scopes(desired);
+    let mut scopes = if permissions { permission_scopes(desired) } else { Vec::new() };
     let mut permissions = Vec::new();
     while !pending.is_empty() {
         // Ready: every declared dependency already read. A cycle (not produced by the spec)

@@ -125,6 +125,8 @@ pub struct Prepared {
     /// Where the spec writes the names Azure may refuse.
     pub declared: Declared,
     origin: SpecRef,
+    /// Read the caller's permissions and check the plan against them (the default).
+    check_permissions: bool,
 }
 
 impl Prepared {
@@ -149,7 +151,16 @@ impl Prepared {
             .map(|(address, span)| (address, format!("{shown}:{}:{}", span.line, span.column)))
             .collect();
         let origin = SpecRef { file: shown, digest: digest.to_owned() };
-        Ok(Self { desired, environments, base, declared, origin })
+        Ok(Self { desired, environments, base, declared, origin, check_permissions: true })
+    }
+
+    /// Returns the preparation of a plan that neither reads the caller's permissions nor checks
+    /// them (`exai plan --skip-permission-check`): for an identity that plans what another one
+    /// applies (the read-only planner of a pull request), whose own permissions say nothing of
+    /// the apply.
+    pub fn without_permission_check(mut self) -> Self {
+        self.check_permissions = false;
+        self
     }
 
     /// Reads the live state of every declared resource through `client` and plans. Shared by
@@ -157,7 +168,8 @@ impl Prepared {
     pub async fn plan(self, client: &AzureClient) -> Result<Planned, SessionError> {
         // What the secret files hand over is part of the desired state apply works from (a
         // recheck plans it again).
-        let (mut desired, live, mut plan) = observe_and_plan(self.desired, &self.base, client, &self.declared).await?;
+        let (mut desired, live, mut plan) =
+            observe_and_plan(self.desired, &self.base, client, &self.declared, self.check_permissions).await?;
         // A cluster's SSH key is an input of its creation only: resolved for the clusters this
         // plan creates, and planned again with the keys found (generating one is apply's job).
         let creating: Vec<&Address> = plan
@@ -192,8 +204,10 @@ async fn observe_and_plan(
     base: &Path,
     client: &AzureClient,
     declared: &Declared,
+    check_permissions: bool,
 ) -> Result<(DesiredState, LiveState, Plan), SessionError> {
-    let mut live = exai_executor::observe(&desired, client, READ_PARALLELISM).await.map_err(|error| {
+    let observed = exai_executor::observe_with(&desired, client, READ_PARALLELISM, check_permissions).await;
+    let mut live = observed.map_err(|error| {
         let declared_at = match &error {
             ObserveError::Refused { address, .. } => {
                 Some(declared.get(address).map_or_else(|| format!("`{address}` in the spec"), Clone::clone))
@@ -299,7 +313,7 @@ impl Planned {
     /// Reads live state again and refuses when the plan is no longer what it shows: time
     /// passed while a person reviewed it.
     pub async fn recheck(&self, client: &AzureClient) -> Result<Result<(), Refusal>, SessionError> {
-        let (_, _, fresh) = observe_and_plan(self.desired.clone(), &self.base, client, &self.declared).await?;
+        let (_, _, fresh) = observe_and_plan(self.desired.clone(), &self.base, client, &self.declared, true).await?;
         Ok(refuse_if_stale(&self.plan, &fresh, "the reviewed plan"))
     }
 

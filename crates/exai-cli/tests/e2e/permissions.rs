@@ -1,7 +1,7 @@
 //! The permission preflight of `exai plan`, through the binary: the caller's effective
 //! permissions are read once per scope, a scope whose permissions cannot be read is said so in
-//! the plan (never assumed granted), `--require-permissions` makes such a plan exit 1, and
-//! `apply` goes on (only a finding refuses it: planner and session tests hold the findings,
+//! the plan (never assumed granted), `--require-permissions` makes such a plan exit 1,
+//! `--skip-permission-check` reads and says nothing of permissions, and `apply` goes on (only a finding refuses it: planner and session tests hold the findings,
 //! which need the emulator's RBAC to appear end to end).
 //!
 //! The permission reads here are answered by an injected fault (503), whatever the emulator
@@ -77,6 +77,18 @@ fn permissions_that_cannot_be_read_are_said_and_fail_only_a_plan_that_requires_t
     // The group's read failed: what decides below it is not known, whatever the subscription's.
     let group = format!("/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg");
     assert_eq!(document["permissions"]["unchecked"][0]["scope"], serde_json::json!(group));
+
+    // A planner that plans what another identity applies skips the check: no permission read,
+    // nothing said of permissions, the exit code of any plan with changes.
+    let before = emulator.emulator.requests().len();
+    let skipped = plan(&["--detailed-exitcode", "--skip-permission-check"]);
+    skipped.expect_code(2);
+    assert!(!skipped.stdout.contains("Permissions"), "{}", skipped.stdout);
+    let reads = emulator.emulator.requests().into_iter().skip(before);
+    assert_eq!(reads.filter(|r| r.path.to_ascii_lowercase().ends_with(PERMISSIONS)).count(), 0);
+    let both = plan(&["--skip-permission-check", "--require-permissions"]);
+    both.expect_code(1);
+    assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
 
     // Not knowing is no finding: apply goes on, and Azure's own answer decides each write.
     let mut args = vec!["apply", "-f", "exai.yaml", "--auto-approve"];
