@@ -8,7 +8,8 @@
 //!   resource (process start, TLS, token, one read) plus `ceil(N / 8) - 1` further read round
 //!   trips, one round trip being a warm GET measured with exai's own client. The benchmark reports
 //!   the ratio of the measured time to that bound, and the number of requests sent (which must be
-//!   one token request plus exactly N reads).
+//!   one token request, exactly N reads, and the caller's permissions at each of the N groups and
+//!   at the subscription, read beside the first reads).
 //! - **markdown**: the same plan rendered as a pull-request comment, with its size in characters
 //!   (always within 65,536).
 //! - **parse**: `exai_spec::parse` of `specs/exai.yaml`, per call.
@@ -112,7 +113,11 @@ fn main() {
             measured.as_secs_f64() / bound.as_secs_f64(),
             markdown.as_secs_f64() * 1e3,
         );
-        assert_eq!(requests, n + 1, "a plan sends one token request and one read per resource");
+        assert_eq!(
+            requests,
+            2 * n + 2,
+            "a plan sends one token request, one read per resource, and one permissions read per scope"
+        );
     }
 
     let text = std::fs::read_to_string(harness::repo_root().join("specs/exai.yaml")).expect("example spec");

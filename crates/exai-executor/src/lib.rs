@@ -38,7 +38,7 @@ pub use apply::{
     Recheck, apply, refuse_unsafe,
 };
 pub use atomic::{Existing, write_atomically};
-pub use observe::{ObserveError, observe};
+pub use observe::{ObserveError, observe, observe_with};
 pub use prepare::{KeyToGenerate, PrepareError, PreparedKeys, prepare_secrets, prepare_ssh_keys};
 pub use secret::{SecretError, check_secret_files};
 pub use sender::{DryRun, Sender};

@@ -1,6 +1,8 @@
 use exai_azure::{AzureClient, AzureError};
+use exai_model::permissions::ScopePermissions;
 use exai_model::{
-    Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, Service,
+    Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId,
+    Service,
 };
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
@@ -156,6 +158,52 @@ async fn preflight(
     Ok(())
 }
 
+/// The scopes whose effective permissions the plan needs: for each declared ARM resource, its
+/// resource group (when it lies in one) and its subscription. They are read before anything is
+/// known to exist, so a group's read may answer that it does not exist: its subscription's then
+/// decides ([`LiveState::effective_permissions`]).
+fn permission_scopes(desired: &DesiredState) -> Vec<ResourceId> {
+    let mut scopes: Vec<ResourceId> = Vec::new();
+    for resource in &desired.resources {
+        // Graph objects' ids name no subscription: they have no scope here.
+        let Some(id) = resource.spec.id() else { continue };
+        for scope in exai_model::permissions::permission_scopes(&id) {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+    }
+    scopes
+}
+
+/// Reads the caller's effective permissions at each of `scopes`. Never fails: a scope that
+/// does not exist is [`ScopePermissions::Absent`], and any other failure is recorded as
+/// [`ScopePermissions::Unknown`] with why, for the plan to say it could not check.
+async fn read_permissions(
+    client: &AzureClient,
+    scopes: &[ResourceId],
+    parallelism: usize,
+) -> Vec<(ResourceId, ScopePermissions)> {
+    let requests: Vec<ApiRequest> = scopes.iter().map(exai_model::permissions::permissions_request).collect();
+    let answers = read_all(client, &requests, parallelism).await;
+    scopes
+        .iter()
+        .zip(answers)
+        .map(|(scope, answer)| {
+            let found = match answer {
+                Ok(Some(answer)) => ScopePermissions::from_answer(&answer),
+                Ok(None) => ScopePermissions::Absent,
+                // Azure's own words; the URL is the scope's, named beside the reason.
+                Err(AzureError::Api { status, code, message, .. }) => {
+                    ScopePermissions::Unknown { reason: format!("{status} {code}: {message}") }
+                }
+                Err(error) => ScopePermissions::Unknown { reason: error.to_string() },
+            };
+            (scope.clone(), found)
+        })
+        .collect()
+}
+
 /// Reads every declared resource: at most one read each, at most `parallelism` at a time, in
 /// waves that follow the dependencies, so a read that needs another resource's live value (a
 /// role assignment needs its principal's object id) has it. Identical reads of one wave (the
@@ -169,14 +217,31 @@ async fn preflight(
 /// ownership tag, which shows those that left the spec. A resource found absent whose kind has
 /// a preflight check (a registry's name availability) is checked too: a refusal is an error,
 /// so a plan that could not be applied fails before any write.
+///
+/// The caller's effective permissions are read in the first round too, beside the first
+/// wave's reads (one read per scope, [`permission_scopes`]), into the live state for the
+/// planner's permission check.
 pub async fn observe(
     desired: &DesiredState,
     client: &AzureClient,
     parallelism: usize,
 ) -> Result<LiveState, ObserveError> {
+    observe_with(desired, client, parallelism, true).await
+}
+
+/// Reads every declared resource as [`observe`] does; the caller's permissions only when
+/// `permissions` is set.
+pub async fn observe_with(
+    desired: &DesiredState,
+    client: &AzureClient,
+    parallelism: usize,
+    permissions: bool,
+) -> Result<LiveState, ObserveError> {
     let mut live = LiveState::new();
     let declared: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
     let mut pending: Vec<&DesiredResource> = desired.resources.iter().collect();
+    let mut scopes = if permissions { permission_scopes(desired) } else { Vec::new() };
+    let mut permissions = Vec::new();
     while !pending.is_empty() {
         // Ready: every declared dependency already read. A cycle (not produced by the spec)
         // would leave nothing ready: read what remains rather than loop.
@@ -201,7 +266,13 @@ pub async fn observe(
                     Step::Known(_) => None,
                 })
                 .collect();
-            let mut answers = read_all(client, &requests, parallelism).await;
+            // The first round carries the permission reads: they wait on nothing.
+            let (mut answers, found) = futures::future::join(
+                read_all(client, &requests, parallelism),
+                read_permissions(client, &std::mem::take(&mut scopes), parallelism),
+            )
+            .await;
+            permissions.extend(found);
             let mut observations = Vec::with_capacity(wave.len());
             let mut owned = Vec::new();
             // In declaration order, so the error reported when several reads fail is the first.
@@ -254,6 +325,9 @@ pub async fn observe(
             }
             (observations, owned)
         };
+        for (scope, found) in permissions.drain(..) {
+            live.insert_permissions(&scope, found);
+        }
         let read: BTreeSet<Address> = observations.iter().map(|(a, _)| a.clone()).collect();
         for (address, observation) in observations {
             live.insert(address, observation);

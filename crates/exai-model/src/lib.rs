@@ -32,6 +32,7 @@ pub mod kinds;
 mod location;
 mod mark;
 mod owned;
+pub mod permissions;
 mod request;
 mod resource;
 mod shown;
@@ -49,6 +50,8 @@ pub use location::{KNOWN_REGIONS, Location, LocationError};
 pub use mark::{Mark, SpecIdError};
 pub use owned::{OwnedObject, owned_in_scan, ownership_scan};
 pub use request::{Adoption, ApiRequest, ApiVersion, Method, SecretGuard, SecretOutput, Service};
-pub use resource::{DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Observation};
+pub use resource::{
+    DesiredResource, DesiredSpec, DesiredState, EffectivePermissions, LiveResource, LiveState, Observation,
+};
 pub use shown::{MAX_SHOWN_CHARS, escape_shown, quote_shown};
 pub use tags::{OWNER_TAG, TagError, Tags};

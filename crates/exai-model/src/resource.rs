@@ -2,6 +2,7 @@ use crate::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
     GraphPermission, Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
 };
+use crate::permissions::{PermissionSet, ScopePermissions};
 use crate::{Address, Kind, OwnedObject, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -120,6 +121,33 @@ pub struct LiveState {
     /// Objects exai owns found along the way, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     owned: Vec<OwnedObject>,
+    /// The caller's effective permissions, by scope (its id, lower-cased), as read while
+    /// observing; empty when they were not read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    permissions: BTreeMap<String, ScopePermissions>,
+}
+
+/// What decides whether the caller may act on one target: the permissions at the nearest
+/// scope that exists, or why they are not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EffectivePermissions<'a> {
+    /// The permissions read at `scope`.
+    Read {
+        /// The scope they were read at.
+        scope: ResourceId,
+        /// One set per role assignment that applies there.
+        sets: &'a [PermissionSet],
+    },
+    /// The read at `scope` failed, or answered that every scope up to it does not exist.
+    Unknown {
+        /// The scope.
+        scope: ResourceId,
+        /// Why.
+        reason: String,
+    },
+    /// No scope above the target was read (Microsoft Graph, or a plan made without reading
+    /// permissions): nothing is checked.
+    NotRead,
 }
 
 impl LiveState {
@@ -143,6 +171,45 @@ impl LiveState {
     /// Returns the objects exai owns found while reading, in the order they were found.
     pub fn owned(&self) -> &[OwnedObject] {
         &self.owned
+    }
+
+    /// Records the caller's effective permissions at `scope`.
+    pub fn insert_permissions(&mut self, scope: &ResourceId, permissions: ScopePermissions) {
+        self.permissions.insert(scope.as_str().to_ascii_lowercase(), permissions);
+    }
+
+    /// Returns true when the caller's effective permissions were read at some scope.
+    pub fn has_permissions(&self) -> bool {
+        !self.permissions.is_empty()
+    }
+
+    /// Returns the caller's effective permissions as read at `scope`, if they were read there.
+    pub fn permissions_at(&self, scope: &ResourceId) -> Option<&ScopePermissions> {
+        self.permissions.get(&scope.as_str().to_ascii_lowercase())
+    }
+
+    /// Returns what decides whether the caller may act on `target`: the permissions read at the
+    /// nearest scope above it that exists ([`crate::permissions::permission_scopes`]); a scope
+    /// Azure says does not exist yet (a group the plan creates) passes to the next one up.
+    pub fn effective_permissions(&self, target: &ResourceId) -> EffectivePermissions<'_> {
+        let mut absent = None;
+        for scope in crate::permissions::permission_scopes(target) {
+            match self.permissions_at(&scope) {
+                Some(ScopePermissions::Read { sets }) => return EffectivePermissions::Read { scope, sets },
+                Some(ScopePermissions::Unknown { reason }) => {
+                    return EffectivePermissions::Unknown { scope, reason: reason.clone() };
+                }
+                Some(ScopePermissions::Absent) => absent = Some(scope),
+                None => {}
+            }
+        }
+        // Not even the subscription exists, as far as its read says: nothing decides.
+        match absent {
+            Some(scope) => {
+                EffectivePermissions::Unknown { reason: format!("Azure answered that `{scope}` does not exist"), scope }
+            }
+            None => EffectivePermissions::NotRead,
+        }
     }
 
     /// Returns what reading `address` found, if it was read.

@@ -23,10 +23,12 @@
 //! comment, what it left out and where the full plan is.
 
 mod markdown;
+mod permissions;
 mod plan;
 mod render;
 
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, render_markdown};
+pub use permissions::{PermissionCheck, PermissionFinding, UncheckedScope};
 pub use plan::{
     Action, Change, FORMAT_VERSION, FieldDiff, InProgress, Operation, OwnershipConflict, Plan, PlanError, SpecRef,
     Summary, plan,

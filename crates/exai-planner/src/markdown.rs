@@ -170,6 +170,7 @@ impl<'a> Comment<'a> {
         blocks.extend(self.left_out(layout));
         let blocked_shown = layout.attention_shown.min(self.blocked.len());
         blocks.extend(self.blocked_alert(blocked_shown));
+        blocks.extend(self.permissions_alert());
         blocks.extend(self.removal_alert(layout.attention_shown - blocked_shown));
         blocks.extend(self.changes(layout));
         blocks.extend(self.unchanged_section(layout.unchanged_listed));
@@ -269,6 +270,35 @@ impl<'a> Comment<'a> {
         }
         lines.extend(more(n - shown));
         Some(quote(&lines))
+    }
+
+    /// Returns the caution listing what the caller is not granted, and the note on each scope
+    /// whose permissions could not be read, if any.
+    fn permissions_alert(&self) -> Option<String> {
+        let check = self.plan.permissions.as_ref()?;
+        let mut blocks = Vec::new();
+        if check.has_findings() {
+            let mut lines = vec![
+                "[!CAUTION]".to_owned(),
+                format!("**{}**", prose(&crate::render::permissions_headline(check))),
+                String::new(),
+            ];
+            for f in &check.findings {
+                lines.push(format!(
+                    "- `{}` needs {} on {}",
+                    f.address,
+                    code_span(&f.action),
+                    code_span(f.scope.as_str())
+                ));
+                lines.push(format!("  - hint: {}", prose(&f.hint)));
+            }
+            blocks.push(quote(&lines));
+        }
+        for unchecked in &check.unchecked {
+            let lines = vec!["[!WARNING]".to_owned(), prose(&crate::render::unchecked_line(unchecked))];
+            blocks.push(quote(&lines));
+        }
+        (!blocks.is_empty()).then(|| blocks.join("\n\n"))
     }
 
     /// Returns the warning listing the first `shown` deletes and replaces, if there are any.

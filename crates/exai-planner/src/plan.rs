@@ -1,3 +1,4 @@
+use crate::PermissionCheck;
 use exai_model::{
     Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
@@ -224,6 +225,9 @@ pub struct Plan {
     pub resource_changes: Vec<Change>,
     /// Counts by action.
     pub summary: Summary,
+    /// What the check of the caller's permissions found; absent when they were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionCheck>,
 }
 
 /// The spec a plan was made from.
@@ -282,7 +286,7 @@ impl Summary {
 
 impl Plan {
     /// Returns the plan of `resource_changes`, counted by action, with no origin yet (see
-    /// [`Plan::with_origin`]).
+    /// [`Plan::with_origin`]) and no permission check.
     pub fn new(resource_changes: Vec<Change>) -> Self {
         Self {
             format_version: FORMAT_VERSION,
@@ -291,6 +295,7 @@ impl Plan {
             environments: Vec::new(),
             summary: Summary::of_changes(&resource_changes),
             resource_changes,
+            permissions: None,
         }
     }
 
@@ -492,7 +497,8 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         return Err(PlanError::OwnedElsewhere { conflicts });
     }
     changes.extend(deletions(desired, live));
-    Ok(Plan::new(changes))
+    let permissions = crate::permissions::check(&changes, live);
+    Ok(Plan { permissions, ..Plan::new(changes) })
 }
 
 /// Returns why the ownership mark of an object is rewritten, when it is: an earlier exai's mark

@@ -199,6 +199,50 @@ pub fn render_text_with(plan: &Plan, out: &mut dyn Write, options: TextOptions) 
         render_change(out, change, &palette)?;
     }
     writeln!(out)?;
+    render_permissions(out, plan, &palette)?;
     let style = palette.summary;
     writeln!(out, "{style}{}{style:#}", summary_line(plan))
+}
+
+/// Writes what the permission check found, if it found anything: each action the caller is
+/// not granted, with the hint, and each scope that could not be checked.
+fn render_permissions(out: &mut dyn Write, plan: &Plan, palette: &Palette) -> io::Result<()> {
+    let Some(check) = &plan.permissions else { return Ok(()) };
+    if check.has_findings() {
+        let style = palette.blocked;
+        writeln!(out, "{style}{}{style:#}", permissions_headline(check))?;
+        for finding in &check.findings {
+            writeln!(out, "  {style}!{style:#} {}", finding.message())?;
+            writeln!(out, "      hint: {}", finding.hint)?;
+        }
+        writeln!(out)?;
+    }
+    for unchecked in &check.unchecked {
+        let style = palette.warning;
+        writeln!(out, "{style}{}{style:#}", unchecked_line(unchecked))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Returns the headline of a permission check with findings.
+pub(crate) fn permissions_headline(check: &crate::PermissionCheck) -> String {
+    let changes: std::collections::BTreeSet<&exai_model::Address> = check.findings.iter().map(|f| &f.address).collect();
+    let n = changes.len();
+    format!(
+        "Permissions: {n} change{} need{} what the identity that made this plan is not granted: `exai apply` run as it refuses this plan before any write.",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" }
+    )
+}
+
+/// Returns the line saying a scope's permissions could not be checked, and why.
+pub(crate) fn unchecked_line(unchecked: &crate::UncheckedScope) -> String {
+    let addresses: Vec<String> = unchecked.addresses.iter().map(|a| a.to_string()).collect();
+    format!(
+        "Permissions could not be checked at `{}` (for {}): {}",
+        unchecked.scope,
+        addresses.join(", "),
+        exai_model::escape_shown(&unchecked.reason)
+    )
 }

@@ -1,6 +1,7 @@
 //! How a run ends, and why a run refuses to write.
 
 use exai_executor::{ExecutorError, StaleChange};
+use exai_planner::{PermissionFinding, UncheckedScope};
 
 /// How a `plan` or `apply` run ended; the command line maps each to one exit code.
 #[derive(Debug)]
@@ -54,6 +55,15 @@ pub enum Refusal {
     },
     /// The plan deletes or replaces, and that was not allowed.
     Unsafe(ExecutorError),
+    /// The plan needs actions the caller's roles do not grant (or could not be checked, with
+    /// `exai plan --require-permissions`): Azure would refuse them part-way through.
+    Permissions {
+        /// Each action not granted, with the roles that would grant it.
+        findings: Vec<PermissionFinding>,
+        /// Each scope whose permissions could not be read (only refused by
+        /// `--require-permissions`).
+        unchecked: Vec<UncheckedScope>,
+    },
 }
 
 impl Refusal {
@@ -68,6 +78,18 @@ impl Refusal {
             ),
             Self::Stale { what, .. } => format!("{what} is stale: Azure or the spec changed since it was made"),
             Self::Unsafe(e) => e.to_string(),
+            Self::Permissions { findings, unchecked } if findings.is_empty() => format!(
+                "the identity's permissions could not be checked at {}",
+                unchecked.iter().map(|u| format!("`{}`", u.scope)).collect::<Vec<_>>().join(", ")
+            ),
+            Self::Permissions { findings, .. } => {
+                let changes: std::collections::BTreeSet<&exai_model::Address> =
+                    findings.iter().map(|f| &f.address).collect();
+                match changes.len() {
+                    1 => "1 change needs actions this identity is not granted: Azure would refuse it".to_owned(),
+                    n => format!("{n} changes need actions this identity is not granted: Azure would refuse them"),
+                }
+            }
         }
     }
 
@@ -78,6 +100,11 @@ impl Refusal {
                 vec![format!("the plan's spec: {planned}"), format!("the spec now:   {now}")]
             }
             Self::Stale { changes, .. } => changes.iter().map(|s| format!("{}: {}", s.address, s.what)).collect(),
+            Self::Permissions { findings, unchecked } => findings
+                .iter()
+                .map(|f| format!("{}: {}", f.message(), f.hint))
+                .chain(unchecked.iter().map(|u| format!("`{}`: {}", u.scope, u.reason)))
+                .collect(),
             Self::Environments { .. } | Self::Unsafe(_) => Vec::new(),
         }
     }
@@ -93,6 +120,12 @@ impl Refusal {
             }
             Self::Stale { .. } => "run `exai plan` again and review the new plan; nothing was changed".to_owned(),
             Self::Unsafe(e) => e.hint(),
+            Self::Permissions { findings, .. } if findings.is_empty() => {
+                "plan again if the error is passing; a 403 means the identity has no role granting `Microsoft.Authorization/permissions/read` there (every role with `*/read` does); or plan without `--require-permissions`, which then only says what it could not check".to_owned()
+            }
+            Self::Permissions { .. } => {
+                "have an administrator grant the identity one of the roles named at each scope (or apply these changes as an identity that has them), then plan again; nothing was changed".to_owned()
+            }
         }
     }
 }

@@ -80,7 +80,8 @@ pub fn secrets_dir(base: &Path) -> PathBuf {
 /// Returns the warnings of the selected environments that `plan` makes actionable: those about
 /// no particular write, and those about writes of a type the plan creates, changes or deletes
 /// in their environment (the Contributor deployer's warning only when the plan writes a role
-/// assignment: it then must be applied by an admin). A no-op plan has nothing to act on.
+/// assignment: it then must be applied by an admin). A no-op plan has nothing to act on, and
+/// a plan whose permission check covered those writes says it from Azure's answer instead.
 pub fn actionable_warnings<'s>(
     spec: &'s exai_spec::Spec,
     only: Option<&str>,
@@ -93,9 +94,22 @@ pub fn actionable_warnings<'s>(
                 && c.resource_type.eq_ignore_ascii_case(azure_type)
         })
     };
+    // The plan's permission check answers from Azure what a warning about writes guesses from
+    // the spec: once it checked every such write, the warning would say it a second time.
+    let checked = |environment: &str, azure_type: &str| {
+        plan.permissions.as_ref().is_some_and(|check| {
+            plan.resource_changes
+                .iter()
+                .filter(|c| c.address.environment() == environment && c.resource_type.eq_ignore_ascii_case(azure_type))
+                .all(|c| check.checked(&c.address))
+        })
+    };
     spec.warnings_for(only)
         .into_iter()
-        .filter(|w| w.writes_of.is_none_or(|azure_type| writes(&w.environment, azure_type)))
+        .filter(|w| {
+            w.writes_of
+                .is_none_or(|azure_type| writes(&w.environment, azure_type) && !checked(&w.environment, azure_type))
+        })
         .collect()
 }
 
@@ -111,6 +125,8 @@ pub struct Prepared {
     /// Where the spec writes the names Azure may refuse.
     pub declared: Declared,
     origin: SpecRef,
+    /// Read the caller's permissions and check the plan against them (the default).
+    check_permissions: bool,
 }
 
 impl Prepared {
@@ -135,7 +151,16 @@ impl Prepared {
             .map(|(address, span)| (address, format!("{shown}:{}:{}", span.line, span.column)))
             .collect();
         let origin = SpecRef { file: shown, digest: digest.to_owned() };
-        Ok(Self { desired, environments, base, declared, origin })
+        Ok(Self { desired, environments, base, declared, origin, check_permissions: true })
+    }
+
+    /// Returns the preparation of a plan that neither reads the caller's permissions nor checks
+    /// them (`exai plan --skip-permission-check`): for an identity that plans what another one
+    /// applies (the read-only planner of a pull request), whose own permissions say nothing of
+    /// the apply.
+    pub fn without_permission_check(mut self) -> Self {
+        self.check_permissions = false;
+        self
     }
 
     /// Reads the live state of every declared resource through `client` and plans. Shared by
@@ -143,7 +168,8 @@ impl Prepared {
     pub async fn plan(self, client: &AzureClient) -> Result<Planned, SessionError> {
         // What the secret files hand over is part of the desired state apply works from (a
         // recheck plans it again).
-        let (mut desired, live, mut plan) = observe_and_plan(self.desired, &self.base, client, &self.declared).await?;
+        let (mut desired, live, mut plan) =
+            observe_and_plan(self.desired, &self.base, client, &self.declared, self.check_permissions).await?;
         // A cluster's SSH key is an input of its creation only: resolved for the clusters this
         // plan creates, and planned again with the keys found (generating one is apply's job).
         let creating: Vec<&Address> = plan
@@ -178,8 +204,10 @@ async fn observe_and_plan(
     base: &Path,
     client: &AzureClient,
     declared: &Declared,
+    check_permissions: bool,
 ) -> Result<(DesiredState, LiveState, Plan), SessionError> {
-    let mut live = exai_executor::observe(&desired, client, READ_PARALLELISM).await.map_err(|error| {
+    let observed = exai_executor::observe_with(&desired, client, READ_PARALLELISM, check_permissions).await;
+    let mut live = observed.map_err(|error| {
         let declared_at = match &error {
             ObserveError::Refused { address, .. } => {
                 Some(declared.get(address).map_or_else(|| format!("`{address}` in the spec"), Clone::clone))
@@ -261,15 +289,31 @@ impl Planned {
         refuse_if_stale(saved, &self.plan, "the saved plan")
     }
 
-    /// Refuses a plan that deletes or replaces when that is not allowed.
+    /// Refuses a plan that deletes or replaces when that is not allowed, or that needs actions
+    /// the caller's roles do not grant ([`Planned::check_permissions`]).
     pub fn check_unsafe(&self, allow_delete: bool) -> Result<(), Refusal> {
-        exai_executor::refuse_unsafe(&self.plan, allow_delete).map_err(Refusal::Unsafe)
+        exai_executor::refuse_unsafe(&self.plan, allow_delete).map_err(Refusal::Unsafe)?;
+        self.check_permissions(false)
+    }
+
+    /// Refuses a plan whose permission check found actions the caller is not granted; with
+    /// `require_checked` (`exai plan --require-permissions`), also one whose permissions could
+    /// not be read at some scope. A plan made without reading permissions passes.
+    pub fn check_permissions(&self, require_checked: bool) -> Result<(), Refusal> {
+        let Some(check) = &self.plan.permissions else { return Ok(()) };
+        if check.has_findings() || (require_checked && !check.unchecked.is_empty()) {
+            return Err(Refusal::Permissions {
+                findings: check.findings.clone(),
+                unchecked: if require_checked { check.unchecked.clone() } else { Vec::new() },
+            });
+        }
+        Ok(())
     }
 
     /// Reads live state again and refuses when the plan is no longer what it shows: time
     /// passed while a person reviewed it.
     pub async fn recheck(&self, client: &AzureClient) -> Result<Result<(), Refusal>, SessionError> {
-        let (_, _, fresh) = observe_and_plan(self.desired.clone(), &self.base, client, &self.declared).await?;
+        let (_, _, fresh) = observe_and_plan(self.desired.clone(), &self.base, client, &self.declared, true).await?;
         Ok(refuse_if_stale(&self.plan, &fresh, "the reviewed plan"))
     }
 
@@ -361,5 +405,23 @@ mod tests {
         let (spec, plan) = example(&["perso.deployer.role", "prod.planner.role"]);
         assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["perso", "prod"], "once each");
         assert_eq!(environments(&spec.warnings_for(Some("prod"))), ["prod"]);
+    }
+
+    #[test]
+    fn a_plan_whose_permission_check_covered_the_role_assignments_does_not_warn_from_the_spec_too() {
+        let (spec, mut plan) = example(&["perso.cluster.acr-pull", "prod.cluster.acr-pull"]);
+        let unchecked = |addresses: Vec<exai_model::Address>| exai_planner::UncheckedScope {
+            scope: exai_model::ResourceId::subscription(exai_emulator::DEV_SUBSCRIPTION_ID),
+            reason: "503".into(),
+            addresses,
+        };
+        // Checked in `perso` (granted or found missing: the plan says which), not in `prod`.
+        plan.permissions = Some(exai_planner::PermissionCheck {
+            findings: Vec::new(),
+            unchecked: vec![unchecked(vec![exai_model::Address::new("prod", "cluster.acr-pull")])],
+        });
+        assert_eq!(environments(&actionable_warnings(&spec, None, &plan)), ["prod"]);
+        plan.permissions = Some(exai_planner::PermissionCheck::default());
+        assert!(actionable_warnings(&spec, None, &plan).is_empty());
     }
 }

@@ -212,3 +212,57 @@ fn a_plan_that_deletes_is_refused_unless_allowed() {
     );
     assert_eq!(refusal.details(), Vec::<String>::new());
 }
+
+/// `SPEC`'s `perso`, planned against nothing, with the caller's effective permissions at the
+/// subscription being `sets` (its group does not exist yet).
+fn planned_with_permissions(sets: exai_model::permissions::ScopePermissions) -> Planned {
+    let spec = spec(SPEC);
+    let desired = spec.desired_state(Some("perso")).expect("perso");
+    let mut live = exai_model::LiveState::new();
+    for resource in &desired.resources {
+        live.insert(resource.address.clone(), exai_model::Observation::Absent);
+    }
+    live.insert_permissions(
+        &exai_model::ResourceId::resource_group(DEV_SUBSCRIPTION_ID, "exai-perso-rg"),
+        exai_model::permissions::ScopePermissions::Absent,
+    );
+    live.insert_permissions(&exai_model::ResourceId::subscription(DEV_SUBSCRIPTION_ID), sets);
+    let plan = exai_planner::plan(&desired, &live).expect("a plan");
+    Planned { desired, live, base: ".".into(), plan, keys: Vec::new(), declared: Default::default(), notes: Vec::new() }
+}
+
+fn role(name: &str) -> exai_model::permissions::PermissionSet {
+    exai_model::permissions::BUILTIN_ROLES.iter().find(|r| r.name == name).expect("a built-in role").permission_set()
+}
+
+#[test]
+fn apply_refuses_a_plan_its_caller_is_not_allowed_to_carry_out_naming_each_action() {
+    use exai_model::permissions::ScopePermissions;
+    let reader = planned_with_permissions(ScopePermissions::Read { sets: vec![role("Reader")] });
+    let refusal = reader.check_unsafe(false).unwrap_err();
+    assert!(matches!(&refusal, Refusal::Permissions { findings, .. } if findings.len() == 2), "{refusal:?}");
+    assert_eq!(refusal.message(), "2 changes need actions this identity is not granted: Azure would refuse them");
+    let sub = format!("/subscriptions/{DEV_SUBSCRIPTION_ID}");
+    assert_eq!(
+        refusal.details(),
+        [
+            format!(
+                "perso.resourceGroup needs Microsoft.Resources/subscriptions/resourceGroups/write on `{sub}/resourceGroups/exai-perso-rg`: Reader does not grant it; Contributor or Owner do"
+            ),
+            format!(
+                "perso.registry needs Microsoft.ContainerRegistry/registries/write on `{sub}/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerRegistry/registries/exaipersoacr`: Reader does not grant it; Contributor or Owner do"
+            ),
+        ]
+    );
+    assert!(refusal.hint().ends_with("nothing was changed"));
+
+    let contributor = planned_with_permissions(ScopePermissions::Read { sets: vec![role("Contributor")] });
+    assert!(contributor.check_unsafe(false).is_ok());
+    assert!(contributor.check_permissions(true).is_ok());
+
+    // Permissions that could not be read refuse only what requires them to be checked.
+    let unknown = planned_with_permissions(ScopePermissions::Unknown { reason: "403".into() });
+    assert!(unknown.check_unsafe(false).is_ok());
+    let refusal = unknown.check_permissions(true).unwrap_err();
+    assert_eq!(refusal.message(), format!("the identity's permissions could not be checked at `{sub}`"));
+}

@@ -37,3 +37,55 @@ fn the_examples_expand_to_every_kind_in_the_table() {
     let missing: Vec<KindName> = KindName::ALL.iter().copied().filter(|k| !expanded.contains(k)).collect();
     assert!(missing.is_empty(), "no example spec declares a resource of kind {missing:?}");
 }
+
+/// Every ARM request any kind of the examples sends (create, update, delete) has the ARM
+/// action it needs, so the plan's permission check covers every kind (a path the derivation
+/// cannot read would leave a change silently unchecked).
+#[test]
+fn every_arm_request_of_every_kind_needs_an_action_the_check_can_name() {
+    use exai_model::permissions::required_action;
+    use exai_model::{Known, LiveResource, ResourceId, Service};
+    let mut files = vec![repo("specs/exai.yaml")];
+    files.extend(std::fs::read_dir(repo("specs/valid")).unwrap().map(|e| e.unwrap().path()));
+    let mut seen = BTreeSet::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let spec = exai_spec::parse(&file.display().to_string(), &text, &env).unwrap();
+        for resource in spec.desired_state(None).unwrap().resources {
+            let kind = resource.spec.as_kind();
+            let id = kind.id().unwrap_or_else(|| ResourceId::graph("/applications/0"));
+            let live = LiveResource { id, document: serde_json::json!({}) };
+            let requests = kind
+                .create_requests(Known::nothing())
+                .into_iter()
+                .chain(kind.update_requests(&live, Known::nothing()))
+                .chain(kind.delete_requests(&live));
+            for request in requests.filter(|r| r.service == Service::Arm) {
+                let needed = required_action(&request).unwrap_or_else(|| {
+                    panic!("{}: no action for {} {}", resource.address, request.method, request.path)
+                });
+                let verb = needed.action.rsplit('/').next().unwrap();
+                assert!(
+                    ["read", "write", "delete", "action"].contains(&verb) && needed.action.matches('/').count() >= 2,
+                    "{}: {} {} → {}",
+                    resource.address,
+                    request.method,
+                    request.path,
+                    needed.action
+                );
+                seen.insert(needed.action);
+            }
+        }
+    }
+    for expected in [
+        "Microsoft.Resources/subscriptions/resourceGroups/write",
+        "Microsoft.ContainerRegistry/registries/write",
+        "Microsoft.ContainerService/managedClusters/write",
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Insights/dataCollectionRules/write",
+        "Microsoft.Insights/dataCollectionRuleAssociations/write",
+        "Microsoft.OperationalInsights/workspaces/write",
+    ] {
+        assert!(seen.contains(expected), "{expected} not among {seen:#?}");
+    }
+}

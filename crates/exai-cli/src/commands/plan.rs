@@ -25,6 +25,18 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
+    /// Exit 1 when the identity running the plan could not apply it: a change needs an action
+    /// its roles do not grant, or its permissions could not be read (the plan names each).
+    /// Otherwise the exit code is as without it.
+    #[arg(long, conflicts_with = "skip_permission_check")]
+    require_permissions: bool,
+
+    /// Neither read the caller's permissions nor check the plan against them: for an identity
+    /// that plans what another one applies (the read-only planner of a pull request), whose own
+    /// permissions say nothing of the apply. `exai apply` always checks.
+    #[arg(long)]
+    skip_permission_check: bool,
+
     /// Output format: `text` for people, `markdown` for a pull-request comment (always under
     /// GitHub's 65,536 characters), `json` for programs (the plan document).
     #[arg(long, value_enum, default_value = "text")]
@@ -83,6 +95,7 @@ pub async fn run(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliE
 async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliError> {
     // A plan has no side effects: an SSH key not generated yet is left to `apply`.
     let (loaded, prepared, connection) = super::open(&args.spec, target).await?;
+    let prepared = if args.skip_permission_check { prepared.without_permission_check() } else { prepared };
     let planned = super::plan(&loaded, prepared, &connection, args.spec.env.as_deref(), "plan").await;
     let planned = super::close(connection, planned).await?;
     let plan = &planned.plan;
@@ -121,5 +134,11 @@ async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliErro
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+    if args.require_permissions
+        && let Err(refusal) = planned.check_permissions(true)
+    {
+        crate::error::report(&CliError::from(&refusal));
+        return Ok(ExitStatus::of(&exai_session::Outcome::Refused(refusal), args.detailed_exitcode));
+    }
     Ok(ExitStatus::of(&planned.outcome(), args.detailed_exitcode))
 }

@@ -262,7 +262,8 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     );
     assert_eq!(w.roles(), [(CONTRIBUTOR.to_owned(), rg_scope())]);
 
-    // Plan again: no change, and each object read once — the three credentials share one list.
+    // Plan again: no change, and each object read once — the three credentials share one list —
+    // and the caller's permissions once per scope.
     let before = w.emulator.emulator.requests().len();
     let clean = w.exai(&["plan", "--detailed-exitcode"]);
     assert_run!("deployer_plan_after_apply", w.filters(), clean);
@@ -272,14 +273,19 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
     paths.sort();
     let app_id = app["id"].as_str().unwrap();
     let expected = [
+        "GET /subscriptions/ee000000-0000-4000-8000-000000000002/providers/microsoft.authorization/permissions".to_owned(),
         "GET /subscriptions/ee000000-0000-4000-8000-000000000002/resourcegroups/exai-perso-rg".to_owned(),
+        "GET /subscriptions/ee000000-0000-4000-8000-000000000002/resourcegroups/exai-perso-rg/providers/microsoft.authorization/permissions".to_owned(),
         "GET /subscriptions/ee000000-0000-4000-8000-000000000002/resourcegroups/exai-perso-rg/providers/microsoft.authorization/roleassignments".to_owned(),
         "GET /subscriptions/ee000000-0000-4000-8000-000000000002/resourcegroups/exai-perso-rg/resources".to_owned(),
         "GET /v1.0/applications".to_owned(),
         format!("GET /v1.0/applications/{app_id}/federatedidentitycredentials"),
         "GET /v1.0/serviceprincipals".to_owned(),
     ];
-    assert_eq!(paths, expected, "one read per object (the credentials share one), plus the group's ownership scan");
+    assert_eq!(
+        paths, expected,
+        "one read per object (the credentials share one), plus the group's ownership scan and the caller's permissions at the group and the subscription"
+    );
     outputs.push(clean);
 
     // Apply again: no write, and the secret file is left as it is.

@@ -200,7 +200,11 @@ fn a_no_op_plan_sends_one_get_per_object_and_a_no_op_apply_no_write() {
         .skip(before)
         .filter(|r| r.path.starts_with("/subscriptions/"))
         .collect();
-    assert_eq!(arm.len(), 4, "one GET per object, and the group's ownership scan: {arm:#?}");
+    assert_eq!(
+        arm.len(),
+        6,
+        "one GET per object, the group's ownership scan, and the caller's permissions at the group and the subscription: {arm:#?}"
+    );
     assert!(arm.iter().all(|r| r.method == "GET"), "{arm:#?}");
     let mut paths: Vec<String> = arm.iter().map(|r| r.path.to_ascii_lowercase()).collect();
     paths.sort();
@@ -208,7 +212,9 @@ fn a_no_op_plan_sends_one_get_per_object_and_a_no_op_apply_no_write() {
     assert_eq!(
         paths,
         [
+            format!("/subscriptions/{sub}/providers/microsoft.authorization/permissions"),
             format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg/providers/microsoft.authorization/permissions"),
             format!(
                 "/subscriptions/{sub}/resourcegroups/exai-perso-rg/providers/microsoft.containerregistry/registries/exaipersoacr"
             ),

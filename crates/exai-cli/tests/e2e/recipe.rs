@@ -50,7 +50,8 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
     assert_run!("whole_recipe_plan_after_apply", filters, exai(&s, &["plan", "--detailed-exitcode"]));
     // A no-op plan reads each object once and writes nothing (plus its tokens): 29 objects,
     // of which the 2 federated credentials of prod's deployer share one list (so 28 reads),
-    // and one ownership scan per resource group.
+    // and one ownership scan per resource group; and the caller's permissions once per scope
+    // (each group and the subscription).
     let reads: Vec<_> = emulator
         .emulator
         .requests()
@@ -59,7 +60,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
         .filter(|r| r.kind != exai_emulator::RequestKind::Token)
         .collect();
     let shown = || reads.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
-    assert_eq!(reads.len(), 28 + 2, "{:#?}", shown());
+    assert_eq!(reads.len(), 28 + 2 + 3, "{:#?}", shown());
     assert!(reads.iter().all(|r| r.method == "GET"), "{:#?}", shown());
     let mut distinct: Vec<String> =
         reads.iter().map(|r| format!("{}?{}", r.path, r.query.clone().unwrap_or_default())).collect();

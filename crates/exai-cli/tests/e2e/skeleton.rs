@@ -135,17 +135,20 @@ fn a_no_op_plan_sends_one_get_per_resource_and_no_write() {
         .skip(before)
         .filter(|r| r.path.starts_with("/subscriptions/"))
         .collect();
-    // One GET per resource group, and one list of what each holds with exai's ownership tag
-    // (which finds what left the spec).
+    // One GET per resource group, one list of what each holds with exai's ownership tag
+    // (which finds what left the spec), and the caller's permissions once per scope.
     let mut paths: Vec<String> = arm.iter().map(|r| r.path.to_ascii_lowercase()).collect();
     paths.sort();
     let sub = exai_emulator::DEV_SUBSCRIPTION_ID;
     assert_eq!(
         paths,
         [
+            format!("/subscriptions/{sub}/providers/microsoft.authorization/permissions"),
             format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg/providers/microsoft.authorization/permissions"),
             format!("/subscriptions/{sub}/resourcegroups/exai-perso-rg/resources"),
             format!("/subscriptions/{sub}/resourcegroups/exai-prod-rg"),
+            format!("/subscriptions/{sub}/resourcegroups/exai-prod-rg/providers/microsoft.authorization/permissions"),
             format!("/subscriptions/{sub}/resourcegroups/exai-prod-rg/resources"),
         ],
         "{arm:?}"
