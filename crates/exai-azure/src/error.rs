@@ -205,24 +205,11 @@ impl AuthorizationDenial {
         })
     }
 
-    /// Returns the smallest built-in role that grants the action, as exai would suggest it.
-    ///
-    /// From the built-in roles' permissions ("Azure built-in roles",
-    /// learn.microsoft.com/azure/role-based-access-control/built-in-roles): Reader grants
-    /// `*/read`; Contributor grants `*` but not `Microsoft.Authorization/*/Write`,
-    /// `Microsoft.Authorization/*/Delete` (its `notActions`), which Role Based Access Control
-    /// Administrator grants for role assignments (and User Access Administrator and Owner do).
+    /// Returns the smallest built-in role that grants the action: the first of
+    /// [`exai_model::permissions::smallest_roles`], the table the plan's permission check names
+    /// roles from, so an error and a plan suggest the same role.
     fn role(&self) -> &'static str {
-        let action = self.action.to_ascii_lowercase();
-        if action.ends_with("/read") {
-            "Reader"
-        } else if action.starts_with("microsoft.authorization/")
-            && (action.ends_with("/write") || action.ends_with("/delete"))
-        {
-            "Role Based Access Control Administrator"
-        } else {
-            "Contributor"
-        }
+        exai_model::permissions::smallest_roles(&self.action).first().map_or("Owner", |role| role.name)
     }
 
     /// Returns what to do: the role to grant, who can grant it, and how.

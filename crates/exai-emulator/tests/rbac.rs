@@ -347,7 +347,7 @@ async fn the_development_application_owns_the_subscription_it_used_first() -> Te
         .arm(&harness, Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups?{RG_API}"), None)
         .await?
         .assert_arm_error(StatusCode::FORBIDDEN, "AuthorizationFailed");
-    assert_eq!(message, stranger.refusal("Microsoft.Resources/subscriptions/resourcegroups/read", &subscription()));
+    assert_eq!(message, stranger.refusal("Microsoft.Resources/subscriptions/resourceGroups/read", &subscription()));
     let owned = harness.arm(Method::GET, &format!("subscriptions?{SUBSCRIPTION_API}"), None).await?.json();
     assert_eq!(owned["value"].as_array().map(Vec::len), Some(1));
     Ok(())

@@ -280,6 +280,9 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
             "Microsoft.Compute/galleries/share/action",
             "Microsoft.Purview/consents/write",
             "Microsoft.Purview/consents/delete",
+            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+            "Microsoft.Subscription/cancel/action",
+            "Microsoft.Subscription/enable/action",
         ],
         source: PRIVILEGED,
         note: None,
@@ -374,6 +377,27 @@ mod tests {
     use serde_json::json;
 
     const SUB: &str = "/subscriptions/ee000000-0000-4000-8000-000000000002";
+
+    /// The emulator keeps its own copy of the built-in roles (it shares no code with exai), from
+    /// the same learn.microsoft.com pages: where both list a role, they must agree, or exai's
+    /// preflight and the emulator's RBAC would disagree on what a role grants.
+    #[test]
+    fn every_role_is_the_emulator_s_copy_of_azure_s_definition() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../exai-emulator/data/built-in-roles.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let roles = file.as_array().or_else(|| file["roles"].as_array()).unwrap();
+        let strings = |value: &serde_json::Value| -> Vec<String> {
+            value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        };
+        for role in BUILTIN_ROLES {
+            let theirs = roles.iter().find(|r| r["roleName"] == role.name);
+            let theirs = theirs.unwrap_or_else(|| panic!("the emulator has no `{}`", role.name));
+            assert_eq!(theirs["id"].as_str(), Some(role.id), "{}", role.name);
+            assert_eq!(strings(&theirs["permissions"]["actions"]), role.actions, "{}: actions", role.name);
+            assert_eq!(strings(&theirs["permissions"]["notActions"]), role.not_actions, "{}: notActions", role.name);
+        }
+    }
 
     fn role(name: &str) -> &'static BuiltinRole {
         BUILTIN_ROLES.iter().find(|r| r.name == name).unwrap()

@@ -70,14 +70,13 @@ fn run(s: &Scratch, args: &[&str]) -> crate::harness::Run {
 fn a_no_op_plan_of_the_example_prints_no_warning_and_no_observed_line() {
     let s = Scratch::with_example();
     let filters = Filters::default().scratch(&s);
-    // The Contributor deployer's warning is actionable where role assignments are written: in
-    // `validate`, and in a plan that creates them, once per selected environment.
+    // The Contributor deployer's warning is the spec's: `validate` (no Azure access) prints it.
+    // A plan checks the caller's own permissions instead (here the emulator's Owner, who may
+    // write every role assignment), so it does not print the spec's guess beside the answer.
     assert_run!("validate_prod", filters, run(&s, &["validate", "--env", "prod"]));
     let first = run(&s, &["plan"]);
     first.expect_code(0);
-    assert_eq!(first.stderr.matches("warning: ").count(), 2, "one per environment:\n{}", first.stderr);
-    let both = format!("{}{}", first.stdout, first.stderr);
-    assert_eq!(both.matches("gets `Contributor`, which cannot create role assignments").count(), 4, "{both}");
+    assert_eq!(first.stderr.matches("warning: ").count(), 0, "{}", first.stderr);
     assert_run!("plan_perso", filters, run(&s, &["plan", "--env", "perso"]));
 
     run(&s, &["apply", "--auto-approve"]).expect_code(0);

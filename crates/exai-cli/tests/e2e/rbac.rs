@@ -1,11 +1,13 @@
-//! Azure RBAC as the emulator enforces it, through the real binary: a principal made with the
-//! emulator's `POST /_emulator/principals`, signed in with its client secret, is refused what
-//! its roles do not grant, and exai shows Azure's refusal.
+//! Azure RBAC as the emulator enforces it, through the real binary, with principals made by the
+//! emulator's `POST /_emulator/principals` and signed in with their client secret: what a
+//! caller may not do is named by the plan before any write, `apply` refuses it, Azure's own
+//! refusal is shown with the action and scope when the permissions could not be read, and the
+//! seed's pitfall (a Contributor deployer cannot make role assignments) plays out end to end.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{Filters, InProcessEmulator, Scratch, assert_run};
-use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
+use crate::harness::{Filters, InProcessEmulator, Run, Scratch, assert_run, repo_root};
+use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, EmulatorOptions};
 use serde_json::{Value, json};
 
 const SPEC: &str = "version: 1
@@ -21,53 +23,151 @@ environments:
     registry: { name: exaipersoacr, sku: Standard }
 ";
 
-/// Creates a principal holding `role` at the subscription through the emulator's admin route;
-/// returns the route's answer (`appId`, `objectId`, `tenantId`, `clientSecret`).
-fn principal(emulator: &InProcessEmulator, name: &str, role: &str) -> Value {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let ca = reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-    let body = json!({"displayName": name, "roles": [{"role": role, "scope": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}")}]});
-    runtime.block_on(async {
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-        let url = format!("{}_emulator/principals", emulator.emulator.url());
-        let reply = client.post(url).header("content-type", "application/json").body(body.to_string()).send();
-        let reply = reply.await.unwrap();
-        assert_eq!(reply.status(), 201);
-        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-    })
+/// A principal the emulator made: its answer (`appId`, `objectId`, `tenantId`, `clientSecret`).
+struct Principal(Value);
+
+impl Principal {
+    /// Creates a principal holding `role` at the development subscription.
+    fn with_role(emulator: &InProcessEmulator, name: &str, role: &str) -> Self {
+        let body = json!({"displayName": name, "roles": [{"role": role, "scope": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}")}]});
+        let (status, answer) = emulator.admin_post("principals", &body);
+        assert_eq!(status, 201, "{answer}");
+        assert_eq!(answer["tenantId"], DEV_TENANT_ID);
+        Self(answer)
+    }
+
+    fn get(&self, member: &str) -> String {
+        self.0[member].as_str().unwrap().to_owned()
+    }
+
+    /// Grants this principal Microsoft Graph's `Application.Read.All`, as an admin's
+    /// consent would (the emulator's development application, an admin, sends it), so it can
+    /// read the Entra objects of a spec to plan them.
+    fn may_read_applications(&self, emulator: &InProcessEmulator) {
+        use exai_model::{ApiRequest, Method};
+        let admin = emulator.someone_else();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let graph = ApiRequest::graph(Method::Get, "/servicePrincipals", None)
+            .with_query("$filter", "appId eq '00000003-0000-0000-c000-000000000000'");
+        let graph = runtime.block_on(admin.execute(&graph)).unwrap().unwrap();
+        let body = json!({
+            "principalId": self.get("objectId"),
+            "resourceId": graph["value"][0]["id"],
+            "appRoleId": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", // Application.Read.All
+        });
+        let path = format!("/servicePrincipals/{}/appRoleAssignments", self.get("objectId"));
+        runtime.block_on(admin.execute(&ApiRequest::graph(Method::Post, path, Some(body)))).unwrap();
+    }
+
+    /// A scratch directory holding `spec`, where exai signs in as this principal.
+    fn scratch(&self, spec: &str) -> Scratch {
+        let mut s = Scratch::with_spec(spec);
+        s.env("AZURE_TENANT_ID", DEV_TENANT_ID)
+            .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
+            .env("AZURE_CLIENT_ID", &self.get("appId"))
+            .env("AZURE_CLIENT_SECRET", &self.get("clientSecret"));
+        s
+    }
+
+    /// The filters of a snapshot of this principal's runs in `s`; panics if its secret shows.
+    fn filters(&self, s: &Scratch, name: &str, runs: &[&Run]) -> Filters {
+        let secret = self.get("clientSecret");
+        for run in runs {
+            assert!(!run.stdout.contains(&secret) && !run.stderr.contains(&secret), "the secret is never shown");
+        }
+        Filters::default()
+            .scratch(s)
+            .literal(&self.get("appId"), &format!("[{name} app id]"))
+            .literal(&self.get("objectId"), &format!("[{name} object id]"))
+    }
 }
 
-#[test]
-fn a_reader_s_apply_is_refused_by_azure_before_anything_is_written() {
-    let emulator = InProcessEmulator::start();
-    let reader = principal(&emulator, "ci-planner", "Reader");
-    let text = |member: &str| reader[member].as_str().unwrap().to_owned();
-    assert_eq!(text("tenantId"), DEV_TENANT_ID);
-    let mut s = Scratch::with_spec(SPEC);
-    s.env("AZURE_TENANT_ID", DEV_TENANT_ID)
-        .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
-        .env("AZURE_CLIENT_ID", &text("appId"))
-        .env("AZURE_CLIENT_SECRET", &text("clientSecret"));
-
-    let before = emulator.emulator.requests().len();
-    let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
-    run.expect_code(1);
-    assert!(!run.stderr.contains(&text("clientSecret")), "the secret is never shown");
-    let filters = Filters::default()
-        .scratch(&s)
-        .literal(&text("appId"), "[reader app id]")
-        .literal(&text("objectId"), "[reader object id]");
-    assert_run!(filters, run);
-
-    // Azure refused the first write; nothing was written.
-    let writes: Vec<(String, u16)> = emulator
+/// The ARM writes the emulator received after the `before`-th request, with their status.
+fn arm_writes(emulator: &InProcessEmulator, before: usize) -> Vec<(String, u16)> {
+    emulator
         .emulator
         .requests()
         .into_iter()
         .skip(before)
         .filter(|r| r.is_write() && r.kind == exai_emulator::RequestKind::Arm)
         .map(|r| (format!("{} {}", r.method, r.path), r.status))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_reader_s_apply_is_refused_before_any_write_naming_each_action() {
+    let emulator = InProcessEmulator::start();
+    let reader = Principal::with_role(&emulator, "ci-planner", "Reader");
+    let s = reader.scratch(SPEC);
+    let before = emulator.emulator.requests().len();
+    let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
+    assert_run!(reader.filters(&s, "reader", &[&run]), run);
+    assert_eq!(arm_writes(&emulator, before), Vec::<(String, u16)>::new(), "nothing was sent to be refused");
+}
+
+#[test]
+fn when_permissions_cannot_be_read_azure_refuses_a_reader_s_write_and_exai_names_action_and_scope() {
+    // The permission reads are refused (as a policy or a missing read role might), so exai
+    // cannot tell beforehand: the plan says so, apply goes on, and Azure's RBAC refuses.
+    let emulator = InProcessEmulator::start_with(EmulatorOptions {
+        faults: vec!["GET /subscriptions/**/providers/Microsoft.Authorization/permissions 403".parse().unwrap()],
+        ..Default::default()
+    });
+    let reader = Principal::with_role(&emulator, "ci-planner", "Reader");
+    let s = reader.scratch(SPEC);
+    let before = emulator.emulator.requests().len();
+    let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
+    assert_run!(reader.filters(&s, "reader", &[&run]), run);
+    let writes = arm_writes(&emulator, before);
     assert!(!writes.is_empty(), "exai tried to write");
     assert!(writes.iter().all(|(_, status)| *status == 403), "{writes:#?}");
+}
+
+/// The seed's recipe as a spec (`specs/valid/seed-recipe.yaml`): its deployer gets
+/// Contributor at the subscription, as `az ad sp create-for-rbac --role Contributor` does.
+fn seed_spec() -> String {
+    std::fs::read_to_string(repo_root().join("specs/valid/seed-recipe.yaml")).unwrap()
+}
+
+/// The addresses of the plan's permission findings.
+fn findings(plan: &Run) -> Vec<String> {
+    let document: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let mut found: Vec<String> = document["permissions"]["findings"]
+        .as_array()
+        .map(|all| all.iter().map(|f| f["address"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_seed_s_contributor_deployer_cannot_make_its_role_assignments_until_an_owner_bootstraps_them() {
+    let emulator = InProcessEmulator::start();
+    // The seed's service principal: Contributor at the subscription; allowed to read the Entra
+    // objects it plans (`graphPermissions: [Application.Read.All]`, as docs/github-actions.md
+    // recommends for pull-request plans).
+    let deployer = Principal::with_role(&emulator, "exai-perso-github-sp", "Contributor");
+    deployer.may_read_applications(&emulator);
+    let ci = deployer.scratch(&seed_spec());
+    let before = emulator.emulator.requests().len();
+
+    // The deployer's plan names exactly the role assignments Contributor cannot write.
+    let plan = ci.run_against(&emulator, &["plan", "--require-permissions"]);
+    let json = ci.run_against(&emulator, &["plan", "--format", "json"]);
+    json.expect_code(0);
+    assert_eq!(findings(&json), ["perso.cluster.acr-pull", "perso.deployer.role"]);
+    assert_run!("contributor_plan", deployer.filters(&ci, "deployer", &[&plan, &json]), plan);
+    // ... and its apply refuses before any write.
+    let apply = ci.run_against(&emulator, &["apply", "--auto-approve"]);
+    assert_run!("contributor_apply_refused", deployer.filters(&ci, "deployer", &[&apply]), apply);
+    assert_eq!(arm_writes(&emulator, before), Vec::<(String, u16)>::new());
+
+    // An Owner (the emulator's development application) bootstraps the environment.
+    let mut admin = Scratch::with_spec(&seed_spec());
+    admin.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    admin.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
+
+    // Then the deployer's plan is clean: no change, nothing it may not do.
+    let clean = ci.run_against(&emulator, &["plan", "--require-permissions", "--detailed-exitcode"]);
+    assert_run!("contributor_plan_after_bootstrap", deployer.filters(&ci, "deployer", &[&clean]), clean);
 }

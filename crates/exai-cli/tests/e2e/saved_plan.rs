@@ -72,16 +72,8 @@ impl World {
     /// a scratch directory holding `spec` whose runs have the job's OIDC request URL and token
     /// and log in as `client_id`, as exai does in a workflow.
     fn github_job(&self, run: Value, spec: &str, client_id: &str) -> Scratch {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-        let job: Value = runtime.block_on(async {
-            let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-            let url = format!("{}_emulator/github/runs", self.emulator.emulator.url());
-            let reply = client.post(url).header("content-type", "application/json").body(run.to_string()).send();
-            let reply = reply.await.unwrap();
-            assert_eq!(reply.status(), 200);
-            serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-        });
+        let (status, job) = self.emulator.admin_post("github/runs", &run);
+        assert_eq!(status, 200, "{job}");
         let mut ci = Scratch::with_spec(spec);
         ci.env("AZURE_TENANT_ID", DEV_TENANT_ID)
             .env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID)
@@ -101,6 +93,15 @@ impl World {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(azure.execute(&ApiRequest::arm(Method::Patch, registry(), "2025-11-01", Some(body)))).unwrap();
     }
+}
+
+/// The ARM writes the emulator received after its `before`-th request, with their status.
+fn arm_writes_since(w: &World, before: usize) -> Vec<(String, u16)> {
+    let requests = w.emulator.emulator.requests().into_iter().skip(before);
+    requests
+        .filter(|r| r.is_write() && r.kind == exai_emulator::RequestKind::Arm)
+        .map(|r| (format!("{} {}", r.method, r.path), r.status))
+        .collect()
 }
 
 /// Returns the value of `NAME=value` among the lines apply printed for GitHub Actions.
@@ -331,6 +332,23 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     let pull_request = json!({"repository": "my-org/exai", "pullRequest": true});
     let ci = w.github_job(pull_request.clone(), WITH_PLANNER, &planner);
     assert_run!("planner_pull_request_plan", filters.clone().scratch(&ci), w.plan_from(&ci));
+
+    // The planner changes nothing, in fact: its apply of a change is refused before any write...
+    ci.write_spec(&WITH_PLANNER.replace("tags: { project: exai }", "tags: { project: exai-platform }"));
+    let apply = |ci: &Scratch| ci.run_against(&w.emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]);
+    let before = w.emulator.emulator.requests().len();
+    assert_run!("planner_apply_refused", filters.clone().scratch(&ci), apply(&ci));
+    assert_eq!(arm_writes_since(&w, before), Vec::<(String, u16)>::new());
+    // ... and when exai cannot tell beforehand (its permission reads are refused), Azure refuses
+    // the write made with the planner's token.
+    let (status, _) = w.emulator.admin_post(
+        "faults",
+        &json!({"faults": ["GET /subscriptions/**/providers/Microsoft.Authorization/permissions 403"]}),
+    );
+    assert_eq!(status, 200);
+    assert_run!("planner_write_refused_by_azure", filters.clone().scratch(&ci), apply(&ci));
+    let writes = arm_writes_since(&w, before);
+    assert!(!writes.is_empty() && writes.iter().all(|(_, status)| *status == 403), "{writes:#?}");
     // The deployer's credentials do not answer to pull requests: only the planner's do.
     let as_deployer = w.github_job(pull_request, WITH_PLANNER, &deployer);
     assert_run!("deployer_refused", filters.scratch(&as_deployer), w.plan_from(&as_deployer));

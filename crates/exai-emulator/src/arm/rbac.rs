@@ -202,18 +202,18 @@ pub(crate) fn operation(state: &State, method: &Method, subscription_id: &str, r
         let segment = &rest[index];
         match rest.get(index + 1) {
             Some(next) if segment.eq_ignore_ascii_case("providers") => {
-                namespace.clone_from(next);
+                namespace = registered(next);
                 types.clear();
                 pending = format!("/providers/{next}");
             }
             Some(name) => {
-                types.push(segment.clone());
+                types.push(registered(segment));
                 scope = format!("{scope}{pending}/{segment}/{name}");
                 pending.clear();
             }
             None => {
                 // A last lone segment: a collection (GET) or an action on what precedes (POST).
-                types.push(segment.clone());
+                types.push(registered(segment));
                 list = *method == Method::GET;
             }
         }
@@ -235,6 +235,39 @@ pub(crate) fn operation(state: &State, method: &Method, subscription_id: &str, r
         format!("{namespace}/{}/{verb}", types.join("/"))
     };
     Operation { action, scope, list }
+}
+
+/// The namespaces and types the emulator serves, as their resource providers register them.
+/// ARM names an operation with the registered casing, whatever casing the request's path used
+/// ("Azure resource provider operations", learn.microsoft.com: e.g.
+/// `Microsoft.Resources/subscriptions/resourceGroups/write`).
+const REGISTERED: &[&str] = &[
+    "Microsoft.Resources",
+    "subscriptions",
+    "resourceGroups",
+    "Microsoft.ContainerRegistry",
+    "registries",
+    "checkNameAvailability",
+    "Microsoft.ContainerService",
+    "managedClusters",
+    "agentPools",
+    "Microsoft.OperationalInsights",
+    "workspaces",
+    "Microsoft.Insights",
+    "dataCollectionRules",
+    "dataCollectionRuleAssociations",
+    "Microsoft.Authorization",
+    "roleAssignments",
+    "roleDefinitions",
+    "permissions",
+];
+
+/// Returns `segment` in its registered casing when the emulator knows it, else as sent.
+fn registered(segment: &str) -> String {
+    REGISTERED
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(segment))
+        .map_or_else(|| segment.to_owned(), |known| (*known).to_owned())
 }
 
 /// Returns the operation of a poll of a long-running operation's status or result: a read of the
@@ -605,7 +638,7 @@ mod tests {
         assert_eq!(op(Method::GET, ""), owned(("Microsoft.Resources/subscriptions/read", "/subscriptions/s", false)));
         assert_eq!(
             op(Method::GET, "resourcegroups"),
-            owned(("Microsoft.Resources/subscriptions/resourcegroups/read", "/subscriptions/s", true))
+            owned(("Microsoft.Resources/subscriptions/resourceGroups/read", "/subscriptions/s", true))
         );
         assert_eq!(
             op(Method::PUT, "resourceGroups/rg"),
