@@ -126,6 +126,11 @@ pub fn required_action(request: &ApiRequest) -> Option<RequiredAction> {
     let mut action: Vec<String> = vec![namespace.to_owned()];
     action.extend(types_of.iter().step_by(2).map(|t| canonical_type(t)));
     action.push(match (posted_action, request.method) {
+        // A provider-level name check is registered as a read, though it is a POST
+        // ("Azure resource provider operations": `Microsoft.ContainerRegistry/checkNameAvailability/read`).
+        (Some(name), _) if types_of.is_empty() && name.eq_ignore_ascii_case("checkNameAvailability") => {
+            format!("{name}/read")
+        }
         (Some(name), _) => format!("{name}/action"),
         (None, Method::Get | Method::Head) => "read".to_owned(),
         (None, Method::Put | Method::Patch) => "write".to_owned(),
@@ -476,7 +481,7 @@ mod tests {
             (
                 Method::Post,
                 format!("{SUB}/providers/Microsoft.ContainerRegistry/checkNameAvailability"),
-                "Microsoft.ContainerRegistry/checkNameAvailability/action",
+                "Microsoft.ContainerRegistry/checkNameAvailability/read",
                 SUB.to_owned(),
             ),
             (
