@@ -120,12 +120,18 @@ async fn read_all(
 
 /// Sends the preflight request ([`exai_model::Kind::preflight_request`]) of every resource of
 /// `wave` found absent, and refuses the first one whose answer says it cannot be created.
+///
+/// A check Azure refuses to answer the caller (403: a registry's name check needs
+/// `Microsoft.ContainerRegistry/checkNameAvailability/read` at the subscription, which a role
+/// at a resource group does not grant) does not stop the plan: it is returned, with why, and
+/// the plan says the create is checked only by apply.
 async fn preflight(
     client: &AzureClient,
     wave: &[&DesiredResource],
     observations: &[(Address, Observation)],
     parallelism: usize,
-) -> Result<(), ObserveError> {
+) -> Result<Vec<(Address, String)>, ObserveError> {
+    let mut unchecked = Vec::new();
     let checks: Vec<(&DesiredResource, ApiRequest)> = wave
         .iter()
         .zip(observations)
@@ -136,6 +142,18 @@ async fn preflight(
     let answers = read_all(client, &requests, parallelism).await;
     for ((resource, request), answer) in checks.into_iter().zip(answers) {
         let address = &resource.address;
+        let answer = match answer {
+            Err(AzureError::Api { status: 403, code, method, url, .. }) => {
+                unchecked.push((
+                    address.clone(),
+                    format!(
+                        "its preflight check ({method} {url}) was refused ({code}): the caller may not make it, so whether Azure accepts the create is known only when apply sends it"
+                    ),
+                ));
+                continue;
+            }
+            answer => answer,
+        };
         let answer =
             answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
         let Some(answer) = answer else {
@@ -155,7 +173,7 @@ async fn preflight(
             });
         }
     }
-    Ok(())
+    Ok(unchecked)
 }
 
 /// The scopes whose effective permissions the plan needs: for each declared ARM resource, its
@@ -310,7 +328,9 @@ pub async fn observe_with(
                 };
                 observations.push((resource.address.clone(), observation));
             }
-            preflight(client, &wave, &observations, parallelism).await?;
+            for (address, why) in preflight(client, &wave, &observations, parallelism).await? {
+                live.insert_unchecked(address, why);
+            }
             // What exists may hold owned objects that left the spec: scan it.
             let (scanned, scans): (Vec<&Address>, Vec<ApiRequest>) = wave
                 .iter()

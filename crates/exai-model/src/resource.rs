@@ -125,6 +125,11 @@ pub struct LiveState {
     /// observing; empty when they were not read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     permissions: BTreeMap<String, ScopePermissions>,
+    /// The resources found absent whose preflight check ([`crate::Kind::preflight_request`])
+    /// Azure refused to answer the caller, with why: whether they can be created is known only
+    /// when apply creates them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    unchecked: BTreeMap<Address, String>,
 }
 
 /// What decides whether the caller may act on one target: the permissions at the nearest
@@ -171,6 +176,16 @@ impl LiveState {
     /// Returns the objects exai owns found while reading, in the order they were found.
     pub fn owned(&self) -> &[OwnedObject] {
         &self.owned
+    }
+
+    /// Records that the preflight check of `address` could not be made, and `why`.
+    pub fn insert_unchecked(&mut self, address: Address, why: String) {
+        self.unchecked.insert(address, why);
+    }
+
+    /// Returns why the preflight check of `address` could not be made, if it could not.
+    pub fn unchecked(&self, address: &Address) -> Option<&str> {
+        self.unchecked.get(address).map(String::as_str)
     }
 
     /// Records the caller's effective permissions at `scope`.

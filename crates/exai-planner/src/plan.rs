@@ -405,6 +405,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
                 change.action = Action::Create;
                 change.diffs = diff(&OwnedFields::new(), &after, |_| None);
                 change.requests = spec.create_requests(known);
+                change.warning = live.unchecked(&resource.address).map(str::to_owned);
             }
             Observation::Present(live_resource) => {
                 let before = spec.live_fields(live_resource);

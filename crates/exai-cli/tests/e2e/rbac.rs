@@ -29,7 +29,14 @@ struct Principal(Value);
 impl Principal {
     /// Creates a principal holding `role` at the development subscription.
     fn with_role(emulator: &InProcessEmulator, name: &str, role: &str) -> Self {
-        let body = json!({"displayName": name, "roles": [{"role": role, "scope": format!("/subscriptions/{DEV_SUBSCRIPTION_ID}")}]});
+        Self::with_role_at(emulator, name, role, "")
+    }
+
+    /// Creates a principal holding `role` at `scope` below the development subscription (`""`:
+    /// the subscription itself, `/resourceGroups/NAME`: a group).
+    fn with_role_at(emulator: &InProcessEmulator, name: &str, role: &str, scope: &str) -> Self {
+        let scope = format!("/subscriptions/{DEV_SUBSCRIPTION_ID}{scope}");
+        let body = json!({"displayName": name, "roles": [{"role": role, "scope": scope}]});
         let (status, answer) = emulator.admin_post("principals", &body);
         assert_eq!(status, 201, "{answer}");
         assert_eq!(answer["tenantId"], DEV_TENANT_ID);
@@ -170,4 +177,19 @@ fn the_seed_s_contributor_deployer_cannot_make_its_role_assignments_until_an_own
     // Then the deployer's plan is clean: no change, nothing it may not do.
     let clean = ci.run_against(&emulator, &["plan", "--require-permissions", "--detailed-exitcode"]);
     assert_run!("contributor_plan_after_bootstrap", deployer.filters(&ci, "deployer", &[&clean]), clean);
+}
+
+#[test]
+fn a_deployer_scoped_to_its_group_plans_a_new_registry_whose_name_it_may_not_check() {
+    // A registry's name check is `Microsoft.ContainerRegistry/checkNameAvailability/read` at
+    // the subscription, which Contributor at the group does not grant: the plan goes on and
+    // says the name is checked only by apply.
+    let emulator = InProcessEmulator::start();
+    let mut admin = Scratch::with_spec(&SPEC.replace("    registry: { name: exaipersoacr, sku: Standard }\n", ""));
+    admin.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    admin.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
+    let deployer = Principal::with_role_at(&emulator, "ci-deployer", "Contributor", "/resourceGroups/exai-perso-rg");
+    let s = deployer.scratch(SPEC);
+    let plan = s.run_against(&emulator, &["plan", "--detailed-exitcode"]);
+    assert_run!(deployer.filters(&s, "deployer", &[&plan]), plan);
 }
