@@ -1,55 +1,171 @@
-//! Benchmarks: how `exai plan` and spec parsing scale, reported against their lower bounds.
+//! Benchmarks: `exai plan` and `exai apply` at a realistic latency, against their lower bounds.
 //!
 //! Run with `just bench` (or `cargo bench -p exai-cli`). Numbers, not assertions: a test
-//! asserts behaviour, a benchmark reports speed.
+//! asserts behaviour, a benchmark reports speed. `EXAI_BENCH_LARGE=1` adds N = 200 (over two
+//! minutes on a 2-core machine); without it N = 1, 10 and 60 are measured.
 //!
-//! - **plan**: the real binary plans N environments (one resource group each) against an
-//!   in-process emulator. Reads run 8 at a time, so the lower bound is the time of a plan of one
-//!   resource (process start, TLS, token, one read) plus `ceil(N / 8) - 1` further read round
-//!   trips, one round trip being a warm GET measured with exai's own client. The benchmark reports
-//!   the ratio of the measured time to that bound, and the number of requests sent (which must be
-//!   one token request, exactly N reads, and the caller's permissions at each of the N groups and
-//!   at the subscription, read beside the first reads).
-//! - **markdown**: the same plan rendered as a pull-request comment, with its size in characters
-//!   (always within 65,536).
+//! Every environment is a copy of the example's `perso` (`specs/exai.yaml`): a resource group, a
+//! registry, a Log Analytics workspace, a cluster with container insights (a data collection
+//! rule and its association) and AcrPull for its kubelet identity, and a deployer (application,
+//! service principal, federated credential, Contributor on the subscription). One change: the
+//! cluster's SSH key is a `publicKeyFile` generated once by `ssh-keygen`, not `generate: true`,
+//! so that seeding 200 environments does not spend its time in RSA-4096 key generation.
+//!
+//! - **plan**: the emulator answers every GET and every token request after 50 ms
+//!   (`GET * latency=50ms`, `POST /*/oauth2/v2.0/token latency=50ms`); every object exists (an
+//!   apply without latency seeded them). The lower bound is one token round trip plus the
+//!   longest chain of reads that each need an earlier read's *answer*, × 50 ms. That chain is
+//!   computed by [`longest_chain`] over [`READ_DEPENDENCIES`], the plan's data dependencies: a
+//!   read whose path the spec gives needs only the token; the service principal is looked up by
+//!   the application's `appId`, the deployer's role assignment by the principal's id, the
+//!   federated credentials under the application's object id, and the AcrPull assignment by the
+//!   cluster's kubelet object id. The longest chain (application → service principal → role
+//!   assignment) is 3 reads, so the bound is (1 + 3) × 50 ms at every N. "requests" counts what
+//!   the emulator logged for one plan; "429s" is one more plan of the same spec under ARM's token
+//!   buckets (`* /subscriptions/** throttle`, 250 reads burst, 25/s), counted from the log.
+//! - **python**: the same reads (every GET of the plan's request log, Graph's and ARM's) sent by
+//!   `tests/python/read_bench.py` on 10 threads with Azure's SDK for Python, from the virtualenv
+//!   `target/python-sdk-venv` the Python SDK test builds; skipped (and said so) without it.
+//! - **apply**: a fresh emulator whose long-running operations take 3 s (`operation_delay`), no
+//!   latency; N = 1 and 10 environments created from nothing, default flags. The critical path
+//!   is the longest chain of dependent writes, each long-running one costing 3 s
+//!   ([`WRITE_DEPENDENCIES`]): workspace → cluster = 6 s (the data collection rule, association
+//!   and role assignments are synchronous).
 //! - **parse**: `exai_spec::parse` of `specs/exai.yaml`, per call.
 
 #[path = "../tests/e2e/harness.rs"]
 #[allow(dead_code, unused_imports, unused_macros)]
 mod harness;
 
+use exai_emulator::{EmulatorOptions, RequestKind};
 use harness::{InProcessEmulator, Scratch, exai_bin};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const READ_PARALLELISM: usize = 8;
+/// The latency the emulator adds to every read and token request.
+const LATENCY: Duration = Duration::from_millis(50);
+/// How long a long-running operation runs in the apply benchmark.
+const OPERATION: Duration = Duration::from_secs(3);
 
-fn spec(environments: usize) -> String {
+/// The reads of one environment's plan and the reads whose answer each one needs (`token`
+/// being the sign-in): the plan's data dependencies.
+const READ_DEPENDENCIES: &[(&str, &[&str])] = &[
+    ("token", &[]),
+    ("resource group", &["token"]),
+    ("registry", &["token"]),
+    ("workspace", &["token"]),
+    ("cluster", &["token"]),
+    ("data collection rule", &["token"]),
+    ("data collection rule association", &["token"]),
+    ("ownership scan of the group", &["token"]),
+    ("caller's permissions", &["token"]),
+    ("application (by displayName)", &["token"]),
+    ("service principal (by appId)", &["application (by displayName)"]),
+    ("federated credentials (under the application's id)", &["application (by displayName)"]),
+    ("deployer's role assignment (by principalId)", &["service principal (by appId)"]),
+    ("AcrPull role assignment (by kubelet objectId)", &["cluster"]),
+];
+
+/// The writes of one environment's apply, whether each is a long-running operation, and the
+/// writes each one needs first (`depends_on`).
+const WRITE_DEPENDENCIES: &[(&str, bool, &[&str])] = &[
+    ("resource group", false, &[]),
+    ("registry", true, &["resource group"]),
+    ("workspace", true, &["resource group"]),
+    ("data collection rule", false, &["workspace"]),
+    ("cluster", true, &["resource group", "workspace"]),
+    ("data collection rule association", false, &["cluster", "data collection rule"]),
+    ("AcrPull role assignment", false, &["cluster", "registry"]),
+    ("application", false, &[]),
+    ("service principal", false, &["application"]),
+    ("federated credential", false, &["application"]),
+    ("deployer's role assignment", false, &["service principal"]),
+];
+
+/// Returns the longest chain of `nodes` (name, cost, what it needs) ending anywhere, as its
+/// cost and its names in order.
+fn longest_chain(nodes: &[(&'static str, u32, &[&'static str])]) -> (u32, Vec<&'static str>) {
+    fn ending_at(
+        name: &'static str,
+        nodes: &[(&'static str, u32, &[&'static str])],
+        memo: &mut BTreeMap<&'static str, (u32, Vec<&'static str>)>,
+    ) -> (u32, Vec<&'static str>) {
+        if let Some(known) = memo.get(name) {
+            return known.clone();
+        }
+        let (_, cost, needs) = nodes.iter().find(|(n, _, _)| *n == name).copied().expect("a known node");
+        let mut best = (0, Vec::new());
+        for need in needs {
+            let chain = ending_at(need, nodes, memo);
+            if chain.0 > best.0 || best.1.is_empty() {
+                best = chain;
+            }
+        }
+        best.0 += cost;
+        best.1.push(name);
+        memo.insert(name, best.clone());
+        best
+    }
+    let mut memo = BTreeMap::new();
+    nodes.iter().map(|(name, _, _)| ending_at(name, nodes, &mut memo)).max_by_key(|(cost, _)| *cost).unwrap_or_default()
+}
+
+/// A spec of `n` copies of the example's `perso` environment.
+fn spec(n: usize) -> String {
     let mut s = String::from(
-        "version: 1\nazure:\n  tenant: ${AZURE_TENANT_ID}\n  subscription: ${AZURE_SUBSCRIPTION_ID}\ndefaults:\n  location: francecentral\nenvironments:\n",
+        "version: 1\nazure:\n  tenant: ${AZURE_TENANT_ID}\n  subscription: ${AZURE_SUBSCRIPTION_ID}\ndefaults:\n  location: francecentral\n  tags:\n    project: exai\nenvironments:\n",
     );
-    for i in 0..environments {
-        s.push_str(&format!("  env{i}:\n    resourceGroup: {{ name: exai-env{i}-rg }}\n"));
+    for i in 0..n {
+        s.push_str(&format!(
+            "  perso{i}:
+    resourceGroup: {{ name: exai-perso{i}-rg }}
+    registry: {{ name: exaiperso{i}acr, sku: Standard }}
+    monitoring: {{ workspace: exai-perso{i}-logs }}
+    cluster:
+      name: exai-perso{i}-aks
+      identity: SystemAssigned
+      nodePools:
+        - {{ name: nodepool1, count: 1, vmSize: Standard_B2s }}
+      attachRegistry: true
+      monitoring: true
+      ssh: {{ publicKeyFile: id_rsa.pub }}
+    deployer:
+      name: exai-perso{i}-github-sp
+      role: Contributor
+      scope: subscription
+      github: {{ repository: my-org/exai, branches: [production] }}
+      clientSecret: false
+"
+        ));
     }
     s
 }
 
-/// Returns the median time of one GET of a resource group on a warm connection, with exai's
-/// client: the cost of one more sequential round of reads.
-fn warm_read_round_trip(emulator: &InProcessEmulator) -> Duration {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
-        let client = emulator.someone_else();
-        let path = format!("/subscriptions/{}/resourcegroups/exai-env0-rg", exai_emulator::DEV_SUBSCRIPTION_ID);
-        let read = exai_model::ApiRequest::arm(exai_model::Method::Get, path, "2025-04-01", None);
-        let _ = client.read(&read).await; // warm up: token and connection
-        let mut samples = Vec::new();
-        for _ in 0..50 {
-            let started = Instant::now();
-            let _ = client.read(&read).await;
-            samples.push(started.elapsed());
-        }
-        median(samples)
-    })
+/// A scratch directory with the spec of `n` environments and its SSH public key.
+fn scratch(n: usize) -> Scratch {
+    let mut scratch = Scratch::with_spec(&spec(n));
+    scratch
+        .env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
+        .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
+    let key = scratch.path().join("id_rsa");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("this benchmark needs `ssh-keygen` for the clusters' public key");
+    assert!(made.success(), "ssh-keygen failed");
+    scratch
+}
+
+/// Runs exai with `args` against `emulator`; returns how long it took.
+fn timed(scratch: &Scratch, emulator: &InProcessEmulator, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let run = scratch.run_against(emulator, args);
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, Some(0), "exai {args:?} failed\n{}", run.stderr);
+    elapsed
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -57,69 +173,170 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn main() {
-    let emulator = InProcessEmulator::start();
-    let endpoint = emulator.args();
-    let mut scratch = Scratch::with_spec(&spec(1));
-    scratch
-        .env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
-        .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
-    let run_as = |scratch: &Scratch, format: &str| {
-        let mut args = vec!["plan", "-f", "exai.yaml", "--format", format];
-        args.extend(endpoint.iter().map(String::as_str));
-        let started = Instant::now();
-        let r = scratch.run(&args);
-        assert_eq!(r.code, Some(0), "{}", r.stderr);
-        (started.elapsed(), r.stdout.chars().count())
-    };
-    let run = |scratch: &Scratch| run_as(scratch, "text").0;
-    let _ = exai_bin();
+/// Sends `DELETE /_emulator/faults`: no rule left, the token buckets emptied.
+fn clear_faults(emulator: &InProcessEmulator) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let ca = reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).expect("CA");
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("HTTP client");
+        let reply = client.delete(format!("{}_emulator/faults", emulator.emulator.url())).send().await;
+        assert!(reply.is_ok_and(|reply| reply.status().is_success()), "cannot clear the faults");
+    });
+}
 
-    // The process floor: `exai --version` (start, no work).
-    let floor = median(
-        (0..9)
-            .map(|_| {
-                let started = Instant::now();
-                let _ = std::process::Command::new(exai_bin()).arg("--version").output();
-                started.elapsed()
-            })
-            .collect(),
-    );
-    // One plan of one resource: start + TLS + token + one read.
-    let one = median((0..9).map(|_| run(&scratch)).collect());
-    let round_trip = warm_read_round_trip(&emulator);
-    println!("process start (exai --version):        {:>8.1} ms", floor.as_secs_f64() * 1e3);
-    println!("plan of 1 resource (start+token+read): {:>8.1} ms", one.as_secs_f64() * 1e3);
-    println!("one warm read round trip:              {:>8.2} ms", round_trip.as_secs_f64() * 1e3);
+fn add_faults(emulator: &InProcessEmulator, rules: &[&str]) {
+    let (status, body) = emulator.admin_post("faults", &serde_json::json!({ "faults": rules }));
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The virtualenv's python the Python SDK test builds, when it exists.
+fn venv_python() -> Result<PathBuf, String> {
+    // target/release/deps/plan-… → target
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let target = exe.ancestors().nth(3).map(Path::to_path_buf).ok_or("no target directory")?;
+    let python = target.join("python-sdk-venv/bin/python");
+    if python.is_file() {
+        Ok(python)
+    } else {
+        Err(format!("no {} (build it with `cargo test -p exai-cli --test e2e python_sdk::`)", python.display()))
+    }
+}
+
+/// Reads every GET exai sent (`log`) again with Azure's SDK for Python on 10 threads; returns
+/// the script's own time, or why it could not run.
+fn python_reads(emulator: &InProcessEmulator, log: &[exai_emulator::RecordedRequest]) -> Result<Duration, String> {
+    let python = venv_python()?;
+    let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let reads = dir.path().join("reads.jsonl");
+    let lines: Vec<String> = log
+        .iter()
+        .filter(|request| request.method == "GET")
+        .filter_map(|request| {
+            let api = match request.kind {
+                RequestKind::Arm => "arm",
+                RequestKind::Graph => "graph",
+                _ => return None,
+            };
+            Some(serde_json::json!({ "api": api, "path": request.path, "query": request.query }).to_string())
+        })
+        .collect();
+    std::fs::write(&reads, lines.join("\n")).map_err(|error| error.to_string())?;
+    let output = Command::new(python)
+        .arg(harness::repo_root().join("tests/python/read_bench.py"))
+        .args(["--url", emulator.emulator.url().as_str()])
+        .arg("--ca-cert")
+        .arg(&emulator.ca_cert)
+        .args(["--tenant-id", exai_emulator::DEV_TENANT_ID])
+        .args(["--subscription-id", exai_emulator::DEV_SUBSCRIPTION_ID])
+        .args(["--client-id", exai_emulator::DEV_CLIENT_ID])
+        .args(["--client-secret", exai_emulator::DEV_CLIENT_SECRET])
+        .arg("--reads")
+        .arg(&reads)
+        .args(["--threads", "10"])
+        .output()
+        .map_err(|error| error.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!("the script failed: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    // `reads N seconds S failed 0`
+    let seconds = stdout
+        .split_whitespace()
+        .skip_while(|word| *word != "seconds")
+        .nth(1)
+        .and_then(|seconds| seconds.parse::<f64>().ok())
+        .ok_or_else(|| format!("unexpected output: {stdout}"))?;
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn bench_plan(sizes: &[usize]) {
+    let reads: Vec<(&'static str, u32, &[&'static str])> =
+        READ_DEPENDENCIES.iter().map(|(name, needs)| (*name, 1, *needs)).collect();
+    let (rounds, chain) = longest_chain(&reads);
+    let bound = LATENCY * rounds;
+    println!("plan: every GET and token request answered after {} ms", LATENCY.as_millis());
+    println!("longest chain of dependent round trips: {} ({rounds} × 50 ms = {})", chain.join(" → "), ms(bound));
+    if let Err(why) = venv_python() {
+        println!("python column skipped: {why}");
+    }
     println!();
     println!(
-        "{:>12} {:>10} {:>12} {:>8} {:>10} {:>12} {:>14}",
-        "environments", "plan ms", "bound ms", "ratio", "requests", "markdown ms", "comment chars"
+        "{:>4} {:>10} {:>10} {:>7} {:>9} {:>13} {:>11} {:>14}",
+        "N", "plan", "bound", "ratio", "requests", "429s (throttle)", "python", "python / plan"
     );
-    for n in [1usize, 10, 60, 200] {
-        scratch.write_spec(&spec(n));
+    for &n in sizes {
+        let emulator = InProcessEmulator::start();
+        let scratch = scratch(n);
+        timed(&scratch, &emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]);
+        add_faults(&emulator, &["GET * latency=50ms", "POST /*/oauth2/v2.0/token latency=50ms"]);
+        let samples = if n <= 10 { 3 } else { 1 };
         let before = emulator.emulator.requests().len();
-        let measured = median((0..5).map(|_| run(&scratch)).collect());
-        let requests = (emulator.emulator.requests().len() - before) / 5;
-        let bound = one + round_trip * u32::try_from(n.div_ceil(READ_PARALLELISM) - 1).unwrap_or(u32::MAX);
-        // The same plan as a pull-request comment: the Markdown budget's cost, and its size.
-        let markdown: Vec<(Duration, usize)> = (0..5).map(|_| run_as(&scratch, "markdown")).collect();
-        let comment = markdown[0].1;
-        let markdown = median(markdown.into_iter().map(|(d, _)| d).collect());
-        println!(
-            "{n:>12} {:>10.1} {:>12.1} {:>8.2} {requests:>10} {:>12.1} {comment:>14}",
-            measured.as_secs_f64() * 1e3,
-            bound.as_secs_f64() * 1e3,
-            measured.as_secs_f64() / bound.as_secs_f64(),
-            markdown.as_secs_f64() * 1e3,
+        let plan = median(
+            (0..samples)
+                .map(|_| timed(&scratch, &emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]))
+                .collect(),
         );
-        assert_eq!(
-            requests,
-            2 * n + 2,
-            "a plan sends one token request, one read per resource, and one permissions read per scope"
+        let log = emulator.emulator.requests();
+        let one_plan: Vec<_> = log[before..].iter().take((log.len() - before) / samples).cloned().collect();
+        let python = python_reads(&emulator, &one_plan);
+        clear_faults(&emulator);
+        add_faults(
+            &emulator,
+            &["GET * latency=50ms", "POST /*/oauth2/v2.0/token latency=50ms", "* /subscriptions/** throttle"],
+        );
+        let before = emulator.emulator.requests().len();
+        timed(&scratch, &emulator, &["plan", "-f", "exai.yaml"]);
+        let throttled = emulator.emulator.requests()[before..].iter().filter(|request| request.status == 429).count();
+        let python_result = python;
+        let (python, versus) = match &python_result {
+            Ok(python) => (ms(*python), format!("{:.2}×", python.as_secs_f64() / plan.as_secs_f64())),
+            Err(_) => ("skipped".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{n:>4} {:>10} {:>10} {:>6.1}× {:>9} {throttled:>15} {python:>11} {versus:>14}",
+            ms(plan),
+            ms(bound),
+            plan.as_secs_f64() / bound.as_secs_f64(),
+            one_plan.len(),
+        );
+        if let (Err(why), Ok(_)) = (&python_result, venv_python()) {
+            println!("      python failed: {why}");
+        }
+    }
+}
+
+fn bench_apply() {
+    let writes: Vec<(&'static str, u32, &[&'static str])> = WRITE_DEPENDENCIES
+        .iter()
+        .map(|(name, long_running, needs)| (*name, u32::from(*long_running), *needs))
+        .collect();
+    let (operations, chain) = longest_chain(&writes);
+    let critical = OPERATION * operations;
+    println!();
+    println!("apply: long-running operations take {} s, no latency, default flags", OPERATION.as_secs());
+    println!("critical path: {} ({operations} operations × 3 s = {})", chain.join(" → "), ms(critical));
+    println!();
+    println!("{:>4} {:>10} {:>14} {:>7} {:>9}", "N", "apply", "critical path", "ratio", "requests");
+    for n in [1usize, 10] {
+        let emulator =
+            InProcessEmulator::start_with(EmulatorOptions { operation_delay: OPERATION, ..Default::default() });
+        let scratch = scratch(n);
+        let apply = timed(&scratch, &emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]);
+        println!(
+            "{n:>4} {:>10} {:>14} {:>6.1}× {:>9}",
+            ms(apply),
+            ms(critical),
+            apply.as_secs_f64() / critical.as_secs_f64(),
+            emulator.emulator.requests().len()
         );
     }
+}
 
+fn bench_parse() {
     let text = std::fs::read_to_string(harness::repo_root().join("specs/exai.yaml")).expect("example spec");
     let env = |name: &str| match name {
         "AZURE_TENANT_ID" => Some(exai_emulator::DEV_TENANT_ID.to_owned()),
@@ -138,4 +355,15 @@ fn main() {
         text.len(),
         per.as_secs_f64() * 1e6
     );
+}
+
+fn main() {
+    let _ = exai_bin();
+    let mut sizes = vec![1usize, 10, 60];
+    if std::env::var_os("EXAI_BENCH_LARGE").is_some() {
+        sizes.push(200);
+    }
+    bench_plan(&sizes);
+    bench_apply();
+    bench_parse();
 }
