@@ -29,9 +29,14 @@ demo:
     cargo run -q -p exai-cli -- apply --emulator -f specs/exai.yaml --auto-approve
     cargo run -q -p exai-cli -- plan --emulator -f specs/exai.yaml --detailed-exitcode
 
-# benchmarks: plan time against the lower bound of round trips, parse time
+# benchmarks at 50 ms latency: plan and apply against their lower bounds, requests, 429s, the
+# Python SDK's time for the same reads (docs/performance.md); N = 1, 10, 60
 bench:
     cargo bench -p exai-cli
+
+# the same, with N = 200 too (several minutes)
+bench-large:
+    EXAI_BENCH_LARGE=1 cargo bench -p exai-cli
 
 # what CI runs
 ci:

@@ -77,14 +77,15 @@ def main(argv: list[str]) -> int:
         # requests.Session is not thread-safe: one per thread, as a thread pool script does.
         if not hasattr(local, "session"):
             local.session = requests.Session()
-            local.session.verify = args.ca_cert
         return local.session
 
     def read(entry: dict) -> bool:
         url = base_url + entry["path"] + ("?" + entry["query"] if entry.get("query") else "")
         if entry["api"] == "graph":
             token = credential.get_token(GRAPH_SCOPE).token
-            answer = graph_session().get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            answer = graph_session().get(
+                url, headers={"Authorization": f"Bearer {token}"}, verify=args.ca_cert, timeout=60
+            )
             status = answer.status_code
         else:
             status = arm.send_request(HttpRequest("GET", url)).status_code
