@@ -9,6 +9,7 @@ use crate::network::{
     BoundedTransport, Endpoint, FailFastCredential, NetworkFailure, NetworkOptions, RequestFailure, ResendPolicy,
     not_json_words, request_failure, status_words,
 };
+use crate::pacing::PacingPolicy;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::HeaderName;
@@ -295,7 +296,8 @@ fn build_credential(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc
 }
 
 /// Returns the pipeline of ARM or Graph: [`ResendPolicy`] first (azure_core's retries off),
-/// then the bearer token, then one bounded attempt ([`BoundedTransport`]).
+/// then [`PacingPolicy`] (each attempt waits for the service's bucket), then the bearer token,
+/// then one bounded attempt ([`BoundedTransport`]).
 fn pipeline(
     http: &reqwest::Client,
     credential: Arc<dyn TokenCredential>,
@@ -311,7 +313,10 @@ fn pipeline(
         transport: Some(Transport::new(Arc::new(BoundedTransport::new(Arc::new(http.clone()), endpoint, network)))),
         // `ResendPolicy` replaces azure_core's retries (see `crate::network`); it runs before
         // the bearer policy, so a token is fetched (or taken from the cache) for each attempt.
-        per_call_policies: vec![Arc::new(ResendPolicy::new(endpoint, posts_repeatable, network))],
+        per_call_policies: vec![
+            Arc::new(ResendPolicy::new(endpoint, posts_repeatable, network)),
+            Arc::new(PacingPolicy::new(endpoint)),
+        ],
         retry: RetryOptions::none(),
         ..Default::default()
     };

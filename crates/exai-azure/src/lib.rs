@@ -4,7 +4,8 @@
 //! Requests arrive as plain [`ApiRequest`](exai_model::ApiRequest) values built elsewhere; this
 //! crate only sends them: through `azure_core`'s pipeline (client request id, user agent), with
 //! a bearer token from `azure_identity`, bounded in time and retried only when that is safe
-//! ([`network`]: per-attempt timeouts, `Retry-After` honoured, each wait reported), then
+//! ([`network`]: per-attempt timeouts, `Retry-After` honoured, each wait reported), paced by
+//! the service's own buckets so that it is not throttled in the first place (`pacing`), then
 //! follows ARM's long-running-operation protocol (`Azure-AsyncOperation`, else `Location`,
 //! `Retry-After`, terminal `Succeeded | Failed | Canceled`) to the end.
 //!
@@ -27,6 +28,7 @@ mod client;
 mod credential;
 mod error;
 pub mod network;
+mod pacing;
 
 pub use client::{Accepted, AzureClient, ClientConfig, Endpoints, Operation, Response};
 pub use credential::{CredentialChoice, CredentialKind, choose_credential};

@@ -4,7 +4,7 @@
 //! `Cluster`, ...) wrapped in [`Declared`]; enums are the model's, deserialized by the wire
 //! layer, so no value is mapped from one copy of a type to another.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
+use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin};
@@ -15,6 +15,8 @@ use exai_model::kinds::{
     RoleAssignment, SshKeySource, Workspace, WorkspaceSku, built_in_role, built_in_role_name,
 };
 use exai_model::{Address, Location, OWNER_TAG, Tags};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Display;
 
 /// The limit on federated identity credentials per application.
@@ -44,7 +46,7 @@ impl Inherited {
 }
 
 struct Context<'a> {
-    text: &'a str,
+    text: SourceText<'a>,
     document: &'a Document,
     env: &'a dyn Fn(&str) -> Option<String>,
     diagnostics: Vec<Diagnostic>,
@@ -53,16 +55,16 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn span(&self, value: &Spanned<String>) -> Option<SourceSpan> {
-        locate(self.text, value.span(), Some(value.as_str()))
+        locate(&self.text, value.span(), Some(value.as_str()))
     }
 
     fn span_of<T: Display>(&self, value: &Spanned<T>) -> Option<SourceSpan> {
-        locate(self.text, value.span(), Some(&value.to_string()))
+        locate(&self.text, value.span(), Some(&value.to_string()))
     }
 
     fn key_span(&self, path: &[&str]) -> Option<SourceSpan> {
         let last = path.last().copied();
-        self.document.key_span(path).and_then(|span| locate(self.text, span, last))
+        self.document.key_span(path).and_then(|span| locate(&self.text, span, last))
     }
 
     fn error(&mut self, diagnostic: Diagnostic) {
@@ -222,7 +224,7 @@ pub(crate) fn convert(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Spec, SpecError> {
     let wire = &document.file;
-    let mut cx = Context { text, document, env, diagnostics: Vec::new(), warnings: Vec::new() };
+    let mut cx = Context { text: SourceText::new(text), document, env, diagnostics: Vec::new(), warnings: Vec::new() };
 
     if *wire.version != 1 {
         let d = Diagnostic::new(format!("unsupported spec version {}", *wire.version))
@@ -625,7 +627,7 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
             let diagnostic = Diagnostic::new(format!(
                 "`clientSecret.expiresInDays` is {expires_in_days}; it must be between 1 and 730"
             ))
-            .at(locate(cx.text, span, None))
+            .at(locate(&cx.text, span, None))
             .label("1 to 730 days")
             .hint("Entra recommends secrets shorter than 12 months; prefer `clientSecret: false` and GitHub OIDC");
             cx.error(diagnostic);
@@ -759,64 +761,91 @@ fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&Dep
     })
 }
 
-/// Rules that span environments.
+/// Returns each environment's section of the file, by name: the conversions look sections up
+/// once per environment, so a scan of the list would make them quadratic.
+fn sections(wire: &wire::SpecFile) -> HashMap<&str, &wire::EnvironmentSection> {
+    wire.environments.iter().map(|(name, section)| (name.as_str(), &**section)).collect()
+}
+
+/// Rules that span environments. Each name is looked up in a map of the names seen so far (the
+/// first environment to declare one keeps it), so the rules are linear in the environments.
 fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments: &[Environment]) {
-    let section = |name: &str| wire.environments.iter().find(|(n, _)| n == name).map(|(_, s)| s);
-    for (i, a) in environments.iter().enumerate() {
+    let sections = sections(wire);
+    let section = |name: &str| sections.get(name).copied();
+    // Resource group names are case-insensitive in ARM, per subscription.
+    let mut groups: HashMap<(&str, String), &str> = HashMap::new();
+    let mut registries: HashMap<&str, &str> = HashMap::new();
+    let mut identities: HashMap<&str, &str> = HashMap::new();
+    for a in environments {
         // Two environments writing the same group would fight over it on every apply.
-        if let Some(b) = environments[..i].iter().find(|b| {
-            let (a, b) = (&a.resource_group.resource, &b.resource_group.resource);
-            b.subscription == a.subscription && b.name.eq_ignore_ascii_case(&a.name)
-        }) {
-            let span = section(&a.name).and_then(|s| cx.span(&s.resource_group.name));
-            cx.error(
-                Diagnostic::new(format!(
-                    "environments `{}` and `{}` declare the same resource group `{}`",
-                    b.name, a.name, a.resource_group.resource.name
-                ))
-                .at(span)
-                .label("already declared")
-                .hint("give each environment its own resource group"),
-            );
-        }
-        // Registry names are global across all of Azure (`<name>.azurecr.io`).
-        if let Some(ra) = &a.registry
-            && let Some(b) = environments[..i]
-                .iter()
-                .find(|b| b.registry.as_ref().is_some_and(|rb| rb.resource.name == ra.resource.name))
-        {
-            let span = section(&a.name).and_then(|s| s.registry.as_deref()).and_then(|r| cx.span(&r.name));
-            cx.error(
-                Diagnostic::new(format!("environments `{}` and `{}` declare the same registry `{}`", b.name, a.name, ra.resource.name))
-                    .at(span)
-                    .label("registry names are global")
-                    .hint("a registry name is unique across all of Azure (`<name>.azurecr.io`); give each environment its own"),
-            );
-        }
-        // exai finds each identity's application by display name: two environments with one
-        // name would share (and fight over) one application.
-        let identities = |e: &Environment| -> Vec<String> {
-            e.deployer.iter().chain(e.planner.iter()).map(|d| d.name.clone()).collect()
-        };
-        for (what, identity) in [("deployer", &a.deployer), ("planner", &a.planner)] {
-            let Some(da) = identity else { continue };
-            if let Some(b) = environments[..i].iter().find(|b| identities(b).contains(&da.name)) {
-                let span = section(&a.name)
-                    .and_then(|s| match what {
-                        "deployer" => s.deployer.as_deref().map(|d| &d.name),
-                        _ => s.planner.as_deref().map(|p| &p.name),
-                    })
-                    .and_then(|n| cx.span(n));
+        let group = &a.resource_group.resource;
+        match groups.entry((group.subscription.as_str(), group.name.to_ascii_lowercase())) {
+            Entry::Vacant(slot) => {
+                slot.insert(&a.name);
+            }
+            Entry::Occupied(first) => {
+                let span = section(&a.name).and_then(|s| cx.span(&s.resource_group.name));
                 cx.error(
                     Diagnostic::new(format!(
-                        "environments `{}` and `{}` both have an identity named `{}`",
-                        b.name, a.name, da.name
+                        "environments `{}` and `{}` declare the same resource group `{}`",
+                        first.get(),
+                        a.name,
+                        group.name
                     ))
                     .at(span)
                     .label("already declared")
-                    .hint(format!("give each environment's {what} its own name")),
+                    .hint("give each environment its own resource group"),
                 );
             }
+        }
+        // Registry names are global across all of Azure (`<name>.azurecr.io`).
+        if let Some(ra) = &a.registry {
+            match registries.entry(ra.resource.name.as_str()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(&a.name);
+                }
+                Entry::Occupied(first) => {
+                    let span = section(&a.name).and_then(|s| s.registry.as_deref()).and_then(|r| cx.span(&r.name));
+                    cx.error(
+                        Diagnostic::new(format!(
+                            "environments `{}` and `{}` declare the same registry `{}`",
+                            first.get(),
+                            a.name,
+                            ra.resource.name
+                        ))
+                        .at(span)
+                        .label("registry names are global")
+                        .hint("a registry name is unique across all of Azure (`<name>.azurecr.io`); give each environment its own"),
+                    );
+                }
+            }
+        }
+        // exai finds each identity's application by display name: two environments with one
+        // name would share (and fight over) one application. An environment's own deployer
+        // and planner are checked against the environments before it only.
+        let mut own = Vec::new();
+        for (what, identity) in [("deployer", &a.deployer), ("planner", &a.planner)] {
+            let Some(da) = identity else { continue };
+            own.push(da.name.as_str());
+            let Some(b) = identities.get(da.name.as_str()) else { continue };
+            let span = section(&a.name)
+                .and_then(|s| match what {
+                    "deployer" => s.deployer.as_deref().map(|d| &d.name),
+                    _ => s.planner.as_deref().map(|p| &p.name),
+                })
+                .and_then(|n| cx.span(n));
+            cx.error(
+                Diagnostic::new(format!(
+                    "environments `{b}` and `{}` both have an identity named `{}`",
+                    a.name, da.name
+                ))
+                .at(span)
+                .label("already declared")
+                .hint(format!("give each environment's {what} its own name")),
+            );
+        }
+        for name in own {
+            identities.entry(name).or_insert(&a.name);
         }
     }
 }
@@ -824,6 +853,7 @@ fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments
 /// Warnings for the seed recipe's classic pitfall: a deployer with Contributor cannot create
 /// role assignments, so the CI run that applies a spec with any fails on them.
 fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments: &[Environment]) {
+    let sections = sections(wire);
     for env in environments {
         let Some(deployer) = &env.deployer else { continue };
         let writes_assignments = deployer.role_name.as_deref().is_some_and(|r| ROLE_ASSIGNMENT_WRITERS.contains(&r));
@@ -831,12 +861,7 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
             continue;
         }
         let attaches = env.cluster.as_ref().is_some_and(|c| c.attach_registry);
-        let span = wire
-            .environments
-            .iter()
-            .find(|(n, _)| *n == env.name)
-            .and_then(|(_, s)| s.deployer.as_deref())
-            .and_then(|d| cx.span(&d.role));
+        let span = sections.get(env.name.as_str()).and_then(|s| s.deployer.as_deref()).and_then(|d| cx.span(&d.role));
         let role = deployer.role_name.clone().unwrap_or_else(|| deployer.role_definition.clone());
         let what = if attaches {
             "the cluster's AcrPull and the deployer's own role assignments"

@@ -33,11 +33,7 @@ impl SourceSpan {
     /// Returns the span at 1-based `line` and `column` of `text`, `len` bytes long (clamped to
     /// the text), or `None` when the position is outside the text.
     pub fn at(text: &str, line: usize, column: usize, len: usize) -> Option<Self> {
-        let line_start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)? };
-        let rest = &text[line_start..];
-        let offset =
-            line_start + rest.char_indices().nth(column.saturating_sub(1)).map(|(i, _)| i).unwrap_or(rest.len());
-        Some(Self { offset, len: 0, line, column }.with_len(text, len))
+        SourceText::new(text).span(line, column, len)
     }
 
     /// Returns the span `len` bytes long, clamped to the text and widened to end on a character
@@ -49,6 +45,39 @@ impl SourceSpan {
         }
         self.len = end - self.offset;
         self
+    }
+}
+
+/// A spec's text with the offset of each line's start, so that turning a line and column into
+/// a [`SourceSpan`] is a binary search rather than a scan from the top: converting a spec
+/// records a span for every declared name, and a scan per name made validation quadratic in
+/// the number of environments.
+pub(crate) struct SourceText<'a> {
+    text: &'a str,
+    /// Byte offset of the start of each line (line 1 at index 0).
+    line_starts: Vec<usize>,
+}
+
+impl<'a> SourceText<'a> {
+    /// Indexes the lines of `text`.
+    pub(crate) fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { text, line_starts }
+    }
+
+    /// Returns the text.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Returns the span at 1-based `line` and `column`, `len` bytes long (clamped to the text),
+    /// or `None` when the line is outside the text.
+    pub(crate) fn span(&self, line: usize, column: usize, len: usize) -> Option<SourceSpan> {
+        let line_start = *self.line_starts.get(line.max(1) - 1)?;
+        let rest = &self.text[line_start..];
+        let offset =
+            line_start + rest.char_indices().nth(column.saturating_sub(1)).map(|(i, _)| i).unwrap_or(rest.len());
+        Some(SourceSpan { offset, len: 0, line, column }.with_len(self.text, len))
     }
 }
 

@@ -11,7 +11,7 @@
 //! `$ref`/`$defs`, `type` (one or several), `properties`, `required`, `additionalProperties`,
 //! `items`, `enum`, `const` and `anyOf`/`oneOf`.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, suggest};
+use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, suggest};
 use crate::yaml::locate;
 use marked_yaml::Node;
 use marked_yaml::types::MarkedScalarNode;
@@ -24,14 +24,14 @@ fn root_schema() -> &'static Value {
 }
 
 /// Returns every structural problem of `root` (empty when it has the spec's shape).
-pub(crate) fn check(text: &str, root: &Node) -> Vec<Diagnostic> {
+pub(crate) fn check(text: &SourceText<'_>, root: &Node) -> Vec<Diagnostic> {
     let mut walker = Walker { text, root: root_schema(), diagnostics: Vec::new() };
     walker.walk(root, root_schema(), &mut Vec::new(), None);
     walker.diagnostics
 }
 
 struct Walker<'a> {
-    text: &'a str,
+    text: &'a SourceText<'a>,
     root: &'static Value,
     diagnostics: Vec<Diagnostic>,
 }

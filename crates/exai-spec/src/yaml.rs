@@ -1,7 +1,7 @@
 //! Loading `exai.yaml`: YAML with positions, a structural check against the schema that reports
 //! every unknown key and wrong type at once, then serde into the [wire](crate::wire) types.
 
-use crate::diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
+use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 use crate::wire::SpecFile;
 use marked_yaml::{LoaderOptions, Span};
 
@@ -25,9 +25,10 @@ impl Document {
 }
 
 /// Returns where `span` starts in `text`, with the length of the value written there.
-pub(crate) fn locate(text: &str, span: &Span, value: Option<&str>) -> Option<SourceSpan> {
+pub(crate) fn locate(source: &SourceText<'_>, span: &Span, value: Option<&str>) -> Option<SourceSpan> {
     let start = span.start()?;
-    let s = SourceSpan::at(text, start.line(), start.column(), 1)?;
+    let text = source.text();
+    let s = source.span(start.line(), start.column(), 1)?;
     let here = &text[s.offset..];
     let len = match value {
         Some(v) if here.starts_with(v) && !v.is_empty() => v.len(),
@@ -66,7 +67,7 @@ pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     let node = marked_yaml::parse_yaml_with_options(0, text, options)
         .map_err(|e| SpecError::one(file, load_error(text, e)))?;
-    let structural = crate::shape::check(text, &node);
+    let structural = crate::shape::check(&SourceText::new(text), &node);
     if !structural.is_empty() {
         return Err(SpecError { file: file.to_owned(), diagnostics: structural });
     }
@@ -138,7 +139,7 @@ fn load_error(text: &str, error: marked_yaml::LoadError) -> Diagnostic {
             let key = inner.key.as_str().to_owned();
             let first = inner.prev_key.span().start().map(|m| format!("{}:{}", m.line(), m.column()));
             Diagnostic::new(format!("key `{key}` appears twice in the same mapping"))
-                .at(locate(text, inner.key.span(), Some(&key)))
+                .at(locate(&SourceText::new(text), inner.key.span(), Some(&key)))
                 .label("second occurrence")
                 .hint(match first {
                     Some(at) => {
@@ -159,7 +160,8 @@ fn load_error(text: &str, error: marked_yaml::LoadError) -> Diagnostic {
 fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic {
     use marked_yaml::Error as E;
     let path = error.path().filter(|p| !p.is_empty() && *p != ".").map(str::to_owned);
-    let at = |span: &Span| locate(text, span, None);
+    let source = SourceText::new(text);
+    let at = |span: &Span| locate(&source, span, None);
     let diagnostic = match error.into_inner() {
         E::UnknownFieldError(field, expected, span) => {
             let suggestion = suggest(&field, expected.iter().copied(), 3);
@@ -169,7 +171,7 @@ fn from_node_error(text: &str, error: marked_yaml::FromNodeError) -> Diagnostic 
                 None => format!("keys allowed here: {known}"),
             };
             Diagnostic::new(format!("unknown key `{field}`"))
-                .at(locate(text, &span, Some(&field)))
+                .at(locate(&source, &span, Some(&field)))
                 .label("not a key exai knows here")
                 .hint(hint)
         }

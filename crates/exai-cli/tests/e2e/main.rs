@@ -13,6 +13,7 @@ mod emulator_process;
 mod interrupt;
 mod output;
 mod ownership;
+mod pacing;
 mod permissions;
 mod python_sdk;
 mod rbac;

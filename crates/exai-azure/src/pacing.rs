@@ -1,0 +1,314 @@
+//! Pacing: requests are held back before they would be throttled, not retried after.
+//!
+//! ARM throttles with token buckets per subscription and operation kind (learn.microsoft.com,
+//! "Understand how Azure Resource Manager throttles requests"; docs/azure-facts.md §6): reads
+//! (GET, HEAD) draw from a bucket of 250 tokens refilled at 25 per second, writes (PUT, PATCH,
+//! POST) and deletes from buckets of 200 refilled at 10 per second; an empty bucket answers 429
+//! with `Retry-After`. Every answer says what is left in
+//! `x-ms-ratelimit-remaining-subscription-reads` (`-writes`, `-deletes`; `-tenant-` for
+//! requests outside a subscription).
+//!
+//! [`PacingPolicy`] keeps a copy of each bucket exai draws from: it starts full (ARM's documented
+//! size), takes a token for each request it lets through, refills at ARM's rate, and is lowered
+//! to what each answer's header says is left (less the requests sent after that one and still
+//! unanswered, which the header cannot have counted yet). A request that would find the bucket
+//! empty waits for the refill instead of drawing a 429, so reads can go as wide as the
+//! connection allows: the bucket, not a fixed count, bounds them. A 429 all the same (another
+//! client drawing from the same bucket) pauses every request to that bucket for its
+//! `Retry-After`, not only the one answered.
+//!
+//! Microsoft Graph publishes no remaining-requests header for the calls exai makes; it is paced
+//! by its 429s alone: one `Retry-After` pauses every Graph request.
+
+use crate::network::{Endpoint, retry_after};
+use async_trait::async_trait;
+use azure_core::http::headers::HeaderName;
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{Context, Method, Request, StatusCode};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+// tokio's clock, so tests can pause time and a wait costs them nothing.
+use tokio::time::Instant;
+
+/// ARM's buckets: (tokens, tokens refilled per second), per operation kind.
+/// Source: learn.microsoft.com, "Understand how Azure Resource Manager throttles requests"
+/// (subscription and tenant limits: reads 250 / 25 per second, writes and deletes 200 / 10).
+const READS: (f64, f64) = (250.0, 25.0);
+const WRITES: (f64, f64) = (200.0, 10.0);
+const DELETES: (f64, f64) = (200.0, 10.0);
+
+/// How long a 429 without `Retry-After` pauses its bucket (Graph and ARM send one in practice).
+const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+
+/// The operation kinds ARM keeps separate buckets for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Read,
+    Write,
+    Delete,
+}
+
+impl Kind {
+    fn of(method: Method) -> Self {
+        match method {
+            Method::Get | Method::Head => Self::Read,
+            Method::Delete => Self::Delete,
+            _ => Self::Write,
+        }
+    }
+
+    fn limits(self) -> (f64, f64) {
+        match self {
+            Self::Read => READS,
+            Self::Write => WRITES,
+            Self::Delete => DELETES,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Self::Read => "reads",
+            Self::Write => "writes",
+            Self::Delete => "deletes",
+        }
+    }
+}
+
+/// Which bucket a request draws from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum BucketKey {
+    /// ARM, for a subscription (lowercase id) or, when `None`, the tenant.
+    Arm { subscription: Option<String>, kind: Kind },
+    /// Microsoft Graph: one pause shared by every request, no tokens.
+    Graph,
+}
+
+impl BucketKey {
+    fn of(endpoint: Endpoint, request: &Request) -> Option<Self> {
+        match endpoint {
+            Endpoint::Arm => {
+                let mut segments = request.url().path_segments()?;
+                let subscription = segments
+                    .by_ref()
+                    .find(|s| s.eq_ignore_ascii_case("subscriptions"))
+                    .and_then(|_| segments.next())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_ascii_lowercase);
+                Some(Self::Arm { subscription, kind: Kind::of(request.method()) })
+            }
+            Endpoint::Graph => Some(Self::Graph),
+            Endpoint::Token => None,
+        }
+    }
+
+    /// Returns the header that says what is left in the bucket.
+    fn header(&self) -> Option<String> {
+        match self {
+            Self::Arm { subscription, kind } => {
+                let scope = if subscription.is_some() { "subscription" } else { "tenant" };
+                Some(format!("x-ms-ratelimit-remaining-{scope}-{}", kind.word()))
+            }
+            Self::Graph => None,
+        }
+    }
+
+    fn limits(&self) -> Option<(f64, f64)> {
+        match self {
+            Self::Arm { kind, .. } => Some(kind.limits()),
+            Self::Graph => None,
+        }
+    }
+}
+
+/// exai's copy of one bucket.
+#[derive(Debug)]
+struct Bucket {
+    /// Tokens left, as far as exai knows (never more than the bucket holds).
+    tokens: f64,
+    /// When `tokens` was last refilled.
+    updated: Instant,
+    /// Nothing is sent before this (a 429's `Retry-After`).
+    paused_until: Option<Instant>,
+    /// The sequence numbers of the requests sent and not yet answered.
+    in_flight: BTreeSet<u64>,
+    /// The sequence number of the next request.
+    next: u64,
+}
+
+impl Bucket {
+    fn new(capacity: f64, now: Instant) -> Self {
+        Self { tokens: capacity, updated: now, paused_until: None, in_flight: BTreeSet::new(), next: 0 }
+    }
+
+    /// Takes a token for a request (returning its sequence number), or says how long to wait.
+    fn take(&mut self, limits: Option<(f64, f64)>, now: Instant) -> Result<u64, Duration> {
+        if let Some(until) = self.paused_until.filter(|until| *until > now) {
+            return Err(until - now);
+        }
+        if let Some((capacity, rate)) = limits {
+            let refilled = now.saturating_duration_since(self.updated).as_secs_f64() * rate;
+            self.tokens = (self.tokens + refilled).min(capacity);
+            self.updated = now;
+            if self.tokens < 1.0 {
+                return Err(Duration::from_secs_f64((1.0 - self.tokens) / rate));
+            }
+            self.tokens -= 1.0;
+        }
+        let sequence = self.next;
+        self.next += 1;
+        self.in_flight.insert(sequence);
+        Ok(sequence)
+    }
+
+    /// Records the answer to request `sequence`: `remaining` is its header's count, `pause` a
+    /// 429's wait.
+    fn answered(&mut self, sequence: u64, remaining: Option<u64>, pause: Option<Duration>, now: Instant) {
+        self.in_flight.remove(&sequence);
+        if let Some(remaining) = remaining {
+            // Requests sent after this one may not have reached ARM when it counted.
+            let later = self.in_flight.range(sequence + 1..).count();
+            self.tokens = self.tokens.min(remaining as f64 - later as f64);
+        }
+        if let Some(pause) = pause {
+            self.tokens = self.tokens.min(0.0);
+            let until = now + pause;
+            self.paused_until = Some(self.paused_until.map_or(until, |current| current.max(until)));
+        }
+    }
+}
+
+/// The pipeline policy that paces requests by the service's buckets (see the module
+/// documentation). It sits after [`crate::network::ResendPolicy`], so every attempt is paced.
+#[derive(Debug)]
+pub(crate) struct PacingPolicy {
+    endpoint: Endpoint,
+    buckets: Mutex<HashMap<BucketKey, Bucket>>,
+}
+
+impl PacingPolicy {
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Waits until `key`'s bucket lets a request through; returns its sequence number.
+    async fn admit(&self, key: &BucketKey) -> u64 {
+        loop {
+            let now = Instant::now();
+            let taken = match self.buckets.lock() {
+                Ok(mut buckets) => {
+                    let capacity = key.limits().map_or(0.0, |(capacity, _)| capacity);
+                    buckets.entry(key.clone()).or_insert_with(|| Bucket::new(capacity, now)).take(key.limits(), now)
+                }
+                // A poisoned lock (a panic elsewhere) paces nothing rather than stopping exai.
+                Err(_) => return u64::MAX,
+            };
+            match taken {
+                Ok(sequence) => return sequence,
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Policy for PacingPolicy {
+    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> PolicyResult {
+        let Some((first, rest)) = next.split_first() else {
+            return Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Other,
+                "the pipeline has no transport",
+            ));
+        };
+        let Some(key) = BucketKey::of(self.endpoint, request) else {
+            return first.send(ctx, request, rest).await;
+        };
+        let sequence = self.admit(&key).await;
+        let result = first.send(ctx, request, rest).await;
+        let (remaining, pause) = match &result {
+            Ok(response) => {
+                let headers = response.headers();
+                let remaining = key
+                    .header()
+                    .and_then(|name| headers.get_optional_str(&HeaderName::from(name)).map(str::to_owned))
+                    .and_then(|value| value.trim().parse::<u64>().ok());
+                let pause = (response.status() == StatusCode::TooManyRequests)
+                    .then(|| retry_after(headers).unwrap_or(DEFAULT_PAUSE));
+                (remaining, pause)
+            }
+            Err(_) => (None, None),
+        };
+        if let Ok(mut buckets) = self.buckets.lock()
+            && let Some(bucket) = buckets.get_mut(&key)
+        {
+            bucket.answered(sequence, remaining, pause, Instant::now());
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARM_READ: Option<(f64, f64)> = Some(READS);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_bucket_lets_its_burst_through_then_paces_at_the_refill_rate() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(250.0, start);
+        for _ in 0..250 {
+            assert!(bucket.take(ARM_READ, start).is_ok());
+        }
+        // The 251st read waits for one token: 1/25 s.
+        assert_eq!(bucket.take(ARM_READ, start), Err(Duration::from_millis(40)));
+        assert!(bucket.take(ARM_READ, start + Duration::from_millis(40)).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_remaining_header_lowers_the_bucket_less_the_later_requests_in_flight() {
+        let now = Instant::now();
+        let mut bucket = Bucket::new(250.0, now);
+        let first = bucket.take(ARM_READ, now).unwrap_or(u64::MAX);
+        let _second = bucket.take(ARM_READ, now);
+        let _third = bucket.take(ARM_READ, now);
+        // Another client used the bucket: ARM says 10 are left after the first read; the two
+        // reads sent after it will take two more.
+        bucket.answered(first, Some(10), None, now);
+        assert_eq!(bucket.tokens, 8.0);
+        for _ in 0..8 {
+            assert!(bucket.take(ARM_READ, now).is_ok());
+        }
+        assert_eq!(bucket.take(ARM_READ, now), Err(Duration::from_millis(40)));
+        // A header that says more than exai's copy (ARM's old hourly counter) raises nothing.
+        let mut full = Bucket::new(250.0, now);
+        let read = full.take(ARM_READ, now).unwrap_or(u64::MAX);
+        full.answered(read, Some(11_999), None, now);
+        assert_eq!(full.tokens, 249.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_pauses_every_request_to_its_bucket_for_its_retry_after() {
+        let now = Instant::now();
+        let mut graph = Bucket::new(0.0, now);
+        let sent = graph.take(None, now).unwrap_or(u64::MAX);
+        assert!(graph.take(None, now).is_ok(), "graph has no tokens to run out of");
+        graph.answered(sent, None, Some(Duration::from_secs(3)), now);
+        assert_eq!(graph.take(None, now + Duration::from_secs(1)), Err(Duration::from_secs(2)));
+        assert!(graph.take(None, now + Duration::from_secs(3)).is_ok());
+    }
+
+    #[test]
+    fn requests_draw_from_their_subscription_and_kind() {
+        let key = |method, url: &str| {
+            let url = azure_core::http::Url::parse(url).unwrap_or_else(|_| unreachable!());
+            BucketKey::of(Endpoint::Arm, &Request::new(url, method))
+        };
+        let read = key(Method::Get, "https://management.azure.com/subscriptions/AB-1/resourceGroups/rg");
+        assert_eq!(read, Some(BucketKey::Arm { subscription: Some("ab-1".into()), kind: Kind::Read }));
+        assert_eq!(read.and_then(|k| k.header()).as_deref(), Some("x-ms-ratelimit-remaining-subscription-reads"));
+        let tenant = key(Method::Put, "https://management.azure.com/providers/Microsoft.Authorization/x");
+        assert_eq!(tenant, Some(BucketKey::Arm { subscription: None, kind: Kind::Write }));
+        assert_eq!(tenant.and_then(|k| k.header()).as_deref(), Some("x-ms-ratelimit-remaining-tenant-writes"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Pacing by ARM's buckets, through the binary: a plan that reads more than ARM's read bucket
+//! holds waits for the refill instead of drawing 429s (emulator `throttle`: 250 reads refilled
+//! at 25 per second per subscription, as ARM).
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use crate::harness::{InProcessEmulator, Scratch};
+use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID, EmulatorOptions};
+
+/// Returns a spec of `n` environments, each a resource group and a registry.
+fn spec(n: usize) -> String {
+    let mut text = String::from(
+        "version: 1
+azure:
+  tenant: ${AZURE_TENANT_ID}
+  subscription: ${AZURE_SUBSCRIPTION_ID}
+defaults:
+  location: francecentral
+environments:
+",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "  env{i}:\n    resourceGroup: {{ name: exai-env{i}-rg }}\n    registry: {{ name: exaienv{i}acr, sku: Standard }}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_plan_reading_more_than_arms_read_bucket_draws_no_429() {
+    let emulator = InProcessEmulator::start_with(EmulatorOptions {
+        faults: vec!["* /subscriptions/** throttle".parse().unwrap()],
+        ..Default::default()
+    });
+    let mut s = Scratch::with_spec(&spec(140));
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let run = s.run_against(&emulator, &["plan"]);
+    run.expect_code(0);
+    let requests = emulator.emulator.requests();
+    let reads = requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/subscriptions/")).count();
+    // More reads than the bucket holds: without pacing, the reads past the 250th draw 429s.
+    assert!(reads > 250, "the plan read only {reads} times: the bucket never ran dry");
+    let throttled: Vec<_> =
+        requests.iter().filter(|r| r.status == 429).map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(
+        throttled.is_empty(),
+        "{} of {reads} reads answered 429, the first: {:?}",
+        throttled.len(),
+        throttled.first()
+    );
+}
