@@ -390,6 +390,22 @@ fn provisioning_in_progress(response: &Response) -> bool {
         .is_some_and(|s| !is_terminal(s))
 }
 
+/// Returns true when ARM's answer to a write is a long-running operation to follow: it names an
+/// operation (`Azure-AsyncOperation` or `Location`), it is a 202 (accepted, not done), or the
+/// resource it holds is not in a terminal `provisioningState`. A 200 or 201 whose body is the
+/// resource in a terminal state (a resource group, a data collection rule, an association, a
+/// role assignment) is done: reading it again would return the same document. Azure's docs
+/// (articles/azure-resource-manager/management/async-operations.md): a 201 or 202 "doesn't
+/// necessarily mean the operation is asynchronous. An asynchronous operation also returns a
+/// value for `provisioningState` that indicates the operation hasn't finished", and its status
+/// is at `Azure-AsyncOperation`, else `Location`. A 201 without a body is read once, for the
+/// document dependants need.
+fn long_running(method: Method, response: &Response) -> bool {
+    let names_operation = response.async_operation.is_some() || response.location.is_some();
+    let without_resource = response.status == 201 && response.body.is_none() && method != Method::Delete;
+    names_operation || response.status == 202 || without_resource || provisioning_in_progress(response)
+}
+
 /// 404 codes that mean "this object does not exist" (as opposed to "you asked the wrong
 /// thing"): a missing subscription or an unknown resource type is an error, not an absence.
 const ABSENT_CODES: &[&str] = &[
@@ -611,9 +627,7 @@ impl AzureClient {
             // or DELETE, 200 with the answer for an action. No operation to follow.
             return Ok(Accepted::Done(response.body));
         }
-        let still_running = provisioning_in_progress(&response);
-        let long_running = matches!(response.status, 201 | 202) || still_running;
-        if !long_running {
+        if !long_running(request.method, &response) {
             return Ok(Accepted::Done(if request.method == Method::Delete { None } else { response.body }));
         }
         Ok(Accepted::Running(Operation { resource_url: self.url(request), accepted: response }))

@@ -175,3 +175,24 @@ async fn a_write_started_and_not_followed_can_be_waited_for_by_its_resource() {
     assert_eq!(azure.wait_until_settled(&missing).await.unwrap(), None, "gone is settled");
     emulator.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_synchronous_create_is_done_with_its_answer_and_read_no_more() {
+    let emulator = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let azure = client(&emulator, DEV_TENANT_ID, DEV_CLIENT_SECRET);
+    let put = group(Method::Put, "rg", Some(json!({"location": "francecentral"})));
+    let before = emulator.requests().len();
+    let exai_azure::Accepted::Done(Some(document)) = azure.start(&put).await.unwrap() else {
+        panic!("a resource group's PUT answers 201 with the group: nothing to follow");
+    };
+    assert_eq!(document["properties"]["provisioningState"], "Succeeded");
+    let sent: Vec<String> = emulator
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.path.contains("/resourcegroups/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(sent, [format!("PUT /subscriptions/{DEV_SUBSCRIPTION_ID}/resourcegroups/rg")]);
+    emulator.shutdown().await.unwrap();
+}

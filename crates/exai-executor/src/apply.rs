@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 /// How to apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// At most this many resources are changed at once.
+    /// At most this many requests are in flight at once. A resource waiting for Azure (an
+    /// operation being followed, a replication delay, a value exai makes meanwhile) holds none,
+    /// so independent resources start while others are waited on.
     pub parallelism: usize,
     /// Allow deletes and replacements (a replacement deletes first).
     pub allow_delete: bool,
@@ -576,9 +578,38 @@ struct Context<'a, S> {
     results: &'a Results,
     options: &'a ApplyOptions,
     started: Instant,
+    /// The `parallelism` slots every change shares: one is held while a request of this change
+    /// is in flight (or about to be sent), none while it waits.
+    slots: &'a tokio::sync::Semaphore,
+    /// The slot this change holds, if any.
+    slot: Mutex<Option<tokio::sync::SemaphorePermit<'a>>>,
 }
 
 impl<S: Sender> Context<'_, S> {
+    /// Takes a slot unless this change holds one already; waits for one to be free. The
+    /// semaphore is fair: changes get slots in the order they asked.
+    async fn hold(&self) {
+        if self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some() {
+            return;
+        }
+        // The semaphore is never closed; were it, the change would go on without a slot.
+        let permit = self.slots.acquire().await.ok();
+        *self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = permit;
+    }
+
+    /// Gives the slot back while the change waits for something other than a request of its own.
+    fn release(&self) {
+        self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    }
+
+    /// Waits for `future` without a slot, then takes one again for what follows.
+    async fn waiting<T>(&self, future: impl Future<Output = T>) -> T {
+        self.release();
+        let result = future.await;
+        self.hold().await;
+        result
+    }
+
     fn fail(&self, address: &Address, error: String, hint: Option<String>) -> Outcome {
         (self.on_event)(ApplyEvent::Failed { address: address.clone(), error: error.clone(), hint });
         Outcome::Failed { error }
@@ -635,7 +666,7 @@ impl<S: Sender> Context<'_, S> {
             // only by it.
             let named = planned.body.as_ref().map(exai_model::placeholder_addresses).unwrap_or_default();
             for input in options.inputs.iter().filter(|i| named.iter().any(|n| n == i.name())) {
-                match input.value().await {
+                match self.waiting(input.value()).await {
                     Ok(value) => {
                         if let Ok(mut results) = self.results.lock() {
                             results.insert(input.name().to_owned(), value);
@@ -710,6 +741,7 @@ impl<S: Sender> Context<'_, S> {
             }
             let mut attempt = 0;
             let mut last = loop {
+                self.hold().await;
                 // The round trip is never abandoned, even when interrupted: once sent, Azure may
                 // act on it, and only its answer says what it did.
                 let started = self.tracked(address, action, sender.start(&request), false).await;
@@ -720,7 +752,8 @@ impl<S: Sender> Context<'_, S> {
                         if options.interrupt.is_triggered() {
                             return Err(Outcome::Interrupted { operation: Some(status) });
                         }
-                        match self.tracked(address, action, sender.follow(&request, operation), true).await {
+                        let follow = self.tracked(address, action, sender.follow(&request, operation), true);
+                        match self.waiting(follow).await {
                             Some(result) => result,
                             None => return Err(Outcome::Interrupted { operation: Some(status) }),
                         }
@@ -748,7 +781,7 @@ impl<S: Sender> Context<'_, S> {
                     Err(e) if not_replicated_yet(&e) && attempt < retry.retries => {
                         attempt += 1;
                         let pause = tokio::time::sleep(retry.base * attempt);
-                        if self.tracked(address, action, pause, true).await.is_none() {
+                        if self.waiting(self.tracked(address, action, pause, true)).await.is_none() {
                             return Err(Outcome::Interrupted { operation: None });
                         }
                     }
@@ -799,7 +832,8 @@ impl<S: Sender> Context<'_, S> {
         if self.options.interrupt.is_triggered() {
             return Err(Outcome::NotStarted);
         }
-        let settled = match self.tracked(address, Action::Wait, self.sender.wait_until_settled(read), true).await {
+        let settle = self.tracked(address, Action::Wait, self.sender.wait_until_settled(read), true);
+        let settled = match self.waiting(settle).await {
             None => return Err(Outcome::Interrupted { operation: Some(url) }),
             Some(Err(e)) => return Err(self.fail(address, e.to_string(), e.hint())),
             Some(Ok(settled)) => settled,
@@ -860,6 +894,12 @@ impl<S: Sender> Context<'_, S> {
 }
 
 async fn apply_one<S: Sender>(change: &Change, context: &Context<'_, S>) -> Outcome {
+    // A change starts once it has a slot, unless the apply is interrupted while it waits.
+    tokio::select! {
+        biased;
+        () = context.options.interrupt.triggered() => return Outcome::NotStarted,
+        () = context.hold() => {}
+    }
     (context.on_event)(ApplyEvent::Started { address: change.address.clone(), action: change.action });
     let done = if change.action == Action::Wait {
         context.wait_then_converge(change).await
@@ -879,8 +919,9 @@ async fn apply_one<S: Sender>(change: &Change, context: &Context<'_, S>) -> Outc
     }
 }
 
-/// Applies `plan` through `sender`: each resource once everything it depends on succeeded, at
-/// most `options.parallelism` at a time. Call [`refuse_unsafe`] first.
+/// Applies `plan` through `sender`: each resource once everything it depends on succeeded, with
+/// at most `options.parallelism` requests in flight at a time (a resource whose operation Azure
+/// carries on holds no slot while it is followed). Call [`refuse_unsafe`] first.
 pub async fn apply<S: Sender>(
     plan: &Plan,
     sender: &S,
@@ -897,6 +938,7 @@ pub async fn apply<S: Sender>(
             pending.push(change);
         }
     }
+    let slots = tokio::sync::Semaphore::new(options.parallelism.max(1));
     let mut running: BTreeSet<Address> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     loop {
@@ -906,7 +948,7 @@ pub async fn apply<S: Sender>(
                 outcomes.insert(change.address.clone(), Outcome::NotStarted);
             }
         }
-        // Skip what depends on a failure; start what is ready, up to the parallelism.
+        // Skip what depends on a failure; start what is ready (it waits for a slot to send).
         let mut i = 0;
         while i < pending.len() {
             let change = pending[i];
@@ -925,11 +967,18 @@ pub async fn apply<S: Sender>(
                     && !running.contains(d)
                     && !pending.iter().any(|p| &p.address == d)
             });
-            if ready && running.len() < options.parallelism.max(1) {
+            if ready {
                 running.insert(change.address.clone());
                 pending.remove(i);
-                let context =
-                    Context { sender, on_event, results: &results, options: &options, started: Instant::now() };
+                let context = Context {
+                    sender,
+                    on_event,
+                    results: &results,
+                    options: &options,
+                    started: Instant::now(),
+                    slots: &slots,
+                    slot: Mutex::new(None),
+                };
                 in_flight.push(async move { (change.address.clone(), apply_one(change, &context).await) });
                 continue;
             }

@@ -417,3 +417,27 @@ async fn a_create_refused_as_a_duplicate_adopts_what_exists_only_if_it_is_what_w
         }
     );
 }
+
+#[tokio::test]
+async fn an_operation_being_followed_holds_no_slot() {
+    // Three independent long-running creates, two slots: each slot is free again once its
+    // create is accepted, so all three are followed at once before any ends.
+    let sender = ["PUT /a", "PUT /b", "PUT /c"]
+        .into_iter()
+        .fold(FakeAzure::default().holding_operations(), |s, line| s.answering(line, Answer::Running));
+    let p = Plan::new(["a", "b", "c"].into_iter().map(|n| change(n, Action::Create, &[])).collect());
+    let settling = &sender.settling;
+    let release = async {
+        settling.until_held(3).await;
+        settling.let_through(3);
+    };
+    let options = ApplyOptions { parallelism: 2, ..Default::default() };
+    let (report, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(apply(&p, &sender, options, &|_| {}), release)
+    })
+    .await
+    .expect("all three operations are followed at once with two slots");
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(settling.most_at_once(), 3);
+    assert_eq!(sender.sent(), ["PUT /a", "PUT /b", "PUT /c"]);
+}

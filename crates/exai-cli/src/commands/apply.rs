@@ -153,7 +153,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     allow_delete: bool,
 
-    /// How many resources to change at once.
+    /// How many requests to have in flight at once (a resource whose long-running operation is
+    /// being followed holds none).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
 }

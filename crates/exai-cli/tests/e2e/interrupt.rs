@@ -49,11 +49,13 @@ fn filters() -> Filters {
     Filters::default().pattern(r"(?m)^.*: still .*\n", "")
 }
 
-/// Applies the spec one resource at a time and interrupts it while the registry's create is in
-/// flight; returns the run.
+/// Applies the spec one request at a time and interrupts it while the registry's create is in
+/// flight; returns the run. The registry's operation holds no slot while it is followed, so the
+/// workspace's create is sent meanwhile: the interrupt comes once both are in flight.
 fn interrupted_while_creating_the_registry(s: &Scratch, emulator: &InProcessEmulator) -> Run {
     let apply = s.spawn_against(emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
-    apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
+    // The workspace starts once the registry's create is accepted (its slot is free again).
+    apply.wait_for_stdout("perso.monitoring: creating…", Duration::from_secs(60));
     apply.signal("INT");
     let run = apply.finish(Duration::from_secs(5));
     run.expect_code(130);
@@ -84,7 +86,7 @@ fn ctrl_c_mid_apply_reports_what_is_in_flight_and_the_next_apply_converges() {
     assert_eq!(registry["in_progress"], json!({"operation": "creating", "provisioning_state": "Creating"}));
     assert_eq!(
         document["summary"],
-        json!({"add": 1, "change": 0, "replace": 0, "destroy": 0, "unchanged": 1, "wait": 1})
+        json!({"add": 0, "change": 0, "replace": 0, "destroy": 0, "unchanged": 1, "wait": 2})
     );
 
     // One at a time, so the lines come in plan order: the wait, then the create.
@@ -130,7 +132,7 @@ fn sigterm_mid_apply_is_an_interrupt_too() {
     let emulator = emulator();
     let s = scratch();
     let apply = s.spawn_against(&emulator, &["apply", "-f", "exai.yaml", "--auto-approve", "--parallelism", "1"]);
-    apply.wait_for_stdout("perso.registry: creating…", Duration::from_secs(60));
+    apply.wait_for_stdout("perso.monitoring: creating…", Duration::from_secs(60));
     apply.signal("TERM");
     assert_run!("terminated_apply", filters(), apply.finish(Duration::from_secs(5)));
 }

@@ -7,6 +7,7 @@ mod harness;
 mod apply_cluster;
 mod apply_deployer;
 mod apply_registry_monitoring;
+mod apply_requests;
 mod bad_input;
 mod corpus;
 mod emulator_process;
