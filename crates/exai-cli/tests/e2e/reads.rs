@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 /// A scratch copy of the example, with the development tenant and subscription.
 fn recipe() -> Scratch {
     let mut s = Scratch::with_spec(&example_spec());
-    s.env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
+    s.env("AZURE_TENANT_ID", exai_emulator::DEV_TENANT_ID)
+        .env("AZURE_SUBSCRIPTION_ID", exai_emulator::DEV_SUBSCRIPTION_ID);
     s
 }
 
