@@ -1,7 +1,8 @@
 //! How a plan schedules its reads: by data, not by the order of the writes. Against the whole
 //! recipe with every object existing, every read whose path the spec gives goes out without
 //! waiting for a resource group's answer; only what needs an answer waits for that answer (the
-//! ownership scan of a group for the group), and nothing is read twice.
+//! ownership scan of a group for the group), and nothing is read twice. The ARM and the Graph
+//! token are fetched at once.
 
 use crate::harness::{InProcessEmulator, Scratch, example_spec};
 use serde_json::json;
@@ -66,4 +67,28 @@ fn reads_whose_path_the_spec_gives_do_not_wait_for_the_resource_groups() {
     assert_eq!(late.iter().filter(|r| is_group(r)).count(), 2, "{shown:#?}");
     assert_eq!(late.iter().filter(|r| is_scan(r)).count(), 2, "{shown:#?}");
     assert!(reads[..first_group].iter().all(|r| !is_scan(r)), "a scan waits for its group: {shown:#?}");
+}
+
+#[test]
+fn the_arm_and_the_graph_token_are_fetched_at_once() {
+    // Each token takes 3 s to come: fetched one after the other, the plan would take over 6 s.
+    let emulator = InProcessEmulator::start_with(exai_emulator::EmulatorOptions {
+        faults: vec!["POST /*/oauth2/v2.0/token latency=3s".parse().expect("a fault rule")],
+        ..Default::default()
+    });
+    let s = recipe();
+    // The harness builds the binary on first use: not part of what is measured.
+    crate::harness::exai_bin();
+    let started = std::time::Instant::now();
+    s.run_against(&emulator, &["plan", "-f", "exai.yaml"]).expect_code(0);
+    let took = started.elapsed();
+    let tokens: Vec<_> = emulator
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == exai_emulator::RequestKind::Token)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(tokens, [200, 200], "one token per audience, each fetched once");
+    assert!(took < std::time::Duration::from_secs(6), "took {took:?}: the tokens were fetched one after the other");
 }
