@@ -7,7 +7,7 @@ use crate::AzureError;
 use crate::credential::{CredentialChoice, CredentialKind};
 use crate::network::{
     BoundedTransport, Endpoint, FailFastCredential, NetworkFailure, NetworkOptions, RequestFailure, ResendPolicy,
-    not_json_words, request_failure, status_words,
+    TokenFailure, not_json_words, request_failure, status_words,
 };
 use crate::pacing::PacingPolicy;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -445,11 +445,14 @@ impl AzureClient {
             }
         }
         let http = http_client(config.extra_ca_pem.as_deref(), &config.network)?;
-        let credential: Arc<dyn TokenCredential> =
-            Arc::new(FailFastCredential::new(build_credential(&config, &http)?, &config.network));
+        // One credential per audience, so the ARM and the Graph token are fetched at once.
+        let failure = TokenFailure::default();
+        let credential = || -> Result<Arc<dyn TokenCredential>, AzureError> {
+            Ok(Arc::new(FailFastCredential::new(build_credential(&config, &http)?, &config.network, failure.clone())))
+        };
         Ok(Self {
-            arm: pipeline(&http, credential.clone(), Endpoint::Arm, &config.network),
-            graph: pipeline(&http, credential, Endpoint::Graph, &config.network),
+            arm: pipeline(&http, credential()?, Endpoint::Arm, &config.network),
+            graph: pipeline(&http, credential()?, Endpoint::Graph, &config.network),
             endpoints: config.endpoints,
             operation_timeout: config.operation_timeout,
             credential: config.credential.describe(),

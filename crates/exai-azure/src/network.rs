@@ -620,16 +620,32 @@ impl ResendPolicy {
 /// endpoint already found unreachable (five reads: five times the wait). A network failure is
 /// answered again at once for [`NetworkOptions::retry_timeout`]; Entra's own refusals are not
 /// remembered (they are fast, and each says something).
+///
+/// A client has one per audience (ARM, Microsoft Graph), each with its own credential and so its
+/// own token cache (`azure_identity`'s holds its lock while it fetches): the ARM and the Graph
+/// token are fetched at once, not one after the other. They share what they remember
+/// ([`TokenFailure`]).
 #[derive(Debug)]
 pub(crate) struct FailFastCredential {
     inner: Arc<dyn TokenCredential>,
     remember_for: Duration,
-    last_failure: tokio::sync::Mutex<Option<(Instant, RequestFailure)>>,
+    /// One token request of this credential at a time: the others then find it cached, or
+    /// the failure remembered.
+    turn: tokio::sync::Mutex<()>,
+    last_failure: TokenFailure,
 }
 
+/// The last network failure of the token endpoint, shared by the credentials of one client.
+pub(crate) type TokenFailure = Arc<std::sync::Mutex<Option<(Instant, RequestFailure)>>>;
+
 impl FailFastCredential {
-    pub(crate) fn new(inner: Arc<dyn TokenCredential>, options: &NetworkOptions) -> Self {
-        Self { inner, remember_for: options.retry_timeout, last_failure: tokio::sync::Mutex::new(None) }
+    pub(crate) fn new(inner: Arc<dyn TokenCredential>, options: &NetworkOptions, last_failure: TokenFailure) -> Self {
+        Self { inner, remember_for: options.retry_timeout, turn: tokio::sync::Mutex::new(()), last_failure }
+    }
+
+    fn remembered(&self) -> Option<RequestFailure> {
+        let last = self.last_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.as_ref().filter(|(when, _)| when.elapsed() < self.remember_for).map(|(_, failure)| failure.clone())
     }
 }
 
@@ -640,17 +656,16 @@ impl TokenCredential for FailFastCredential {
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        let mut last_failure = self.last_failure.lock().await;
-        if let Some((when, failure)) = last_failure.as_ref()
-            && when.elapsed() < self.remember_for
-        {
-            return Err(Error::new(ErrorKind::Credential, failure.clone()));
+        let _turn = self.turn.lock().await;
+        if let Some(failure) = self.remembered() {
+            return Err(Error::new(ErrorKind::Credential, failure));
         }
         let result = self.inner.get_token(scopes, options).await;
         if let Err(error) = &result
             && let Some(failure) = request_failure(error)
         {
-            *last_failure = Some((Instant::now(), failure.clone()));
+            let mut last = self.last_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *last = Some((Instant::now(), failure.clone()));
         }
         result
     }

@@ -4,9 +4,9 @@ use exai_model::{
     Address, ApiRequest, DesiredResource, DesiredState, Known, LiveResource, LiveState, Observation, ResourceId,
     Service,
 };
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 /// A declared resource could not be read, or what Azure answered cannot be trusted.
 #[derive(Debug, thiserror::Error)]
@@ -104,76 +104,9 @@ fn present(
     Ok(Observation::Present(LiveResource { id, document }))
 }
 
-/// The identity of a read: reads of one wave that are the same request are sent once.
+/// The identity of a read: reads that are the same request are sent once.
 fn read_key(request: &ApiRequest) -> (Service, String) {
     (request.service, request.path_and_query())
-}
-
-/// Sends `requests` (at most `parallelism` at a time) and returns their answers in order.
-async fn read_all(
-    client: &AzureClient,
-    requests: &[ApiRequest],
-    parallelism: usize,
-) -> Vec<Result<Option<Value>, AzureError>> {
-    stream::iter(requests).map(|request| client.read(request)).buffered(parallelism.max(1)).collect().await
-}
-
-/// Sends the preflight request ([`exai_model::Kind::preflight_request`]) of every resource of
-/// `wave` found absent, and refuses the first one whose answer says it cannot be created.
-///
-/// A check Azure refuses to answer the caller (403: a registry's name check needs
-/// `Microsoft.ContainerRegistry/checkNameAvailability/read` at the subscription, which a role
-/// at a resource group does not grant) does not stop the plan: it is returned, with why, and
-/// the plan says the create is checked only by apply.
-async fn preflight(
-    client: &AzureClient,
-    wave: &[&DesiredResource],
-    observations: &[(Address, Observation)],
-    parallelism: usize,
-) -> Result<Vec<(Address, String)>, ObserveError> {
-    let mut unchecked = Vec::new();
-    let checks: Vec<(&DesiredResource, ApiRequest)> = wave
-        .iter()
-        .zip(observations)
-        .filter(|(_, (_, observation))| matches!(observation, Observation::Absent))
-        .filter_map(|(resource, _)| resource.spec.as_kind().preflight_request().map(|request| (*resource, request)))
-        .collect();
-    let requests: Vec<ApiRequest> = checks.iter().map(|(_, request)| request.clone()).collect();
-    let answers = read_all(client, &requests, parallelism).await;
-    for ((resource, request), answer) in checks.into_iter().zip(answers) {
-        let address = &resource.address;
-        let answer = match answer {
-            Err(AzureError::Api { status: 403, code, method, url, .. }) => {
-                unchecked.push((
-                    address.clone(),
-                    format!(
-                        "its preflight check ({method} {url}) was refused ({code}): the caller may not make it, so whether Azure accepts the create is known only when apply sends it"
-                    ),
-                ));
-                continue;
-            }
-            answer => answer,
-        };
-        let answer =
-            answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
-        let Some(answer) = answer else {
-            return Err(ObserveError::Read {
-                address: address.clone(),
-                source: Box::new(AzureError::InvalidResponse {
-                    url: client.url(&request),
-                    message: "the check answered that it does not exist".to_owned(),
-                }),
-            });
-        };
-        if let Some(refusal) = resource.spec.as_kind().preflight_refusal(&answer) {
-            return Err(ObserveError::Refused {
-                address: address.clone(),
-                message: refusal.message,
-                hint: refusal.hint,
-            });
-        }
-    }
-    Ok(unchecked)
 }
 
 /// The scopes whose effective permissions the plan needs: for each declared ARM resource, its
@@ -194,51 +127,133 @@ fn permission_scopes(desired: &DesiredState) -> Vec<ResourceId> {
     scopes
 }
 
-/// Reads the caller's effective permissions at each of `scopes`. Never fails: a scope that
-/// does not exist is [`ScopePermissions::Absent`], and any other failure is recorded as
+/// The answer to the permissions read at one scope: never a failure. A scope that does not
+/// exist is [`ScopePermissions::Absent`], and any other failure is recorded as
 /// [`ScopePermissions::Unknown`] with why, for the plan to say it could not check.
-async fn read_permissions(
-    client: &AzureClient,
-    scopes: &[ResourceId],
-    parallelism: usize,
-) -> Vec<(ResourceId, ScopePermissions)> {
-    let requests: Vec<ApiRequest> = scopes.iter().map(exai_model::permissions::permissions_request).collect();
-    let answers = read_all(client, &requests, parallelism).await;
-    scopes
-        .iter()
-        .zip(answers)
-        .map(|(scope, answer)| {
-            let found = match answer {
-                Ok(Some(answer)) => ScopePermissions::from_answer(&answer),
-                Ok(None) => ScopePermissions::Absent,
-                // Azure's own words; the URL is the scope's, named beside the reason.
-                Err(AzureError::Api { status, code, message, .. }) => {
-                    ScopePermissions::Unknown { reason: format!("{status} {code}: {message}") }
-                }
-                Err(error) => ScopePermissions::Unknown { reason: error.to_string() },
-            };
-            (scope.clone(), found)
-        })
-        .collect()
+fn permissions_found(answer: Result<Option<Value>, AzureError>) -> ScopePermissions {
+    match answer {
+        Ok(Some(answer)) => ScopePermissions::from_answer(&answer),
+        Ok(None) => ScopePermissions::Absent,
+        // Azure's own words; the URL is the scope's, named beside the reason.
+        Err(AzureError::Api { status, code, message, .. }) => {
+            ScopePermissions::Unknown { reason: format!("{status} {code}: {message}") }
+        }
+        Err(error) => ScopePermissions::Unknown { reason: error.to_string() },
+    }
 }
 
-/// Reads every declared resource: at most one read each, at most `parallelism` at a time, in
-/// waves that follow the dependencies, so a read that needs another resource's live value (a
-/// role assignment needs its principal's object id) has it. Identical reads of one wave (the
-/// federated credentials of one application) are sent once.
+/// Judges the answer to the preflight check of `resource` (found absent): `Ok(Some(why))` when
+/// the check could not be made (Azure refused it to the caller, 403: a registry's name check
+/// needs `Microsoft.ContainerRegistry/checkNameAvailability/read` at the subscription, which a
+/// role at a resource group does not grant), `Ok(None)` when the create may go ahead, an error
+/// when it cannot or the check failed.
+fn judge_preflight(
+    client: &AzureClient,
+    resource: &DesiredResource,
+    request: &ApiRequest,
+    answer: Result<Option<Value>, AzureError>,
+) -> Result<Option<String>, ObserveError> {
+    let address = &resource.address;
+    let answer = match answer {
+        Err(AzureError::Api { status: 403, code, method, url, .. }) => {
+            return Ok(Some(format!(
+                "its preflight check ({method} {url}) was refused ({code}): the caller may not make it, so whether Azure accepts the create is known only when apply sends it"
+            )));
+        }
+        answer => answer,
+    };
+    let answer = answer.map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
+    let Some(answer) = answer else {
+        return Err(ObserveError::Read {
+            address: address.clone(),
+            source: Box::new(AzureError::InvalidResponse {
+                url: client.url(request),
+                message: "the check answered that it does not exist".to_owned(),
+            }),
+        });
+    };
+    match resource.spec.as_kind().preflight_refusal(&answer) {
+        Some(refusal) => {
+            Err(ObserveError::Refused { address: address.clone(), message: refusal.message, hint: refusal.hint })
+        }
+        None => Ok(None),
+    }
+}
+
+/// What a request sent during observation answers.
+#[derive(Debug, Clone, Copy)]
+enum Task {
+    /// A distinct resource read, by its index in the table of reads (one read may serve several
+    /// resources: the federated credentials of one application).
+    Read(usize),
+    /// The caller's permissions at a scope, by its index in the scopes.
+    Permissions(usize),
+    /// The ownership scan below a resource found present, by the resource's index.
+    Scan(usize),
+    /// The preflight check of a resource found absent, by the resource's index.
+    Preflight(usize),
+}
+
+/// Where one distinct resource read stands.
+enum ReadState {
+    /// Waiting for a free place among the requests in flight, or in flight.
+    Waiting,
+    /// Answered; an error is taken by the first resource that meets it.
+    Answered(Result<Option<Value>, AzureError>),
+    /// Its error was taken.
+    Failed,
+}
+
+/// The wave each resource was read in when observation followed the dependencies (0: no
+/// declared dependency): the order in which owned objects were found, which the plan lists
+/// them in. A cycle (not produced by the spec) puts what remains in one wave.
+fn waves(resources: &[&DesiredResource], declared: &BTreeSet<&Address>) -> Vec<usize> {
+    let mut wave_of: HashMap<&Address, usize> = HashMap::new();
+    let mut waves = vec![0; resources.len()];
+    let mut pending: Vec<usize> = (0..resources.len()).collect();
+    let mut wave = 0;
+    while !pending.is_empty() {
+        let (mut ready, rest): (Vec<usize>, Vec<usize>) = pending
+            .iter()
+            .partition(|&&i| resources[i].depends_on.iter().all(|d| !declared.contains(d) || wave_of.contains_key(d)));
+        if ready.is_empty() {
+            ready = rest.clone();
+        }
+        for &i in &ready {
+            waves[i] = wave;
+            wave_of.insert(&resources[i].address, wave);
+        }
+        pending.retain(|i| !ready.contains(i));
+        wave += 1;
+    }
+    waves
+}
+
+/// Reads every declared resource: at most one read each, at most `parallelism` requests in
+/// flight, scheduled by data rather than by the write order. Every read whose request is
+/// computable from the spec and from what is already known ([`exai_model::Kind::read_request_with`])
+/// is sent at once, in the first round; a read that needs another resource's live value (a
+/// service principal needs its application's `appId`, a role assignment its principal's object
+/// id, the AcrPull assignment the cluster's kubelet identity) is sent as soon as that value is
+/// known, not after a wave. An answer is interpreted once every declared dependency of its
+/// resource is known, with the same knowledge as when reads followed the dependencies. A
+/// request is never sent twice: identical reads (the federated credentials of one application)
+/// share one answer.
 ///
 /// A resource Azure says does not exist is [`Observation::Absent`]; any other failure is an
-/// error, because a plan made without it would silently omit it. A resource that cannot exist
-/// yet (its parent is absent) or that lives in another's document (a client secret) costs no
-/// read. Objects exai owns that the answers show ([`exai_model::OwnedObject`]) are recorded, and
-/// each existing resource group costs one more read: the list of its resources carrying the
-/// ownership tag, which shows those that left the spec. A resource found absent whose kind has
-/// a preflight check (a registry's name availability) is checked too: a refusal is an error,
-/// so a plan that could not be applied fails before any write.
+/// error, because a plan made without it would silently omit it (when several fail, the first
+/// declared among those answered is reported, and nothing more is sent). A resource that cannot
+/// exist yet (its parent is absent) or that lives in another's document (a client secret) costs
+/// no read. Objects exai owns that the answers show ([`exai_model::OwnedObject`]) are recorded,
+/// and each existing resource group costs one more read, sent as soon as its group is found:
+/// the list of its resources carrying the ownership tag, which shows those that left the spec.
+/// A resource found absent whose kind has a preflight check (a registry's name availability)
+/// is checked too: a refusal is an error, so a plan that could not be applied fails before any
+/// write; a check Azure refuses the caller (403) does not stop the plan: the live state records
+/// why ([`LiveState::insert_unchecked`]) and the plan says the create is checked only by apply.
 ///
-/// The caller's effective permissions are read in the first round too, beside the first
-/// wave's reads (one read per scope, [`permission_scopes`]), into the live state for the
-/// planner's permission check.
+/// The caller's effective permissions are read in the first round too (one read per scope,
+/// [`permission_scopes`]), into the live state for the planner's permission check.
 pub async fn observe(
     desired: &DesiredState,
     client: &AzureClient,
@@ -255,107 +270,230 @@ pub async fn observe_with(
     parallelism: usize,
     permissions: bool,
 ) -> Result<LiveState, ObserveError> {
+    let resources: Vec<&DesiredResource> = desired.resources.iter().collect();
+    let declared: BTreeSet<&Address> = resources.iter().map(|r| &r.address).collect();
+    let waves = waves(&resources, &declared);
+    let scopes = if permissions { permission_scopes(desired) } else { Vec::new() };
     let mut live = LiveState::new();
-    let declared: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
-    let mut pending: Vec<&DesiredResource> = desired.resources.iter().collect();
-    let mut scopes = if permissions { permission_scopes(desired) } else { Vec::new() };
-    let mut permissions = Vec::new();
-    while !pending.is_empty() {
-        // Ready: every declared dependency already read. A cycle (not produced by the spec)
-        // would leave nothing ready: read what remains rather than loop.
-        let (mut wave, rest): (Vec<&DesiredResource>, Vec<&DesiredResource>) =
-            pending.iter().partition(|r| r.depends_on.iter().all(|d| !declared.contains(d) || live.get(d).is_some()));
-        if wave.is_empty() {
-            wave = rest.clone();
+    // What is decided, and what answers already say of resources not decided yet: only for
+    // computing reads early (a read computed from it that turns out different is sent anew).
+    let mut provisional = LiveState::new();
+    // Each distinct read once: its request, where it stands, and its index by identity.
+    let mut reads: Vec<(ApiRequest, ReadState)> = Vec::new();
+    let mut read_index: HashMap<(Service, String), usize> = HashMap::new();
+    // Requests not yet sent, in the order they are to go; reads found later (those that waited
+    // for an answer) go first, for they are on the longest chain.
+    let mut queue: VecDeque<(Task, ApiRequest)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut decided = vec![false; resources.len()];
+    // The requests of the scans and preflight checks, by resource, for naming their URL.
+    let mut followups: HashMap<usize, ApiRequest> = HashMap::new();
+    // Owned objects by (wave, read before scan, resource), the order they were always found in.
+    let mut owned: Vec<((usize, u8, usize), Vec<exai_model::OwnedObject>)> = Vec::new();
+    let mut failure: Option<(usize, ObserveError)> = None;
+    let mut forced = false;
+    let mut first_round = true;
+    let fail = |failure: &mut Option<(usize, ObserveError)>, index: usize, error: ObserveError| {
+        if failure.as_ref().is_none_or(|(first, _)| index < *first) {
+            *failure = Some((index, error));
         }
-        let (observations, owned) = {
-            let known = Known::from(&live);
-            let steps: Vec<Step> = wave.iter().map(|r| step(r, known)).collect::<Result<_, _>>()?;
-            // Each distinct read once, and for each resource the index of its read.
-            let mut requests: Vec<ApiRequest> = Vec::new();
-            let mut index_of: HashMap<(Service, String), usize> = HashMap::new();
-            let reads: Vec<Option<usize>> = steps
-                .iter()
-                .map(|step| match step {
-                    Step::Read(request) => Some(*index_of.entry(read_key(request)).or_insert_with(|| {
-                        requests.push((**request).clone());
-                        requests.len() - 1
-                    })),
-                    Step::Known(_) => None,
-                })
-                .collect();
-            // The first round carries the permission reads: they wait on nothing.
-            let (mut answers, found) = futures::future::join(
-                read_all(client, &requests, parallelism),
-                read_permissions(client, &std::mem::take(&mut scopes), parallelism),
-            )
-            .await;
-            permissions.extend(found);
-            let mut observations = Vec::with_capacity(wave.len());
-            let mut owned = Vec::new();
-            // In declaration order, so the error reported when several reads fail is the first.
-            for ((resource, step), index) in wave.iter().zip(steps).zip(reads) {
-                let observation = match step {
-                    Step::Known(observation) => observation,
-                    Step::Read(request) => {
-                        let index = index.unwrap_or_default();
-                        let answer = match std::mem::replace(&mut answers[index], Ok(None)) {
-                            Ok(answer) => {
-                                // Put it back for the other resources the same read serves.
-                                answers[index] = Ok(answer.clone());
-                                answer
-                            }
-                            Err(source) => {
-                                return Err(ObserveError::Read {
-                                    address: resource.address.clone(),
-                                    source: Box::new(source),
-                                });
-                            }
-                        };
-                        let kind = resource.spec.as_kind();
-                        let document = match answer {
-                            Some(answer) => {
-                                owned.extend(kind.owned_in(&answer, known));
-                                kind.select_live(answer).map_err(|message| ObserveError::Ambiguous {
-                                    address: resource.address.clone(),
-                                    message,
-                                })?
-                            }
-                            None => None,
-                        };
-                        present(resource, document, client.url(&request), known)?
+    };
+    loop {
+        // Decide every resource whose dependencies are known, in declaration order, until
+        // nothing more can be decided; queue the reads they need.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for (index, resource) in resources.iter().enumerate() {
+                if decided[index] {
+                    continue;
+                }
+                let ready =
+                    forced || resource.depends_on.iter().all(|d| !declared.contains(d) || live.get(d).is_some());
+                if !ready {
+                    // Not decidable yet, but its read may already be computable from what is
+                    // known or already answered: send it now.
+                    let known = Known::from(&provisional);
+                    let kind = resource.spec.as_kind();
+                    if kind.observe_from(known).is_some() || provisional.get(&resource.address).is_some() {
+                        continue;
+                    }
+                    let Some(request) = kind.read_request_with(known) else { continue };
+                    let read = enqueue_read(&mut reads, &mut read_index, &mut queue, request, first_round);
+                    // Answered already: what it says is what reads waiting on it need (the
+                    // cluster's kubelet identity for its AcrPull lookup), though it is decided
+                    // only once its dependencies are.
+                    if let ReadState::Answered(Ok(answer)) = &reads[read].1
+                        && let Ok((observation, _)) = interpret(client, resource, &reads[read].0, answer.clone(), known)
+                    {
+                        provisional.insert(resource.address.clone(), observation);
+                        progressed = true;
+                    }
+                    continue;
+                }
+                let known = Known::from(&live);
+                let step = match step(resource, known) {
+                    Ok(step) => step,
+                    Err(error) => {
+                        decided[index] = true;
+                        fail(&mut failure, index, error);
+                        continue;
                     }
                 };
-                observations.push((resource.address.clone(), observation));
+                let (observation, found) = match step {
+                    Step::Known(observation) => (observation, Vec::new()),
+                    Step::Read(request) => {
+                        let read = enqueue_read(&mut reads, &mut read_index, &mut queue, *request, first_round);
+                        let answer = match &mut reads[read].1 {
+                            ReadState::Waiting => continue,
+                            ReadState::Failed => {
+                                // Its error is already reported for an earlier resource.
+                                decided[index] = true;
+                                continue;
+                            }
+                            ReadState::Answered(Ok(answer)) => answer.clone(),
+                            ReadState::Answered(Err(_)) => {
+                                decided[index] = true;
+                                if let ReadState::Answered(Err(source)) =
+                                    std::mem::replace(&mut reads[read].1, ReadState::Failed)
+                                {
+                                    let address = resource.address.clone();
+                                    fail(&mut failure, index, ObserveError::Read { address, source: Box::new(source) });
+                                }
+                                continue;
+                            }
+                        };
+                        match interpret(client, resource, &reads[read].0, answer, known) {
+                            Ok(interpreted) => interpreted,
+                            Err(error) => {
+                                decided[index] = true;
+                                fail(&mut failure, index, error);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                decided[index] = true;
+                progressed = true;
+                if !found.is_empty() {
+                    owned.push(((waves[index], 0, index), found));
+                }
+                // What exists may hold owned objects that left the spec: scan it. What does not
+                // exist yet may be refused: check it.
+                let kind = resource.spec.as_kind();
+                let followup = match &observation {
+                    Observation::Present(_) => kind.scan_request().map(|scan| (Task::Scan(index), scan)),
+                    Observation::Absent => kind.preflight_request().map(|check| (Task::Preflight(index), check)),
+                };
+                if let Some((task, request)) = followup {
+                    followups.insert(index, request.clone());
+                    queue.push_back((task, request));
+                }
+                provisional.insert(resource.address.clone(), observation.clone());
+                live.insert(resource.address.clone(), observation);
             }
-            for (address, why) in preflight(client, &wave, &observations, parallelism).await? {
-                live.insert_unchecked(address, why);
+        }
+        if first_round {
+            first_round = false;
+            // The permission reads wait on nothing: they go in the first round, after the
+            // resources' reads.
+            for (index, scope) in scopes.iter().enumerate() {
+                queue.push_back((Task::Permissions(index), exai_model::permissions::permissions_request(scope)));
             }
-            // What exists may hold owned objects that left the spec: scan it.
-            let (scanned, scans): (Vec<&Address>, Vec<ApiRequest>) = wave
-                .iter()
-                .zip(&observations)
-                .filter(|(_, (_, o))| matches!(o, Observation::Present(_)))
-                .filter_map(|(r, _)| r.spec.as_kind().scan_request().map(|scan| (&r.address, scan)))
-                .unzip();
-            for (address, answer) in scanned.into_iter().zip(read_all(client, &scans, parallelism).await) {
-                let answer = answer
-                    .map_err(|source| ObserveError::Read { address: address.clone(), source: Box::new(source) })?;
-                owned.extend(answer.iter().flat_map(exai_model::owned_in_scan));
+        }
+        // After a failure nothing more is sent: what is in flight is awaited, so the error
+        // reported is the first declared among those answered.
+        while failure.is_none() && in_flight.len() < parallelism.max(1) {
+            let Some((task, request)) = queue.pop_front() else { break };
+            in_flight.push(async move {
+                let answer = client.read(&request).await;
+                (task, answer)
+            });
+        }
+        let Some((task, answer)) = in_flight.next().await else {
+            if failure.is_some() || decided.iter().all(|d| *d) || forced {
+                break;
             }
-            (observations, owned)
+            // Nothing in flight and nothing decidable: a cycle (not produced by the spec).
+            // Decide what remains with what is known rather than wait forever.
+            forced = true;
+            continue;
         };
-        for (scope, found) in permissions.drain(..) {
-            live.insert_permissions(&scope, found);
+        match task {
+            Task::Read(read) => reads[read].1 = ReadState::Answered(answer),
+            Task::Permissions(index) => live.insert_permissions(&scopes[index], permissions_found(answer)),
+            Task::Scan(index) => match answer {
+                Ok(answer) => {
+                    owned.push(((waves[index], 1, index), answer.iter().flat_map(exai_model::owned_in_scan).collect()))
+                }
+                Err(source) => {
+                    let address = resources[index].address.clone();
+                    fail(&mut failure, index, ObserveError::Read { address, source: Box::new(source) });
+                }
+            },
+            Task::Preflight(index) => {
+                let resource = resources[index];
+                let Some(request) = followups.get(&index) else { continue };
+                match judge_preflight(client, resource, request, answer) {
+                    Ok(Some(why)) => live.insert_unchecked(resource.address.clone(), why),
+                    Ok(None) => {}
+                    Err(error) => fail(&mut failure, index, error),
+                }
+            }
         }
-        let read: BTreeSet<Address> = observations.iter().map(|(a, _)| a.clone()).collect();
-        for (address, observation) in observations {
-            live.insert(address, observation);
-        }
-        for object in owned {
-            live.insert_owned(object);
-        }
-        pending.retain(|r| !read.contains(&r.address));
+    }
+    if let Some((_, error)) = failure {
+        return Err(error);
+    }
+    owned.sort_by_key(|(order, _)| *order);
+    for object in owned.into_iter().flat_map(|(_, found)| found) {
+        live.insert_owned(object);
     }
     Ok(live)
+}
+
+/// Queues `request` unless the same read is already queued, in flight or answered; returns its
+/// index in `reads`.
+fn enqueue_read(
+    reads: &mut Vec<(ApiRequest, ReadState)>,
+    read_index: &mut HashMap<(Service, String), usize>,
+    queue: &mut VecDeque<(Task, ApiRequest)>,
+    request: ApiRequest,
+    first_round: bool,
+) -> usize {
+    let key = read_key(&request);
+    if let Some(index) = read_index.get(&key) {
+        return *index;
+    }
+    let index = reads.len();
+    read_index.insert(key, index);
+    if first_round {
+        queue.push_back((Task::Read(index), request.clone()));
+    } else {
+        queue.push_front((Task::Read(index), request.clone()));
+    }
+    reads.push((request, ReadState::Waiting));
+    index
+}
+
+/// Returns the observation of `resource` in the answer to its read, and the other objects exai
+/// owns that the answer shows.
+fn interpret(
+    client: &AzureClient,
+    resource: &DesiredResource,
+    request: &ApiRequest,
+    answer: Option<Value>,
+    known: Known<'_>,
+) -> Result<(Observation, Vec<exai_model::OwnedObject>), ObserveError> {
+    let kind = resource.spec.as_kind();
+    let mut owned = Vec::new();
+    let document = match answer {
+        Some(answer) => {
+            owned.extend(kind.owned_in(&answer, known));
+            kind.select_live(answer)
+                .map_err(|message| ObserveError::Ambiguous { address: resource.address.clone(), message })?
+        }
+        None => None,
+    };
+    Ok((present(resource, document, client.url(request), known)?, owned))
 }

@@ -19,6 +19,7 @@ mod permissions;
 mod python_sdk;
 mod rbac;
 mod readme;
+mod reads;
 mod recipe;
 mod resilience;
 mod saved_plan;
