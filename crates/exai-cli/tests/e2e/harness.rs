@@ -306,6 +306,16 @@ impl InProcessEmulator {
         .expect("a client of the emulator")
     }
 
+    /// The ARM writes the emulator received after its `before`-th request (`METHOD path`),
+    /// each with the status it answered.
+    pub fn arm_writes_since(&self, before: usize) -> Vec<(String, u16)> {
+        let requests = self.emulator.requests().into_iter().skip(before);
+        requests
+            .filter(|r| r.is_write() && r.kind == exai_emulator::RequestKind::Arm)
+            .map(|r| (format!("{} {}", r.method, r.path), r.status))
+            .collect()
+    }
+
     /// Sends `POST /_emulator/{route}` with the JSON `body` (the emulator's test-only routes:
     /// `principals`, `github/runs`, `faults`, ...); returns the answer's status and JSON body.
     pub fn admin_post(&self, route: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {

@@ -89,18 +89,6 @@ impl Principal {
     }
 }
 
-/// The ARM writes the emulator received after the `before`-th request, with their status.
-fn arm_writes(emulator: &InProcessEmulator, before: usize) -> Vec<(String, u16)> {
-    emulator
-        .emulator
-        .requests()
-        .into_iter()
-        .skip(before)
-        .filter(|r| r.is_write() && r.kind == exai_emulator::RequestKind::Arm)
-        .map(|r| (format!("{} {}", r.method, r.path), r.status))
-        .collect()
-}
-
 #[test]
 fn a_reader_s_apply_is_refused_before_any_write_naming_each_action() {
     let emulator = InProcessEmulator::start();
@@ -109,7 +97,7 @@ fn a_reader_s_apply_is_refused_before_any_write_naming_each_action() {
     let before = emulator.emulator.requests().len();
     let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
     assert_run!(reader.filters(&s, "reader", &[&run]), run);
-    assert_eq!(arm_writes(&emulator, before), Vec::<(String, u16)>::new(), "nothing was sent to be refused");
+    assert_eq!(emulator.arm_writes_since(before), Vec::<(String, u16)>::new(), "nothing was sent to be refused");
 }
 
 #[test]
@@ -125,7 +113,7 @@ fn when_permissions_cannot_be_read_azure_refuses_a_reader_s_write_and_exai_names
     let before = emulator.emulator.requests().len();
     let run = s.run_against(&emulator, &["apply", "--auto-approve"]);
     assert_run!(reader.filters(&s, "reader", &[&run]), run);
-    let writes = arm_writes(&emulator, before);
+    let writes = emulator.arm_writes_since(before);
     assert!(!writes.is_empty(), "exai tried to write");
     assert!(writes.iter().all(|(_, status)| *status == 403), "{writes:#?}");
 }
@@ -167,7 +155,7 @@ fn the_seed_s_contributor_deployer_cannot_make_its_role_assignments_until_an_own
     // ... and its apply refuses before any write.
     let apply = ci.run_against(&emulator, &["apply", "--auto-approve"]);
     assert_run!("contributor_apply_refused", deployer.filters(&ci, "deployer", &[&apply]), apply);
-    assert_eq!(arm_writes(&emulator, before), Vec::<(String, u16)>::new());
+    assert_eq!(emulator.arm_writes_since(before), Vec::<(String, u16)>::new());
 
     // An Owner (the emulator's development application) bootstraps the environment.
     let mut admin = Scratch::with_spec(&seed_spec());

@@ -95,15 +95,6 @@ impl World {
     }
 }
 
-/// The ARM writes the emulator received after its `before`-th request, with their status.
-fn arm_writes_since(w: &World, before: usize) -> Vec<(String, u16)> {
-    let requests = w.emulator.emulator.requests().into_iter().skip(before);
-    requests
-        .filter(|r| r.is_write() && r.kind == exai_emulator::RequestKind::Arm)
-        .map(|r| (format!("{} {}", r.method, r.path), r.status))
-        .collect()
-}
-
 /// Returns the value of `NAME=value` among the lines apply printed for GitHub Actions.
 fn printed_variable(stdout: &str, name: &str) -> String {
     let prefix = format!("{name}=");
@@ -338,7 +329,7 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     let apply = |ci: &Scratch| ci.run_against(&w.emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]);
     let before = w.emulator.emulator.requests().len();
     assert_run!("planner_apply_refused", filters.clone().scratch(&ci), apply(&ci));
-    assert_eq!(arm_writes_since(&w, before), Vec::<(String, u16)>::new());
+    assert_eq!(w.emulator.arm_writes_since(before), Vec::<(String, u16)>::new());
     // ... and when exai cannot tell beforehand (its permission reads are refused), Azure refuses
     // the write made with the planner's token.
     let (status, _) = w.emulator.admin_post(
@@ -347,7 +338,7 @@ fn a_pull_request_plans_as_the_read_only_planner_and_sees_no_change() {
     );
     assert_eq!(status, 200);
     assert_run!("planner_write_refused_by_azure", filters.clone().scratch(&ci), apply(&ci));
-    let writes = arm_writes_since(&w, before);
+    let writes = w.emulator.arm_writes_since(before);
     assert!(!writes.is_empty() && writes.iter().all(|(_, status)| *status == 403), "{writes:#?}");
     // The deployer's credentials do not answer to pull requests: only the planner's do.
     let as_deployer = w.github_job(pull_request, WITH_PLANNER, &deployer);
