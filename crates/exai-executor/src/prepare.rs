@@ -407,6 +407,7 @@ mod tests {
             }],
             ssh,
             monitoring_workspace: None,
+            app_routing: false,
             tags: Tags::new(),
             ssh_public_key: None,
         };

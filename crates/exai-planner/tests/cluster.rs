@@ -43,6 +43,7 @@ fn recipe() -> Cluster {
         }],
         ssh: SshKeySource::Generate,
         monitoring_workspace: None,
+        app_routing: false,
         tags,
         ssh_public_key: Some(KEY.into()),
     }

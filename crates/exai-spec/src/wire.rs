@@ -303,6 +303,10 @@ pub struct ClusterSection {
     /// `monitoring:`.
     #[serde(default)]
     pub monitoring: Option<Spanned<bool>>,
+    /// The ingress controller the cluster runs: `{ appRouting: true }` is AKS's application
+    /// routing add-on (a managed NGINX, ingress class `webapprouting.kubernetes.azure.com`).
+    #[serde(default)]
+    pub ingress: Option<Mapping<IngressSection>>,
     /// The SSH key of the nodes' admin user: `{ publicKeyFile: ~/.ssh/id_rsa.pub }` or
     /// `{ generate: true }`.
     pub ssh: Mapping<SshSection>,
@@ -316,6 +320,17 @@ pub struct ClusterSection {
     /// Never delete or replace this resource.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,
+}
+
+/// `cluster.ingress:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressSection {
+    /// `true`: AKS's application routing add-on (`ingressProfile.webAppRouting.enabled`), the
+    /// managed NGINX ingress controller serving the class `webapprouting.kubernetes.azure.com`.
+    /// Default `false`.
+    #[serde(default)]
+    pub app_routing: Option<Spanned<bool>>,
 }
 
 /// `cluster.nodePools[]`.

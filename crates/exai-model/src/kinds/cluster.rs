@@ -209,6 +209,10 @@ pub struct Cluster {
     pub ssh: SshKeySource,
     /// The Log Analytics workspace of the monitoring add-on, when monitoring is on.
     pub monitoring_workspace: Option<ResourceId>,
+    /// AKS's application routing add-on (`ingressProfile.webAppRouting.enabled`): the managed
+    /// NGINX ingress controller, class [`Cluster::APP_ROUTING_CLASS`].
+    #[serde(default)]
+    pub app_routing: bool,
     /// The managed tags.
     pub tags: Tags,
     /// The OpenSSH public key line (`ssh-rsa AAAA...`) resolved from [`Cluster::ssh`], only for a
@@ -267,6 +271,10 @@ fn pool_name(pool: &Map<String, Value>) -> Option<&str> {
 }
 
 impl Cluster {
+    /// The ingress class the application routing add-on serves (learn.microsoft.com, "Managed
+    /// NGINX ingress with the application routing add-on").
+    pub const APP_ROUTING_CLASS: &'static str = "webapprouting.kubernetes.azure.com";
+
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.ContainerService/managedClusters";
     /// The api-version exai speaks for clusters (latest stable, docs/azure-facts.md §0).
@@ -830,6 +838,7 @@ mod tests {
                 "Microsoft.OperationalInsights/workspaces",
                 "exai-perso-logs",
             )),
+            app_routing: false,
             tags,
             ssh_public_key: Some("ssh-rsa AAAAB3NzaC1yc2E test".into()),
         }
