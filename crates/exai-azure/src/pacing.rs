@@ -10,10 +10,13 @@
 //!
 //! [`PacingPolicy`] keeps a copy of each bucket exai draws from: it starts full (ARM's documented
 //! size), takes a token for each request it lets through, refills at ARM's rate, and is lowered
-//! to what each answer's header says is left (less the requests sent after that one and still
-//! unanswered, which the header cannot have counted yet). A request that would find the bucket
-//! empty waits for the refill instead of drawing a 429, so reads can go as wide as the
-//! connection allows: the bucket, not a fixed count, bounds them. A 429 all the same (another
+//! to what each answer's header says is left (less the requests the header cannot have counted:
+//! those sent after that one, and the earlier ones still unanswered). A header that says more
+//! remain than the documented bucket holds (a subscription with a larger budget, or an endpoint
+//! that counts the old hourly way, 12,000 reads) raises the bucket to it: the header is ARM's
+//! word, the documented size only the guess made before the first answer. A request that would find the bucket empty waits for the
+//! refill instead of drawing a 429, so reads go as wide as the connection allows while the
+//! header says there is room, and are paced at the refill rate once it says there is not. A 429 all the same (another
 //! client drawing from the same bucket) pauses every request to that bucket for its
 //! `Retry-After`, not only the one answered.
 //!
@@ -124,8 +127,10 @@ impl BucketKey {
 /// exai's copy of one bucket.
 #[derive(Debug)]
 struct Bucket {
-    /// Tokens left, as far as exai knows (never more than the bucket holds).
+    /// Tokens left, as far as exai knows (never more than `capacity`).
     tokens: f64,
+    /// How many tokens the bucket holds: ARM's documented size, or more if a header said so.
+    capacity: f64,
     /// When `tokens` was last refilled.
     updated: Instant,
     /// Nothing is sent before this (a 429's `Retry-After`).
@@ -138,7 +143,7 @@ struct Bucket {
 
 impl Bucket {
     fn new(capacity: f64, now: Instant) -> Self {
-        Self { tokens: capacity, updated: now, paused_until: None, in_flight: BTreeSet::new(), next: 0 }
+        Self { tokens: capacity, capacity, updated: now, paused_until: None, in_flight: BTreeSet::new(), next: 0 }
     }
 
     /// Takes a token for a request (returning its sequence number), or says how long to wait.
@@ -146,9 +151,9 @@ impl Bucket {
         if let Some(until) = self.paused_until.filter(|until| *until > now) {
             return Err(until - now);
         }
-        if let Some((capacity, rate)) = limits {
+        if let Some((_, rate)) = limits {
             let refilled = now.saturating_duration_since(self.updated).as_secs_f64() * rate;
-            self.tokens = (self.tokens + refilled).min(capacity);
+            self.tokens = (self.tokens + refilled).min(self.capacity);
             self.updated = now;
             if self.tokens < 1.0 {
                 return Err(Duration::from_secs_f64((1.0 - self.tokens) / rate));
@@ -166,9 +171,22 @@ impl Bucket {
     fn answered(&mut self, sequence: u64, remaining: Option<u64>, pause: Option<Duration>, now: Instant) {
         self.in_flight.remove(&sequence);
         if let Some(remaining) = remaining {
-            // Requests sent after this one may not have reached ARM when it counted.
-            let later = self.in_flight.range(sequence + 1..).count();
-            self.tokens = self.tokens.min(remaining as f64 - later as f64);
+            // What ARM had not counted when it answered: every request sent after this one
+            // (answered since or not: an answer can overtake another), and the earlier ones
+            // still unanswered (they may reach ARM after this one did).
+            let later = self.next.saturating_sub(sequence + 1);
+            let earlier = self.in_flight.range(..sequence).count() as u64;
+            let left = remaining as f64 - (later + earlier) as f64;
+            if remaining as f64 > self.capacity {
+                // A budget larger than the documented bucket: ARM's word replaces the guess.
+                self.capacity = remaining as f64;
+                self.tokens = left;
+                self.updated = now;
+            } else {
+                // Within the bucket, answers overtake one another: an older answer's higher
+                // count never undoes a newer one's lower count.
+                self.tokens = self.tokens.min(left);
+            }
         }
         if let Some(pause) = pause {
             self.tokens = self.tokens.min(0.0);
@@ -266,7 +284,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_remaining_header_lowers_the_bucket_less_the_later_requests_in_flight() {
+    async fn the_remaining_header_sets_the_bucket_less_the_later_requests_in_flight() {
         let now = Instant::now();
         let mut bucket = Bucket::new(250.0, now);
         let first = bucket.take(ARM_READ, now).unwrap_or(u64::MAX);
@@ -280,11 +298,19 @@ mod tests {
             assert!(bucket.take(ARM_READ, now).is_ok());
         }
         assert_eq!(bucket.take(ARM_READ, now), Err(Duration::from_millis(40)));
-        // A header that says more than exai's copy (ARM's old hourly counter) raises nothing.
+        // A header that says more than exai's copy (a larger budget, or ARM's old hourly
+        // counter) raises it: past the documented 250, reads go on without waiting.
         let mut full = Bucket::new(250.0, now);
         let read = full.take(ARM_READ, now).unwrap_or(u64::MAX);
+        let _after = full.take(ARM_READ, now);
         full.answered(read, Some(11_999), None, now);
-        assert_eq!(full.tokens, 249.0);
+        assert_eq!(full.tokens, 11_998.0);
+        for _ in 0..1_000 {
+            assert!(full.take(ARM_READ, now).is_ok());
+        }
+        // and the refill never goes past what ARM said the bucket holds.
+        assert!(full.take(ARM_READ, now + Duration::from_secs(3_600)).is_ok());
+        assert_eq!(full.tokens, 11_998.0);
     }
 
     #[tokio::test(start_paused = true)]

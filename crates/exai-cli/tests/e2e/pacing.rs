@@ -50,3 +50,25 @@ fn a_plan_reading_more_than_arms_read_bucket_draws_no_429() {
         throttled.first()
     );
 }
+
+/// Where ARM's header says more reads remain than its documented bucket (here the emulator's
+/// unthrottled counter, 12,000), exai trusts the header and does not wait: the plan takes far
+/// less than the refill of the reads past the 250th would (at 25 per second).
+#[test]
+fn a_plan_goes_as_wide_as_the_remaining_header_allows() {
+    let emulator = InProcessEmulator::start();
+    let mut s = Scratch::with_spec(&spec(200));
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let started = std::time::Instant::now();
+    let run = s.run_against(&emulator, &["plan"]);
+    let elapsed = started.elapsed();
+    run.expect_code(0);
+    let requests = emulator.emulator.requests();
+    let reads = requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/subscriptions/")).count();
+    assert!(reads > 400, "the plan read only {reads} times");
+    let paced = std::time::Duration::from_secs_f64((reads - 250) as f64 / 25.0);
+    assert!(
+        elapsed < paced / 2,
+        "{reads} reads took {elapsed:?}: paced at ARM's documented refill they would take {paced:?}, so the header's 12,000 was not trusted"
+    );
+}
