@@ -21,11 +21,16 @@
 //!   federated credentials under the application's object id, and the AcrPull assignment by the
 //!   cluster's kubelet object id. The longest chain (application → service principal → role
 //!   assignment) is 3 reads, so the bound is (1 + 3) × 50 ms at every N. "requests" counts what
-//!   the emulator logged for one plan; "429s" is one more plan of the same spec under ARM's token
-//!   buckets (`* /subscriptions/** throttle`, 250 reads burst, 25/s), counted from the log.
+//!   the emulator logged for one plan.
+//! - **throttled plan**: the same plan under ARM's token buckets (`* /subscriptions/** throttle`:
+//!   250 reads burst, then 25 per second, with the remaining-reads header), whose bound is the
+//!   larger of the latency bound and the time the bucket needs for the plan's ARM reads
+//!   ((reads − 250) / 25 s); "429s" counted from the log.
 //! - **python**: the same reads (every GET of the plan's request log, Graph's and ARM's) sent by
 //!   `tests/python/read_bench.py` on 10 threads with Azure's SDK for Python, from the virtualenv
-//!   `target/python-sdk-venv` the Python SDK test builds; skipped (and said so) without it.
+//!   `target/python-sdk-venv` the Python SDK test builds; skipped (and said so) without it. It is
+//!   run unthrottled and throttled, each against a full bucket (the SDK's retry policy honours
+//!   429's `Retry-After`).
 //! - **apply**: a fresh emulator whose long-running operations take 3 s (`operation_delay`), no
 //!   latency; N = 1 and 10 environments created from nothing, default flags. The critical path
 //!   is the longest chain of dependent writes, each long-running one costing 3 s
@@ -253,6 +258,21 @@ fn ms(duration: Duration) -> String {
     format!("{:.0} ms", duration.as_secs_f64() * 1e3)
 }
 
+/// ARM's read bucket for one subscription: (burst, refill per second). Source:
+/// learn.microsoft.com, "Understand how Azure Resource Manager throttles requests".
+const ARM_READ_BUCKET: (f64, f64) = (250.0, 25.0);
+
+/// The time ARM's read bucket needs to let `reads` reads through: nothing for the burst, then
+/// one refill per read past it.
+fn budget_bound(reads: usize) -> Duration {
+    let (burst, rate) = ARM_READ_BUCKET;
+    Duration::from_secs_f64(((reads as f64 - burst) / rate).max(0.0))
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
+}
+
 fn bench_plan(sizes: &[usize]) {
     let reads: Vec<(&'static str, u32, &[&'static str])> =
         READ_DEPENDENCIES.iter().map(|(name, needs)| (*name, 1, *needs)).collect();
@@ -261,18 +281,19 @@ fn bench_plan(sizes: &[usize]) {
     println!("plan: every GET and token request answered after {} ms", LATENCY.as_millis());
     println!("longest chain of dependent round trips: {} ({rounds} × 50 ms = {})", chain.join(" → "), ms(bound));
     if let Err(why) = venv_python() {
-        println!("python column skipped: {why}");
+        println!("python columns skipped: {why}");
     }
-    println!();
-    println!(
-        "{:>4} {:>10} {:>10} {:>7} {:>9} {:>13} {:>11} {:>14}",
-        "N", "plan", "bound", "ratio", "requests", "429s (throttle)", "python", "python / plan"
-    );
+    let latency = ["GET * latency=50ms", "POST /*/oauth2/v2.0/token latency=50ms"];
+    let throttled_faults = [latency[0], latency[1], "* /subscriptions/** throttle"];
+    let mut rows = Vec::new();
     for &n in sizes {
         let emulator = InProcessEmulator::start();
         let scratch = scratch(n);
         timed(&scratch, &emulator, &["apply", "-f", "exai.yaml", "--auto-approve"]);
-        add_faults(&emulator, &["GET * latency=50ms", "POST /*/oauth2/v2.0/token latency=50ms"]);
+
+        // Unthrottled: the emulator's remaining-reads header says 12,000 (ARM's old hourly
+        // counter), so nothing but latency bounds the plan.
+        add_faults(&emulator, &latency);
         let samples = if n <= 10 { 3 } else { 1 };
         let before = emulator.emulator.requests().len();
         let plan = median(
@@ -282,29 +303,81 @@ fn bench_plan(sizes: &[usize]) {
         );
         let log = emulator.emulator.requests();
         let one_plan: Vec<_> = log[before..].iter().take((log.len() - before) / samples).cloned().collect();
+        let arm_reads =
+            one_plan.iter().filter(|request| request.kind == RequestKind::Arm && request.method == "GET").count();
         let python = python_reads(&emulator, &one_plan);
+
+        // Throttled: ARM's read bucket (250, then 25 per second) on every /subscriptions route,
+        // with its remaining-reads header; a fresh bucket for each client (the faults are
+        // cleared and added again, which starts full buckets).
         clear_faults(&emulator);
-        add_faults(
-            &emulator,
-            &["GET * latency=50ms", "POST /*/oauth2/v2.0/token latency=50ms", "* /subscriptions/** throttle"],
-        );
+        add_faults(&emulator, &throttled_faults);
         let before = emulator.emulator.requests().len();
-        timed(&scratch, &emulator, &["plan", "-f", "exai.yaml"]);
-        let throttled = emulator.emulator.requests()[before..].iter().filter(|request| request.status == 429).count();
-        let python_result = python;
-        let (python, versus) = match &python_result {
-            Ok(python) => (ms(*python), format!("{:.2}×", python.as_secs_f64() / plan.as_secs_f64())),
+        let throttled_plan = timed(&scratch, &emulator, &["plan", "-f", "exai.yaml", "--detailed-exitcode"]);
+        let throttled_429s =
+            emulator.emulator.requests()[before..].iter().filter(|request| request.status == 429).count();
+        clear_faults(&emulator);
+        add_faults(&emulator, &throttled_faults);
+        let before = emulator.emulator.requests().len();
+        let throttled_python = python_reads(&emulator, &one_plan);
+        let python_429s = emulator.emulator.requests()[before..].iter().filter(|request| request.status == 429).count();
+        rows.push((
+            n,
+            plan,
+            one_plan.len(),
+            arm_reads,
+            python,
+            throttled_plan,
+            throttled_429s,
+            throttled_python,
+            python_429s,
+        ));
+    }
+
+    println!();
+    println!("unthrottled (latency only):");
+    println!(
+        "{:>4} {:>10} {:>10} {:>7} {:>9} {:>11} {:>14}",
+        "N", "plan", "bound", "ratio", "requests", "python", "python / plan"
+    );
+    for (n, plan, requests, _, python, ..) in &rows {
+        let (python, versus) = match python {
+            Ok(python) => (ms(*python), ratio(*python, *plan)),
             Err(_) => ("skipped".to_owned(), "-".to_owned()),
         };
         println!(
-            "{n:>4} {:>10} {:>10} {:>6.1}× {:>9} {throttled:>15} {python:>11} {versus:>14}",
-            ms(plan),
+            "{n:>4} {:>10} {:>10} {:>7} {requests:>9} {python:>11} {versus:>14}",
+            ms(*plan),
             ms(bound),
-            plan.as_secs_f64() / bound.as_secs_f64(),
-            one_plan.len(),
+            ratio(*plan, bound)
         );
-        if let (Err(why), Ok(_)) = (&python_result, venv_python()) {
-            println!("      python failed: {why}");
+    }
+    println!();
+    println!(
+        "throttled (ARM's read bucket, 250 then 25/s; bound = the larger of the latency bound and (ARM reads − 250) / 25 s):"
+    );
+    println!(
+        "{:>4} {:>9} {:>10} {:>10} {:>7} {:>6} {:>11} {:>12} {:>14}",
+        "N", "ARM reads", "plan", "bound", "ratio", "429s", "python", "python 429s", "python / plan"
+    );
+    for (n, _, _, arm_reads, _, throttled_plan, throttled_429s, throttled_python, python_429s) in &rows {
+        let bound = bound.max(budget_bound(*arm_reads));
+        let (python, versus, python_429s) = match throttled_python {
+            Ok(python) => (ms(*python), ratio(*python, *throttled_plan), python_429s.to_string()),
+            Err(_) => ("skipped".to_owned(), "-".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{n:>4} {arm_reads:>9} {:>10} {:>10} {:>7} {throttled_429s:>6} {python:>11} {python_429s:>12} {versus:>14}",
+            ms(*throttled_plan),
+            ms(bound),
+            ratio(*throttled_plan, bound),
+        );
+    }
+    for (n, _, _, _, python, _, _, throttled_python, _) in &rows {
+        for (what, result) in [("unthrottled", python), ("throttled", throttled_python)] {
+            if let (Err(why), Ok(_)) = (result, venv_python()) {
+                println!("N = {n}: python ({what}) failed: {why}");
+            }
         }
     }
 }
