@@ -654,7 +654,7 @@ async fn accepts_only_the_supported_api_versions() -> TestResult {
         assert_eq!(harness.arm(Method::GET, &path, None).await?.status, StatusCode::OK, "{version}");
     }
     let preview = format!(
-        "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces?api-version=2015-11-01-preview"
+        "subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces?api-version=2014-10-10"
     );
     harness
         .arm(Method::GET, &preview, None)

@@ -35,8 +35,11 @@ use crate::http::{empty_response, json_response};
 use crate::odata;
 use crate::state::{ResourceRecord, State};
 
-/// The api-versions accepted.
+/// The api-versions accepted for role assignments (and permissions).
 pub(crate) const API_VERSIONS: &[&str] = &["2022-04-01"];
+
+/// The api-versions accepted for role definitions.
+pub(crate) const DEFINITION_API_VERSIONS: &[&str] = &["2022-04-01", "2022-05-01-preview"];
 
 /// The principal types of `RoleAssignmentProperties.principalType`.
 const PRINCIPAL_TYPES: [&str; 4] = ["User", "Group", "ServicePrincipal", "ForeignGroup"];
@@ -135,8 +138,9 @@ pub(crate) fn route(
     scope: &[String],
     tail: &[String],
 ) -> Result<Response, ArmError> {
-    check_api_version(request, API_VERSIONS)?;
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
+    let definitions = tail.first().is_some_and(|kind| is(kind, "roleDefinitions"));
+    check_api_version(request, if definitions { DEFINITION_API_VERSIONS } else { API_VERSIONS })?;
     let scope = resolve_scope(&shared.state(), subscription, scope)?;
     match tail {
         [kind] if is(kind, "roleAssignments") => list_assignments(shared, request, subscription, &scope),

@@ -22,7 +22,7 @@ use crate::state::State;
 
 /// The api-versions accepted: the latest stable, which is also the default of the newest
 /// Python SDK (azure-mgmt-containerregistry 15.0.0).
-pub(crate) const API_VERSIONS: &[&str] = &["2025-11-01"];
+pub(crate) const API_VERSIONS: &[&str] = &["2025-11-01", "2026-09-01-preview"];
 
 /// The ARM resource type.
 const RESOURCE_TYPE: &str = "Microsoft.ContainerRegistry/registries";
