@@ -641,7 +641,7 @@ async fn accepts_only_the_supported_api_versions() -> TestResult {
         .arm(Method::PUT, &old, Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})))
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "NoRegisteredProviderFound");
-    assert!(message.contains("'2025-11-01'"), "{message}");
+    assert!(message.contains("'2025-11-01, 2026-09-01-preview'"), "{message}");
     let message = harness
         .arm(Method::GET, &old, None)
         .await?
