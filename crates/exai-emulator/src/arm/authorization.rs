@@ -25,21 +25,16 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::api_versions;
 use super::provider;
 use super::provider::{key_of, only_members, optional_object, optional_string};
 use super::rbac::{self, RoleDefinition};
-use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 use crate::http::{empty_response, json_response};
 use crate::odata;
 use crate::state::{ResourceRecord, State};
-
-/// The api-versions accepted for role assignments (and permissions).
-pub(crate) const API_VERSIONS: &[&str] = &["2022-04-01"];
-
-/// The api-versions accepted for role definitions.
-pub(crate) const DEFINITION_API_VERSIONS: &[&str] = &["2022-04-01", "2022-05-01-preview"];
 
 /// The principal types of `RoleAssignmentProperties.principalType`.
 const PRINCIPAL_TYPES: [&str; 4] = ["User", "Group", "ServicePrincipal", "ForeignGroup"];
@@ -139,8 +134,15 @@ pub(crate) fn route(
     tail: &[String],
 ) -> Result<Response, ArmError> {
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
-    let definitions = tail.first().is_some_and(|kind| is(kind, "roleDefinitions"));
-    check_api_version(request, if definitions { DEFINITION_API_VERSIONS } else { API_VERSIONS })?;
+    match tail.first() {
+        Some(kind) if is(kind, "roleDefinitions") => {
+            api_versions::check_authorization(request, &api_versions::ROLE_DEFINITIONS, "roleDefinitions")?;
+        }
+        Some(kind) if is(kind, "roleAssignments") => {
+            api_versions::check_authorization(request, &api_versions::ROLE_ASSIGNMENTS, "roleAssignments")?;
+        }
+        _ => {}
+    }
     let scope = resolve_scope(&shared.state(), subscription, scope)?;
     match tail {
         [kind] if is(kind, "roleAssignments") => list_assignments(shared, request, subscription, &scope),
