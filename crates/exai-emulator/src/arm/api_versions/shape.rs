@@ -59,14 +59,15 @@ pub(crate) fn answer(kind: &ResourceType, version: &str, body: Value) -> Value {
 /// `version` shows it.
 pub(crate) fn answer_for(full_type: &str, version: &str, mut body: Value) -> Value {
     let Some(object) = body.as_object_mut() else { return body };
-    if full_type.eq_ignore_ascii_case("Microsoft.ContainerRegistry/registries") && !registry_defines_previews(version) {
-        if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
-            for member in REGISTRY_PREVIEW_MEMBERS {
-                properties.remove(member);
-            }
-            if let Some(policies) = properties.get_mut("policies").and_then(Value::as_object_mut) {
-                policies.remove("softDeletePolicy");
-            }
+    if full_type.eq_ignore_ascii_case("Microsoft.ContainerRegistry/registries")
+        && !registry_defines_previews(version)
+        && let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut)
+    {
+        for member in REGISTRY_PREVIEW_MEMBERS {
+            properties.remove(member);
+        }
+        if let Some(policies) = properties.get_mut("policies").and_then(Value::as_object_mut) {
+            policies.remove("softDeletePolicy");
         }
     }
     if full_type.eq_ignore_ascii_case("Microsoft.OperationalInsights/workspaces") && WORKSPACE_2015.contains(&version) {
