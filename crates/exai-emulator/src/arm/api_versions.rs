@@ -195,10 +195,13 @@ pub(crate) const SUBSCRIPTIONS: Table = table! {
     "2015-11-01" => "specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2015-11-01/subscriptions.json",
 };
 
-/// `Microsoft.ContainerRegistry/registries` (`containerregistry.json`; tags of `Registry/readme.md`, newer versions from `Registry/main.tsp`).
+/// `Microsoft.ContainerRegistry/registries` (`containerregistry.json`; tags of `Registry/readme.md`, newer versions from `Registry/main.tsp` and the `Registry/` folders).
 pub(crate) const REGISTRIES: Table = table! {
     "2026-09-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-09-01-preview/containerregistry.json",
+    "2026-03-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-03-01-preview/containerregistry.json",
+    "2026-01-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-01-01-preview/containerregistry.json",
     "2025-11-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2025-11-01/containerregistry.json",
+    "2025-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2025-06-01-preview/containerregistry.json",
     "2025-05-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2025-05-01-preview/containerregistry.json",
     "2025-04-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2025-04-01/containerregistry.json",
     "2025-03-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2025-03-01-preview/containerregistry.json",
