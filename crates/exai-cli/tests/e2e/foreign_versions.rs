@@ -42,10 +42,7 @@ fn exai(s: &Scratch, emulator: &InProcessEmulator, args: &[&str]) -> Run {
 fn objects_written_in_az_versions_are_adopted_without_replacement() {
     let emulator = InProcessEmulator::start();
     // What `az group create` and `az acr create --sku Standard` send (az 2.91's api-versions).
-    someone(
-        &emulator,
-        ApiRequest::arm(Method::Put, &group(), "2024-11-01", Some(json!({"location": "francecentral"}))),
-    );
+    someone(&emulator, ApiRequest::arm(Method::Put, group(), "2024-11-01", Some(json!({"location": "francecentral"}))));
     let registry = format!("{}/providers/Microsoft.ContainerRegistry/registries/exaiazacr", group());
     let created = someone(
         &emulator,
