@@ -137,6 +137,17 @@ async fn an_unknown_version_is_refused_the_same_way_on_every_method() -> TestRes
         assert_eq!(message, provider_message(location), "{method} {path}");
     }
 
+    // The registry's operation status, polled in a version the namespace does not serve.
+    let status = created.header("azure-asyncoperation").ok_or("no Azure-AsyncOperation")?;
+    let status = status.replace("api-version=2025-11-01", &format!("api-version={UNKNOWN}"));
+    let message = harness.follow(&status).await?.assert_arm_error(StatusCode::BAD_REQUEST, "NoRegisteredProviderFound");
+    assert!(
+        message.starts_with(&format!(
+            "No registered resource provider found for location 'francecentral' and API version '{UNKNOWN}' for type 'locations/operationStatuses'. The supported api-versions are '2016-06-27-preview, "
+        )),
+        "{message}"
+    );
+
     // ARM's own types: 400 InvalidApiVersionParameter, newest first.
     let newest_first = versions(&harness, "resourceGroups, resources, operationresults").await?.join(",");
     let group = format!("subscriptions/{SUB}/resourcegroups/rg?api-version={UNKNOWN}");
