@@ -316,8 +316,16 @@ async fn each_version_answers_with_its_own_shape() -> TestResult {
     properties.sort_unstable();
     assert_eq!(properties, ["customerId", "provisioningState", "retentionInDays", "sku"]);
     assert_eq!(old["properties"]["sku"], json!({"name": "Standalone"}));
+    // A member 2015-11-01-preview does not define is refused in that version, accepted in others.
+    let with_access = json!({"location": "francecentral", "properties": {"publicNetworkAccessForQuery": "Disabled"}});
+    let refused = harness
+        .arm(Method::PUT, &format!("{workspace}?api-version=2015-11-01-preview"), Some(with_access.clone()))
+        .await?;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let accepted = harness.arm(Method::PUT, &format!("{workspace}?api-version=2025-07-01"), Some(with_access)).await?;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
     let new = harness.arm(Method::GET, &format!("{workspace}?api-version=2026-03-01"), None).await?.json();
-    assert_eq!(new["properties"]["publicNetworkAccessForIngestion"], "Enabled");
+    assert_eq!(new["properties"]["publicNetworkAccessForQuery"], "Disabled");
     assert!(new["systemData"].is_object(), "{new}");
     Ok(())
 }
