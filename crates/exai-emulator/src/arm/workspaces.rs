@@ -1,5 +1,7 @@
 //! `Microsoft.OperationalInsights/workspaces`, api-versions 2026-03-01 (latest stable, readme
-//! tag `package-2026-03-01`) and 2025-07-01 (the default of azure-mgmt-loganalytics 14.0.0).
+//! tag `package-2026-03-01`) and 2025-07-01 (the default of azure-mgmt-loganalytics 14.0.0),
+//! served in every api-version of `api_versions::WORKSPACES`; 2015-11-01-preview (what the az
+//! CLI's generic client sends) with that version's members only (`api_versions::shape`).
 //!
 //! Shapes follow the official examples `WorkspacesCreate.json` and `WorkspacesGet.json`,
 //! including their `id`, which ARM answers lower-cased
