@@ -439,6 +439,15 @@ mod tests {
              Sources are paths in the repository `Azure/azure-rest-api-specs`. How unknown versions are refused\n\
              and which shapes differ by version: docs/emulator.md, \"API versions\".\n",
         );
+        let total: usize = ALL.iter().map(|(_, table)| table.versions.len()).sum();
+        text.push_str(&format!(
+            "\n{total} versions in all.\n\n| resource type | versions | newest | oldest |\n|---|---|---|---|\n"
+        ));
+        for (name, table) in ALL {
+            let newest = table.versions.first().copied().unwrap_or_default();
+            let oldest = table.versions.last().copied().unwrap_or_default();
+            text.push_str(&format!("| {name} | {} | `{newest}` | `{oldest}` |\n", table.versions.len()));
+        }
         for (name, table) in ALL {
             text.push_str(&format!(
                 "\n## {name}\n\n{} versions.\n\n| api-version | source |\n|---|---|\n",
