@@ -1,4 +1,5 @@
-//! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01.
+//! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01's shape, served in every
+//! api-version of `api_versions::RESOURCES`.
 //!
 //! `PUT|GET|HEAD|PATCH|DELETE /subscriptions/{id}/resourcegroups/{name}` and
 //! `GET /subscriptions/{id}/resourcegroups` (optionally filtered by tag). Shapes follow the
@@ -20,7 +21,7 @@ use crate::http::{empty_response, json_response};
 use crate::state::{OperationKind, OperationRecord, OperationStatus, ProvisioningState, ResourceGroupRecord};
 
 /// The api-versions the resource-group routes support.
-pub(crate) const API_VERSIONS: &[&str] = &["2025-04-01"];
+pub(crate) const API_VERSIONS: &[&str] = super::api_versions::RESOURCES.versions;
 
 /// The ARM resource type.
 const RESOURCE_TYPE: &str = "Microsoft.Resources/resourceGroups";
