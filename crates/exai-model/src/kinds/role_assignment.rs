@@ -75,6 +75,10 @@ pub struct RoleAssignment {
     pub name: String,
     /// Its ownership mark (role assignments have no tags: it goes in the `description`).
     pub mark: Mark,
+    /// Where the principal's assignments are listed to find this one, when not at its own
+    /// scope ([`RoleAssignment::listed_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_scope: Option<ResourceId>,
 }
 
 impl RoleAssignment {
@@ -92,7 +96,23 @@ impl RoleAssignment {
             mark.address
         );
         let name = uuid::Uuid::new_v5(&NAMESPACE, seed.as_bytes()).to_string();
-        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, mark }
+        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, mark, list_scope: None }
+    }
+
+    /// Returns the assignment, found by listing its principal's assignments at `scope` (a scope
+    /// at or above its own) instead of at its own scope.
+    ///
+    /// ARM's list at a scope with `$filter=principalId eq '{id}'` answers the principal's
+    /// assignments "at, above or below the scope" (Role Assignments - List For Scope,
+    /// api-version 2022-04-01), so a list at the resource group shows every assignment exai
+    /// made for the principal in the group: the assignments of one principal listed at one
+    /// scope share one read, and one that left the spec (the deployer's AcrPush once
+    /// `deploy.registry` is removed) is in that answer, to be deleted
+    /// ([`crate::Kind::owned_in`]), even when no other assignment of the principal lies at or
+    /// above its scope.
+    pub fn listed_at(mut self, scope: ResourceId) -> Self {
+        self.list_scope = Some(scope);
+        self
     }
 
     /// Returns the assignment's id.
@@ -162,13 +182,15 @@ impl crate::Kind for RoleAssignment {
         Some(ApiRequest::arm(Method::Get, RoleAssignment::id(self).as_str(), API_VERSION, None))
     }
 
-    /// Reads the principal's assignments at the scope rather than the assignment by name: the
+    /// Reads the principal's assignments at the scope (or at its list scope,
+    /// [`RoleAssignment::listed_at`]) rather than the assignment by name: the
     /// same principal, role and scope may already be assigned under another name (by `az aks
     /// create --attach-acr`, or by hand), and Azure refuses a second one (409
     /// `RoleAssignmentExists`). Found that way, an existing assignment is a no-op, not a fight.
     fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
         let principal = self.principal_id(known)?;
-        let list = format!("{}/providers/Microsoft.Authorization/roleAssignments", self.scope);
+        let list_scope = self.list_scope.as_ref().unwrap_or(&self.scope);
+        let list = format!("{list_scope}/providers/Microsoft.Authorization/roleAssignments");
         Some(
             ApiRequest::arm(Method::Get, list, API_VERSION, None)
                 .with_query("$filter", &format!("principalId eq '{principal}'")),
