@@ -34,9 +34,6 @@ enum Format {
 impl From<OutputError> for CliError {
     fn from(e: OutputError) -> Self {
         let mut details = Vec::new();
-        if let OutputError::Missing { missing, .. } = &e {
-            details.extend(missing.iter().map(|address| format!("missing: `{address}`")));
-        }
         if let Some(id) = e.request_id() {
             details.push(format!("Azure request id: {id}"));
         }
