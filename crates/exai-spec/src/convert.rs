@@ -959,10 +959,16 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
             ))
             .at(span)
             .label("cannot write Microsoft.Authorization/roleAssignments")
-            .hint(format!(
-                "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
-                env.name
-            )),
+            .hint(match deployer.role_definition {
+                Some(_) => format!(
+                    "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
+                    env.name
+                ),
+                None => format!(
+                    "run `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; with no `role`, the deployer pushes images and reaches the cluster, but applies nothing",
+                    env.name
+                ),
+            }),
         });
     }
 }

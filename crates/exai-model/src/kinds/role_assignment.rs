@@ -434,6 +434,28 @@ mod tests {
         assert_eq!(assignment.unknown_values(nothing).len(), 1);
     }
 
+    /// An assignment listed at a wider scope reads its principal's assignments there, and still
+    /// picks only the one of its own role at its own scope; the create is unchanged.
+    #[test]
+    fn an_assignment_listed_at_the_group_is_read_there_and_picked_by_its_own_scope() {
+        use crate::Kind;
+        let (assignment, live) = acr_pull();
+        let group = ResourceId::parse("/subscriptions/s/resourceGroups/rg").unwrap();
+        let listed = assignment.clone().listed_at(group);
+        let known = crate::Known::from(&live);
+        let read = listed.read_request_with(known).unwrap();
+        assert_eq!(read.path, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments");
+        assert_eq!(read.query, [("$filter".to_owned(), "principalId eq 'aaaa-kubelet'".to_owned())]);
+        assert_eq!(listed.name, assignment.name, "the name does not depend on where it is listed");
+        let answer = serde_json::json!({"value": [
+            // The same role for the principal on another object of the group: not this one.
+            {"id": "x1", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d", "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/other", "principalId": "aaaa-kubelet"}},
+            {"id": "x2", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d", "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr", "principalId": "aaaa-kubelet"}}
+        ]});
+        assert_eq!(listed.select_live(answer).unwrap().unwrap()["id"], "x2");
+        assert_eq!(listed.create_requests(known), assignment.create_requests(known));
+    }
+
     #[test]
     fn built_in_roles_are_found_by_name_in_any_case_and_by_guid() {
         assert_eq!(built_in_role("contributor"), Some(("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")));
