@@ -143,7 +143,9 @@ pub fn output_environment<'s>(spec: &'s Spec, only: Option<&str>) -> Result<&'s 
     let selected = spec.select(only).map_err(OutputError::UnknownEnvironment)?;
     match selected.as_slice() {
         [one] => Ok(one),
-        _ => Err(OutputError::EnvironmentNeeded { declared: spec.environments.iter().map(|e| e.name.clone()).collect() }),
+        _ => {
+            Err(OutputError::EnvironmentNeeded { declared: spec.environments.iter().map(|e| e.name.clone()).collect() })
+        }
     }
 }
 
@@ -205,11 +207,13 @@ pub fn outputs_from(
     if !missing.is_empty() {
         return Err(OutputError::Missing { environment: env.clone(), missing });
     }
-    let text = |document: &Value, address: Address, pointer: &str, key: &'static str| {
-        match document.pointer(pointer).and_then(Value::as_str).filter(|v| !v.is_empty()) {
-            Some(value) => Ok((key, value.to_owned())),
-            None => Err(OutputError::NoValue { address, pointer: pointer.to_owned(), key }),
-        }
+    let text = |document: &Value, address: Address, pointer: &str, key: &'static str| match document
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+    {
+        Some(value) => Ok((key, value.to_owned())),
+        None => Err(OutputError::NoValue { address, pointer: pointer.to_owned(), key }),
     };
     let mut values = Vec::new();
     if let Some(document) = subscription_document {
@@ -238,4 +242,107 @@ pub fn outputs_from(
     }
     values.sort_by_key(|(key, _)| OUTPUT_KEYS.iter().position(|k| k == key));
     Ok(DeployOutputs { environment: env.clone(), values })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+    use super::*;
+    use exai_model::{LiveResource, ResourceId};
+    use serde_json::json;
+
+    const SUB: &str = "ee000000-0000-4000-8000-000000000002";
+
+    fn spec(sections: &str) -> Spec {
+        let text = format!(
+            "version: 1\nazure: {{ tenant: contoso.onmicrosoft.com, subscription: {SUB} }}\ndefaults: {{ location: francecentral }}\nenvironments:\n  dev:\n    resourceGroup: {{ name: dev-rg }}\n{sections}"
+        );
+        exai_spec::parse("exai.yaml", &text, &|_| None).unwrap()
+    }
+
+    fn present(live: &mut LiveState, address: &str, id: &str, document: Value) {
+        let id = ResourceId::parse(id).unwrap();
+        live.insert(Address::parse(address).unwrap(), Observation::Present(LiveResource { id, document }));
+    }
+
+    fn read_set(spec: &Spec) -> DesiredState {
+        let desired = spec.desired_state(Some("dev")).unwrap();
+        let wanted: Vec<Address> = READ.iter().map(|p| Address::new("dev", p)).collect();
+        DesiredState {
+            tenant: desired.tenant,
+            resources: desired.resources.into_iter().filter(|r| wanted.contains(&r.address)).collect(),
+        }
+    }
+
+    /// The tenant comes from the subscription as Azure holds it (a GUID), not from the spec
+    /// (here a domain); sections the environment does not declare leave their keys out.
+    #[test]
+    fn keys_of_undeclared_sections_are_left_out_and_the_tenant_is_azure_s() {
+        let spec = spec("    registry: { name: devacr }\n");
+        let desired = read_set(&spec);
+        let group = format!("/subscriptions/{SUB}/resourceGroups/dev-rg");
+        let mut live = LiveState::new();
+        present(&mut live, "dev.resourceGroup", &group, json!({"name": "dev-rg"}));
+        let registry = format!("{group}/providers/Microsoft.ContainerRegistry/registries/devacr");
+        present(
+            &mut live,
+            "dev.registry",
+            &registry,
+            json!({"name": "devacr", "properties": {"loginServer": "devacr.azurecr.io"}}),
+        );
+        let subscription = json!({"subscriptionId": SUB, "tenantId": "ee000000-0000-4000-8000-000000000001"});
+        let outputs = outputs_from(&spec.environments[0], &desired, Some(&subscription), &live).unwrap();
+        assert_eq!(
+            outputs.values,
+            [
+                ("subscription_id", SUB.to_owned()),
+                ("tenant_id", "ee000000-0000-4000-8000-000000000001".to_owned()),
+                ("resource_group", "dev-rg".to_owned()),
+                ("registry_name", "devacr".to_owned()),
+                ("registry_login_server", "devacr.azurecr.io".to_owned()),
+            ]
+        );
+    }
+
+    /// A declared object Azure does not hold is an error naming it; one that lacks a value (a
+    /// cluster being created, no kubelet identity yet) names the value.
+    #[test]
+    fn a_missing_object_or_value_is_an_error_not_an_absent_key() {
+        let spec = spec(
+            "    cluster:\n      name: dev-aks\n      nodePools: [ { name: system, count: 1, vmSize: Standard_B2s } ]\n      ssh: { generate: true }\n",
+        );
+        let desired = read_set(&spec);
+        let group = format!("/subscriptions/{SUB}/resourceGroups/dev-rg");
+        let subscription = json!({"subscriptionId": SUB, "tenantId": "t"});
+        let mut live = LiveState::new();
+        present(&mut live, "dev.resourceGroup", &group, json!({"name": "dev-rg"}));
+        live.insert(Address::new("dev", "cluster"), Observation::Absent);
+        let error = outputs_from(&spec.environments[0], &desired, Some(&subscription), &live).unwrap_err();
+        assert_eq!(error.to_string(), "not in Azure: `dev.cluster`");
+        assert_eq!(error.hint().unwrap(), "run `exai apply --env dev` to create them, then `exai output` again");
+
+        let cluster = format!("{group}/providers/Microsoft.ContainerService/managedClusters/dev-aks");
+        let creating = json!({"id": cluster, "name": "dev-aks", "properties": {"nodeResourceGroup": "MC_dev"}});
+        present(&mut live, "dev.cluster", &cluster, creating);
+        let error = outputs_from(&spec.environments[0], &desired, Some(&subscription), &live).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`dev.cluster` has no `/properties/identityProfile/kubeletidentity/clientId` in Azure's answer (needed for `kubelet_client_id`)"
+        );
+    }
+
+    #[test]
+    fn one_environment_is_read_and_several_need_a_choice() {
+        let one = spec("");
+        assert_eq!(output_environment(&one, None).unwrap().name, "dev");
+        let text = format!(
+            "version: 1\nazure: {{ tenant: t.onmicrosoft.com, subscription: {SUB} }}\ndefaults: {{ location: francecentral }}\nenvironments:\n  a: {{ resourceGroup: {{ name: a-rg }} }}\n  b: {{ resourceGroup: {{ name: b-rg }} }}\n"
+        );
+        let two = exai_spec::parse("exai.yaml", &text, &|_| None).unwrap();
+        let error = output_environment(&two, None).unwrap_err();
+        assert_eq!(error.hint().unwrap(), "pass `--env` with one of: a, b");
+        assert_eq!(output_environment(&two, Some("b")).unwrap().name, "b");
+        assert!(matches!(output_environment(&two, Some("c")), Err(OutputError::UnknownEnvironment(_))));
+    }
 }

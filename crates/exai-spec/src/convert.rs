@@ -7,7 +7,9 @@
 use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
-use crate::spec::{ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin};
+use crate::spec::{
+    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin,
+};
 use crate::wire::{self, ClientSecretSetting, DeployerScope, Spanned, TagMap};
 use crate::yaml::{Document, locate};
 use exai_model::kinds::{
@@ -943,7 +945,9 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
         let what = match (attaches, deployer.role_definition.is_some(), deployer.deploy.is_empty()) {
             (true, true, true) => "the cluster's AcrPull and the deployer's own role assignments",
             (false, true, true) => "the deployer's own role assignment",
-            (true, true, false) => "the cluster's AcrPull and the deployer's own role assignments (its role and its deploy access)",
+            (true, true, false) => {
+                "the cluster's AcrPull and the deployer's own role assignments (its role and its deploy access)"
+            }
             (false, true, false) => "the deployer's own role assignments (its role and its deploy access)",
             (true, false, _) => "the cluster's AcrPull and the deployer's deploy access (its role assignments)",
             (false, false, _) => "the deployer's deploy access (its role assignments)",

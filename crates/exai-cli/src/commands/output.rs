@@ -119,11 +119,7 @@ fn append_github(outputs: &DeployOutputs, path: &Path) -> Result<(), CliError> {
 /// Returns the values as an aligned table, one `key  value` line each.
 fn table(outputs: &DeployOutputs) -> String {
     let width = outputs.values.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
-    outputs
-        .values
-        .iter()
-        .map(|(key, value)| format!("{key:width$}  {}\n", exai_model::escape_shown(value)))
-        .collect()
+    outputs.values.iter().map(|(key, value)| format!("{key:width$}  {}\n", exai_model::escape_shown(value))).collect()
 }
 
 /// Returns the values as a JSON object, in the keys' documented order.

@@ -121,7 +121,8 @@ impl World {
     /// The deployer's application, the one of its display name.
     fn application(&self) -> Value {
         let list = self.read(ApiRequest::graph(Method::Get, "/applications", None));
-        let apps: Vec<&Value> = list["value"].as_array().unwrap().iter().filter(|a| a["displayName"] == DEPLOYER).collect();
+        let apps: Vec<&Value> =
+            list["value"].as_array().unwrap().iter().filter(|a| a["displayName"] == DEPLOYER).collect();
         assert_eq!(apps.len(), 1, "one application named {DEPLOYER}");
         apps[0].clone()
     }
