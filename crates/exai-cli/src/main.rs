@@ -41,6 +41,7 @@ enum Command {
     Schema(commands::schema::SchemaArgs),
     Plan(commands::plan::PlanArgs),
     Apply(commands::apply::ApplyArgs),
+    Output(commands::output::OutputArgs),
     Emulator(commands::emulator::EmulatorArgs),
     Completions(commands::completions::CompletionsArgs),
 }
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
             Command::Schema(args) => commands::schema::run(args),
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,
             Command::Apply(args) => commands::apply::run(args, &cli.target).await,
+            Command::Output(args) => commands::output::run(args, &cli.target).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
             Command::Completions(args) => commands::completions::run(args),
         }

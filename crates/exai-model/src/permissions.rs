@@ -490,6 +490,20 @@ mod tests {
                 "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
                 cluster.clone(),
             ),
+            // The deployer's deploy access (`deploy.cluster: user`): an assignment on the
+            // cluster is authorized at the cluster, as the registry's is at the registry.
+            (
+                Method::Put,
+                format!("{cluster}/providers/Microsoft.Authorization/roleAssignments/5d18"),
+                "Microsoft.Authorization/roleAssignments/write",
+                cluster.clone(),
+            ),
+            (
+                Method::Delete,
+                format!("{cluster}/providers/Microsoft.Authorization/roleAssignments/5d18"),
+                "Microsoft.Authorization/roleAssignments/delete",
+                cluster.clone(),
+            ),
             (
                 Method::Put,
                 format!("{cluster}/agentPools/nodepool1"),

@@ -18,11 +18,13 @@
 //! what `apply` writes come from the same [`Prepared::plan`], so they cannot disagree.
 
 mod outcome;
+mod output;
 mod saved;
 mod session;
 mod spec_file;
 
 pub use outcome::{Outcome, Refusal};
+pub use output::{DeployOutputs, OUTPUT_KEYS, OutputError, output_environment, outputs_from, read_outputs};
 pub use saved::{MAX_SAVED_PLAN_BYTES, SavedPlanError, SavedSelection, read_saved};
 pub use session::{
     ApplyRequest, ApplyRun, Declared, Planned, Prepared, READ_PARALLELISM, SessionError, actionable_warnings,

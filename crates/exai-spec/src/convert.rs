@@ -7,7 +7,9 @@
 use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
-use crate::spec::{ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin};
+use crate::spec::{
+    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin,
+};
 use crate::wire::{self, ClientSecretSetting, DeployerScope, Spanned, TagMap};
 use crate::yaml::{Document, locate};
 use exai_model::kinds::{
@@ -327,7 +329,7 @@ fn environment(
     let registry = section.registry.as_deref().map(|r| registry(cx, &scope, r));
     let monitoring = section.monitoring.as_deref().map(|m| monitoring(cx, &scope, m));
     let cluster = section.cluster.as_deref().map(|c| cluster(cx, &scope, c));
-    let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, d));
+    let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, &scope, d));
     let planner = section.planner.as_deref().map(|p| planner(cx, p, deployer.as_ref()));
 
     if cx.diagnostics.len() > before {
@@ -599,24 +601,24 @@ fn cluster(cx: &mut Context<'_>, scope: &Scope<'_>, c: &wire::ClusterSection) ->
     Some(ClusterDecl { resource, attach_registry, monitoring, protect: flag(&c.protect) })
 }
 
-fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerDecl> {
+fn deployer(cx: &mut Context<'_>, scope: &Scope<'_>, d: &wire::DeployerSection) -> Option<DeployerDecl> {
     let name = cx.checked(&d.name, "deployer display name", rules::display_name);
-    let role = cx.string(&d.role, "role").and_then(|role| {
-        if rules::is_guid(&role) {
-            return Some((built_in_role_name(&role).map(str::to_owned), role.to_ascii_lowercase()));
-        }
-        if let Some((name, guid)) = built_in_role(&role) {
-            return Some((Some(name.to_owned()), guid.to_owned()));
-        }
-        let suggestion = suggest(&role, exai_model::kinds::BUILT_IN_ROLES.iter().map(|(n, _)| *n), 4);
-        let hint = match suggestion {
-            Some(s) => format!("did you mean `{s}`? for another role, give its role definition GUID (`az role definition list --name '<name>' --query [].name`)"),
-            None => "give a built-in role name such as `Contributor` or `AcrPush`, or a role definition GUID (`az role definition list --name '<name>' --query [].name`)".to_owned(),
-        };
-        let diagnostic = Diagnostic::new(format!("unknown role `{role}`")).at(cx.span(&d.role)).label("not a built-in role exai knows, nor a GUID").hint(hint);
+    let deploy = match d.deploy.as_deref() {
+        Some(access) => deploy_access(cx, scope, access),
+        None => Some(DeployAccess::default()),
+    };
+    if d.role.is_none() && d.deploy.is_none() {
+        let env = scope.name;
+        let diagnostic = Diagnostic::new(format!("the deployer of `{env}` has neither `role` nor `deploy`"))
+            .at(cx.span(&d.name))
+            .label("no access at all")
+            .hint("add `deploy: { registry: push, cluster: user }` for what a deploy needs, or `role: <role>` (e.g. `Contributor`) for an identity that applies exai");
         cx.error(diagnostic);
-        None
-    });
+    }
+    let role = match &d.role {
+        Some(role) => role_of(cx, role).map(|(name, guid)| (name, Some(guid))),
+        None => Some((None, None)),
+    };
     let scope = d.scope.as_deref().copied().unwrap_or(DeployerScope::ResourceGroup);
 
     let github = d.github.as_deref().map(|g| github(cx, g));
@@ -671,6 +673,7 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         name: name?,
         role_name,
         role_definition,
+        deploy: deploy?,
         scope,
         github: match github {
             Some(g) => Some(g?),
@@ -680,6 +683,67 @@ fn deployer(cx: &mut Context<'_>, d: &wire::DeployerSection) -> Option<DeployerD
         graph_permissions,
         protect: flag(&d.protect),
     })
+}
+
+/// Resolves `role:` to `(built-in name, GUID)`, recording why it cannot be.
+fn role_of(cx: &mut Context<'_>, written: &Spanned<String>) -> Option<(Option<String>, String)> {
+    let role = cx.string(written, "role")?;
+    if rules::is_guid(&role) {
+        return Some((built_in_role_name(&role).map(str::to_owned), role.to_ascii_lowercase()));
+    }
+    if let Some((name, guid)) = built_in_role(&role) {
+        return Some((Some(name.to_owned()), guid.to_owned()));
+    }
+    let suggestion = suggest(&role, exai_model::kinds::BUILT_IN_ROLES.iter().map(|(n, _)| *n), 4);
+    let hint = match suggestion {
+        Some(s) => format!("did you mean `{s}`? for another role, give its role definition GUID (`az role definition list --name '<name>' --query [].name`)"),
+        None => "give a built-in role name such as `Contributor` or `AcrPush`, or a role definition GUID (`az role definition list --name '<name>' --query [].name`)".to_owned(),
+    };
+    let diagnostic = Diagnostic::new(format!("unknown role `{role}`"))
+        .at(cx.span(written))
+        .label("not a built-in role exai knows, nor a GUID")
+        .hint(hint);
+    cx.error(diagnostic);
+    None
+}
+
+/// Checks `deployer.deploy:`: each access needs the environment's resource it applies to, and
+/// the block must grant something.
+fn deploy_access(cx: &mut Context<'_>, scope: &Scope<'_>, d: &wire::DeployAccessSection) -> Option<DeployAccess> {
+    let env = scope.name;
+    let access = DeployAccess { registry_push: d.registry.is_some(), cluster_user: d.cluster.is_some() };
+    let mut valid = true;
+    if let Some(push) = &d.registry
+        && scope.section.registry.is_none()
+    {
+        let diagnostic =
+            Diagnostic::new(format!("`deploy.registry: push`, but environment `{env}` declares no `registry`"))
+                .at(locate(&cx.text, push.span(), Some("push")))
+                .label("no registry to push to")
+                .hint("add a `registry:` section to the environment, or remove `deploy.registry`");
+        cx.error(diagnostic);
+        valid = false;
+    }
+    if let Some(user) = &d.cluster
+        && scope.section.cluster.is_none()
+    {
+        let diagnostic =
+            Diagnostic::new(format!("`deploy.cluster: user`, but environment `{env}` declares no `cluster`"))
+                .at(locate(&cx.text, user.span(), Some("user")))
+                .label("no cluster to reach")
+                .hint("add a `cluster:` section to the environment, or remove `deploy.cluster`");
+        cx.error(diagnostic);
+        valid = false;
+    }
+    if access.is_empty() {
+        let diagnostic = Diagnostic::new(format!("`deploy` of the deployer of `{env}` grants nothing"))
+            .at(cx.key_span(&["environments", env, "deployer", "deploy"]))
+            .label("empty")
+            .hint("write `deploy: { registry: push, cluster: user }`, or remove `deploy`");
+        cx.error(diagnostic);
+        valid = false;
+    }
+    valid.then_some(access)
 }
 
 /// Checks a `github:` section: repository, branches and environments, and the federated
@@ -753,7 +817,8 @@ fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&Dep
     Some(DeployerDecl {
         name: name?,
         role_name: Some(reader.to_owned()),
-        role_definition: reader_guid.to_owned(),
+        role_definition: Some(reader_guid.to_owned()),
+        deploy: DeployAccess::default(),
         scope,
         github: Some(github?),
         client_secret_days: None,
@@ -862,12 +927,30 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
             continue;
         }
         let attaches = env.cluster.as_ref().is_some_and(|c| c.attach_registry);
-        let span = sections.get(env.name.as_str()).and_then(|s| s.deployer.as_deref()).and_then(|d| cx.span(&d.role));
-        let role = deployer.role_name.clone().unwrap_or_else(|| deployer.role_definition.clone());
-        let what = if attaches {
-            "the cluster's AcrPull and the deployer's own role assignments"
-        } else {
-            "the deployer's own role assignment"
+        let written = sections.get(env.name.as_str()).and_then(|s| s.deployer.as_deref());
+        let span = match written.and_then(|d| d.role.as_ref()) {
+            Some(role) => cx.span(role),
+            None => cx.key_span(&["environments", &env.name, "deployer", "deploy"]),
+        };
+        // A deployer with `deploy` access alone holds those roles, none of which writes role
+        // assignments either.
+        let role = match (&deployer.role_name, &deployer.role_definition) {
+            (Some(name), _) => format!("`{name}`"),
+            (None, Some(guid)) => format!("`{guid}`"),
+            (None, None) => {
+                let names: Vec<String> = deployer.deploy.role_names().iter().map(|n| format!("`{n}`")).collect();
+                format!("only its deploy access ({})", names.join(", "))
+            }
+        };
+        let what = match (attaches, deployer.role_definition.is_some(), deployer.deploy.is_empty()) {
+            (true, true, true) => "the cluster's AcrPull and the deployer's own role assignments",
+            (false, true, true) => "the deployer's own role assignment",
+            (true, true, false) => {
+                "the cluster's AcrPull and the deployer's own role assignments (its role and its deploy access)"
+            }
+            (false, true, false) => "the deployer's own role assignments (its role and its deploy access)",
+            (true, false, _) => "the cluster's AcrPull and the deployer's deploy access (its role assignments)",
+            (false, false, _) => "the deployer's deploy access (its role assignments)",
         };
         // Actionable only where role assignments are written: `exai validate`, and a plan that
         // creates, changes or deletes one in this environment (the first apply, a changed role).
@@ -875,15 +958,21 @@ fn privilege_warnings(cx: &mut Context<'_>, wire: &wire::SpecFile, environments:
             environment: env.name.clone(),
             writes_of: Some(RoleAssignment::AZURE_TYPE),
             diagnostic: Diagnostic::new(format!(
-                "the deployer of `{}` gets `{role}`, which cannot create role assignments",
+                "the deployer of `{}` gets {role}, which cannot create role assignments",
                 env.name
             ))
             .at(span)
             .label("cannot write Microsoft.Authorization/roleAssignments")
-            .hint(format!(
-                "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
-                env.name
-            )),
+            .hint(match deployer.role_definition {
+                Some(_) => format!(
+                    "run the first `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; CI running as the deployer can then plan and apply everything else, but not change role assignments",
+                    env.name
+                ),
+                None => format!(
+                    "run `exai apply --env {}` as an admin (Owner or User Access Administrator): it creates {what}; with no `role`, the deployer pushes images and reaches the cluster, but applies nothing",
+                    env.name
+                ),
+            }),
         });
     }
 }

@@ -36,8 +36,8 @@ mod yaml;
 
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
 pub use spec::{
-    ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
-    Warning,
+    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin,
+    UnknownEnvironment, Warning,
 };
 pub use wire::{DeployerScope, schema};
 

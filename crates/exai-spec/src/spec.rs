@@ -177,8 +177,11 @@ pub struct DeployerDecl {
     pub name: String,
     /// The role's name, when it is a built-in role exai knows.
     pub role_name: Option<String>,
-    /// The role definition's GUID.
-    pub role_definition: String,
+    /// The role definition's GUID, when a role is given (`role:`; a deployer with only `deploy`
+    /// access has none).
+    pub role_definition: Option<String>,
+    /// Its access for deploys, on the environment's registry and cluster (`deploy:`).
+    pub deploy: DeployAccess,
     /// Where the role applies.
     pub scope: DeployerScope,
     /// The GitHub workflows that may log in.
@@ -189,6 +192,44 @@ pub struct DeployerDecl {
     pub graph_permissions: Vec<(String, String)>,
     /// Never delete.
     pub protect: bool,
+}
+
+/// The deployer's access for deploys (`deployer.deploy:`): each a role assignment on one
+/// resource of the environment, `<env>.deployer.deploy.registry` and
+/// `<env>.deployer.deploy.cluster`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeployAccess {
+    /// `registry: push`: AcrPush on the environment's registry.
+    pub registry_push: bool,
+    /// `cluster: user`: the AKS cluster user role on the environment's cluster.
+    pub cluster_user: bool,
+}
+
+impl DeployAccess {
+    /// The role `registry: push` grants on the registry: `AcrPush`
+    /// (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpush).
+    pub const REGISTRY_PUSH_ROLE: &'static str = "AcrPush";
+    /// The role `cluster: user` grants on the cluster: `Azure Kubernetes Service Cluster User
+    /// Role` (`listClusterUserCredential/action` and `managedClusters/read`,
+    /// learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers).
+    pub const CLUSTER_USER_ROLE: &'static str = "Azure Kubernetes Service Cluster User Role";
+
+    /// Returns true when it grants nothing.
+    pub fn is_empty(&self) -> bool {
+        !self.registry_push && !self.cluster_user
+    }
+
+    /// Returns the names of the roles it grants, registry first.
+    pub fn role_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.registry_push {
+            names.push(Self::REGISTRY_PUSH_ROLE);
+        }
+        if self.cluster_user {
+            names.push(Self::CLUSTER_USER_ROLE);
+        }
+        names
+    }
 }
 
 /// GitHub federation.
@@ -230,13 +271,15 @@ impl Environment {
         let group = expansion.expand_group(&self.resource_group);
         let registry = self.registry.as_ref().map(|r| expansion.expand_registry(r, &group));
         let workspace = self.monitoring.as_ref().map(|m| expansion.expand_monitoring(m, &group));
-        if let Some(cluster) = &self.cluster {
-            expansion.expand_cluster(cluster, &group, registry.as_ref(), workspace.as_ref());
-        }
+        let cluster = self
+            .cluster
+            .as_ref()
+            .map(|cluster| expansion.expand_cluster(cluster, &group, registry.as_ref(), workspace.as_ref()));
         // The deployer, and the read-only planner: the same kinds under their own prefixes.
         for (who, identity) in [("deployer", &self.deployer), ("planner", &self.planner)] {
             if let Some(identity) = identity {
-                expansion.expand_identity(who, identity, &group, tenant);
+                let sp = expansion.expand_identity(who, identity, &group, tenant);
+                expansion.expand_deploy_access(who, identity, &sp, &group, registry.as_ref(), cluster.as_ref());
             }
         }
         expansion.out
@@ -326,7 +369,7 @@ impl Expansion<'_> {
         group: &Expanded<'_, ResourceGroup>,
         registry: Option<&Expanded<'_, Registry>>,
         workspace: Option<&Expanded<'_, Workspace>>,
-    ) {
+    ) -> (Address, ResourceId) {
         let protect = declared.protect;
         let c = &declared.resource;
         let workspace = workspace.filter(|_| declared.monitoring);
@@ -348,6 +391,7 @@ impl Expansion<'_> {
         cluster.monitoring_workspace = workspace.map(|w| w.resource.id());
         cluster.tags = self.owned(&c.tags, "cluster", protect);
         let cluster_id = cluster.id();
+        let expanded = (self.address("cluster"), cluster_id.clone());
         let mut needs = vec![&group.address];
         if let Some((rule_address, _)) = &rule {
             needs.push(rule_address);
@@ -371,12 +415,20 @@ impl Expansion<'_> {
             let depends_on = [&cluster_address, &registry.address];
             self.push("cluster.acr-pull", &depends_on, protect, DesiredSpec::RoleAssignment(assignment));
         }
+        expanded
     }
 
     /// `deployer:` or `planner:` (`who`): the application, its service principal, a federated
     /// credential per GitHub subject, the client secret, the Graph permissions and the role
-    /// assignment (which waits for the group when scoped to it).
-    fn expand_identity(&mut self, who: &str, d: &DeployerDecl, group: &Expanded<'_, ResourceGroup>, tenant: &str) {
+    /// assignment, when a role is given (which waits for the group when scoped to it). Returns
+    /// the service principal's address.
+    fn expand_identity(
+        &mut self,
+        who: &str,
+        d: &DeployerDecl,
+        group: &Expanded<'_, ResourceGroup>,
+        tenant: &str,
+    ) -> Address {
         let at = |path: &str| format!("{who}.{path}");
         let protect = d.protect;
         let application = Application {
@@ -427,13 +479,49 @@ impl Expansion<'_> {
             };
             self.push(&path, &[&sp], protect, DesiredSpec::GraphPermission(grant));
         }
-        let (scope, needs) = match d.scope {
-            DeployerScope::Subscription => (ResourceId::subscription(&group.resource.subscription), vec![&sp]),
-            DeployerScope::ResourceGroup => (group.resource.id(), vec![&sp, &group.address]),
-        };
-        let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
-        let assignment = RoleAssignment::new(scope, &d.role_definition, principal, self.mark(&at("role"), protect));
-        self.push(&at("role"), &needs, protect, DesiredSpec::RoleAssignment(assignment));
+        if let Some(role_definition) = &d.role_definition {
+            let (scope, needs) = match d.scope {
+                DeployerScope::Subscription => (ResourceId::subscription(&group.resource.subscription), vec![&sp]),
+                DeployerScope::ResourceGroup => (group.resource.id(), vec![&sp, &group.address]),
+            };
+            let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
+            let assignment = RoleAssignment::new(scope, role_definition, principal, self.mark(&at("role"), protect));
+            self.push(&at("role"), &needs, protect, DesiredSpec::RoleAssignment(assignment));
+        }
+        sp
+    }
+
+    /// `deployer.deploy:`: AcrPush on the registry (`<env>.deployer.deploy.registry`) and the
+    /// AKS cluster user role on the cluster (`<env>.deployer.deploy.cluster`) for the service
+    /// principal `sp`, each after the principal and the resource it applies to. Both are found
+    /// by listing the principal's assignments at the resource group (one read for both, whose
+    /// answer also shows an assignment that left the spec: [`RoleAssignment::listed_at`]).
+    fn expand_deploy_access(
+        &mut self,
+        who: &str,
+        d: &DeployerDecl,
+        sp: &Address,
+        group: &Expanded<'_, ResourceGroup>,
+        registry: Option<&Expanded<'_, Registry>>,
+        cluster: Option<&(Address, ResourceId)>,
+    ) {
+        let registry = registry.filter(|_| d.deploy.registry_push).map(|r| (&r.address, r.resource.id()));
+        let cluster = cluster.filter(|_| d.deploy.cluster_user).map(|(address, id)| (address, id.clone()));
+        let grants = [
+            ("deploy.registry", DeployAccess::REGISTRY_PUSH_ROLE, registry),
+            ("deploy.cluster", DeployAccess::CLUSTER_USER_ROLE, cluster),
+        ];
+        for (path, role, target) in grants {
+            let Some((target_address, scope)) = target else { continue };
+            // Both roles are in exai's table of built-in roles; a test holds them to their GUIDs.
+            let Some((_, role_definition)) = exai_model::kinds::built_in_role(role) else { continue };
+            let path = format!("{who}.{path}");
+            let principal = PrincipalRef { from: sp.clone(), field: "id".to_owned() };
+            let assignment = RoleAssignment::new(scope, role_definition, principal, self.mark(&path, d.protect))
+                .listed_at(group.resource.id());
+            let depends_on = [sp, target_address];
+            self.push(&path, &depends_on, d.protect, DesiredSpec::RoleAssignment(assignment));
+        }
     }
 }
 

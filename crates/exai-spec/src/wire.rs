@@ -393,11 +393,18 @@ pub struct DeployerSection {
     /// The display name of the Entra application and its service principal.
     pub name: Spanned<String>,
     /// The Azure role it gets: a built-in role name (`Contributor`, `AcrPush`, ...) or a role
-    /// definition GUID.
-    pub role: Spanned<String>,
+    /// definition GUID. Optional when `deploy` is given (one of them is required).
+    #[serde(default)]
+    pub role: Option<Spanned<String>>,
     /// `subscription` or `resourceGroup` (default): where the role applies.
     #[serde(default)]
     pub scope: Option<Spanned<DeployerScope>>,
+    /// The least access a deploy needs, each on one resource of the environment:
+    /// `{ registry: push, cluster: user }` — AcrPush on the registry (push and pull images) and
+    /// the AKS cluster user role on the cluster (`az aks get-credentials`). Without `role`, the
+    /// deployer gets nothing else.
+    #[serde(default)]
+    pub deploy: Option<Mapping<DeployAccessSection>>,
     /// Which GitHub workflows may log in as it, through federated credentials (OIDC, no secret).
     #[serde(default)]
     pub github: Option<Mapping<GitHubSection>>,
@@ -412,6 +419,38 @@ pub struct DeployerSection {
     /// Never delete this identity.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,
+}
+
+/// `deployer.deploy:` — the deployer's access for deploys, least privilege.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployAccessSection {
+    /// `push`: the `AcrPush` role on the environment's registry (push and pull images; no
+    /// management of the registry). Needs `registry:`.
+    #[serde(default)]
+    pub registry: Option<Spanned<RegistryAccess>>,
+    /// `user`: the `Azure Kubernetes Service Cluster User Role` on the environment's cluster
+    /// (its user kubeconfig, `az aks get-credentials`). Needs `cluster:`.
+    #[serde(default)]
+    pub cluster: Option<Spanned<ClusterAccess>>,
+}
+
+/// `deploy.registry:` — what the deployer may do with the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RegistryAccess {
+    /// Push and pull images: the `AcrPush` role on the registry.
+    Push,
+}
+
+/// `deploy.cluster:` — what the deployer may do with the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ClusterAccess {
+    /// Fetch the cluster's user kubeconfig (`az aks get-credentials`,
+    /// `listClusterUserCredential`): the `Azure Kubernetes Service Cluster User Role` on the
+    /// cluster. What `kubectl` may then do is decided inside the cluster (see docs/spec.md).
+    User,
 }
 
 /// `environments.<name>.planner:` — the identity pull-request workflows plan with. It can read

@@ -120,3 +120,79 @@ environments:
     assert_eq!(role("subscription"), "dev.deployer.role <- [dev.deployer.sp]");
     assert_eq!(role("resourceGroup"), "dev.deployer.role <- [dev.deployer.sp, dev.resourceGroup]");
 }
+
+/// `deploy: { registry: push, cluster: user }` becomes exactly two role assignments for the
+/// deployer's service principal: AcrPush on the registry and the AKS cluster user role on the
+/// cluster, each after the principal and its resource, both listed at the group (one read,
+/// whose answer also shows a grant that left the spec); without `role`, nothing else.
+#[test]
+fn deploy_access_is_two_role_assignments_on_the_registry_and_the_cluster() {
+    let text = |deployer: &str| {
+        format!(
+            "version: 1
+azure:
+  tenant: ${{AZURE_TENANT_ID}}
+  subscription: ${{AZURE_SUBSCRIPTION_ID}}
+defaults: {{ location: francecentral }}
+environments:
+  dev:
+    resourceGroup: {{ name: exai-dev-rg }}
+    registry: {{ name: exaidevacr }}
+    cluster:
+      name: exai-dev-aks
+      nodePools: [ {{ name: system, count: 1, vmSize: Standard_B2s }} ]
+      ssh: {{ generate: true }}
+    deployer:
+      name: exai-dev-deployer
+{deployer}"
+        )
+    };
+    let assignments = |deployer: &str| -> Vec<(String, String, String, String, Vec<String>)> {
+        let spec = exai_spec::parse("exai.yaml", &text(deployer), &env).unwrap();
+        let state = spec.desired_state(None).unwrap();
+        state
+            .resources
+            .iter()
+            .filter_map(|r| match &r.spec {
+                exai_model::DesiredSpec::RoleAssignment(a) if r.address.as_str().starts_with("dev.deployer") => Some((
+                    r.address.as_str().to_owned(),
+                    a.role_definition.clone(),
+                    a.scope.as_str().to_owned(),
+                    a.list_scope.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    r.depends_on.iter().map(|d| d.as_str().to_owned()).collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    let group = "/subscriptions/ee000000-0000-4000-8000-000000000002/resourceGroups/exai-dev-rg";
+    let registry = format!("{group}/providers/Microsoft.ContainerRegistry/registries/exaidevacr");
+    let cluster = format!("{group}/providers/Microsoft.ContainerService/managedClusters/exai-dev-aks");
+    let both = assignments("      deploy: { registry: push, cluster: user }\n");
+    assert_eq!(
+        both,
+        [
+            (
+                "dev.deployer.deploy.registry".to_owned(),
+                "8311e382-0749-4cb8-b61a-304f252e45ec".to_owned(),
+                registry.clone(),
+                group.to_owned(),
+                vec!["dev.deployer.sp".to_owned(), "dev.registry".to_owned()],
+            ),
+            (
+                "dev.deployer.deploy.cluster".to_owned(),
+                "4abbcc35-e782-43d8-92c5-2d3f1bd2253f".to_owned(),
+                cluster.clone(),
+                group.to_owned(),
+                vec!["dev.deployer.sp".to_owned(), "dev.cluster".to_owned()],
+            ),
+        ]
+    );
+    // One grant alone; and a role beside it keeps its own address and scope.
+    let cluster_only = assignments("      deploy: { cluster: user }\n");
+    assert_eq!(cluster_only.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(), ["dev.deployer.deploy.cluster"]);
+    let with_role = assignments("      role: Contributor\n      deploy: { registry: push }\n");
+    let shown: Vec<(&str, &str)> = with_role.iter().map(|a| (a.0.as_str(), a.2.as_str())).collect();
+    assert_eq!(shown, [("dev.deployer.role", group), ("dev.deployer.deploy.registry", registry.as_str())]);
+    assert_eq!(with_role[0].3, "", "the role is read at its own scope, as before");
+}

@@ -287,8 +287,8 @@ fn no_body_sent_to_arm_by_the_recipe_and_an_update_of_each_kind_holds_a_read_onl
         ("      name: exaipersoacr\n      sku: Standard\n", "      name: exaipersoacr\n      sku: Premium\n"),
         ("      workspace: exai-perso-logs\n", "      workspace: exai-perso-logs\n      retentionDays: 60\n"),
         (
-            "      name: exai-perso-github-sp\n      role: Contributor\n",
-            "      name: exai-perso-github-sp\n      role: Reader\n",
+            "      role: Reader                        # exai output reads the group, registry and cluster\n",
+            "      role: Contributor\n",
         ),
     ];
     let mut edited = spec.clone();

@@ -10,6 +10,7 @@ mod apply_registry_monitoring;
 mod apply_requests;
 mod bad_input;
 mod corpus;
+mod deploy_output;
 mod emulator_process;
 mod foreign_versions;
 mod interrupt;

@@ -48,8 +48,9 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
 
     let before = emulator.emulator.requests().len();
     assert_run!("whole_recipe_plan_after_apply", filters, exai(&s, &["plan", "--detailed-exitcode"]));
-    // A no-op plan reads each object once and writes nothing (plus its tokens): 29 objects,
-    // of which the 2 federated credentials of prod's deployer share one list (so 28 reads),
+    // A no-op plan reads each object once and writes nothing (plus its tokens): 32 objects,
+    // of which the 2 federated credentials of prod's deployer share one list, and perso's
+    // deployer's role and its 2 deploy grants the principal's list at the group (so 29 reads),
     // and one ownership scan per resource group; and the caller's permissions once per scope
     // (each group and the subscription).
     let reads: Vec<_> = emulator
@@ -60,7 +61,7 @@ fn the_whole_recipe_applies_and_then_plans_clean() {
         .filter(|r| r.kind != exai_emulator::RequestKind::Token)
         .collect();
     let shown = || reads.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
-    assert_eq!(reads.len(), 28 + 2 + 3, "{:#?}", shown());
+    assert_eq!(reads.len(), 29 + 2 + 3, "{:#?}", shown());
     assert!(reads.iter().all(|r| r.method == "GET"), "{:#?}", shown());
     let mut distinct: Vec<String> =
         reads.iter().map(|r| format!("{}?{}", r.path, r.query.clone().unwrap_or_default())).collect();
@@ -96,8 +97,9 @@ fn a_failure_in_the_middle_of_apply_is_repaired_by_the_next_apply_without_duplic
     assert_eq!(count(&emulator, "Microsoft.ContainerService/managedClusters"), 2, "one cluster per environment");
     assert_eq!(
         count(&emulator, "Microsoft.Authorization/roleAssignments"),
-        6,
-        "one AcrPull and one deployer role per environment, prod's planner's Reader, and the \
+        8,
+        "one AcrPull and one deployer role per environment, perso's deployer's deploy access (AcrPush, \
+         cluster user), prod's planner's Reader, and the \
          subscription's Owner (the development application, which used it first)"
     );
 }

@@ -75,6 +75,10 @@ pub struct RoleAssignment {
     pub name: String,
     /// Its ownership mark (role assignments have no tags: it goes in the `description`).
     pub mark: Mark,
+    /// Where the principal's assignments are listed to find this one, when not at its own
+    /// scope ([`RoleAssignment::listed_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_scope: Option<ResourceId>,
 }
 
 impl RoleAssignment {
@@ -92,7 +96,23 @@ impl RoleAssignment {
             mark.address
         );
         let name = uuid::Uuid::new_v5(&NAMESPACE, seed.as_bytes()).to_string();
-        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, mark }
+        Self { scope, role_definition: role_definition.to_ascii_lowercase(), principal, name, mark, list_scope: None }
+    }
+
+    /// Returns the assignment, found by listing its principal's assignments at `scope` (a scope
+    /// at or above its own) instead of at its own scope.
+    ///
+    /// ARM's list at a scope with `$filter=principalId eq '{id}'` answers the principal's
+    /// assignments "at, above or below the scope" (Role Assignments - List For Scope,
+    /// api-version 2022-04-01), so a list at the resource group shows every assignment exai
+    /// made for the principal in the group: the assignments of one principal listed at one
+    /// scope share one read, and one that left the spec (the deployer's AcrPush once
+    /// `deploy.registry` is removed) is in that answer, to be deleted
+    /// ([`crate::Kind::owned_in`]), even when no other assignment of the principal lies at or
+    /// above its scope.
+    pub fn listed_at(mut self, scope: ResourceId) -> Self {
+        self.list_scope = Some(scope);
+        self
     }
 
     /// Returns the assignment's id.
@@ -162,13 +182,15 @@ impl crate::Kind for RoleAssignment {
         Some(ApiRequest::arm(Method::Get, RoleAssignment::id(self).as_str(), API_VERSION, None))
     }
 
-    /// Reads the principal's assignments at the scope rather than the assignment by name: the
+    /// Reads the principal's assignments at the scope (or at its list scope,
+    /// [`RoleAssignment::listed_at`]) rather than the assignment by name: the
     /// same principal, role and scope may already be assigned under another name (by `az aks
     /// create --attach-acr`, or by hand), and Azure refuses a second one (409
     /// `RoleAssignmentExists`). Found that way, an existing assignment is a no-op, not a fight.
     fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
         let principal = self.principal_id(known)?;
-        let list = format!("{}/providers/Microsoft.Authorization/roleAssignments", self.scope);
+        let list_scope = self.list_scope.as_ref().unwrap_or(&self.scope);
+        let list = format!("{list_scope}/providers/Microsoft.Authorization/roleAssignments");
         Some(
             ApiRequest::arm(Method::Get, list, API_VERSION, None)
                 .with_query("$filter", &format!("principalId eq '{principal}'")),
@@ -410,6 +432,28 @@ mod tests {
         );
         assert_eq!(create[0].body.as_ref().unwrap()["properties"]["principalType"], "ServicePrincipal");
         assert_eq!(assignment.unknown_values(nothing).len(), 1);
+    }
+
+    /// An assignment listed at a wider scope reads its principal's assignments there, and still
+    /// picks only the one of its own role at its own scope; the create is unchanged.
+    #[test]
+    fn an_assignment_listed_at_the_group_is_read_there_and_picked_by_its_own_scope() {
+        use crate::Kind;
+        let (assignment, live) = acr_pull();
+        let group = ResourceId::parse("/subscriptions/s/resourceGroups/rg").unwrap();
+        let listed = assignment.clone().listed_at(group);
+        let known = crate::Known::from(&live);
+        let read = listed.read_request_with(known).unwrap();
+        assert_eq!(read.path, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments");
+        assert_eq!(read.query, [("$filter".to_owned(), "principalId eq 'aaaa-kubelet'".to_owned())]);
+        assert_eq!(listed.name, assignment.name, "the name does not depend on where it is listed");
+        let answer = serde_json::json!({"value": [
+            // The same role for the principal on another object of the group: not this one.
+            {"id": "x1", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d", "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/other", "principalId": "aaaa-kubelet"}},
+            {"id": "x2", "properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d", "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr", "principalId": "aaaa-kubelet"}}
+        ]});
+        assert_eq!(listed.select_live(answer).unwrap().unwrap()["id"], "x2");
+        assert_eq!(listed.create_requests(known), assignment.create_requests(known));
     }
 
     #[test]
