@@ -394,6 +394,13 @@ impl Default for Filters {
     fn default() -> Self {
         Self(
             [
+                // the commit exai is built from, where a version shows it (`0.1.0 (abc1234)`):
+                // a snapshot does not change with every commit
+                (regex::escape(&format!(" ({})", exai_session::COMMIT)), " ([commit])".to_owned()),
+            ]
+            .into_iter()
+            .chain(
+            [
                 // an emulator's origin (the port is free-chosen), before the generic port rule
                 (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
@@ -406,7 +413,7 @@ impl Default for Filters {
                 (r"(^|[\s(])\d+(\.\d+)? ?(ms|s)\b", "$1[duration]"),
             ]
             .into_iter()
-            .map(|(from, to)| (from.to_owned(), to.to_owned()))
+            .map(|(from, to)| (from.to_owned(), to.to_owned())))
             .collect(),
         )
     }

@@ -24,3 +24,4 @@ mod recipe;
 mod resilience;
 mod saved_plan;
 mod skeleton;
+mod version;

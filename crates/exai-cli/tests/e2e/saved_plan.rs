@@ -55,7 +55,7 @@ impl World {
             .literal(&self.emulator.ca_cert.display().to_string(), "[ca]")
             .literal(DEV_TENANT_ID, "[tenant]")
             .literal(DEV_SUBSCRIPTION_ID, "[subscription]")
-            .literal(&format!("exai {}", env!("CARGO_PKG_VERSION")), "exai [version]")
+            .literal(&format!("exai {}", exai_session::VERSION), "exai [version]")
             .scratch(&self.s)
     }
 
