@@ -312,7 +312,13 @@ impl Plan {
 
     /// Returns the plan with where it comes from: the exai version and commit, the spec and
     /// the environments planned.
-    pub fn with_origin(mut self, exai_version: &str, exai_commit: &str, spec: SpecRef, environments: Vec<String>) -> Self {
+    pub fn with_origin(
+        mut self,
+        exai_version: &str,
+        exai_commit: &str,
+        spec: SpecRef,
+        environments: Vec<String>,
+    ) -> Self {
         self.exai_version = exai_version.to_owned();
         self.exai_commit = exai_commit.to_owned();
         self.spec = Some(spec);

@@ -133,7 +133,12 @@ async fn a_saved_plan_is_refused_when_the_spec_its_environments_or_azure_changed
     let error = exai_session::read_saved(&path).unwrap_err();
     assert_eq!(
         error.to_string(),
-        format!("`{}` was made by exai 0.0.1 ({}); this is exai {}", path.display(), exai_session::COMMIT, exai_session::VERSION)
+        format!(
+            "`{}` was made by exai 0.0.1 ({}); this is exai {}",
+            path.display(),
+            exai_session::COMMIT,
+            exai_session::VERSION
+        )
     );
     // The same version built from another commit.
     let mut other_build = serde_json::to_value(&saved.plan).unwrap();
