@@ -392,31 +392,27 @@ pub struct Filters(Vec<(String, String)>);
 
 impl Default for Filters {
     fn default() -> Self {
-        Self(
+        let mut filters = Self(
             [
-                // the commit exai is built from, where a version shows it (`0.1.0 (abc1234)`):
-                // a snapshot does not change with every commit
-                (regex::escape(&format!(" ({})", exai_session::COMMIT)), " ([commit])".to_owned()),
+                // an emulator's origin (the port is free-chosen), before the generic port rule
+                (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
+                (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+                // ids the emulator mints: object ids, operation ids, client ids
+                (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "[guid]"),
+                // RFC 3339 instants (request logs, secret end dates)
+                (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "[time]"),
+                // durations exai measures ("in 1.2 s", "after 0.35s", "12 ms")
+                // (after a space or a parenthesis: a `latency=2s` or `` `30s` `` in a usage text stays)
+                (r"(^|[\s(])\d+(\.\d+)? ?(ms|s)\b", "$1[duration]"),
             ]
             .into_iter()
-            .chain(
-                [
-                    // an emulator's origin (the port is free-chosen), before the generic port rule
-                    (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
-                    (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
-                    // ids the emulator mints: object ids, operation ids, client ids
-                    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "[guid]"),
-                    // RFC 3339 instants (request logs, secret end dates)
-                    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "[time]"),
-                    // durations exai measures ("in 1.2 s", "after 0.35s", "12 ms")
-                    // (after a space or a parenthesis: a `latency=2s` or `` `30s` `` in a usage text stays)
-                    (r"(^|[\s(])\d+(\.\d+)? ?(ms|s)\b", "$1[duration]"),
-                ]
-                .into_iter()
-                .map(|(from, to)| (from.to_owned(), to.to_owned())),
-            )
+            .map(|(from, to)| (from.to_owned(), to.to_owned()))
             .collect(),
-        )
+        );
+        // the commit exai is built from, where a version shows it (`0.1.0 (abc1234)`): a
+        // snapshot does not change with every commit
+        filters.0.insert(0, (regex::escape(&format!(" ({})", exai_session::COMMIT)), " ([commit])".to_owned()));
+        filters
     }
 }
 
