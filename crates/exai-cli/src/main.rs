@@ -27,7 +27,7 @@ use std::process::ExitCode;
 /// exai reads exai.yaml, compares it with live Azure and shows (plan) or makes (apply) the
 /// changes. Try it without an Azure account: `exai plan --emulator -f specs/exai.yaml`.
 #[derive(Debug, Parser)]
-#[command(name = "exai", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "exai", version = exai_session::VERSION, propagate_version = true, max_term_width = 100)]
 struct Cli {
     #[command(flatten)]
     target: connect::TargetArgs,

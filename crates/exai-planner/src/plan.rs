@@ -11,7 +11,11 @@ use std::collections::BTreeMap;
 /// 2: the `wait` action (a resource Azure is still creating, updating or deleting). A new value
 /// of a closed set breaks a reader that matches it exhaustively, and a reader that took an
 /// unknown action for "nothing to do" would hide exactly the change it was added to show.
-pub const FORMAT_VERSION: u32 = 2;
+///
+/// 3: `exai_commit`, the commit of the exai that made the plan. A plan of format 2 has none, so
+/// the check that a saved plan was made by the exai applying it cannot hold for it: it is
+/// refused as of another format, with the same hint (plan again).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What exai will do to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,9 +215,15 @@ impl Summary {
 pub struct Plan {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
-    /// The version of exai that made the plan (`apply` of a saved plan refuses another).
+    /// The version of exai that made the plan, its package version (`0.1.0`): `apply` of a
+    /// saved plan refuses another.
     #[serde(default)]
     pub exai_version: String,
+    /// The commit of exai that made the plan (7 hexadecimal digits, or `unknown` for a build
+    /// outside a git checkout): two builds of one version differ by it, and `apply` of a saved
+    /// plan refuses another.
+    #[serde(default)]
+    pub exai_commit: String,
     /// The spec the plan was made from (`apply` of a saved plan refuses a changed spec).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecRef>,
@@ -291,6 +301,7 @@ impl Plan {
         Self {
             format_version: FORMAT_VERSION,
             exai_version: String::new(),
+            exai_commit: String::new(),
             spec: None,
             environments: Vec::new(),
             summary: Summary::of_changes(&resource_changes),
@@ -299,10 +310,17 @@ impl Plan {
         }
     }
 
-    /// Returns the plan with where it comes from: the exai version, the spec and the
-    /// environments planned.
-    pub fn with_origin(mut self, exai_version: &str, spec: SpecRef, environments: Vec<String>) -> Self {
+    /// Returns the plan with where it comes from: the exai version and commit, the spec and
+    /// the environments planned.
+    pub fn with_origin(
+        mut self,
+        exai_version: &str,
+        exai_commit: &str,
+        spec: SpecRef,
+        environments: Vec<String>,
+    ) -> Self {
         self.exai_version = exai_version.to_owned();
+        self.exai_commit = exai_commit.to_owned();
         self.spec = Some(spec);
         self.environments = environments;
         self

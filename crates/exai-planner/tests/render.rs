@@ -212,7 +212,12 @@ fn plan_of(resources: Vec<DesiredResource>, mut live: LiveState, environments: &
         file: "exai.yaml".into(),
         digest: "sha256:6d0f2c8a1e5b4f3a9c7e2d1b0a8f6e4c2b9d7a5e3c1f0b8d6a4e2c0b9f7d5a3c".into(),
     };
-    plan(&desired, &live).unwrap().with_origin("0.1.0", spec, environments.iter().map(|e| (*e).to_owned()).collect())
+    plan(&desired, &live).unwrap().with_origin(
+        "0.1.0",
+        "abc1234",
+        spec,
+        environments.iter().map(|e| (*e).to_owned()).collect(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

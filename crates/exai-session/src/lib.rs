@@ -31,3 +31,26 @@ pub use session::{
     secrets_dir,
 };
 pub use spec_file::{LoadError, SpecFile, read_spec};
+
+/// The commit exai was built from, 7 hexadecimal digits, or `unknown` for a build outside a git
+/// checkout without `EXAI_COMMIT` (see the crate's build script).
+pub const COMMIT: &str = env!("EXAI_COMMIT_SHORT");
+
+/// exai's version as `exai --version` shows it and a plan records it: the package version and
+/// the commit, `0.1.0 (abc1234)`. Two builds of one package version differ by their commit, and
+/// a saved plan is applied only by the build that made it.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EXAI_COMMIT_SHORT"), ")");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_carries_a_short_commit_or_says_it_is_unknown() {
+        assert!(
+            COMMIT == "unknown" || (COMMIT.len() == 7 && COMMIT.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{COMMIT}"
+        );
+        assert_eq!(VERSION, format!("{} ({COMMIT})", env!("CARGO_PKG_VERSION")));
+    }
+}

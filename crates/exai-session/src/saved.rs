@@ -47,12 +47,13 @@ pub enum SavedPlanError {
         /// What does not hold.
         source: serde_json::Error,
     },
-    /// The plan was made by another version of exai.
-    #[error("`{path}` was made by exai {made_by}; this is exai {}", env!("CARGO_PKG_VERSION"))]
+    /// The plan was made by another build of exai: another version, or the same version built
+    /// from another commit.
+    #[error("`{path}` was made by exai {made_by}; this is exai {}", crate::VERSION)]
     Version {
         /// The file, as shown.
         path: String,
-        /// The version that made it.
+        /// The version and commit that made it, as [`crate::VERSION`] shows them.
         made_by: String,
     },
 }
@@ -67,7 +68,8 @@ impl SavedPlanError {
             Self::Format { .. } => "run `exai plan --out` again with this exai; nothing was changed",
             Self::Invalid { .. } => "pass the file `exai plan --out` wrote, unedited",
             Self::Version { .. } => {
-                "plan and apply with the same exai version: run `exai plan --out` again; nothing was changed"
+                "plan and apply with the same exai build (version and commit): run `exai plan --out` again \
+                 with this exai, or apply with the exai that planned; nothing was changed"
             }
         };
         Some(hint.to_owned())
@@ -116,8 +118,10 @@ pub fn read_saved(path: &Path) -> Result<Plan, SavedPlanError> {
     }
     let plan: Plan = serde_json::from_value(document.unwrap_or_default())
         .map_err(|source| SavedPlanError::Invalid { path: shown.clone(), source })?;
-    if plan.exai_version != env!("CARGO_PKG_VERSION") {
-        return Err(SavedPlanError::Version { path: shown, made_by: plan.exai_version });
+    // The commit as well as the version: two builds of one version can plan differently.
+    if plan.exai_version != env!("CARGO_PKG_VERSION") || plan.exai_commit != crate::COMMIT {
+        let made_by = format!("{} ({})", plan.exai_version, plan.exai_commit);
+        return Err(SavedPlanError::Version { path: shown, made_by });
     }
     Ok(plan)
 }

@@ -186,7 +186,7 @@ impl Prepared {
         if !prepared.notes.is_empty() {
             plan = exai_planner::plan(&desired, &live).map_err(SessionError::Replan)?;
         }
-        let plan = plan.with_origin(env!("CARGO_PKG_VERSION"), self.origin, self.environments);
+        let plan = plan.with_origin(env!("CARGO_PKG_VERSION"), crate::COMMIT, self.origin, self.environments);
         Ok(Planned {
             desired,
             live,

@@ -127,12 +127,32 @@ async fn a_saved_plan_is_refused_when_the_spec_its_environments_or_azure_changed
     std::fs::write(&path, serde_json::to_vec(&saved.plan).unwrap()).unwrap();
     assert_eq!(exai_session::read_saved(&path).unwrap(), saved.plan);
     let mut older = serde_json::to_value(&saved.plan).unwrap();
+    assert_eq!(older["exai_commit"], exai_session::COMMIT);
     older["exai_version"] = "0.0.1".into();
     std::fs::write(&path, older.to_string()).unwrap();
     let error = exai_session::read_saved(&path).unwrap_err();
     assert_eq!(
         error.to_string(),
-        format!("`{}` was made by exai 0.0.1; this is exai {}", path.display(), env!("CARGO_PKG_VERSION"))
+        format!(
+            "`{}` was made by exai 0.0.1 ({}); this is exai {}",
+            path.display(),
+            exai_session::COMMIT,
+            exai_session::VERSION
+        )
+    );
+    // The same version built from another commit.
+    let mut other_build = serde_json::to_value(&saved.plan).unwrap();
+    other_build["exai_commit"] = "0000000".into();
+    std::fs::write(&path, other_build.to_string()).unwrap();
+    let error = exai_session::read_saved(&path).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "`{}` was made by exai {} (0000000); this is exai {}",
+            path.display(),
+            env!("CARGO_PKG_VERSION"),
+            exai_session::VERSION
+        )
     );
 
     let edited = world.plan(Some("perso"), "sha256:edited").await;

@@ -392,7 +392,7 @@ pub struct Filters(Vec<(String, String)>);
 
 impl Default for Filters {
     fn default() -> Self {
-        Self(
+        let mut filters = Self(
             [
                 // an emulator's origin (the port is free-chosen), before the generic port rule
                 (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
@@ -408,7 +408,11 @@ impl Default for Filters {
             .into_iter()
             .map(|(from, to)| (from.to_owned(), to.to_owned()))
             .collect(),
-        )
+        );
+        // the commit exai is built from, where a version shows it (`0.1.0 (abc1234)`): a
+        // snapshot does not change with every commit
+        filters.0.insert(0, (regex::escape(&format!(" ({})", exai_session::COMMIT)), " ([commit])".to_owned()));
+        filters
     }
 }
 

@@ -26,3 +26,4 @@ mod recipe;
 mod resilience;
 mod saved_plan;
 mod skeleton;
+mod version;

@@ -25,7 +25,7 @@ fn a_usage_error_exits_1_and_help_and_version_exit_0() {
     s.run(&["help", "apply"]).expect_code(0);
     let version = s.run(&["--version"]);
     version.expect_code(0);
-    assert_eq!(version.stdout, format!("exai {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(version.stdout, format!("exai {}\n", exai_session::VERSION));
 }
 
 #[test]
