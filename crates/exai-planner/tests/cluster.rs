@@ -43,7 +43,7 @@ fn recipe() -> Cluster {
         }],
         ssh: SshKeySource::Generate,
         monitoring_workspace: None,
-        app_routing: false,
+        app_routing: None,
         tags,
         ssh_public_key: Some(KEY.into()),
     }
