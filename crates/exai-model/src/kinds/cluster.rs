@@ -291,7 +291,7 @@ impl Cluster {
     /// The owned field of the application routing add-on, as plans name it: swagger 2026-08-01
     /// `ManagedClusterProperties.ingressProfile` (`ManagedClusterIngressProfile`) →
     /// `webAppRouting` (`ManagedClusterIngressProfileWebAppRouting`) → `enabled`, "Whether to
-    /// enable the Application Routing add-on" (docs/azure-facts.md §3g).
+    /// enable the Application Routing add-on" (docs/azure-facts.md §3e).
     pub const APP_ROUTING_FIELD: &'static str = "ingressProfile.webAppRouting.enabled";
 
     /// The Azure resource type.
