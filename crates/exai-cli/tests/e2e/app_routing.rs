@@ -78,7 +78,7 @@ fn cluster_change(emulator: &InProcessEmulator, s: &Scratch) -> Value {
 /// Returns the cluster as a GET answers it (read by someone else than exai).
 fn live_cluster(emulator: &InProcessEmulator) -> Value {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let request = ApiRequest::arm(Method::Get, &cluster_path(), Cluster::API_VERSION, None);
+    let request = ApiRequest::arm(Method::Get, cluster_path(), Cluster::API_VERSION, None);
     runtime.block_on(emulator.someone_else().read(&request)).unwrap().unwrap()
 }
 
@@ -88,7 +88,7 @@ fn enable_with_az(emulator: &InProcessEmulator) {
     let mut cluster = live_cluster(emulator);
     cluster["properties"]["ingressProfile"] = json!({"webAppRouting": {"enabled": true}});
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let request = ApiRequest::arm(Method::Put, &cluster_path(), Cluster::API_VERSION, Some(cluster));
+    let request = ApiRequest::arm(Method::Put, cluster_path(), Cluster::API_VERSION, Some(cluster));
     runtime.block_on(emulator.someone_else().execute(&request)).unwrap();
 }
 
