@@ -407,7 +407,7 @@ mod tests {
             }],
             ssh,
             monitoring_workspace: None,
-            app_routing: false,
+            app_routing: None,
             tags: Tags::new(),
             ssh_public_key: None,
         };

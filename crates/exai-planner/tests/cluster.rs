@@ -43,7 +43,7 @@ fn recipe() -> Cluster {
         }],
         ssh: SshKeySource::Generate,
         monitoring_workspace: None,
-        app_routing: false,
+        app_routing: None,
         tags,
         ssh_public_key: Some(KEY.into()),
     }
@@ -442,4 +442,54 @@ fn adding_or_removing_a_pool_is_explained_and_never_replaces_the_cluster() {
     assert_eq!(paths(&c), ["agentPoolProfiles"]);
     assert_eq!(c.diffs[0].before, Some(json!(["nodepool1", "work"])));
     assert!(c.blocked.is_some() && c.requests.is_empty());
+}
+
+/// [`full_live`] with the application routing add-on on, as AKS answers after
+/// `az aks approuting enable`: its read-only identity and NGINX default filled in.
+fn live_with_app_routing() -> Value {
+    let mut document = full_live();
+    document["properties"]["ingressProfile"] = json!({"webAppRouting": {
+        "enabled": true,
+        "nginx": {"defaultIngressControllerType": "AnnotationControlled"},
+        "identity": {"resourceId": "r", "clientId": "c", "objectId": "o"}
+    }});
+    document
+}
+
+#[test]
+fn app_routing_declared_matches_what_aks_fills_in_and_a_toggle_is_one_in_place_update() {
+    let mut on = full();
+    on.app_routing = Some(true);
+    let c = change(on.clone(), Some(live_with_app_routing()));
+    assert_eq!(c.action, Action::NoOp, "{:#?}", c.diffs);
+    assert!(c.observed.is_empty(), "{:?}", c.observed);
+
+    // Off where AKS holds no ingress profile: the default, no change either.
+    let mut off = full();
+    off.app_routing = Some(false);
+    assert_eq!(change(off.clone(), Some(full_live())).action, Action::NoOp);
+
+    for (cluster, document, before, after) in
+        [(off, live_with_app_routing(), true, false), (on, full_live(), false, true)]
+    {
+        let c = change(cluster, Some(document));
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(paths(&c), [Cluster::APP_ROUTING_FIELD]);
+        assert_eq!((c.diffs[0].before.clone(), c.diffs[0].after.clone()), (Some(json!(before)), Some(json!(after))));
+        assert!(c.diffs[0].forces_replacement.is_none() && c.blocked.is_none());
+        assert_eq!(c.requests.len(), 1);
+        assert_eq!(c.requests[0].method, Method::Put);
+        let body = c.requests[0].body.as_ref().unwrap();
+        assert_eq!(body["properties"]["ingressProfile"]["webAppRouting"]["enabled"], after);
+        assert!(body.pointer("/properties/ingressProfile/webAppRouting/identity").is_none());
+    }
+}
+
+#[test]
+fn app_routing_left_out_of_the_spec_is_observed_when_on_and_never_planned() {
+    let c = change(full(), Some(live_with_app_routing()));
+    assert_eq!(c.action, Action::NoOp, "{:#?}", c.diffs);
+    assert_eq!(c.observed.get(Cluster::APP_ROUTING_FIELD), Some(&json!(true)));
+    assert!(!c.after.unwrap_or_default().contains_key(Cluster::APP_ROUTING_FIELD));
+    assert!(change(full(), Some(full_live())).observed.is_empty());
 }

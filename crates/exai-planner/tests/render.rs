@@ -116,7 +116,7 @@ fn cluster(environment: &str) -> DesiredResource {
         ],
         ssh: SshKeySource::Generate,
         monitoring_workspace: Some(workspace_id(environment)),
-        app_routing: false,
+        app_routing: None,
         tags: tags(&address),
         ssh_public_key: Some("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC test@exai".into()),
     };

@@ -593,7 +593,7 @@ fn cluster(cx: &mut Context<'_>, scope: &Scope<'_>, c: &wire::ClusterSection) ->
         ssh: ssh?,
         // Set by expansion, from the environment's workspace, when `monitoring: true`.
         monitoring_workspace: None,
-        app_routing: c.ingress.as_ref().and_then(|i| i.app_routing.as_deref().copied()).unwrap_or(false),
+        app_routing: c.ingress.as_ref().and_then(|i| i.app_routing.as_deref().copied()),
         tags: cluster_tags,
         // Filled, for a cluster to be created, by `exai_executor::prepare_ssh_keys`.
         ssh_public_key: None,

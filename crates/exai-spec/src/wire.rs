@@ -327,8 +327,9 @@ pub struct ClusterSection {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IngressSection {
     /// `true`: AKS's application routing add-on (`ingressProfile.webAppRouting.enabled`), the
-    /// managed NGINX ingress controller serving the class `webapprouting.kubernetes.azure.com`.
-    /// Default `false`.
+    /// managed NGINX ingress controller serving the class `webapprouting.kubernetes.azure.com`;
+    /// `false`: the add-on is disabled. Absent: exai leaves the add-on as it is (enabled with
+    /// `az aks approuting enable`, it is shown as observed).
     #[serde(default)]
     pub app_routing: Option<Spanned<bool>>,
 }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod app_routing;
 mod apply_cluster;
 mod apply_deployer;
 mod apply_registry_monitoring;

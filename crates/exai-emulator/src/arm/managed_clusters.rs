@@ -9,7 +9,8 @@
 //! identity's `principalId`/`tenantId`, the kubelet identity `<cluster>-agentpool` in the node
 //! resource group (`identityProfile.kubeletidentity`), addon identities, network and agent-pool
 //! defaults, the current Kubernetes version, `powerState`, `maxAgentPools`, `supportPlan`, the
-//! `resourceUID`, the `oidcIssuerProfile` (with its `issuerURL` once enabled), `systemData` (see
+//! `resourceUID`, the `oidcIssuerProfile` (with its `issuerURL` once enabled), the application
+//! routing add-on's identity and NGINX default (`ingressProfile.webAppRouting`), `systemData` (see
 //! `system_data`) and a new `eTag` (and per-pool `eTag`) on every write. The identities are registered as principals
 //! of the subscription's tenant (source `managedIdentity`), so role assignments can name them.
 //!
@@ -181,6 +182,111 @@ fn oidc_issuer_profile(
         format!("https://{}.oic.prod-aks.azure.com/{tenant_id}/{}/", location.to_lowercase(), Uuid::new_v4())
     });
     Ok(json!({"enabled": true, "issuerURL": url}))
+}
+
+/// The values of `NginxIngressControllerType` (swagger 2026-08-01).
+const NGINX_INGRESS_CONTROLLER_TYPES: [&str; 4] = ["AnnotationControlled", "External", "Internal", "None"];
+
+/// Returns the `ingressProfile` a cluster answers for the one sent (`None`: none sent, and the
+/// cluster has none; like every profile here, a PUT that leaves it out leaves it out).
+///
+/// From swagger 2026-08-01 `ManagedClusterIngressProfile` (`webAppRouting`, `gatewayAPI`) and
+/// `ManagedClusterIngressProfileWebAppRouting`: `enabled` ("Whether to enable the Application
+/// Routing add-on"), `dnsZoneResourceIds` (at most 5, `maxItems`), `nginx`
+/// (`ManagedClusterIngressProfileNginx.defaultIngressControllerType`, one of
+/// `NginxIngressControllerType`), `gatewayAPIImplementations`, and `identity`, `readOnly`: the
+/// "Managed identity of the Application Routing add-on", a `UserAssignedIdentity`
+/// (`resourceId`, `clientId`, `objectId`). An enabled add-on answers that identity, named
+/// `webapprouting-<cluster>` in the node resource group as AKS names it (learn.microsoft.com
+/// "Managed NGINX ingress with the application routing add-on"; the name as `az aks show`
+/// prints it, UNVERIFIED in the swagger, which names no resource), kept for as long as the
+/// add-on stays enabled, and, when no `nginx` is sent, `AnnotationControlled`: the type whose
+/// description is what enabling the add-on does by default ("The default NginxIngressController
+/// will be created. Users can edit the default NginxIngressController Custom Resource to
+/// configure load balancer annotations"; the swagger gives no `default`, so which value AKS
+/// answers is UNVERIFIED). A disabled add-on answers no identity (UNVERIFIED).
+fn ingress_profile(
+    sent: Option<&Value>,
+    existing: Option<&Value>,
+    identity_resource_id: &str,
+) -> Result<Option<Value>, ArmError> {
+    const PATH: &str = "properties.ingressProfile.webAppRouting";
+    let Some(mut profile) = optional_object("properties.ingressProfile", sent.unwrap_or(&Value::Null))? else {
+        return Ok(None);
+    };
+    only_members(
+        &profile,
+        "properties.ingressProfile.",
+        "ManagedClusterIngressProfile",
+        &["webAppRouting", "gatewayAPI"],
+    )?;
+    let Some(mut routing) = optional_object(PATH, profile.get("webAppRouting").unwrap_or(&Value::Null))? else {
+        profile.remove("webAppRouting");
+        return Ok(Some(Value::Object(profile)));
+    };
+    only_members(
+        &routing,
+        &format!("{PATH}."),
+        "ManagedClusterIngressProfileWebAppRouting",
+        &["enabled", "gatewayAPIImplementations", "dnsZoneResourceIds", "nginx", "identity"],
+    )?;
+    let enabled = match routing.get("enabled") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(enabled)) => *enabled,
+        Some(other) => return Err(wrong_type(&format!("{PATH}.enabled"), "a boolean", other)),
+    };
+    match routing.get("dnsZoneResourceIds") {
+        None | Some(Value::Null) => {
+            routing.remove("dnsZoneResourceIds");
+        }
+        Some(Value::Array(zones)) => {
+            if let Some(zone) = zones.iter().find(|zone| !zone.is_string()) {
+                return Err(wrong_type(&format!("{PATH}.dnsZoneResourceIds"), "an array of strings", zone));
+            }
+            if zones.len() > 5 {
+                // The wording is the emulator's; the limit is the swagger's `maxItems: 5`.
+                return Err(invalid("The application routing add-on supports up to five DNS zones."));
+            }
+        }
+        Some(other) => return Err(wrong_type(&format!("{PATH}.dnsZoneResourceIds"), "an array", other)),
+    }
+    let nginx = optional_object(&format!("{PATH}.nginx"), routing.get("nginx").unwrap_or(&Value::Null))?;
+    if let Some(nginx) = &nginx {
+        only_members(
+            nginx,
+            &format!("{PATH}.nginx."),
+            "ManagedClusterIngressProfileNginx",
+            &["defaultIngressControllerType"],
+        )?;
+        let kind = nginx.get("defaultIngressControllerType").unwrap_or(&Value::Null);
+        let known = kind.as_str().is_some_and(|kind| NGINX_INGRESS_CONTROLLER_TYPES.contains(&kind));
+        if !kind.is_null() && !known {
+            return Err(invalid(format!(
+                "The value of {PATH}.nginx.defaultIngressControllerType is invalid. It must be one of {}.",
+                NGINX_INGRESS_CONTROLLER_TYPES.join(", ")
+            )));
+        }
+    }
+    // `identity` is read-only: what a client echoes is ignored.
+    routing.remove("identity");
+    routing.remove("nginx");
+    routing.insert("enabled".to_owned(), json!(enabled));
+    match nginx {
+        Some(nginx) => {
+            routing.insert("nginx".to_owned(), Value::Object(nginx));
+        }
+        None if enabled => {
+            routing.insert("nginx".to_owned(), json!({"defaultIngressControllerType": "AnnotationControlled"}));
+        }
+        None => {}
+    }
+    if enabled {
+        let identity =
+            kept_identity(existing, "/properties/ingressProfile/webAppRouting/identity", identity_resource_id);
+        routing.insert("identity".to_owned(), identity);
+    }
+    profile.insert("webAppRouting".to_owned(), Value::Object(routing));
+    Ok(Some(Value::Object(profile)))
 }
 
 /// Checks a DNS prefix against the swagger pattern `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$`.
@@ -489,6 +595,10 @@ fn identity_object_ids(body: &Value) -> Vec<String> {
     if let Some(id) = body.pointer("/properties/identityProfile/kubeletidentity/objectId").and_then(Value::as_str) {
         ids.push(id.to_owned());
     }
+    if let Some(id) = body.pointer("/properties/ingressProfile/webAppRouting/identity/objectId").and_then(Value::as_str)
+    {
+        ids.push(id.to_owned());
+    }
     if let Some(addons) = body.pointer("/properties/addonProfiles").and_then(Value::as_object) {
         ids.extend(
             addons
@@ -770,6 +880,18 @@ impl Provider for Clusters {
             tenant_id,
         )?;
         properties.insert("oidcIssuerProfile".to_owned(), oidc_issuer);
+        let routing_name = format!("webapprouting-{}", context.name);
+        let routing_id = identity_id(subscription_id, &node_group, &routing_name);
+        if let Some(ingress) = ingress_profile(sent.get("ingressProfile"), existing, &routing_id)? {
+            if let Some(identity) = ingress.pointer("/webAppRouting/identity") {
+                principals.push((
+                    identity["objectId"].as_str().unwrap_or_default().to_owned(),
+                    identity["clientId"].as_str().unwrap_or_default().to_owned(),
+                    routing_name,
+                ));
+            }
+            properties.insert("ingressProfile".to_owned(), ingress);
+        }
         for (member, value) in &sent {
             if !properties.contains_key(member) && !READ_ONLY.contains(&member.as_str()) && !value.is_null() {
                 properties.insert(member.clone(), value.clone());
@@ -892,6 +1014,53 @@ mod tests {
         assert!(resolve(Some("1.20")).is_err());
         assert!(resolve(Some("1")).is_err());
         Ok(())
+    }
+
+    const ROUTING_ID: &str = "/subscriptions/s/resourcegroups/MC_rg_aks_francecentral/providers/Microsoft.ManagedIdentity/userAssignedIdentities/webapprouting-aks";
+
+    #[test]
+    fn an_enabled_app_routing_add_on_answers_its_identity_and_nginx_default() -> Result<(), String> {
+        let answer = |sent: Value, existing: Option<&Value>| {
+            ingress_profile(Some(&sent), existing, ROUTING_ID).map_err(|error| error.message)
+        };
+        assert_eq!(answer(Value::Null, None)?, None);
+        let on = answer(json!({"webAppRouting": {"enabled": true}}), None)?.ok_or("a profile")?;
+        let routing = &on["webAppRouting"];
+        assert_eq!(routing["enabled"], true);
+        assert_eq!(routing["nginx"], json!({"defaultIngressControllerType": "AnnotationControlled"}));
+        assert_eq!(routing["identity"]["resourceId"], ROUTING_ID);
+        for member in ["clientId", "objectId"] {
+            assert!(Uuid::parse_str(routing["identity"][member].as_str().unwrap_or_default()).is_ok(), "{member}");
+        }
+        // Kept while enabled, whatever a client echoes; its settings kept as sent.
+        let existing = json!({"properties": {"ingressProfile": on.clone()}});
+        let echoed = json!({"webAppRouting": {"enabled": true, "identity": {"resourceId": "/elsewhere"},
+            "nginx": {"defaultIngressControllerType": "Internal"}, "dnsZoneResourceIds": ["/z"]}});
+        let kept = answer(echoed, Some(&existing))?.ok_or("a profile")?;
+        assert_eq!(kept["webAppRouting"]["identity"], routing["identity"]);
+        assert_eq!(kept["webAppRouting"]["nginx"]["defaultIngressControllerType"], "Internal");
+        assert_eq!(kept["webAppRouting"]["dnsZoneResourceIds"], json!(["/z"]));
+        // Disabled: no identity, the rest as sent.
+        let off = answer(json!({"webAppRouting": {"enabled": false, "dnsZoneResourceIds": ["/z"]}}), Some(&existing))?;
+        assert_eq!(off, Some(json!({"webAppRouting": {"enabled": false, "dnsZoneResourceIds": ["/z"]}})));
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_an_app_routing_profile_the_swagger_does_not_allow() {
+        let refused = |sent: Value| ingress_profile(Some(&sent), None, ROUTING_ID).err().map(|error| error.message);
+        let six: Vec<String> = (0..6).map(|i| format!("/zone{i}")).collect();
+        for sent in [
+            json!({"webAppRouting": {"enabled": "yes"}}),
+            json!({"webAppRouting": {"enabled": true, "nginx": {"defaultIngressControllerType": "Public"}}}),
+            json!({"webAppRouting": {"enabled": true, "dnsZoneResourceIds": six}}),
+            json!({"webAppRouting": {"enabled": true, "dnsZoneResourceIds": [1]}}),
+            json!({"webAppRouting": {"enable": true}}),
+            json!({"appRouting": {"enabled": true}}),
+            json!([]),
+        ] {
+            assert!(refused(sent.clone()).is_some(), "{sent}");
+        }
     }
 
     #[test]

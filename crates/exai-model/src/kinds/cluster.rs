@@ -16,12 +16,15 @@
 //! pins one), `identity.type`, the set of node pool names, per pool (keyed by name, never by
 //! array index) `vmSize`, `mode`, `enableAutoScaling`, and `count` for fixed-size pools or
 //! `minCount`/`maxCount` for autoscaled ones, the monitoring add-on's `enabled` flag and
-//! workspace id, and the managed tag keys.
+//! workspace id, the application routing add-on's `ingressProfile.webAppRouting.enabled` (only
+//! when the spec says `cluster.ingress.appRouting`: absent, the add-on is not exai's, see
+//! [`Cluster::app_routing`]), and the managed tag keys.
 //!
 //! Never compared: everything AKS fills in or changes by itself — `eTag`s, `fqdn`,
 //! `nodeResourceGroup`, `identityProfile`, `nodeImageVersion`, `powerState`,
 //! `provisioningState`, `currentKubernetesVersion`, `currentOrchestratorVersion`,
-//! `networkProfile` defaults, `maxAgentPools`, `upgradeSettings`, and the `count` of an
+//! `networkProfile` defaults, `maxAgentPools`, `upgradeSettings`, what the application routing
+//! add-on holds besides `enabled` (its `identity`, `dnsZoneResourceIds`, `nginx`), and the `count` of an
 //! autoscaled pool, which belongs to the cluster autoscaler (fighting it is the classic AKS
 //! drift loop). The SSH key is written at creation but not owned afterwards: a key generated on
 //! one machine must not show as a change on another.
@@ -210,9 +213,13 @@ pub struct Cluster {
     /// The Log Analytics workspace of the monitoring add-on, when monitoring is on.
     pub monitoring_workspace: Option<ResourceId>,
     /// AKS's application routing add-on (`ingressProfile.webAppRouting.enabled`): the managed
-    /// NGINX ingress controller, class [`Cluster::APP_ROUTING_CLASS`].
-    #[serde(default)]
-    pub app_routing: bool,
+    /// NGINX ingress controller, class [`Cluster::APP_ROUTING_CLASS`]. `Some(true)` enables it,
+    /// `Some(false)` disables it; `None` (the spec does not say `cluster.ingress.appRouting`)
+    /// leaves it as it is, never compared nor written: an add-on someone turned on with
+    /// `az aks approuting enable` is not disabled by a spec that never mentioned it (it shows
+    /// as observed). Whether a controller serves the class is `== Some(true)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_routing: Option<bool>,
     /// The managed tags.
     pub tags: Tags,
     /// The OpenSSH public key line (`ssh-rsa AAAA...`) resolved from [`Cluster::ssh`], only for a
@@ -239,6 +246,12 @@ pub const MONITORING_WORKSPACE_KEY: &str = "logAnalyticsWorkspaceResourceID";
 /// The add-on config key selecting managed-identity authentication (`acs/_consts.py`
 /// `CONST_MONITORING_USING_AAD_MSI_AUTH`; MSI auth is `az aks create`'s default; docs/azure-facts.md §3d).
 pub const MONITORING_AAD_AUTH_KEY: &str = "useAADAuth";
+
+/// Returns `properties.ingressProfile.webAppRouting.enabled` of a GET response; absent (no
+/// ingress profile, as AKS answers for a cluster that never had the add-on) is `false`.
+fn live_app_routing(document: &Value) -> bool {
+    document.pointer("/properties/ingressProfile/webAppRouting/enabled").and_then(Value::as_bool).unwrap_or(false)
+}
 
 /// Members of an agent pool profile never echoed in a read-modify-write body although the
 /// swagger does not mark them `readOnly`: `status` holds read-only information, and setting
@@ -274,6 +287,12 @@ impl Cluster {
     /// The ingress class the application routing add-on serves (learn.microsoft.com, "Managed
     /// NGINX ingress with the application routing add-on").
     pub const APP_ROUTING_CLASS: &'static str = "webapprouting.kubernetes.azure.com";
+
+    /// The owned field of the application routing add-on, as plans name it: swagger 2026-08-01
+    /// `ManagedClusterProperties.ingressProfile` (`ManagedClusterIngressProfile`) →
+    /// `webAppRouting` (`ManagedClusterIngressProfileWebAppRouting`) → `enabled`, "Whether to
+    /// enable the Application Routing add-on" (docs/azure-facts.md §3e).
+    pub const APP_ROUTING_FIELD: &'static str = "ingressProfile.webAppRouting.enabled";
 
     /// The Azure resource type.
     pub const AZURE_TYPE: &'static str = "Microsoft.ContainerService/managedClusters";
@@ -365,6 +384,12 @@ impl Cluster {
         if let Some(addon) = self.monitoring_profile() {
             properties.insert("addonProfiles".into(), json!({ MONITORING_ADDON: addon }));
         }
+        // As `az aks create --enable-app-routing` and the official example
+        // `ManagedClustersCreate_IngressProfile_WebAppRouting.json`; without it AKS creates no
+        // add-on, so a cluster declared without one sends nothing.
+        if self.app_routing == Some(true) {
+            properties.insert("ingressProfile".into(), json!({ "webAppRouting": { "enabled": true } }));
+        }
         properties.insert("enableRBAC".into(), json!(true));
         json!({
             "location": self.location.as_str(),
@@ -411,7 +436,9 @@ impl Cluster {
     /// pool's `vmSize` is never written (AKS cannot resize a pool in place:
     /// [`Kind::unsupported_change`]), pools the spec adds or removes are left as they are
     /// (likewise), and the `count` of an autoscaled pool stays the autoscaler's unless it falls
-    /// outside the new bounds.
+    /// outside the new bounds. The application routing add-on's `enabled` is set only when the
+    /// spec says it, the rest of its profile (DNS zones, NGINX settings) kept as AKS holds it,
+    /// as `az aks approuting enable`/`disable` do.
     pub fn update_body(&self, live: &Value) -> Value {
         let mut body = writable_members(live);
         let Some(root) = body.as_object_mut() else {
@@ -517,6 +544,18 @@ impl Cluster {
                 (None, None) => {}
             }
         }
+
+        if let Some(enabled) = self.app_routing {
+            let ingress = properties.entry("ingressProfile").or_insert_with(|| json!({}));
+            if !ingress.is_object() {
+                *ingress = json!({});
+            }
+            let routing = &mut ingress["webAppRouting"];
+            if !routing.is_object() {
+                *routing = json!({});
+            }
+            routing["enabled"] = json!(enabled);
+        }
         body
     }
 
@@ -589,6 +628,9 @@ impl Cluster {
         fields.insert(format!("{addon}.enabled"), json!(self.monitoring_workspace.is_some()));
         if let Some(workspace) = &self.monitoring_workspace {
             fields.insert(format!("{addon}.config.{MONITORING_WORKSPACE_KEY}"), json!(workspace.as_str()));
+        }
+        if let Some(enabled) = self.app_routing {
+            fields.insert(Self::APP_ROUTING_FIELD.into(), json!(enabled));
         }
         insert_desired_tags(&mut fields, &self.tags);
         fields
@@ -669,15 +711,22 @@ impl Cluster {
                 );
             }
         }
+        if self.app_routing.is_some() {
+            fields.insert(Self::APP_ROUTING_FIELD.into(), json!(live_app_routing(document)));
+        }
         insert_live_tags(&mut fields, &self.tags, document);
         fields
     }
 
     /// Returns what `document` holds that exai does not manage but a reviewer may want to see:
-    /// the tags the spec does not name, and the node count the autoscaler chose for each
-    /// autoscaled pool.
+    /// the tags the spec does not name, the node count the autoscaler chose for each
+    /// autoscaled pool, and the application routing add-on when it is on but the spec does not
+    /// manage it (an Ingress of its class works there, though the spec does not say so).
     pub fn observed(&self, document: &Value) -> OwnedFields {
         let mut observed = foreign_tags(&self.tags, document);
+        if self.app_routing.is_none() && live_app_routing(document) {
+            observed.insert(Self::APP_ROUTING_FIELD.into(), json!(true));
+        }
         for pool in live_pools(document) {
             // The autoscaler's count within the declared bounds is the autoscaler doing its job,
             // nothing a reviewer can act on; outside them (bounds just changed, autoscaling
@@ -838,7 +887,7 @@ mod tests {
                 "Microsoft.OperationalInsights/workspaces",
                 "exai-perso-logs",
             )),
-            app_routing: false,
+            app_routing: None,
             tags,
             ssh_public_key: Some("ssh-rsa AAAAB3NzaC1yc2E test".into()),
         }
@@ -1045,6 +1094,95 @@ mod tests {
         assert_eq!(c.desired_fields()["addonProfiles.omsagent.enabled"], false);
         let body = c.update_body(&live());
         assert_eq!(body["properties"]["addonProfiles"]["omsAgent"], json!({"enabled": false}));
+    }
+
+    /// [`live`] with the application routing add-on on, as AKS answers after
+    /// `az aks approuting enable`: its identity (`readOnly`) and NGINX default filled in.
+    fn live_with_app_routing() -> Value {
+        let mut document = live();
+        document["properties"]["ingressProfile"] = json!({"webAppRouting": {
+            "enabled": true,
+            "dnsZoneResourceIds": ["/subscriptions/s/resourceGroups/dns/providers/Microsoft.Network/dnszones/exai.example"],
+            "nginx": {"defaultIngressControllerType": "AnnotationControlled"},
+            "identity": {
+                "resourceId": "/subscriptions/s/resourcegroups/MC_x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/webapprouting-exai-perso-aks",
+                "clientId": "c", "objectId": "o"
+            }
+        }});
+        document
+    }
+
+    #[test]
+    fn app_routing_is_sent_at_creation_only_when_declared_on() {
+        let mut c = cluster();
+        for declared in [None, Some(false)] {
+            c.app_routing = declared;
+            assert!(c.create_body()["properties"].get("ingressProfile").is_none(), "{declared:?}");
+        }
+        c.app_routing = Some(true);
+        assert_eq!(c.create_body()["properties"]["ingressProfile"], json!({"webAppRouting": {"enabled": true}}));
+    }
+
+    #[test]
+    fn app_routing_as_aks_fills_it_in_projects_onto_the_declared_field_without_noise() {
+        let mut c = cluster();
+        c.app_routing = Some(true);
+        assert_eq!(c.desired_fields()[Cluster::APP_ROUTING_FIELD], true);
+        assert_eq!(c.live_fields(&live_with_app_routing()), c.desired_fields());
+        assert_eq!(c.observed(&live_with_app_routing()).len(), 1, "only the foreign tag");
+        // A cluster that never had the add-on has no ingress profile at all: that is `false`.
+        c.app_routing = Some(false);
+        assert_eq!(c.live_fields(&live()), c.desired_fields());
+        let mut explicit = live();
+        explicit["properties"]["ingressProfile"] = json!({"webAppRouting": {"enabled": false}});
+        assert_eq!(c.live_fields(&explicit), c.desired_fields());
+    }
+
+    #[test]
+    fn toggling_app_routing_is_one_put_that_keeps_the_rest_of_its_profile() {
+        let mut c = cluster();
+        c.app_routing = Some(false);
+        let live_doc = live_with_app_routing();
+        let differing: Vec<String> = {
+            let (desired, current) = (c.desired_fields(), c.live_fields(&live_doc));
+            desired.keys().filter(|k| desired.get(*k) != current.get(*k)).cloned().collect()
+        };
+        assert_eq!(differing, [Cluster::APP_ROUTING_FIELD]);
+        let request = c.update_request(&LiveResource { id: c.id(), document: live_doc.clone() });
+        assert_eq!(request.method, Method::Put);
+        assert_eq!(request.headers, [("If-Match".to_owned(), "etag-1".to_owned())]);
+        let body = request.body.unwrap_or_default();
+        assert_eq!(
+            body["properties"]["ingressProfile"],
+            json!({"webAppRouting": {
+                "enabled": false,
+                "dnsZoneResourceIds": ["/subscriptions/s/resourceGroups/dns/providers/Microsoft.Network/dnszones/exai.example"],
+                "nginx": {"defaultIngressControllerType": "AnnotationControlled"}
+            }}),
+            "the add-on's identity is read-only; its zones and NGINX settings are kept"
+        );
+        assert_eq!(read_only_members_in(&body), Vec::<String>::new());
+        // Turned on where AKS holds no ingress profile yet.
+        c.app_routing = Some(true);
+        let body = c.update_body(&live());
+        assert_eq!(body["properties"]["ingressProfile"], json!({"webAppRouting": {"enabled": true}}));
+    }
+
+    #[test]
+    fn app_routing_left_out_of_the_spec_is_observed_never_compared_nor_written() {
+        let c = cluster();
+        assert_eq!(c.app_routing, None);
+        let live_doc = live_with_app_routing();
+        assert!(!c.desired_fields().contains_key(Cluster::APP_ROUTING_FIELD));
+        assert_eq!(c.live_fields(&live_doc), c.desired_fields());
+        assert_eq!(c.observed(&live_doc)[Cluster::APP_ROUTING_FIELD], true);
+        assert!(!c.observed(&live()).contains_key(Cluster::APP_ROUTING_FIELD), "off is not worth a line");
+        // Another change writes the add-on back as AKS holds it.
+        let mut scaled = cluster();
+        scaled.node_pools[0].size = PoolSize::Fixed { count: 3 };
+        let body = scaled.update_body(&live_doc);
+        assert_eq!(body["properties"]["ingressProfile"]["webAppRouting"]["enabled"], true);
+        assert!(scaled.update_body(&live())["properties"].get("ingressProfile").is_none());
     }
 
     #[test]
