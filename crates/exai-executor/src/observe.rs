@@ -31,6 +31,20 @@ pub enum ObserveError {
         /// What to do about it.
         hint: String,
     },
+    /// An object the spec references (`{ id }`) could not be read: Azure refused the caller
+    /// (403). exai only reads it, and needs to.
+    #[error("cannot read `{id}`, which `{address}` references: {source}")]
+    ReferenceUnreadable {
+        /// The reference.
+        address: Address,
+        /// The object's id.
+        id: ResourceId,
+        /// The action the read needs (`Microsoft.OperationalInsights/workspaces/read`).
+        action: String,
+        /// Azure's refusal.
+        #[source]
+        source: Box<AzureError>,
+    },
     /// The answer does not name one object exai can call its own.
     #[error("cannot tell which object is `{address}`: {message}")]
     Ambiguous {
@@ -47,6 +61,16 @@ impl ObserveError {
         match self {
             Self::Read { source, .. } => source.hint(),
             Self::Refused { hint, .. } => Some(hint.clone()),
+            Self::ReferenceUnreadable { id, action, .. } => {
+                let smallest = exai_model::permissions::smallest_roles(action);
+                let roles: Vec<String> = smallest.iter().take(2).map(|role| format!("`{}`", role.name)).collect();
+                let role = smallest.first().map_or("Reader", |r| r.name);
+                Some(format!(
+                    "exai only reads a referenced object, but it must read it: the identity needs `{action}` on it ({} grant{} it); its owner can grant it: `az role assignment create --assignee <the identity> --role \"{role}\" --scope {id}`",
+                    roles.join(" or "),
+                    if roles.len() == 1 { "s" } else { "" }
+                ))
+            }
             Self::Ambiguous { .. } => Some(
                 "delete or rename the objects that are not this one (`az ad app list --display-name NAME` lists them), or give the resource a name of its own in the spec; nothing was changed".to_owned(),
             ),
@@ -57,6 +81,7 @@ impl ObserveError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Read { source, .. } => source.request_id(),
+            Self::ReferenceUnreadable { source, .. } => source.request_id(),
             Self::Refused { .. } | Self::Ambiguous { .. } => None,
         }
     }
@@ -357,8 +382,7 @@ pub async fn observe_with(
                                 if let ReadState::Answered(Err(source)) =
                                     std::mem::replace(&mut reads[read].1, ReadState::Failed)
                                 {
-                                    let address = resource.address.clone();
-                                    fail(&mut failure, index, ObserveError::Read { address, source: Box::new(source) });
+                                    fail(&mut failure, index, read_error(resource, &reads[read].0, source));
                                 }
                                 continue;
                             }
@@ -450,6 +474,22 @@ pub async fn observe_with(
         live.insert_owned(object);
     }
     Ok(live)
+}
+
+/// Returns the error of a failed read of `resource` by `request`: a referenced object Azure
+/// refuses the caller says so, with the role that would read it.
+fn read_error(resource: &DesiredResource, request: &ApiRequest, source: AzureError) -> ObserveError {
+    let address = resource.address.clone();
+    match (resource.spec.as_reference(), &source) {
+        (Some(reference), AzureError::Api { status: 403, .. }) => ObserveError::ReferenceUnreadable {
+            address,
+            id: reference.id.clone(),
+            action: exai_model::permissions::required_action(request)
+                .map_or_else(|| format!("{}/read", reference.of.azure_type()), |needed| needed.action),
+            source: Box::new(source),
+        },
+        _ => ObserveError::Read { address, source: Box::new(source) },
+    }
 }
 
 /// Queues `request` unless the same read is already queued, in flight or answered; returns its
