@@ -61,14 +61,17 @@ impl ObserveError {
         match self {
             Self::Read { source, .. } => source.hint(),
             Self::Refused { hint, .. } => Some(hint.clone()),
-            Self::ReferenceUnreadable { id, action, .. } => {
-                let smallest = exai_model::permissions::smallest_roles(action);
-                let roles: Vec<String> = smallest.iter().take(2).map(|role| format!("`{}`", role.name)).collect();
-                let role = smallest.first().map_or("Reader", |r| r.name);
+            Self::ReferenceUnreadable { id, action, source, .. } => {
+                let role = exai_model::permissions::smallest_roles(action).first().map_or("Reader", |r| r.name);
+                // The caller as Azure named it in its refusal, when it did.
+                let assignee = match source.as_ref() {
+                    AzureError::Api { code, message, .. } => exai_azure::AuthorizationDenial::parse(code, message)
+                        .map(|denial| denial.client.unwrap_or(denial.object_id)),
+                    _ => None,
+                };
+                let assignee = assignee.unwrap_or_else(|| "<the identity exai runs as>".to_owned());
                 Some(format!(
-                    "exai only reads a referenced object, but it must read it: the identity needs `{action}` on it ({} grant{} it); its owner can grant it: `az role assignment create --assignee <the identity> --role \"{role}\" --scope {id}`",
-                    roles.join(" or "),
-                    if roles.len() == 1 { "s" } else { "" }
+                    "exai never writes a referenced object, but it must read it: the identity needs `{action}` on it (`{role}` grants it); whoever owns it can grant that: `az role assignment create --assignee {assignee} --role \"{role}\" --scope {id}`"
                 ))
             }
             Self::Ambiguous { .. } => Some(
@@ -141,7 +144,11 @@ fn read_key(request: &ApiRequest) -> (Service, String) {
 fn permission_scopes(desired: &DesiredState) -> Vec<ResourceId> {
     let mut scopes: Vec<ResourceId> = Vec::new();
     for resource in &desired.resources {
-        // Graph objects' ids name no subscription: they have no scope here.
+        // Graph objects' ids name no subscription: they have no scope here. A referenced
+        // object is only read: exai never acts at its scope.
+        if resource.spec.as_reference().is_some() {
+            continue;
+        }
         let Some(id) = resource.spec.id() else { continue };
         for scope in exai_model::permissions::permission_scopes(&id) {
             if !scopes.contains(&scope) {

@@ -465,9 +465,10 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
         }
         let known = Known::from(live);
         let after = spec.desired_fields(known);
+        let id = spec.id_with(known);
         let mut change = Change {
-            id: spec.id(),
-            id_note: spec.id_note(),
+            id_note: if id.is_none() { spec.id_note() } else { None },
+            id,
             after_unknown: spec.unknown_values(known).into_iter().collect(),
             protect: resource.protect,
             after: Some(after.clone()),

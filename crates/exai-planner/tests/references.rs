@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use exai_model::kinds::{DataCollectionRule, Reference, ReferencedKind, ResourceGroup};
+use exai_model::kinds::{
+    DataCollectionRule, DataCollectionRuleAssociation, Reference, ReferencedKind, RegionOf, ResourceGroup,
+};
 use exai_model::{
     Address, DesiredResource, DesiredSpec, DesiredState, LiveResource, LiveState, Location, Mark, Observation,
     ResourceId, Tags, owned_in_scan,
@@ -35,7 +37,8 @@ fn tags(path: &str) -> Tags {
 }
 
 /// `perso`: its group, the workspace it references (`workspace` the id), and the cluster's
-/// data collection rule into that workspace.
+/// data collection rule into that workspace (in the workspace's region, as read) with its
+/// association.
 fn desired(workspace: ResourceId) -> DesiredState {
     let location = Location::parse("francecentral").unwrap();
     let group_tags: Tags = [("project".to_owned(), "exai".to_owned())].into_iter().collect();
@@ -48,6 +51,14 @@ fn desired(workspace: ResourceId) -> DesiredState {
         location,
         workspace_id: workspace.clone(),
         tags: tags("cluster.dcr"),
+        region_of: Some(RegionOf { workspace: address("monitoring"), cluster: "exai-perso-aks".into() }),
+    };
+    let cluster =
+        ResourceId::in_group(SUB, "exai-perso-rg", "Microsoft.ContainerService/managedClusters", "exai-perso-aks");
+    let association = DataCollectionRuleAssociation {
+        cluster_id: cluster,
+        rule_id: rule.id(),
+        rule_region_of: rule.region_of.clone(),
     };
     let reference = Reference { of: ReferencedKind::Workspace, id: workspace };
     let resource = |path: &str, depends_on: &[&str], spec| DesiredResource {
@@ -62,6 +73,11 @@ fn desired(workspace: ResourceId) -> DesiredState {
             resource("resourceGroup", &[], DesiredSpec::ResourceGroup(group)),
             resource("monitoring", &[], DesiredSpec::Reference(reference)),
             resource("cluster.dcr", &["resourceGroup", "monitoring"], DesiredSpec::DataCollectionRule(rule)),
+            resource(
+                "cluster.dcr-association",
+                &["cluster.dcr"],
+                DesiredSpec::DataCollectionRuleAssociation(association),
+            ),
         ],
     }
 }
@@ -81,6 +97,11 @@ fn present(document: Value) -> Observation {
 /// The workspace `az aks create --enable-addons monitoring` made, as ARM answers it (no mark:
 /// exai never made it), and the group.
 fn live(rule: Option<Value>) -> LiveState {
+    live_in("francecentral", rule, None)
+}
+
+/// As [`live`], the workspace in `region` (as ARM spells it), the association as `association`.
+fn live_in(region: &str, rule: Option<Value>, association: Option<Value>) -> LiveState {
     let mut live = LiveState::new();
     live.insert(
         address("resourceGroup"),
@@ -94,11 +115,12 @@ fn live(rule: Option<Value>) -> LiveState {
         address("monitoring"),
         present(json!({
             "id": answered_id(),
-            "name": format!("DefaultWorkspace-{SUB}-PAR"), "location": "francecentral",
+            "name": format!("DefaultWorkspace-{SUB}-PAR"), "location": region,
             "properties": {"provisioningState": "Succeeded", "retentionInDays": 30, "sku": {"name": "PerGB2018"}}
         })),
     );
     live.insert(address("cluster.dcr"), rule.map_or(Observation::Absent, present));
+    live.insert(address("cluster.dcr-association"), association.map_or(Observation::Absent, present));
     live
 }
 
@@ -115,7 +137,7 @@ fn a_referenced_object_is_read_never_written_and_is_no_change() {
     assert_eq!(rule.action, Action::Create);
     let body = rule.requests[0].body.as_ref().unwrap();
     assert_eq!(body["properties"]["destinations"]["logAnalytics"][0]["workspaceResourceId"], workspace_id().as_str());
-    assert_eq!((p.summary.add, p.summary.read, p.summary.unchanged), (1, 1, 1));
+    assert_eq!((p.summary.add, p.summary.read, p.summary.unchanged), (2, 1, 1));
     assert!(!p.summary.is_empty());
 
     let mut text = Vec::new();
@@ -126,16 +148,46 @@ fn a_referenced_object_is_read_never_written_and_is_no_change() {
     assert_eq!(json["summary"]["read"], 1);
 }
 
+/// Returns the rule and the association as Azure holds them once the plan against a workspace
+/// in `region` is applied: the bodies of its creates, with their ids.
+fn applied(region: &str) -> (Value, Value) {
+    let p = plan(&desired(workspace_id()), &live_in(region, None, None)).unwrap();
+    let created = |index: usize| {
+        let request = &p.resource_changes[index].requests[0];
+        let mut document = request.body.clone().unwrap();
+        document["id"] = json!(request.path);
+        document["properties"]["provisioningState"] = json!("Succeeded");
+        document
+    };
+    (created(2), created(3))
+}
+
+/// A workspace in another region than the environment's: the rule goes in the workspace's
+/// region and is named after it, as `az` does, and the association points at that rule.
+#[test]
+fn the_rule_into_a_referenced_workspace_takes_its_region_as_read() {
+    let p = plan(&desired(workspace_id()), &live_in("West Europe", None, None)).unwrap();
+    let rule = &p.resource_changes[2];
+    let name = "MSCI-westeurope-exai-perso-aks";
+    assert_eq!(rule.id.as_ref().unwrap().name(), name);
+    assert_eq!(rule.requests[0].path, rule.id.as_ref().unwrap().as_str());
+    assert_eq!(rule.requests[0].body.as_ref().unwrap()["location"], "westeurope");
+    let association = &p.resource_changes[3];
+    let target = association.requests[0].body.as_ref().unwrap()["properties"]["dataCollectionRuleId"].as_str().unwrap();
+    assert!(target.ends_with(&format!("/dataCollectionRules/{name}")), "{target}");
+    // Applied there, it is no change.
+    let (rule, association) = applied("westeurope");
+    let again = plan(&desired(workspace_id()), &live_in("West Europe", Some(rule), Some(association))).unwrap();
+    assert!(again.summary.is_empty(), "{:#?}", again.resource_changes);
+}
+
 #[test]
 fn a_plan_that_only_reads_is_no_change() {
-    // The rule exists as declared: nothing to do but read the workspace.
-    let rule = plan(&desired(workspace_id()), &live(None)).unwrap().resource_changes[2].requests[0].clone();
-    let mut document = rule.body.unwrap();
-    document["id"] = json!(rule.path);
-    document["properties"]["provisioningState"] = json!("Succeeded");
-    let p = plan(&desired(workspace_id()), &live(Some(document))).unwrap();
+    // The rule and association exist as declared: nothing to do but read the workspace.
+    let (rule, association) = applied("francecentral");
+    let p = plan(&desired(workspace_id()), &live_in("francecentral", Some(rule), Some(association))).unwrap();
     let actions: Vec<Action> = p.resource_changes.iter().map(|c| c.action).collect();
-    assert_eq!(actions, [Action::NoOp, Action::Read, Action::NoOp]);
+    assert_eq!(actions, [Action::NoOp, Action::Read, Action::NoOp, Action::NoOp]);
     assert!(p.summary.is_empty(), "a read is never a change: {:?}", p.summary);
     let mut text = Vec::new();
     render_text(&p, &mut text).unwrap();

@@ -28,18 +28,21 @@ fn shared_registry() -> String {
 }
 
 /// Creates what someone else made, as their own client would: the group of `id`, then the
-/// object, with `body`.
+/// object, with `body` (whose `location` the group takes too).
 fn seed(emulator: &InProcessEmulator, id: &str, api_version: &'static str, body: Value) {
     let azure = emulator.someone_else();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let group = id.split("/providers/").next().unwrap();
-    let location = json!({"location": "francecentral"});
+    let location = json!({"location": body["location"]});
     runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, group, "2025-04-01", Some(location)))).unwrap();
     runtime.block_on(azure.execute(&ApiRequest::arm(Method::Put, id, api_version, Some(body)))).unwrap();
 }
 
+/// Seeds the default workspace of the region of code `code` (`PAR`: francecentral, `WEU`:
+/// westeurope).
 fn seed_workspace(emulator: &InProcessEmulator, code: &str) {
-    let body = json!({"location": "francecentral", "properties": {"sku": {"name": "PerGB2018"}}});
+    let region = if code == "WEU" { "westeurope" } else { "francecentral" };
+    let body = json!({"location": region, "properties": {"sku": {"name": "PerGB2018"}}});
     seed(emulator, &default_workspace(code), "2026-03-01", body);
 }
 
@@ -170,12 +173,19 @@ fn a_referenced_workspace_is_used_by_the_cluster_s_monitoring_and_never_written_
     let again = s.run_against(&emulator, &["plan", "--detailed-exitcode"]);
     assert_run!("workspace_plan_after_apply", filters(&emulator, &s), again);
 
-    // Another workspace referenced: the rule and the add-on follow it; neither workspace is
-    // written, the old one is not deleted.
+    // Another workspace referenced, in another region: the add-on follows it, and the rule goes
+    // to the workspace's region as `az` puts it (a new rule there, the old one superseded);
+    // neither workspace is written, the old one is not deleted.
     s.write_spec(&referencing(&default_workspace("WEU")));
+    let run = s.run_against(&emulator, &["plan"]);
+    assert_run!("workspace_changed", filters(&emulator, &s), run);
     s.run_against(&emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
     let plan = json_plan(&emulator, &s);
     assert!(actions(&plan).iter().all(|(_, a)| a == "no-op" || a == "read"), "{:?}", actions(&plan));
+    let moved = format!(
+        "/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/exai-perso-rg/providers/Microsoft.Insights/dataCollectionRules/MSCI-westeurope-exai-perso-aks"
+    );
+    assert_eq!(live(&emulator, &moved, "2022-06-01").unwrap()["location"], "westeurope");
     // The monitoring removed with its section: the rule and association are the environment's
     // and go; the workspace is someone else's and stays.
     s.write_spec(&monitoring_spec(""));
