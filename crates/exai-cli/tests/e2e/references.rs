@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crate::harness::{Filters, InProcessEmulator, Scratch, assert_run};
+use crate::harness::{Filters, InProcessEmulator, Scratch, assert_run, repo_root};
 use exai_emulator::{DEV_SUBSCRIPTION_ID, DEV_TENANT_ID};
 use exai_model::{ApiRequest, Method};
 use serde_json::{Value, json};
@@ -116,6 +116,14 @@ fn not_reads_of(emulator: &InProcessEmulator, since: usize, id: &str) -> Vec<Str
         .collect()
 }
 
+/// Returns where `document` breaks the published plan schema (`docs/plan.schema.json`).
+fn schema_errors(document: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("docs/plan.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator.iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
+
 fn filters(emulator: &InProcessEmulator, s: &Scratch) -> Filters {
     Filters::default().scratch(s).literal(&emulator.ca_cert.display().to_string(), "[ca]")
 }
@@ -133,6 +141,7 @@ fn a_referenced_workspace_is_used_by_the_cluster_s_monitoring_and_never_written_
     assert_run!("workspace_plan", filters(&emulator, &s), run);
     let plan = json_plan(&emulator, &s);
     assert_eq!(plan["format_version"], 3);
+    assert_eq!(schema_errors(&plan), Vec::<String>::new(), "a plan with a read matches the published schema");
     assert_eq!(
         actions(&plan),
         [
