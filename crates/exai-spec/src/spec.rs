@@ -33,8 +33,8 @@ use crate::wire::DeployerScope;
 use crate::{Diagnostic, SourceSpan};
 use exai_model::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
-    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Registry, ResourceGroup, RoleAssignment,
-    ServicePrincipal, Workspace, github_subjects,
+    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Reference, ReferencedKind, RegionOf, Registry,
+    ResourceGroup, RoleAssignment, ServicePrincipal, Workspace, github_subjects,
 };
 use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Mark, OWNER_TAG, ResourceId, Tags};
 use std::fmt;
@@ -155,6 +155,11 @@ pub struct Declared<K> {
     pub protect: bool,
     /// Where the name is written in the spec (a name Azure refuses is reported there).
     pub name_span: Option<SourceSpan>,
+    /// The spec only references it (`{ id }`): it exists, someone else owns it, and exai reads
+    /// it and never writes or deletes it. Only its id (subscription, group, name) comes from the
+    /// spec; its other fields are the environment's defaults (its region the environment's, else
+    /// its group's), never compared nor written.
+    pub referenced: bool,
 }
 
 /// An AKS cluster, with its edges to the environment's other sections.
@@ -292,6 +297,8 @@ struct Expanded<'d, K> {
     address: Address,
     /// Its declaration: what a dependent reads (an id, a location).
     resource: &'d K,
+    /// Only referenced: its fields but the id are not the spec's (its region is read live).
+    referenced: bool,
 }
 
 /// One environment's resources, as each section's `expand_*` adds its own with their edges.
@@ -325,39 +332,54 @@ impl Expansion<'_> {
         address
     }
 
+    /// Adds the object the spec only references at `path` (read, never written; it waits for
+    /// nothing of the environment's) and returns its address.
+    fn push_reference(&mut self, path: &str, kind: ReferencedKind, id: ResourceId) -> Address {
+        self.push(path, &[], false, DesiredSpec::Reference(Reference { of: kind, id }))
+    }
+
     /// `resourceGroup:`: the group, on which every ARM resource of the environment depends.
     fn expand_group<'d>(&mut self, declared: &'d Declared<ResourceGroup>) -> Expanded<'d, ResourceGroup> {
         const PATH: &str = "resourceGroup";
         let mut group = declared.resource.clone();
         group.tags = self.owned(&group.tags, PATH, declared.protect);
         let address = self.push(PATH, &[], declared.protect, DesiredSpec::ResourceGroup(group));
-        Expanded { address, resource: &declared.resource }
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
-    /// `registry:`: the registry, in the group.
+    /// `registry:`: the registry, in the group; or the registry it references, wherever it is.
     fn expand_registry<'d>(
         &mut self,
         declared: &'d Declared<Registry>,
         group: &Expanded<'_, ResourceGroup>,
     ) -> Expanded<'d, Registry> {
         const PATH: &str = "registry";
-        let mut registry = declared.resource.clone();
-        registry.tags = self.owned(&registry.tags, PATH, declared.protect);
-        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry));
-        Expanded { address, resource: &declared.resource }
+        let address = if declared.referenced {
+            self.push_reference(PATH, ReferencedKind::Registry, declared.resource.id())
+        } else {
+            let mut registry = declared.resource.clone();
+            registry.tags = self.owned(&registry.tags, PATH, declared.protect);
+            self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry))
+        };
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
-    /// `monitoring:`: the Log Analytics workspace, in the group.
+    /// `monitoring:`: the Log Analytics workspace, in the group; or the workspace it references,
+    /// wherever it is.
     fn expand_monitoring<'d>(
         &mut self,
         declared: &'d Declared<Workspace>,
         group: &Expanded<'_, ResourceGroup>,
     ) -> Expanded<'d, Workspace> {
         const PATH: &str = "monitoring";
-        let mut workspace = declared.resource.clone();
-        workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
-        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace));
-        Expanded { address, resource: &declared.resource }
+        let address = if declared.referenced {
+            self.push_reference(PATH, ReferencedKind::Workspace, declared.resource.id())
+        } else {
+            let mut workspace = declared.resource.clone();
+            workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
+            self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace))
+        };
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
     /// `cluster:`: the cluster; with `monitoring: true`, a data collection rule into the
@@ -381,10 +403,13 @@ impl Expansion<'_> {
                 location: workspace.resource.location.clone(),
                 workspace_id: workspace.resource.id(),
                 tags: self.owned(&c.tags, "cluster.dcr", protect),
+                region_of: workspace
+                    .referenced
+                    .then(|| RegionOf { workspace: workspace.address.clone(), cluster: c.name.clone() }),
             };
-            let id = rule.id();
+            let (id, region_of) = (rule.id(), rule.region_of.clone());
             let depends_on = [&group.address, &workspace.address];
-            (self.push("cluster.dcr", &depends_on, protect, DesiredSpec::DataCollectionRule(rule)), id)
+            (self.push("cluster.dcr", &depends_on, protect, DesiredSpec::DataCollectionRule(rule)), id, region_of)
         });
 
         let mut cluster = c.clone();
@@ -393,13 +418,17 @@ impl Expansion<'_> {
         let cluster_id = cluster.id();
         let expanded = (self.address("cluster"), cluster_id.clone());
         let mut needs = vec![&group.address];
-        if let Some((rule_address, _)) = &rule {
+        if let Some((rule_address, ..)) = &rule {
             needs.push(rule_address);
         }
         let cluster_address = self.push("cluster", &needs, protect, DesiredSpec::Cluster(Box::new(cluster)));
 
-        if let Some((rule_address, rule_id)) = &rule {
-            let association = DataCollectionRuleAssociation { cluster_id, rule_id: rule_id.clone() };
+        if let Some((rule_address, rule_id, region_of)) = &rule {
+            let association = DataCollectionRuleAssociation {
+                cluster_id,
+                rule_id: rule_id.clone(),
+                rule_region_of: region_of.clone(),
+            };
             let depends_on = [&cluster_address, rule_address];
             let spec = DesiredSpec::DataCollectionRuleAssociation(association);
             self.push("cluster.dcr-association", &depends_on, protect, spec);
