@@ -11,6 +11,7 @@ mod apply_requests;
 mod bad_input;
 mod corpus;
 mod emulator_process;
+mod init_from_azure;
 mod interrupt;
 mod output;
 mod ownership;
