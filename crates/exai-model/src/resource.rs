@@ -1,6 +1,6 @@
 use crate::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FederatedCredential,
-    GraphPermission, Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
+    GraphPermission, Reference, Registry, ResourceGroup, RoleAssignment, ServicePrincipal, Workspace,
 };
 use crate::permissions::{PermissionSet, ScopePermissions};
 use crate::{Address, Kind, OwnedObject, ResourceId};
@@ -36,6 +36,9 @@ pub enum DesiredSpec {
     ClientSecret(ClientSecret),
     /// A Microsoft Graph application permission.
     GraphPermission(GraphPermission),
+    /// An object the spec uses by its id and does not own (a shared registry, the workspace
+    /// `az aks create` made): read, never written.
+    Reference(Reference),
 }
 
 impl DesiredSpec {
@@ -54,6 +57,16 @@ impl DesiredSpec {
             Self::FederatedCredential(r) => r,
             Self::ClientSecret(r) => r,
             Self::GraphPermission(r) => r,
+            Self::Reference(r) => r,
+        }
+    }
+
+    /// Returns the object this resource only references, when it is one: the planner reads it
+    /// and never plans a write or a delete of it.
+    pub fn as_reference(&self) -> Option<&Reference> {
+        match self {
+            Self::Reference(r) => Some(r),
+            _ => None,
         }
     }
 

@@ -11,8 +11,8 @@ use crate::spec::{ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, 
 use crate::wire::{self, ClientSecretSetting, DeployerScope, Spanned, TagMap};
 use crate::yaml::{Document, locate};
 use exai_model::kinds::{
-    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, Registry, RegistrySku, ResourceGroup,
-    RoleAssignment, SshKeySource, Workspace, WorkspaceSku, built_in_role, built_in_role_name,
+    Cluster, NodePool, PoolMode, PoolSize, ROLE_ASSIGNMENT_WRITERS, ReferencedKind, Registry, RegistrySku,
+    ResourceGroup, RoleAssignment, SshKeySource, Workspace, WorkspaceSku, built_in_role, built_in_role_name,
 };
 use exai_model::{Address, Location, OWNER_TAG, Tags};
 use std::collections::HashMap;
@@ -323,7 +323,15 @@ fn environment(
         cx.resource_location(rg.location.as_ref(), &location, &format!("the resource group of `{name}`"), &rg.name);
     let rg_tags = cx.resource_tags(&tags, rg.tags.as_ref(), &rg_path, &rg.name);
 
-    let scope = Scope { name, section, subscription, resource_group: rg_name, location, tags };
+    let scope = Scope {
+        name,
+        section,
+        subscription,
+        resource_group: rg_name,
+        location,
+        group_location: rg_location.clone(),
+        tags,
+    };
     let registry = section.registry.as_deref().map(|r| registry(cx, &scope, r));
     let monitoring = section.monitoring.as_deref().map(|m| monitoring(cx, &scope, m));
     let cluster = section.cluster.as_deref().map(|c| cluster(cx, &scope, c));
@@ -342,6 +350,7 @@ fn environment(
         },
         protect: flag(&rg.protect),
         name_span: cx.span(&rg.name),
+        referenced: false,
     };
     Some(Environment {
         name: name.to_owned(),
@@ -368,38 +377,121 @@ struct Scope<'s> {
     resource_group: Option<String>,
     /// The region a resource without its own gets.
     location: Inherited,
+    /// The resource group's region.
+    group_location: Option<Location>,
     /// The defaults' and the environment's tags.
     tags: Tags,
 }
 
-/// Checks `registry:`.
+impl Scope<'_> {
+    /// Returns the region a referenced object is taken to be in: the environment's, else its
+    /// group's. Its real region is its owner's business; exai uses it only to place what the
+    /// environment builds on it (the cluster's data collection rule).
+    fn reference_location(&self) -> Option<Location> {
+        match &self.location {
+            Inherited::Valid(location) => Some(location.clone()),
+            Inherited::Invalid | Inherited::Absent => self.group_location.clone(),
+        }
+    }
+}
+
+/// Checks `registry:`: a registry exai owns (`name`), or one it references (`id`).
 fn registry(cx: &mut Context<'_>, scope: &Scope<'_>, r: &wire::RegistrySection) -> Option<Declared<Registry>> {
     let env = scope.name;
     let path = ["environments", env, "registry"];
-    let name = cx.checked(&r.name, "registry name", rules::registry_name);
+    let name = match (&r.name, &r.id) {
+        (Some(name), None) => name,
+        (None, Some(id)) => {
+            let others = [
+                ("sku", r.sku.is_some()),
+                ("adminUserEnabled", r.admin_user_enabled.is_some()),
+                ("location", r.location.is_some()),
+                ("tags", r.tags.is_some()),
+                ("protect", r.protect.is_some()),
+            ];
+            not_with_reference(cx, &path, "registry", &others);
+            let id = reference_id(cx, id, ReferencedKind::Registry)?;
+            let resource = Registry {
+                subscription: id.subscription,
+                resource_group: id.resource_group,
+                name: id.name,
+                location: scope.reference_location()?,
+                sku: RegistrySku::Standard,
+                admin_user_enabled: false,
+                tags: Tags::new(),
+            };
+            return Some(Declared { resource, protect: false, name_span: None, referenced: true });
+        }
+        (Some(name), Some(id)) => {
+            let d = Diagnostic::new(format!("the registry of `{env}` has both `name` and `id`"))
+                .at(cx.span(id))
+                .label("one or the other")
+                .hint(format!(
+                    "`name: {}` declares a registry exai owns; `id` references an existing one exai only uses: keep one",
+                    name.as_str()
+                ));
+            cx.error(d);
+            return None;
+        }
+        (None, None) => {
+            let d = Diagnostic::new(format!("the registry of `{env}` has neither `name` nor `id`"))
+                .at(cx.key_span(&path))
+                .label("which registry?")
+                .hint("write `name: <registry name>` for a registry exai owns, or `id: <registry id>` for an existing one it only uses");
+            cx.error(d);
+            return None;
+        }
+    };
+    let name_checked = cx.checked(name, "registry name", rules::registry_name);
     let location =
-        cx.resource_location(r.location.as_ref(), &scope.location, &format!("the registry of `{env}`"), &r.name);
-    let tags = cx.resource_tags(&scope.tags, r.tags.as_ref(), &path, &r.name);
+        cx.resource_location(r.location.as_ref(), &scope.location, &format!("the registry of `{env}`"), name);
+    let tags = cx.resource_tags(&scope.tags, r.tags.as_ref(), &path, name);
     let resource = Registry {
         subscription: scope.subscription.clone()?,
         resource_group: scope.resource_group.clone()?,
-        name: name?,
+        name: name_checked?,
         location: location?,
         sku: r.sku.as_deref().copied().unwrap_or(RegistrySku::Standard),
         admin_user_enabled: flag(&r.admin_user_enabled),
         tags,
     };
-    Some(Declared { resource, protect: flag(&r.protect), name_span: cx.span(&r.name) })
+    Some(Declared { resource, protect: flag(&r.protect), name_span: cx.span(name), referenced: false })
 }
 
-/// Checks `monitoring:`, the Log Analytics workspace.
+/// Checks `monitoring:`, the Log Analytics workspace: one exai owns (a name), or one it
+/// references (`{ id }`).
 fn monitoring(cx: &mut Context<'_>, scope: &Scope<'_>, m: &wire::MonitoringSection) -> Option<Declared<Workspace>> {
     let env = scope.name;
     let path = ["environments", env, "monitoring"];
-    let name = cx.checked(&m.workspace, "workspace name", rules::workspace_name);
+    let name = match &*m.workspace {
+        wire::WorkspaceSetting::Name(name) => name,
+        wire::WorkspaceSetting::Reference(reference) => {
+            let others = [
+                ("retentionDays", m.retention_days.is_some()),
+                ("sku", m.sku.is_some()),
+                ("location", m.location.is_some()),
+                ("tags", m.tags.is_some()),
+                ("protect", m.protect.is_some()),
+            ];
+            not_with_reference(cx, &path, "workspace", &others);
+            let id = reference_id(cx, &reference.id, ReferencedKind::Workspace)?;
+            let resource = Workspace {
+                subscription: id.subscription,
+                resource_group: id.resource_group,
+                name: id.name,
+                location: scope.reference_location()?,
+                retention_days: 30,
+                sku: WorkspaceSku::PerGB2018,
+                tags: Tags::new(),
+            };
+            return Some(Declared { resource, protect: false, name_span: None, referenced: true });
+        }
+    };
+    let name = &Spanned::at(m.workspace.span(), name.clone());
+    let name_checked = cx.checked(name, "workspace name", rules::workspace_name);
     let location =
-        cx.resource_location(m.location.as_ref(), &scope.location, &format!("the workspace of `{env}`"), &m.workspace);
-    let tags = cx.resource_tags(&scope.tags, m.tags.as_ref(), &path, &m.workspace);
+        cx.resource_location(m.location.as_ref(), &scope.location, &format!("the workspace of `{env}`"), name);
+    let tags = cx.resource_tags(&scope.tags, m.tags.as_ref(), &path, name);
     // Source: `retentionInDays` of Microsoft.OperationalInsights/workspaces ("30 to 730 days"
     // for the PerGB2018 tier).
     let retention = match &m.retention_days {
@@ -415,13 +507,67 @@ fn monitoring(cx: &mut Context<'_>, scope: &Scope<'_>, m: &wire::MonitoringSecti
     let resource = Workspace {
         subscription: scope.subscription.clone()?,
         resource_group: scope.resource_group.clone()?,
-        name: name?,
+        name: name_checked?,
         location: location?,
         retention_days: retention?,
         sku: m.sku.as_deref().copied().unwrap_or(WorkspaceSku::PerGB2018),
         tags,
     };
-    Some(Declared { resource, protect: flag(&m.protect), name_span: cx.span(&m.workspace) })
+    Some(Declared { resource, protect: flag(&m.protect), name_span: cx.span(name), referenced: false })
+}
+
+/// An id a reference names, split into what the model's types hold.
+struct ReferencedId {
+    subscription: String,
+    resource_group: String,
+    name: String,
+}
+
+/// Checks the `id` of a reference: `${VAR}` resolved, the id of one `kind` in a group.
+fn reference_id(cx: &mut Context<'_>, id: &Spanned<String>, kind: ReferencedKind) -> Option<ReferencedId> {
+    let what = format!("{} id", kind.noun());
+    let resolved = cx.string(id, &what)?;
+    match kind.check_id(&resolved) {
+        Ok(parsed) => Some(ReferencedId {
+            subscription: parsed.segment_after("subscriptions")?.to_owned(),
+            resource_group: parsed.segment_after("resourceGroups")?.to_owned(),
+            name: parsed.name().to_owned(),
+        }),
+        Err(why) => {
+            let shown = if resolved == id.as_str() {
+                format!("`{resolved}`")
+            } else {
+                format!("`{resolved}` (from `{}`)", id.as_str())
+            };
+            let d = Diagnostic::new(format!("invalid {what} {shown}"))
+                .at(cx.span(id))
+                .label(why)
+                .hint(format!(
+                    "give the id of an existing {}, as `az {} show --name <name> --resource-group <group> --query id -o tsv` prints it",
+                    kind.noun(),
+                    match kind {
+                        ReferencedKind::Workspace => "monitor log-analytics workspace",
+                        ReferencedKind::Registry => "acr",
+                    }
+                ));
+            cx.error(d);
+            None
+        }
+    }
+}
+
+/// Refuses each key of `others` written beside a reference's `id`: what an object exai does not
+/// own holds is its owner's to say.
+fn not_with_reference(cx: &mut Context<'_>, path: &[&str], noun: &str, others: &[(&str, bool)]) {
+    for (key, _) in others.iter().filter(|(_, written)| *written) {
+        let key_path: Vec<&str> = path.iter().copied().chain([*key]).collect();
+        let d =
+            Diagnostic::new(format!("`{key}` cannot be set on a referenced {noun}: exai uses it and does not own it"))
+                .at(cx.key_span(&key_path))
+                .label(format!("belongs to whoever owns the {noun}"))
+                .hint(format!("remove `{key}`; to manage the {noun} with exai, declare it by name instead of by `id`"));
+        cx.error(d);
+    }
 }
 
 /// Checks `cluster:`: its node pools, SSH key and edges to the environment's registry and
@@ -800,13 +946,17 @@ fn across_environments(cx: &mut Context<'_>, wire: &wire::SpecFile, environments
             }
         }
         // Registry names are global across all of Azure (`<name>.azurecr.io`).
-        if let Some(ra) = &a.registry {
+        // A referenced registry is shared on purpose: each environment only reads it.
+        if let Some(ra) = a.registry.as_ref().filter(|r| !r.referenced) {
             match registries.entry(ra.resource.name.as_str()) {
                 Entry::Vacant(slot) => {
                     slot.insert(&a.name);
                 }
                 Entry::Occupied(first) => {
-                    let span = section(&a.name).and_then(|s| s.registry.as_deref()).and_then(|r| cx.span(&r.name));
+                    let span = section(&a.name)
+                        .and_then(|s| s.registry.as_deref())
+                        .and_then(|r| r.name.as_ref())
+                        .and_then(|n| cx.span(n));
                     cx.error(
                         Diagnostic::new(format!(
                             "environments `{}` and `{}` declare the same registry `{}`",

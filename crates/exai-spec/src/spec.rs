@@ -33,8 +33,8 @@ use crate::wire::DeployerScope;
 use crate::{Diagnostic, SourceSpan};
 use exai_model::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
-    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Registry, ResourceGroup, RoleAssignment,
-    ServicePrincipal, Workspace, github_subjects,
+    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Reference, ReferencedKind, Registry,
+    ResourceGroup, RoleAssignment, ServicePrincipal, Workspace, github_subjects,
 };
 use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Mark, OWNER_TAG, ResourceId, Tags};
 use std::fmt;
@@ -155,6 +155,11 @@ pub struct Declared<K> {
     pub protect: bool,
     /// Where the name is written in the spec (a name Azure refuses is reported there).
     pub name_span: Option<SourceSpan>,
+    /// The spec only references it (`{ id }`): it exists, someone else owns it, and exai reads
+    /// it and never writes or deletes it. Only its id (subscription, group, name) comes from the
+    /// spec; its other fields are the environment's defaults (its region the environment's, else
+    /// its group's), never compared nor written.
+    pub referenced: bool,
 }
 
 /// An AKS cluster, with its edges to the environment's other sections.
@@ -282,6 +287,12 @@ impl Expansion<'_> {
         address
     }
 
+    /// Adds the object the spec only references at `path` (read, never written; it waits for
+    /// nothing of the environment's) and returns its address.
+    fn push_reference(&mut self, path: &str, kind: ReferencedKind, id: ResourceId) -> Address {
+        self.push(path, &[], false, DesiredSpec::Reference(Reference { of: kind, id }))
+    }
+
     /// `resourceGroup:`: the group, on which every ARM resource of the environment depends.
     fn expand_group<'d>(&mut self, declared: &'d Declared<ResourceGroup>) -> Expanded<'d, ResourceGroup> {
         const PATH: &str = "resourceGroup";
@@ -291,29 +302,38 @@ impl Expansion<'_> {
         Expanded { address, resource: &declared.resource }
     }
 
-    /// `registry:`: the registry, in the group.
+    /// `registry:`: the registry, in the group; or the registry it references, wherever it is.
     fn expand_registry<'d>(
         &mut self,
         declared: &'d Declared<Registry>,
         group: &Expanded<'_, ResourceGroup>,
     ) -> Expanded<'d, Registry> {
         const PATH: &str = "registry";
-        let mut registry = declared.resource.clone();
-        registry.tags = self.owned(&registry.tags, PATH, declared.protect);
-        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry));
+        let address = if declared.referenced {
+            self.push_reference(PATH, ReferencedKind::Registry, declared.resource.id())
+        } else {
+            let mut registry = declared.resource.clone();
+            registry.tags = self.owned(&registry.tags, PATH, declared.protect);
+            self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry))
+        };
         Expanded { address, resource: &declared.resource }
     }
 
-    /// `monitoring:`: the Log Analytics workspace, in the group.
+    /// `monitoring:`: the Log Analytics workspace, in the group; or the workspace it references,
+    /// wherever it is.
     fn expand_monitoring<'d>(
         &mut self,
         declared: &'d Declared<Workspace>,
         group: &Expanded<'_, ResourceGroup>,
     ) -> Expanded<'d, Workspace> {
         const PATH: &str = "monitoring";
-        let mut workspace = declared.resource.clone();
-        workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
-        let address = self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace));
+        let address = if declared.referenced {
+            self.push_reference(PATH, ReferencedKind::Workspace, declared.resource.id())
+        } else {
+            let mut workspace = declared.resource.clone();
+            workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
+            self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace))
+        };
         Expanded { address, resource: &declared.resource }
     }
 

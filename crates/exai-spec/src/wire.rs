@@ -23,6 +23,12 @@ use std::marker::PhantomData;
 pub struct Spanned<T>(marked_yaml::Spanned<T>);
 
 impl<T> Spanned<T> {
+    /// Returns `value` as written at `span` (a part of a value read as a whole, such as the
+    /// name in `monitoring.workspace`).
+    pub fn at(span: &marked_yaml::Span, value: T) -> Self {
+        Self(marked_yaml::Spanned::new(*span, value))
+    }
+
     /// Returns where the value was written.
     pub fn span(&self) -> &marked_yaml::Span {
         self.0.span()
@@ -220,8 +226,15 @@ pub struct ResourceGroupSection {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RegistrySection {
     /// The registry's name: 5–50 lowercase letters and digits, unique across all of Azure (it
-    /// becomes `<name>.azurecr.io`).
-    pub name: Spanned<String>,
+    /// becomes `<name>.azurecr.io`). Either `name` (a registry exai owns) or `id`.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// The id of an existing registry exai uses but does not own (shared between environments,
+    /// or built elsewhere): `/subscriptions/<sub>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>`.
+    /// exai reads it and never writes or deletes it; `attachRegistry: true` still grants the
+    /// cluster AcrPull on it. No other key goes with `id`.
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
     /// `Basic`, `Standard` or `Premium`. Default `Standard`.
     #[serde(default)]
     pub sku: Option<Spanned<RegistrySku>>,
@@ -245,10 +258,12 @@ pub struct RegistrySection {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MonitoringSection {
-    /// The Log Analytics workspace's name: 4–63 letters, digits and `-`, starting and ending with
-    /// a letter or digit.
-    pub workspace: Spanned<String>,
-    /// How many days logs are kept: 30 to 730. Default 30.
+    /// The Log Analytics workspace: its name (4–63 letters, digits and `-`, starting and ending
+    /// with a letter or digit) for one exai owns, or `{ id: <workspace id> }` for an existing one
+    /// exai uses but does not own (the `DefaultWorkspace-<sub>-<region>` `az aks create
+    /// --enable-addons monitoring` made).
+    pub workspace: Spanned<WorkspaceSetting>,
+    /// How many days logs are kept: 30 to 730. Default 30. Not with `workspace: { id }`.
     #[serde(default)]
     pub retention_days: Option<Spanned<u32>>,
     /// `PerGB2018` (default) or `CapacityReservation`.
@@ -264,6 +279,60 @@ pub struct MonitoringSection {
     /// Never delete or replace this resource.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,
+}
+
+/// `monitoring.workspace`: a name, or `{ id }`.
+#[derive(Debug)]
+pub enum WorkspaceSetting {
+    /// The name of a workspace exai owns, in the environment's group.
+    Name(String),
+    /// An existing workspace exai uses but does not own.
+    Reference(ReferenceSection),
+}
+
+impl<'de> Deserialize<'de> for WorkspaceSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SettingVisitor;
+        impl<'de> Visitor<'de> for SettingVisitor {
+            type Value = WorkspaceSetting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a workspace name or `{ id: <workspace id> }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(WorkspaceSetting::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                ReferenceSection::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(WorkspaceSetting::Reference)
+            }
+        }
+        deserializer.deserialize_any(SettingVisitor)
+    }
+}
+
+impl JsonSchema for WorkspaceSetting {
+    fn schema_name() -> Cow<'static, str> {
+        "WorkspaceSetting".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let reference = generator.subschema_for::<ReferenceSection>();
+        json_schema!({
+            "description": "The Log Analytics workspace: its name (4–63 letters, digits and `-`) for one exai owns, or `{ id: <workspace id> }` for an existing one exai uses but does not own.",
+            "anyOf": [
+                { "type": "string", "description": "The name of a workspace exai owns, in the environment's resource group." },
+                reference
+            ]
+        })
+    }
+}
+
+/// `{ id }`: an existing object exai uses but does not own.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSection {
+    /// The object's Azure id, `/subscriptions/<sub>/resourceGroups/<group>/providers/<type>/<name>`.
+    /// exai reads it and never writes or deletes it.
+    pub id: Spanned<String>,
 }
 
 /// The kind of identity a cluster runs as.

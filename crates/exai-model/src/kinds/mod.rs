@@ -8,6 +8,7 @@ mod common;
 mod graph;
 mod monitoring;
 mod read_only;
+mod reference;
 mod registry;
 mod resource_group;
 mod role_assignment;
@@ -24,6 +25,7 @@ pub use graph::{
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation};
 pub use read_only::{read_only_members_of, read_only_paths_of, read_only_types, resource_type_of};
+pub use reference::{Reference, ReferencedKind};
 pub use registry::{Registry, RegistrySku};
 pub use resource_group::ResourceGroup;
 pub use role_assignment::{
