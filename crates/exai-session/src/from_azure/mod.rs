@@ -76,8 +76,10 @@ pub struct Found {
 pub struct FoundCluster {
     /// The cluster.
     pub document: Value,
-    /// The workspace its monitoring add-on sends to (`None` without the add-on, or when the
-    /// workspace no longer exists).
+    /// The id of the workspace its monitoring add-on sends to, as the add-on's configuration
+    /// spells it (`None` without the add-on).
+    pub workspace_id: Option<String>,
+    /// That workspace (`None` without the add-on, or when the workspace no longer exists).
     pub workspace: Option<Value>,
     /// The kubelet identity's AcrPull assignment on the registry, if there is one.
     pub acr_pull: Option<Value>,
@@ -344,14 +346,14 @@ pub async fn read(client: &AzureClient, source: Source) -> Result<Found, FromAzu
                 })
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let workspace = match workspace_id {
+            let workspace = match &workspace_id {
                 Some(id) => {
-                    let request = ApiRequest::arm(Method::Get, &id, Workspace::API_VERSION, None);
+                    let request = ApiRequest::arm(Method::Get, id, Workspace::API_VERSION, None);
                     get(client, request, format!("the workspace `{id}`")).await?
                 }
                 None => None,
             };
-            Some(FoundCluster { document, workspace, acr_pull })
+            Some(FoundCluster { document, workspace_id, workspace, acr_pull })
         }
         None => None,
     };
@@ -462,9 +464,9 @@ async fn read_deployer(client: &AzureClient, subscription: &str, name: &str) -> 
 /// Writes `written` into `dir` (the spec at `spec`, the other files beside it), each in one step;
 /// refuses, before writing anything, when one exists, unless `force`.
 pub fn write_files(spec: &Path, written: &Written, force: bool) -> Result<Vec<PathBuf>, FromAzureError> {
-    let dir = spec.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let beside = |name: &str| spec.parent().map_or_else(|| PathBuf::from(name), |dir| dir.join(name));
     let mut files = vec![(spec.to_path_buf(), written.spec.clone())];
-    files.extend(written.files.iter().map(|(name, text)| (dir.join(name), text.clone())));
+    files.extend(written.files.iter().map(|(name, text)| (beside(name), text.clone())));
     if !force && let Some((path, _)) = files.iter().find(|(path, _)| path.exists()) {
         return Err(FromAzureError::Exists { path: path.display().to_string() });
     }

@@ -193,8 +193,7 @@ fn write_monitoring(
     location: &Location,
     summary: &mut Vec<String>,
 ) {
-    let Some(workspace) = &cluster.workspace else { return };
-    let id = text(workspace, "/id").unwrap_or_default();
+    let (Some(workspace), Some(id)) = (&cluster.workspace, &cluster.workspace_id) else { return };
     let name = text(workspace, "/name").unwrap_or_default();
     let group_of =
         exai_model::ResourceId::parse(id).ok().and_then(|id| id.segment_after("resourceGroups").map(str::to_owned));
