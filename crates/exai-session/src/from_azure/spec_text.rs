@@ -29,7 +29,7 @@ impl Yaml {
     }
     fn comment(&mut self, depth: usize, text: &str) {
         for line in text.lines() {
-            self.line(depth, &format!("# {line}"));
+            self.line(depth, &if line.is_empty() { "#".to_owned() } else { format!("# {line}") });
         }
     }
 }
@@ -86,12 +86,26 @@ fn write_location(yaml: &mut Yaml, depth: usize, document: &Value, environment: 
     }
 }
 
-/// Returns the environment's name: the one given, else the group's with `-rg` and a leading
-/// project prefix taken off (`exai-perso-rg` → `perso`).
+/// Returns the first ownership mark on the group, registry or cluster: an environment exai
+/// already manages keeps its spec's id and environment name, so its marks still match.
+fn existing_mark(found: &Found) -> Option<exai_model::Mark> {
+    let documents = [Some(&found.group), found.registry.as_ref(), found.cluster.as_ref().map(|c| &c.document)];
+    documents.into_iter().flatten().find_map(|document| {
+        let tags = document.get("tags")?.as_object()?;
+        let (_, value) = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(exai_model::OWNER_TAG))?;
+        exai_model::Mark::from_tag_value(value.as_str()?)
+    })
+}
+
+/// Returns the environment's name: the one given, else the one in an existing mark, else the
+/// group's with `-rg` and a leading project prefix taken off (`exai-perso-rg` → `perso`).
 fn environment_name(found: &Found) -> Result<String, FromAzureError> {
-    let name = match &found.source.environment {
-        Some(name) => name.clone(),
-        None => {
+    let marked = existing_mark(found)
+        .map(|mark| mark.address.environment().to_owned())
+        .filter(|name| exai_spec::rules::environment_name(name).is_ok());
+    let name = match (found.source.environment.clone(), marked) {
+        (Some(name), _) | (None, Some(name)) => name,
+        (None, None) => {
             let group = found.source.resource_group.to_ascii_lowercase();
             let stem = group.strip_suffix("-rg").or_else(|| group.strip_suffix("_rg")).unwrap_or(&group);
             let last = stem.rsplit(['-', '_', '.']).find(|part| !part.is_empty()).unwrap_or(stem);
@@ -116,9 +130,10 @@ pub fn spec_text(found: &Found) -> Result<Written, FromAzureError> {
     yaml.comment(
         0,
         &format!(
-            "Written by `exai init --from-azure` from what Azure holds in resource group `{group}`
-(subscription {sub}). Each value is the live one; the comments say where it was read.
-Review it, then run `exai plan`: it should only add exai's ownership marks.
+            "Written by `exai init --from-azure` from what Azure holds in resource group
+`{group}`, subscription {sub}.
+Each value is the live one; the comments say where it was read. Review it, then run
+`exai plan`: it should only add exai's ownership marks.
 
 Adoption: an object with no ownership mark (what `az` built) is adopted by the first
 `exai apply`, which writes the mark — the `exai-owner` tag, or `exai-owner:...` in a Graph
@@ -136,8 +151,19 @@ exai owns it: it may change it to match this file, and deletes it only with
         }
     }
     yaml.line(0, "version: 1");
-    yaml.comment(0, "The spec's id in the marks `exai apply` writes: keep it when renaming the file or repository.");
-    yaml.line(0, &format!("name: {}", scalar(&environment)));
+    match existing_mark(found).and_then(|mark| mark.spec) {
+        Some(id) => {
+            yaml.comment(0, "The spec's id, from the ownership marks already on these objects: keep it.");
+            yaml.line(0, &format!("name: {}", scalar(&id)));
+        }
+        None => {
+            yaml.comment(
+                0,
+                "The spec's id in the marks `exai apply` writes: keep it when renaming the file or repository.",
+            );
+            yaml.line(0, &format!("name: {}", scalar(&environment)));
+        }
+    }
     yaml.line(0, "azure:");
     yaml.line(1, &format!("tenant: {}", scalar(&source.tenant)));
     yaml.line(1, &format!("subscription: {}", scalar(&source.subscription)));
@@ -223,9 +249,9 @@ fn write_monitoring(
         yaml.comment(
             3,
             &format!(
-                "the workspace the cluster's monitoring add-on sends to. `az aks create --enable-addons
-monitoring` made it for the whole region, outside this group (`{}`): exai uses it
-by id and never writes or deletes it (the plan shows it as `read`).",
+                "the workspace the cluster's monitoring add-on sends to, outside this group (in `{}`):
+`az aks create --enable-addons monitoring` made it for the whole region. exai uses it by
+id and never writes or deletes it (the plan shows it as `read`).",
                 group_of.as_deref().unwrap_or("?")
             ),
         );
@@ -258,7 +284,10 @@ Uncomment to pin it: a later change of this line upgrades the cluster.)"
         );
     }
     if let Some(prefix) = text(document, "/properties/dnsPrefix") {
-        yaml.line(3, &format!("dnsPrefix: {}   # as `az aks create` derived it; cannot change", scalar(prefix)));
+        yaml.line(
+            3,
+            &format!("dnsPrefix: {}   # the live one (`az aks create` derives it); cannot change", scalar(prefix)),
+        );
     }
     match text(document, "/identity/type") {
         Some(kind) if kind.eq_ignore_ascii_case("SystemAssigned") => {
@@ -468,5 +497,137 @@ again as `{wanted}`) before applying, or Entra refuses exai's as a duplicate"
     }
     for name in others {
         yaml.comment(3, &format!("federated credential `{name}`: not described, left as it is"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::from_azure::Source;
+    use serde_json::json;
+
+    const SUB: &str = "ee000000-0000-4000-8000-000000000002";
+
+    fn source(group: &str) -> Source {
+        Source {
+            tenant: "ee000000-0000-4000-8000-000000000001".into(),
+            subscription: SUB.into(),
+            resource_group: group.into(),
+            deployer: None,
+            cluster: None,
+            registry: None,
+            environment: None,
+        }
+    }
+
+    fn group(name: &str) -> Value {
+        json!({"id": format!("/subscriptions/{SUB}/resourceGroups/{name}"), "name": name, "location": "francecentral"})
+    }
+
+    fn found(group_name: &str) -> Found {
+        Found {
+            source: source(group_name),
+            group: group(group_name),
+            registry: None,
+            cluster: None,
+            deployer: None,
+            left_out: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn scalars_read_back_as_themselves_and_never_interpolate() {
+        assert_eq!(scalar("exai-perso-rg"), "exai-perso-rg");
+        assert_eq!(scalar("/subscriptions/x/resourceGroups/y"), "/subscriptions/x/resourceGroups/y");
+        for (text, quoted) in [
+            ("true", r#""true""#),
+            ("No", r#""No""#),
+            ("1.33", r#""1.33""#),
+            ("a b", r#""a b""#),
+            ("", r#""""#),
+            ("say \"hi\"", r#""say \"hi\"""#),
+            ("${HOME}", r#""$${HOME}""#),
+            ("#not a comment", r##""#not a comment""##),
+        ] {
+            assert_eq!(scalar(text), quoted, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_environment_is_named_after_the_group_unless_given() {
+        for (group_name, environment) in
+            [("exai-perso-rg", "perso"), ("exai-prod-rg", "prod"), ("MyGroup", "mygroup"), ("123-rg", "main")]
+        {
+            assert_eq!(environment_name(&found(group_name)).unwrap(), environment, "{group_name}");
+        }
+        let mut marked = found("exai-perso-rg");
+        marked.group["tags"] = json!({"exai-owner": "team-a:staging.resourceGroup"});
+        assert_eq!(environment_name(&marked).unwrap(), "staging", "an environment exai manages keeps its name");
+        let mut given = found("exai-perso-rg");
+        given.source.environment = Some("Perso".into());
+        assert!(matches!(environment_name(&given), Err(FromAzureError::EnvironmentName { .. })));
+    }
+
+    /// A group with an owned workspace, an autoscaled pool, federated credentials, tags that
+    /// need quoting, a registry in another region and a secret: the whole spec, which validates.
+    #[test]
+    fn everything_a_group_can_hold_is_written_and_validates() {
+        let rg = format!("/subscriptions/{SUB}/resourceGroups/exai-prod-rg");
+        let workspace_id = format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/exai-prod-logs");
+        let mut found = found("exai-prod-rg");
+        found.group["tags"] =
+            json!({"project": "exai", "exai-owner": "old:prod.resourceGroup", "note": "${not a variable}"});
+        found.registry = Some(json!({
+            "id": format!("{rg}/providers/Microsoft.ContainerRegistry/registries/exaiprodacr"),
+            "name": "exaiprodacr", "location": "westeurope", "sku": {"name": "Premium"},
+            "properties": {"adminUserEnabled": true, "loginServer": "exaiprodacr.azurecr.io"},
+        }));
+        found.cluster = Some(FoundCluster {
+            document: json!({
+                "name": "exai-prod-aks", "location": "France Central", "tags": {"team": "platform ops"},
+                "identity": {"type": "SystemAssigned"},
+                "properties": {
+                    "kubernetesVersion": "1.33", "currentKubernetesVersion": "1.33.2", "dnsPrefix": "prod",
+                    "agentPoolProfiles": [
+                        {"name": "system", "count": 1, "vmSize": "Standard_B2s", "mode": "System"},
+                        {"name": "apps", "count": 2, "vmSize": "Standard_D2s_v5", "enableAutoScaling": true,
+                         "minCount": 1, "maxCount": 3},
+                    ],
+                    "identityProfile": {"kubeletidentity": {"objectId": "11111111-1111-4111-8111-111111111111"}},
+                    "ingressProfile": {"webAppRouting": {"enabled": true}},
+                },
+            }),
+            workspace_id: Some(workspace_id.clone()),
+            workspace: Some(json!({
+                "id": workspace_id, "name": "exai-prod-logs", "location": "francecentral",
+                "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 90},
+            })),
+            acr_pull: Some(json!({})),
+        });
+        found.deployer = Some(FoundDeployer {
+            application: json!({"displayName": "exai-prod-github-sp", "appId": "22222222-2222-4222-8222-222222222222",
+                "passwordCredentials": [{"displayName": "rbac", "keyId": "33333333-3333-4333-8333-333333333333",
+                    "endDateTime": "2027-01-01T00:00:00Z"}]}),
+            federated: vec![
+                json!({"name": "github-branch-production", "issuer": GITHUB_ISSUER,
+                    "subject": "repo:my-org/exai:ref:refs/heads/production"}),
+                json!({"name": "prs", "issuer": GITHUB_ISSUER, "subject": "repo:my-org/exai:pull_request"}),
+                json!({"name": "github-environment-production", "issuer": GITHUB_ISSUER,
+                    "subject": "repo:my-org/exai:environment:production"}),
+                json!({"name": "elsewhere", "issuer": "https://login.example", "subject": "x"}),
+            ],
+            service_principal: Some(json!({"id": "44444444-4444-4444-8444-444444444444"})),
+            role_assignments: vec![
+                json!({"properties": {"scope": format!("{rg}/providers/Microsoft.ContainerRegistry/registries/exaiprodacr"),
+                    "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec"}}),
+                json!({"properties": {"scope": rg,
+                    "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c")}}),
+            ],
+        });
+        found.left_out = vec!["Microsoft.Storage/storageAccounts `exaistate`".into()];
+        let written = spec_text(&found).unwrap();
+        assert_eq!(written.environment, "prod");
+        assert!(written.files.is_empty(), "no key on the live cluster, so no key file");
+        insta::assert_snapshot!(written.spec);
     }
 }
