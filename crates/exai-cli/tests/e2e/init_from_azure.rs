@@ -66,8 +66,26 @@ fn assign(emulator: &InProcessEmulator, scope: &str, name: &str, role: &str, pri
     arm_put(emulator, &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"), "2022-04-01", body);
 }
 
+/// Where the monitoring add-on sends: the region's default workspace (`--enable-addons
+/// monitoring` alone, as the seed runs it), or one made first in the group
+/// (`az monitor log-analytics workspace create -g exai-perso-rg -n exai-perso-logs`, then
+/// `--workspace-resource-id`).
+#[derive(Clone, Copy, PartialEq)]
+enum Workspace {
+    RegionDefault,
+    InGroup,
+}
+
+fn own_workspace_id() -> String {
+    format!("{}/providers/Microsoft.OperationalInsights/workspaces/exai-perso-logs", group_id(GROUP))
+}
+
 /// Builds in `emulator` what the seed's four commands build, with `clusters` clusters.
 fn seed_az_world(emulator: &InProcessEmulator, clusters: &[&str]) {
+    seed_az_world_with(emulator, clusters, Workspace::RegionDefault);
+}
+
+fn seed_az_world_with(emulator: &InProcessEmulator, clusters: &[&str], workspace: Workspace) {
     // az group create --name exai-perso-rg --location francecentral
     arm_put(emulator, &group_id(GROUP), "2025-04-01", json!({"location": "francecentral"}));
     // az acr create --resource-group exai-perso-rg --name exaipersoacr --sku Standard --location francecentral
@@ -81,13 +99,21 @@ fn seed_az_world(emulator: &InProcessEmulator, clusters: &[&str]) {
     // az aks create ... --enable-addons monitoring: the default workspace of the region first
     // (ensure_default_log_analytics_workspace_for_monitoring: the group, then the workspace with
     // sku "standalone").
-    arm_put(emulator, &group_id(DEFAULT_GROUP), "2025-04-01", json!({"location": "francecentral"}));
-    arm_put(
-        emulator,
-        &workspace_id(),
-        "2025-07-01",
-        json!({"location": "francecentral", "properties": {"sku": {"name": "standalone"}}}),
-    );
+    let workspace_id = match workspace {
+        Workspace::RegionDefault => {
+            arm_put(emulator, &group_id(DEFAULT_GROUP), "2025-04-01", json!({"location": "francecentral"}));
+            let body = json!({"location": "francecentral", "properties": {"sku": {"name": "standalone"}}});
+            arm_put(emulator, &workspace_id(), "2025-07-01", body);
+            workspace_id()
+        }
+        Workspace::InGroup => {
+            // monitor/aaz/latest/monitor/log_analytics/workspace/_create.py: `--sku` defaults to
+            // PerGB2018, `--retention-time` to 30.
+            let body = json!({"location": "francecentral", "properties": {"retentionInDays": 30, "sku": {"name": "PerGB2018"}}});
+            arm_put(emulator, &own_workspace_id(), "2025-07-01", body);
+            own_workspace_id()
+        }
+    };
     for cluster in clusters {
         let cluster_id = format!("{}/providers/Microsoft.ContainerService/managedClusters/{cluster}", group_id(GROUP));
         // The data collection rule, before the cluster (create_dcr=True).
@@ -105,7 +131,7 @@ fn seed_az_world(emulator: &InProcessEmulator, clusters: &[&str]) {
                     "extensionName": "ContainerInsights",
                     "extensionSettings": {"dataCollectionSettings": {"enableContainerLogV2": true}}}]},
                 "dataFlows": [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["la-workspace"]}],
-                "destinations": {"logAnalytics": [{"workspaceResourceId": workspace_id(), "name": "la-workspace"}]},
+                "destinations": {"logAnalytics": [{"workspaceResourceId": workspace_id, "name": "la-workspace"}]},
                 "dataCollectionEndpointId": null}}),
         );
         // The cluster (aks_create's defaults: nodepool1, azureuser, the derived dnsPrefix, no
@@ -122,7 +148,7 @@ fn seed_az_world(emulator: &InProcessEmulator, clusters: &[&str]) {
                     "osType": "Linux", "mode": "System", "type": "VirtualMachineScaleSets"}],
                 "linuxProfile": {"adminUsername": "azureuser", "ssh": {"publicKeys": [{"keyData": SSH_KEY}]}},
                 "addonProfiles": {"omsagent": {"enabled": true, "config": {
-                    "logAnalyticsWorkspaceResourceID": workspace_id(), "useAADAuth": "true"}}},
+                    "logAnalyticsWorkspaceResourceID": workspace_id, "useAADAuth": "true"}}},
                 "enableRBAC": true}}),
         );
         // postprocessing_after_mc_created: the association, then AcrPull for the kubelet identity.
@@ -223,6 +249,11 @@ fn a_world_az_built_is_adopted_with_marks_only_then_plans_clean() {
         "nothing deleted, the referenced workspace never written: {writes:#?}"
     );
     exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
+    let workspace = az(&emulator, ApiRequest::arm(Method::Get, workspace_id(), "2026-03-01", None));
+    assert!(
+        workspace.get("tags").is_none_or(|tags| tags.get("exai-owner").is_none()),
+        "referenced, never marked: {workspace:#}"
+    );
 }
 
 #[test]
@@ -257,4 +288,35 @@ fn an_existing_spec_is_kept_unless_forced() {
     assert_eq!(emulator.emulator.requests().len(), before, "refused before any request");
     init(&s, &emulator, &["--force"]).expect_code(0);
     assert!(s.spec().starts_with("# Written by `exai init --from-azure`"), "{}", s.spec());
+}
+
+#[test]
+fn a_workspace_in_the_group_is_owned_and_the_deployer_s_github_login_is_kept() {
+    let emulator = InProcessEmulator::start();
+    seed_az_world_with(&emulator, &[CLUSTER], Workspace::InGroup);
+    // az ad app federated-credential create --id <appId> --parameters '{...}' (role/custom.py
+    // create_federated_credential: POST .../federatedIdentityCredentials with the parameters).
+    let apps = az(
+        &emulator,
+        ApiRequest::graph(Method::Get, "/applications", None).with_query("$filter", &format!("displayName eq '{APP}'")),
+    );
+    let object_id = apps["value"][0]["id"].as_str().unwrap();
+    let credential = json!({"name": "github-branch-main", "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:my-org/exai:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]});
+    let path = format!("/applications/{object_id}/federatedIdentityCredentials");
+    az(&emulator, ApiRequest::graph(Method::Post, path, Some(credential)));
+
+    let s = scratch();
+    let filters = Filters::default().scratch(&s);
+    init(&s, &emulator, &["--deployer", APP, "--env", "dev"]).expect_code(0);
+    let spec = s.spec();
+    let environment = &spec[spec.find("environments:").unwrap()..];
+    insta::with_settings!({ filters => filters.settings() }, {
+        insta::assert_snapshot!("owned_workspace_spec", environment);
+    });
+    assert_run!("owned_workspace_plan", filters, exai(&s, &emulator, &["plan"]));
+    exai(&s, &emulator, &["apply", "--auto-approve"]).expect_code(0);
+    exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
+    let workspace = az(&emulator, ApiRequest::arm(Method::Get, own_workspace_id(), "2026-03-01", None));
+    assert_eq!(workspace["tags"]["exai-owner"], "dev:dev.monitoring", "the group's workspace is adopted");
 }
