@@ -219,7 +219,18 @@ fn write_monitoring(
     location: &Location,
     summary: &mut Vec<String>,
 ) {
-    let (Some(workspace), Some(id)) = (&cluster.workspace, &cluster.workspace_id) else { return };
+    let (Some(workspace), Some(id)) = (&cluster.workspace, &cluster.workspace_id) else {
+        if let Some(id) = &cluster.workspace_id {
+            yaml.comment(
+                2,
+                &format!(
+                    "The monitoring add-on sends to `{id}`, which does not exist any more:
+no `monitoring` here, so the plan turns the add-on off. Declare a workspace to keep it on."
+                ),
+            );
+        }
+        return;
+    };
     let name = text(workspace, "/name").unwrap_or_default();
     let group_of =
         exai_model::ResourceId::parse(id).ok().and_then(|id| id.segment_after("resourceGroups").map(str::to_owned));
