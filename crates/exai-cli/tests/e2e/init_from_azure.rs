@@ -82,16 +82,20 @@ fn own_workspace_id() -> String {
 
 /// Builds in `emulator` what the seed's four commands build, with `clusters` clusters.
 fn seed_az_world(emulator: &InProcessEmulator, clusters: &[&str]) {
-    seed_az_world_with(emulator, clusters, Workspace::RegionDefault);
+    seed_az_world_with(emulator, clusters, Workspace::RegionDefault, GROUP);
 }
 
-fn seed_az_world_with(emulator: &InProcessEmulator, clusters: &[&str], workspace: Workspace) {
+/// The same, with the workspace `workspace` and the registry in `registry_group`.
+fn seed_az_world_with(emulator: &InProcessEmulator, clusters: &[&str], workspace: Workspace, registry_group: &str) {
     // az group create --name exai-perso-rg --location francecentral
     arm_put(emulator, &group_id(GROUP), "2025-04-01", json!({"location": "francecentral"}));
     // az acr create --resource-group exai-perso-rg --name exaipersoacr --sku Standard --location francecentral
+    if registry_group != GROUP {
+        arm_put(emulator, &group_id(registry_group), "2025-04-01", json!({"location": "francecentral"}));
+    }
     let registry = arm_put(
         emulator,
-        &format!("{}/providers/Microsoft.ContainerRegistry/registries/{REGISTRY}", group_id(GROUP)),
+        &format!("{}/providers/Microsoft.ContainerRegistry/registries/{REGISTRY}", group_id(registry_group)),
         "2025-11-01",
         json!({"location": "francecentral", "sku": {"name": "Standard"}, "properties": {"adminUserEnabled": false}}),
     );
@@ -293,7 +297,7 @@ fn an_existing_spec_is_kept_unless_forced() {
 #[test]
 fn a_workspace_in_the_group_is_owned_and_the_deployer_s_github_login_is_kept() {
     let emulator = InProcessEmulator::start();
-    seed_az_world_with(&emulator, &[CLUSTER], Workspace::InGroup);
+    seed_az_world_with(&emulator, &[CLUSTER], Workspace::InGroup, GROUP);
     // az ad app federated-credential create --id <appId> --parameters '{...}' (role/custom.py
     // create_federated_credential: POST .../federatedIdentityCredentials with the parameters).
     let apps = az(
@@ -319,4 +323,26 @@ fn a_workspace_in_the_group_is_owned_and_the_deployer_s_github_login_is_kept() {
     exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
     let workspace = az(&emulator, ApiRequest::arm(Method::Get, own_workspace_id(), "2026-03-01", None));
     assert_eq!(workspace["tags"]["exai-owner"], "dev:dev.monitoring", "the group's workspace is adopted");
+}
+
+#[test]
+fn a_registry_attached_from_another_group_is_referenced_and_never_written() {
+    let emulator = InProcessEmulator::start();
+    seed_az_world_with(&emulator, &[CLUSTER], Workspace::RegionDefault, "exai-shared-rg");
+    let s = scratch();
+    let filters = Filters::default().scratch(&s);
+    init(&s, &emulator, &[]).expect_code(0);
+    let spec = s.spec();
+    let registry = &spec[spec.find("    registry:").unwrap()..spec.find("    monitoring:").unwrap()];
+    insta::with_settings!({ filters => filters.settings() }, {
+        insta::assert_snapshot!("shared_registry", registry);
+    });
+    let before = emulator.emulator.requests().len();
+    exai(&s, &emulator, &["apply", "--auto-approve"]).expect_code(0);
+    let writes = emulator.arm_writes_since(before);
+    assert!(
+        writes.iter().all(|(w, _)| !w.contains("exai-shared-rg") || w.contains("/roleAssignments/")),
+        "the shared registry is never written (its AcrPull assignment gets the mark): {writes:#?}"
+    );
+    exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }

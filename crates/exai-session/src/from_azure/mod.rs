@@ -63,6 +63,9 @@ pub struct Found {
     pub group: Value,
     /// The registry, if the group holds one.
     pub registry: Option<Value>,
+    /// When the group holds no registry: the id of the registry outside it that the cluster
+    /// pulls from (its kubelet identity's AcrPull), referenced rather than owned.
+    pub registry_reference: Option<String>,
     /// The cluster, if the group holds one.
     pub cluster: Option<FoundCluster>,
     /// The deployer, if one was asked for.
@@ -326,10 +329,36 @@ pub async fn read(client: &AzureClient, source: Source) -> Result<Found, FromAzu
         }
         (wanted, ..) => pick(&group_name, "registry", "--registry", registries, wanted)?,
     };
-    let acr_pull = registry
+    let mut acr_pull = registry
         .as_ref()
         .and_then(|r| acr_pulls.iter().find(|(name, _)| *name == name_of(r)))
         .map(|(_, pull)| pull.clone());
+    // No registry in the group: one shared from elsewhere is found by the kubelet identity's
+    // AcrPull anywhere in the subscription (`az aks create --attach-acr` takes a registry of
+    // any group).
+    let mut registry_reference = None;
+    if let (None, Some(principal)) = (&registry, &kubelet) {
+        let request = ApiRequest::arm(
+            Method::Get,
+            format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments"),
+            ROLE_ASSIGNMENTS_API_VERSION,
+            None,
+        )
+        .with_query("$filter", &format!("principalId eq '{principal}'"));
+        let assignments = items(get(client, request, "the kubelet identity's role assignments").await?);
+        let shared = assignments.into_iter().find_map(|a| {
+            let scope = a.pointer("/properties/scope").and_then(Value::as_str)?.to_owned();
+            let lower = scope.to_ascii_lowercase();
+            let is_registry = lower
+                .split_once("/providers/microsoft.containerregistry/registries/")
+                .is_some_and(|(_, name)| !name.is_empty() && !name.contains('/'));
+            (is_registry && is_acr_pull_on(&a, &scope)).then_some((scope, a))
+        });
+        if let Some((scope, assignment)) = shared {
+            registry_reference = Some(scope);
+            acr_pull = Some(assignment);
+        }
+    }
 
     let cluster = match cluster {
         Some(document) => {
@@ -400,7 +429,7 @@ pub async fn read(client: &AzureClient, source: Source) -> Result<Found, FromAzu
         })
         .collect();
 
-    Ok(Found { source, group, registry, cluster, deployer, left_out })
+    Ok(Found { source, group, registry, registry_reference, cluster, deployer, left_out })
 }
 
 /// Returns whether `assignment` grants AcrPull at exactly `scope`.

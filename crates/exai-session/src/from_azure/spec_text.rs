@@ -190,6 +190,17 @@ exai owns it: it may change it to match this file, and deletes it only with
         write_tags(&mut yaml, 3, registry);
     }
 
+    if let (None, Some(id)) = (&found.registry, &found.registry_reference) {
+        let name = id.rsplit('/').next().unwrap_or_default();
+        summary.push(format!("registry `{name}` (referenced: outside the group)"));
+        yaml.line(2, "registry:");
+        yaml.comment(
+            3,
+            "the registry the cluster pulls from (its kubelet identity has AcrPull on it), outside
+this group: exai uses it by id and never writes or deletes it.",
+        );
+        yaml.line(3, &format!("id: {}", scalar(id)));
+    }
     if let Some(cluster) = &found.cluster {
         write_monitoring(&mut yaml, found, cluster, &location, &mut summary);
         write_cluster(&mut yaml, cluster, &location, &mut files, &mut summary);
@@ -540,6 +551,7 @@ mod tests {
             source: source(group_name),
             group: group(group_name),
             registry: None,
+            registry_reference: None,
             cluster: None,
             deployer: None,
             left_out: Vec::new(),
