@@ -155,8 +155,8 @@ pub enum FromAzureError {
     Read {
         /// What was being read.
         what: String,
-        /// Azure's answer.
-        source: AzureError,
+        /// Azure's answer (boxed: it is large, and rare).
+        source: Box<AzureError>,
     },
     /// The environment name given or derived is not one a spec accepts.
     #[error("`{name}` cannot name an environment")]
@@ -231,7 +231,7 @@ async fn get(
     request: ApiRequest,
     what: impl Into<String>,
 ) -> Result<Option<Value>, FromAzureError> {
-    client.read(&request).await.map_err(|source| FromAzureError::Read { what: what.into(), source })
+    client.read(&request).await.map_err(|source| FromAzureError::Read { what: what.into(), source: Box::new(source) })
 }
 
 /// Returns the `value` list of an answer (none for an absent list).
