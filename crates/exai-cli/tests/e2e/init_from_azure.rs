@@ -225,7 +225,21 @@ fn a_world_az_built_is_adopted_with_marks_only_then_plans_clean() {
     let s = scratch();
     let filters = Filters::default().scratch(&s);
 
+    let before = emulator.emulator.requests().len();
     assert_run!("init", filters, init(&s, &emulator, &["--deployer", APP]).expect_code(0));
+    // `init` only reads, one request per thing it looks at: the group, its clusters, registries
+    // and resources, the AcrPull assignments on the registry, the workspace, the application,
+    // its federated credentials, its service principal and the principal's role assignments.
+    let requests: Vec<_> = emulator
+        .emulator
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.kind != exai_emulator::RequestKind::Token)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(requests.iter().all(|r| r.starts_with("GET ")), "{requests:#?}");
+    assert_eq!(requests.len(), 10, "{requests:#?}");
     insta::with_settings!({ filters => filters.settings() }, {
         insta::assert_snapshot!("written_spec", s.spec());
     });
