@@ -862,7 +862,7 @@ impl<S: Sender> Context<'_, S> {
         };
         let review = Some("run `exai plan`, review the plan, then apply it".to_owned());
         match fresh.action {
-            Action::NoOp => Ok(Action::Wait),
+            Action::NoOp | Action::Read => Ok(Action::Wait),
             _ if fresh.blocked.is_some() => Err(self.fail(
                 address,
                 format!(
@@ -932,7 +932,8 @@ pub async fn apply<S: Sender>(
     let results: Results = Mutex::new(HashMap::new());
     let mut pending: Vec<&Change> = Vec::new();
     for change in &plan.resource_changes {
-        if change.action == Action::NoOp {
+        // A referenced object is only read: apply sends it nothing.
+        if change.action.changes_nothing() {
             outcomes.insert(change.address.clone(), Outcome::Unchanged);
         } else {
             pending.push(change);

@@ -31,6 +31,20 @@ pub enum ObserveError {
         /// What to do about it.
         hint: String,
     },
+    /// An object the spec references (`{ id }`) could not be read: Azure refused the caller
+    /// (403). exai only reads it, and needs to.
+    #[error("cannot read `{id}`, which `{address}` references: {source}")]
+    ReferenceUnreadable {
+        /// The reference.
+        address: Address,
+        /// The object's id.
+        id: ResourceId,
+        /// The action the read needs (`Microsoft.OperationalInsights/workspaces/read`).
+        action: String,
+        /// Azure's refusal.
+        #[source]
+        source: Box<AzureError>,
+    },
     /// The answer does not name one object exai can call its own.
     #[error("cannot tell which object is `{address}`: {message}")]
     Ambiguous {
@@ -47,6 +61,19 @@ impl ObserveError {
         match self {
             Self::Read { source, .. } => source.hint(),
             Self::Refused { hint, .. } => Some(hint.clone()),
+            Self::ReferenceUnreadable { id, action, source, .. } => {
+                let role = exai_model::permissions::smallest_roles(action).first().map_or("Reader", |r| r.name);
+                // The caller as Azure named it in its refusal, when it did.
+                let assignee = match source.as_ref() {
+                    AzureError::Api { code, message, .. } => exai_azure::AuthorizationDenial::parse(code, message)
+                        .map(|denial| denial.client.unwrap_or(denial.object_id)),
+                    _ => None,
+                };
+                let assignee = assignee.unwrap_or_else(|| "<the identity exai runs as>".to_owned());
+                Some(format!(
+                    "exai never writes a referenced object, but it must read it: the identity needs `{action}` on it (`{role}` grants it); whoever owns it can grant that: `az role assignment create --assignee {assignee} --role \"{role}\" --scope {id}`"
+                ))
+            }
             Self::Ambiguous { .. } => Some(
                 "delete or rename the objects that are not this one (`az ad app list --display-name NAME` lists them), or give the resource a name of its own in the spec; nothing was changed".to_owned(),
             ),
@@ -57,6 +84,7 @@ impl ObserveError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Read { source, .. } => source.request_id(),
+            Self::ReferenceUnreadable { source, .. } => source.request_id(),
             Self::Refused { .. } | Self::Ambiguous { .. } => None,
         }
     }
@@ -116,7 +144,11 @@ fn read_key(request: &ApiRequest) -> (Service, String) {
 fn permission_scopes(desired: &DesiredState) -> Vec<ResourceId> {
     let mut scopes: Vec<ResourceId> = Vec::new();
     for resource in &desired.resources {
-        // Graph objects' ids name no subscription: they have no scope here.
+        // Graph objects' ids name no subscription: they have no scope here. A referenced
+        // object is only read: exai never acts at its scope.
+        if resource.spec.as_reference().is_some() {
+            continue;
+        }
         let Some(id) = resource.spec.id() else { continue };
         for scope in exai_model::permissions::permission_scopes(&id) {
             if !scopes.contains(&scope) {
@@ -357,8 +389,7 @@ pub async fn observe_with(
                                 if let ReadState::Answered(Err(source)) =
                                     std::mem::replace(&mut reads[read].1, ReadState::Failed)
                                 {
-                                    let address = resource.address.clone();
-                                    fail(&mut failure, index, ObserveError::Read { address, source: Box::new(source) });
+                                    fail(&mut failure, index, read_error(resource, &reads[read].0, source));
                                 }
                                 continue;
                             }
@@ -450,6 +481,22 @@ pub async fn observe_with(
         live.insert_owned(object);
     }
     Ok(live)
+}
+
+/// Returns the error of a failed read of `resource` by `request`: a referenced object Azure
+/// refuses the caller says so, with the role that would read it.
+fn read_error(resource: &DesiredResource, request: &ApiRequest, source: AzureError) -> ObserveError {
+    let address = resource.address.clone();
+    match (resource.spec.as_reference(), &source) {
+        (Some(reference), AzureError::Api { status: 403, .. }) => ObserveError::ReferenceUnreadable {
+            address,
+            id: reference.id.clone(),
+            action: exai_model::permissions::required_action(request)
+                .map_or_else(|| format!("{}/read", reference.of.azure_type()), |needed| needed.action),
+            source: Box::new(source),
+        },
+        _ => ObserveError::Read { address, source: Box::new(source) },
+    }
 }
 
 /// Queues `request` unless the same read is already queued, in flight or answered; returns its

@@ -37,7 +37,7 @@ pub fn stale_changes(reviewed: &Plan, fresh: &Plan) -> Vec<StaleChange> {
     let mut push = |address: &Address, what: String| out.push(StaleChange { address: address.clone(), what });
     for old in &reviewed.resource_changes {
         let Some(new) = fresh.resource_changes.iter().find(|c| c.address == old.address) else {
-            if old.action != Action::NoOp {
+            if !old.action.changes_nothing() {
                 push(&old.address, format!("the plan would {} it, and now there is nothing to do", verb(old.action)));
             }
             continue;
@@ -46,7 +46,7 @@ pub fn stale_changes(reviewed: &Plan, fresh: &Plan) -> Vec<StaleChange> {
     }
     for new in &fresh.resource_changes {
         let reviewed_it = reviewed.resource_changes.iter().any(|c| c.address == new.address);
-        if !reviewed_it && new.action != Action::NoOp {
+        if !reviewed_it && !new.action.changes_nothing() {
             push(&new.address, format!("not in the plan, and now apply would {} it", verb(new.action)));
         }
     }
@@ -104,6 +104,7 @@ fn verb(action: Action) -> &'static str {
         Action::Replace => "replace",
         Action::Delete => "delete",
         Action::Wait => "wait for Azure to finish",
+        Action::Read => "only read",
     }
 }
 
@@ -119,7 +120,7 @@ fn operation_ended(old: &Change, new: &Change) -> bool {
     match new.action {
         Action::NoOp | Action::Update | Action::Wait => true,
         Action::Create => deleting,
-        Action::Replace | Action::Delete => false,
+        Action::Replace | Action::Delete | Action::Read => false,
     }
 }
 

@@ -215,6 +215,12 @@ pub trait Kind: std::fmt::Debug {
     /// The Azure id, when it is known before apply.
     fn id(&self) -> Option<ResourceId>;
 
+    /// The Azure id, given what is known of the resources it depends on (a data collection
+    /// rule named after a referenced workspace's region). Defaults to [`Kind::id`].
+    fn id_with(&self, _known: Known<'_>) -> Option<ResourceId> {
+        self.id()
+    }
+
     /// How the id becomes known, when it is not known before apply.
     fn id_note(&self) -> Option<String> {
         None

@@ -30,7 +30,7 @@ mod render;
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, render_markdown};
 pub use permissions::{PermissionCheck, PermissionFinding, UncheckedScope};
 pub use plan::{
-    Action, Change, FORMAT_VERSION, FieldDiff, InProgress, Operation, OwnershipConflict, Plan, PlanError, SpecRef,
-    Summary, plan,
+    Action, Change, FORMAT_VERSION, FieldDiff, InProgress, MissingReference, Operation, OwnershipConflict, Plan,
+    PlanError, SpecRef, Summary, plan,
 };
 pub use render::{TextOptions, render_text, render_text_with};

@@ -152,11 +152,12 @@ impl<'a> Comment<'a> {
             options,
             blocked: changes.iter().filter(|c| c.blocked.is_some()).collect(),
             removals: changes.iter().filter(|c| is_removal(c)).collect(),
-            ordinary: changes.iter().filter(|c| c.action != Action::NoOp && !needs_attention(c)).count(),
-            unchanged: changes.iter().filter(|c| c.action == Action::NoOp).collect(),
+            ordinary: changes.iter().filter(|c| !c.action.changes_nothing() && !needs_attention(c)).count(),
+            // A referenced object is read, not changed: listed with the unchanged, saying so.
+            unchanged: changes.iter().filter(|c| c.action.changes_nothing()).collect(),
             details: changes
                 .iter()
-                .map(|c| if c.action == Action::NoOp { String::new() } else { details(c) })
+                .map(|c| if c.action.changes_nothing() { String::new() } else { details(c) })
                 .collect(),
         }
     }
@@ -347,7 +348,7 @@ impl<'a> Comment<'a> {
         let mut titles: Vec<String> = Vec::new();
         let mut ordinary = 0;
         for (change, details) in self.plan.resource_changes.iter().zip(&self.details) {
-            if change.action == Action::NoOp {
+            if change.action.changes_nothing() {
                 continue;
             }
             let with_body = if needs_attention(change) {

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 /// 2: the `wait` action (a resource Azure is still creating, updating or deleting). A new value
 /// of a closed set breaks a reader that matches it exhaustively, and a reader that took an
 /// unknown action for "nothing to do" would hide exactly the change it was added to show.
-pub const FORMAT_VERSION: u32 = 2;
+///
+/// 3: the `read` action (an object the spec references and exai does not own) and the summary's
+/// `read` count.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What exai will do to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +34,9 @@ pub enum Action {
     /// apply waits for it to end, then checks the owned fields again and sends what they
     /// still need.
     Wait,
+    /// The spec references the object (`{ id }`) and exai does not own it: it is read for what
+    /// the environment builds on it, never written or deleted. Not a change.
+    Read,
 }
 
 impl Action {
@@ -43,7 +49,14 @@ impl Action {
             Self::Replace => "-/+",
             Self::Delete => "-",
             Self::Wait => "...",
+            Self::Read => "<=",
         }
+    }
+
+    /// Returns true when the action changes nothing in Azure: a no-op, or the read of an object
+    /// exai does not own.
+    pub fn changes_nothing(self) -> bool {
+        matches!(self, Self::NoOp | Self::Read)
     }
 }
 
@@ -192,6 +205,10 @@ pub struct Summary {
     /// of the document when zero.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub wait: usize,
+    /// Objects the spec references and exai only reads (never a change). Left out of the
+    /// document when zero.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub read: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -278,6 +295,7 @@ impl Summary {
                 Action::Replace => summary.replace += 1,
                 Action::Delete => summary.destroy += 1,
                 Action::Wait => summary.wait += 1,
+                Action::Read => summary.read += 1,
             }
         }
         summary
@@ -318,6 +336,13 @@ pub enum PlanError {
         /// The resource's address.
         address: Address,
     },
+    /// Objects the spec references by id (`{ id }`) do not exist: exai never creates what it
+    /// does not own, and what the environment builds on them cannot be planned.
+    #[error("{}", references_not_found(.missing))]
+    ReferenceNotFound {
+        /// Each reference whose object Azure says does not exist.
+        missing: Vec<MissingReference>,
+    },
     /// Objects the spec declares carry the ownership mark of another spec (or of another
     /// address): exai never adopts, changes or deletes them.
     #[error("{}", owned_elsewhere(.conflicts))]
@@ -325,6 +350,30 @@ pub enum PlanError {
         /// Each declared resource whose object is owned elsewhere.
         conflicts: Vec<OwnershipConflict>,
     },
+}
+
+/// A referenced object that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingReference {
+    /// The address of the reference.
+    pub address: Address,
+    /// Its Azure type.
+    pub resource_type: String,
+    /// The id the spec gives.
+    pub id: ResourceId,
+}
+
+fn references_not_found(missing: &[MissingReference]) -> String {
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|m| format!("`{}` references `{}`, which Azure says does not exist", m.address, m.id))
+        .collect();
+    format!(
+        "{} the spec references {} not exist: {}",
+        plural(missing.len(), "object"),
+        if missing.len() == 1 { "does" } else { "do" },
+        lines.join("; ")
+    )
 }
 
 /// A declared resource whose live object another spec owns.
@@ -362,6 +411,12 @@ impl PlanError {
             Self::NotObserved { .. } => {
                 "this is a bug in exai: every declared resource is read before planning".to_owned()
             }
+            Self::ReferenceNotFound { missing } => {
+                let first = missing.first().map(|m| m.id.as_str()).unwrap_or_default();
+                format!(
+                    "nothing was changed; exai never creates an object the spec only references: check the id (`az resource show --ids {first}`), create the object, or declare it by name for exai to own"
+                )
+            }
             Self::OwnedElsewhere { conflicts } => {
                 let first = conflicts.first().map(|c| c.owner.release_hint(&c.resource_type, c.id.as_str()));
                 let more = if conflicts.len() > 1 { " (and likewise for the others)" } else { "" };
@@ -385,13 +440,35 @@ impl PlanError {
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError> {
     let mut changes = Vec::with_capacity(desired.resources.len());
     let mut conflicts = Vec::new();
+    let mut missing = Vec::new();
     for resource in &desired.resources {
         let spec = resource.spec.as_kind();
+        if let Some(reference) = resource.spec.as_reference() {
+            // Someone else's object: read for its id, never compared, written or deleted.
+            let observation = live
+                .get(&resource.address)
+                .ok_or_else(|| PlanError::NotObserved { address: resource.address.clone() })?;
+            match observation {
+                Observation::Absent => missing.push(MissingReference {
+                    address: resource.address.clone(),
+                    resource_type: spec.azure_type().to_owned(),
+                    id: reference.id.clone(),
+                }),
+                Observation::Present(live_resource) => changes.push(Change {
+                    id: Some(live_resource.id.clone()),
+                    reason: Some("not managed by exai: read, never written or deleted".to_owned()),
+                    depends_on: resource.depends_on.clone(),
+                    ..Change::new(resource.address.clone(), spec.azure_type(), Action::Read)
+                }),
+            }
+            continue;
+        }
         let known = Known::from(live);
         let after = spec.desired_fields(known);
+        let id = spec.id_with(known);
         let mut change = Change {
-            id: spec.id(),
-            id_note: spec.id_note(),
+            id_note: if id.is_none() { spec.id_note() } else { None },
+            id,
             after_unknown: spec.unknown_values(known).into_iter().collect(),
             protect: resource.protect,
             after: Some(after.clone()),
@@ -493,6 +570,9 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
             }
         }
         changes.push(change);
+    }
+    if !missing.is_empty() {
+        return Err(PlanError::ReferenceNotFound { missing });
     }
     if !conflicts.is_empty() {
         return Err(PlanError::OwnedElsewhere { conflicts });

@@ -20,6 +20,7 @@ struct Palette {
     update: Style,
     delete: Style,
     replace: Style,
+    read: Style,
     unchanged: Style,
     summary: Style,
     warning: Style,
@@ -36,6 +37,7 @@ impl Palette {
             update: color(AnsiColor::Yellow),
             delete: color(AnsiColor::Red),
             replace: color(AnsiColor::Magenta),
+            read: color(AnsiColor::Cyan),
             unchanged: effect(Style::new().dimmed()),
             summary: effect(Style::new().bold()),
             warning: color(AnsiColor::Yellow),
@@ -51,6 +53,7 @@ impl Palette {
             Action::Replace => self.replace,
             Action::Delete => self.delete,
             Action::Wait => self.update,
+            Action::Read => self.read,
         }
     }
 }
@@ -75,6 +78,7 @@ pub(crate) fn verb(action: Action) -> &'static str {
         Action::Replace => "must be replaced",
         Action::Delete => "will be deleted",
         Action::Wait => "in progress in Azure",
+        Action::Read => "read: not managed by exai",
     }
 }
 
@@ -90,16 +94,24 @@ pub(crate) fn title_verb(change: &Change) -> &'static str {
 /// Returns the plan's one-line summary: the counts, or that nothing changes.
 pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = plan.summary;
+    // Objects exai reads and does not own are counted apart: they are never a change.
+    let read = match s.read {
+        0 => String::new(),
+        n => format!(" {n} read, not managed by exai."),
+    };
     if s.is_empty() {
         let n = plan.resource_changes.len();
-        format!("No changes. Azure matches the spec ({n} resource{} checked).", if n == 1 { "" } else { "s" })
+        format!("No changes. Azure matches the spec ({n} resource{} checked).{read}", if n == 1 { "" } else { "s" })
     } else if s.wait > 0 {
         format!(
-            "Plan: {} to add, {} to change, {} to replace, {} to destroy, {} in progress in Azure.",
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy, {} in progress in Azure.{read}",
             s.add, s.change, s.replace, s.destroy, s.wait
         )
     } else {
-        format!("Plan: {} to add, {} to change, {} to replace, {} to destroy.", s.add, s.change, s.replace, s.destroy)
+        format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy.{read}",
+            s.add, s.change, s.replace, s.destroy
+        )
     }
 }
 
@@ -112,6 +124,13 @@ fn render_change(out: &mut dyn Write, change: &Change, palette: &Palette) -> io:
     let marker = change.action.marker();
     let style = palette.action(change.action);
     writeln!(out, "{style}{marker:>3} {} ({}) {}{style:#}", change.address, change.resource_type, title_verb(change))?;
+    if change.action == Action::Read {
+        // Its title says what it is; its id is what the environment uses.
+        if let Some(id) = &change.id {
+            writeln!(out, "      id: {id}")?;
+        }
+        return Ok(());
+    }
     if change.action == Action::NoOp {
         // An owned object that left the spec but is kept by its mark says why it stays.
         if let Some(reason) = &change.reason {
@@ -185,7 +204,8 @@ pub fn render_text(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Writes `plan` as [`render_text`] does, coloured with ANSI escapes when `options.color` is
-/// set: `+` green, `~` yellow, `-` red, `-/+` magenta, no-ops dimmed, the summary bold. Without
+/// set: `+` green, `~` yellow, `-` red, `-/+` magenta, `<=` (a read) cyan, no-ops dimmed, the
+/// summary bold. Without
 /// colour the output is byte for byte [`render_text`]'s.
 pub fn render_text_with(plan: &Plan, out: &mut dyn Write, options: TextOptions) -> io::Result<()> {
     let palette = Palette::new(options);

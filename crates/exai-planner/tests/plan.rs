@@ -161,7 +161,7 @@ fn a_plan_of_changes_counts_each_by_its_action() {
         .map(|(i, &a)| Change::new(Address::new("perso", &format!("r{i}")), "T/t", a))
         .collect();
     let p = Plan::new(changes);
-    assert_eq!(p.summary, Summary { add: 2, change: 1, replace: 1, destroy: 1, unchanged: 1, wait: 1 });
+    assert_eq!(p.summary, Summary { add: 2, change: 1, replace: 1, destroy: 1, unchanged: 1, wait: 1, read: 0 });
     assert_eq!(p.format_version, exai_planner::FORMAT_VERSION);
     assert!(p.spec.is_none() && p.environments.is_empty());
 }

@@ -58,6 +58,7 @@ fn rule() -> DataCollectionRule {
         location,
         workspace_id: workspace().id(),
         tags: tags("perso.cluster.dcr", &[("project", "exai")]),
+        region_of: None,
     }
 }
 
@@ -66,7 +67,7 @@ fn cluster_id() -> ResourceId {
 }
 
 fn association() -> DataCollectionRuleAssociation {
-    DataCollectionRuleAssociation { cluster_id: cluster_id(), rule_id: rule().id() }
+    DataCollectionRuleAssociation { cluster_id: cluster_id(), rule_id: rule().id(), rule_region_of: None }
 }
 
 /// Plans one resource at `address` against `live` (`None`: Azure says it does not exist).

@@ -92,7 +92,7 @@ pub fn actionable_warnings<'s>(
 ) -> Vec<&'s exai_spec::Warning> {
     let writes = |environment: &str, azure_type: &str| {
         plan.resource_changes.iter().any(|c| {
-            c.action != Action::NoOp
+            !c.action.changes_nothing()
                 && c.address.environment() == environment
                 && c.resource_type.eq_ignore_ascii_case(azure_type)
         })

@@ -33,7 +33,7 @@ use crate::wire::DeployerScope;
 use crate::{Diagnostic, SourceSpan};
 use exai_model::kinds::{
     Application, ClientSecret, Cluster, DataCollectionRule, DataCollectionRuleAssociation, FEDERATION_AUDIENCE,
-    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Reference, ReferencedKind, Registry,
+    FederatedCredential, GITHUB_ISSUER, GraphPermission, PrincipalRef, Reference, ReferencedKind, RegionOf, Registry,
     ResourceGroup, RoleAssignment, ServicePrincipal, Workspace, github_subjects,
 };
 use exai_model::{Address, DesiredResource, DesiredSpec, DesiredState, Mark, OWNER_TAG, ResourceId, Tags};
@@ -254,6 +254,8 @@ struct Expanded<'d, K> {
     address: Address,
     /// Its declaration: what a dependent reads (an id, a location).
     resource: &'d K,
+    /// Only referenced: its fields but the id are not the spec's (its region is read live).
+    referenced: bool,
 }
 
 /// One environment's resources, as each section's `expand_*` adds its own with their edges.
@@ -299,7 +301,7 @@ impl Expansion<'_> {
         let mut group = declared.resource.clone();
         group.tags = self.owned(&group.tags, PATH, declared.protect);
         let address = self.push(PATH, &[], declared.protect, DesiredSpec::ResourceGroup(group));
-        Expanded { address, resource: &declared.resource }
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
     /// `registry:`: the registry, in the group; or the registry it references, wherever it is.
@@ -316,7 +318,7 @@ impl Expansion<'_> {
             registry.tags = self.owned(&registry.tags, PATH, declared.protect);
             self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Registry(registry))
         };
-        Expanded { address, resource: &declared.resource }
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
     /// `monitoring:`: the Log Analytics workspace, in the group; or the workspace it references,
@@ -334,7 +336,7 @@ impl Expansion<'_> {
             workspace.tags = self.owned(&workspace.tags, PATH, declared.protect);
             self.push(PATH, &[&group.address], declared.protect, DesiredSpec::Workspace(workspace))
         };
-        Expanded { address, resource: &declared.resource }
+        Expanded { address, resource: &declared.resource, referenced: declared.referenced }
     }
 
     /// `cluster:`: the cluster; with `monitoring: true`, a data collection rule into the
@@ -358,10 +360,13 @@ impl Expansion<'_> {
                 location: workspace.resource.location.clone(),
                 workspace_id: workspace.resource.id(),
                 tags: self.owned(&c.tags, "cluster.dcr", protect),
+                region_of: workspace
+                    .referenced
+                    .then(|| RegionOf { workspace: workspace.address.clone(), cluster: c.name.clone() }),
             };
-            let id = rule.id();
+            let (id, region_of) = (rule.id(), rule.region_of.clone());
             let depends_on = [&group.address, &workspace.address];
-            (self.push("cluster.dcr", &depends_on, protect, DesiredSpec::DataCollectionRule(rule)), id)
+            (self.push("cluster.dcr", &depends_on, protect, DesiredSpec::DataCollectionRule(rule)), id, region_of)
         });
 
         let mut cluster = c.clone();
@@ -369,13 +374,17 @@ impl Expansion<'_> {
         cluster.tags = self.owned(&c.tags, "cluster", protect);
         let cluster_id = cluster.id();
         let mut needs = vec![&group.address];
-        if let Some((rule_address, _)) = &rule {
+        if let Some((rule_address, ..)) = &rule {
             needs.push(rule_address);
         }
         let cluster_address = self.push("cluster", &needs, protect, DesiredSpec::Cluster(Box::new(cluster)));
 
-        if let Some((rule_address, rule_id)) = &rule {
-            let association = DataCollectionRuleAssociation { cluster_id, rule_id: rule_id.clone() };
+        if let Some((rule_address, rule_id, region_of)) = &rule {
+            let association = DataCollectionRuleAssociation {
+                cluster_id,
+                rule_id: rule_id.clone(),
+                rule_region_of: region_of.clone(),
+            };
             let depends_on = [&cluster_address, rule_address];
             let spec = DesiredSpec::DataCollectionRuleAssociation(association);
             self.push("cluster.dcr-association", &depends_on, protect, spec);

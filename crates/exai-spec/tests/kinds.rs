@@ -53,7 +53,13 @@ fn every_arm_request_of_every_kind_needs_an_action_the_check_can_name() {
         let spec = exai_spec::parse(&file.display().to_string(), &text, &env).unwrap();
         for resource in spec.desired_state(None).unwrap().resources {
             let kind = resource.spec.as_kind();
-            let id = kind.id().unwrap_or_else(|| ResourceId::graph("/applications/0"));
+            // An id known only once a dependency is read (a rule named after a referenced
+            // workspace's region) is the one its create is sent to.
+            let created = kind.create_requests(Known::nothing()).into_iter().find(|r| r.service == Service::Arm);
+            let id = kind
+                .id()
+                .or_else(|| created.and_then(|r| ResourceId::parse(&r.path).ok()))
+                .unwrap_or_else(|| ResourceId::graph("/applications/0"));
             let live = LiveResource { id, document: serde_json::json!({}) };
             let requests = kind
                 .create_requests(Known::nothing())

@@ -167,6 +167,7 @@ fn past(action: Action) -> &'static str {
         Action::Replace => "replaced",
         Action::Delete => "deleted",
         Action::Wait => "finished in Azure",
+        Action::Read => "read",
     }
 }
 
@@ -178,6 +179,7 @@ fn progressive(action: Action) -> &'static str {
         Action::Replace => "replacing",
         Action::Delete => "deleting",
         Action::Wait => "waiting for Azure",
+        Action::Read => "reading",
     }
 }
 

@@ -52,6 +52,9 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliErr
             if resource.protect {
                 println!("      protected: never deleted or replaced, even after its block is removed");
             }
+            if resource.spec.as_reference().is_some() {
+                println!("      referenced: not managed by exai, read and never written or deleted");
+            }
         }
     }
     Ok(ExitStatus::Success)

@@ -22,6 +22,7 @@ mod rbac;
 mod readme;
 mod reads;
 mod recipe;
+mod references;
 mod resilience;
 mod saved_plan;
 mod skeleton;

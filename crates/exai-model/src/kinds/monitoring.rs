@@ -18,9 +18,10 @@
 
 use super::common::canonical_enum;
 use super::common::{foreign_tags, insert_desired_tags, insert_live_location, insert_live_tags, live_tags};
-use crate::{ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
+use crate::{Address, ApiRequest, Kind, Known, LiveResource, Location, Method, OwnedFields, ResourceId, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 /// The api-version the Azure CLI's monitoring addon uses for both resources (docs/azure-facts.md §3d).
 const API_VERSION: &str = "2022-06-01";
@@ -57,6 +58,36 @@ pub struct DataCollectionRule {
     pub workspace_id: ResourceId,
     /// The managed tags.
     pub tags: Tags,
+    /// Set when the workspace is one the spec only references (`{ id }`): its region is its
+    /// owner's, known once it is read, and the rule goes there as `az` puts it (`MSCI-<workspace
+    /// region>-<cluster>`). `location` and `name` are then the environment's until it is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_of: Option<RegionOf>,
+}
+
+/// Where a data collection rule's region comes from when its workspace is referenced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionOf {
+    /// The address of the referenced workspace.
+    pub workspace: Address,
+    /// The cluster's name, which the rule's name ends with.
+    pub cluster: String,
+}
+
+impl RegionOf {
+    /// Returns the region of the workspace as read, and the rule's name there; `None` until
+    /// the workspace is read (or when its answer names no region).
+    pub fn resolve(&self, known: Known<'_>) -> Option<(Location, String)> {
+        let region = known.document(&self.workspace)?.get("location")?.as_str()?;
+        let location = Location::parse(region).ok()?;
+        let name = DataCollectionRule::default_name(&location, &self.cluster);
+        Some((location, name))
+    }
+
+    fn note(&self) -> String {
+        format!("`MSCI-<region>-{}`, in the region of `{}`: known once it is read", self.cluster, self.workspace)
+    }
 }
 
 /// Field paths of the rule's owned fields. Keyed arrays are addressed by key: `[name]`.
@@ -89,6 +120,20 @@ impl DataCollectionRule {
     /// Returns the GET that reads the rule (404 `ResourceNotFound` when absent).
     pub fn read_request(&self) -> ApiRequest {
         ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the rule as it is once its region is known: itself when the spec gives it, else
+    /// named and placed in the referenced workspace's region as read; `None` while that is not
+    /// known.
+    pub fn placed(&self, known: Known<'_>) -> Option<Cow<'_, Self>> {
+        let Some(region_of) = &self.region_of else { return Some(Cow::Borrowed(self)) };
+        let (location, name) = region_of.resolve(known)?;
+        Some(Cow::Owned(Self { location, name, region_of: None, ..self.clone() }))
+    }
+
+    /// Returns the rule as placed, or as the spec declares it while its region is not known.
+    fn best(&self, known: Known<'_>) -> Cow<'_, Self> {
+        self.placed(known).unwrap_or(Cow::Borrowed(self))
     }
 
     fn extension(&self) -> Value {
@@ -286,6 +331,11 @@ pub struct DataCollectionRuleAssociation {
     pub cluster_id: ResourceId,
     /// The rule.
     pub rule_id: ResourceId,
+    /// Set when the rule's name comes from a referenced workspace's region
+    /// ([`DataCollectionRule::region_of`]): `rule_id` is then the environment's guess until the
+    /// workspace is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_region_of: Option<RegionOf>,
 }
 
 /// Owned field: the rule the association points at.
@@ -310,6 +360,23 @@ impl DataCollectionRuleAssociation {
     /// `ParentResourceNotFound` while the cluster does not exist).
     pub fn read_request(&self) -> ApiRequest {
         ApiRequest::arm(Method::Get, self.id().as_str(), Self::API_VERSION, None)
+    }
+
+    /// Returns the association pointing at the rule as placed ([`DataCollectionRule::placed`]).
+    fn placed(&self, known: Known<'_>) -> Cow<'_, Self> {
+        let resolved = self.rule_region_of.as_ref().and_then(|region_of| region_of.resolve(known));
+        match resolved {
+            Some((_, name)) => {
+                let (Some(subscription), Some(group)) =
+                    (self.rule_id.segment_after("subscriptions"), self.rule_id.segment_after("resourceGroups"))
+                else {
+                    return Cow::Borrowed(self);
+                };
+                let rule_id = ResourceId::in_group(subscription, group, DataCollectionRule::AZURE_TYPE, &name);
+                Cow::Owned(Self { rule_id, rule_region_of: None, cluster_id: self.cluster_id.clone() })
+            }
+            None => Cow::Borrowed(self),
+        }
     }
 
     /// Returns the PUT that creates the association: `dataCollectionRuleId` and the CLI's
@@ -366,19 +433,29 @@ impl Kind for DataCollectionRule {
         crate::KindName::DataCollectionRule
     }
     fn id(&self) -> Option<ResourceId> {
-        Some(DataCollectionRule::id(self))
+        self.region_of.is_none().then(|| DataCollectionRule::id(self))
+    }
+    fn id_with(&self, known: Known<'_>) -> Option<ResourceId> {
+        self.placed(known).map(|rule| rule.id())
+    }
+    fn id_note(&self) -> Option<String> {
+        self.region_of.as_ref().map(RegionOf::note)
     }
     fn read_request(&self) -> Option<ApiRequest> {
-        Some(DataCollectionRule::read_request(self))
+        self.region_of.is_none().then(|| DataCollectionRule::read_request(self))
     }
-    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.create_request()]
+    /// Read once its name is known: with a referenced workspace, after the workspace's read.
+    fn read_request_with(&self, known: Known<'_>) -> Option<ApiRequest> {
+        self.placed(known).map(|rule| rule.read_request())
     }
-    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.update_request(&live.document)]
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.best(known).create_request()]
     }
-    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        DataCollectionRule::desired_fields(self)
+    fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.best(known).update_request(&live.document)]
+    }
+    fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
+        DataCollectionRule::desired_fields(&self.best(known))
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         DataCollectionRule::live_fields(self, &live.document)
@@ -414,14 +491,14 @@ impl Kind for DataCollectionRuleAssociation {
     fn read_request(&self) -> Option<ApiRequest> {
         Some(DataCollectionRuleAssociation::read_request(self))
     }
-    fn create_requests(&self, _known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.create_request()]
+    fn create_requests(&self, known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.placed(known).create_request()]
     }
-    fn update_requests(&self, live: &LiveResource, _known: Known<'_>) -> Vec<ApiRequest> {
-        vec![self.update_request(&live.document)]
+    fn update_requests(&self, live: &LiveResource, known: Known<'_>) -> Vec<ApiRequest> {
+        vec![self.placed(known).update_request(&live.document)]
     }
-    fn desired_fields(&self, _known: Known<'_>) -> OwnedFields {
-        DataCollectionRuleAssociation::desired_fields(self)
+    fn desired_fields(&self, known: Known<'_>) -> OwnedFields {
+        DataCollectionRuleAssociation::desired_fields(&self.placed(known))
     }
     fn live_fields(&self, live: &LiveResource) -> OwnedFields {
         Self::live_fields(&live.document)
@@ -450,6 +527,7 @@ mod tests {
             location,
             workspace_id: ResourceId::parse(WS).unwrap(),
             tags,
+            region_of: None,
         }
     }
 
@@ -527,7 +605,7 @@ mod tests {
             "/subscriptions/sub/resourceGroups/exai-perso-rg/providers/Microsoft.ContainerService/managedClusters/exai-perso-aks",
         )
         .unwrap();
-        let a = DataCollectionRuleAssociation { cluster_id: cluster, rule_id: rule().id() };
+        let a = DataCollectionRuleAssociation { cluster_id: cluster, rule_id: rule().id(), rule_region_of: None };
         let body = a.create_request().body.unwrap();
         assert_eq!(body["properties"]["dataCollectionRuleId"], rule().id().as_str());
         assert_eq!(body["properties"]["description"], "associates dataCollectionRule to the AKS");
