@@ -360,3 +360,16 @@ fn a_registry_attached_from_another_group_is_referenced_and_never_written() {
     );
     exai(&s, &emulator, &["plan", "--detailed-exitcode"]).expect_code(0);
 }
+
+#[test]
+fn a_deployer_name_no_application_has_is_refused_naming_it() {
+    let emulator = InProcessEmulator::start();
+    seed_az_world(&emulator, &[CLUSTER]);
+    let s = scratch();
+    assert_run!(
+        "no_application",
+        Filters::default().scratch(&s),
+        init(&s, &emulator, &["--deployer", "exai-perso-github"])
+    );
+    assert!(!s.path().join("exai.yaml").exists());
+}

@@ -202,8 +202,8 @@ impl FromAzureError {
                 (`--subscription`, or `AZURE_SUBSCRIPTION_ID`)"
                 .to_owned(),
             Self::Several { flag, what, .. } => format!(
-                "an environment has one {what}: pick it with `{flag} NAME` (run `exai init` once per {what}, \
-                 each into its own spec, if they belong to different environments)"
+                "an environment has one {what}: pick the one to describe with `{flag} NAME` (the others are \
+                 listed in the spec's header and left alone)"
             ),
             Self::NotInGroup { .. } => "check the name, or leave the flag out to take the group's only one".to_owned(),
             Self::NoApplication { .. } => "`--deployer` is the application's display name, as given to \
@@ -510,4 +510,43 @@ pub fn write_files(spec: &Path, written: &Written, force: bool) -> Result<Vec<Pa
         })?;
     }
     Ok(files.into_iter().map(|(path, _)| path).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn named(names: &[&str]) -> Vec<Value> {
+        names.iter().map(|n| json!({"name": n})).collect()
+    }
+
+    #[test]
+    fn the_one_object_of_a_group_is_picked_several_are_refused_naming_them() {
+        assert_eq!(pick("rg", "cluster", "--cluster", named(&[]), None).unwrap(), None);
+        assert_eq!(pick("rg", "cluster", "--cluster", named(&["a"]), None).unwrap(), Some(json!({"name": "a"})));
+        let several = pick("rg", "cluster", "--cluster", named(&["a", "b"]), None).unwrap_err();
+        assert_eq!(several.to_string(), "resource group `rg` holds 2 clusters: `a`, `b`");
+        assert!(several.hint().unwrap().contains("`--cluster NAME`"));
+        // Named: picked among several (Azure's names ignore case), or refused when absent.
+        assert_eq!(
+            pick("rg", "cluster", "--cluster", named(&["a", "B"]), Some("b")).unwrap(),
+            Some(json!({"name": "B"}))
+        );
+        let absent = pick("rg", "registry", "--registry", named(&["a"]), Some("c")).unwrap_err();
+        assert_eq!(absent.to_string(), "no registry `c` in resource group `rg` (it holds `a`)");
+    }
+
+    #[test]
+    fn acr_pull_is_recognized_in_either_role_definition_form_at_exactly_its_scope() {
+        let scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/r";
+        let assignment = |role: &str, at: &str| json!({"properties": {"roleDefinitionId": role, "scope": at}});
+        let tenant_form = "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d";
+        let subscription_form = format!("/subscriptions/s{tenant_form}");
+        assert!(is_acr_pull_on(&assignment(tenant_form, scope), scope));
+        assert!(is_acr_pull_on(&assignment(&subscription_form, &scope.to_ascii_lowercase()), scope));
+        assert!(!is_acr_pull_on(&assignment(tenant_form, "/subscriptions/s"), scope), "another scope");
+        let push = "/providers/Microsoft.Authorization/roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec";
+        assert!(!is_acr_pull_on(&assignment(push, scope), scope), "another role");
+    }
 }
