@@ -137,8 +137,9 @@ fn read_key(request: &ApiRequest) -> (Service, String) {
     (request.service, request.path_and_query())
 }
 
-/// The scopes whose effective permissions the plan needs: for each declared ARM resource, its
-/// resource group (when it lies in one) and its subscription. They are read before anything is
+/// The scopes whose effective permissions the plan needs: for each declared ARM resource exai
+/// may write (not an object the spec only references), its resource group (when it lies in
+/// one) and its subscription. They are read before anything is
 /// known to exist, so a group's read may answer that it does not exist: its subscription's then
 /// decides ([`LiveState::effective_permissions`]).
 fn permission_scopes(desired: &DesiredState) -> Vec<ResourceId> {

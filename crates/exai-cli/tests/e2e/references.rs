@@ -146,7 +146,14 @@ fn a_referenced_workspace_is_used_by_the_cluster_s_monitoring_and_never_written_
     );
     assert_eq!(plan["summary"]["read"], 1);
 
-    s.run_against(&emulator, &["apply", "--auto-approve"]).expect_code(0);
+    let applied = s.run_against(&emulator, &["apply", "--auto-approve"]);
+    applied.expect_code(0);
+    assert!(
+        applied.stdout.contains(" <= perso.monitoring "),
+        "apply shows the plan it carries out:\n{}",
+        applied.stdout
+    );
+    assert!(!applied.stdout.contains("perso.monitoring:"), "and sends nothing for the reference:\n{}", applied.stdout);
     // The cluster sends its logs to the referenced workspace, through a rule the environment owns.
     let cluster = live(
         &emulator,
@@ -189,6 +196,16 @@ fn a_referenced_workspace_is_used_by_the_cluster_s_monitoring_and_never_written_
     // The monitoring removed with its section: the rule and association are the environment's
     // and go; the workspace is someone else's and stays.
     s.write_spec(&monitoring_spec(""));
+    s.run_against(&emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
+    // Referenced again, then the environment referencing it gone from the spec (another one
+    // left): nothing of `perso` is planned at all, the workspace least of all.
+    s.write_spec(&referencing(&default_workspace("PAR")));
+    s.run_against(&emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
+    let (head, _) = referencing(&default_workspace("PAR"))
+        .split_once("  perso:")
+        .map(|(h, t)| (h.to_owned(), t.to_owned()))
+        .unwrap();
+    s.write_spec(&format!("{head}  other:\n    resourceGroup: {{ name: exai-other-rg }}\n"));
     s.run_against(&emulator, &["apply", "--auto-approve", "--allow-delete"]).expect_code(0);
     for code in ["PAR", "WEU"] {
         assert!(live(&emulator, &default_workspace(code), "2026-03-01").is_some(), "{code} still exists");
