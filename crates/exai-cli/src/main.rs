@@ -37,6 +37,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Init(commands::init::InitArgs),
     Validate(commands::validate::ValidateArgs),
     Schema(commands::schema::SchemaArgs),
     Plan(commands::plan::PlanArgs),
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Init(args) => commands::init::run(args, &cli.target).await,
             Command::Validate(args) => commands::validate::run(args, &cli.target),
             Command::Schema(args) => commands::schema::run(args),
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,

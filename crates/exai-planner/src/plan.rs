@@ -599,13 +599,17 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Result<Plan, PlanError>
 }
 
 /// Returns why the ownership mark of an object is rewritten, when it is: an earlier exai's mark
-/// (no spec) is migrated, and a change of `protect` is written to the object. Adopting an object
-/// with no mark at all needs no explanation.
+/// (no spec) is migrated, a change of `protect` is written to the object, and an object with no
+/// mark at all (what `az` or a person made) is adopted: a reviewer of a spec written by
+/// `exai init --from-azure` sees why each object changes.
 fn mark_reason(live: Option<&Mark>, desired: Option<&Mark>, diffs: &[FieldDiff]) -> Option<String> {
     if !diffs.iter().any(|d| Mark::is_field(&d.path)) {
         return None;
     }
-    let (live, desired) = (live?, desired?);
+    let desired = desired?;
+    let Some(live) = live else {
+        return Some("it has no ownership mark (made outside exai): apply adopts it by writing the mark".to_owned());
+    };
     let mut why = Vec::new();
     if live.spec.is_none() {
         why.push(format!(

@@ -121,12 +121,16 @@ fn spec_ids_are_compared_ignoring_case() {
 }
 
 #[test]
-fn an_unmarked_object_is_adopted_by_writing_the_mark() {
+fn an_unmarked_object_is_adopted_by_writing_the_mark_and_the_plan_says_so() {
     let p = plan(&desired_rg(false), &live_rg(None, "francecentral")).unwrap();
     let c = &p.resource_changes[0];
     assert_eq!(c.action, Action::Update);
     assert_eq!(owner_diff(c), (None, Some(json!("my-org/exai:perso.resourceGroup"))));
-    assert_eq!(c.reason, None);
+    // Said, so the review of a spec `exai init --from-azure` wrote explains each change.
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("it has no ownership mark (made outside exai): apply adopts it by writing the mark")
+    );
 }
 
 #[test]

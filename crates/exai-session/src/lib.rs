@@ -17,6 +17,7 @@
 //! confirmation, and every stage between is a plain call it can test. What `plan` shows and
 //! what `apply` writes come from the same [`Prepared::plan`], so they cannot disagree.
 
+pub mod from_azure;
 mod outcome;
 mod output;
 mod saved;

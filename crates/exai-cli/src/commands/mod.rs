@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod completions;
 pub mod emulator;
+pub mod init;
 pub mod output;
 pub mod plan;
 pub mod schema;

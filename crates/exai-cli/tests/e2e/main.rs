@@ -14,6 +14,7 @@ mod corpus;
 mod deploy_output;
 mod emulator_process;
 mod foreign_versions;
+mod init_from_azure;
 mod interrupt;
 mod output;
 mod ownership;
