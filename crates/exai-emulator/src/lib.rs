@@ -202,6 +202,8 @@ impl Emulator {
             }
             None => (None, state::State::default()),
         };
+        let mut state = state;
+        arm::subscriptions::ensure_development(&mut state, &clock.now_rfc3339());
         let log = log::RequestLog::open(options.request_log_file.as_deref())?;
         let tls_config = tls::server_config(&certificates).await?;
 

@@ -375,7 +375,13 @@ fn agent_pools(
         out.insert("type".to_owned(), json!(pool_type));
         out.insert("provisioningState".to_owned(), json!("Succeeded"));
         out.insert("powerState".to_owned(), json!({"code": "Running"}));
-        out.insert("orchestratorVersion".to_owned(), json!(string("orchestratorVersion", own_version)?));
+        // `az aks create` sends `orchestratorVersion: ""` when `--kubernetes-version` is not
+        // given; AKS treats it as absent (swagger 2026-08-01 `ManagedClusterAgentPoolProfile
+        // Properties.orchestratorVersion`: "As a best practice, you should upgrade all node pools
+        // in an AKS cluster to the same Kubernetes version"; a new pool gets the control plane's).
+        let sent_version = string("orchestratorVersion", "")?;
+        let pool_version = if sent_version.is_empty() { own_version.to_owned() } else { sent_version };
+        out.insert("orchestratorVersion".to_owned(), json!(pool_version));
         out.insert("currentOrchestratorVersion".to_owned(), json!(current_version));
         out.insert(
             "enableNodePublicIP".to_owned(),
