@@ -11,6 +11,9 @@
 //!   to `?tenantId=`) and missing resource groups (in the resource's location) are created as
 //!   needed. Resource groups are stored as records, so their GET is rendered, not verbatim.
 //!
+//! - `GET /_emulator/api-versions`: every api-version served, per resource type, with the spec
+//!   file that publishes it (`{type: [{"version", "source"}]}`, see `arm::api_versions`).
+//!
 //! - `POST /_emulator/principals`: creates an application and its service principal in the
 //!   development tenant, with a client secret and role assignments, so a test can sign in as a
 //!   Reader, a Contributor, ... (see [`create_principal`]).
@@ -99,6 +102,12 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
                 Err(message) => error(StatusCode::BAD_REQUEST, "InvalidSeed", message),
             }
         }
+        [route] if route == "api-versions" => {
+            if request.method != Method::GET {
+                return method_not_allowed(request, Method::GET);
+            }
+            json_response(StatusCode::OK, &crate::arm::api_versions::listing())
+        }
         [route] if route == "principals" => {
             if request.method != Method::POST {
                 return method_not_allowed(request, Method::POST);
@@ -115,7 +124,7 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset, POST /_emulator/tokens, POST /_emulator/principals, GET /_emulator/export and POST /_emulator/seed.",
+                "The emulator has no admin route '{}'. Its routes are GET /_emulator/requests, POST /_emulator/reset, POST /_emulator/tokens, POST /_emulator/principals, GET /_emulator/api-versions, GET /_emulator/export and POST /_emulator/seed.",
                 request.raw_path
             ),
         ),

@@ -363,10 +363,20 @@ async fn checks_the_api_version() -> TestResult {
         .assert_arm_error(StatusCode::BAD_REQUEST, "MissingApiVersionParameter");
     assert_eq!(message, "The api-version query parameter (?api-version=) is required for all requests.");
     let message = harness
-        .send_as(Method::GET, &format!("{base}?api-version=2021-04-01"), token, None)
+        .send_as(Method::GET, &format!("{base}?api-version=2013-01-01"), token, None)
         .await?
         .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
-    assert_eq!(message, "The api-version '2021-04-01' is invalid. The supported versions are '2025-04-01'.");
+    let listing = harness.admin(Method::GET, "api-versions", None).await?.json();
+    let supported: Vec<&str> = listing["resourceGroups, resources, operationresults"]
+        .as_array()
+        .ok_or("no resource group versions")?
+        .iter()
+        .filter_map(|row| row["version"].as_str())
+        .collect();
+    assert_eq!(
+        message,
+        format!("The api-version '2013-01-01' is invalid. The supported versions are '{}'.", supported.join(","))
+    );
 
     let subscription = harness
         .send_as(Method::GET, &format!("subscriptions/{DEV_SUBSCRIPTION_ID}?api-version=2022-12-01"), token, None)

@@ -25,18 +25,16 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::api_versions;
 use super::provider;
 use super::provider::{key_of, only_members, optional_object, optional_string};
 use super::rbac::{self, RoleDefinition};
-use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
 use crate::http::{empty_response, json_response};
 use crate::odata;
 use crate::state::{ResourceRecord, State};
-
-/// The api-versions accepted.
-pub(crate) const API_VERSIONS: &[&str] = &["2022-04-01"];
 
 /// The principal types of `RoleAssignmentProperties.principalType`.
 const PRINCIPAL_TYPES: [&str; 4] = ["User", "Group", "ServicePrincipal", "ForeignGroup"];
@@ -135,8 +133,16 @@ pub(crate) fn route(
     scope: &[String],
     tail: &[String],
 ) -> Result<Response, ArmError> {
-    check_api_version(request, API_VERSIONS)?;
     let is = |segment: &String, name: &str| segment.eq_ignore_ascii_case(name);
+    match tail.first() {
+        Some(kind) if is(kind, "roleDefinitions") => {
+            api_versions::check_authorization(request, &api_versions::ROLE_DEFINITIONS, "roleDefinitions")?;
+        }
+        Some(kind) if is(kind, "roleAssignments") => {
+            api_versions::check_authorization(request, &api_versions::ROLE_ASSIGNMENTS, "roleAssignments")?;
+        }
+        _ => {}
+    }
     let scope = resolve_scope(&shared.state(), subscription, scope)?;
     match tail {
         [kind] if is(kind, "roleAssignments") => list_assignments(shared, request, subscription, &scope),

@@ -14,19 +14,17 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::api_versions;
 use super::provider;
 use super::provider::{
     Provider, WriteContext, check_conditions, key_of, location, only_members, optional_object, optional_string,
     same_location, tags,
 };
-use super::toolkit::{ArmError, Subscription, check_api_version, json_object_body, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
 use crate::context::Shared;
 use crate::http::Incoming;
 use crate::http::{empty_response, json_response};
 use crate::state::{ResourceRecord, State};
-
-/// The api-versions accepted, newest first.
-pub(crate) const API_VERSIONS: &[&str] = &["2024-03-11", "2023-03-11", "2022-06-01"];
 
 /// The rule's ARM type.
 const RULE_TYPE: &str = "Microsoft.Insights/dataCollectionRules";
@@ -194,9 +192,20 @@ pub(crate) fn route_association(
     parent: &[String],
     tail: &[String],
 ) -> Result<Response, ArmError> {
-    check_api_version(request, API_VERSIONS)?;
     let parent_id = format!("/subscriptions/{}/{}", subscription.id, parent.join("/"));
     let parent_key = key_of(&parent_id);
+    if api_versions::DATA_COLLECTION_RULE_ASSOCIATIONS.find(request).is_none() {
+        // An association has no location of its own: ARM routes it through its parent's.
+        let location = provider::record(&shared.state(), &subscription.id, &parent_key)
+            .and_then(|record| record.body.get("location").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| api_versions::ROUTING_LOCATION.to_owned());
+        api_versions::check_provider(
+            request,
+            &api_versions::DATA_COLLECTION_RULE_ASSOCIATIONS,
+            "dataCollectionRuleAssociations",
+            &location,
+        )?;
+    }
     let parent_exists = provider::record(&shared.state(), &subscription.id, &parent_key).is_some();
     if !parent_exists {
         let name = parent.last().map(String::as_str).unwrap_or_default();

@@ -302,8 +302,23 @@ pub(crate) fn result(
                     .get(&subscription.id)
                     .and_then(|record| record.resources.get(&polled.resource_id))
                     .map(|record| record.body.clone());
+                // The resource's type is the `{namespace}/{type}` after its last `providers`.
+                let segments: Vec<&str> = polled.resource_id.split('/').collect();
+                let full_type = segments
+                    .iter()
+                    .rposition(|segment| *segment == "providers")
+                    .and_then(|index| segments.get(index + 1..index + 3))
+                    .map(|parts| parts.join("/"))
+                    .unwrap_or_default();
                 Ok(match body {
-                    Some(body) => json_response(StatusCode::OK, &body),
+                    Some(body) => json_response(
+                        StatusCode::OK,
+                        &super::api_versions::shape::answer_for(
+                            &full_type,
+                            &super::api_versions::requested(request),
+                            body,
+                        ),
+                    ),
                     None => empty_response(StatusCode::NO_CONTENT),
                 })
             }

@@ -29,9 +29,6 @@ use crate::arm::toolkit::Subscription;
 use crate::context::Shared;
 use crate::state::{PrincipalRecord, ProvisioningState, ResourceGroupRecord, State};
 
-/// The api-versions accepted.
-pub(crate) const API_VERSIONS: &[&str] = &["2026-08-01"];
-
 /// The ARM resource type.
 const RESOURCE_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 

@@ -13,6 +13,7 @@
 //! role assignments at any scope. A new resource type adds a module and a line in
 //! [`resources::TYPES`].
 
+pub(crate) mod api_versions;
 pub(crate) mod authorization;
 pub(crate) mod data_collection;
 pub(crate) mod filter;

@@ -19,8 +19,8 @@ pub(crate) struct ResourceType {
     pub namespace: &'static str,
     /// The type below the namespace (`registries`).
     pub type_name: &'static str,
-    /// The api-versions accepted, newest first.
-    pub api_versions: &'static [&'static str],
+    /// The api-versions served, with their sources (see [`super::api_versions`]).
+    pub api_versions: &'static super::api_versions::Table,
     /// Whether PUT is long-running.
     pub lro_put: bool,
     /// Whether PATCH is long-running.
@@ -50,6 +50,9 @@ pub(crate) struct WriteContext<'a> {
     pub id: String,
     /// The lowercase id the resource is stored under.
     pub key: String,
+    /// The api-version of the request, one the type serves: a provider accepts the members
+    /// that version defines (see [`super::api_versions::shape`]).
+    pub api_version: &'a str,
 }
 
 /// A resource provider's part of the framework.

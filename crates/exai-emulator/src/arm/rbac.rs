@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::toolkit::{ArmError, Subscription, check_api_version};
+use super::toolkit::{ArmError, Subscription};
 use crate::auth::TokenInfo;
 use crate::context::Shared;
 use crate::http::{Incoming, json_response};
@@ -509,7 +509,7 @@ pub(crate) fn permissions(
         return None;
     }
     Some((|| {
-        check_api_version(request, super::authorization::API_VERSIONS)?;
+        super::api_versions::check_authorization(request, &super::api_versions::ROLE_DEFINITIONS, "permissions")?;
         if request.method != Method::GET {
             return Err(super::toolkit::method_not_allowed(&request.method, &[Method::GET]));
         }

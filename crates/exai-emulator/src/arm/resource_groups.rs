@@ -20,7 +20,7 @@ use crate::http::{empty_response, json_response};
 use crate::state::{OperationKind, OperationRecord, OperationStatus, ProvisioningState, ResourceGroupRecord};
 
 /// The api-versions the resource-group routes support.
-pub(crate) const API_VERSIONS: &[&str] = &["2025-04-01"];
+pub(crate) const API_VERSIONS: &[&str] = super::api_versions::RESOURCES.versions;
 
 /// The ARM resource type.
 const RESOURCE_TYPE: &str = "Microsoft.Resources/resourceGroups";

@@ -17,6 +17,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::api_versions::shape;
 use super::lro::{self, OperationTarget};
 use super::provider::{
     ResourceType, WriteContext, check_conditions, existing_group, key, new_etag, not_found, operation_in_progress,
@@ -24,7 +25,8 @@ use super::provider::{
 };
 use super::toolkit::{ArmError, Subscription, json_object_body, method_not_allowed};
 use super::{
-    authorization, data_collection, filter, managed_clusters, registries, resource_groups, system_data, workspaces,
+    api_versions, authorization, data_collection, filter, managed_clusters, registries, resource_groups, system_data,
+    workspaces,
 };
 use crate::context::Shared;
 use crate::http::Incoming;
@@ -36,7 +38,7 @@ pub(crate) static TYPES: [ResourceType; 4] = [
     ResourceType {
         namespace: "Microsoft.ContainerRegistry",
         type_name: "registries",
-        api_versions: registries::API_VERSIONS,
+        api_versions: &api_versions::REGISTRIES,
         lro_put: true,
         lro_patch: true,
         lro_delete: true,
@@ -45,7 +47,7 @@ pub(crate) static TYPES: [ResourceType; 4] = [
     ResourceType {
         namespace: "Microsoft.OperationalInsights",
         type_name: "workspaces",
-        api_versions: workspaces::API_VERSIONS,
+        api_versions: &api_versions::WORKSPACES,
         lro_put: true,
         lro_patch: false,
         lro_delete: true,
@@ -54,7 +56,7 @@ pub(crate) static TYPES: [ResourceType; 4] = [
     ResourceType {
         namespace: "Microsoft.Insights",
         type_name: "dataCollectionRules",
-        api_versions: data_collection::API_VERSIONS,
+        api_versions: &api_versions::DATA_COLLECTION_RULES,
         lro_put: false,
         lro_patch: false,
         lro_delete: false,
@@ -63,7 +65,7 @@ pub(crate) static TYPES: [ResourceType; 4] = [
     ResourceType {
         namespace: "Microsoft.ContainerService",
         type_name: "managedClusters",
-        api_versions: managed_clusters::API_VERSIONS,
+        api_versions: &api_versions::MANAGED_CLUSTERS,
         lro_put: true,
         lro_patch: true,
         lro_delete: true,
@@ -83,7 +85,7 @@ fn namespace_versions(namespace: &str) -> Vec<&'static str> {
     let mut versions: Vec<&'static str> = TYPES
         .iter()
         .filter(|kind| kind.namespace.eq_ignore_ascii_case(namespace))
-        .flat_map(|kind| kind.api_versions.iter().copied())
+        .flat_map(|kind| kind.api_versions.versions.iter().copied())
         .collect();
     versions.sort_unstable();
     versions.dedup();
@@ -91,36 +93,45 @@ fn namespace_versions(namespace: &str) -> Vec<&'static str> {
     versions
 }
 
-/// Checks the api-version of a request for a resource type.
-///
-/// A write naming a location gets ARM's `NoRegisteredProviderFound` (which names the location);
-/// anything else `InvalidApiVersionParameter`. Both list the supported versions.
-pub(crate) fn check_version(request: &Incoming, kind: &ResourceType) -> Result<&'static str, ArmError> {
-    let version = request.query_values("api-version").join(",");
-    if let Some(known) = kind.api_versions.iter().find(|known| **known == version) {
-        return Ok(known);
+/// Checks the api-version of a request for a resource type: ARM's `NoRegisteredProviderFound`
+/// on every method (see [`api_versions`]), naming the region the request is routed through —
+/// the resource's location, else the one a PUT names, else its resource group's.
+pub(crate) fn check_version(
+    shared: &Shared,
+    request: &Incoming,
+    subscription: &Subscription,
+    kind: &ResourceType,
+    group: Option<&str>,
+    name: Option<&str>,
+) -> Result<&'static str, ArmError> {
+    if let Some(version) = kind.api_versions.find(request) {
+        return Ok(version);
     }
-    let location = serde_json::from_slice::<Value>(&request.body)
-        .ok()
-        .and_then(|body| body.get("location").and_then(Value::as_str).map(str::to_owned));
-    match location {
-        Some(location) if request.method == Method::PUT => Err(ArmError::bad_request(
-            "NoRegisteredProviderFound",
-            format!(
-                "No registered resource provider found for location '{location}' and API version '{version}' for type '{}'. The supported api-versions are '{}'. The supported locations are '{}'.",
-                kind.type_name,
-                kind.api_versions.join(", "),
-                super::locations::names().replace(',', ", ")
-            ),
-        )),
-        _ => Err(ArmError::bad_request(
-            "InvalidApiVersionParameter",
-            format!(
-                "The api-version '{version}' is invalid. The supported versions are '{}'.",
-                kind.api_versions.join(",")
-            ),
-        )),
-    }
+    let state = shared.state();
+    let from_resource = group.zip(name).and_then(|(group, name)| {
+        record(&state, &subscription.id, &key(&subscription.id, group, kind, name))
+            .and_then(|record| record.body.get("location").and_then(Value::as_str).map(str::to_owned))
+    });
+    let from_body = || {
+        serde_json::from_slice::<Value>(&request.body)
+            .ok()
+            .and_then(|body| body.get("location").and_then(Value::as_str).map(str::to_owned))
+    };
+    let from_group = || {
+        group.and_then(|group| {
+            state
+                .subscriptions
+                .get(&subscription.id)
+                .and_then(|record| record.resource_groups.get(&group.to_lowercase()))
+                .map(|record| record.location.clone())
+        })
+    };
+    let location = from_resource
+        .or_else(from_body)
+        .or_else(from_group)
+        .unwrap_or_else(|| api_versions::ROUTING_LOCATION.to_owned());
+    drop(state);
+    api_versions::check_provider(request, kind.api_versions, kind.type_name, &location)
 }
 
 fn is(segment: &str, name: &str) -> bool {
@@ -206,7 +217,7 @@ fn list(
     group: Option<&String>,
     kind: &'static ResourceType,
 ) -> Result<Response, ArmError> {
-    check_version(request, kind)?;
+    let api_version = check_version(shared, request, subscription, kind, group.map(String::as_str), None)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
@@ -230,7 +241,7 @@ fn list(
                         && key.contains(&suffix)
                         && group_prefix.as_ref().is_none_or(|prefix| key.starts_with(prefix))
                 })
-                .map(|(_, record)| record.body.clone())
+                .map(|(_, record)| shape::answer(kind, api_version, record.body.clone()))
                 .collect()
         })
         .unwrap_or_default();
@@ -253,7 +264,7 @@ fn list_generic(
     subscription: &Subscription,
     group: Option<&String>,
 ) -> Result<Response, ArmError> {
-    super::toolkit::check_api_version(request, resource_groups::API_VERSIONS)?;
+    api_versions::check_resources(request, &api_versions::RESOURCES)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
@@ -383,7 +394,7 @@ fn item(
     kind: &'static ResourceType,
     name: &str,
 ) -> Result<Response, ArmError> {
-    let api_version = check_version(request, kind)?;
+    let api_version = check_version(shared, request, subscription, kind, Some(group), Some(name))?;
     let allowed = [Method::GET, Method::PUT, Method::PATCH, Method::DELETE];
     if !allowed.contains(&request.method) {
         return Err(method_not_allowed(&request.method, &allowed));
@@ -396,7 +407,7 @@ fn item(
                 if error.code == "ResourceGroupBeingDeleted" { Ok(group.to_owned()) } else { Err(error) }
             })?;
             record(&state, &subscription.id, &key)
-                .map(|record| json_response(StatusCode::OK, &record.body))
+                .map(|record| json_response(StatusCode::OK, &shape::answer(kind, api_version, record.body.clone())))
                 .ok_or_else(|| not_found(kind, &group_name, name))
         }
         Method::PUT | Method::PATCH => write(shared, request, subscription, group, kind, name, &key, api_version),
@@ -439,6 +450,7 @@ fn write(
         resource_group: group_name.clone(),
         name,
         key: key.to_owned(),
+        api_version,
     };
     let mut final_body = match (&existing, is_put) {
         (_, true) => kind.provider.put(shared, state, &context, existing.as_ref().map(|record| &record.body), body)?,
@@ -466,7 +478,7 @@ fn write(
             ResourceRecord { body: final_body.clone(), final_body: None, etag, operation: None },
         );
         state.dirty = true;
-        return Ok(json_response(status, &final_body));
+        return Ok(json_response(status, &shape::answer(kind, api_version, final_body)));
     }
     let location = final_body.get("location").and_then(Value::as_str).unwrap_or_default().to_owned();
     let target = OperationTarget {
@@ -492,7 +504,7 @@ fn write(
     );
     state.dirty = true;
     drop(guard);
-    let mut response = json_response(status, &shown);
+    let mut response = json_response(status, &shape::answer(kind, api_version, shown));
     lro::insert_url(
         &mut response,
         "azure-asyncoperation",

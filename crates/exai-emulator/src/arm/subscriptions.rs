@@ -18,7 +18,7 @@ use crate::http::json_response;
 use crate::state::{State, SubscriptionRecord};
 
 /// The api-versions the subscription routes support.
-pub(crate) const API_VERSIONS: &[&str] = &["2022-12-01"];
+pub(crate) const API_VERSIONS: &[&str] = super::api_versions::SUBSCRIPTIONS.versions;
 
 /// Returns the display name of a subscription created on first use.
 pub(crate) fn default_display_name(subscription_id: &str) -> String {

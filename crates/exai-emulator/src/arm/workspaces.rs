@@ -18,9 +18,6 @@ use super::toolkit::ArmError;
 use crate::context::Shared;
 use crate::state::State;
 
-/// The api-versions accepted, newest first.
-pub(crate) const API_VERSIONS: &[&str] = &["2026-03-01", "2025-07-01"];
-
 /// The ARM resource type.
 const RESOURCE_TYPE: &str = "Microsoft.OperationalInsights/workspaces";
 
