@@ -80,22 +80,25 @@ pub(crate) fn names() -> String {
 
 /// `GET /subscriptions/{id}/locations` (Subscriptions - List Locations, Microsoft.Resources
 /// `subscriptions.json`): every region the emulator accepts, as a `LocationListResult`
-/// (`{"value": [Location]}`). The api-versions are those of the subscriptions API it belongs to;
-/// 2022-12-01 adds `type: "Region"` to each location, 2019-11-01 has `subscriptionId` instead
-/// (each version's `Location` definition). Coordinates, physical locations and paired regions,
-/// optional read-only members, are left out.
+/// (`{"value": [Location]}`; `az aks create --enable-addons monitoring` reads it with
+/// api-version 2019-11-01 to map display names to names). The api-versions are those of the
+/// subscriptions API it belongs to. `Location.type` (`Region`) exists from 2021-01-01 on (absent
+/// from 2019-11-01's definition; 2020-01-01 unchecked, answered as 2019-11-01). Coordinates,
+/// physical locations and paired regions, optional read-only members, are left out.
 pub(crate) fn list(request: &Incoming, subscription: &Subscription) -> Result<Response, ArmError> {
     check_api_version(request, super::subscriptions::API_VERSIONS)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
     let version = request.query_values("api-version").join(",");
-    let typed = version.as_str() >= "2022-12-01";
+    // Versions are `YYYY-MM-DD`: text order is date order.
+    let typed = version.as_str() >= "2021-01-01";
     let value: Vec<Value> = REGIONS
         .iter()
         .map(|(name, display, geography)| {
             let mut location = json!({
                 "id": format!("/subscriptions/{}/locations/{name}", subscription.id),
+                "subscriptionId": subscription.id,
                 "name": name,
                 "displayName": display,
                 "regionalDisplayName": format!("({geography}) {display}"),
@@ -107,8 +110,6 @@ pub(crate) fn list(request: &Incoming, subscription: &Subscription) -> Result<Re
             });
             if typed {
                 location["type"] = json!("Region");
-            } else {
-                location["subscriptionId"] = json!(subscription.id);
             }
             location
         })
