@@ -136,7 +136,10 @@ async fn a_subscription_lists_the_regions_the_emulator_accepts() -> TestResult {
     assert!(reply.json()["value"].as_array().ok_or("no value")?.iter().all(|location| location["type"] == "Region"));
 
     let path = format!("subscriptions/{DEV_SUBSCRIPTION_ID}/locations?api-version=2099-01-01");
-    harness.arm(Method::GET, &path, None).await?.assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
+    harness
+        .arm(Method::GET, &path, None)
+        .await?
+        .assert_arm_error(StatusCode::BAD_REQUEST, "InvalidApiVersionParameter");
     Ok(())
 }
 
