@@ -177,7 +177,7 @@ async fn graph_takes_tokens_for_the_emulators_own_origin() -> TestResult {
 }
 
 #[tokio::test]
-async fn an_empty_orchestrator_version_is_the_clusters_version() -> TestResult {
+async fn what_az_aks_create_leaves_empty_aks_fills_in() -> TestResult {
     let harness = Harness::new().await?;
     harness.group(DEV_SUBSCRIPTION_ID, "rg").await?;
     let path = format!(
@@ -193,7 +193,9 @@ async fn an_empty_orchestrator_version_is_the_clusters_version() -> TestResult {
             "agentPoolProfiles": [{
                 "name": "nodepool1", "count": 1, "vmSize": "Standard_B2s", "osType": "Linux",
                 "mode": "System", "type": "VirtualMachineScaleSets", "orchestratorVersion": "",
+                "upgradeSettings": {},
             }],
+            "storageProfile": {},
         }
     });
     let created = harness.arm(Method::PUT, &path, Some(body)).await?;
@@ -203,5 +205,15 @@ async fn an_empty_orchestrator_version_is_the_clusters_version() -> TestResult {
     let version = cluster.pointer("/properties/kubernetesVersion").ok_or("no kubernetesVersion")?;
     assert!(version.as_str().is_some_and(|version| !version.is_empty()), "{version}");
     assert_eq!(cluster.pointer("/properties/agentPoolProfiles/0/orchestratorVersion"), Some(version));
+    // Empty settings get AKS's defaults.
+    assert_eq!(cluster.pointer("/properties/agentPoolProfiles/0/upgradeSettings"), Some(&json!({"maxSurge": "10%"})));
+    assert_eq!(
+        cluster.pointer("/properties/storageProfile"),
+        Some(&json!({
+            "diskCSIDriver": {"enabled": true},
+            "fileCSIDriver": {"enabled": true},
+            "snapshotController": {"enabled": true},
+        }))
+    );
     Ok(())
 }

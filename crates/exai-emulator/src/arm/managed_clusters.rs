@@ -391,11 +391,14 @@ fn agent_pools(
             json!(string("osSKU", if os_type == "Linux" { "Ubuntu" } else { "Windows2022" })?),
         );
         out.insert("nodeImageVersion".to_owned(), json!(string("nodeImageVersion", NODE_IMAGE_VERSION)?));
-        // AKS's default surge for new pools (docs "Upgrade options": 10% since 2024).
-        out.insert(
-            "upgradeSettings".to_owned(),
-            pool.get("upgradeSettings").filter(|value| !value.is_null()).cloned().unwrap_or(json!({"maxSurge": "10%"})),
-        );
+        // AKS's default surge for new pools (docs "Upgrade options": 10% since 2024; swagger
+        // 2026-08-01 `AgentPoolUpgradeSettings.maxSurge`: "If not specified, the default is
+        // 10%"), also when the settings come empty, as `az aks create` sends them (`{}`).
+        let mut upgrade =
+            optional_object(&format!("{path}.upgradeSettings"), pool.get("upgradeSettings").unwrap_or(&Value::Null))?
+                .unwrap_or_default();
+        upgrade.entry("maxSurge").or_insert(json!("10%"));
+        out.insert("upgradeSettings".to_owned(), Value::Object(upgrade));
         // Members the emulator does not interpret are echoed as sent.
         for (member, value) in &pool {
             if !out.contains_key(member)
@@ -456,6 +459,27 @@ fn network_profile(
     profile.insert("ipFamilies".to_owned(), sent.get("ipFamilies").cloned().unwrap_or(json!(["IPv4"])));
     for (member, value) in sent {
         profile.entry(member).or_insert(value);
+    }
+    Ok(Value::Object(profile))
+}
+
+/// Fills the storage profile's defaults: swagger 2026-08-01 `ManagedClusterStorageProfile`'s
+/// `diskCSIDriver.enabled`, `fileCSIDriver.enabled` and `snapshotController.enabled` ("The
+/// default value is true"), also when the profile comes empty, as `az aks create` sends it
+/// (`{}`). `blobCSIDriver` ("The default value is false") is shown only when sent. A write that
+/// sends no profile keeps the cluster's.
+fn storage_profile(sent: Option<&Value>, existing: Option<&Value>) -> Result<Value, ArmError> {
+    let sent = optional_object("properties.storageProfile", sent.unwrap_or(&Value::Null))?;
+    let mut profile = sent
+        .or_else(|| {
+            existing.and_then(|body| body.pointer("/properties/storageProfile")).and_then(Value::as_object).cloned()
+        })
+        .unwrap_or_default();
+    for driver in ["diskCSIDriver", "fileCSIDriver", "snapshotController"] {
+        let path = format!("properties.storageProfile.{driver}");
+        let mut settings = optional_object(&path, profile.get(driver).unwrap_or(&Value::Null))?.unwrap_or_default();
+        settings.entry("enabled").or_insert(json!(true));
+        profile.insert(driver.to_owned(), Value::Object(settings));
     }
     Ok(Value::Object(profile))
 }
@@ -755,6 +779,7 @@ impl Provider for Clusters {
             sent.get("supportPlan").filter(|value| !value.is_null()).cloned().unwrap_or(json!("KubernetesOfficial")),
         );
         properties.insert("networkProfile".to_owned(), network);
+        properties.insert("storageProfile".to_owned(), storage_profile(sent.get("storageProfile"), existing)?);
         properties.insert("maxAgentPools".to_owned(), json!(100));
         properties.insert(
             "autoUpgradeProfile".to_owned(),
