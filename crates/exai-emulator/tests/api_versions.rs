@@ -264,6 +264,17 @@ async fn each_version_answers_with_its_own_shape() -> TestResult {
         expected["properties"].as_object_mut().ok_or("no properties")?.remove(member);
     }
     assert_eq!(in_stable, expected);
+    // 2022-12-01 removed anonymous pull and the ARM-audience policy (learn.microsoft.com's change log).
+    let in_2022 =
+        harness.arm(Method::GET, &format!("{}?api-version=2022-12-01", registry("exaiacr01")), None).await?.json();
+    let mut expected_2022 = expected.clone();
+    expected_2022["properties"].as_object_mut().ok_or("no properties")?.remove("anonymousPullEnabled");
+    expected_2022["properties"]["policies"]
+        .as_object_mut()
+        .ok_or("no policies")?
+        .remove("azureADAuthenticationAsArmPolicy");
+    assert_eq!(in_2022, expected_2022);
+    assert_eq!(in_stable["properties"]["anonymousPullEnabled"], false);
     // The stable version does not define the member: refused as an unknown member.
     let refused = harness
         .arm(

@@ -154,33 +154,33 @@ pub(crate) fn listing() -> serde_json::Value {
     serde_json::Value::Object(tables)
 }
 
-/// `Microsoft.Resources`: resource groups, `/resources` lists and `operationresults` (`resources.json`; readme `Microsoft.Resources/resources/readme.md`).
+/// `Microsoft.Resources`: resource groups, `/resources` lists and `operationresults` (`resources.json`; tags of `Microsoft.Resources/resources/readme.md`).
 pub(crate) const RESOURCES: Table = table! {
-    "2025-04-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2025-04-01/resources.json",
-    "2025-03-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2025-03-01/resources.json",
-    "2024-11-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2024-11-01/resources.json",
-    "2024-07-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2024-07-01/resources.json",
-    "2024-03-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2024-03-01/resources.json",
-    "2023-07-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2023-07-01/resources.json",
-    "2022-09-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2022-09-01/resources.json",
-    "2021-04-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2021-04-01/resources.json",
-    "2021-01-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2021-01-01/resources.json",
-    "2020-10-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2020-10-01/resources.json",
-    "2020-08-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2020-08-01/resources.json",
-    "2020-06-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2020-06-01/resources.json",
-    "2019-10-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-10-01/resources.json",
-    "2019-08-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-08-01/resources.json",
-    "2019-07-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-07-01/resources.json",
-    "2019-05-10" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-05-10/resources.json",
-    "2019-05-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-05-01/resources.json",
-    "2019-03-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2019-03-01/resources.json",
-    "2018-05-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2018-05-01/resources.json",
-    "2018-02-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2018-02-01/resources.json",
-    "2017-05-10" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2017-05-10/resources.json",
-    "2016-09-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2016-09-01/resources.json",
-    "2016-07-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2016-07-01/resources.json",
-    "2016-02-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2016-02-01/resources.json",
-    "2015-11-01" => "specification/resources/resource-manager/Microsoft.Resources/resources/stable/2015-11-01/resources.json",
+    "2025-04-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2025-04-01/resources.json",
+    "2025-03-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2025-03-01/resources.json",
+    "2024-11-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2024-11-01/resources.json",
+    "2024-07-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2024-07-01/resources.json",
+    "2024-03-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2024-03-01/resources.json",
+    "2023-07-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2023-07-01/resources.json",
+    "2022-09-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2022-09-01/resources.json",
+    "2021-04-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json",
+    "2021-01-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2021-01-01/resources.json",
+    "2020-10-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2020-10-01/resources.json",
+    "2020-08-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2020-08-01/resources.json",
+    "2020-06-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2020-06-01/resources.json",
+    "2019-10-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-10-01/resources.json",
+    "2019-08-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-08-01/resources.json",
+    "2019-07-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-07-01/resources.json",
+    "2019-05-10" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-05-10/resources.json",
+    "2019-05-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-05-01/resources.json",
+    "2019-03-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2019-03-01/resources.json",
+    "2018-05-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2018-05-01/resources.json",
+    "2018-02-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2018-02-01/resources.json",
+    "2017-05-10" => "specification/resources/resource-manager/Microsoft.Resources/stable/2017-05-10/resources.json",
+    "2016-09-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2016-09-01/resources.json",
+    "2016-07-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2016-07-01/resources.json",
+    "2016-02-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2016-02-01/resources.json",
+    "2015-11-01" => "specification/resources/resource-manager/Microsoft.Resources/stable/2015-11-01/resources.json",
 };
 
 /// `Microsoft.Resources` subscriptions and a subscription's locations (`subscriptions.json`, which holds `Subscriptions_Get`, `Subscriptions_List` and `Subscriptions_ListLocations`; readme `Microsoft.Resources/subscriptions/readme.md`).
@@ -195,31 +195,34 @@ pub(crate) const SUBSCRIPTIONS: Table = table! {
     "2015-11-01" => "specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2015-11-01/subscriptions.json",
 };
 
-/// `Microsoft.ContainerRegistry/registries` (`containerregistry.json`; tags of `Registry/readme.md`, newer versions from `Registry/main.tsp`).
+/// `Microsoft.ContainerRegistry/registries` (`containerregistry.json`; tags of `Registry/readme.md`, newer versions from `Registry/main.tsp` and the `Registry/` folders).
 pub(crate) const REGISTRIES: Table = table! {
     "2026-09-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-09-01-preview/containerregistry.json",
+    "2026-03-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-03-01-preview/containerregistry.json",
+    "2026-01-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2026-01-01-preview/containerregistry.json",
     "2025-11-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2025-11-01/containerregistry.json",
-    "2025-05-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2025-05-01-preview/containerregistry.json",
-    "2025-04-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2025-04-01/containerregistry.json",
-    "2025-03-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2025-03-01-preview/containerregistry.json",
-    "2024-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2024-11-01-preview/containerregistry.json",
-    "2023-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2023-11-01-preview/containerregistry.json",
-    "2023-08-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2023-08-01-preview/containerregistry.json",
-    "2023-07-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2023-07-01/containerregistry.json",
-    "2023-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2023-06-01-preview/containerregistry.json",
-    "2023-01-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2023-01-01-preview/containerregistry.json",
-    "2022-12-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2022-12-01/containerregistry.json",
-    "2022-02-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2022-02-01-preview/containerregistry.json",
-    "2021-12-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2021-12-01-preview/containerregistry.json",
-    "2021-09-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2021-09-01/containerregistry.json",
-    "2021-08-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2021-08-01-preview/containerregistry.json",
-    "2021-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2021-06-01-preview/containerregistry.json",
-    "2020-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2020-11-01-preview/containerregistry.json",
-    "2019-12-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2019-12-01-preview/containerregistry.json",
-    "2019-05-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2019-05-01/containerregistry.json",
-    "2017-10-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2017-10-01/containerregistry.json",
-    "2017-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2017-06-01-preview/containerregistry.json",
-    "2017-03-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/stable/2017-03-01/containerregistry.json",
+    "2025-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/Registry/preview/2025-06-01-preview/containerregistry.json",
+    "2025-05-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2025-05-01-preview/containerregistry.json",
+    "2025-04-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2025-04-01/containerregistry.json",
+    "2025-03-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2025-03-01-preview/containerregistry.json",
+    "2024-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2024-11-01-preview/containerregistry.json",
+    "2023-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-11-01-preview/containerregistry.json",
+    "2023-08-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-08-01-preview/containerregistry.json",
+    "2023-07-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2023-07-01/containerregistry.json",
+    "2023-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-06-01-preview/containerregistry.json",
+    "2023-01-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-01-01-preview/containerregistry.json",
+    "2022-12-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2022-12-01/containerregistry.json",
+    "2022-02-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2022-02-01-preview/containerregistry.json",
+    "2021-12-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2021-12-01-preview/containerregistry.json",
+    "2021-09-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2021-09-01/containerregistry.json",
+    "2021-08-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2021-08-01-preview/containerregistry.json",
+    "2021-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2021-06-01-preview/containerregistry.json",
+    "2020-11-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2020-11-01-preview/containerregistry.json",
+    "2019-12-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2019-12-01-preview/containerregistry.json",
+    "2019-05-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2019-05-01/containerregistry.json",
+    "2017-10-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2017-10-01/containerregistry.json",
+    "2017-06-01-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2017-06-01-preview/containerregistry.json",
+    "2017-03-01" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2017-03-01/containerregistry.json",
     "2016-06-27-preview" => "specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2016-06-27-preview/containerregistry.json",
 };
 
@@ -360,26 +363,26 @@ pub(crate) const MANAGED_CLUSTERS: Table = table! {
     "2021-08-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2021-08-01/managedClusters.json",
     "2021-07-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2021-07-01/managedClusters.json",
     "2021-05-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2021-05-01/managedClusters.json",
-    "2021-03-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2021-03-01/managedClusters.json",
-    "2021-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2021-02-01/managedClusters.json",
-    "2020-12-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-12-01/managedClusters.json",
-    "2020-11-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-11-01/managedClusters.json",
-    "2020-09-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-09-01/managedClusters.json",
-    "2020-07-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-07-01/managedClusters.json",
-    "2020-06-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-06-01/managedClusters.json",
-    "2020-04-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-04-01/managedClusters.json",
-    "2020-03-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-03-01/managedClusters.json",
-    "2020-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-02-01/managedClusters.json",
-    "2020-01-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2020-01-01/managedClusters.json",
-    "2019-11-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-11-01/managedClusters.json",
-    "2019-10-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-10-01/managedClusters.json",
-    "2019-08-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-08-01/managedClusters.json",
-    "2019-06-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-06-01/managedClusters.json",
-    "2019-04-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-04-01/managedClusters.json",
-    "2019-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2019-02-01/managedClusters.json",
-    "2018-08-01-preview" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/preview/2018-08-01-preview/managedClusters.json",
-    "2018-03-31" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2018-03-31/managedClusters.json",
-    "2017-08-31" => "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2017-08-31/managedClusters.json",
+    "2021-03-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2021-03-01/managedClusters.json",
+    "2021-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2021-02-01/managedClusters.json",
+    "2020-12-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-12-01/managedClusters.json",
+    "2020-11-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-11-01/managedClusters.json",
+    "2020-09-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-09-01/managedClusters.json",
+    "2020-07-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-07-01/managedClusters.json",
+    "2020-06-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-06-01/managedClusters.json",
+    "2020-04-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-04-01/managedClusters.json",
+    "2020-03-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-03-01/managedClusters.json",
+    "2020-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-02-01/managedClusters.json",
+    "2020-01-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2020-01-01/managedClusters.json",
+    "2019-11-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-11-01/managedClusters.json",
+    "2019-10-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-10-01/managedClusters.json",
+    "2019-08-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-08-01/managedClusters.json",
+    "2019-06-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-06-01/managedClusters.json",
+    "2019-04-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-04-01/managedClusters.json",
+    "2019-02-01" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2019-02-01/managedClusters.json",
+    "2018-08-01-preview" => "specification/containerservice/resource-manager/Microsoft.ContainerService/preview/2018-08-01-preview/managedClusters.json",
+    "2018-03-31" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2018-03-31/managedClusters.json",
+    "2017-08-31" => "specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2017-08-31/managedClusters.json",
 };
 
 /// `Microsoft.Authorization/roleAssignments`.
@@ -401,6 +404,7 @@ pub(crate) const ROLE_DEFINITIONS: Table = table! {
     "2018-01-01-preview" => "specification/authorization/resource-manager/Microsoft.Authorization/preview/2018-01-01-preview/authorization-RoleDefinitionsCalls.json",
     "2015-07-01" => "specification/authorization/resource-manager/Microsoft.Authorization/stable/2015-07-01/authorization-RoleDefinitionsCalls.json",
 };
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +423,41 @@ mod tests {
                 assert!(source.contains(folder), "{name}: {version} in {source}");
             }
         }
+    }
+
+    /// Renders docs/api-versions.md from the tables.
+    fn render_markdown() -> String {
+        let mut text = String::from(
+            "# API versions the emulator serves\n\n\
+             Generated from `crates/exai-emulator/src/arm/api_versions.rs` (the one table every route checks\n\
+             against); regenerate with `UPDATE_API_VERSIONS=1 cargo test -p exai-emulator --lib api_versions`.\n\
+             Sources are paths in the repository `Azure/azure-rest-api-specs`. How unknown versions are refused\n\
+             and which shapes differ by version: docs/emulator.md, \"API versions\".\n",
+        );
+        for (name, table) in ALL {
+            text.push_str(&format!(
+                "\n## {name}\n\n{} versions.\n\n| api-version | source |\n|---|---|\n",
+                table.versions.len()
+            ));
+            for (version, source) in table.versions.iter().zip(table.sources) {
+                text.push_str(&format!("| `{version}` | `{source}` |\n"));
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn docs_list_every_version_with_its_source() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api-versions.md");
+        let rendered = render_markdown();
+        if std::env::var_os("UPDATE_API_VERSIONS").is_some() {
+            std::fs::write(&path, &rendered).expect("docs/api-versions.md is writable");
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == rendered,
+            "docs/api-versions.md is stale: regenerate it with `UPDATE_API_VERSIONS=1 cargo test -p exai-emulator --lib api_versions`"
+        );
     }
 
     #[test]
