@@ -98,6 +98,12 @@ async fn the_development_subscription_is_listed_from_the_first_request() -> Test
         .collect();
     assert_eq!(listed, [(json!(DEV_SUBSCRIPTION_ID), json!(DEV_TENANT_ID))]);
 
+    // A reset goes back to a new emulator's state: the subscription is there again.
+    let reply = harness.admin(Method::POST, "reset", None).await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    let reply = harness.arm(Method::GET, "subscriptions?api-version=2022-12-01", None).await?;
+    assert_eq!(reply.json()["value"][0]["subscriptionId"], DEV_SUBSCRIPTION_ID, "{}", reply.text);
+
     // Another tenant's application sees none of it.
     let other = harness.token_for("ee000000-0000-4000-8000-0000000000ff", ARM_SCOPE).await?;
     let reply = harness.send_as(Method::GET, "subscriptions?api-version=2022-12-01", Some(&other), None).await?;
