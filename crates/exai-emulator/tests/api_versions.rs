@@ -137,6 +137,17 @@ async fn an_unknown_version_is_refused_the_same_way_on_every_method() -> TestRes
         assert_eq!(message, provider_message(location), "{method} {path}");
     }
 
+    // The registry's operation status, polled in a version the namespace does not serve.
+    let status = created.header("azure-asyncoperation").ok_or("no Azure-AsyncOperation")?;
+    let status = status.replace("api-version=2025-11-01", &format!("api-version={UNKNOWN}"));
+    let message = harness.follow(&status).await?.assert_arm_error(StatusCode::BAD_REQUEST, "NoRegisteredProviderFound");
+    assert!(
+        message.starts_with(&format!(
+            "No registered resource provider found for location 'francecentral' and API version '{UNKNOWN}' for type 'locations/operationStatuses'. The supported api-versions are '2016-06-27-preview, "
+        )),
+        "{message}"
+    );
+
     // ARM's own types: 400 InvalidApiVersionParameter, newest first.
     let newest_first = versions(&harness, "resourceGroups, resources, operationresults").await?.join(",");
     let group = format!("subscriptions/{SUB}/resourcegroups/rg?api-version={UNKNOWN}");
@@ -305,8 +316,16 @@ async fn each_version_answers_with_its_own_shape() -> TestResult {
     properties.sort_unstable();
     assert_eq!(properties, ["customerId", "provisioningState", "retentionInDays", "sku"]);
     assert_eq!(old["properties"]["sku"], json!({"name": "Standalone"}));
+    // A member 2015-11-01-preview does not define is refused in that version, accepted in others.
+    let with_access = json!({"location": "francecentral", "properties": {"publicNetworkAccessForQuery": "Disabled"}});
+    let refused = harness
+        .arm(Method::PUT, &format!("{workspace}?api-version=2015-11-01-preview"), Some(with_access.clone()))
+        .await?;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let accepted = harness.arm(Method::PUT, &format!("{workspace}?api-version=2025-07-01"), Some(with_access)).await?;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
     let new = harness.arm(Method::GET, &format!("{workspace}?api-version=2026-03-01"), None).await?.json();
-    assert_eq!(new["properties"]["publicNetworkAccessForIngestion"], "Enabled");
+    assert_eq!(new["properties"]["publicNetworkAccessForQuery"], "Disabled");
     assert!(new["systemData"].is_object(), "{new}");
     Ok(())
 }

@@ -12,6 +12,7 @@ mod az_cli;
 mod bad_input;
 mod corpus;
 mod emulator_process;
+mod foreign_versions;
 mod interrupt;
 mod output;
 mod ownership;

@@ -47,7 +47,7 @@ impl Table {
         self.versions.iter().copied().find(|known| *known == version)
     }
 
-    /// Returns the versions oldest first, `, `-separated, as provider errors list them.
+    /// Returns the versions oldest first, joined by `separator`.
     fn oldest_first(&self, separator: &str) -> String {
         self.versions.iter().rev().copied().collect::<Vec<_>>().join(separator)
     }
@@ -92,17 +92,22 @@ pub(crate) fn check_provider(
     type_name: &str,
     location: &str,
 ) -> Result<&'static str, ArmError> {
-    table.find(request).ok_or_else(|| {
-        ArmError::bad_request(
-            "NoRegisteredProviderFound",
-            format!(
-                "No registered resource provider found for location '{location}' and API version '{}' for type '{type_name}'. The supported api-versions are '{}'. The supported locations are '{}'.",
-                requested(request),
-                table.oldest_first(", "),
-                super::locations::names().replace(',', ", ")
-            ),
-        )
-    })
+    table.find(request).ok_or_else(|| refuse_provider(request, table.versions, type_name, location))
+}
+
+/// Returns ARM's refusal of an api-version a provider's type does not serve; `versions` are the
+/// ones it serves, newest first.
+pub(crate) fn refuse_provider(request: &Incoming, versions: &[&str], type_name: &str, location: &str) -> ArmError {
+    let oldest_first: Vec<&str> = versions.iter().rev().copied().collect();
+    ArmError::bad_request(
+        "NoRegisteredProviderFound",
+        format!(
+            "No registered resource provider found for location '{location}' and API version '{}' for type '{type_name}'. The supported api-versions are '{}'. The supported locations are '{}'.",
+            requested(request),
+            oldest_first.join(", "),
+            super::locations::names().replace(',', ", ")
+        ),
+    )
 }
 
 /// Checks a request to a `Microsoft.Authorization` type.
@@ -434,6 +439,15 @@ mod tests {
              Sources are paths in the repository `Azure/azure-rest-api-specs`. How unknown versions are refused\n\
              and which shapes differ by version: docs/emulator.md, \"API versions\".\n",
         );
+        let total: usize = ALL.iter().map(|(_, table)| table.versions.len()).sum();
+        text.push_str(&format!(
+            "\n{total} versions in all.\n\n| resource type | versions | newest | oldest |\n|---|---|---|---|\n"
+        ));
+        for (name, table) in ALL {
+            let newest = table.versions.first().copied().unwrap_or_default();
+            let oldest = table.versions.last().copied().unwrap_or_default();
+            text.push_str(&format!("| {name} | {} | `{newest}` | `{oldest}` |\n", table.versions.len()));
+        }
         for (name, table) in ALL {
             text.push_str(&format!(
                 "\n## {name}\n\n{} versions.\n\n| api-version | source |\n|---|---|\n",

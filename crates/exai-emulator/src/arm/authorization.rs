@@ -1,7 +1,9 @@
 //! `Microsoft.Authorization/roleAssignments` and `roleDefinitions`, api-version 2022-04-01
 //! (swagger `authorization-RoleAssignmentsCalls.json`, `authorization-RoleDefinitionsCalls.json`;
 //! examples `RoleAssignments_CreateForResource.json`, `RoleAssignments_Get.json`); also the
-//! default of azure-mgmt-authorization 4.0.0.
+//! default of azure-mgmt-authorization 4.0.0. Served in every api-version of
+//! `api_versions::ROLE_ASSIGNMENTS` and `ROLE_DEFINITIONS` (az 2.91 reads definitions in
+//! 2022-05-01-preview); any other refused as ARM refuses it for `Microsoft.Authorization`.
 //!
 //! Role assignments live at any scope below a subscription (the subscription, a resource group,
 //! a resource), are stored under `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`

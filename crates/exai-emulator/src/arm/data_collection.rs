@@ -1,7 +1,9 @@
 //! `Microsoft.Insights/dataCollectionRules` and `dataCollectionRuleAssociations`, api-versions
 //! 2022-06-01 (what the az CLI's monitoring addon sends), 2023-03-11 (the default of
 //! azure-mgmt-monitor 7.0.0; `stable/2023-03-11/dataCollectionRules_API.json`) and 2024-03-11
-//! (`Insights/stable/2024-03-11/dataCollectionRules_API.json`, the newest stable in the specs).
+//! (`Insights/stable/2024-03-11/dataCollectionRules_API.json`, the newest stable in the specs)
+//! give the shape; every api-version of `api_versions::DATA_COLLECTION_RULES` and
+//! `DATA_COLLECTION_RULE_ASSOCIATIONS` is served with it.
 //!
 //! Both are synchronous (swagger: PUT 200/201, DELETE 200/204). A rule gets a server-filled
 //! `immutableId` (`dcr-` and 32 hex digits), `provisioningState`, `etag`, `systemData` and, on

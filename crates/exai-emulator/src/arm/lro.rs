@@ -27,7 +27,7 @@ use axum::response::Response;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
+use super::toolkit::{ArmError, Subscription, method_not_allowed};
 use crate::clock;
 use crate::context::Shared;
 use crate::http::Incoming;
@@ -204,6 +204,20 @@ fn seconds_left(record: &OperationRecord, now_ms: i64) -> u64 {
     u64::try_from((remaining_ms + 999) / 1000).unwrap_or(0)
 }
 
+/// Checks the api-version of an operation's status or result: the namespace's versions (see
+/// `resources::namespace_versions`), refused as the provider refuses them.
+fn check_operation_version(
+    request: &Incoming,
+    api_versions: &[&str],
+    type_name: &str,
+    location: &str,
+) -> Result<(), ArmError> {
+    if api_versions.contains(&super::api_versions::requested(request).as_str()) {
+        return Ok(());
+    }
+    Err(super::api_versions::refuse_provider(request, api_versions, type_name, location))
+}
+
 /// `GET /subscriptions/{id}/providers/{Namespace}/locations/{location}/operationStatuses/{op}`.
 pub(crate) fn status(
     shared: &Shared,
@@ -214,7 +228,7 @@ pub(crate) fn status(
     operation_id: &str,
     api_versions: &[&str],
 ) -> Result<Response, ArmError> {
-    check_api_version(request, api_versions)?;
+    check_operation_version(request, api_versions, "locations/operationStatuses", location)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }
@@ -264,7 +278,7 @@ pub(crate) fn result(
     operation_id: &str,
     api_versions: &[&str],
 ) -> Result<Response, ArmError> {
-    check_api_version(request, api_versions)?;
+    check_operation_version(request, api_versions, "locations/operationResults", location)?;
     if request.method != Method::GET {
         return Err(method_not_allowed(&request.method, &[Method::GET]));
     }

@@ -1,6 +1,9 @@
 //! `Microsoft.ContainerRegistry/registries`, api-version 2025-11-01 (swagger
 //! `Registry/stable/2025-11-01/containerregistry.json`; examples `RegistryCreate.json`,
-//! `RegistryGet.json`, `RegistryCheckName{Available,NotAvailable}.json`).
+//! `RegistryGet.json`, `RegistryCheckName{Available,NotAvailable}.json`), served in every
+//! api-version of `api_versions::REGISTRIES`; the members only some versions define (the
+//! previews' `regionalEndpoints`, `metadataSearch`, ...) are accepted and answered only in those
+//! (`api_versions::shape`).
 //!
 //! PUT, PATCH and DELETE are long-running (`x-ms-long-running-operation`). A registry's name is
 //! its DNS name `<name>.azurecr.io`, so it is unique across every subscription of the emulator:

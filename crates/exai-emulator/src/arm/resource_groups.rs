@@ -1,4 +1,5 @@
-//! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01.
+//! `Microsoft.Resources/resourceGroups`, api-version 2025-04-01's shape, served in every
+//! api-version of `api_versions::RESOURCES`.
 //!
 //! `PUT|GET|HEAD|PATCH|DELETE /subscriptions/{id}/resourcegroups/{name}` and
 //! `GET /subscriptions/{id}/resourcegroups` (optionally filtered by tag). Shapes follow the

@@ -1,5 +1,7 @@
 //! `Microsoft.OperationalInsights/workspaces`, api-versions 2026-03-01 (latest stable, readme
-//! tag `package-2026-03-01`) and 2025-07-01 (the default of azure-mgmt-loganalytics 14.0.0).
+//! tag `package-2026-03-01`) and 2025-07-01 (the default of azure-mgmt-loganalytics 14.0.0),
+//! served in every api-version of `api_versions::WORKSPACES`; 2015-11-01-preview (what the az
+//! CLI's generic client sends) with that version's members only (`api_versions::shape`).
 //!
 //! Shapes follow the official examples `WorkspacesCreate.json` and `WorkspacesGet.json`,
 //! including their `id`, which ARM answers lower-cased
@@ -11,6 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::api_versions::shape;
 use super::provider::{
     Provider, WriteContext, location, only_members, optional_object, same_location, tags, wrong_type,
 };
@@ -48,6 +51,18 @@ const DEFAULT_RETENTION_DAYS: i64 = 30;
 
 /// The workspace provider.
 pub(crate) struct Workspaces;
+
+/// Returns the members of `WorkspaceProperties` a write in `api_version` may send: the settable
+/// and read-only ones that version defines (see `api_versions::shape`).
+fn known_properties(api_version: &str) -> Vec<&'static str> {
+    let defined = shape::workspace_properties(api_version);
+    SETTABLE
+        .iter()
+        .chain(&READ_ONLY)
+        .copied()
+        .filter(|member| defined.is_none_or(|defined| defined.contains(member)))
+        .collect()
+}
 
 fn invalid(message: String) -> ArmError {
     ArmError::bad_request("InvalidParameter", message)
@@ -143,9 +158,7 @@ impl Provider for Workspaces {
         same_location(existing, location)?;
         let tags = tags(&body)?;
         let sent = optional_object("properties", body.get("properties").unwrap_or(&Value::Null))?.unwrap_or_default();
-        let mut known: Vec<&str> = SETTABLE.to_vec();
-        known.extend(READ_ONLY);
-        only_members(&sent, "properties.", "WorkspaceProperties", &known)?;
+        only_members(&sent, "properties.", "WorkspaceProperties", &known_properties(context.api_version))?;
         let customer_id = existing
             .and_then(|body| body.pointer("/properties/customerId"))
             .cloned()
@@ -176,7 +189,7 @@ impl Provider for Workspaces {
         &self,
         _shared: &Shared,
         _state: &mut State,
-        _context: &WriteContext<'_>,
+        context: &WriteContext<'_>,
         existing: &Value,
         body: Map<String, Value>,
     ) -> Result<Value, ArmError> {
@@ -190,9 +203,7 @@ impl Provider for Workspaces {
         }
         let mut updated = existing.clone();
         let sent = optional_object("properties", body.get("properties").unwrap_or(&Value::Null))?.unwrap_or_default();
-        let mut known: Vec<&str> = SETTABLE.to_vec();
-        known.extend(READ_ONLY);
-        only_members(&sent, "properties.", "WorkspaceProperties", &known)?;
+        only_members(&sent, "properties.", "WorkspaceProperties", &known_properties(context.api_version))?;
         if let Some(properties) = updated.get_mut("properties").and_then(Value::as_object_mut) {
             apply(properties, &sent)?;
         }

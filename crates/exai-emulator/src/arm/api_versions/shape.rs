@@ -110,6 +110,12 @@ const WORKSPACE_2015_MEMBERS: [&str; 7] = ["id", "name", "type", "location", "ta
 const WORKSPACE_2015_PROPERTIES: [&str; 6] =
     ["provisioningState", "source", "customerId", "portalUrl", "sku", "retentionInDays"];
 
+/// Returns the members of `WorkspaceProperties` a workspace version defines, when it defines
+/// fewer than the newest (`None`: all of them).
+pub(crate) fn workspace_properties(version: &str) -> Option<&'static [&'static str]> {
+    WORKSPACE_2015.contains(&version).then_some(&WORKSPACE_2015_PROPERTIES[..])
+}
+
 /// Returns whether the version `version` of the type `full_type` defines the member at `path`
 /// (members no rule names are defined in every version).
 pub(crate) fn defines(full_type: &str, version: &str, path: &[&str]) -> bool {
