@@ -1,7 +1,8 @@
 //! The emulator's own routes, under `/_emulator/`: things Azure has no API for but tests need.
 //!
 //! - `GET /_emulator/requests`: the request log, a JSON array of [`crate::RecordedRequest`].
-//! - `POST /_emulator/reset`: forgets all state and the request log (issued tokens stay valid).
+//! - `POST /_emulator/reset`: forgets all state and the request log (issued tokens stay valid),
+//!   back to a new emulator's state (the development subscription exists).
 //! - `POST /_emulator/tokens`: mints a token with any tenant, audience and lifetime, so tests can
 //!   reach the expired and wrong-audience paths without waiting an hour.
 //! - `GET /_emulator/export`: every ARM resource (resource groups first) as `{id: json}`, the
@@ -81,6 +82,8 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Response {
             {
                 let mut state = shared.state();
                 *state = State::default();
+                // Back to the state of a new emulator, where the development subscription exists.
+                crate::arm::subscriptions::ensure_development(&mut state, &shared.clock.now_rfc3339());
                 state.dirty = true;
             }
             shared.log.clear();
@@ -434,21 +437,8 @@ fn create_principal(shared: &Shared, request: &Incoming) -> Response {
     let principal_id = principal.id.clone();
     directory.service_principals.insert(principal.id.clone(), principal);
     for (subscription, scope, role_guid) in grants {
-        if !state.subscriptions.contains_key(&subscription) {
-            state.subscriptions.insert(
-                subscription.clone(),
-                SubscriptionRecord {
-                    subscription_id: subscription.clone(),
-                    tenant_id: tenant_id.to_owned(),
-                    display_name: crate::arm::subscriptions::default_display_name(&subscription),
-                    resource_groups: Default::default(),
-                    operations: Default::default(),
-                    resources: Default::default(),
-                },
-            );
-            let owner = crate::state::service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
-            crate::arm::rbac::grant_owner(&mut state, &subscription, &owner, &now_text);
-        }
+        let owner = crate::state::service_principal_object_id(tenant_id, crate::DEV_CLIENT_ID);
+        crate::arm::subscriptions::ensure(&mut state, &subscription, tenant_id, &owner, &now_text);
         crate::arm::rbac::grant(&mut state, &subscription, &scope, &role_guid, &principal_id, &now_text);
     }
     state.dirty = true;

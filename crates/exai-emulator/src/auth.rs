@@ -4,7 +4,8 @@
 //! `exai` and its tests need from an emulator, for one `<resource>/.default` scope: ARM
 //! (`https://management.azure.com/.default`, `https://management.core.windows.net//.default`, ...)
 //! or Microsoft Graph (`https://graph.microsoft.com/.default`, and the az CLI's
-//! `https://graph.microsoft.com//.default`). The token's audience decides where it works: ARM
+//! `https://graph.microsoft.com//.default`, and the emulator's own origin, Graph's resource id in
+//! the cloud `/metadata/endpoints` describes). The token's audience decides where it works: ARM
 //! accepts only ARM tokens, Graph only Graph tokens.
 //!
 //! Two kinds of client log in:
@@ -480,10 +481,15 @@ fn token(shared: &Shared, request: &Incoming) -> Result<Response, EntraError> {
             " Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
         ));
     }
-    let Some((_, audience)) = KNOWN_SCOPES.iter().find(|(known, _)| known == single) else {
+    let known = KNOWN_SCOPES.iter().find(|(known, _)| known == single).map(|(_, audience)| *audience);
+    // The emulator's own origin is Microsoft Graph's resource id in the cloud its
+    // `/metadata/endpoints` describes (see `crate::arm::metadata`), as sovereign clouds' Graph
+    // ids are their URLs: `az` asks for `<microsoftGraphResourceId>/.default`.
+    let own = single.strip_suffix("/.default").filter(|resource| is_own_origin(shared, request, resource));
+    let Some(audience) = known.or(own) else {
         return Err(EntraError::invalid_scope(
             single,
-            " The emulator knows the resources https://management.azure.com, https://management.core.windows.net and https://graph.microsoft.com.",
+            " The emulator knows the resources https://management.azure.com, https://management.core.windows.net, https://graph.microsoft.com and its own origin (Microsoft Graph in its cloud).",
         ));
     };
 
@@ -505,6 +511,16 @@ fn token(shared: &Shared, request: &Incoming) -> Result<Response, EntraError> {
             "access_token": access_token,
         }),
     ))
+}
+
+/// Returns whether `resource` names the emulator itself (`https://127.0.0.1:PORT`, with or
+/// without a trailing slash, as the client addressed it or as the emulator names itself): the
+/// resource id of Microsoft Graph in the emulator's cloud.
+pub(crate) fn is_own_origin(shared: &Shared, request: &Incoming, resource: &str) -> bool {
+    let resource = resource.strip_suffix('/').unwrap_or(resource);
+    [request.base_url(shared), shared.base_url.to_string()]
+        .iter()
+        .any(|origin| origin.strip_suffix('/').unwrap_or(origin).eq_ignore_ascii_case(resource))
 }
 
 /// The `client_assertion_type` of a JWT client assertion (RFC 7523 section 2.2).

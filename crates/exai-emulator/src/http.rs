@@ -79,9 +79,12 @@ pub(crate) fn parse_guid(text: &str) -> Option<String> {
 }
 
 /// Splits a path into segments with their `%XX` escapes decoded (invalid UTF-8 becomes U+FFFD, a
-/// malformed escape stays as written); an empty path (`/`) has none.
+/// malformed escape stays as written); an empty path (`/`) has none. Repeated leading slashes
+/// count as one, as Azure's front ends take them: clients join a base URL that ends with `/` and
+/// a path that starts with one (azure-cli's `resource_manager + "/subscriptions/..."` and
+/// `arm_endpoint + "/metadata/endpoints?..."`).
 pub(crate) fn path_segments(path: &str) -> Vec<String> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = path.trim_start_matches('/');
     if trimmed.is_empty() {
         return Vec::new();
     }
@@ -139,5 +142,6 @@ mod tests {
         );
         assert!(path_segments("/").is_empty());
         assert_eq!(path_segments("/a%zz"), ["a%zz"]);
+        assert_eq!(path_segments("//metadata/endpoints"), ["metadata", "endpoints"]);
     }
 }

@@ -43,8 +43,9 @@
 //!   it, path decoding, response builders) and `context` (the shared state), never `server`,
 //!   the front door; ARM providers import `arm::toolkit` and `arm::provider`, Graph handlers
 //!   `graph::toolkit`, not their routers; `state` and `directory` hold data and import no handler.
-//! - **State keyed like Azure.** Tenants, then subscriptions (bound to the tenant of the first
-//!   token that uses them), then the resources and long-running operations in each. The state
+//! - **State keyed like Azure.** Tenants, then subscriptions (the development subscription
+//!   from the start, in the development tenant; any other bound to the tenant of the first token
+//!   that uses it), then the resources and long-running operations in each. The state
 //!   is in memory, optionally persisted to a versioned JSON file written atomically after every
 //!   change and locked against a second emulator.
 //! - **Time advances lazily.** Long-running operations (resource-group deletes, resource
@@ -113,7 +114,8 @@ use crate::context::Shared;
 /// use).
 pub const DEV_TENANT_ID: &str = "ee000000-0000-4000-8000-000000000001";
 
-/// The subscription `exai` uses against the emulator by default.
+/// The subscription `exai` uses against the emulator by default. It exists from the start, in
+/// [`DEV_TENANT_ID`], owned by the development application.
 pub const DEV_SUBSCRIPTION_ID: &str = "ee000000-0000-4000-8000-000000000002";
 
 /// The client id of the development application, known in every tenant.
@@ -202,6 +204,8 @@ impl Emulator {
             }
             None => (None, state::State::default()),
         };
+        let mut state = state;
+        arm::subscriptions::ensure_development(&mut state, &clock.now_rfc3339());
         let log = log::RequestLog::open(options.request_log_file.as_deref())?;
         let tls_config = tls::server_config(&certificates).await?;
 

@@ -9,6 +9,7 @@ mod apply_cluster;
 mod apply_deployer;
 mod apply_registry_monitoring;
 mod apply_requests;
+mod az_cli;
 mod bad_input;
 mod corpus;
 mod deploy_output;

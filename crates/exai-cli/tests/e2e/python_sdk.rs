@@ -24,7 +24,7 @@ fn python3() -> PathBuf {
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| {
-            panic!("this test runs Azure's Python SDK and needs `python3` (3.9 or later, with the venv module) on PATH")
+            panic!("this test runs Azure's Python tools and needs `python3` (3.9 or later, with the venv module) on PATH: install it (Debian: `apt-get install python3 python3-venv`)")
         })
 }
 
@@ -54,24 +54,23 @@ fn run(command: &mut Command, what: &str) {
 /// Returns the virtualenv's python, creating the virtualenv and installing the requirements
 /// when they changed since the last time.
 fn venv_python() -> PathBuf {
-    // Tests run in parallel (threads here, processes under nextest): the first builds the
-    // virtualenv while the others wait, under a lock file beside it.
     static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    VENV.get_or_init(|| {
-        let lock_path = target_dir().join("python-sdk-venv.lock");
-        let lock = std::fs::File::create(&lock_path).expect("create the virtualenv lock file");
-        lock.lock().expect("lock the virtualenv");
-        build_venv()
-    })
-    .clone()
+    VENV.get_or_init(|| virtualenv("python-sdk-venv", &repo_root().join("tests/python/requirements.txt"))).clone()
 }
 
-/// Builds (or reuses) the virtualenv; called with its lock held.
-fn build_venv() -> PathBuf {
-    let requirements = repo_root().join("tests/python/requirements.txt");
-    let text = std::fs::read(&requirements).expect("read tests/python/requirements.txt");
+/// Returns the python of the virtualenv `target/<name>` with `requirements` installed from PyPI,
+/// building it only when it is missing or `requirements` changed since it was built (their hash
+/// is stored in it).
+pub(crate) fn virtualenv(name: &str, requirements: &Path) -> PathBuf {
+    // Tests run in parallel (threads here, processes under nextest): the first builds the
+    // virtualenv while the others wait, under a lock file beside it.
+    let lock_path = target_dir().join(format!("{name}.lock"));
+    let lock = std::fs::File::create(&lock_path).expect("create the virtualenv lock file");
+    lock.lock().expect("lock the virtualenv");
+    let text =
+        std::fs::read(requirements).unwrap_or_else(|error| panic!("cannot read `{}`: {error}", requirements.display()));
     let stamp = format!("{:016x}\n", fnv1a(&text));
-    let venv = target_dir().join("python-sdk-venv");
+    let venv = target_dir().join(name);
     let python = if cfg!(windows) { venv.join("Scripts/python.exe") } else { venv.join("bin/python") };
     let stamp_file = venv.join("requirements.fnv1a");
     if python.is_file() && std::fs::read_to_string(&stamp_file).is_ok_and(|installed| installed == stamp) {
@@ -82,8 +81,8 @@ fn build_venv() -> PathBuf {
     run(
         Command::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
-            .arg(&requirements),
-        "install tests/python/requirements.txt from PyPI",
+            .arg(requirements),
+        &format!("install `{}` from PyPI", requirements.display()),
     );
     std::fs::write(&stamp_file, stamp).expect("write the requirements hash");
     python

@@ -1,55 +1,67 @@
-//! The Azure regions the emulator accepts as a location.
+//! The Azure regions the emulator accepts as a location, and the list a subscription answers
+//! (`GET /subscriptions/{id}/locations`).
 //!
 //! The list is the one ARM itself gave in 2024 when refusing a resource-group location
 //! (`LocationNotAvailableForResourceGroup`, quoted in MicrosoftDocs/executable-docs#74), minus the
 //! two canary regions (`centraluseuap`, `eastus2euap`) ordinary subscriptions cannot use. Regions
 //! opened since are refused: stricter than Azure, never looser.
 
-/// Azure regions as `(name, display name)`, in the order ARM lists them.
-pub(crate) const REGIONS: &[(&str, &str)] = &[
-    ("eastasia", "East Asia"),
-    ("southeastasia", "Southeast Asia"),
-    ("australiaeast", "Australia East"),
-    ("australiasoutheast", "Australia Southeast"),
-    ("brazilsouth", "Brazil South"),
-    ("canadacentral", "Canada Central"),
-    ("canadaeast", "Canada East"),
-    ("switzerlandnorth", "Switzerland North"),
-    ("germanywestcentral", "Germany West Central"),
-    ("eastus2", "East US 2"),
-    ("eastus", "East US"),
-    ("centralus", "Central US"),
-    ("northcentralus", "North Central US"),
-    ("francecentral", "France Central"),
-    ("uksouth", "UK South"),
-    ("ukwest", "UK West"),
-    ("centralindia", "Central India"),
-    ("southindia", "South India"),
-    ("jioindiawest", "Jio India West"),
-    ("italynorth", "Italy North"),
-    ("japaneast", "Japan East"),
-    ("japanwest", "Japan West"),
-    ("koreacentral", "Korea Central"),
-    ("koreasouth", "Korea South"),
-    ("mexicocentral", "Mexico Central"),
-    ("northeurope", "North Europe"),
-    ("norwayeast", "Norway East"),
-    ("polandcentral", "Poland Central"),
-    ("qatarcentral", "Qatar Central"),
-    ("spaincentral", "Spain Central"),
-    ("swedencentral", "Sweden Central"),
-    ("uaenorth", "UAE North"),
-    ("westcentralus", "West Central US"),
-    ("westeurope", "West Europe"),
-    ("westus2", "West US 2"),
-    ("westus", "West US"),
-    ("southcentralus", "South Central US"),
-    ("westus3", "West US 3"),
-    ("southafricanorth", "South Africa North"),
-    ("australiacentral", "Australia Central"),
-    ("australiacentral2", "Australia Central 2"),
-    ("israelcentral", "Israel Central"),
-    ("westindia", "West India"),
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::toolkit::{ArmError, Subscription, check_api_version, method_not_allowed};
+use crate::http::{Incoming, json_response};
+
+/// Azure regions as `(name, display name, geography group)`, in the order ARM lists them. The
+/// geography group is what `GET /subscriptions/{id}/locations` answers in
+/// `metadata.geographyGroup` and puts before the display name in `regionalDisplayName`
+/// (`(Europe) France Central`; `GetLocations.json` examples of Microsoft.Resources 2019-11-01 and
+/// 2022-12-01).
+pub(crate) const REGIONS: &[(&str, &str, &str)] = &[
+    ("eastasia", "East Asia", "Asia Pacific"),
+    ("southeastasia", "Southeast Asia", "Asia Pacific"),
+    ("australiaeast", "Australia East", "Asia Pacific"),
+    ("australiasoutheast", "Australia Southeast", "Asia Pacific"),
+    ("brazilsouth", "Brazil South", "South America"),
+    ("canadacentral", "Canada Central", "Canada"),
+    ("canadaeast", "Canada East", "Canada"),
+    ("switzerlandnorth", "Switzerland North", "Europe"),
+    ("germanywestcentral", "Germany West Central", "Europe"),
+    ("eastus2", "East US 2", "US"),
+    ("eastus", "East US", "US"),
+    ("centralus", "Central US", "US"),
+    ("northcentralus", "North Central US", "US"),
+    ("francecentral", "France Central", "Europe"),
+    ("uksouth", "UK South", "Europe"),
+    ("ukwest", "UK West", "Europe"),
+    ("centralindia", "Central India", "Asia Pacific"),
+    ("southindia", "South India", "Asia Pacific"),
+    ("jioindiawest", "Jio India West", "Asia Pacific"),
+    ("italynorth", "Italy North", "Europe"),
+    ("japaneast", "Japan East", "Asia Pacific"),
+    ("japanwest", "Japan West", "Asia Pacific"),
+    ("koreacentral", "Korea Central", "Asia Pacific"),
+    ("koreasouth", "Korea South", "Asia Pacific"),
+    ("mexicocentral", "Mexico Central", "Mexico"),
+    ("northeurope", "North Europe", "Europe"),
+    ("norwayeast", "Norway East", "Europe"),
+    ("polandcentral", "Poland Central", "Europe"),
+    ("qatarcentral", "Qatar Central", "Middle East"),
+    ("spaincentral", "Spain Central", "Europe"),
+    ("swedencentral", "Sweden Central", "Europe"),
+    ("uaenorth", "UAE North", "Middle East"),
+    ("westcentralus", "West Central US", "US"),
+    ("westeurope", "West Europe", "Europe"),
+    ("westus2", "West US 2", "US"),
+    ("westus", "West US", "US"),
+    ("southcentralus", "South Central US", "US"),
+    ("westus3", "West US 3", "US"),
+    ("southafricanorth", "South Africa North", "Africa"),
+    ("australiacentral", "Australia Central", "Asia Pacific"),
+    ("australiacentral2", "Australia Central 2", "Asia Pacific"),
+    ("israelcentral", "Israel Central", "Middle East"),
+    ("westindia", "West India", "Asia Pacific"),
 ];
 
 /// Returns the region name (`francecentral`) for a location given as a name or a display name,
@@ -57,13 +69,52 @@ pub(crate) const REGIONS: &[(&str, &str)] = &[
 pub(crate) fn normalize(location: &str) -> Option<&'static str> {
     REGIONS
         .iter()
-        .find(|(name, display)| location.eq_ignore_ascii_case(name) || location.eq_ignore_ascii_case(display))
-        .map(|(name, _)| *name)
+        .find(|(name, display, _)| location.eq_ignore_ascii_case(name) || location.eq_ignore_ascii_case(display))
+        .map(|(name, _, _)| *name)
 }
 
 /// Returns the region names, comma-separated, as ARM lists them in errors.
 pub(crate) fn names() -> String {
-    REGIONS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(",")
+    REGIONS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(",")
+}
+
+/// `GET /subscriptions/{id}/locations` (Subscriptions - List Locations, Microsoft.Resources
+/// `subscriptions.json`): every region the emulator accepts, as a `LocationListResult`
+/// (`{"value": [Location]}`; `az aks create --enable-addons monitoring` reads it with
+/// api-version 2019-11-01 to map display names to names). The api-versions are those of the
+/// subscriptions API it belongs to. `Location.type` (`Region`) exists from 2021-01-01 on (absent
+/// from 2019-11-01's definition; 2020-01-01 unchecked, answered as 2019-11-01). Coordinates,
+/// physical locations and paired regions, optional read-only members, are left out.
+pub(crate) fn list(request: &Incoming, subscription: &Subscription) -> Result<Response, ArmError> {
+    check_api_version(request, super::subscriptions::API_VERSIONS)?;
+    if request.method != Method::GET {
+        return Err(method_not_allowed(&request.method, &[Method::GET]));
+    }
+    let version = request.query_values("api-version").join(",");
+    // Versions are `YYYY-MM-DD`: text order is date order.
+    let typed = version.as_str() >= "2021-01-01";
+    let value: Vec<Value> = REGIONS
+        .iter()
+        .map(|(name, display, geography)| {
+            let mut location = json!({
+                "id": format!("/subscriptions/{}/locations/{name}", subscription.id),
+                "subscriptionId": subscription.id,
+                "name": name,
+                "displayName": display,
+                "regionalDisplayName": format!("({geography}) {display}"),
+                "metadata": {
+                    "regionType": "Physical",
+                    "regionCategory": "Recommended",
+                    "geographyGroup": geography,
+                },
+            });
+            if typed {
+                location["type"] = json!("Region");
+            }
+            location
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
 #[cfg(test)]

@@ -478,7 +478,13 @@ fn agent_pools(
         out.insert("type".to_owned(), json!(pool_type));
         out.insert("provisioningState".to_owned(), json!("Succeeded"));
         out.insert("powerState".to_owned(), json!({"code": "Running"}));
-        out.insert("orchestratorVersion".to_owned(), json!(string("orchestratorVersion", own_version)?));
+        // `az aks create` sends `orchestratorVersion: ""` when `--kubernetes-version` is not
+        // given; AKS treats it as absent (swagger 2026-08-01 `ManagedClusterAgentPoolProfile
+        // Properties.orchestratorVersion`: "As a best practice, you should upgrade all node pools
+        // in an AKS cluster to the same Kubernetes version"; a new pool gets the control plane's).
+        let sent_version = string("orchestratorVersion", "")?;
+        let pool_version = if sent_version.is_empty() { own_version.to_owned() } else { sent_version };
+        out.insert("orchestratorVersion".to_owned(), json!(pool_version));
         out.insert("currentOrchestratorVersion".to_owned(), json!(current_version));
         out.insert(
             "enableNodePublicIP".to_owned(),
@@ -491,11 +497,14 @@ fn agent_pools(
             json!(string("osSKU", if os_type == "Linux" { "Ubuntu" } else { "Windows2022" })?),
         );
         out.insert("nodeImageVersion".to_owned(), json!(string("nodeImageVersion", NODE_IMAGE_VERSION)?));
-        // AKS's default surge for new pools (docs "Upgrade options": 10% since 2024).
-        out.insert(
-            "upgradeSettings".to_owned(),
-            pool.get("upgradeSettings").filter(|value| !value.is_null()).cloned().unwrap_or(json!({"maxSurge": "10%"})),
-        );
+        // AKS's default surge for new pools (docs "Upgrade options": 10% since 2024; swagger
+        // 2026-08-01 `AgentPoolUpgradeSettings.maxSurge`: "If not specified, the default is
+        // 10%"), also when the settings come empty, as `az aks create` sends them (`{}`).
+        let mut upgrade =
+            optional_object(&format!("{path}.upgradeSettings"), pool.get("upgradeSettings").unwrap_or(&Value::Null))?
+                .unwrap_or_default();
+        upgrade.entry("maxSurge").or_insert(json!("10%"));
+        out.insert("upgradeSettings".to_owned(), Value::Object(upgrade));
         // Members the emulator does not interpret are echoed as sent.
         for (member, value) in &pool {
             if !out.contains_key(member)
@@ -556,6 +565,27 @@ fn network_profile(
     profile.insert("ipFamilies".to_owned(), sent.get("ipFamilies").cloned().unwrap_or(json!(["IPv4"])));
     for (member, value) in sent {
         profile.entry(member).or_insert(value);
+    }
+    Ok(Value::Object(profile))
+}
+
+/// Fills the storage profile's defaults: swagger 2026-08-01 `ManagedClusterStorageProfile`'s
+/// `diskCSIDriver.enabled`, `fileCSIDriver.enabled` and `snapshotController.enabled` ("The
+/// default value is true"), also when the profile comes empty, as `az aks create` sends it
+/// (`{}`). `blobCSIDriver` ("The default value is false") is shown only when sent. A write that
+/// sends no profile keeps the cluster's.
+fn storage_profile(sent: Option<&Value>, existing: Option<&Value>) -> Result<Value, ArmError> {
+    let sent = optional_object("properties.storageProfile", sent.unwrap_or(&Value::Null))?;
+    let mut profile = sent
+        .or_else(|| {
+            existing.and_then(|body| body.pointer("/properties/storageProfile")).and_then(Value::as_object).cloned()
+        })
+        .unwrap_or_default();
+    for driver in ["diskCSIDriver", "fileCSIDriver", "snapshotController"] {
+        let path = format!("properties.storageProfile.{driver}");
+        let mut settings = optional_object(&path, profile.get(driver).unwrap_or(&Value::Null))?.unwrap_or_default();
+        settings.entry("enabled").or_insert(json!(true));
+        profile.insert(driver.to_owned(), Value::Object(settings));
     }
     Ok(Value::Object(profile))
 }
@@ -859,6 +889,7 @@ impl Provider for Clusters {
             sent.get("supportPlan").filter(|value| !value.is_null()).cloned().unwrap_or(json!("KubernetesOfficial")),
         );
         properties.insert("networkProfile".to_owned(), network);
+        properties.insert("storageProfile".to_owned(), storage_profile(sent.get("storageProfile"), existing)?);
         properties.insert("maxAgentPools".to_owned(), json!(100));
         properties.insert(
             "autoUpgradeProfile".to_owned(),

@@ -1,7 +1,8 @@
 //! Azure Resource Manager: authentication, subscriptions, api-versions, errors, headers, and the
 //! routing of a request to the provider that owns it.
 //!
-//! Every ARM request passes the same gate, in ARM's order: bearer token (present, issued here, not
+//! Every ARM request but cloud discovery (`metadata`, answered to anyone) passes the same gate,
+//! in ARM's order: bearer token (present, issued here, not
 //! expired, for ARM's audience), subscription id (a GUID, bound to the token's tenant on first
 //! use, its first user becoming its Owner), `api-version` (present), authorization (the caller's
 //! role assignments must grant the request's action over its scope, see `rbac`), then the route,
@@ -19,6 +20,7 @@ pub(crate) mod filter;
 pub(crate) mod locations;
 pub(crate) mod lro;
 pub(crate) mod managed_clusters;
+pub(crate) mod metadata;
 pub(crate) mod operations;
 pub(crate) mod provider;
 pub(crate) mod rbac;
@@ -40,7 +42,6 @@ use crate::auth::{BearerFailure, TokenInfo};
 use crate::clock::{self, Clock};
 use crate::context::Shared;
 use crate::http::{Incoming, parse_guid};
-use crate::state::SubscriptionRecord;
 
 /// What the gate learned about a request, for the response headers.
 #[derive(Default)]
@@ -210,29 +211,19 @@ fn authenticate(shared: &Shared, request: &Incoming) -> Result<TokenInfo, ArmErr
 /// Returns the subscription a request names, creating it in the token's tenant on first use.
 fn bind_subscription(shared: &Shared, token: &TokenInfo, subscription_id: &str) -> Result<Subscription, ArmError> {
     let mut state = shared.state();
-    let mut created = false;
-    let record = state.subscriptions.entry(subscription_id.to_owned()).or_insert_with(|| {
-        created = true;
-        SubscriptionRecord {
-            subscription_id: subscription_id.to_owned(),
-            tenant_id: token.tenant_id.clone(),
-            display_name: subscriptions::default_display_name(subscription_id),
-            resource_groups: Default::default(),
-            operations: Default::default(),
-            resources: Default::default(),
-        }
-    });
+    subscriptions::ensure(&mut state, subscription_id, &token.tenant_id, &token.object_id, &shared.clock.now_rfc3339());
+    let Some(record) = state.subscriptions.get(subscription_id) else {
+        return Err(ArmError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            format!("The subscription '{subscription_id}' could not be created."),
+        ));
+    };
     let record = Subscription {
         id: record.subscription_id.clone(),
         tenant_id: record.tenant_id.clone(),
         display_name: record.display_name.clone(),
     };
-    state.dirty |= created;
-    if created {
-        // The principal that brings a subscription into being owns it, as the account admin of a
-        // new subscription does: a real, readable role assignment at the subscription.
-        rbac::grant_owner(&mut state, subscription_id, &token.object_id, &shared.clock.now_rfc3339());
-    }
     drop(state);
     if record.tenant_id != token.tenant_id {
         let expected = &record.tenant_id;
@@ -249,6 +240,10 @@ fn bind_subscription(shared: &Shared, token: &TokenInfo, subscription_id: &str) 
 }
 
 fn route(shared: &Shared, request: &Incoming, context: &mut Context) -> Result<Response, ArmError> {
+    // Cloud discovery is the one ARM route answered without a token.
+    if metadata::is_endpoints(&request.segments) {
+        return metadata::endpoints(shared, request);
+    }
     let token = authenticate(shared, request)?;
     tracing::debug!(tenant = %token.tenant_id, client = %token.client_id, "authenticated an ARM request");
     let segments = request.segments.as_slice();
@@ -297,6 +292,7 @@ fn route_subscription(
     }
     match rest {
         [] => subscriptions::get(request, subscription),
+        [collection] if is(collection, "locations") => locations::list(request, subscription),
         [collection] if is(collection, "resourcegroups") => resource_groups::collection(shared, request, subscription),
         [collection, name] if is(collection, "resourcegroups") => {
             resource_groups::item(shared, request, subscription, name)

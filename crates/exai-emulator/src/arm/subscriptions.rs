@@ -1,7 +1,10 @@
 //! `Microsoft.Resources/subscriptions`: `GET /subscriptions/{id}` and `GET /subscriptions`.
 //!
-//! Subscriptions are never created explicitly: the first token to use one binds it to its
-//! tenant (see [`super::route`]).
+//! Subscriptions are never created explicitly: the development subscription
+//! ([`crate::DEV_SUBSCRIPTION_ID`]) exists from the start in the development tenant, owned by the
+//! development application, so `GET /subscriptions` lists it to that application from its first
+//! request (what `az login` reads to pick a subscription); any other subscription comes into
+//! being when a token first uses it, bound to that token's tenant (see [`super::route`]).
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -12,6 +15,7 @@ use crate::auth::TokenInfo;
 use crate::context::Shared;
 use crate::http::Incoming;
 use crate::http::json_response;
+use crate::state::{State, SubscriptionRecord};
 
 /// The api-versions the subscription routes support.
 pub(crate) const API_VERSIONS: &[&str] = super::api_versions::SUBSCRIPTIONS.versions;
@@ -23,6 +27,38 @@ pub(crate) fn default_display_name(subscription_id: &str) -> String {
     } else {
         format!("exai emulator subscription {subscription_id}")
     }
+}
+
+/// Creates a subscription in `tenant_id` unless it exists; the principal `owner` that brings it
+/// into being owns it, as the account admin of a new subscription does (a real, readable role
+/// assignment at the subscription). Returns whether it was created.
+pub(crate) fn ensure(state: &mut State, subscription_id: &str, tenant_id: &str, owner: &str, now: &str) -> bool {
+    if state.subscriptions.contains_key(subscription_id) {
+        return false;
+    }
+    state.subscriptions.insert(
+        subscription_id.to_owned(),
+        SubscriptionRecord {
+            subscription_id: subscription_id.to_owned(),
+            tenant_id: tenant_id.to_owned(),
+            display_name: default_display_name(subscription_id),
+            resource_groups: Default::default(),
+            operations: Default::default(),
+            resources: Default::default(),
+        },
+    );
+    state.dirty = true;
+    super::rbac::grant_owner(state, subscription_id, owner, now);
+    true
+}
+
+/// Creates the development subscription in the development tenant, owned by the development
+/// application's service principal, unless it exists (a state file may have it already, possibly
+/// bound to another tenant by an older emulator: it is kept as it is).
+pub(crate) fn ensure_development(state: &mut State, now: &str) {
+    state.ensure_tenant(crate::DEV_TENANT_ID, None);
+    let owner = crate::state::service_principal_object_id(crate::DEV_TENANT_ID, crate::DEV_CLIENT_ID);
+    ensure(state, crate::DEV_SUBSCRIPTION_ID, crate::DEV_TENANT_ID, &owner, now);
 }
 
 /// Returns a subscription as ARM shows it.

@@ -5,7 +5,8 @@
 //! OIDC issuer whose tokens those federated credentials trust.
 //!
 //! Every request passes one gate: a bearer token the emulator issued, for Graph's audience
-//! (`InvalidAuthenticationToken` otherwise, in Graph's error shape), from an application holding
+//! (`https://graph.microsoft.com`, or the emulator's own origin, Graph's resource id in the cloud
+//! `/metadata/endpoints` describes; `InvalidAuthenticationToken` otherwise, in Graph's error shape), from an application holding
 //! the Graph application permission the request needs. The development application holds them
 //! all. Another application holds those granted to its service principal in the caller's tenant
 //! by an app role assignment on Microsoft Graph's service principal (which only the development
@@ -116,7 +117,9 @@ fn authenticate(shared: &Shared, request: &Incoming) -> Result<Caller, GraphErro
             return Err(GraphError::unauthorized("Lifetime validation failed, the token is expired."));
         }
     };
-    if !GRAPH_AUDIENCES.contains(&token.audience.as_str()) {
+    // In the emulator's own cloud (`/metadata/endpoints`), Graph's resource id is its origin.
+    let own_cloud = crate::auth::is_own_origin(shared, request, &token.audience);
+    if !GRAPH_AUDIENCES.contains(&token.audience.as_str()) && !own_cloud {
         return Err(GraphError::unauthorized("Access token validation failure. Invalid audience."));
     }
     let caller = Caller { tenant_id: token.tenant_id, client_id: token.client_id };
