@@ -34,9 +34,9 @@ mod spec;
 pub mod wire;
 mod yaml;
 
-pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
+pub use diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 pub use spec::{
-    ClusterDecl, Declared, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
+    ClusterDecl, Declared, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
     Warning,
 };
 pub use wire::{DeployerScope, schema};
