@@ -39,6 +39,7 @@ struct Cli {
 enum Command {
     Validate(commands::validate::ValidateArgs),
     Schema(commands::schema::SchemaArgs),
+    Check(commands::check::CheckArgs),
     Plan(commands::plan::PlanArgs),
     Apply(commands::apply::ApplyArgs),
     Emulator(commands::emulator::EmulatorArgs),
@@ -69,6 +70,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Validate(args) => commands::validate::run(args, &cli.target),
             Command::Schema(args) => commands::schema::run(args),
+            Command::Check(args) => commands::check::run(args),
             Command::Plan(args) => commands::plan::run(args, &cli.target).await,
             Command::Apply(args) => commands::apply::run(args, &cli.target).await,
             Command::Emulator(args) => commands::emulator::run(args).await,

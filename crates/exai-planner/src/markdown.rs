@@ -56,6 +56,7 @@ pub fn render_markdown(plan: &Plan, options: &MarkdownOptions) -> String {
         attention_bodies: true,
         ordinary_shown: comment.ordinary,
         attention_shown: comment.attention_len(),
+        findings_shown: comment.findings_len(),
     };
     let text = comment.render(full);
     if fits(&text) {
@@ -78,6 +79,11 @@ pub fn render_markdown(plan: &Plan, options: &MarkdownOptions) -> String {
         return text;
     }
     let alerts_only = Layout { ordinary_shown: 0, ..lines };
+    let findings = |k| comment.render(Layout { findings_shown: k, ..alerts_only });
+    if let Some(text) = largest_fitting(comment.findings_len(), findings, fits) {
+        return text;
+    }
+    let alerts_only = Layout { findings_shown: 0, ..alerts_only };
     let alerts = |k| comment.render(Layout { attention_shown: k, ..alerts_only });
     if let Some(text) = largest_fitting(comment.attention_len(), alerts, fits) {
         return text;
@@ -125,6 +131,9 @@ struct Layout {
     ordinary_shown: usize,
     /// How many alert entries are listed: blocked changes first, then deletes and replaces.
     attention_shown: usize,
+    /// How many findings of the Kubernetes checks are listed (each environment's headline
+    /// always is).
+    findings_shown: usize,
 }
 
 /// A plan sorted by what a reviewer must see.
@@ -165,12 +174,24 @@ impl<'a> Comment<'a> {
         self.blocked.len() + self.removals.len()
     }
 
+    fn findings_len(&self) -> usize {
+        self.plan.checks.iter().map(|c| c.findings.len()).sum()
+    }
+
+    /// Returns the section of the Kubernetes checks, listing the first `shown` findings, if
+    /// the plan has checks.
+    fn checks_section(&self, shown: usize) -> Option<String> {
+        let checks = &self.plan.checks;
+        (!checks.is_empty()).then(|| crate::checks::markdown(checks, shown, code_span, prose))
+    }
+
     fn render(&self, layout: Layout) -> String {
         let mut blocks = vec![self.head()];
         blocks.extend(self.left_out(layout));
         let blocked_shown = layout.attention_shown.min(self.blocked.len());
         blocks.extend(self.blocked_alert(blocked_shown));
         blocks.extend(self.permissions_alert());
+        blocks.extend(self.checks_section(layout.findings_shown));
         blocks.extend(self.removal_alert(layout.attention_shown - blocked_shown));
         blocks.extend(self.changes(layout));
         blocks.extend(self.unchanged_section(layout.unchanged_listed));

@@ -1,4 +1,5 @@
 use crate::PermissionCheck;
+use exai_model::checks::{EnvironmentChecks, Severity};
 use exai_model::{
     Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
@@ -11,7 +12,11 @@ use std::collections::BTreeMap;
 /// 2: the `wait` action (a resource Azure is still creating, updating or deleting). A new value
 /// of a closed set breaks a reader that matches it exhaustively, and a reader that took an
 /// unknown action for "nothing to do" would hide exactly the change it was added to show.
-pub const FORMAT_VERSION: u32 = 2;
+///
+/// 3: `checks`, the findings of the Kubernetes checks of each environment with `kubernetes:`.
+/// Their errors make `apply` refuse: a reader that ignored the field would apply what exai
+/// refuses.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What exai will do to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +233,10 @@ pub struct Plan {
     /// What the check of the caller's permissions found; absent when they were not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionCheck>,
+    /// The Kubernetes checks of each planned environment with `kubernetes:` (its overlay
+    /// rendered and checked against the environment); absent when none declares it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<EnvironmentChecks>,
 }
 
 /// The spec a plan was made from.
@@ -296,7 +305,18 @@ impl Plan {
             summary: Summary::of_changes(&resource_changes),
             resource_changes,
             permissions: None,
+            checks: Vec::new(),
         }
+    }
+
+    /// Returns the environments whose Kubernetes checks found errors: `apply` refuses them.
+    pub fn failed_checks(&self) -> Vec<&EnvironmentChecks> {
+        self.checks.iter().filter(|c| c.has_errors()).collect()
+    }
+
+    /// Returns how many findings of `severity` the Kubernetes checks made, in all.
+    pub fn check_count(&self, severity: Severity) -> usize {
+        self.checks.iter().map(|c| c.count(severity)).sum()
     }
 
     /// Returns the plan with where it comes from: the exai version, the spec and the

@@ -772,10 +772,9 @@ fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&Dep
 fn kubernetes(cx: &mut Context<'_>, k: &wire::KubernetesSection) -> Option<KubernetesDecl> {
     let overlay = cx.string(&k.overlay, "Kubernetes overlay");
     if overlay.as_deref().is_some_and(|o| o.trim().is_empty()) {
-        let d = Diagnostic::new("`kubernetes.overlay` is empty")
-            .at(cx.span(&k.overlay))
-            .label("no directory")
-            .hint("name the kustomize overlay the deploy renders, relative to the spec, e.g. `overlay: k8s/overlays/azure`");
+        let d = Diagnostic::new("`kubernetes.overlay` is empty").at(cx.span(&k.overlay)).label("no directory").hint(
+            "name the kustomize overlay the deploy renders, relative to the spec, e.g. `overlay: k8s/overlays/azure`",
+        );
         cx.error(d);
     }
     let namespace = k.namespace.as_ref().map(|n| cx.checked(n, "Kubernetes namespace", rules::kubernetes_namespace));
@@ -811,7 +810,11 @@ fn external_objects(
             cx.error(d);
         }
         let keys = object.keys.as_ref().map(|keys| {
-            keys.iter().filter_map(|k| cx.checked(k, &format!("key of {what} `{}`", object.name.as_str()), rules::kubernetes_key)).collect::<Vec<_>>()
+            keys.iter()
+                .filter_map(|k| {
+                    cx.checked(k, &format!("key of {what} `{}`", object.name.as_str()), rules::kubernetes_key)
+                })
+                .collect::<Vec<_>>()
         });
         if let Some(name) = name {
             out.push(ExternalObject { name, keys });

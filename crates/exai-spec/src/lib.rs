@@ -36,8 +36,8 @@ mod yaml;
 
 pub use diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 pub use spec::{
-    ClusterDecl, Declared, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec, SpecName, SpecNameOrigin, UnknownEnvironment,
-    Warning,
+    ClusterDecl, Declared, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec, SpecName,
+    SpecNameOrigin, UnknownEnvironment, Warning,
 };
 pub use wire::{DeployerScope, schema};
 
