@@ -142,12 +142,14 @@ fn findings(target: &Target, path: Option<&std::ffi::OsStr>) -> Vec<Finding> {
         let hint = "install kubectl (it includes kustomize: https://kubernetes.io/docs/tasks/tools/) or kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/), then run again".to_owned();
         return vec![about_overlay("renderer-not-found", message, hint)];
     };
+    let base = std::fs::canonicalize(&target.base).unwrap_or_else(|_| target.base.clone());
     let objects = match render::render(&renderer, &overlay) {
         Ok(objects) => objects,
         Err(error) => {
             let why = match error {
                 RenderError::Io(why) | RenderError::Refused(why) | RenderError::Output(why) => why,
             };
+            let why = render::relative_paths(&why, &base);
             let message = format!("`{}` of the overlay `{}` failed: {why}", renderer.shown(), target.overlay);
             let hint = "fix the overlay until the deploy's own `kustomize build` renders it; nothing else was checked"
                 .to_owned();
@@ -163,7 +165,6 @@ fn findings(target: &Target, path: Option<&std::ffi::OsStr>) -> Vec<Finding> {
         external_secrets: &target.external_secrets,
         external_config_maps: &target.external_config_maps,
     };
-    let base = std::fs::canonicalize(&target.base).unwrap_or_else(|_| target.base.clone());
     let mut sources = locate::Sources::default();
     checks::run(&objects, &env)
         .into_iter()

@@ -59,25 +59,27 @@ impl Sources {
     /// else in a kustomization that transformed it or a patch file one names; else the
     /// object's own place.
     pub(crate) fn field(&mut self, object: &Object, needles: &[String]) -> Option<Place> {
-        if let Some(file) = &object.origin.file
-            && let Some(text) = self.text(file)
-        {
-            let (start, end) = document_of(text, &object.kind, object.written_name()).unwrap_or((0, usize::MAX));
-            if let Some(line) = needles.iter().find_map(|n| find_token(text, start, end, n)) {
-                return Some(Place { file: file.clone(), line: Some(line) });
-            }
-        }
-        let mut candidates = Vec::new();
+        let mut elsewhere = Vec::new();
         for kustomization in &object.origin.transformed_in {
-            candidates.extend(self.patch_files(kustomization));
-            candidates.push(kustomization.clone());
+            elsewhere.extend(self.patch_files(kustomization));
+            elsewhere.push(kustomization.clone());
         }
-        candidates.extend(object.origin.generated_in.clone());
-        for file in candidates {
-            if let Some(line) =
-                self.text(&file).and_then(|text| needles.iter().find_map(|n| find_token(text, 0, usize::MAX, n)))
+        elsewhere.extend(object.origin.generated_in.clone());
+        // The most precise text first, wherever it is: a key the patch changed is in the
+        // patch, even when the object's own document holds a less precise needle.
+        for needle in needles {
+            if let Some(file) = &object.origin.file
+                && let Some(text) = self.text(file)
             {
-                return Some(Place { file, line: Some(line) });
+                let (start, end) = document_of(text, &object.kind, object.written_name()).unwrap_or((0, usize::MAX));
+                if let Some(line) = find_token(text, start, end, needle) {
+                    return Some(Place { file: file.clone(), line: Some(line) });
+                }
+            }
+            for file in &elsewhere {
+                if let Some(line) = self.text(file).and_then(|text| find_token(text, 0, usize::MAX, needle)) {
+                    return Some(Place { file: file.clone(), line: Some(line) });
+                }
             }
         }
         self.object(object)

@@ -198,6 +198,13 @@ fn clean_message(stderr: &str, root: &Path, overlay: &Path) -> String {
         .replace(&relative_overlay, &overlay_shown)
 }
 
+/// Returns `message` with every absolute path under `base` written relative to it, as
+/// findings write paths.
+pub(crate) fn relative_paths(message: &str, base: &Path) -> String {
+    let prefix = format!("{}/", base.to_string_lossy());
+    if prefix == "/" { message.to_owned() } else { message.replace(&prefix, "") }
+}
+
 /// Reads the objects of kustomize's output, dropping every Secret's values as it goes.
 fn read_objects(text: &str, root: &Path) -> Result<Vec<Object>, RenderError> {
     use serde::Deserialize;
