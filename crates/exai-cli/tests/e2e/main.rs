@@ -12,6 +12,7 @@ mod bad_input;
 mod corpus;
 mod emulator_process;
 mod interrupt;
+mod kube;
 mod output;
 mod ownership;
 mod pacing;

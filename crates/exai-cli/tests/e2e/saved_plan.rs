@@ -119,7 +119,7 @@ fn a_saved_plan_matches_its_schema_and_applies_exactly_as_reviewed() {
     assert_run!("saved", w.filters(), run);
     let document = w.plan_document();
     assert_eq!(schema_errors(&document), Vec::<String>::new());
-    assert_eq!(document["format_version"], 2);
+    assert_eq!(document["format_version"], 3);
     assert_eq!(document["exai_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(document["spec"]["file"], "exai.yaml");
     assert!(document["spec"]["digest"].as_str().unwrap().starts_with("sha256:"));
@@ -351,7 +351,7 @@ fn a_plan_is_saved_in_one_step_over_the_old_one_and_a_missing_directory_is_an_er
     w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json"]).expect_code(0);
     std::fs::write(w.s.path().join("plan.json"), "an older plan").unwrap();
     w.exai(&["plan", "-f", "exai.yaml", "--out", "plan.json"]).expect_code(0);
-    assert_eq!(w.plan_document()["format_version"], 2, "the old file is replaced");
+    assert_eq!(w.plan_document()["format_version"], 3, "the old file is replaced");
     let mut files: Vec<String> =
         std::fs::read_dir(w.s.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     files.sort();
