@@ -670,6 +670,69 @@ fn scalar(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    const NONE: &[ExternalObject] = &[];
+
+    fn environment<'a>(external: &'a [ExternalObject], app_routing: bool) -> Environment<'a> {
+        Environment {
+            name: "perso",
+            namespace: Some("exai"),
+            registry: Some("exaipersoacr"),
+            other_registries: &[],
+            app_routing,
+            external_secrets: external,
+            external_config_maps: NONE,
+        }
+    }
+
+    fn codes(manifests: &str, env: &Environment<'_>) -> Vec<(Severity, &'static str)> {
+        let objects = crate::render::read_objects(manifests, Path::new("/tmp/w")).expect("YAML");
+        run(&objects, env).into_iter().map(|r| (r.severity, r.code)).collect()
+    }
+
+    const POD: &str = "kind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n        - name: api\n          image: exaipersoacr.azurecr.io/api:1\n          env:\n";
+
+    #[test]
+    fn references_are_checked_against_rendered_and_external_objects_and_optional_ones_are_not() {
+        let refs = format!(
+            "{POD}            - {{name: A, valueFrom: {{secretKeyRef: {{name: ci, key: anything}}}}}}\n            - {{name: B, valueFrom: {{secretKeyRef: {{name: gone, key: k, optional: true}}}}}}\n            - {{name: C, valueFrom: {{secretKeyRef: {{name: listed, key: databse-url}}}}}}\n"
+        );
+        let external = [
+            ExternalObject { name: "ci".into(), keys: None },
+            ExternalObject { name: "listed".into(), keys: Some(vec!["database-url".into()]) },
+        ];
+        assert_eq!(codes(&refs, &environment(&external, true)), [(Severity::Error, "secret-key-not-found")]);
+        assert_eq!(
+            codes(&refs, &environment(NONE, true)),
+            [(Severity::Error, "secret-not-found"), (Severity::Error, "secret-not-found")],
+            "without `external`, neither exists; the optional one is still not checked"
+        );
+    }
+
+    #[test]
+    fn ingresses_are_served_only_by_the_controllers_the_environment_declares() {
+        let ingress = "kind: Ingress\nmetadata: {name: web}\nspec: {ingressClassName: webapprouting.kubernetes.azure.com}\n";
+        assert_eq!(codes(ingress, &environment(NONE, true)), []);
+        assert_eq!(codes(ingress, &environment(NONE, false)), [(Severity::Error, "ingress-class-not-served")]);
+        let unnamed = "kind: Ingress\nmetadata: {name: web}\nspec: {}\n";
+        assert_eq!(codes(unnamed, &environment(NONE, true)), [(Severity::Warning, "ingress-class-missing")]);
+    }
+
+    #[test]
+    fn cluster_scoped_objects_need_no_namespace_and_external_name_services_select_nothing() {
+        let env = Environment { namespace: None, ..environment(NONE, true) };
+        let objects = "kind: ClusterIssuer\nmetadata: {name: le}\n---\nkind: Namespace\nmetadata: {name: exai}\n---\nkind: Service\nmetadata: {name: db, namespace: exai}\nspec: {type: ExternalName, externalName: db.example.com, selector: {app: none}}\n";
+        assert_eq!(codes(objects, &env), []);
+    }
+
+    #[test]
+    fn a_storage_class_the_manifests_declare_is_accepted() {
+        let set = "kind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {storageClassName: fast}\n";
+        assert_eq!(codes(set, &environment(NONE, true)), [(Severity::Error, "storage-class-unknown")]);
+        let declared = format!("{set}---\nkind: StorageClass\nmetadata: {{name: fast}}\n");
+        assert_eq!(codes(&declared, &environment(NONE, true)), []);
+    }
 
     #[test]
     fn image_references_are_split_like_docker_does() {

@@ -206,7 +206,7 @@ pub(crate) fn relative_paths(message: &str, base: &Path) -> String {
 }
 
 /// Reads the objects of kustomize's output, dropping every Secret's values as it goes.
-fn read_objects(text: &str, root: &Path) -> Result<Vec<Object>, RenderError> {
+pub(crate) fn read_objects(text: &str, root: &Path) -> Result<Vec<Object>, RenderError> {
     use serde::Deserialize;
     let mut objects = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {

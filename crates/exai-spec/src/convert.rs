@@ -812,7 +812,7 @@ fn external_objects(
         let keys = object.keys.as_ref().map(|keys| {
             keys.iter()
                 .filter_map(|k| {
-                    cx.checked(k, &format!("key of {what} `{}`", object.name.as_str()), rules::kubernetes_key)
+                    cx.checked(k, &format!("{what} key"), rules::kubernetes_key)
                 })
                 .collect::<Vec<_>>()
         });

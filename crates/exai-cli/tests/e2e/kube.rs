@@ -219,3 +219,13 @@ fn the_corpus_spec_and_the_example_name_the_same_fixture() {
         .count();
     assert_eq!(referencing, cases().len(), "every case builds on examples/k8s");
 }
+
+#[test]
+fn the_readme_finding_is_what_exai_prints() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme.find("Kubernetes checks of perso (secret-key-underscore)").expect("the README shows a finding");
+    let end = start + readme[start..].find("```").expect("the block is closed");
+    let run = exai(&["check", "-f", CORPUS_SPEC, "--env", "perso"], "secret-key-underscore", &tools_path());
+    run.expect_code(1);
+    assert_eq!(run.stdout.trim(), readme[start..end].trim(), "the README's block must be exactly what exai prints");
+}
