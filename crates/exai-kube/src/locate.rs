@@ -127,13 +127,23 @@ fn document_of(text: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
 /// Returns the 1-based line of `metadata.name: <name>` within lines `[start, end)`.
 fn name_line(text: &str, start: usize, end: usize, name: &str) -> Option<usize> {
     let mut in_metadata = false;
+    // The indent of `metadata`'s own keys: a deeper `name:` (a label) is not its name.
+    let mut child_indent = None;
     for (i, line) in text.lines().enumerate().take(end).skip(start) {
         let indent = line.len() - line.trim_start().len();
-        if indent == 0 && !line.trim().is_empty() {
-            in_metadata = line.trim_end() == "metadata:";
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        if in_metadata && scalar_of(line, "name") == Some(name) {
+        if indent == 0 {
+            in_metadata = line.trim_end() == "metadata:";
+            child_indent = None;
+            continue;
+        }
+        if !in_metadata {
+            continue;
+        }
+        let child = *child_indent.get_or_insert(indent);
+        if indent == child && scalar_of(line, "name") == Some(name) {
             return Some(i + 1);
         }
     }
