@@ -712,7 +712,8 @@ mod tests {
 
     #[test]
     fn ingresses_are_served_only_by_the_controllers_the_environment_declares() {
-        let ingress = "kind: Ingress\nmetadata: {name: web}\nspec: {ingressClassName: webapprouting.kubernetes.azure.com}\n";
+        let ingress =
+            "kind: Ingress\nmetadata: {name: web}\nspec: {ingressClassName: webapprouting.kubernetes.azure.com}\n";
         assert_eq!(codes(ingress, &environment(NONE, true)), []);
         assert_eq!(codes(ingress, &environment(NONE, false)), [(Severity::Error, "ingress-class-not-served")]);
         let unnamed = "kind: Ingress\nmetadata: {name: web}\nspec: {}\n";

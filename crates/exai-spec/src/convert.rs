@@ -810,11 +810,7 @@ fn external_objects(
             cx.error(d);
         }
         let keys = object.keys.as_ref().map(|keys| {
-            keys.iter()
-                .filter_map(|k| {
-                    cx.checked(k, &format!("{what} key"), rules::kubernetes_key)
-                })
-                .collect::<Vec<_>>()
+            keys.iter().filter_map(|k| cx.checked(k, &format!("{what} key"), rules::kubernetes_key)).collect::<Vec<_>>()
         });
         if let Some(name) = name {
             out.push(ExternalObject { name, keys });
