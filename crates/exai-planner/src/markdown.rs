@@ -658,6 +658,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kubernetes_findings_are_shortened_last_to_fit_the_budget_and_their_errors_stay_in_the_summary() {
+        use exai_model::checks::{EnvironmentChecks, Finding, Severity};
+        let finding = |i: usize| Finding {
+            severity: Severity::Error,
+            code: "secret-key-not-found".into(),
+            message: format!("Secret `gateway-secrets` has no key `database_url_{i}` {}", "x".repeat(200)),
+            hint: "did you mean `database-url`?".into(),
+            file: Some(format!("k8s/base/app-{i}/deployment.yaml")),
+            line: Some(i + 1),
+            object: Some(format!("Deployment/app-{i}")),
+        };
+        let checks = EnvironmentChecks {
+            environment: "perso".into(),
+            overlay: "k8s/overlays/azure".into(),
+            findings: (0..1000).map(finding).collect(),
+        };
+        let plan = Plan { environments: vec!["perso".into()], checks: vec![checks], ..Plan::new(Vec::new()) };
+        let text = render_markdown(&plan, &MarkdownOptions::default());
+        assert!(text.chars().count() <= GITHUB_COMMENT_LIMIT, "{}", text.chars().count());
+        assert!(text.starts_with("No changes. Azure matches the spec (0 resources checked). Kubernetes checks: 1000 errors, which apply refuses.\n"), "{text}");
+        assert!(text.contains("**Kubernetes checks of perso (k8s/overlays/azure): 1000 errors**"));
+        assert!(text.contains("`database_url_0`") && !text.contains("`database_url_999`"), "the first findings, in order");
+        assert!(text.contains("more (left out to fit the comment: `exai check --env perso` lists every one)"));
+        assert!(text.contains("`exai apply` refuses this plan until the errors of `perso` are fixed."));
+
+        let small = Plan { checks: vec![EnvironmentChecks { findings: vec![finding(0)], ..plan.checks[0].clone() }], ..plan };
+        let whole = render_markdown(&small, &MarkdownOptions::default());
+        assert!(whole.contains("`database_url_0`") && !whole.contains("more (left out"), "{whole}");
+    }
+
+    #[test]
     fn a_code_span_cannot_be_closed_by_its_content() {
         assert_eq!(code_span("a"), "`a`");
         assert_eq!(code_span("a`b"), "``a`b``");
