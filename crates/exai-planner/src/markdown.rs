@@ -679,11 +679,15 @@ mod tests {
         assert!(text.chars().count() <= GITHUB_COMMENT_LIMIT, "{}", text.chars().count());
         assert!(text.starts_with("No changes. Azure matches the spec (0 resources checked). Kubernetes checks: 1000 errors, which apply refuses.\n"), "{text}");
         assert!(text.contains("**Kubernetes checks of perso (k8s/overlays/azure): 1000 errors**"));
-        assert!(text.contains("`database_url_0`") && !text.contains("`database_url_999`"), "the first findings, in order");
+        assert!(
+            text.contains("`database_url_0`") && !text.contains("`database_url_999`"),
+            "the first findings, in order"
+        );
         assert!(text.contains("more (left out to fit the comment: `exai check --env perso` lists every one)"));
         assert!(text.contains("`exai apply` refuses this plan until the errors of `perso` are fixed."));
 
-        let small = Plan { checks: vec![EnvironmentChecks { findings: vec![finding(0)], ..plan.checks[0].clone() }], ..plan };
+        let small =
+            Plan { checks: vec![EnvironmentChecks { findings: vec![finding(0)], ..plan.checks[0].clone() }], ..plan };
         let whole = render_markdown(&small, &MarkdownOptions::default());
         assert!(whole.contains("`database_url_0`") && !whole.contains("more (left out"), "{whole}");
     }
