@@ -25,6 +25,7 @@
 //! change, and an owned field that differs always does.
 
 mod address;
+pub mod checks;
 mod fields;
 mod id;
 mod kind;

@@ -22,11 +22,13 @@
 //! large plan exceeds: it then leaves out the least important parts first and says, in the
 //! comment, what it left out and where the full plan is.
 
+mod checks;
 mod markdown;
 mod permissions;
 mod plan;
 mod render;
 
+pub use checks::render_checks_text;
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, render_markdown};
 pub use permissions::{PermissionCheck, PermissionFinding, UncheckedScope};
 pub use plan::{

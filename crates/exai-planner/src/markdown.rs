@@ -56,6 +56,7 @@ pub fn render_markdown(plan: &Plan, options: &MarkdownOptions) -> String {
         attention_bodies: true,
         ordinary_shown: comment.ordinary,
         attention_shown: comment.attention_len(),
+        findings_shown: comment.findings_len(),
     };
     let text = comment.render(full);
     if fits(&text) {
@@ -78,6 +79,11 @@ pub fn render_markdown(plan: &Plan, options: &MarkdownOptions) -> String {
         return text;
     }
     let alerts_only = Layout { ordinary_shown: 0, ..lines };
+    let findings = |k| comment.render(Layout { findings_shown: k, ..alerts_only });
+    if let Some(text) = largest_fitting(comment.findings_len(), findings, fits) {
+        return text;
+    }
+    let alerts_only = Layout { findings_shown: 0, ..alerts_only };
     let alerts = |k| comment.render(Layout { attention_shown: k, ..alerts_only });
     if let Some(text) = largest_fitting(comment.attention_len(), alerts, fits) {
         return text;
@@ -125,6 +131,9 @@ struct Layout {
     ordinary_shown: usize,
     /// How many alert entries are listed: blocked changes first, then deletes and replaces.
     attention_shown: usize,
+    /// How many findings of the Kubernetes checks are listed (each environment's headline
+    /// always is).
+    findings_shown: usize,
 }
 
 /// A plan sorted by what a reviewer must see.
@@ -166,12 +175,24 @@ impl<'a> Comment<'a> {
         self.blocked.len() + self.removals.len()
     }
 
+    fn findings_len(&self) -> usize {
+        self.plan.checks.iter().map(|c| c.findings.len()).sum()
+    }
+
+    /// Returns the section of the Kubernetes checks, listing the first `shown` findings, if
+    /// the plan has checks.
+    fn checks_section(&self, shown: usize) -> Option<String> {
+        let checks = &self.plan.checks;
+        (!checks.is_empty()).then(|| crate::checks::markdown(checks, shown, code_span, prose))
+    }
+
     fn render(&self, layout: Layout) -> String {
         let mut blocks = vec![self.head()];
         blocks.extend(self.left_out(layout));
         let blocked_shown = layout.attention_shown.min(self.blocked.len());
         blocks.extend(self.blocked_alert(blocked_shown));
         blocks.extend(self.permissions_alert());
+        blocks.extend(self.checks_section(layout.findings_shown));
         blocks.extend(self.removal_alert(layout.attention_shown - blocked_shown));
         blocks.extend(self.changes(layout));
         blocks.extend(self.unchanged_section(layout.unchanged_listed));
@@ -636,6 +657,41 @@ fn closing_run(text: &str, run: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_findings_are_shortened_last_to_fit_the_budget_and_their_errors_stay_in_the_summary() {
+        use exai_model::checks::{EnvironmentChecks, Finding, Severity};
+        let finding = |i: usize| Finding {
+            severity: Severity::Error,
+            code: "secret-key-not-found".into(),
+            message: format!("Secret `gateway-secrets` has no key `database_url_{i}` {}", "x".repeat(200)),
+            hint: "did you mean `database-url`?".into(),
+            file: Some(format!("k8s/base/app-{i}/deployment.yaml")),
+            line: Some(i + 1),
+            object: Some(format!("Deployment/app-{i}")),
+        };
+        let checks = EnvironmentChecks {
+            environment: "perso".into(),
+            overlay: "k8s/overlays/azure".into(),
+            findings: (0..1000).map(finding).collect(),
+        };
+        let plan = Plan { environments: vec!["perso".into()], checks: vec![checks], ..Plan::new(Vec::new()) };
+        let text = render_markdown(&plan, &MarkdownOptions::default());
+        assert!(text.chars().count() <= GITHUB_COMMENT_LIMIT, "{}", text.chars().count());
+        assert!(text.starts_with("No changes. Azure matches the spec (0 resources checked). Kubernetes checks: 1000 errors, which apply refuses.\n"), "{text}");
+        assert!(text.contains("**Kubernetes checks of perso (k8s/overlays/azure): 1000 errors**"));
+        assert!(
+            text.contains("`database_url_0`") && !text.contains("`database_url_999`"),
+            "the first findings, in order"
+        );
+        assert!(text.contains("more (left out to fit the comment: `exai check --env perso` lists every one)"));
+        assert!(text.contains("`exai apply` refuses this plan until the errors of `perso` are fixed."));
+
+        let small =
+            Plan { checks: vec![EnvironmentChecks { findings: vec![finding(0)], ..plan.checks[0].clone() }], ..plan };
+        let whole = render_markdown(&small, &MarkdownOptions::default());
+        assert!(whole.contains("`database_url_0`") && !whole.contains("more (left out"), "{whole}");
+    }
 
     #[test]
     fn a_code_span_cannot_be_closed_by_its_content() {

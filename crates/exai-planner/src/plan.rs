@@ -1,4 +1,5 @@
 use crate::PermissionCheck;
+use exai_model::checks::{EnvironmentChecks, Severity};
 use exai_model::{
     Address, ApiRequest, DesiredState, Known, LiveState, Mark, Observation, OwnedFields, ResourceId, fingerprint,
 };
@@ -15,7 +16,9 @@ use std::collections::BTreeMap;
 /// 3: `exai_commit`, the commit of the exai that made the plan (a plan of format 2 has none, so
 /// the check that a saved plan was made by the exai applying it cannot hold for it: it is
 /// refused as of another format, with the same hint: plan again); the `read` action (an object
-/// the spec references and exai does not own) and the summary's `read` count.
+/// the spec references and exai does not own) and the summary's `read` count; `checks`, the
+/// findings of the Kubernetes checks of each environment with `kubernetes:` (their errors make
+/// `apply` refuse: a reader that ignored the field would apply what exai refuses).
 pub const FORMAT_VERSION: u32 = 3;
 
 /// What exai will do to one resource.
@@ -253,6 +256,10 @@ pub struct Plan {
     /// What the check of the caller's permissions found; absent when they were not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionCheck>,
+    /// The Kubernetes checks of each planned environment with `kubernetes:` (its overlay
+    /// rendered and checked against the environment); absent when none declares it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<EnvironmentChecks>,
 }
 
 /// The spec a plan was made from.
@@ -323,7 +330,18 @@ impl Plan {
             summary: Summary::of_changes(&resource_changes),
             resource_changes,
             permissions: None,
+            checks: Vec::new(),
         }
+    }
+
+    /// Returns the environments whose Kubernetes checks found errors: `apply` refuses them.
+    pub fn failed_checks(&self) -> Vec<&EnvironmentChecks> {
+        self.checks.iter().filter(|c| c.has_errors()).collect()
+    }
+
+    /// Returns how many findings of `severity` the Kubernetes checks made, in all.
+    pub fn check_count(&self, severity: Severity) -> usize {
+        self.checks.iter().map(|c| c.count(severity)).sum()
     }
 
     /// Returns the plan with where it comes from: the exai version and commit, the spec and

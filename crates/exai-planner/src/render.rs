@@ -93,6 +93,16 @@ pub(crate) fn title_verb(change: &Change) -> &'static str {
 
 /// Returns the plan's one-line summary: the counts, or that nothing changes.
 pub(crate) fn summary_line(plan: &Plan) -> String {
+    let line = changes_line(plan);
+    // The checks' errors belong in the one line every rendering keeps: apply refuses them.
+    match plan.check_count(exai_model::checks::Severity::Error) {
+        0 => line,
+        1 => format!("{line} Kubernetes checks: 1 error, which apply refuses."),
+        n => format!("{line} Kubernetes checks: {n} errors, which apply refuses."),
+    }
+}
+
+fn changes_line(plan: &Plan) -> String {
     let s = plan.summary;
     // Objects exai reads and does not own are counted apart: they are never a change.
     let read = match s.read {
@@ -220,6 +230,7 @@ pub fn render_text_with(plan: &Plan, out: &mut dyn Write, options: TextOptions) 
     }
     writeln!(out)?;
     render_permissions(out, plan, &palette)?;
+    crate::checks::write_text(out, &plan.checks, palette.blocked, palette.warning)?;
     let style = palette.summary;
     writeln!(out, "{style}{}{style:#}", summary_line(plan))
 }

@@ -64,6 +64,16 @@ pub enum Refusal {
         /// `--require-permissions`).
         unchecked: Vec<UncheckedScope>,
     },
+    /// The Kubernetes checks of planned environments found errors: their deploy would fail.
+    /// An apply covers every planned environment at once, so the whole apply is refused.
+    Checks {
+        /// The environments whose checks found errors.
+        failed: Vec<String>,
+        /// Every planned environment.
+        planned: Vec<String>,
+        /// How many errors, in all.
+        errors: usize,
+    },
 }
 
 impl Refusal {
@@ -90,6 +100,11 @@ impl Refusal {
                     n => format!("{n} changes need actions this identity is not granted: Azure would refuse them"),
                 }
             }
+            Self::Checks { failed, errors, .. } => format!(
+                "the Kubernetes checks of {} found {}: the deploy would fail",
+                backticked(failed),
+                if *errors == 1 { "1 error".to_owned() } else { format!("{errors} errors") }
+            ),
         }
     }
 
@@ -106,6 +121,8 @@ impl Refusal {
                 .chain(unchecked.iter().map(|u| format!("`{}`: {}", u.scope, u.reason)))
                 .collect(),
             Self::Environments { .. } | Self::Unsafe(_) => Vec::new(),
+            // The findings are in the plan shown above the refusal.
+            Self::Checks { .. } => Vec::new(),
         }
     }
 
@@ -123,9 +140,22 @@ impl Refusal {
             Self::Permissions { findings, .. } if findings.is_empty() => {
                 "plan again if the error is passing; a 403 means the identity has no role granting `Microsoft.Authorization/permissions/read` there (every role with `*/read` does); or plan without `--require-permissions`, which then only says what it could not check".to_owned()
             }
+            Self::Checks { failed, planned, .. } => {
+                let others: Vec<&String> = planned.iter().filter(|e| !failed.contains(e)).collect();
+                let alone = match others.as_slice() {
+                    [] => String::new(),
+                    [one] => format!(", or apply `{one}` alone (`--env {one}`)"),
+                    _ => ", or apply the other environments alone (`--env NAME`)".to_owned(),
+                };
+                format!("fix each error at the file and line the plan shows (`exai check` lists them){alone}; an apply covers every planned environment, so nothing was changed")
+            }
             Self::Permissions { .. } => {
                 "have an administrator grant the identity one of the roles named at each scope (or apply these changes as an identity that has them), then plan again; nothing was changed".to_owned()
             }
         }
     }
+}
+
+fn backticked(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }

@@ -130,6 +130,8 @@ pub struct Prepared {
     origin: SpecRef,
     /// Read the caller's permissions and check the plan against them (the default).
     check_permissions: bool,
+    /// The selected environments with `kubernetes:`, whose manifests the plan checks.
+    kubernetes: Vec<exai_kube::Target>,
 }
 
 impl Prepared {
@@ -154,7 +156,8 @@ impl Prepared {
             .map(|(address, span)| (address, format!("{shown}:{}:{}", span.line, span.column)))
             .collect();
         let origin = SpecRef { file: shown, digest: digest.to_owned() };
-        Ok(Self { desired, environments, base, declared, origin, check_permissions: true })
+        let kubernetes = exai_kube::targets(spec, only, file).map_err(SessionError::UnknownEnvironment)?;
+        Ok(Self { desired, environments, base, declared, origin, check_permissions: true, kubernetes })
     }
 
     /// Returns the preparation of a plan that neither reads the caller's permissions nor checks
@@ -186,7 +189,10 @@ impl Prepared {
         if !prepared.notes.is_empty() {
             plan = exai_planner::plan(&desired, &live).map_err(SessionError::Replan)?;
         }
-        let plan = plan.with_origin(env!("CARGO_PKG_VERSION"), crate::COMMIT, self.origin, self.environments);
+        let mut plan = plan.with_origin(env!("CARGO_PKG_VERSION"), crate::COMMIT, self.origin, self.environments);
+        // The manifests are checked from the spec alone (kustomize and the files): what
+        // `exai check` shows, in the plan a reviewer reads.
+        plan.checks = exai_kube::check_all(&self.kubernetes);
         Ok(Planned {
             desired,
             live,
@@ -292,9 +298,24 @@ impl Planned {
         refuse_if_stale(saved, &self.plan, "the saved plan")
     }
 
+    /// Refuses a plan whose Kubernetes checks found errors. An apply covers every planned
+    /// environment at once, so it refuses them all, naming the ones that failed.
+    pub fn check_kubernetes(&self) -> Result<(), Refusal> {
+        let failed: Vec<String> = self.plan.failed_checks().iter().map(|c| c.environment.clone()).collect();
+        if failed.is_empty() {
+            return Ok(());
+        }
+        Err(Refusal::Checks {
+            failed,
+            planned: self.plan.environments.clone(),
+            errors: self.plan.check_count(exai_model::checks::Severity::Error),
+        })
+    }
+
     /// Refuses a plan that deletes or replaces when that is not allowed, or that needs actions
     /// the caller's roles do not grant ([`Planned::check_permissions`]).
     pub fn check_unsafe(&self, allow_delete: bool) -> Result<(), Refusal> {
+        self.check_kubernetes()?;
         exai_executor::refuse_unsafe(&self.plan, allow_delete).map_err(Refusal::Unsafe)?;
         self.check_permissions(false)
     }

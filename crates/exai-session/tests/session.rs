@@ -286,3 +286,31 @@ fn apply_refuses_a_plan_its_caller_is_not_allowed_to_carry_out_naming_each_actio
     let refusal = unknown.check_permissions(true).unwrap_err();
     assert_eq!(refusal.message(), format!("the identity's permissions could not be checked at `{sub}`"));
 }
+
+#[tokio::test]
+async fn an_environment_whose_kubernetes_checks_fail_is_refused_and_the_refusal_names_it() {
+    let world = World::start().await;
+    // `perso`'s overlay is not there: an error of its checks (the checks themselves are
+    // exai-kube's; here, what the session decides with them).
+    let text = SPEC.replace(
+        "    registry: { name: exaipersoacr, sku: Standard }\n",
+        "    registry: { name: exaipersoacr, sku: Standard }\n    kubernetes: { overlay: k8s/overlays/azure, namespace: exai }\n",
+    );
+    let file = world.dir.path().join("exai.yaml");
+    let prepared = Prepared::new(&spec(&text), &file, &digest(), None, SystemTime::now()).expect("prepared");
+    let planned = prepared.plan(&world.client).await.expect("a plan");
+    assert_eq!(planned.plan.checks.len(), 1, "only `perso` declares `kubernetes:`");
+    assert_eq!(planned.plan.checks[0].findings[0].code, "overlay-not-found");
+    let refusal = planned.check_kubernetes().unwrap_err();
+    assert!(matches!(&refusal, Refusal::Checks { failed, .. } if failed == &["perso"]), "{refusal:?}");
+    assert_eq!(refusal.message(), "the Kubernetes checks of `perso` found 1 error: the deploy would fail");
+    assert!(refusal.hint().contains("apply `prod` alone (`--env prod`)"), "{}", refusal.hint());
+    assert!(matches!(planned.check_unsafe(true), Err(Refusal::Checks { .. })), "apply refuses it too");
+
+    // An environment without `kubernetes:` is not held back by another's checks when planned alone.
+    let prod = Prepared::new(&spec(&text), &file, &digest(), Some("prod"), SystemTime::now()).expect("prepared");
+    let prod = prod.plan(&world.client).await.expect("a plan");
+    assert!(prod.plan.checks.is_empty());
+    assert!(prod.check_unsafe(false).is_ok());
+    world.emulator.shutdown().await.expect("the emulator stops");
+}

@@ -8,7 +8,8 @@ use crate::diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 use crate::interpolate::{InterpolationError, interpolate};
 use crate::rules;
 use crate::spec::{
-    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin,
+    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec,
+    SpecName, SpecNameOrigin,
 };
 use crate::wire::{self, ClientSecretSetting, DeployerScope, Spanned, TagMap};
 use crate::yaml::{Document, locate};
@@ -339,6 +340,7 @@ fn environment(
     let cluster = section.cluster.as_deref().map(|c| cluster(cx, &scope, c));
     let deployer = section.deployer.as_deref().and_then(|d| deployer(cx, &scope, d));
     let planner = section.planner.as_deref().map(|p| planner(cx, p, deployer.as_ref()));
+    let kubernetes = section.kubernetes.as_deref().map(|k| kubernetes(cx, k));
 
     if cx.diagnostics.len() > before {
         return None;
@@ -363,6 +365,7 @@ fn environment(
         cluster: cluster.flatten(),
         deployer,
         planner: planner.flatten(),
+        kubernetes: kubernetes.flatten(),
     })
 }
 
@@ -971,6 +974,58 @@ fn planner(cx: &mut Context<'_>, p: &wire::PlannerSection, deployer: Option<&Dep
         graph_permissions: vec![(permission.to_owned(), permission_id.to_owned())],
         protect: flag(&p.protect),
     })
+}
+
+/// Checks `kubernetes:`: only its shape and names. Whether the overlay exists and renders is
+/// `exai check`'s finding, not the spec's: a spec is valid without the manifests at hand.
+fn kubernetes(cx: &mut Context<'_>, k: &wire::KubernetesSection) -> Option<KubernetesDecl> {
+    let overlay = cx.string(&k.overlay, "Kubernetes overlay");
+    if overlay.as_deref().is_some_and(|o| o.trim().is_empty()) {
+        let d = Diagnostic::new("`kubernetes.overlay` is empty").at(cx.span(&k.overlay)).label("no directory").hint(
+            "name the kustomize overlay the deploy renders, relative to the spec, e.g. `overlay: k8s/overlays/azure`",
+        );
+        cx.error(d);
+    }
+    let namespace = k.namespace.as_ref().map(|n| cx.checked(n, "Kubernetes namespace", rules::kubernetes_namespace));
+    let external = k.external.as_deref();
+    let secrets = external.and_then(|e| e.secrets.as_deref()).map(|s| external_objects(cx, s, "Secret"));
+    let config_maps = external.and_then(|e| e.config_maps.as_deref()).map(|c| external_objects(cx, c, "ConfigMap"));
+    let overlay = overlay.filter(|o| !o.trim().is_empty())?;
+    Some(KubernetesDecl {
+        overlay,
+        overlay_span: cx.span(&k.overlay),
+        // An invalid value is already recorded, and makes the environment invalid.
+        namespace: namespace.flatten(),
+        external_secrets: secrets.flatten().unwrap_or_default(),
+        external_config_maps: config_maps.flatten().unwrap_or_default(),
+    })
+}
+
+/// Checks `kubernetes.external.secrets` or `configMaps` (`what`: `Secret`, `ConfigMap`).
+fn external_objects(
+    cx: &mut Context<'_>,
+    objects: &[wire::Mapping<wire::ExternalObjectSection>],
+    what: &str,
+) -> Option<Vec<ExternalObject>> {
+    let before = cx.diagnostics.len();
+    let mut out = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        let name = cx.checked(&object.name, &format!("{what} name"), rules::kubernetes_object_name);
+        if objects[..i].iter().any(|o| o.name.as_str() == object.name.as_str()) {
+            let d = Diagnostic::new(format!("{what} `{}` is listed twice", object.name.as_str()))
+                .at(cx.span(&object.name))
+                .label("second entry")
+                .hint("list each object once, with all its keys");
+            cx.error(d);
+        }
+        let keys = object.keys.as_ref().map(|keys| {
+            keys.iter().filter_map(|k| cx.checked(k, &format!("{what} key"), rules::kubernetes_key)).collect::<Vec<_>>()
+        });
+        if let Some(name) = name {
+            out.push(ExternalObject { name, keys });
+        }
+    }
+    (cx.diagnostics.len() == before).then_some(out)
 }
 
 /// Returns each environment's section of the file, by name: the conversions look sections up

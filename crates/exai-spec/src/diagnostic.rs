@@ -2,11 +2,7 @@ use std::fmt;
 
 /// Returns the candidate closest to `given` (case-insensitively, by Damerau-Levenshtein
 /// distance), when it is within `max_distance` edits: the "did you mean" of every diagnostic.
-pub(crate) fn suggest<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-    max_distance: usize,
-) -> Option<&'a str> {
+pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>, max_distance: usize) -> Option<&'a str> {
     let given = given.to_lowercase();
     candidates
         .into_iter()

@@ -34,10 +34,10 @@ mod spec;
 pub mod wire;
 mod yaml;
 
-pub use diagnostic::{Diagnostic, SourceSpan, SpecError};
+pub use diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
 pub use spec::{
-    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, GitHubDecl, Spec, SpecName, SpecNameOrigin,
-    UnknownEnvironment, Warning,
+    ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec,
+    SpecName, SpecNameOrigin, UnknownEnvironment, Warning,
 };
 pub use wire::{DeployerScope, schema};
 

@@ -299,6 +299,52 @@ pub fn github_environment(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a Kubernetes namespace name: an RFC 1123 label, 1–63 lowercase letters, digits and
+/// `-`, starting and ending with a letter or digit.
+///
+/// Source: Kubernetes documentation, "Object Names and IDs" ("RFC 1123 Label Names"; namespaces
+/// are such labels).
+pub fn kubernetes_namespace(name: &str) -> Result<(), String> {
+    bounded_name(
+        name,
+        1,
+        63,
+        "a namespace",
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        "lowercase letters, digits and `-`",
+    )
+}
+
+/// Checks the name of a Secret or ConfigMap: an RFC 1123 subdomain, 1–253 lowercase letters,
+/// digits, `-` and `.`, starting and ending with a letter or digit.
+///
+/// Source: Kubernetes documentation, "Object Names and IDs" ("DNS Subdomain Names").
+pub fn kubernetes_object_name(name: &str) -> Result<(), String> {
+    bounded_name(
+        name,
+        1,
+        253,
+        "an object name",
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+        "lowercase letters, digits, `-` and `.`",
+    )
+}
+
+/// Checks a key of a Secret or ConfigMap: 1–253 letters, digits, `-`, `_` and `.`.
+///
+/// Source: Kubernetes API reference, Secret `data` ("The keys stored in data must consist of
+/// alphanumeric characters, '-', '_' or '.'"), and the validation's 253-character limit.
+pub fn kubernetes_key(key: &str) -> Result<(), String> {
+    let len = key.chars().count();
+    if !(1..=253).contains(&len) {
+        return Err(format!("is {len} characters long; a key has 1 to 253"));
+    }
+    if let Some(c) = key.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(format!("contains `{c}`; a key has only letters, digits, `-`, `_` and `.`"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +396,20 @@ mod tests {
         assert!(kubernetes_version("1.33").is_ok());
         assert!(kubernetes_version("1.33.2").is_ok());
         assert!(kubernetes_version("v1.33").is_err());
+    }
+
+    #[test]
+    fn kubernetes_names() {
+        assert!(kubernetes_namespace("exai").is_ok());
+        assert!(kubernetes_namespace("Exai").is_err());
+        assert!(kubernetes_namespace("exai-").is_err());
+        assert!(kubernetes_namespace(&"a".repeat(64)).is_err());
+        assert!(kubernetes_object_name("gateway-secrets.v1").is_ok());
+        assert!(kubernetes_object_name("gateway_secrets").is_err());
+        assert!(kubernetes_key("database-url").is_ok());
+        assert!(kubernetes_key("DATABASE_URL.v1").is_ok());
+        assert!(kubernetes_key("database url").is_err());
+        assert!(kubernetes_key("").is_err());
     }
 
     #[test]

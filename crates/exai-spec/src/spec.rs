@@ -143,6 +143,33 @@ pub struct Environment {
     pub deployer: Option<DeployerDecl>,
     /// Its read-only identity for pull-request plans (Reader; Graph `Application.Read.All`).
     pub planner: Option<DeployerDecl>,
+    /// The Kubernetes manifests deployed to it, checked by `exai check` and `exai plan`.
+    pub kubernetes: Option<KubernetesDecl>,
+}
+
+/// `kubernetes:` of an environment: the manifests its deploy applies, and what the deploy
+/// creates outside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubernetesDecl {
+    /// The kustomize overlay, as written (relative to the spec's directory).
+    pub overlay: String,
+    /// Where `overlay` is written in the spec.
+    pub overlay_span: Option<SourceSpan>,
+    /// The namespace the deploy targets, created outside the overlay.
+    pub namespace: Option<String>,
+    /// Secrets created outside the overlay.
+    pub external_secrets: Vec<ExternalObject>,
+    /// ConfigMaps created outside the overlay.
+    pub external_config_maps: Vec<ExternalObject>,
+}
+
+/// A Secret or ConfigMap the deploy creates outside the overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalObject {
+    /// Its name.
+    pub name: String,
+    /// Its keys, when the spec lists them (`None`: any key is accepted).
+    pub keys: Option<Vec<String>>,
 }
 
 /// A resource a section declares, validated into the model's type `K`.

@@ -201,6 +201,54 @@ pub struct EnvironmentSection {
     /// A read-only identity for pull-request plans: Reader, and Graph's `Application.Read.All`.
     #[serde(default)]
     pub planner: Option<Mapping<PlannerSection>>,
+    /// The Kubernetes manifests deployed to this environment's cluster: `exai check` and
+    /// `exai plan` render the overlay with kustomize and check it against the environment
+    /// (Secret keys, images on the registry, namespace, ingress class, ...). exai never applies
+    /// them.
+    #[serde(default)]
+    pub kubernetes: Option<Mapping<KubernetesSection>>,
+}
+
+/// `environments.<name>.kubernetes:` — the manifests the deploy workflow applies.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubernetesSection {
+    /// The kustomize overlay the deploy renders (`skaffold deploy`, `kubectl apply -k`), relative
+    /// to this spec's directory, e.g. `k8s/overlays/azure`.
+    pub overlay: Spanned<String>,
+    /// The namespace the deploy targets (`skaffold deploy -n exai`), created outside the overlay
+    /// (`kubectl create namespace`): objects without a namespace go there, and objects in it need
+    /// no `Namespace` in the overlay.
+    #[serde(default)]
+    pub namespace: Option<Spanned<String>>,
+    /// Secrets and ConfigMaps the deploy creates outside the overlay (`kubectl create secret`),
+    /// which manifests may reference.
+    #[serde(default)]
+    pub external: Option<Mapping<ExternalSection>>,
+}
+
+/// `kubernetes.external:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSection {
+    /// Secrets created outside the overlay, in the deploy's namespace.
+    #[serde(default)]
+    pub secrets: Option<Vec<Mapping<ExternalObjectSection>>>,
+    /// ConfigMaps created outside the overlay, in the deploy's namespace.
+    #[serde(default)]
+    pub config_maps: Option<Vec<Mapping<ExternalObjectSection>>>,
+}
+
+/// `kubernetes.external.secrets[]` and `configMaps[]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalObjectSection {
+    /// Its name, as the manifests reference it.
+    pub name: Spanned<String>,
+    /// Its keys (never values), so references to them are still checked; when absent, any key
+    /// is accepted.
+    #[serde(default)]
+    pub keys: Option<Vec<Spanned<String>>>,
 }
 
 /// `environments.<name>.resourceGroup:`.

@@ -306,6 +306,10 @@ impl Run<'_> {
         exai_planner::render_text_with(&planned.plan, &mut stdout, crate::color::text_options())
             .map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
         drop(stdout);
+        // Before "nothing to apply": the deploy that follows would fail all the same.
+        if let Err(refusal) = planned.check_kubernetes() {
+            return Ok(refused(refusal));
+        }
         if planned.plan.summary.is_empty() {
             println!("Nothing to apply.");
             print_deployers(&planned.desired, &planned.live, None);

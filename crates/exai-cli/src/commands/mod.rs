@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod apply;
+pub mod check;
 pub mod completions;
 pub mod emulator;
 pub mod init;

@@ -134,6 +134,11 @@ async fn plan(args: PlanArgs, target: &TargetArgs) -> Result<ExitStatus, CliErro
             .and_then(|()| writeln!(stdout)),
     };
     written.map_err(|e| CliError::new(format!("cannot write the plan: {e}")))?;
+    // Errors of the Kubernetes checks fail the plan (exit 1, never 2): apply would refuse it.
+    if let Err(refusal) = planned.check_kubernetes() {
+        crate::error::report(&CliError::from(&refusal));
+        return Ok(ExitStatus::of(&exai_session::Outcome::Refused(refusal), args.detailed_exitcode));
+    }
     if args.require_permissions
         && let Err(refusal) = planned.check_permissions(true)
     {

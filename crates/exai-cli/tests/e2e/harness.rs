@@ -114,10 +114,11 @@ impl Scratch {
     }
 
     /// Runs `exai ARGS` here. The environment holds nothing from the caller's but what a
-    /// process needs to run: no Azure variables, and a `PATH` with no `az` on it.
+    /// process needs to run: no Azure variables, and a `PATH` with no `az` on it, only the
+    /// kustomize the Kubernetes checks render overlays with ([`tools_path`]).
     pub fn run(&self, args: &[&str]) -> Run {
         let mut command = Command::new(exai_bin());
-        command.args(args).current_dir(self.dir.path()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+        command.args(args).current_dir(self.dir.path()).env_clear().env("PATH", tools_path()).env("NO_COLOR", "1");
         for (k, v) in &self.env {
             command.env(k, v);
         }
@@ -145,7 +146,7 @@ impl Scratch {
             .args(emulator.args())
             .current_dir(self.dir.path())
             .env_clear()
-            .env("PATH", "/nonexistent")
+            .env("PATH", tools_path())
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             command.env(k, v);
@@ -252,13 +253,37 @@ impl Running {
 /// [`Scratch::run`], so paths in its output are the repository's (`specs/...`).
 pub fn run_in_repo(args: &[&str]) -> Run {
     let mut command = Command::new(exai_bin());
-    command.args(args).current_dir(repo_root()).env_clear().env("PATH", "/nonexistent").env("NO_COLOR", "1");
+    command.args(args).current_dir(repo_root()).env_clear().env("PATH", tools_path()).env("NO_COLOR", "1");
     Run::from(command.stdin(std::process::Stdio::null()).output().expect("run exai"))
 }
 
-/// The example spec of the repository.
+/// The example spec of the repository. Its overlay is relative to `specs/`; in a copy run
+/// elsewhere, it names the repository's, so the copy checks the same manifests.
 pub fn example_spec() -> String {
-    std::fs::read_to_string(repo_root().join("specs/exai.yaml")).expect("read specs/exai.yaml")
+    let spec = std::fs::read_to_string(repo_root().join("specs/exai.yaml")).expect("read specs/exai.yaml");
+    let overlay = repo_root().join("examples/k8s/overlays/azure");
+    spec.replace("overlay: ../examples/k8s/overlays/azure", &format!("overlay: {}", overlay.display()))
+}
+
+/// Returns the `PATH` every run gets: one directory holding only `kubectl` and `kustomize`
+/// (those of the caller's `PATH` that exist), which the Kubernetes checks render overlays
+/// with, so no other tool (no `az`) is reachable.
+pub fn tools_path() -> String {
+    static TOOLS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = TOOLS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-tools-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the tools directory");
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for tool in ["kubectl", "kustomize"] {
+            if let Some(found) = std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.is_file()) {
+                let link = dir.join(tool);
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(&found, &link).expect("link the tool");
+            }
+        }
+        dir
+    });
+    dir.display().to_string()
 }
 
 /// An emulator running in this process, on its own runtime, for tests that need its log.
@@ -394,6 +419,8 @@ impl Default for Filters {
     fn default() -> Self {
         let mut filters = Self(
             [
+                // the repository (copies of the example spec name its overlay)
+                (regex::escape(&repo_root().display().to_string()).as_str(), "[repo]"),
                 // an emulator's origin (the port is free-chosen), before the generic port rule
                 (r"https://127\.0\.0\.1:\d+", "https://[emulator]"),
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),

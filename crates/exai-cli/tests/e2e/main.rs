@@ -17,6 +17,7 @@ mod emulator_process;
 mod foreign_versions;
 mod init_from_azure;
 mod interrupt;
+mod kube;
 mod output;
 mod ownership;
 mod pacing;
