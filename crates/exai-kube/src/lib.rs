@@ -79,7 +79,7 @@ impl Target {
                 .filter(|e| e.name != environment.name)
                 .filter_map(|e| Some((e.name.clone(), registry_of(e)?)))
                 .collect(),
-            app_routing: environment.cluster.as_ref().is_some_and(|c| c.resource.app_routing),
+            app_routing: environment.cluster.as_ref().is_some_and(|c| c.resource.app_routing == Some(true)),
             external_secrets: kubernetes.external_secrets.clone(),
             external_config_maps: kubernetes.external_config_maps.clone(),
         })
