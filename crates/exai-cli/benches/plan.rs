@@ -180,13 +180,8 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 /// Sends `DELETE /_emulator/faults`: no rule left, the token buckets emptied.
 fn clear_faults(emulator: &InProcessEmulator) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let ca = reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).expect("CA");
-    runtime.block_on(async {
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("HTTP client");
-        let reply = client.delete(format!("{}_emulator/faults", emulator.emulator.url())).send().await;
-        assert!(reply.is_ok_and(|reply| reply.status().is_success()), "cannot clear the faults");
-    });
+    let (status, body) = emulator.admin(reqwest::Method::DELETE, "faults", None);
+    assert!((200..300).contains(&status), "cannot clear the faults: {body}");
 }
 
 fn add_faults(emulator: &InProcessEmulator, rules: &[&str]) {

@@ -90,14 +90,7 @@ impl Az {
 /// Returns every ARM resource id the emulator holds, lowercase (ARM ids are case-insensitive,
 /// and Log Analytics answers its workspaces' in lowercase) and sorted (from `/_emulator/export`).
 fn arm_ids(emulator: &InProcessEmulator) -> Vec<String> {
-    let url = format!("{}_emulator/export", emulator.emulator.url());
-    let ca = reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).expect("CA");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let export: Value = runtime.block_on(async {
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("client");
-        let body = client.get(&url).send().await.expect("export").bytes().await.expect("export body");
-        serde_json::from_slice(&body).expect("export JSON")
-    });
+    let export = emulator.export();
     let mut ids: Vec<String> =
         export.as_object().map(|m| m.keys().map(|id| id.to_ascii_lowercase()).collect()).unwrap_or_default();
     ids.sort();

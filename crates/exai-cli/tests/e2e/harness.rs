@@ -344,17 +344,37 @@ impl InProcessEmulator {
     /// Sends `POST /_emulator/{route}` with the JSON `body` (the emulator's test-only routes:
     /// `principals`, `github/runs`, `faults`, ...); returns the answer's status and JSON body.
     pub fn admin_post(&self, route: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.admin(reqwest::Method::POST, route, Some(body))
+    }
+
+    /// Sends `METHOD /_emulator/{route}`, with the JSON `body` if any; returns the answer's
+    /// status and JSON body (`null` when it is not JSON).
+    pub fn admin(
+        &self,
+        method: reqwest::Method,
+        route: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let ca = reqwest::Certificate::from_pem(self.emulator.ca_certificate_pem().as_bytes()).expect("CA certificate");
         runtime.block_on(async {
             let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("HTTP client");
-            let url = format!("{}_emulator/{route}", self.emulator.url());
-            let reply = client.post(url).header("content-type", "application/json").body(body.to_string()).send();
-            let reply = reply.await.expect("the emulator answers");
+            let mut request = client.request(method, format!("{}_emulator/{route}", self.emulator.url()));
+            if let Some(body) = body {
+                request = request.header("content-type", "application/json").body(body.to_string());
+            }
+            let reply = request.send().await.expect("the emulator answers");
             let status = reply.status().as_u16();
             let bytes = reply.bytes().await.expect("the answer's body");
             (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
         })
+    }
+
+    /// Returns the emulator's state, `GET /_emulator/export`: its ARM resources by id.
+    pub fn export(&self) -> serde_json::Value {
+        let (status, export) = self.admin(reqwest::Method::GET, "export", None);
+        assert_eq!(status, 200, "the export: {export}");
+        export
     }
 
     /// Returns the `--endpoint URL --ca-cert FILE` arguments that point exai at this emulator.

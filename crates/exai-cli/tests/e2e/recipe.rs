@@ -23,14 +23,7 @@ fn recipe(emulator: &InProcessEmulator) -> (Scratch, impl Fn(&Scratch, &[&str]) 
 /// Returns how many ARM resources of `azure_type` the emulator holds (from `/_emulator/export`;
 /// resources nested under one of them, like a role assignment on a registry, are not counted).
 fn count(emulator: &InProcessEmulator, azure_type: &str) -> usize {
-    let url = format!("{}_emulator/export", emulator.emulator.url());
-    let ca = reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).expect("CA");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let export: serde_json::Value = runtime.block_on(async {
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("client");
-        let body = client.get(&url).send().await.expect("export").bytes().await.expect("export body");
-        serde_json::from_slice(&body).expect("export JSON")
-    });
+    let export = emulator.export();
     let needle = format!("/providers/{}/", azure_type.to_ascii_lowercase());
     let of_type =
         |id: &String| id.to_ascii_lowercase().rsplit_once(&needle).is_some_and(|(_, name)| !name.contains('/'));

@@ -27,7 +27,7 @@ fn mark_field(mark: &Mark) -> (String, Value) {
 }
 
 /// Returns an OData string literal: single quotes, a quote inside doubled.
-fn odata_literal(text: &str) -> String {
+pub fn odata_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -22,6 +22,7 @@ pub use cluster::{
 pub use graph::{
     Application, ClientSecret, FEDERATION_AUDIENCE, FederatedCredential, GITHUB_ISSUER, GRAPH_PERMISSIONS,
     GraphPermission, MICROSOFT_GRAPH_APP_ID, SecretHandover, ServicePrincipal, github_subjects, graph_permission,
+    odata_literal,
 };
 pub use monitoring::{DataCollectionRule, DataCollectionRuleAssociation, RegionOf};
 pub use read_only::{read_only_members_of, read_only_paths_of, read_only_types, resource_type_of};

@@ -27,7 +27,7 @@ mod spec_text;
 pub use spec_text::{Written, spec_text};
 
 use exai_azure::{AzureClient, AzureError};
-use exai_model::kinds::{Cluster, Registry, ResourceGroup, Workspace};
+use exai_model::kinds::{Cluster, Registry, ResourceGroup, Workspace, odata_literal};
 use exai_model::{ApiRequest, Method};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -440,14 +440,9 @@ fn is_acr_pull_on(assignment: &Value, scope: &str) -> bool {
         && text("scope").eq_ignore_ascii_case(scope)
 }
 
-/// Returns an OData string literal.
-fn odata(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 async fn read_deployer(client: &AzureClient, subscription: &str, name: &str) -> Result<FoundDeployer, FromAzureError> {
     let request = ApiRequest::graph(Method::Get, "/applications", None)
-        .with_query("$filter", &format!("displayName eq {}", odata(name)));
+        .with_query("$filter", &format!("displayName eq {}", odata_literal(name)));
     let mut applications = items(get(client, request, format!("the applications named `{name}`")).await?);
     // Graph's `eq` on display names ignores case; an exact name is what `create-for-rbac` matched.
     applications.retain(|a| a.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name)));
@@ -471,7 +466,7 @@ async fn read_deployer(client: &AzureClient, subscription: &str, name: &str) -> 
         .await?,
     );
     let request = ApiRequest::graph(Method::Get, "/servicePrincipals", None)
-        .with_query("$filter", &format!("appId eq {}", odata(&app_id)));
+        .with_query("$filter", &format!("appId eq {}", odata_literal(&app_id)));
     let service_principal =
         items(get(client, request, format!("the service principal of `{name}`")).await?).into_iter().next();
     let role_assignments = match service_principal.as_ref().and_then(|sp| sp.get("id")).and_then(Value::as_str) {
