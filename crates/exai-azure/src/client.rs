@@ -195,6 +195,13 @@ impl ClientAssertion for GitHubActionsAssertion {
     }
 }
 
+/// How long [`AzureClient::wait_until_settled`] waits before its next read, in seconds: the
+/// resource's `Retry-After` when it gives one (at least a second: `0` would make the loop a busy
+/// one), else its own back-off.
+fn settle_pause(retry_after: Option<u64>, backoff: u64) -> u64 {
+    retry_after.map_or(backoff, |seconds| seconds.max(1))
+}
+
 /// Returns the certificates of a PEM bundle, refusing one that holds none: reqwest accepts any
 /// text as "PEM" and would only fail, or silently trust nothing more, at the first handshake.
 fn ca_certificates(pem: &str, origin: &str) -> Result<Vec<reqwest::Certificate>, AzureError> {
@@ -583,8 +590,14 @@ impl AzureClient {
     /// end and returned as one `value` list: an object on page two is as present as one on
     /// page one.
     pub async fn read(&self, request: &ApiRequest) -> Result<Option<Value>, AzureError> {
-        let mut body = match self.send(request).await {
-            Ok(response) => response.body.unwrap_or(Value::Null),
+        Ok(self.read_answer(request).await?.map(|(body, _)| body))
+    }
+
+    /// [`AzureClient::read`], with the answer's `Retry-After` (seconds) as well: a resource
+    /// still being provisioned may say when to look again.
+    async fn read_answer(&self, request: &ApiRequest) -> Result<Option<(Value, Option<u64>)>, AzureError> {
+        let (mut body, retry_after) = match self.send(request).await {
+            Ok(response) => (response.body.unwrap_or(Value::Null), response.retry_after),
             Err(AzureError::Api { status: 404, code, .. }) if ABSENT_CODES.contains(&code.as_str()) => return Ok(None),
             Err(e) => return Err(e),
         };
@@ -609,7 +622,7 @@ impl AzureClient {
                 body[NEXT_LINK] = Value::from(link);
             }
         }
-        Ok(Some(body))
+        Ok(Some((body, retry_after)))
     }
 
     /// Sends a write and follows its long-running operation, if any, to the end. Returns the
@@ -704,17 +717,17 @@ impl AzureClient {
     pub async fn wait_until_settled(&self, read: &ApiRequest) -> Result<Option<Value>, AzureError> {
         let url = self.url(read);
         let started = Instant::now();
-        // 1 s, 2 s, 4 s, then every 5 s: the pause the client keeps between polls of an
-        // operation that gives no `Retry-After`.
+        // The resource's own `Retry-After` when it gives one; otherwise 1 s, 2 s, 4 s, then
+        // every 5 s: the pause the client keeps between polls of an operation that gives none.
         let mut pause = 1;
         loop {
-            let Some(document) = self.read(read).await? else { return Ok(None) };
+            let Some((document, retry_after)) = self.read_answer(read).await? else { return Ok(None) };
             let settled =
                 document.pointer("/properties/provisioningState").and_then(Value::as_str).is_none_or(is_terminal);
             if settled {
                 return Ok(Some(document));
             }
-            self.wait(read, &url, Some(pause), started).await?;
+            self.wait(read, &url, Some(settle_pause(retry_after, pause)), started).await?;
             pause = (pause * 2).min(5);
         }
     }
@@ -828,5 +841,17 @@ impl AzureClient {
             }
             delay = status.retry_after;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settle_pause;
+
+    #[test]
+    fn settling_waits_as_long_as_the_resource_says_else_backs_off() {
+        assert_eq!(settle_pause(Some(7), 1), 7, "Retry-After is honoured");
+        assert_eq!(settle_pause(Some(0), 4), 1, "Retry-After: 0 is not a busy loop");
+        assert_eq!(settle_pause(None, 4), 4, "no Retry-After: the back-off");
     }
 }

@@ -167,7 +167,11 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
 /// ARM's per-subscription request counters, shown in `x-ms-ratelimit-remaining-*` headers.
 ///
 /// Modeled on ARM's historic hourly limits (12,000 reads and 1,200 writes per subscription per
-/// hour). The counters never reach 0: throttling arrives with fault injection, later.
+/// hour). Without a `throttle` fault the emulator throttles nothing, and its header must not say
+/// otherwise: clients pace on it (exai holds requests back when it says few are left). So a
+/// window starts anew after an hour *or* before its count would fall below a tenth of the limit
+/// (always far above ARM's 250-read bucket). Throttling is the `throttle` fault's
+/// (`crate::faults`), with ARM's token buckets.
 #[derive(Default)]
 pub(crate) struct RateLimits {
     windows: HashMap<String, RateWindow>,
@@ -191,14 +195,15 @@ impl RateLimits {
             reads: READS_PER_HOUR,
             writes: WRITES_PER_HOUR,
         });
-        if now_ms - window.started_ms >= HOUR_MS {
+        let low = if write { window.writes <= WRITES_PER_HOUR / 10 } else { window.reads <= READS_PER_HOUR / 10 };
+        if now_ms - window.started_ms >= HOUR_MS || low {
             *window = RateWindow { started_ms: now_ms, reads: READS_PER_HOUR, writes: WRITES_PER_HOUR };
         }
         if write {
-            window.writes = window.writes.saturating_sub(1).max(1);
+            window.writes -= 1;
             ("x-ms-ratelimit-remaining-subscription-writes", window.writes)
         } else {
-            window.reads = window.reads.saturating_sub(1).max(1);
+            window.reads -= 1;
             ("x-ms-ratelimit-remaining-subscription-reads", window.reads)
         }
     }
@@ -209,14 +214,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rate_limits_count_down_per_kind_and_never_reach_zero() {
+    fn rate_limits_count_down_per_kind_and_never_run_low() {
         let mut limits = RateLimits::default();
         assert_eq!(limits.count("s", false, 0), ("x-ms-ratelimit-remaining-subscription-reads", 11_999));
         assert_eq!(limits.count("s", true, 0), ("x-ms-ratelimit-remaining-subscription-writes", 1_199));
-        for _ in 0..2_000 {
-            limits.count("s", true, 1);
-        }
-        assert_eq!(limits.count("s", true, 2).1, 1);
-        assert_eq!(limits.count("s", true, HOUR_MS).1, 1_199);
+        let writes: Vec<u32> = (0..5_000).map(|_| limits.count("s", true, 1).1).collect();
+        assert_eq!(writes.iter().min(), Some(&120), "never below a tenth of the hourly limit");
+        assert_eq!(writes[..3], [1_198, 1_197, 1_196], "counted down");
+        let reads: Vec<u32> = (0..50_000).map(|_| limits.count("s", false, 1).1).collect();
+        assert_eq!(reads.iter().min(), Some(&1_200));
+        assert_eq!(limits.count("t", true, 2).1, 1_199, "per subscription");
+        assert_eq!(limits.count("s", true, HOUR_MS).1, 1_199, "a new window every hour");
     }
 }
