@@ -6,14 +6,16 @@
 
 use exai_model::escape_shown;
 use exai_spec::SpecError;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SpanContents,
+};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::IsTerminal;
 
 struct Rendered<'a> {
     diagnostic: &'a exai_spec::Diagnostic,
-    source: &'a NamedSource<String>,
+    source: &'a IndexedSource<'a>,
     /// The diagnostic's span in the escaped source.
     span: Option<(usize, usize)>,
     warning: bool,
@@ -91,6 +93,57 @@ impl ShownSource {
     }
 }
 
+/// A named source whose lines are indexed, so each diagnostic costs the lines it shows.
+///
+/// miette's own `SourceCode` for text finds a span's line by reading the text from its first
+/// byte: one warning per environment made `exai validate` of 800 environments spend 2 s (75%
+/// of it there) where 200 took 0.11 s. This one hands miette only the lines around the span
+/// (miette's reading of them, unchanged), then puts the line numbers and offsets back.
+struct IndexedSource<'a> {
+    name: String,
+    text: &'a str,
+    /// The offset where each line starts (after a line feed; a carriage return only comes
+    /// before one, [`ShownSource`]).
+    line_starts: Vec<usize>,
+}
+
+impl<'a> IndexedSource<'a> {
+    fn new(name: &str, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(offset, _)| offset + 1)).collect();
+        Self { name: name.to_owned(), text, line_starts }
+    }
+
+    /// Returns the line (from 0) holding `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
+    }
+}
+
+impl SourceCode for IndexedSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let first = self.line_of(span.offset()).saturating_sub(context_lines_before);
+        let last = self.line_of(span.offset() + span.len()) + context_lines_after + 1;
+        let start = self.line_starts[first];
+        let end = self.line_starts.get(last + 1).copied().unwrap_or(self.text.len());
+        let window = &self.text.as_bytes()[start..end];
+        let shifted = miette::SourceSpan::new((span.offset() - start).into(), span.len());
+        let contents = window.read_span(&shifted, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            miette::SourceSpan::new((contents.span().offset() + start).into(), contents.span().len()),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
+}
+
 /// Renders every diagnostic of `error` against `source`, then a count.
 pub fn render(error: &SpecError, source: &str) -> String {
     let mut out = render_each(error, source, "error");
@@ -115,7 +168,7 @@ fn render_each(error: &SpecError, source: &str, severity: &str) -> String {
     let mut out = String::new();
     let file = escape_shown(&error.file);
     let shown = ShownSource::new(source);
-    let named = NamedSource::new(file.as_ref(), shown.text.clone());
+    let named = IndexedSource::new(&file, &shown.text);
     for diagnostic in &error.diagnostics {
         let message = escape_shown(&diagnostic.message);
         // The first line names file:line:column in plain text, so it can be clicked in an

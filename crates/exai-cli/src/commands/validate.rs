@@ -32,9 +32,16 @@ pub fn run(args: ValidateArgs, target: &TargetArgs) -> Result<ExitStatus, CliErr
     );
     let name = &loaded.spec.name;
     println!("spec: {} (its id in ownership marks, from {})", name.id, name.origin);
+    // Each environment's resources, in one pass: filtering them all for each environment made
+    // validation quadratic in the number of environments.
+    let mut by_environment: std::collections::HashMap<&str, Vec<&exai_model::DesiredResource>> =
+        std::collections::HashMap::new();
+    for resource in &desired.resources {
+        by_environment.entry(resource.address.environment()).or_default().push(resource);
+    }
     for env in environments {
         println!("\n{} (subscription {})", env.name, env.subscription);
-        for resource in desired.resources.iter().filter(|r| r.address.environment() == env.name) {
+        for resource in by_environment.get(env.name.as_str()).into_iter().flatten() {
             let kind = resource.spec.as_kind();
             println!("  {}  {}", resource.address, kind.azure_type());
             match (resource.spec.id(), resource.spec.id_note()) {
