@@ -195,6 +195,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_indexed_source_shows_what_miette_would_from_the_whole_text() {
+        let text = "version: 1\r\nenvironments:\n  a:\n    name: x\n\n  b:\n    name: y\nlast line";
+        let indexed = IndexedSource::new("exai.yaml", text);
+        for offset in 0..text.len() {
+            // Labels are never empty (`Rendered::labels`).
+            for len in [1, 5, 20] {
+                for context in [0, 1, 2, 3] {
+                    let span = miette::SourceSpan::new(offset.into(), len);
+                    let whole = text.as_bytes().read_span(&span, context, context);
+                    let ours = indexed.read_span(&span, context, context);
+                    let at = format!("span {offset}+{len}, context {context}");
+                    let (whole, ours) = match (whole, ours) {
+                        (Ok(whole), Ok(ours)) => (whole, ours),
+                        (Err(_), Err(_)) => continue, // past the end, for both
+                        _ => panic!("{at}: only one failed"),
+                    };
+                    assert_eq!(ours.data(), whole.data(), "{at}");
+                    assert_eq!(ours.span(), whole.span(), "{at}");
+                    assert_eq!((ours.line(), ours.column()), (whole.line(), whole.column()), "{at}");
+                    assert_eq!(ours.line_count(), whole.line_count(), "{at}");
+                    assert_eq!(ours.name(), Some("exai.yaml"), "{at}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_source_is_escaped_and_spans_follow_it() {
         let source = "a: 1\r\nname: x\u{1b}[2Jy\u{7}\tz # \u{202e}\n";
         let shown = ShownSource::new(source);
