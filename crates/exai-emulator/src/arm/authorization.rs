@@ -212,11 +212,6 @@ fn at_or_above(ancestor: &str, scope: &str) -> bool {
     scope == ancestor || scope.starts_with(&format!("{ancestor}/"))
 }
 
-/// Returns the lowercase scope key of a role-assignment key.
-fn scope_of(key: &str) -> Option<&str> {
-    key.rfind("/providers/microsoft.authorization/roleassignments/").map(|index| &key[..index])
-}
-
 fn list_assignments(
     shared: &Shared,
     request: &Incoming,
@@ -246,7 +241,9 @@ fn list_assignments(
             record
                 .resources
                 .iter()
-                .filter_map(|(key, record)| scope_of(key).map(|assignment_scope| (assignment_scope, record)))
+                .filter_map(|(key, record)| {
+                    super::rbac::assignment_scope(key).map(|assignment_scope| (assignment_scope, record))
+                })
                 .filter(|(assignment_scope, _)| {
                     at_or_above(assignment_scope, &scope.key)
                         || (!at_scope && at_or_above(&scope.key, assignment_scope))
@@ -466,9 +463,9 @@ fn create(
     };
     let resources_here = state.subscriptions.get(&subscription.id).map(|record| &record.resources);
     let duplicate = resources_here.is_some_and(|resources| {
-        resources
-            .iter()
-            .any(|(other, record)| other != key && scope_of(other) == Some(scope.key.as_str()) && same(record))
+        resources.iter().any(|(other, record)| {
+            other != key && super::rbac::assignment_scope(other) == Some(scope.key.as_str()) && same(record)
+        })
     });
     if duplicate {
         return Err(ArmError::new(StatusCode::CONFLICT, "RoleAssignmentExists", "The role assignment already exists."));

@@ -63,6 +63,19 @@ pub(crate) const OWNER_ROLE_ID: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 /// The segment that marks a role assignment in a resource key.
 const ASSIGNMENT_MARKER: &str = "/providers/microsoft.authorization/roleassignments/";
 
+/// Returns the scope key of a role assignment's key (`{scope}/providers/microsoft.authorization/
+/// roleassignments/{name}`), `None` for another resource's. Called for every resource of a
+/// subscription on every authorized request: it looks for the last `/` and compares what comes
+/// before it, rather than searching the key for the marker (which was 40 % of the emulator's CPU
+/// in a 200-environment plan).
+pub(crate) fn assignment_scope(key: &str) -> Option<&str> {
+    let (head, name) = key.rsplit_once('/')?;
+    if name.is_empty() {
+        return None;
+    }
+    head.strip_suffix(ASSIGNMENT_MARKER.trim_end_matches('/'))
+}
+
 /// The `permissions` of a role definition, as ARM shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -333,7 +346,7 @@ pub(crate) fn assigned_roles(
         .resources
         .iter()
         .filter_map(|(key, record)| {
-            let assignment_scope = key.rfind(ASSIGNMENT_MARKER).map(|index| &key[..index])?;
+            let assignment_scope = assignment_scope(key)?;
             let property = |name: &str| record.body.pointer(&format!("/properties/{name}")).and_then(Value::as_str);
             let for_principal = property("principalId").is_some_and(|id| id.eq_ignore_ascii_case(principal_id));
             (for_principal && at_or_above(assignment_scope, &scope)).then_some(())?;
@@ -347,7 +360,7 @@ pub(crate) fn assigned_roles(
 pub(crate) fn has_any_assignment(state: &State, subscription_id: &str, principal_id: &str) -> bool {
     state.subscriptions.get(subscription_id).is_some_and(|subscription| {
         subscription.resources.iter().any(|(key, record)| {
-            key.contains(ASSIGNMENT_MARKER)
+            assignment_scope(key).is_some()
                 && record
                     .body
                     .pointer("/properties/principalId")
@@ -440,7 +453,7 @@ pub(crate) fn grant(
     let Some(subscription) = state.subscriptions.get_mut(subscription_id) else { return };
     let role_definition_id = format!("/providers/Microsoft.Authorization/roleDefinitions/{role_guid}");
     let same = subscription.resources.iter().any(|(other, record)| {
-        other.rfind(ASSIGNMENT_MARKER).is_some_and(|index| other[..index] == scope_key)
+        assignment_scope(other) == Some(scope_key.as_str())
             && record.body.pointer("/properties/principalId").and_then(Value::as_str) == Some(principal_id)
             && record
                 .body
@@ -482,7 +495,7 @@ pub(crate) fn adopt_unowned_subscriptions(state: &mut State, now: &str) {
     let unowned: Vec<(String, String)> = state
         .subscriptions
         .values()
-        .filter(|subscription| !subscription.resources.keys().any(|key| key.contains(ASSIGNMENT_MARKER)))
+        .filter(|subscription| !subscription.resources.keys().any(|key| assignment_scope(key).is_some()))
         .map(|subscription| (subscription.subscription_id.clone(), subscription.tenant_id.clone()))
         .collect();
     for (subscription_id, tenant_id) in unowned {
@@ -526,6 +539,23 @@ pub(crate) fn permissions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_assignment_key_gives_its_scope_and_no_other_key_does() {
+        let scope = "/subscriptions/s/resourcegroups/rg";
+        let key = format!("{scope}/providers/microsoft.authorization/roleassignments/a-guid");
+        assert_eq!(assignment_scope(&key), Some(scope));
+        let at_subscription = "/subscriptions/s/providers/microsoft.authorization/roleassignments/g";
+        assert_eq!(assignment_scope(at_subscription), Some("/subscriptions/s"));
+        for other in [
+            "/subscriptions/s/resourcegroups/rg",
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.containerregistry/registries/acr",
+            "/subscriptions/s/providers/microsoft.authorization/roleassignments/",
+            "/subscriptions/s/providers/microsoft.authorization/roledefinitions/g",
+        ] {
+            assert_eq!(assignment_scope(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn the_checked_in_roles_parse_and_name_their_sources() {
