@@ -19,7 +19,9 @@
 //! refill instead of drawing a 429, so reads go as wide as the connection allows while the
 //! header says there is room, and are paced at the refill rate once it says there is not. A 429 all the same (another
 //! client drawing from the same bucket) pauses every request to that bucket for its
-//! `Retry-After`, not only the one answered.
+//! `Retry-After`, not only the one answered; and from then on exai shares the refill with that
+//! client: it halves the part of the refill it assumes (once per 429 event), grows it back
+//! slowly, and leaves a reserve of tokens for what the other may send between two counts.
 //!
 //! Microsoft Graph publishes no remaining-requests header for the calls exai makes; it is paced
 //! by its 429s alone: one `Retry-After` pauses every Graph request.
@@ -41,6 +43,17 @@ use tokio::time::Instant;
 const READS: (f64, f64) = (250.0, 25.0);
 const WRITES: (f64, f64) = (200.0, 10.0);
 const DELETES: (f64, f64) = (200.0, 10.0);
+
+/// How fast the part of the refill a client takes grows back after a 429 halved it, per
+/// second: from half to all of it in 10 s without another 429.
+const SHARE_REGROWTH: f64 = 0.05;
+/// The least part of the refill a client assumes, however many 429s it drew: one read in 1.6 s
+/// at ARM's 25 a second.
+const MIN_SHARE: f64 = 1.0 / 40.0;
+
+/// Tokens a client leaves in the bucket once a 429 showed it is not alone there: what the
+/// others may have sent since the last count it saw draws from them, not from a 429.
+const RESERVE: f64 = 10.0;
 
 /// How long a 429 without `Retry-After` pauses its bucket (Graph and ARM send one in practice).
 const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
@@ -138,6 +151,17 @@ struct Bucket {
     paused_until: Option<Instant>,
     /// The sequence numbers of the requests sent and not yet answered.
     in_flight: BTreeSet<u64>,
+    /// The part of ARM's refill rate this client takes for itself: 1 until a 429 says another
+    /// client draws from the same bucket, halved at each 429, then grown back by
+    /// [`SHARE_REGROWTH`] a second (see [`Bucket::take`]).
+    share: f64,
+    /// Tokens left alone for the other clients' reads in flight: none until a 429 says there
+    /// are others, then [`RESERVE`].
+    reserve: f64,
+    /// The next sequence number when the share was last halved: a 429 to a request sent before
+    /// that was sent before exai reacted, and does not halve it again (as TCP reduces its window
+    /// once per loss event, not once per lost packet).
+    halved_at: u64,
     /// Remaining counts answered within the bucket's size, by sequence number, not yet applied
     /// because an earlier request is still in flight (see [`Bucket::answered`]).
     unapplied: BTreeMap<u64, f64>,
@@ -153,6 +177,9 @@ impl Bucket {
             updated: now,
             paused_until: None,
             in_flight: BTreeSet::new(),
+            share: 1.0,
+            reserve: 0.0,
+            halved_at: 0,
             unapplied: BTreeMap::new(),
             next: 0,
         }
@@ -164,11 +191,18 @@ impl Bucket {
             return Err(until - now);
         }
         if let Some((_, rate)) = limits {
-            let refilled = now.saturating_duration_since(self.updated).as_secs_f64() * rate;
-            self.tokens = (self.tokens + refilled).min(self.capacity);
+            // The refill is ARM's, but other clients of the bucket (a second pipeline, `az`)
+            // take their part of it: the header shows what they took, never what they will.
+            // Assuming the whole refill, two paced clients each sent at ARM's rate and one
+            // read in five drew a 429. So a 429 halves the share assumed, and it grows back
+            // slowly (additive increase, multiplicative decrease, as TCP shares a link).
+            let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+            self.share = (self.share + elapsed * SHARE_REGROWTH).min(1.0);
+            let rate = rate * self.share;
+            self.tokens = (self.tokens + elapsed * rate).min(self.capacity);
             self.updated = now;
-            if self.tokens < 1.0 {
-                return Err(Duration::from_secs_f64((1.0 - self.tokens) / rate));
+            if self.tokens < 1.0 + self.reserve {
+                return Err(Duration::from_secs_f64((1.0 + self.reserve - self.tokens) / rate));
             }
             self.tokens -= 1.0;
         }
@@ -216,6 +250,11 @@ impl Bucket {
             self.tokens = self.tokens.min(remaining - later as f64);
         }
         if let Some(pause) = pause {
+            if sequence >= self.halved_at {
+                self.share = (self.share / 2.0).max(MIN_SHARE);
+                self.halved_at = self.next;
+            }
+            self.reserve = RESERVE;
             self.tokens = self.tokens.min(0.0);
             let until = now + pause;
             self.paused_until = Some(self.paused_until.map_or(until, |current| current.max(until)));
@@ -403,6 +442,36 @@ mod tests {
             let (copy, arm) = burst(&counted, &answered, seed % 40);
             assert!(copy <= arm, "seed {seed}: exai thinks {copy} are left, ARM has {arm}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_halves_the_refill_assumed_once_per_event_and_keeps_a_reserve() {
+        let now = Instant::now();
+        let mut bucket = Bucket::new(250.0, now);
+        let sent: Vec<u64> = (0..3).map(|_| bucket.take(ARM_READ, now).unwrap_or(u64::MAX)).collect();
+        let second = Duration::from_secs(1);
+        // Three reads of one burst answered 429: one event, one halving.
+        for sequence in &sent {
+            bucket.answered(*sequence, Some(0), Some(second), now);
+        }
+        assert_eq!(bucket.share, 0.5);
+        assert_eq!(bucket.reserve, RESERVE);
+        // The header said 0 were left less the 2 reads sent after the first: -2. After the
+        // 1 s pause the copy has refilled at about half ARM's rate (the share grows back 0.05
+        // a second): about 11.75 tokens. One read goes; the next would leave fewer than the
+        // 10 kept back, so it waits though tokens remain.
+        assert_eq!(bucket.tokens, -2.0);
+        let after = now + second;
+        assert!(bucket.take(ARM_READ, after).is_ok(), "tokens {}", bucket.tokens);
+        assert!(bucket.tokens > 1.0 && bucket.take(ARM_READ, after).is_err(), "tokens {}", bucket.tokens);
+        let later = after + second;
+        let read = bucket.take(ARM_READ, later).unwrap_or(u64::MAX);
+        // A 429 to a read sent after exai reacted is a new event: halved again.
+        bucket.answered(read, Some(0), Some(second), later);
+        assert!(bucket.share < 0.5, "share {}", bucket.share);
+        // Without another 429 the share grows back to the whole refill (0.05 a second).
+        let _ = bucket.take(ARM_READ, later + Duration::from_secs(30));
+        assert_eq!(bucket.share, 1.0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -72,3 +72,33 @@ fn a_plan_goes_as_wide_as_the_remaining_header_allows() {
         "{reads} reads took {elapsed:?}: paced at ARM's documented refill they would take {paced:?}, so the header's 12,000 was not trusted"
     );
 }
+
+/// Two pipelines planning at once on one subscription share ARM's read bucket: each sees the
+/// other's reads only in the remaining-reads header, after it has sent its own burst, so their
+/// bursts collide and some reads are answered 429. Both plans must still come out right and
+/// whole: the same plan, every 429 waited out, no read given up. (How few 429s the sharing
+/// leaves is a measure, not a behaviour: docs/architecture.md, "Pacing"; the rule itself is
+/// `pacing::tests::a_429_halves_the_refill_assumed_once_per_event_and_keeps_a_reserve`.)
+#[test]
+fn two_plans_at_once_share_the_bucket_and_both_come_out_right() {
+    let emulator = InProcessEmulator::start_with(EmulatorOptions {
+        faults: vec!["* /subscriptions/** throttle".parse().unwrap()],
+        ..Default::default()
+    });
+    let mut s = Scratch::with_spec(&spec(100));
+    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| s.run_against(&emulator, &["plan", "--detailed-exitcode"]));
+        let second = scope.spawn(|| s.run_against(&emulator, &["plan", "--detailed-exitcode"]));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    // Nothing exists: both plans create everything (exit 2), and say the same.
+    first.expect_code(2);
+    second.expect_code(2);
+    assert_eq!(first.stdout, second.stdout, "two plans of one spec against one Azure differ");
+    let requests = emulator.emulator.requests();
+    let reads = requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/subscriptions/")).count();
+    let throttled = requests.iter().filter(|r| r.status == 429).count();
+    assert!(reads - throttled > 250, "the plans read only {reads} times: the bucket never ran dry");
+    assert!(throttled > 0, "no read was answered 429: the test no longer shows two clients colliding");
+}
