@@ -27,14 +27,21 @@ environments:
     text
 }
 
-#[test]
-fn a_plan_reading_more_than_arms_read_bucket_draws_no_429() {
+/// An emulator with ARM's token buckets on every subscription route, and a spec of `n`
+/// environments for it.
+fn throttled(n: usize) -> (InProcessEmulator, Scratch) {
     let emulator = InProcessEmulator::start_with(EmulatorOptions {
         faults: vec!["* /subscriptions/** throttle".parse().unwrap()],
         ..Default::default()
     });
-    let mut s = Scratch::with_spec(&spec(140));
+    let mut s = Scratch::with_spec(&spec(n));
     s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    (emulator, s)
+}
+
+#[test]
+fn a_plan_reading_more_than_arms_read_bucket_draws_no_429() {
+    let (emulator, s) = throttled(140);
     let run = s.run_against(&emulator, &["plan"]);
     run.expect_code(0);
     let requests = emulator.emulator.requests();
@@ -81,12 +88,7 @@ fn a_plan_goes_as_wide_as_the_remaining_header_allows() {
 /// `pacing::tests::a_429_halves_the_refill_assumed_once_per_event_and_keeps_a_reserve`.)
 #[test]
 fn two_plans_at_once_share_the_bucket_and_both_come_out_right() {
-    let emulator = InProcessEmulator::start_with(EmulatorOptions {
-        faults: vec!["* /subscriptions/** throttle".parse().unwrap()],
-        ..Default::default()
-    });
-    let mut s = Scratch::with_spec(&spec(100));
-    s.env("AZURE_TENANT_ID", DEV_TENANT_ID).env("AZURE_SUBSCRIPTION_ID", DEV_SUBSCRIPTION_ID);
+    let (emulator, s) = throttled(100);
     let (first, second) = std::thread::scope(|scope| {
         let first = scope.spawn(|| s.run_against(&emulator, &["plan", "--detailed-exitcode"]));
         let second = scope.spawn(|| s.run_against(&emulator, &["plan", "--detailed-exitcode"]));
