@@ -241,19 +241,7 @@ fn the_deployer_applies_then_plans_clean_and_its_secret_is_in_one_private_file_o
         assert_eq!(mode, 0o600);
     }
     // ... and it works: Entra (the emulator's token endpoint) accepts it for that application.
-    let token_url = format!("{}{DEV_TENANT_ID}/oauth2/v2.0/token", w.emulator.emulator.url());
-    let ca = reqwest::Certificate::from_pem(w.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-    let status = w.runtime.block_on(async {
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-        // The form of a client-credentials grant; the values need no escaping but the scope's.
-        let form = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
-            creds["clientId"].as_str().unwrap(),
-            secret.replace('~', "%7E")
-        );
-        let request = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(form);
-        request.send().await.unwrap().status()
-    });
+    let status = w.emulator.sign_in(creds["clientId"].as_str().unwrap(), &secret);
     assert_eq!(status, 200, "the written secret logs in");
 
     assert_eq!(
@@ -552,18 +540,8 @@ impl World {
         let marked = self.marked_secrets();
         assert_eq!(marked.len(), 1, "exactly one marked secret: {marked:#?}");
         assert_eq!(creds["keyId"], marked[0]["keyId"], "the file names the live secret");
-        let token_url = format!("{}{DEV_TENANT_ID}/oauth2/v2.0/token", self.emulator.emulator.url());
-        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-        let status = self.runtime.block_on(async {
-            let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
-            let form = format!(
-                "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
-                creds["clientId"].as_str().unwrap(),
-                creds["clientSecret"].as_str().unwrap().replace('~', "%7E")
-            );
-            let request = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(form);
-            request.send().await.unwrap().status()
-        });
+        let status =
+            self.emulator.sign_in(creds["clientId"].as_str().unwrap(), creds["clientSecret"].as_str().unwrap());
         assert_eq!(status, 200, "the secret file logs in");
         let mut left: Vec<String> = std::fs::read_dir(self.s.path().join(".exai/secrets"))
             .unwrap()
@@ -576,13 +554,9 @@ impl World {
     /// Waits until every fault rule has fired as often as its `times` allow: the requests
     /// they delay have arrived and wait in the emulator.
     fn wait_for_faults_fired(&self) {
-        let url = format!("{}_emulator/faults", self.emulator.emulator.url());
-        let ca = reqwest::Certificate::from_pem(self.emulator.emulator.ca_certificate_pem().as_bytes()).unwrap();
-        let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
         let started = std::time::Instant::now();
         loop {
-            let text = self.runtime.block_on(async { client.get(&url).send().await.unwrap().text().await.unwrap() });
-            let listing: Value = serde_json::from_str(&text).unwrap();
+            let (_, listing) = self.emulator.admin(reqwest::Method::GET, "faults", None);
             if listing["faults"].as_array().unwrap().iter().all(|f| f["remaining"] == 0) {
                 return;
             }

@@ -377,6 +377,25 @@ impl InProcessEmulator {
         export
     }
 
+    /// Signs in to the emulator's Entra as `client_id` with `secret` (a client-credentials grant
+    /// for ARM); returns the token endpoint's status.
+    pub fn sign_in(&self, client_id: &str, secret: &str) -> u16 {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let ca = reqwest::Certificate::from_pem(self.emulator.ca_certificate_pem().as_bytes()).expect("CA certificate");
+        let url = format!("{}{}/oauth2/v2.0/token", self.emulator.url(), exai_emulator::DEV_TENANT_ID);
+        // The form of a client-credentials grant; the values need no escaping but `~` and the
+        // scope's.
+        let form = format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+            secret.replace('~', "%7E")
+        );
+        runtime.block_on(async {
+            let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("HTTP client");
+            let request = client.post(&url).header("content-type", "application/x-www-form-urlencoded").body(form);
+            request.send().await.expect("the token endpoint answers").status().as_u16()
+        })
+    }
+
     /// Returns the `--endpoint URL --ca-cert FILE` arguments that point exai at this emulator.
     pub fn args(&self) -> Vec<String> {
         vec![

@@ -187,22 +187,8 @@ fn an_answer_about_another_object_is_refused() {
             "properties": {"provisioningState": "Succeeded", "adminUserEnabled": false}
         }
     });
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap(),
-        )
-        .build()
-        .unwrap();
-    let seeded = runtime
-        .block_on(
-            http.post(format!("{}_emulator/seed", emulator.emulator.url()))
-                .header("content-type", "application/json")
-                .body(seed.to_string())
-                .send(),
-        )
-        .unwrap();
-    assert!(seeded.status().is_success(), "{seeded:?}");
+    let (status, seeded) = emulator.admin_post("seed", &seed);
+    assert!((200..300).contains(&status), "{seeded}");
 
     let s = scratch(SPEC);
     let run = s.run_against(&emulator, &["plan"]);
@@ -283,23 +269,9 @@ fn a_github_job_whose_subject_the_application_does_not_trust_is_told_which_subje
         .to_owned();
 
     // A job on `main`: the application trusts only `production`.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(emulator.emulator.ca_certificate_pem().as_bytes()).unwrap(),
-        )
-        .build()
-        .unwrap();
-    let job: serde_json::Value = runtime.block_on(async {
-        let reply = http
-            .post(format!("{}_emulator/github/runs", emulator.emulator.url()))
-            .header("content-type", "application/json")
-            .body(serde_json::json!({"repository": "my-org/exai", "ref": "refs/heads/main"}).to_string())
-            .send()
-            .await
-            .unwrap();
-        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
-    });
+    let (status, job) =
+        emulator.admin_post("github/runs", &serde_json::json!({"repository": "my-org/exai", "ref": "refs/heads/main"}));
+    assert_eq!(status, 200, "{job}");
     let mut ci = scratch(DEPLOYER_SPEC);
     ci.env("AZURE_CLIENT_ID", &client_id)
         .env("ACTIONS_ID_TOKEN_REQUEST_URL", job["requestUrl"].as_str().unwrap())
