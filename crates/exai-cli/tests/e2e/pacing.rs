@@ -84,7 +84,7 @@ fn a_plan_goes_as_wide_as_the_remaining_header_allows() {
 /// other's reads only in the remaining-reads header, after it has sent its own burst, so their
 /// bursts collide and some reads are answered 429. Both plans must still come out right and
 /// whole: the same plan, every 429 waited out, no read given up. (How few 429s the sharing
-/// leaves is a measure, not a behaviour: docs/architecture.md, "Pacing"; the rule itself is
+/// leaves is a measure, not a behaviour: docs/architecture.md, `PacingPolicy`; the rule itself is
 /// `pacing::tests::a_429_halves_the_refill_assumed_once_per_event_and_keeps_a_reserve`.)
 #[test]
 fn two_plans_at_once_share_the_bucket_and_both_come_out_right() {
