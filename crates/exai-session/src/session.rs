@@ -17,7 +17,7 @@ pub type Declared = BTreeMap<Address, String>;
 /// How many reads may be in flight at once: as many as one HTTP/2 connection carries (RFC 9113
 /// §6.5.2 recommends servers allow at least 100 concurrent streams). What bounds reads in
 /// practice is ARM's token buckets, which the client's pacing follows (see
-/// docs/architecture.md, "Pacing"), not this count.
+/// docs/architecture.md, `PacingPolicy`), not this count.
 pub const READ_PARALLELISM: usize = 100;
 
 /// Why a run could not produce a plan.
