@@ -207,11 +207,6 @@ fn invalid_filter(filter: &str) -> ArmError {
     )
 }
 
-/// Returns whether `ancestor` is `scope` or a scope above it.
-fn at_or_above(ancestor: &str, scope: &str) -> bool {
-    scope == ancestor || scope.starts_with(&format!("{ancestor}/"))
-}
-
 fn list_assignments(
     shared: &Shared,
     request: &Incoming,
@@ -242,11 +237,11 @@ fn list_assignments(
                 .resources
                 .iter()
                 .filter_map(|(key, record)| {
-                    super::rbac::assignment_scope(key).map(|assignment_scope| (assignment_scope, record))
+                    rbac::assignment_scope(key).map(|assignment_scope| (assignment_scope, record))
                 })
                 .filter(|(assignment_scope, _)| {
-                    at_or_above(assignment_scope, &scope.key)
-                        || (!at_scope && at_or_above(&scope.key, assignment_scope))
+                    rbac::at_or_above(assignment_scope, &scope.key)
+                        || (!at_scope && rbac::at_or_above(&scope.key, assignment_scope))
                 })
                 .filter(|(_, record)| {
                     principal.as_deref().is_none_or(|wanted| {
@@ -464,7 +459,7 @@ fn create(
     let resources_here = state.subscriptions.get(&subscription.id).map(|record| &record.resources);
     let duplicate = resources_here.is_some_and(|resources| {
         resources.iter().any(|(other, record)| {
-            other != key && super::rbac::assignment_scope(other) == Some(scope.key.as_str()) && same(record)
+            other != key && rbac::assignment_scope(other) == Some(scope.key.as_str()) && same(record)
         })
     });
     if duplicate {
@@ -526,7 +521,7 @@ mod tests {
 
     #[test]
     fn finds_scopes_at_or_above() {
-        assert!(at_or_above("/subscriptions/s", "/subscriptions/s/resourcegroups/rg"));
-        assert!(!at_or_above("/subscriptions/s/resourcegroups/rg", "/subscriptions/s/resourcegroups/rg2"));
+        assert!(rbac::at_or_above("/subscriptions/s", "/subscriptions/s/resourcegroups/rg"));
+        assert!(!rbac::at_or_above("/subscriptions/s/resourcegroups/rg", "/subscriptions/s/resourcegroups/rg2"));
     }
 }
