@@ -5,7 +5,7 @@
 //! a spec cannot write an escape sequence or a line of its own through exai's errors.
 
 use exai_model::escape_shown;
-use exai_spec::SpecError;
+use exai_spec::{SourceText, SpecError};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SpanContents,
 };
@@ -99,23 +99,16 @@ impl ShownSource {
 /// byte: one warning per environment made `exai validate` of 800 environments spend 2 s (75%
 /// of it there) where 200 took 0.11 s. This one hands miette only the lines around the span
 /// (miette's reading of them, unchanged), then puts the line numbers and offsets back.
+/// Lines end at a line feed; a carriage return only comes before one ([`ShownSource`]), as
+/// [`SourceText`] indexes them.
 struct IndexedSource<'a> {
     name: String,
-    text: &'a str,
-    /// The offset where each line starts (after a line feed; a carriage return only comes
-    /// before one, [`ShownSource`]).
-    line_starts: Vec<usize>,
+    source: SourceText<'a>,
 }
 
 impl<'a> IndexedSource<'a> {
     fn new(name: &str, text: &'a str) -> Self {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(offset, _)| offset + 1)).collect();
-        Self { name: name.to_owned(), text, line_starts }
-    }
-
-    /// Returns the line (from 0) holding `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
+        Self { name: name.to_owned(), source: SourceText::new(text) }
     }
 }
 
@@ -126,11 +119,12 @@ impl SourceCode for IndexedSource<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let first = self.line_of(span.offset()).saturating_sub(context_lines_before);
-        let last = self.line_of(span.offset() + span.len()) + context_lines_after + 1;
-        let start = self.line_starts[first];
-        let end = self.line_starts.get(last + 1).copied().unwrap_or(self.text.len());
-        let window = &self.text.as_bytes()[start..end];
+        let text = self.source.text();
+        let first = self.source.line_of(span.offset()).saturating_sub(context_lines_before);
+        let last = self.source.line_of(span.offset() + span.len()) + context_lines_after + 1;
+        let start = self.source.line_start(first).unwrap_or_default();
+        let end = self.source.line_start(last + 1).unwrap_or(text.len());
+        let window = &text.as_bytes()[start..end];
         let shifted = miette::SourceSpan::new((span.offset() - start).into(), span.len());
         let contents = window.read_span(&shifted, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(

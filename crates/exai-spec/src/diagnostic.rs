@@ -47,8 +47,8 @@ impl SourceSpan {
 /// A spec's text with the offset of each line's start, so that turning a line and column into
 /// a [`SourceSpan`] is a binary search rather than a scan from the top: converting a spec
 /// records a span for every declared name, and a scan per name made validation quadratic in
-/// the number of environments.
-pub(crate) struct SourceText<'a> {
+/// the number of environments. Diagnostics are rendered over the same index (exai's CLI).
+pub struct SourceText<'a> {
     text: &'a str,
     /// Byte offset of the start of each line (line 1 at index 0).
     line_starts: Vec<usize>,
@@ -56,14 +56,24 @@ pub(crate) struct SourceText<'a> {
 
 impl<'a> SourceText<'a> {
     /// Indexes the lines of `text`.
-    pub(crate) fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str) -> Self {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Self { text, line_starts }
     }
 
     /// Returns the text.
-    pub(crate) fn text(&self) -> &'a str {
+    pub fn text(&self) -> &'a str {
         self.text
+    }
+
+    /// Returns the line (from 0) holding byte `offset`; the last line past the text's end.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
+    }
+
+    /// Returns the byte offset where line `index` (from 0) starts, `None` past the last line.
+    pub fn line_start(&self, index: usize) -> Option<usize> {
+        self.line_starts.get(index).copied()
     }
 
     /// Returns the span at 1-based `line` and `column`, `len` bytes long (clamped to the text),

@@ -34,7 +34,7 @@ mod spec;
 pub mod wire;
 mod yaml;
 
-pub use diagnostic::{Diagnostic, SourceSpan, SpecError, suggest};
+pub use diagnostic::{Diagnostic, SourceSpan, SourceText, SpecError, suggest};
 pub use spec::{
     ClusterDecl, Declared, DeployAccess, DeployerDecl, Environment, ExternalObject, GitHubDecl, KubernetesDecl, Spec,
     SpecName, SpecNameOrigin, UnknownEnvironment, Warning,
