@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Harness, TestResult};
+use common::{Harness, Reply, TestResult};
 
 const SUB: &str = DEV_SUBSCRIPTION_ID;
 const UNKNOWN: &str = "2013-01-01";
@@ -24,8 +24,9 @@ fn registry(name: &str) -> String {
     format!("subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}")
 }
 
-#[tokio::test]
-async fn every_listed_version_is_served() -> TestResult {
+/// An emulator holding group `rg` and registry `exaiacr01` in it (created in 2025-11-01), and
+/// the create's answer.
+async fn with_registry() -> Result<(Harness, Reply), Box<dyn std::error::Error>> {
     let harness = Harness::new().await?;
     harness.group(SUB, "rg").await?;
     let created = harness
@@ -36,6 +37,12 @@ async fn every_listed_version_is_served() -> TestResult {
         )
         .await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    Ok((harness, created))
+}
+
+#[tokio::test]
+async fn every_listed_version_is_served() -> TestResult {
+    let (harness, _) = with_registry().await?;
     let listing = harness.admin(Method::GET, "api-versions", None).await?.json();
     let tables = listing.as_object().ok_or("the listing is not an object")?;
     let mut sent = 0;
@@ -93,16 +100,7 @@ async fn every_listed_version_is_served() -> TestResult {
 
 #[tokio::test]
 async fn an_unknown_version_is_refused_the_same_way_on_every_method() -> TestResult {
-    let harness = Harness::new().await?;
-    harness.group(SUB, "rg").await?;
-    let created = harness
-        .arm(
-            Method::PUT,
-            &format!("{}?api-version=2025-11-01", registry("exaiacr01")),
-            Some(json!({"location": "francecentral", "sku": {"name": "Basic"}})),
-        )
-        .await?;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let (harness, created) = with_registry().await?;
 
     // A provider's type: 400 NoRegisteredProviderFound, versions oldest first, on every method,
     // naming the resource's region (or the one a PUT names, or the group's for a list).
